@@ -1,0 +1,131 @@
+"""The ``sertiflow`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from engine.config import ConfigError, Settings, load_settings
+from engine.engine import Engine
+from engine.errors import DeploymentRejected
+from engine.migrate import upgrade
+
+log = logging.getLogger("sertiflow")
+
+
+def _settings(demo_default: bool = False) -> Settings:
+    try:
+        return load_settings(demo_default=demo_default)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_deployment(engine: Engine, paths: list[Path]) -> None:
+    try:
+        result = engine.deploy_paths(paths)
+    except DeploymentRejected as exc:
+        raise click.ClickException(str(exc)) from exc
+    for process in result.processes:
+        state = "unchanged" if process.unchanged else "deployed"
+        click.echo(f"process {process.key} version {process.version} {state} "
+                   f"({process.resource_name})")
+    for form in result.forms:
+        state = "unchanged" if form.unchanged else "deployed"
+        click.echo(f"form {form.form_id} version {form.version} {state} ({form.resource_name})")
+
+
+@click.group()
+def main() -> None:
+    """sertiflow: BPMN processes of an LSPro, run on SpiffWorkflow."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    engine = Engine(_settings())
+    upgrade(engine.db.engine)
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+def deploy(paths: tuple[Path, ...]) -> None:
+    """Deploy .bpmn and .form files, or every such file in the given folders."""
+    engine = Engine(_settings())
+    upgrade(engine.db.engine)
+    _print_deployment(engine, list(paths))
+
+
+def _prepare(settings: Settings) -> Engine:
+    engine = Engine(settings)
+    upgrade(engine.db.engine)
+    folders = [p for p in (settings.processes_path, settings.forms_path)
+               if p.is_dir() and any(f.suffix in (".bpmn", ".form") for f in p.rglob("*"))]
+    if folders:
+        _print_deployment(engine, folders)
+    return engine
+
+
+def _start_scheduler(engine: Engine) -> object:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from engine.timers import TimerSweep
+
+    sweep = TimerSweep(engine)
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(sweep.run_once, "interval", seconds=1, max_instances=1, coalesce=True,
+                      id="timer-sweep")
+    scheduler.start()
+    return scheduler
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Migrate, deploy processes/ and forms/, and serve with the in-process scheduler."""
+    settings = _settings(demo_default=True)
+    engine = _prepare(settings)
+    _start_scheduler(engine)
+    _serve(settings, engine, host, port, threads=8)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int)
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="run the timer sweep in this process")
+def serve(host: str, port: int, threads: int, scheduler: bool) -> None:
+    """Serve with the production WSGI server (waitress)."""
+    settings = _settings(demo_default=False)
+    engine = _prepare(settings)
+    if scheduler:
+        _start_scheduler(engine)
+    _serve(settings, engine, host, port, threads=threads)
+
+
+def _serve(settings: Settings, engine: Engine, host: str, port: int, *, threads: int) -> None:
+    import waitress
+
+    from . import create_app
+
+    app = create_app(settings, engine=engine)
+    click.echo(f"sertiflow is listening on http://{host}:{port}/")
+    sys.stdout.flush()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="sertiflow")
+
+
+if __name__ == "__main__":
+    main()

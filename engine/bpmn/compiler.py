@@ -1,0 +1,94 @@
+"""Turn checked BPMN documents into the spec dicts a definition version stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from ..errors import Problem
+from .parser import SertiflowParser
+from .serializer import spec_to_dict
+from .validation import BpmnDocument
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    key: str
+    name: str | None
+    resource_name: str
+    stored_spec: dict[str, Any]
+    called_keys: frozenset[str]
+
+
+def compile_processes(
+    docs: list[BpmnDocument], deployed: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, CompiledProcess], list[Problem]]:
+    """Parse the documents together (so they may call each other) into stored specs.
+
+    :param deployed: stored specs of already deployed processes, by key, for call
+        activities whose target is not part of this deployment.
+    """
+    parser = SertiflowParser()
+    by_key: dict[str, BpmnDocument] = {}
+    problems: list[Problem] = []
+    for doc in docs:
+        try:
+            parser.add_bpmn_xml(doc.root, doc.name)
+        except ValidationException as exc:
+            problems.append(_problem(doc, exc))
+            continue
+        for key in doc.executable:
+            by_key[key] = doc
+    compiled: dict[str, CompiledProcess] = {}
+    for key, doc in by_key.items():
+        try:
+            spec = parser.get_spec(key)
+            local = parser.get_subprocess_specs(key, require_call_activity_specs=False)
+        except ValidationException as exc:
+            problems.append(_problem(doc, exc))
+            continue
+        subprocess_specs: dict[str, Any] = {}
+        called: set[str] = set()
+        for name, sub in local.items():
+            if sub is not None:
+                subprocess_specs[name] = spec_to_dict(sub)
+                continue
+            if name not in deployed:
+                problems.append(Problem(doc.name, f"calls process '{name}', which is neither "
+                                        "in this deployment nor deployed before"))
+                continue
+            called.add(name)
+            subprocess_specs[name] = deployed[name]["spec"]
+            subprocess_specs.update(deployed[name]["subprocess_specs"])
+        called.update(n for n in local if n in by_key and n != key)
+        compiled[key] = CompiledProcess(
+            key=key,
+            name=doc.root.xpath("string(//*[local-name()='process'][@id=$k]/@name)", k=key)
+            or None,
+            resource_name=doc.name,
+            stored_spec={"spec": spec_to_dict(spec), "subprocess_specs": subprocess_specs},
+            called_keys=frozenset(called),
+        )
+    return compiled, problems
+
+
+# SpiffWorkflow's own wording for some refusals, said the way an analyst can act on.
+CLEARER = {
+    "Multiple outgoing flows are not supported": (
+        "has several outgoing sequence flows; add a gateway after it to split the flow "
+        "(a parallel gateway to take all paths, an exclusive gateway to choose one)"),
+    "Time Specification Error. Unknown Time Specification": (
+        "the timer has no date, duration or cycle; set one in the Modeler's Timer section"),
+}
+
+
+def _problem(doc: BpmnDocument, exc: ValidationException) -> Problem:
+    element = getattr(exc, "id", None) or None
+    message = str(exc.args[0]) if exc.args else str(exc)
+    for prefix, clearer in CLEARER.items():
+        if message.startswith(prefix):
+            message = clearer
+    return Problem(doc.name, message, element, doc.line_of(element))

@@ -1,0 +1,147 @@
+"""Timer and message event definitions that run on sertiflow's clock and data model.
+
+SpiffWorkflow's timers read ``datetime.now()`` and interpret a date without an
+offset in the server's local zone. These subclasses ask the workflow's script
+engine for the time (the engine's one clock, which tests move by days without
+sleeping) and read an offset-less date in the configured zone (Asia/Jakarta).
+
+SpiffWorkflow's Camunda message definition puts a message's payload under
+``<element>_Response``; Camunda 7 sets the correlated variables as process
+variables, which is what analysts expect, so the payload is merged into the data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+
+
+def _engine(my_task: Any) -> Any:
+    return my_task.workflow.script_engine
+
+
+def parse_moment(text: str, engine: Any) -> datetime:
+    """Read an ISO 8601 date or date-time; without an offset it is in the engine's zone."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=engine.timezone)
+    return moment
+
+
+def evaluate_timer(my_task: Any, expression: str) -> str:
+    value = _engine(my_task).evaluate(my_task, expression)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"PT{int(value.total_seconds())}S"
+    if not isinstance(value, str):
+        raise ValueError(f"timer expression {expression!r} gave {value!r}, not an ISO 8601 text")
+    return value.strip()
+
+
+class ClockTimeDate(TimeDateEventDefinition):
+    """A timer at a fixed moment (``timeDate``)."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        engine = _engine(my_task)
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            text = evaluate_timer(my_task, self.expression)
+            value = parse_moment(text, engine).isoformat()
+            my_task._set_internal_data(event_value=value)
+        if datetime.fromisoformat(value) <= engine.now():
+            my_task._set_internal_data(event_fired=True)
+        fired: bool = my_task._get_internal_data("event_fired", False)
+        return fired
+
+
+class ClockDuration(DurationTimerEventDefinition):
+    """A timer a duration after the event is reached (``timeDuration``)."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        engine = _engine(my_task)
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            text = evaluate_timer(my_task, self.expression)
+            value = engine.add_duration(engine.now(), text, my_task).isoformat()
+            my_task._set_internal_data(event_value=value)
+        if datetime.fromisoformat(value) <= engine.now():
+            my_task._set_internal_data(event_fired=True)
+        fired: bool = my_task._get_internal_data("event_fired", False)
+        return fired
+
+
+class ClockCycle(CycleTimerEventDefinition):
+    """A repeating timer (``timeCycle``: ``R3/PT1H``, ``R/2027-01-01T00:00Z/P1D``)."""
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        engine = _engine(my_task)
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            text = evaluate_timer(my_task, self.expression)
+            cycles, start, duration = parse_cycle(text, engine)
+            value = {"cycles": cycles, "next": start.isoformat(), "duration": duration}
+        ready = False
+        if value["cycles"] != 0:
+            upcoming = datetime.fromisoformat(value["next"])
+            if upcoming <= engine.now():
+                value["next"] = (upcoming + timedelta(seconds=value["duration"])).isoformat()
+                value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+            return False
+        my_task._set_internal_data(event_value=value)
+        return ready
+
+
+def parse_cycle(text: str, engine: Any) -> tuple[int, datetime, float]:
+    """Split an ISO 8601 repeating interval into (cycles, first due time, seconds between)."""
+    parts = text.strip().upper().split("/")
+    if len(parts) not in (2, 3) or not parts[0].startswith("R"):
+        raise ValueError(f"not an ISO 8601 repeating interval: {text!r}")
+    cycles = int(parts[0][1:]) if parts[0][1:] else -1
+    if len(parts) == 2:
+        step = engine.add_duration(engine.now(), parts[1]) - engine.now()
+        return cycles, engine.now() + step, step.total_seconds()
+    if parts[1].startswith("P"):
+        end = parse_moment(parts[2], engine)
+        parsed = TimerEventDefinition.parse_iso_duration(parts[1])
+        step = TimerEventDefinition.get_timedelta_from_end(parsed, end)
+        return cycles, end - step, step.total_seconds()
+    start = parse_moment(parts[1], engine)
+    step = engine.add_duration(start, parts[2]) - start
+    return cycles, start, step.total_seconds()
+
+
+class MergingMessageEventDefinition(MessageEventDefinition):
+    """A Camunda message whose variables become process variables on arrival."""
+
+    def update_task_data(self, my_task: Any) -> None:
+        event_data = my_task.internal_data.get(self.name) or {}
+        payload = event_data.get("payload")
+        result_var = event_data.get("result_var")
+        if result_var:
+            my_task.data[result_var] = payload
+        elif isinstance(payload, dict):
+            my_task.data.update(payload)
+
+    def update_internal_data(self, my_task: Any, event: Any) -> None:
+        # Keep result_var as sent (None means "merge"), unlike the parent class.
+        my_task.internal_data[self.name] = event.payload
+
+
+TIMER_CLASSES = {
+    TimeDateEventDefinition: ClockTimeDate,
+    DurationTimerEventDefinition: ClockDuration,
+    CycleTimerEventDefinition: ClockCycle,
+}

@@ -1,0 +1,105 @@
+"""The script engine a workflow runs with during one command.
+
+SpiffWorkflow hands its script engine to every task at run time, and does not
+serialize it. That makes it the place for what a command brings along: the
+clock, the time zone, the duration arithmetic and the service-task handlers.
+A fresh one is attached to the workflow for each command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from ..clock import Clock
+from .script_engine import SandboxedScriptEngine
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """What a service-task handler is told about the call."""
+
+    topic: str
+    instance_id: str
+    business_key: str | None
+    element_id: str
+    variables: Mapping[str, Any]
+
+
+ServiceDispatcher = Callable[[ServiceCall], Mapping[str, Any] | None]
+DurationAdder = Callable[[datetime, str, str | None], datetime]
+
+
+def add_calendar_duration(start: datetime, text: str, calendar: str | None = None) -> datetime:
+    """Add an ISO 8601 duration to ``start`` in calendar time (months of real length)."""
+    parsed = TimerEventDefinition.parse_iso_duration(text.strip().upper())
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+class WorkflowScriptEngine(SandboxedScriptEngine):
+    """The sandboxed script engine plus the command's clock and service handlers."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        timezone: tzinfo,
+        instance_id: str,
+        business_key: str | None,
+        dispatch: ServiceDispatcher,
+        add_duration: DurationAdder = add_calendar_duration,
+        timeout: float = 2.0,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.clock = clock
+        self.timezone = timezone
+        self.instance_id = instance_id
+        self.business_key = business_key
+        self._dispatch = dispatch
+        self._add_duration = add_duration
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def add_duration(self, start: datetime, text: str, task: Any = None) -> datetime:
+        calendar = None
+        if task is not None:
+            calendar = (getattr(task.task_spec, "extensions", None) or {}).get(
+                "properties", {}
+            ).get("calendar")
+        return self._add_duration(start, text, calendar)
+
+    def run_service_task(self, task: Any, camunda: Mapping[str, str]) -> None:
+        """Run a service task: the topic's handler, or a Python expression."""
+        element = task.task_spec.bpmn_id
+        if camunda.get("type") == "external" and camunda.get("topic"):
+            call = ServiceCall(
+                topic=camunda["topic"],
+                instance_id=self.instance_id,
+                business_key=self.business_key,
+                element_id=element,
+                variables=dict(task.data),
+            )
+            try:
+                result = self._dispatch(call)
+            except Exception as exc:
+                raise WorkflowTaskException(
+                    f"handler for topic '{call.topic}' failed: {type(exc).__name__}: {exc}",
+                    task=task,
+                    exception=exc,
+                ) from exc
+            if result:
+                task.data.update(result)
+        elif camunda.get("expression"):
+            value = self.evaluate(task, camunda["expression"])
+            if camunda.get("resultVariable"):
+                task.data[camunda["resultVariable"]] = value
+        else:
+            raise WorkflowTaskException(
+                "service task has neither camunda:topic nor camunda:expression", task=task
+            )

@@ -1,0 +1,221 @@
+"""Parse Camunda Modeler (Camunda 7) files into SpiffWorkflow specs.
+
+SpiffWorkflow's Camunda parser drops most of what the Modeler writes on a task:
+candidate groups and users, assignee, due and follow-up dates, priority, form
+links and service-task topics. The parsers here keep all of it in the task
+spec's ``extensions`` dictionary, which SpiffWorkflow serializes with the spec,
+so the engine can read it back from a stored definition without the XML.
+
+``extensions`` of every flow node has this shape::
+
+    {"properties": {"calendar": "working-days", ...},   # camunda:properties
+     "camunda": {"candidateGroups": "upp", "dueDate": "P14D", ...},
+     "formFields": [...]}                                 # camunda:formData, user tasks only
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    CallActivity,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ManualTask,
+    NoneTask,
+    ScriptTask,
+    StartEvent,
+    TransactionSubprocess,
+    UserTask,
+)
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CallActivityParser,
+    CamundaTaskParser,
+    ScriptTaskParser,
+    SubWorkflowParser,
+)
+
+from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .specs import TopicSendTask, TopicServiceTask
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+# The camunda:* attributes sertiflow gives a meaning to (ARCHITECTURE.md §2).
+# Others that only tune Camunda's own job executor (asyncBefore, exclusive,
+# historyTimeToLive, ...) have no effect here and are not kept.
+KEPT_ATTRIBUTES = (
+    "assignee",
+    "candidateGroups",
+    "candidateUsers",
+    "dueDate",
+    "followUpDate",
+    "priority",
+    "formKey",
+    "formRef",
+    "formRefBinding",
+    "formRefVersion",
+    "type",
+    "topic",
+    "expression",
+    "resultVariable",
+    "initiator",
+)
+
+
+def _camunda(name: str) -> str:
+    return f"{{{CAMUNDA_NS}}}{name}"
+
+
+def read_camunda_extensions(node: etree._Element) -> dict[str, Any]:
+    """Collect the Camunda attributes, properties and form fields of one element."""
+    attributes = {
+        name: node.get(_camunda(name)) for name in KEPT_ATTRIBUTES if node.get(_camunda(name))
+    }
+    properties: dict[str, str] = {}
+    form_fields: list[dict[str, Any]] = []
+    extension = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    if extension is not None:
+        for prop in extension.iterfind(f"{_camunda('properties')}/{_camunda('property')}"):
+            properties[prop.get("name", "")] = prop.get("value", "")
+        for field in extension.iterfind(f"{_camunda('formData')}/{_camunda('formField')}"):
+            form_fields.append(_read_form_field(field))
+    result: dict[str, Any] = {"properties": properties, "camunda": attributes}
+    if form_fields:
+        result["formFields"] = form_fields
+    return result
+
+
+def _read_form_field(field: etree._Element) -> dict[str, Any]:
+    """Turn one ``camunda:formField`` into a plain dict (generated task forms)."""
+    data: dict[str, Any] = {
+        "id": field.get("id"),
+        "label": field.get("label"),
+        "type": field.get("type"),
+        "defaultValue": field.get("defaultValue"),
+        "validation": [],
+        "properties": {},
+        "values": [],
+    }
+    for child in field:
+        if child.tag == _camunda("validation"):
+            data["validation"] = [
+                {"name": c.get("name"), "config": c.get("config")}
+                for c in child
+                if c.tag == _camunda("constraint")
+            ]
+        elif child.tag == _camunda("properties"):
+            data["properties"] = {c.get("id"): c.get("value") for c in child}
+        elif child.tag == _camunda("value"):
+            data["values"].append({"id": child.get("id"), "name": child.get("name")})
+    return data
+
+
+class KeepCamundaExtensions:
+    """Parser mixin: store :func:`read_camunda_extensions` as the spec's extensions."""
+
+    node: etree._Element
+
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        return read_camunda_extensions(self.node if node is None else node)
+
+
+class TaskParser(KeepCamundaExtensions, CamundaTaskParser):
+    pass
+
+
+class UserTaskParser(KeepCamundaExtensions, CamundaTaskParser):
+    """User tasks become SpiffWorkflow's plain user task; the form link lives in extensions."""
+
+
+class ServiceTaskParser(KeepCamundaExtensions, CamundaTaskParser):
+    pass
+
+
+class ScriptParser(KeepCamundaExtensions, ScriptTaskParser):
+    pass
+
+
+class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
+    pass
+
+
+class CallParser(KeepCamundaExtensions, CallActivityParser):
+    pass
+
+
+class ClockEvents:
+    """Event-parser mixin: timers on the engine's clock, messages that set variables."""
+
+    def parse_timer_event(self, event: etree._Element) -> Any:
+        parsed = super().parse_timer_event(event)  # type: ignore[misc]
+        cls = TIMER_CLASSES[type(parsed)]
+        return cls(parsed.name, parsed.expression, description=parsed.description)
+
+    def parse_message_event(self, message_event: etree._Element) -> Any:
+        parsed = super().parse_message_event(message_event)  # type: ignore[misc]
+        return MergingMessageEventDefinition(
+            parsed.name,
+            parsed.correlation_properties,
+            parsed.expression,
+            parsed.result_var,
+            description=parsed.description,
+        )
+
+
+class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventParser):
+    pass
+
+
+class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):
+    pass
+
+
+class CatchEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class ThrowEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateThrowEventParser):
+    pass
+
+
+class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, CamundaBoundaryEventParser):
+    pass
+
+
+class SertiflowParser(CamundaParser):
+    """SpiffWorkflow's Camunda parser, keeping what the Modeler writes.
+
+    Business rule tasks (DMN) are not part of sertiflow's dialect; the validator
+    refuses them before this parser sees the file.
+    """
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (UserTaskParser, UserTask),
+        full_tag("serviceTask"): (ServiceTaskParser, TopicServiceTask),
+        # Camunda 7 runs a send task exactly like a service task.
+        full_tag("sendTask"): (ServiceTaskParser, TopicSendTask),
+        full_tag("task"): (TaskParser, NoneTask),
+        full_tag("manualTask"): (TaskParser, ManualTask),
+        full_tag("scriptTask"): (ScriptParser, ScriptTask),
+        full_tag("subProcess"): (SubprocessParser, CallActivity),
+        full_tag("callActivity"): (CallParser, CallActivity),
+        full_tag("transaction"): (SubprocessParser, TransactionSubprocess),
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("endEvent"): (EndEventParser, EndEvent),
+        full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+    }

@@ -1,0 +1,413 @@
+"""Check a Camunda Modeler file against sertiflow's BPMN dialect before it is stored.
+
+Each check reports :class:`~engine.errors.Problem` entries with the file name,
+the element id and the line, so an analyst can go straight to the spot in the
+Modeler. Nothing here stores anything; the deployment service decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import SpiffWorkflow.bpmn.parser as spiff_parser
+from lxml import etree
+
+from ..errors import Problem
+from .expressions import ExpressionError, compile_expression
+from .sandbox import SandboxViolation, check_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+XSD_PATH = Path(spiff_parser.__file__).parent / "schema" / "BPMN20.xsd"
+
+USE_TOPIC = (
+    'sertiflow runs Python, not Java: use camunda:type="external" with '
+    'camunda:topic="<topic>" and register a Python handler for that topic'
+)
+
+FLOW_NODE_TAGS = {
+    "task", "userTask", "serviceTask", "sendTask", "receiveTask", "scriptTask", "manualTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+    "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "eventBasedGateway", "complexGateway",
+}
+CONTAINER_TAGS = {"process", "subProcess", "transaction", "adHocSubProcess"}
+
+
+def _q(tag: str, ns: str = BPMN_NS) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+@cache
+def _schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD_PATH)))
+
+
+@dataclass
+class References:
+    """What a file may refer to beyond itself, for the reference checks."""
+
+    process_keys: set[str] = field(default_factory=set)
+    form_ids: set[str] = field(default_factory=set)
+    form_files: set[str] = field(default_factory=set)
+    topics: set[str] = field(default_factory=set)
+
+
+@dataclass
+class BpmnDocument:
+    """A well-formed BPMN file: its tree and the processes it makes executable."""
+
+    name: str
+    root: etree._Element
+    executable: list[str]
+    called: set[str]
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, element_id: str | None) -> int | None:
+        if not element_id:
+            return None
+        found = self.root.xpath("//*[@id=$id]", id=element_id)
+        return found[0].sourceline if found else None
+
+
+def read_bpmn(name: str, content: bytes) -> BpmnDocument:
+    """Parse ``content`` and run every check that needs only this file."""
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        problem = Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno)
+        return BpmnDocument(name, etree.Element("invalid"), [], set(), [problem])
+
+    doc = BpmnDocument(
+        name,
+        root,
+        executable=[p.get("id") for p in root.iterfind(_q("process"))
+                    if p.get("isExecutable") == "true"],
+        called={c.get("calledElement") for c in root.iter(_q("callActivity"))
+                if c.get("calledElement")},
+    )
+    if root.tag != _q("definitions"):
+        doc.problems.append(Problem(name, "not a BPMN 2.0 file (root element is not "
+                                    "bpmn:definitions)", line=root.sourceline))
+        return doc
+    doc.problems.extend(_schema_problems(name, root))
+    if doc.problems:
+        return doc
+    if not doc.executable:
+        doc.problems.append(Problem(
+            name, 'no executable process: tick "Executable" on the process in Camunda '
+            'Modeler (isExecutable="true")', line=root.sourceline))
+        return doc
+    doc.problems.extend(_event_reference_problems(name, root))
+    for process in root.iterfind(_q("process")):
+        if process.get("isExecutable") == "true":
+            doc.problems.extend(_dialect_problems(name, process))
+            doc.problems.extend(_expression_problems(name, process))
+            doc.problems.extend(_reachability_problems(name, process))
+    return doc
+
+
+def check_references(doc: BpmnDocument, refs: References) -> list[Problem]:
+    """Report forms, topics and called processes that ``refs`` does not provide."""
+    problems = []
+    for process in doc.root.iterfind(_q("process")):
+        if process.get("isExecutable") != "true":
+            continue
+        for el in process.iter():
+            tag = _local(el.tag)
+            problem = None
+            if tag in ("serviceTask", "sendTask"):
+                topic = el.get(_q("topic", CAMUNDA_NS))
+                if topic and topic not in refs.topics:
+                    known = ", ".join(sorted(refs.topics)) or "none"
+                    problem = f"no handler is registered for topic '{topic}' (known: {known})"
+            elif tag in ("userTask", "startEvent"):
+                problem = _form_reference_problem(el, refs)
+            elif tag == "callActivity":
+                called = el.get("calledElement")
+                if called and called not in refs.process_keys:
+                    problem = (f"calls process '{called}', which is neither in this "
+                               "deployment nor deployed before")
+            if problem:
+                problems.append(Problem(doc.name, problem, el.get("id"), el.sourceline))
+    return problems
+
+
+def _form_reference_problem(task: etree._Element, refs: References) -> str | None:
+    form_ref = task.get(_q("formRef", CAMUNDA_NS))
+    form_key = task.get(_q("formKey", CAMUNDA_NS))
+    if form_ref:
+        if form_ref not in refs.form_ids:
+            return f"links form id '{form_ref}' (camunda:formRef), which is not deployed"
+        return None
+    if not form_key:
+        return None
+    for prefix in ("camunda-forms:deployment:", "camunda-forms:app:"):
+        if form_key.startswith(prefix):
+            file_name = form_key.removeprefix(prefix).rsplit("/", 1)[-1]
+            if file_name not in refs.form_files:
+                return f"links form '{file_name}' ({form_key}), which is not deployed"
+            return None
+    return (f"form key '{form_key}' is an embedded or external form, which sertiflow cannot "
+            "show: draw a Camunda Form (.form) and link it with camunda:formRef")
+
+
+EVENT_REFERENCES = {
+    "messageEventDefinition": ("messageRef", "message"),
+    "signalEventDefinition": ("signalRef", "signal"),
+    "errorEventDefinition": ("errorRef", "error"),
+    "escalationEventDefinition": ("escalationRef", "escalation"),
+}
+
+
+def _event_reference_problems(name: str, root: etree._Element) -> Iterator[Problem]:
+    """Report event definitions that name a message, signal, error or escalation not defined."""
+    for tag, (attribute, target) in EVENT_REFERENCES.items():
+        defined = {el.get("id") for el in root.iter(_q(target))}
+        for definition in root.iter(_q(tag)):
+            ref = definition.get(attribute)
+            if ref and ref not in defined:
+                yield Problem(name, f"refers to {target} '{ref}', which this file does not "
+                              f"define (add it under the diagram's {target.title()}s)",
+                              _element_of(definition), definition.sourceline)
+            elif not ref and tag == "messageEventDefinition":
+                yield Problem(name, "message event without a message: pick or create one in "
+                              "the Modeler's Message section", _element_of(definition),
+                              definition.sourceline)
+
+
+def _schema_problems(name: str, root: etree._Element) -> list[Problem]:
+    schema = _schema()
+    if schema.validate(root):
+        return []
+    return [
+        Problem(name, f"does not match the BPMN 2.0 schema: {error.message}", line=error.line)
+        for error in list(schema.error_log)[:5]
+    ]
+
+
+# -- the dialect -----------------------------------------------------------------
+
+UNSUPPORTED_EXTENSIONS: dict[str, str] = {
+    "executionListener": "execution listeners are not supported: model the step as a "
+                         "script task or a service task with a topic",
+    "taskListener": "task listeners are not supported: model the step as a script task "
+                    "or a service task with a topic",
+    "connector": f"Camunda connectors are not supported; {USE_TOPIC}",
+    "inputOutput": "input/output mappings are not supported: set variables in a script "
+                   "task before or after this element",
+    "field": f"field injection belongs to Java delegates; {USE_TOPIC}",
+}
+
+
+def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    for el in process.iter():
+        tag = _local(el.tag)
+        element_id = _owner_id(el)
+        for attr in ("class", "delegateExpression"):
+            value = el.get(_q(attr, CAMUNDA_NS))
+            if value:
+                yield Problem(name, f"uses Java (camunda:{attr}=\"{value}\"); {USE_TOPIC}",
+                              element_id, el.sourceline)
+        if el.tag == _q("resource", CAMUNDA_NS) or el.get(_q("resource", CAMUNDA_NS)):
+            yield Problem(name, "scripts from external resources are not supported: write the "
+                          "Python script inside the task", element_id, el.sourceline)
+        if el.tag in {_q(k, CAMUNDA_NS) for k in UNSUPPORTED_EXTENSIONS}:
+            yield Problem(name, UNSUPPORTED_EXTENSIONS[_local(el.tag)], element_id,
+                          el.sourceline)
+        if tag == "scriptTask":
+            fmt = (el.get("scriptFormat") or "python").strip().lower()
+            if fmt != "python":
+                yield Problem(name, f"script format '{el.get('scriptFormat')}' is not supported: "
+                              'write the script in Python (scriptFormat="python")',
+                              element_id, el.sourceline)
+        elif tag == "businessRuleTask":
+            yield Problem(name, "DMN business rule tasks are not supported: decide with an "
+                          "exclusive gateway or a script task", element_id, el.sourceline)
+        elif tag in ("serviceTask", "sendTask"):
+            yield from _service_task_problems(name, el)
+        elif tag == "complexGateway":
+            yield Problem(name, "complex gateways are not supported: use an inclusive or "
+                          "exclusive gateway", element_id, el.sourceline)
+        elif tag == "callActivity":
+            yield from _call_activity_problems(name, el)
+        elif tag == "conditionExpression":
+            language = (el.get("language") or "").lower()
+            if language and language not in ("python", "juel", "${}"):
+                yield Problem(name, f"condition language '{el.get('language')}' is not "
+                              "supported: write a Python or simple JUEL expression",
+                              element_id, el.sourceline)
+
+
+def _element_of(el: etree._Element) -> str | None:
+    """The id of the flow element (node or sequence flow) that ``el`` belongs to."""
+    node: etree._Element | None = el
+    while node is not None:
+        if _local(node.tag) in FLOW_NODE_TAGS or _local(node.tag) == "sequenceFlow":
+            return node.get("id")
+        node = node.getparent()
+    return _owner_id(el)
+
+
+def _owner_id(el: etree._Element) -> str | None:
+    """The id of the nearest element that has one: the BPMN element a problem belongs to."""
+    node: etree._Element | None = el
+    while node is not None:
+        if node.get("id"):
+            return str(node.get("id"))
+        node = node.getparent()
+    return None
+
+
+def _service_task_problems(name: str, el: etree._Element) -> Iterator[Problem]:
+    if el.get(_q("class", CAMUNDA_NS)) or el.get(_q("delegateExpression", CAMUNDA_NS)):
+        return  # already reported as Java
+    if el.find(f"./{_q('extensionElements')}/{_q('connector', CAMUNDA_NS)}") is not None:
+        return  # already reported as a connector
+    kind = el.get(_q("type", CAMUNDA_NS))
+    if kind == "external":
+        if not el.get(_q("topic", CAMUNDA_NS)):
+            yield Problem(name, 'external service task without camunda:topic',
+                          el.get("id"), el.sourceline)
+    elif kind:
+        yield Problem(name, f"service task type '{kind}' is not supported; {USE_TOPIC}",
+                      el.get("id"), el.sourceline)
+    elif not el.get(_q("expression", CAMUNDA_NS)):
+        yield Problem(name, 'service task has no implementation: set camunda:type="external" '
+                      'with a camunda:topic, or a Python camunda:expression',
+                      el.get("id"), el.sourceline)
+
+
+def _call_activity_problems(name: str, el: etree._Element) -> Iterator[Problem]:
+    called = el.get("calledElement") or ""
+    if not called:
+        yield Problem(name, "call activity names no called process (calledElement)",
+                      el.get("id"), el.sourceline)
+    elif "${" in called or "#{" in called:
+        yield Problem(name, "the called process must be a fixed process id, not an expression",
+                      el.get("id"), el.sourceline)
+    for mapping in el.iterfind(f".//{_q('in', CAMUNDA_NS)}"):
+        if mapping.get("variables") != "all":
+            yield Problem(name, 'only camunda:in variables="all" is supported: a called '
+                          "process sees all variables", el.get("id"), mapping.sourceline)
+    for mapping in el.iterfind(f".//{_q('out', CAMUNDA_NS)}"):
+        if mapping.get("variables") != "all":
+            yield Problem(name, 'only camunda:out variables="all" is supported: a called '
+                          "process returns all variables", el.get("id"), mapping.sourceline)
+
+
+# -- expressions -------------------------------------------------------------------
+
+CRON = re.compile(r"^\S+(\s+\S+){4,6}$")
+
+
+def _expression_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    for el, text, what in _expressions(process):
+        if what == "timer cycle" and CRON.match(text):
+            yield Problem(name, f"cron expression '{text}' is not supported: write an ISO 8601 "
+                          "repeating interval such as R/PT5M or R/2027-01-01T08:00:00+07:00/P1D",
+                          _element_of(el), el.sourceline)
+            continue
+        try:
+            compile_expression(text)
+        except ExpressionError as exc:
+            yield Problem(name, f"{what} does not compile: {exc}", _element_of(el),
+                          el.sourceline)
+    for script in process.iter(_q("script")):
+        task = script.getparent()
+        fmt = (task.get("scriptFormat") or "python").strip().lower() if task is not None else ""
+        if fmt != "python" or not (script.text or "").strip():
+            if fmt == "python":
+                yield Problem(name, "script task has no script", _owner_id(script),
+                              script.sourceline)
+            continue
+        try:
+            check_script(script.text or "")
+        except SandboxViolation as exc:
+            line = script.sourceline + (exc.line - 1 if exc.line else 0)
+            yield Problem(name, f"script is refused: {exc}", _owner_id(script), line)
+        except SyntaxError as exc:
+            line = script.sourceline + ((exc.lineno or 1) - 1)
+            yield Problem(name, f"script has a syntax error: {exc.msg}", _owner_id(script), line)
+
+
+def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, str, str]]:
+    """Yield every expression the engine will evaluate, with a label for messages."""
+    text_tags = {
+        "conditionExpression": "condition",
+        "timeDuration": "timer duration",
+        "timeDate": "timer date",
+        "timeCycle": "timer cycle",
+        "loopCardinality": "loop cardinality",
+        "completionCondition": "completion condition",
+        "loopCondition": "loop condition",
+    }
+    for el in process.iter():
+        what = text_tags.get(_local(el.tag))
+        if what and (el.text or "").strip():
+            yield el, el.text.strip(), what
+        for attr in ("expression", "dueDate", "followUpDate"):
+            value = el.get(_q(attr, CAMUNDA_NS))
+            if value:
+                yield el, value, f"camunda:{attr}"
+        for attr in ("assignee", "candidateUsers", "candidateGroups", "priority"):
+            value = el.get(_q(attr, CAMUNDA_NS)) or ""
+            if "${" in value or "#{" in value:
+                yield el, value, f"camunda:{attr}"
+
+
+# -- structure ----------------------------------------------------------------------
+
+def _reachability_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    """Report flow nodes that no path from a start event reaches."""
+    for container in [process, *_nested_containers(process)]:
+        nodes = {c.get("id"): c for c in container if _local(c.tag) in FLOW_NODE_TAGS}
+        flows: dict[str, list[str]] = {}
+        for flow in container.iterfind(_q("sequenceFlow")):
+            flows.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
+        attached: dict[str, list[str]] = {}
+        for node_id, node in nodes.items():
+            if _local(node.tag) == "boundaryEvent":
+                attached.setdefault(node.get("attachedToRef", ""), []).append(node_id)
+        roots = [i for i, n in nodes.items() if _local(n.tag) == "startEvent"]
+        if not roots and nodes and container.get("triggeredByEvent") != "true":
+            # An ad-hoc subprocess or a process started by its first activity.
+            roots = [i for i, n in nodes.items() if not any(i in t for t in flows.values())
+                     and _local(n.tag) != "boundaryEvent"]
+        successors = {i: [*flows.get(i, []), *attached.get(i, [])] for i in nodes}
+        reached = _walk(roots, successors)
+        for node_id, node in nodes.items():
+            if node_id not in reached and not _is_event_subprocess(node):
+                yield Problem(name, f"{_local(node.tag)} cannot be reached from a start event",
+                              node_id, node.sourceline)
+
+
+def _nested_containers(process: etree._Element) -> Iterable[etree._Element]:
+    return [el for el in process.iterdescendants() if _local(el.tag) in CONTAINER_TAGS]
+
+
+def _is_event_subprocess(node: etree._Element) -> bool:
+    return _local(node.tag) == "subProcess" and node.get("triggeredByEvent") == "true"
+
+
+def _walk(roots: Iterable[str], successors: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(successors.get(current, []))
+    return seen

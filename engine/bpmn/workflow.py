@@ -1,0 +1,341 @@
+"""The typed face of a running SpiffWorkflow workflow.
+
+The runtime speaks in the engine's own terms (user tasks, timers, message
+subscriptions, failures); this module translates them to and from
+SpiffWorkflow's task tree. Nothing outside ``engine.bpmn`` touches a Spiff object.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import UserTask
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .events import MergingMessageEventDefinition
+from .host import WorkflowScriptEngine
+from .serializer import TaskMemo, dump_state, load_state, spec_from_dict
+
+
+@dataclass(frozen=True)
+class DefinitionSpecs:
+    """The parsed specs of one definition version: the process and what it calls."""
+
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> DefinitionSpecs:
+        return cls(
+            spec=spec_from_dict(stored["spec"]),
+            subprocess_specs={
+                name: spec_from_dict(dct) for name, dct in stored["subprocess_specs"].items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    """A ready user task as the engine projects it into the ``task`` table."""
+
+    id: str
+    element_id: str
+    title: str | None
+    lane: str | None
+    camunda: Mapping[str, str]
+    properties: Mapping[str, str]
+    form_fields: list[dict[str, Any]]
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_id: str
+    element_id: str
+    kind: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    task_id: str
+    element_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """An element that raised while the engine ran it."""
+
+    task_id: str | None
+    element_id: str | None
+    kind: str
+    message: str
+    traceback: str
+
+
+@dataclass
+class StepRecord:
+    """An element the engine completed on its own (not a user task)."""
+
+    task_id: str
+    element_id: str
+    element_type: str
+    changed: dict[str, Any] = field(default_factory=dict)
+
+
+class ProcessRun:
+    """One instance's live workflow, with the operations the runtime needs."""
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._wf = workflow
+        self._memo: TaskMemo = {}
+
+    # -- creation and storage -------------------------------------------------
+
+    @classmethod
+    def start(
+        cls, specs: DefinitionSpecs, variables: Mapping[str, Any], engine: WorkflowScriptEngine
+    ) -> ProcessRun:
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(variables)
+        return cls(workflow)
+
+    @classmethod
+    def restore(
+        cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
+    ) -> ProcessRun:
+        workflow = load_state(state, specs.spec, specs.subprocess_specs)
+        workflow.script_engine = engine
+        return cls(workflow)
+
+    def dump(self) -> bytes:
+        return dump_state(self._wf, self._memo)
+
+    def attach(self, engine: WorkflowScriptEngine) -> None:
+        """Give a cached workflow this command's script engine (clock, handlers)."""
+        self._wf.script_engine = engine
+
+    # -- running ---------------------------------------------------------------
+
+    def advance(self) -> tuple[list[StepRecord], StepFailure | None]:
+        """Run every engine step that is ready; stop at the first failure."""
+        records: list[StepRecord] = []
+        before: dict[UUID, dict[str, Any]] = {}
+
+        def will_complete(task: Any) -> None:
+            before[task.id] = dict(task.data)
+
+        def did_complete(task: Any) -> None:
+            element = _element_id(task)
+            if element is None:
+                return
+            old = before.pop(task.id, {})
+            changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
+            kind = type(task.task_spec).__name__
+            records.append(StepRecord(str(task.id), element, kind, changed))
+
+        try:
+            self._wf.do_engine_steps(will_complete, did_complete)
+        except Exception as exc:
+            return records, self._failure(exc)
+        return records, None
+
+    def _failure(self, exc: BaseException) -> StepFailure:
+        task = getattr(exc, "task", None)
+        if task is None:
+            errored = self._wf.get_tasks(state=TaskState.ERROR)
+            task = errored[0] if errored else None
+        element = _element_id(task) if task is not None else None
+        spec_type = type(task.task_spec).__name__ if task is not None else ""
+        kind = {
+            "ScriptTask": "script",
+            "TopicServiceTask": "handler",
+            "TopicSendTask": "handler",
+            "ExclusiveGateway": "condition",
+            "InclusiveGateway": "condition",
+        }.get(spec_type, "engine")
+        message = str(exc)
+        if isinstance(exc, SpiffWorkflowException) and getattr(exc, "notes", None):
+            message = "; ".join([message, *exc.notes])
+        return StepFailure(
+            task_id=str(task.id) if task is not None else None,
+            element_id=element,
+            kind=kind,
+            message=message,
+            traceback="".join(traceback.format_exception(exc)),
+        )
+
+    def complete_user_task(self, task_id: str, data: Mapping[str, Any]) -> None:
+        task = self._user_task(task_id)
+        task.data.update(data)
+        task.run()
+
+    def fire_timers(self) -> None:
+        self._wf.refresh_timers()
+
+    def correlate_message(self, name: str, variables: Mapping[str, Any]) -> int:
+        """Deliver a message; return how many waiting events caught it."""
+        event = BpmnEvent(
+            MergingMessageEventDefinition(name),
+            payload={"payload": dict(variables), "result_var": None},
+        )
+        caught = 0
+        for task in list(self._wf.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                task.task_spec.catch(task, event)
+                task.task_spec._update(task)
+                caught += 1
+        return caught
+
+    def retry(self, task_id: str, variables: Mapping[str, Any]) -> None:
+        """Put a failed task back to READY, with corrected data, for the next advance."""
+        task = self._wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.ERROR:
+            raise LookupError(f"no failed task {task_id}")
+        task.data.update(variables)
+        task._set_state(TaskState.READY)
+
+    def cancel(self) -> None:
+        self._wf.cancel()
+
+    # -- looking at the state --------------------------------------------------
+
+    @property
+    def completed(self) -> bool:
+        return bool(self._wf.is_completed())
+
+    def variables(self) -> dict[str, Any]:
+        """Return the process variables as the most recent step left them.
+
+        The task that changed state last (in the process or any subprocess) holds
+        the newest copy of the data; predicted future tasks hold none yet.
+        """
+        holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+                   | TaskState.COMPLETED)
+        definite = [t for t in self._tasks() if t.state & holding]
+        latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
+        data = dict(self._wf.data)
+        data.update(latest.data)
+        return data
+
+    def _tasks(self) -> Iterator[Any]:
+        """Every task of the workflow and its subprocesses.
+
+        Scanning the task dicts is several times cheaper than SpiffWorkflow's tree
+        iterator, and the runtime asks for ready tasks on every command.
+        """
+        yield from self._wf.tasks.values()
+        for subprocess in self._wf.subprocesses.values():
+            yield from subprocess.tasks.values()
+
+    def _ready_user_tasks(self) -> list[Any]:
+        return [t for t in self._tasks()
+                if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+
+    def ready_user_task_ids(self) -> set[str]:
+        return {str(t.id) for t in self._ready_user_tasks()}
+
+    def ready_user_tasks(self) -> list[UserTaskView]:
+        return [self._view(t) for t in self._ready_user_tasks()]
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        task = self._wf.get_task_from_id(UUID(task_id))
+        return dict(task.data) if task is not None else {}
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        timers = []
+        for task in self._waiting_events():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task.internal_data.get("event_value")
+            if isinstance(definition, CycleTimerEventDefinition):
+                if not isinstance(value, dict) or value.get("cycles") == 0:
+                    continue
+                value = value["next"]
+            if value is None:
+                continue
+            timers.append(
+                WaitingTimer(str(task.id), _element_id(task) or task.task_spec.name,
+                             _timer_kind(definition), datetime.fromisoformat(value))
+            )
+        return timers
+
+    def waiting_messages(self) -> list[WaitingMessage]:
+        return [
+            WaitingMessage(str(t.id), _element_id(t) or t.task_spec.name,
+                           t.task_spec.event_definition.name)
+            for t in self._waiting_events()
+            if isinstance(t.task_spec.event_definition, MessageEventDefinition)
+        ]
+
+    def failed_task_ids(self) -> list[str]:
+        return [str(t.id) for t in self._wf.get_tasks(state=TaskState.ERROR)]
+
+    def active_element_ids(self) -> list[str]:
+        mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+        return [e for e in (_element_id(t) for t in self._wf.get_tasks(state=mask)) if e]
+
+    def _waiting_events(self) -> Iterator[Any]:
+        for task in self._wf.event_manager.tasks.values():
+            if isinstance(task.task_spec, CatchingEvent) and task.state == TaskState.WAITING:
+                yield task
+
+    def _user_task(self, task_id: str) -> Any:
+        try:
+            task = self._wf.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError):
+            task = None
+        if task is None or not isinstance(task.task_spec, UserTask):
+            raise LookupError(f"no user task {task_id} in this instance")
+        if task.state != TaskState.READY:
+            raise ValueError(f"user task {task_id} is {TaskState.get_name(task.state)}")
+        return task
+
+    @staticmethod
+    def _view(task: Any) -> UserTaskView:
+        spec = task.task_spec
+        ext = getattr(spec, "extensions", None) or {}
+        return UserTaskView(
+            id=str(task.id),
+            element_id=_element_id(task) or spec.name,
+            title=spec.bpmn_name,
+            lane=spec.lane,
+            camunda=ext.get("camunda", {}),
+            properties=ext.get("properties", {}),
+            form_fields=ext.get("formFields", []),
+            data=task.data,
+        )
+
+
+def _element_id(task: Any) -> str | None:
+    bpmn_id: str | None = getattr(task.task_spec, "bpmn_id", None)
+    return bpmn_id
+
+
+def _timer_kind(definition: TimerEventDefinition) -> str:
+    names: dict[str, str] = {
+        "ClockTimeDate": "date",
+        "ClockDuration": "duration",
+        "ClockCycle": "cycle",
+    }
+    return names.get(type(definition).__name__, "timer")
+
+

@@ -1,0 +1,122 @@
+"""Read sertiflow's configuration from the environment, in one place.
+
+Every environment variable the service understands is read here, converted to
+its type and checked, so that a bad value stops the service at start-up with a
+message instead of failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CALENDARS = ("working-days", "calendar-days")
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value sertiflow cannot use."""
+
+
+def _flag(value: str | None, default: bool, name: str) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _positive_float(value: str | None, default: float, name: str) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, not {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration, typed and validated."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    demo: bool
+    calendar: str
+    timezone: ZoneInfo
+    script_timeout: float = 2.0
+    processes_path: Path = field(default_factory=lambda: PROJECT_ROOT / "processes")
+    forms_path: Path = field(default_factory=lambda: PROJECT_ROOT / "forms")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    demo_default: bool = False,
+    instance_path: Path | None = None,
+) -> Settings:
+    """Build :class:`Settings` from environment variables.
+
+    :param demo_default: whether demo users are created when ``SERTIFLOW_DEMO``
+        is unset (on for ``sertiflow run``, off for ``sertiflow serve``).
+    :raises ConfigError: when a variable holds an unusable value.
+    """
+    env = os.environ if environ is None else environ
+    folder = Path(env.get("SERTIFLOW_INSTANCE_PATH") or instance_path or PROJECT_ROOT / "instance")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{folder / 'sertiflow.db'}"
+    if database_url.startswith("postgres://"):
+        # Heroku-style URLs name no driver; SQLAlchemy needs one.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite or postgresql URL, not {database_url!r}")
+
+    calendar = env.get("SERTIFLOW_CALENDAR") or "working-days"
+    if calendar not in CALENDARS:
+        choices = ", ".join(CALENDARS)
+        raise ConfigError(f"SERTIFLOW_CALENDAR must be one of {choices}, not {calendar!r}")
+
+    tz_name = env.get("SERTIFLOW_TIMEZONE") or "Asia/Jakarta"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"SERTIFLOW_TIMEZONE is not a known time zone: {tz_name!r}") from None
+
+    return Settings(
+        instance_path=folder,
+        database_url=database_url,
+        secret_key=env.get("SERTIFLOW_SECRET_KEY") or _stored_secret(folder),
+        demo=_flag(env.get("SERTIFLOW_DEMO"), demo_default, "SERTIFLOW_DEMO"),
+        calendar=calendar,
+        timezone=timezone,
+        script_timeout=_positive_float(
+            env.get("SERTIFLOW_SCRIPT_TIMEOUT"), 2.0, "SERTIFLOW_SCRIPT_TIMEOUT"
+        ),
+        processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
+        forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
+    )
+
+
+def _stored_secret(folder: Path) -> str:
+    """Return the secret kept in the instance folder, creating it on first use."""
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,90 @@
+"""The composition root: one object that builds the engine's services.
+
+The edge (CLI, web request, scheduler job) holds one :class:`Engine` per
+process, opens a transaction with :meth:`Engine.write` or :meth:`Engine.read`,
+and asks for the services it needs with that session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from .cache import SpecCache, WorkflowCache
+from .clock import Clock, SystemClock
+from .config import Settings
+from .db import Database
+from .deployments import DeploymentResult, DeploymentService
+from .handlers import TopicRegistry
+from .runtime import Runtime, RuntimeSettings
+
+
+@dataclass
+class Services:
+    """The services bound to one transaction."""
+
+    session: Session
+    deployments: DeploymentService
+    runtime: Runtime
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        topics: TopicRegistry | None = None,
+        database: Database | None = None,
+        workflow_cache_size: int = 2000,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.topics = topics or TopicRegistry()
+        self.db = database or Database(settings.database_url)
+        self.specs = SpecCache()
+        self.workflows = WorkflowCache(workflow_cache_size)
+        self.runtime_settings = RuntimeSettings(
+            timezone=settings.timezone, script_timeout=settings.script_timeout
+        )
+
+    def services(self, session: Session) -> Services:
+        return Services(
+            session=session,
+            deployments=DeploymentService(session, self.clock, topics=self.topics.topics()),
+            runtime=Runtime(
+                session, self.clock, specs=self.specs, workflows=self.workflows,
+                dispatch=self.topics.dispatch, settings=self.runtime_settings,
+            ),
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[Services]:
+        """One command's transaction, committed when the block ends without error."""
+        with self.db.write() as session:
+            yield self.services(session)
+
+    @contextmanager
+    def read(self) -> Iterator[Services]:
+        with self.db.read() as session:
+            yield self.services(session)
+
+    def deploy_paths(self, paths: list[Path], *, actor: str | None = None,
+                     source: str = "cli") -> DeploymentResult:
+        """Deploy every .bpmn and .form file under ``paths`` as one deployment."""
+        files = []
+        for path in paths:
+            candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+            for file in candidates:
+                if file.is_file() and file.suffix.lower() in (".bpmn", ".form"):
+                    files.append((file.name, file.read_bytes()))
+        with self.write() as services:
+            return services.deployments.deploy(files, actor=actor, source=source,
+                                               name=", ".join(p.name for p in paths))
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,29 @@
+"""The audit history: an append-only record of every change to an instance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+
+
+class HistoryEvent(Base):
+    """Who did what to which instance and element, when, and which data changed."""
+
+    __tablename__ = "history_event"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(sa.String(255))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    element_id: Mapped[str | None] = mapped_column(sa.String(255))
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

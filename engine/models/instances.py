@@ -1,0 +1,101 @@
+"""Process instances and what they wait for: timers, messages, incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Str36, Str255
+
+INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
+
+
+class ProcessInstance(Base):
+    """A running or finished instance; ``state`` is its SpiffWorkflow state, without spec.
+
+    ``revision`` is an optimistic lock: every command bumps it, and a command
+    that read an older revision cannot write.
+    """
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('running', 'suspended', 'completed', 'cancelled', 'error')",
+            name="status",
+        ),
+        sa.Index("ix_process_instance_key_status", "definition_key", "status"),
+    )
+
+    id: Mapped[Str36] = mapped_column(primary_key=True)
+    definition_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_definition.id"), index=True
+    )
+    definition_key: Mapped[Str255]
+    business_key: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    revision: Mapped[int] = mapped_column(default=1)
+    # Digest of the timers and messages last projected; unchanged waits skip the
+    # timer and subscription tables entirely (most commands change neither).
+    waits_digest: Mapped[str | None] = mapped_column(sa.String(40))
+    started_by: Mapped[str | None] = mapped_column(sa.String(255))
+    company: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class Timer(Base):
+    """A timer an instance waits on; the sweep fires it when ``due_at`` has passed."""
+
+    __tablename__ = "timer"
+    __table_args__ = (sa.Index("ix_timer_due", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[Str36]
+    element_id: Mapped[Str255]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    due_at: Mapped[datetime]
+
+
+class EventSubscription(Base):
+    """A message an instance waits for, so correlation is a query, not a scan."""
+
+    __tablename__ = "event_subscription"
+    __table_args__ = (sa.Index("ix_event_subscription_name", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[Str36]
+    element_id: Mapped[Str255]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[Str255]
+
+
+class Incident(Base):
+    """A failure inside an instance (script, condition, handler) waiting for an admin."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    element_id: Mapped[str | None] = mapped_column(sa.String(255))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.Text)
+    traceback: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open", index=True)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(255))

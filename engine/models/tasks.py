@@ -1,0 +1,65 @@
+"""User tasks projected out of the workflow state, so task lists are plain queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, Str36, Str255
+
+TASK_STATES = ("ready", "completed", "cancelled")
+
+
+class Task(Base):
+    """A user task of an instance. ``id`` is the SpiffWorkflow task id."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        sa.Index("ix_task_state_assignee", "state", "assignee"),
+        sa.Index("ix_task_instance_state", "instance_id", "state"),
+    )
+
+    id: Mapped[Str36] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    definition_key: Mapped[Str255]
+    element_id: Mapped[Str255]
+    title: Mapped[str | None] = mapped_column(sa.String(255))
+    lane: Mapped[str | None] = mapped_column(sa.String(255))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    assignee: Mapped[str | None] = mapped_column(sa.String(255))
+    priority: Mapped[int] = mapped_column(default=50)
+    form_key: Mapped[str | None] = mapped_column(sa.String(255))
+    properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    follow_up_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(sa.String(255))
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def candidate_groups(self) -> list[str]:
+        return [c.value for c in self.candidates if c.kind == "group"]
+
+    @property
+    def candidate_users(self) -> list[str]:
+        return [c.value for c in self.candidates if c.kind == "user"]
+
+
+class TaskCandidate(Base):
+    """A role (group) or user who may claim and complete a task."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (sa.Index("ix_task_candidate_lookup", "kind", "value"),)
+
+    task_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    value: Mapped[Str255] = mapped_column(primary_key=True)

@@ -1,0 +1,575 @@
+"""Run process instances: start, complete, correlate, fire timers, suspend, cancel, retry.
+
+Every public method is one command on one instance. The caller (the edge)
+owns the transaction; a method loads the instance, applies the command to its
+workflow, projects the outcome into the ``task``, ``timer``,
+``event_subscription`` and ``incident`` tables, appends the history and
+flushes. The instance's ``revision`` column makes a second command that read
+the same revision fail on flush, so two racing commands cannot both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .bpmn.expressions import translate
+from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
+from .bpmn.sandbox import evaluate
+from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView
+from .cache import SpecCache, WorkflowCache
+from .clock import Clock
+from .errors import (
+    Conflict,
+    InstanceNotRunning,
+    InvalidInput,
+    NotFound,
+    TaskAlreadyCompleted,
+    TaskClaimedByOther,
+)
+from .history import HistoryLog
+from .models import EventSubscription, Incident, ProcessDefinition, ProcessInstance, Timer
+from .store import InstanceRow, InstanceStore, TaskRow
+from .tasks import resolve_task_fields
+
+Dispatch = Callable[[ServiceCall], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    timezone: Any
+    script_timeout: float = 2.0
+    add_duration: Callable[[datetime, str, str | None], datetime] = add_calendar_duration
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task did: the task, its instance, and the user tasks that follow."""
+
+    task: TaskRow
+    instance: InstanceRow
+    next_tasks: list[str]
+
+
+class Runtime:
+    """The commands that change process instances."""
+
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        *,
+        specs: SpecCache,
+        workflows: WorkflowCache,
+        dispatch: Dispatch,
+        settings: RuntimeSettings,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.specs = specs
+        self.workflows = workflows
+        self.dispatch = dispatch
+        self.settings = settings
+        postgres = session.get_bind().dialect.name == "postgresql"
+        self.store = InstanceStore(session, lock_rows=postgres)
+        self.history = HistoryLog(session, clock, sink=self.store.add_history)
+        # Workflows go back into the cache only once the transaction has committed.
+        self._pending_cache: dict[str, tuple[InstanceRow, ProcessRun]] = session.info.setdefault(
+            "sertiflow_pending_workflows", {})
+        session.info["sertiflow_workflow_cache"] = workflows
+
+    # -- commands ----------------------------------------------------------------
+
+    def start_instance(
+        self,
+        key: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        business_key: str | None = None,
+        actor: str | None = None,
+        company: str | None = None,
+        definition_id: str | None = None,
+    ) -> InstanceRow:
+        """Start the latest version of ``key`` (or exactly ``definition_id``)."""
+        definition = self._definition(key, definition_id)
+        variables = dict(variables or {})
+        _check_variables(variables)
+        now = self.clock.now()
+        instance = InstanceRow(
+            id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
+            business_key=business_key, status="running", revision=1,
+            waits_digest=_waits_digest([], []), state=b"", started_by=actor, company=company,
+        )
+        initiator = _initiator_variable(definition)
+        if initiator and actor:
+            variables.setdefault(initiator, actor)
+        run = ProcessRun.start(self._specs(definition.id), variables,
+                               self._script_engine(instance))
+        self.store.insert(instance, now)
+        self.history.record(instance.id, "instance_started", actor=actor,
+                            data={"variables": variables, "business_key": business_key,
+                                  "definition_id": definition.id})
+        self._advance_and_save(instance, run, actor, set())
+        return instance
+
+    def complete_task(
+        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None
+    ) -> Completion:
+        """Complete a ready user task with ``variables`` and run on to the next wait state.
+
+        :raises TaskAlreadyCompleted: when the task is no longer ready.
+        :raises TaskClaimedByOther: when someone else has claimed it.
+        """
+        variables = dict(variables or {})
+        _check_variables(variables)
+        task, instance = self._ready_task_for_command(task_id)
+        if task.assignee and actor and task.assignee != actor:
+            raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
+        run = self._load(instance)
+        ready_before = run.ready_user_task_ids() - {task.id}
+        try:
+            run.complete_user_task(task.id, variables)
+        except (LookupError, ValueError) as exc:
+            raise Conflict(str(exc)) from exc
+        if not self.store.finish_task(task.id, "completed", self.clock.now(), actor):
+            raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
+        self.history.record(instance.id, "task_completed", actor=actor, element=task.element_id,
+                            task_id=task.id, data={"variables": variables})
+        created = self._advance_and_save(instance, run, actor, ready_before)
+        return Completion(task=task, instance=instance, next_tasks=created)
+
+    def claim_task(self, task_id: str, user: str, *, actor: str | None = None) -> TaskRow:
+        task, instance = self._ready_task_for_command(task_id)
+        if task.assignee and task.assignee != user:
+            raise TaskClaimedByOther(f"task {task_id} is already claimed by {task.assignee}")
+        self.store.set_assignee(task.id, user)
+        self.history.record(instance.id, "task_claimed", actor=actor or user,
+                            element=task.element_id, task_id=task.id, data={"assignee": user})
+        self._save_without_state(instance)
+        return task
+
+    def unclaim_task(self, task_id: str, *, actor: str | None = None) -> TaskRow:
+        task, instance = self._ready_task_for_command(task_id)
+        self.store.set_assignee(task.id, None)
+        self.history.record(instance.id, "task_unclaimed", actor=actor, element=task.element_id,
+                            task_id=task.id, data={"previous_assignee": task.assignee})
+        self._save_without_state(instance)
+        return task
+
+    def correlate_message(
+        self,
+        name: str,
+        *,
+        business_key: str | None = None,
+        instance_id: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> InstanceRow:
+        """Deliver message ``name`` to the one instance that waits for it.
+
+        With no ``instance_id`` the message may also start a new instance of a
+        process whose start event waits for it.
+
+        :raises NotFound: when no instance waits for the message (and none starts on it).
+        :raises Conflict: when several instances wait for it, or the one found is not running.
+        """
+        variables = dict(variables or {})
+        _check_variables(variables)
+        query = (sa.select(EventSubscription.instance_id).distinct()
+                 .join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
+                 .where(EventSubscription.kind == "message", EventSubscription.name == name))
+        if instance_id is not None:
+            query = query.where(ProcessInstance.id == instance_id)
+        if business_key is not None:
+            query = query.where(ProcessInstance.business_key == business_key)
+        matches = list(self.session.scalars(query))
+        if not matches:
+            if instance_id is None:
+                starter = self._message_start_definition(name)
+                if starter is not None:
+                    return self._start_by_message(starter, name, variables, business_key, actor)
+            raise NotFound(f"no instance waits for message '{name}'"
+                           + (f" with business key '{business_key}'" if business_key else ""))
+        if len(matches) > 1:
+            raise Conflict(f"{len(matches)} instances wait for message '{name}'; "
+                           "name the instance or a unique business key")
+        instance = self._running_instance(matches[0])
+        run = self._load(instance)
+        ready_before = run.ready_user_task_ids()
+        if run.correlate_message(name, variables) == 0:
+            raise Conflict(f"instance {instance.id} no longer waits for message '{name}'")
+        self.history.record(instance.id, "message_received", actor=actor,
+                            data={"message": name, "variables": variables})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return instance
+
+    def fire_timer(self, timer_id: int, *, actor: str | None = "scheduler") -> bool:
+        """Fire one due timer; return False if it is gone, not due, or its instance waits."""
+        timer = self.session.get(Timer, timer_id)
+        if timer is None or timer.due_at > self.clock.now():
+            return False
+        instance = self._instance(timer.instance_id)
+        if instance.status != "running":
+            return False  # a suspended instance's timers fire after resume
+        run = self._load(instance)
+        ready_before = run.ready_user_task_ids()
+        run.fire_timers()
+        self.history.record(instance.id, "timer_fired", actor=actor, element=timer.element_id,
+                            task_id=timer.task_id, data={"due_at": timer.due_at.isoformat()})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return True
+
+    def due_timers(self, limit: int = 100) -> list[int]:
+        """Return ids of timers due now on running instances, oldest first."""
+        query = (sa.select(Timer.id)
+                 .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                 .where(Timer.due_at <= self.clock.now(), ProcessInstance.status == "running")
+                 .order_by(Timer.due_at).limit(limit))
+        return list(self.session.scalars(query))
+
+    def suspend(self, instance_id: str, *, actor: str | None) -> InstanceRow:
+        instance = self._running_instance(instance_id)
+        instance.status = "suspended"
+        self.history.record(instance.id, "instance_suspended", actor=actor)
+        self._save_without_state(instance)
+        return instance
+
+    def resume(self, instance_id: str, *, actor: str | None) -> InstanceRow:
+        instance = self._instance(instance_id)
+        if instance.status != "suspended":
+            raise InstanceNotRunning(f"instance {instance_id} is {instance.status}, not suspended")
+        instance.status = "error" if self.store.has_open_incidents(instance.id) else "running"
+        self.history.record(instance.id, "instance_resumed", actor=actor)
+        self._save_without_state(instance)
+        return instance
+
+    def cancel(self, instance_id: str, *, actor: str | None, reason: str | None = None
+               ) -> InstanceRow:
+        instance = self._instance(instance_id)
+        if instance.status in ("completed", "cancelled"):
+            raise InstanceNotRunning(f"instance {instance_id} is already {instance.status}")
+        run = self._load(instance)
+        run.cancel()
+        now = self.clock.now()
+        instance.status = "cancelled"
+        instance.ended_at = now
+        for task in self.store.cancel_ready_tasks(instance.id, now):
+            self.history.record(instance.id, "task_cancelled", actor=actor,
+                                element=task.element_id, task_id=task.id)
+        self._project_waits(instance, [], [])
+        self.store.resolve_incidents(instance.id, now, actor)
+        self.history.record(instance.id, "instance_cancelled", actor=actor,
+                            data={"reason": reason} if reason else None)
+        self._save(instance, run)
+        return instance
+
+    def retry_incident(
+        self, incident_id: int, *, actor: str | None, variables: Mapping[str, Any] | None = None
+    ) -> InstanceRow:
+        """Run a failed element again, after merging corrected ``variables`` into its data."""
+        variables = dict(variables or {})
+        _check_variables(variables)
+        incident = self.session.get(Incident, incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        instance = self._instance(incident.instance_id)
+        self.session.refresh(incident)  # current as of the instance lock
+        if incident.status != "open":
+            raise Conflict(f"incident {incident_id} is already resolved")
+        if instance.status == "suspended":
+            raise InstanceNotRunning(f"instance {instance.id} is suspended; resume it first")
+        run = self._load(instance)
+        ready_before = run.ready_user_task_ids()
+        if incident.task_id is not None and incident.task_id in run.failed_task_ids():
+            run.retry(incident.task_id, variables)
+        self.store.resolve_incidents(instance.id, self.clock.now(), actor, incident.id)
+        instance.status = "running"
+        self.history.record(instance.id, "incident_retried", actor=actor,
+                            element=incident.element_id, task_id=incident.task_id,
+                            data={"incident": incident.id, "variables": variables})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return instance
+
+    # -- reading ---------------------------------------------------------------------
+
+    def instance(self, instance_id: str) -> ProcessInstance:
+        instance = self.session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return instance
+
+    def variables(self, instance: ProcessInstance) -> dict[str, Any]:
+        """Return the instance's current variables (read from its stored state)."""
+        return self._restore(instance).variables()
+
+    def active_elements(self, instance: ProcessInstance) -> list[str]:
+        return self._restore(instance).active_element_ids()
+
+    def _restore(self, instance: ProcessInstance) -> ProcessRun:
+        row = InstanceRow(instance.id, instance.definition_id, instance.definition_key,
+                          instance.business_key, instance.status, instance.revision,
+                          instance.waits_digest, instance.state)
+        return ProcessRun.restore(instance.state, self._specs(instance.definition_id),
+                                  self._script_engine(row))
+
+    # -- the common path of every command -----------------------------------------------
+
+    def _advance_and_save(self, instance: InstanceRow, run: ProcessRun, actor: str | None,
+                          ready_before: set[str]) -> list[str]:
+        """Run the engine on, then project tasks, waits, incidents and state.
+
+        :param ready_before: the user tasks that were ready (and projected) before
+            this command changed the workflow.
+        :returns: the ids of the user tasks this command created.
+        """
+        records, failure = run.advance()
+        self._record_steps(instance, records)
+        created = self._project_tasks(instance, run, ready_before)
+        self._project_waits(instance, run.waiting_timers(), run.waiting_messages())
+        if failure is not None:
+            self._open_incident(instance, failure)
+        elif run.completed:
+            instance.status = "completed"
+            instance.ended_at = self.clock.now()
+            self.history.record(instance.id, "instance_completed", actor=actor,
+                                data={"variables": run.variables()})
+        self._save(instance, run)
+        return created
+
+    def _save(self, instance: InstanceRow, run: ProcessRun) -> None:
+        self.store.flush_history()
+        self.store.save(instance, self.clock.now(), state=run.dump())
+        self._pending_cache[instance.id] = (instance, run)
+
+    def _save_without_state(self, instance: InstanceRow) -> None:
+        """Bump the revision for a command that changes no workflow state."""
+        self.store.flush_history()
+        self.store.save(instance, self.clock.now())
+
+    def _record_steps(self, instance: InstanceRow, records: list[StepRecord]) -> None:
+        for record in records:
+            if record.element_type == "UserTask":
+                continue  # recorded as task_completed, with the submitted data
+            self.history.record(instance.id, "element_completed", element=record.element_id,
+                                task_id=record.task_id,
+                                data={"type": record.element_type,
+                                      **({"changed": record.changed} if record.changed else {})})
+
+    def _project_tasks(self, instance: InstanceRow, run: ProcessRun, ready_before: set[str]
+                       ) -> list[str]:
+        """Insert the user tasks that became ready; cancel those that vanished unanswered."""
+        now = self.clock.now()
+        ready_now = {view.id: view for view in run.ready_user_tasks()}
+        for task_id in ready_before - set(ready_now):
+            # Interrupted (boundary event, terminate end): no one completed it.
+            if self.store.finish_task(task_id, "cancelled", now, None):
+                self.history.record(instance.id, "task_cancelled", task_id=task_id)
+        created = []
+        for task_id, view in ready_now.items():
+            if task_id not in ready_before:
+                self._create_task(instance, view, now)
+                created.append(task_id)
+        return created
+
+    def _create_task(self, instance: InstanceRow, view: UserTaskView, now: datetime) -> None:
+        fields = resolve_task_fields(view, now, self._evaluate, self.settings.add_duration)
+        self.store.insert_task(
+            {"id": view.id, "instance_id": instance.id, "definition_key": instance.definition_key,
+             "element_id": view.element_id, "title": view.title, "lane": view.lane,
+             "state": "ready", "assignee": fields.assignee, "priority": fields.priority,
+             "form_key": fields.form_key, "properties": dict(view.properties),
+             "created_at": now, "due_at": fields.due_at, "follow_up_at": fields.follow_up_at},
+            fields.candidate_groups, fields.candidate_users,
+        )
+        for problem in fields.problems:
+            self._open_incident(instance, StepFailure(view.id, view.element_id, "expression",
+                                                      problem, ""))
+
+    def _project_waits(self, instance: InstanceRow, timers: list[Any], messages: list[Any]
+                       ) -> None:
+        digest = _waits_digest(timers, messages)
+        if digest != instance.waits_digest:
+            self.store.replace_waits(instance.id, timers, messages)
+            instance.waits_digest = digest
+
+    def _open_incident(self, instance: InstanceRow, failure: StepFailure) -> None:
+        instance.status = "error"
+        self.store.open_incident({
+            "instance_id": instance.id, "task_id": failure.task_id,
+            "element_id": failure.element_id, "kind": failure.kind, "message": failure.message,
+            "traceback": failure.traceback, "created_at": self.clock.now(),
+        })
+        self.history.record(instance.id, "incident_opened", element=failure.element_id,
+                            task_id=failure.task_id,
+                            data={"kind": failure.kind, "message": failure.message})
+
+    # -- loading -----------------------------------------------------------------------
+
+    def _definition(self, key: str, definition_id: str | None) -> ProcessDefinition:
+        if definition_id is not None:
+            definition = self.session.get(ProcessDefinition, definition_id)
+            if definition is None or definition.key != key:
+                raise NotFound(f"no process definition '{definition_id}'")
+            return definition
+        definition = self.session.scalars(
+            sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
+            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+        if definition is None:
+            raise NotFound(f"no process with key '{key}' is deployed")
+        return definition
+
+    def _specs(self, definition_id: str) -> Any:
+        def load() -> dict[str, Any]:
+            spec = self.session.scalar(
+                sa.select(ProcessDefinition.spec).where(ProcessDefinition.id == definition_id))
+            if spec is None:
+                raise NotFound(f"no process definition '{definition_id}'")
+            return dict(spec)
+        return self.specs.get(definition_id, load)
+
+    def _instance(self, instance_id: str) -> InstanceRow:
+        """Read (and on PostgreSQL lock) an instance for a command."""
+        instance = self.store.load(instance_id)
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return instance
+
+    def _running_instance(self, instance_id: str) -> InstanceRow:
+        instance = self._instance(instance_id)
+        if instance.status != "running":
+            raise InstanceNotRunning(f"instance {instance_id} is {instance.status}")
+        return instance
+
+    def _ready_task_for_command(self, task_id: str) -> tuple[TaskRow, InstanceRow]:
+        """Lock the task's instance, then check the task as of that lock."""
+        if self.store.lock_rows:
+            first = self.store.task(task_id)
+            if first is None:
+                raise NotFound(f"no task {task_id}")
+            instance = self._instance(first.instance_id)
+            task = self.store.task(task_id) or first  # the lock came after the first read
+        else:
+            # SQLite: the command's transaction holds the database's write lock
+            # from its first statement, so one read gives both, current.
+            found = self.store.task_with_instance(task_id)
+            if found is None:
+                raise NotFound(f"no task {task_id}")
+            task, instance = found
+        if task.state != "ready":
+            raise TaskAlreadyCompleted(f"task {task.id} is {task.state}")
+        if instance.status != "running":
+            raise InstanceNotRunning(f"instance {instance.id} is {instance.status}")
+        return task, instance
+
+    def _load(self, instance: InstanceRow) -> ProcessRun:
+        engine = self._script_engine(instance)
+        run = self.workflows.take(instance.id, instance.revision)
+        if run is not None:
+            run.attach(engine)
+            return run
+        return ProcessRun.restore(instance.state, self._specs(instance.definition_id), engine)
+
+    def _script_engine(self, instance: InstanceRow) -> WorkflowScriptEngine:
+        return WorkflowScriptEngine(
+            clock=self.clock, timezone=self.settings.timezone, instance_id=instance.id,
+            business_key=instance.business_key, dispatch=self.dispatch,
+            add_duration=self.settings.add_duration, timeout=self.settings.script_timeout,
+        )
+
+    def _evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
+        return evaluate(translate(expression), dict(variables),
+                        timeout=self.settings.script_timeout)
+
+    def _message_start_definition(self, name: str) -> ProcessDefinition | None:
+        newest = (sa.select(ProcessDefinition.key,
+                            sa.func.max(ProcessDefinition.version).label("v"))
+                  .group_by(ProcessDefinition.key).subquery())
+        for definition in self.session.scalars(
+            sa.select(ProcessDefinition).join(
+                newest, sa.and_(ProcessDefinition.key == newest.c.key,
+                                ProcessDefinition.version == newest.c.v))):
+            if name in _start_messages(definition):
+                return definition
+        return None
+
+    def _start_by_message(self, definition: ProcessDefinition, name: str,
+                          variables: dict[str, Any], business_key: str | None,
+                          actor: str | None) -> InstanceRow:
+        instance = self.start_instance(definition.key, definition_id=definition.id,
+                                       business_key=business_key, actor=actor)
+        _, run = self._pending_cache.pop(instance.id)
+        ready_before = run.ready_user_task_ids()
+        run.correlate_message(name, variables)
+        self.history.record(instance.id, "message_received", actor=actor,
+                            data={"message": name, "variables": variables})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return instance
+
+
+
+@event.listens_for(Session, "after_commit")
+def _return_workflows(session: Session) -> None:
+    pending = session.info.get("sertiflow_pending_workflows")
+    if not pending:
+        return
+    cache: WorkflowCache = session.info["sertiflow_workflow_cache"]
+    for instance_id, (instance, run) in pending.items():
+        if instance.status in ("completed", "cancelled"):
+            cache.discard(instance_id)
+        else:
+            cache.put(instance_id, instance.revision, run)
+    pending.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_workflows(session: Session) -> None:
+    pending = session.info.get("sertiflow_pending_workflows")
+    if not pending:
+        return
+    cache: WorkflowCache = session.info["sertiflow_workflow_cache"]
+    for instance_id in pending:
+        cache.discard(instance_id)
+    pending.clear()
+
+
+def _waits_digest(timers: list[Any], messages: list[Any]) -> str:
+    parts = sorted(f"t|{t.task_id}|{t.due_at.isoformat()}" for t in timers)
+    parts += sorted(f"m|{m.task_id}|{m.name}" for m in messages)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _check_variables(variables: Mapping[str, Any]) -> None:
+    bad = [k for k in variables if not isinstance(k, str) or not k.isidentifier()
+           or k.startswith("_")]
+    if bad:
+        raise InvalidInput("variable names must be identifiers not starting with '_'",
+                           {str(k): "not a valid variable name" for k in bad})
+
+
+def _start_messages(definition: ProcessDefinition) -> list[str]:
+    spec = definition.spec.get("spec", {})
+    names = []
+    for task_spec in spec.get("task_specs", {}).values():
+        if task_spec.get("typename") == "StartEvent":
+            event_definition = task_spec.get("event_definition") or {}
+            if "Message" in str(event_definition.get("typename", "")):
+                names.append(str(event_definition.get("name")))
+    return names
+
+
+def _initiator_variable(definition: ProcessDefinition) -> str | None:
+    spec = definition.spec.get("spec", {})
+    for task_spec in spec.get("task_specs", {}).values():
+        if task_spec.get("typename") == "StartEvent":
+            initiator = (task_spec.get("extensions") or {}).get("camunda", {}).get("initiator")
+            if initiator:
+                return str(initiator)
+    return None

@@ -1,0 +1,107 @@
+"""The command line, run as a real process: deploy, db upgrade, and run serving HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.builders import linear_user_tasks
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SERTIFLOW_SECRET_KEY": "cli-test",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    })
+    return env
+
+
+def _cli(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT,
+                          env=_env(tmp_path, **extra), capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_deploy_prints_versions_and_unchanged(tmp_path: Path) -> None:
+    bpmn = tmp_path / "linear.bpmn"
+    bpmn.write_text(linear_user_tasks("linear", 2))
+    first = _cli(tmp_path, "deploy", str(bpmn))
+    assert first.returncode == 0, first.stderr
+    assert "process linear version 1 deployed" in first.stdout
+    again = _cli(tmp_path, "deploy", str(bpmn))
+    assert "process linear version 1 unchanged" in again.stdout
+    bpmn.write_text(linear_user_tasks("linear", 3))
+    changed = _cli(tmp_path, "deploy", str(tmp_path))
+    assert "process linear version 2 deployed" in changed.stdout
+
+
+def test_deploy_refusal_exits_non_zero_with_location(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(linear_user_tasks("bad", 1).replace(
+        'camunda:candidateGroups="upp"', 'camunda:candidateGroups="upp" camunda:class="x.Y"'))
+    result = _cli(tmp_path, "deploy", str(bad))
+    assert result.returncode != 0
+    assert "bad.bpmn:" in result.stderr
+    assert "(element 'task_1')" in result.stderr
+    assert "camunda:topic" in result.stderr
+
+
+def test_bad_configuration_stops_with_a_message(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "db", "upgrade", SERTIFLOW_CALENDAR="lunar")
+    assert result.returncode != 0
+    assert "SERTIFLOW_CALENDAR must be one of" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_deploys_processes_and_serves_http(tmp_path: Path) -> None:
+    processes = tmp_path / "processes"
+    processes.mkdir()
+    (processes / "linear.bpmn").write_text(linear_user_tasks("linear", 2))
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "run", "--port", str(port)], cwd=ROOT,
+        env=_env(tmp_path, SERTIFLOW_PROCESSES=str(processes),
+                 SERTIFLOW_FORMS=str(tmp_path / "forms")),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None, "the server did not answer /healthz"
+        assert '"status":"ok"' in body.replace(" ", "")
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "process linear version 1 deployed" in output
+    assert f"listening on http://127.0.0.1:{port}/" in output
+
+
+@pytest.mark.parametrize("command", [["--help"], ["db", "--help"], ["serve", "--help"]])
+def test_help_answers(tmp_path: Path, command: list[str]) -> None:
+    result = _cli(tmp_path, *command)
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout

@@ -1,0 +1,66 @@
+"""Shared fixtures: a migrated SQLite database per test, a frozen clock, an engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engine.clock import FrozenClock
+from engine.config import Settings, load_settings
+from engine.db import create_db_engine
+from engine.engine import Engine
+from engine.handlers import TopicRegistry
+from engine.migrate import upgrade
+
+pytest_plugins = ["tests.postgres"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied, copied by each test that needs a DB."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db_engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(db_engine)
+    db_engine.dispose()
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path) -> Settings:
+    database = tmp_path / "sertiflow.db"
+    shutil.copy(migrated_template, database)
+    return load_settings(
+        {
+            "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SERTIFLOW_SECRET_KEY": "test-secret",
+            "SERTIFLOW_PROCESSES": str(tmp_path / "no-processes"),
+            "SERTIFLOW_FORMS": str(tmp_path / "no-forms"),
+        }
+    )
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def topics() -> TopicRegistry:
+    return TopicRegistry()
+
+
+@pytest.fixture
+def engine(settings: Settings, clock: FrozenClock, topics: TopicRegistry) -> Iterator[Engine]:
+    # No workflow cache: every command rebuilds the instance from the database,
+    # so each test step goes through a save and a load (test_cache covers the cache).
+    built = Engine(settings, clock=clock, topics=topics, workflow_cache_size=0)
+    yield built
+    built.close()

@@ -1,0 +1,191 @@
+"""Deployment: validation with file, element and line; content-hash versioning."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from engine.engine import Engine
+from engine.errors import DeploymentRejected
+from engine.models import Deployment, ProcessDefinition
+from tests.builders import definitions, linear_user_tasks, process
+
+
+def deploy(engine: Engine, *files: tuple[str, str | bytes]):  # type: ignore[no-untyped-def]
+    with engine.write() as s:
+        return s.deployments.deploy(
+            [(n, c.encode() if isinstance(c, str) else c) for n, c in files])
+
+
+def rejected(engine: Engine, *files: tuple[str, str | bytes]) -> DeploymentRejected:
+    with pytest.raises(DeploymentRejected) as info:
+        deploy(engine, *files)
+    return info.value
+
+
+def count(engine: Engine, model: type) -> int:
+    with engine.read() as s:
+        return int(s.session.scalar(sa.select(sa.func.count()).select_from(model)))
+
+
+def test_identical_content_is_not_a_new_version(engine: Engine) -> None:
+    first = deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 2)))
+    again = deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 2)))
+    changed = deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 3)))
+    assert [(p.key, p.version, p.unchanged) for p in first.processes] == [("linear", 1, False)]
+    assert [(p.version, p.unchanged) for p in again.processes] == [(1, True)]
+    assert again.deployment_id is None
+    assert [(p.version, p.unchanged) for p in changed.processes] == [(2, False)]
+    assert count(engine, ProcessDefinition) == 2
+    assert count(engine, Deployment) == 2
+
+
+def test_running_instances_stay_on_their_version(engine: Engine) -> None:
+    deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 1)))
+    with engine.write() as s:
+        old = s.runtime.start_instance("linear")
+    deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 2)))
+    with engine.write() as s:
+        new = s.runtime.start_instance("linear")
+    with engine.read() as s:
+        assert s.runtime.instance(old.id).definition_id.startswith("linear:1:")
+        assert s.runtime.instance(new.id).definition_id.startswith("linear:2:")
+    with engine.write() as s:
+        task_id = s.session.scalars(sa.text(
+            f"SELECT id FROM task WHERE instance_id = '{old.id}'")).one()
+        s.runtime.complete_task(task_id, {}, actor="u")
+    with engine.read() as s:
+        assert s.runtime.instance(old.id).status == "completed"
+
+
+def test_broken_xml_is_refused_with_line(engine: Engine) -> None:
+    error = rejected(engine, ("broken.bpmn", "<bpmn:definitions>\n<oops"))
+    (problem,) = error.problems
+    assert problem.file == "broken.bpmn"
+    assert problem.line is not None
+    assert "not well-formed" in problem.message
+
+
+def test_one_bad_file_refuses_the_whole_deployment(engine: Engine) -> None:
+    deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 1)))
+    bad = definitions("bad", process("bad", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="java" />
+    <bpmn:serviceTask id="java" camunda:class="org.example.Delegate" />
+    <bpmn:sequenceFlow id="f2" sourceRef="java" targetRef="end" />
+    <bpmn:endEvent id="end" />
+"""))
+    error = rejected(engine, ("linear.bpmn", linear_user_tasks("linear", 5)), ("bad.bpmn", bad))
+    (problem,) = error.problems
+    assert (problem.file, problem.element) == ("bad.bpmn", "java")
+    assert problem.line == 6
+    assert "camunda:type=\"external\"" in problem.message
+    assert count(engine, ProcessDefinition) == 1
+
+
+@pytest.mark.parametrize(("inner", "element", "needle"), [
+    ('<bpmn:scriptTask id="s" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script>'
+     '</bpmn:scriptTask>', "s", "write the script in Python"),
+    ('<bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>import os</bpmn:script>'
+     '</bpmn:scriptTask>', "s", "import"),
+    ('<bpmn:serviceTask id="s" camunda:delegateExpression="${bean}" />', "s", "Java"),
+    ('<bpmn:serviceTask id="s" camunda:type="external" camunda:topic="nobody" />', "s",
+     "no handler is registered for topic 'nobody'"),
+    ('<bpmn:userTask id="s" camunda:formRef="missing-form" />', "s", "not deployed"),
+    ('<bpmn:userTask id="s" camunda:formKey="embedded:app:forms/x.html" />', "s",
+     "camunda:formRef"),
+    ('<bpmn:callActivity id="s" calledElement="ghost" />', "s", "ghost"),
+    ('<bpmn:businessRuleTask id="s" camunda:decisionRef="d" />', "s", "DMN"),
+    ('<bpmn:userTask id="s" camunda:dueDate="${due +}" />', "s", "does not compile"),
+])
+def test_refusals_name_element_and_reason(engine: Engine, inner: str, element: str,
+                                          needle: str) -> None:
+    body = process("p", f"""\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="s" />
+    {inner}
+    <bpmn:sequenceFlow id="f2" sourceRef="s" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+    error = rejected(engine, ("p.bpmn", definitions("p", body)))
+    assert any(p.element == element and needle in p.message and p.line for p in error.problems), \
+        error.problems
+
+
+def test_unreachable_node_is_refused(engine: Engine) -> None:
+    body = process("p", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" />
+    <bpmn:endEvent id="end" />
+    <bpmn:userTask id="orphan" />
+""")
+    error = rejected(engine, ("p.bpmn", definitions("p", body)))
+    assert [(p.element, "cannot be reached" in p.message) for p in error.problems] == [
+        ("orphan", True)]
+
+
+def test_non_executable_file_is_refused(engine: Engine) -> None:
+    xml = linear_user_tasks("p", 1).replace('isExecutable="true"', 'isExecutable="false"')
+    (problem,) = rejected(engine, ("p.bpmn", xml)).problems
+    assert "no executable process" in problem.message
+
+
+def test_form_is_versioned_and_referenced(engine: Engine) -> None:
+    form = b'{"id": "review-form", "type": "default", "components": [{"key": "ok", "type": "checkbox"}]}'
+    body = process("p", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="s" />
+    <bpmn:userTask id="s" camunda:formRef="review-form" />
+    <bpmn:sequenceFlow id="f2" sourceRef="s" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+    result = deploy(engine, ("review.form", form), ("p.bpmn", definitions("p", body)))
+    assert [(f.form_id, f.version) for f in result.forms] == [("review-form", 1)]
+    again = deploy(engine, ("review.form", form))
+    assert again.forms[0].unchanged
+    with engine.write() as s:
+        instance = s.runtime.start_instance("p")
+    with engine.read() as s:
+        form_key = s.session.scalar(sa.text(
+            f"SELECT form_key FROM task WHERE instance_id = '{instance.id}'"))
+    assert form_key == "review-form"
+
+
+def test_call_activity_to_a_process_deployed_before(engine: Engine) -> None:
+    deploy(engine, ("child.bpmn", linear_user_tasks("child", 1)))
+    parent = process("parent", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:callActivity id="call" calledElement="child" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="after" />
+    <bpmn:userTask id="after" />
+    <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+    deploy(engine, ("parent.bpmn", definitions("parent", parent)))
+    with engine.write() as s:
+        instance = s.runtime.start_instance("parent", variables={"x": 1})
+    for expected in ("task_1", "after"):
+        with engine.write() as s:
+            (task_id, element) = s.session.execute(sa.text(
+                "SELECT id, element_id FROM task WHERE state = 'ready'")).one()
+            assert element == expected
+            s.runtime.complete_task(task_id, {expected: True}, actor="u")
+    with engine.read() as s:
+        assert s.runtime.instance(instance.id).status == "completed"
+
+
+def test_message_reference_must_exist(engine: Engine) -> None:
+    body = process("p", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:messageEventDefinition id="med" messageRef="nowhere" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+    (problem,) = rejected(engine, ("p.bpmn", definitions("p", body))).problems
+    assert problem.element == "wait"
+    assert "message 'nowhere'" in problem.message
+    assert problem.line == 7

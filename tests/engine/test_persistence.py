@@ -1,0 +1,134 @@
+"""Persistence: migrations match the models, specs are stored once, both databases work."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from engine.clock import FrozenClock
+from engine.config import Settings, load_settings
+from engine.db import Base
+from engine.engine import Engine
+from engine.migrate import upgrade
+from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from tests.builders import linear_user_tasks
+from tests.engine.test_runtime import TIMER, definitions
+
+
+def _schema_differences(engine: Engine) -> list[object]:
+    with engine.db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_migrations_create_exactly_the_models(engine: Engine) -> None:
+    assert _schema_differences(engine) == []
+
+
+def test_instance_state_holds_no_spec(engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 17).encode())])
+        instance = s.runtime.start_instance("linear")
+    with engine.read() as s:
+        row = s.session.get(ProcessInstance, instance.id)
+        definition = s.session.get(ProcessDefinition, row.definition_id)
+        state = zlib.decompress(row.state).decode()
+    assert '"task_specs"' not in state
+    assert '"task_specs"' in str(definition.spec) or "task_specs" in definition.spec["spec"]
+    assert len(row.state) < 2500
+
+
+def _drive(engine: Engine) -> tuple[dict[str, object], list[str]]:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 4).encode())])
+        instance = s.runtime.start_instance("linear", variables={"n": 0})
+    for step in range(4):
+        with engine.write() as s:
+            task_id = s.session.scalars(sa.select(Task.id).where(
+                Task.instance_id == instance.id, Task.state == "ready")).one()
+            s.runtime.complete_task(task_id, {"n": step + 1, f"s{step}": True}, actor="u")
+    with engine.read() as s:
+        variables = s.runtime.variables(s.runtime.instance(instance.id))
+        kinds = list(s.session.scalars(sa.select(HistoryEvent.kind).where(
+            HistoryEvent.instance_id == instance.id).order_by(HistoryEvent.id)))
+    return variables, kinds
+
+
+def test_workflow_cache_gives_the_same_result_as_reloading(
+    engine: Engine, settings: Settings, clock: FrozenClock, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    reloaded = _drive(engine)
+    other = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'cached.db'}",
+                           "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "i2"),
+                           "SERTIFLOW_SECRET_KEY": "x"})
+    cached_engine = Engine(other, clock=clock)
+    upgrade(cached_engine.db.engine)
+    try:
+        cached = _drive(cached_engine)
+        assert len(cached_engine.workflows) == 0  # completed instances leave the cache
+    finally:
+        cached_engine.close()
+    assert cached == reloaded
+    assert reloaded[0] == {"n": 4, "s0": True, "s1": True, "s2": True, "s3": True}
+
+
+def test_stale_cache_entry_is_not_used(settings: Settings, clock: FrozenClock) -> None:
+    """Two engines (two server processes) on one database: each sees the other's writes."""
+    first, second = Engine(settings, clock=clock), Engine(settings, clock=clock)
+    try:
+        with first.write() as s:
+            s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 3).encode())])
+            instance = s.runtime.start_instance("linear")
+        for engine in (first, second, first):
+            with engine.write() as s:
+                task_id = s.session.scalars(sa.select(Task.id).where(
+                    Task.instance_id == instance.id, Task.state == "ready")).one()
+                s.runtime.complete_task(task_id, {}, actor=str(id(engine)))
+        with first.read() as s:
+            assert s.runtime.instance(instance.id).status == "completed"
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    settings = load_settings({"DATABASE_URL": postgres_url, "SERTIFLOW_SECRET_KEY": "x",
+                              "SERTIFLOW_INSTANCE_PATH": str(tmp_path)})
+    clock = FrozenClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
+    engine = Engine(settings, clock=clock, workflow_cache_size=0)
+    upgrade(engine.db.engine)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.postgres
+def test_migrations_create_exactly_the_models_on_postgres(pg_engine: Engine) -> None:
+    assert _schema_differences(pg_engine) == []
+
+
+@pytest.mark.postgres
+def test_process_with_timer_on_postgres(pg_engine: Engine) -> None:
+    with pg_engine.write() as s:
+        s.deployments.deploy([("deadline.bpmn", definitions("deadline", TIMER).encode())])
+        instance = s.runtime.start_instance("deadline", business_key="PG-1")
+    with pg_engine.read() as s:
+        (timer,) = s.session.scalars(sa.select(Timer)).all()
+    pg_engine.clock.advance(timedelta(days=15))  # type: ignore[attr-defined]
+    with pg_engine.write() as s:
+        assert s.runtime.due_timers() == [timer.id]
+        assert s.runtime.fire_timer(timer.id)
+    with pg_engine.write() as s:
+        task_id = s.session.scalars(sa.select(Task.id).where(
+            Task.instance_id == instance.id, Task.state == "ready")).one()
+        s.runtime.complete_task(task_id, {"reason": "NCR not closed"}, actor="ppc")
+    with pg_engine.read() as s:
+        assert s.runtime.instance(instance.id).status == "completed"
+        kinds = list(s.session.scalars(sa.select(HistoryEvent.kind).where(
+            HistoryEvent.instance_id == instance.id).order_by(HistoryEvent.id)))
+    assert "timer_fired" in kinds and kinds[-1] == "instance_completed"
