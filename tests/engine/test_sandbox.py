@@ -132,7 +132,10 @@ def test_endless_code_hits_the_deadline(source: str) -> None:
     started = time.monotonic()
     with pytest.raises(ScriptTimeout) as caught:
         _run(source)
-    assert time.monotonic() - started < TIMEOUT + 1.0
+    # Unbounded, each of these runs for hours; stopping within seconds shows the
+    # deadline works. The margin absorbs a loaded CI machine and the C-level
+    # steps (such as building a 10**7 list) that run between two checkpoints.
+    assert time.monotonic() - started < TIMEOUT + 10
     assert "the script exceeded the time limit of 0.3 s" in str(caught.value)
 
 
@@ -152,7 +155,7 @@ def test_deadline_works_in_another_thread() -> None:
 
     thread = threading.Thread(target=target)
     thread.start()
-    thread.join(TIMEOUT + 2)
+    thread.join(TIMEOUT + 10)
     assert not thread.is_alive()
     assert [type(e) for e in errors] == [ScriptTimeout]
 
@@ -295,12 +298,28 @@ def test_expression_timeout() -> None:
         evaluate("[1 for a in range(10 ** 7) for b in range(10 ** 7)]", {}, timeout=0.2)
 
 
-def test_simple_condition_is_fast() -> None:
+def test_simple_condition_reads_variables_without_copying_them() -> None:
+    """The hot path looks names up in the caller's mapping; it never copies it.
+
+    (Its speed is measured in bench/, not asserted here.)
+    """
+
+    class CountingVariables(dict[str, object]):
+        iterations = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            CountingVariables.iterations += 1
+            return super().__iter__()
+
+        def keys(self):  # type: ignore[no-untyped-def]
+            CountingVariables.iterations += 1
+            return super().keys()
+
+        def items(self):  # type: ignore[no-untyped-def]
+            CountingVariables.iterations += 1
+            return super().items()
+
     code = compile_restricted("approved == True", "eval")
-    data = {"approved": True, **{f"v{i}": i for i in range(500)}}
-    rounds = 20_000
-    started = time.perf_counter()
-    for _ in range(rounds):
-        evaluate(code, data)
-    per_call = (time.perf_counter() - started) / rounds
-    assert per_call < 20e-6
+    data = CountingVariables({"approved": True, **{f"v{i}": i for i in range(500)}})
+    assert evaluate(code, data) is True
+    assert CountingVariables.iterations == 0
