@@ -96,9 +96,12 @@ def spec_from_dict(dct: dict[str, Any]) -> BpmnProcessSpec:
     return spec
 
 
-# A finished task (completed or cancelled) no longer changes, so its JSON can be
-# reused from one save of the same live workflow to the next.
-_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+# Tasks whose JSON cannot change until their own state or their parent's does:
+# finished ones, and predicted ones (no data and no event values yet; their
+# stored data delta is relative to the parent). Ready, waiting, started and
+# failed tasks change in place and are always encoded afresh.
+_STABLE = (TaskState.COMPLETED | TaskState.CANCELLED | TaskState.FUTURE | TaskState.LIKELY
+           | TaskState.MAYBE)
 
 TaskMemo = dict[UUID, tuple[tuple[Any, ...], str]]
 
@@ -107,7 +110,7 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
     """Return the instance state of ``workflow``, compressed, without its specs.
 
     :param memo: a dict kept with the live workflow between saves; it holds the
-        JSON of finished tasks so that each save encodes only what can change.
+        JSON of tasks that cannot have changed, so each save encodes only the rest.
     """
     memo = {} if memo is None else memo
     tasks = workflow.tasks
@@ -122,8 +125,11 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
     parts = []
     for task_id, task in tasks.items():
         encoded = None
-        if task.state & _FINISHED:
-            key = (task.state, task.last_state_change, len(task._children))
+        if task.state & _STABLE:
+            parent = task.parent
+            key = (task.state, task.last_state_change, len(task._children),
+                   parent.state if parent is not None else None,
+                   parent.last_state_change if parent is not None else None)
             hit = memo.get(task_id)
             if hit is not None and hit[0] == key:
                 encoded = hit[1]
