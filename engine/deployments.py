@@ -234,10 +234,7 @@ class DeploymentService:
     # -- looking up -------------------------------------------------------------
 
     def _latest_or_none(self, key: str) -> ProcessDefinition | None:
-        return self.session.scalars(
-            sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
-            .order_by(ProcessDefinition.version.desc()).limit(1)
-        ).first()
+        return latest_definition(self.session, key)
 
     def latest(self, key: str) -> ProcessDefinition:
         """Return the newest version of process ``key``.
@@ -260,14 +257,10 @@ class DeploymentService:
     ) -> list[ProcessDefinition]:
         query = sa.select(ProcessDefinition).order_by(ProcessDefinition.key,
                                                       ProcessDefinition.version)
+        if latest:
+            return [d for d in latest_definitions(self.session) if key is None or d.key == key]
         if key is not None:
             query = query.where(ProcessDefinition.key == key)
-        if latest:
-            newest = (sa.select(ProcessDefinition.key,
-                                sa.func.max(ProcessDefinition.version).label("v"))
-                      .group_by(ProcessDefinition.key).subquery())
-            query = query.join(newest, sa.and_(ProcessDefinition.key == newest.c.key,
-                                               ProcessDefinition.version == newest.c.v))
         return list(self.session.scalars(query))
 
     def latest_form(self, form_id: str) -> FormDefinition:
@@ -280,6 +273,25 @@ class DeploymentService:
         if form is None:
             raise NotFound(f"no form '{form_id}' is deployed")
         return form
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
+    """Return the newest version of process ``key``, if any."""
+    return session.scalars(
+        sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    ).first()
+
+
+def latest_definitions(session: Session) -> list[ProcessDefinition]:
+    """Return the newest version of every process key, ordered by key."""
+    newest = (sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.key).subquery())
+    return list(session.scalars(
+        sa.select(ProcessDefinition)
+        .join(newest, sa.and_(ProcessDefinition.key == newest.c.key,
+                              ProcessDefinition.version == newest.c.v))
+        .order_by(ProcessDefinition.key)))
 
 
 def _base(name: str) -> str:

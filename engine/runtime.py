@@ -27,6 +27,7 @@ from .bpmn.sandbox import evaluate
 from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView
 from .cache import SpecCache, WorkflowCache
 from .clock import Clock
+from .deployments import latest_definition, latest_definitions
 from .errors import (
     Conflict,
     InstanceNotRunning,
@@ -419,9 +420,7 @@ class Runtime:
             if definition is None or definition.key != key:
                 raise NotFound(f"no process definition '{definition_id}'")
             return definition
-        definition = self.session.scalars(
-            sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
-            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+        definition = latest_definition(self.session, key)
         if definition is None:
             raise NotFound(f"no process with key '{key}' is deployed")
         return definition
@@ -489,13 +488,7 @@ class Runtime:
                         timeout=self.settings.script_timeout)
 
     def _message_start_definition(self, name: str) -> ProcessDefinition | None:
-        newest = (sa.select(ProcessDefinition.key,
-                            sa.func.max(ProcessDefinition.version).label("v"))
-                  .group_by(ProcessDefinition.key).subquery())
-        for definition in self.session.scalars(
-            sa.select(ProcessDefinition).join(
-                newest, sa.and_(ProcessDefinition.key == newest.c.key,
-                                ProcessDefinition.version == newest.c.v))):
+        for definition in latest_definitions(self.session):
             if name in _start_messages(definition):
                 return definition
         return None
@@ -515,29 +508,22 @@ class Runtime:
 
 
 
-@event.listens_for(Session, "after_commit")
-def _return_workflows(session: Session) -> None:
+def _settle_workflows(session: Session, *, committed: bool) -> None:
+    """Return a command's workflows to the cache after commit; forget them after rollback."""
     pending = session.info.get("sertiflow_pending_workflows")
     if not pending:
         return
     cache: WorkflowCache = session.info["sertiflow_workflow_cache"]
     for instance_id, (instance, run) in pending.items():
-        if instance.status in ("completed", "cancelled"):
-            cache.discard(instance_id)
-        else:
+        if committed and instance.status not in ("completed", "cancelled"):
             cache.put(instance_id, instance.revision, run)
+        else:
+            cache.discard(instance_id)
     pending.clear()
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_workflows(session: Session) -> None:
-    pending = session.info.get("sertiflow_pending_workflows")
-    if not pending:
-        return
-    cache: WorkflowCache = session.info["sertiflow_workflow_cache"]
-    for instance_id in pending:
-        cache.discard(instance_id)
-    pending.clear()
+event.listen(Session, "after_commit", lambda s: _settle_workflows(s, committed=True))
+event.listen(Session, "after_rollback", lambda s: _settle_workflows(s, committed=False))
 
 
 def _waits_digest(timers: list[Any], messages: list[Any]) -> str:

@@ -47,36 +47,40 @@ def evaluate_timer(my_task: Any, expression: str) -> str:
     return value.strip()
 
 
-class ClockTimeDate(TimeDateEventDefinition):
+class _FiresAtOneMoment:
+    """``has_fired`` for timers with one due moment, computed once when first reached."""
+
+    expression: str
+
+    def due_moment(self, my_task: Any, text: str) -> datetime:
+        raise NotImplementedError
+
+    def has_fired(self, my_task: Any) -> bool:
+        engine = _engine(my_task)
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = self.due_moment(my_task, evaluate_timer(my_task, self.expression)).isoformat()
+            my_task._set_internal_data(event_value=value)
+        if datetime.fromisoformat(value) <= engine.now():
+            my_task._set_internal_data(event_fired=True)
+        fired: bool = my_task._get_internal_data("event_fired", False)
+        return fired
+
+
+class ClockTimeDate(_FiresAtOneMoment, TimeDateEventDefinition):
     """A timer at a fixed moment (``timeDate``)."""
 
-    def has_fired(self, my_task: Any) -> bool:
-        engine = _engine(my_task)
-        value = my_task._get_internal_data("event_value")
-        if value is None:
-            text = evaluate_timer(my_task, self.expression)
-            value = parse_moment(text, engine).isoformat()
-            my_task._set_internal_data(event_value=value)
-        if datetime.fromisoformat(value) <= engine.now():
-            my_task._set_internal_data(event_fired=True)
-        fired: bool = my_task._get_internal_data("event_fired", False)
-        return fired
+    def due_moment(self, my_task: Any, text: str) -> datetime:
+        return parse_moment(text, _engine(my_task))
 
 
-class ClockDuration(DurationTimerEventDefinition):
+class ClockDuration(_FiresAtOneMoment, DurationTimerEventDefinition):
     """A timer a duration after the event is reached (``timeDuration``)."""
 
-    def has_fired(self, my_task: Any) -> bool:
+    def due_moment(self, my_task: Any, text: str) -> datetime:
         engine = _engine(my_task)
-        value = my_task._get_internal_data("event_value")
-        if value is None:
-            text = evaluate_timer(my_task, self.expression)
-            value = engine.add_duration(engine.now(), text, my_task).isoformat()
-            my_task._set_internal_data(event_value=value)
-        if datetime.fromisoformat(value) <= engine.now():
-            my_task._set_internal_data(event_fired=True)
-        fired: bool = my_task._get_internal_data("event_fired", False)
-        return fired
+        moment: datetime = engine.add_duration(engine.now(), text, my_task)
+        return moment
 
 
 class ClockCycle(CycleTimerEventDefinition):
