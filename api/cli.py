@@ -42,6 +42,8 @@ def main() -> None:
     """sertiflow: BPMN processes of an LSPro, run on SpiffWorkflow."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
+    # The timer sweep runs every second; its executor would log each run.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @main.group()
