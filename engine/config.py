@@ -56,6 +56,9 @@ class Settings:
     calendar: str
     timezone: ZoneInfo
     script_timeout: float = 2.0
+    token_ttl_hours: float = 12.0
+    upload_max_bytes: int = 20 * 1024 * 1024
+    documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
     processes_path: Path = field(default_factory=lambda: PROJECT_ROOT / "processes")
     forms_path: Path = field(default_factory=lambda: PROJECT_ROOT / "forms")
 
@@ -106,6 +109,14 @@ def load_settings(
         script_timeout=_positive_float(
             env.get("SERTIFLOW_SCRIPT_TIMEOUT"), 2.0, "SERTIFLOW_SCRIPT_TIMEOUT"
         ),
+        token_ttl_hours=_positive_float(
+            env.get("SERTIFLOW_TOKEN_TTL_HOURS"), 12.0, "SERTIFLOW_TOKEN_TTL_HOURS"
+        ),
+        upload_max_bytes=int(
+            _positive_float(env.get("SERTIFLOW_UPLOAD_MAX_MB"), 20.0, "SERTIFLOW_UPLOAD_MAX_MB")
+            * 1024 * 1024
+        ),
+        documents_path=Path(env.get("SERTIFLOW_DOCUMENTS_PATH") or folder / "documents"),
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
     )

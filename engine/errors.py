@@ -45,6 +45,18 @@ class ConcurrentModification(Conflict):
     """Another command changed the instance after this one read it."""
 
 
+class Unauthenticated(EngineError):
+    """No valid credentials: unknown user, wrong password, unknown or expired token."""
+
+
+class TooManyAttempts(EngineError):
+    """Too many failed sign-ins; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(EngineError):
     """Input data that the engine refuses, with one message per field."""
 

@@ -385,6 +385,7 @@ class Runtime:
         self.store.insert_task(
             {"id": view.id, "instance_id": instance.id, "definition_key": instance.definition_key,
              "element_id": view.element_id, "title": view.title, "lane": view.lane,
+             "company": instance.company,
              "state": "ready", "assignee": fields.assignee, "priority": fields.priority,
              "form_key": fields.form_key, "properties": dict(view.properties),
              "created_at": now, "due_at": fields.due_at, "follow_up_at": fields.follow_up_at},

@@ -1,20 +1,28 @@
 """The engine's tables. Import from here; the modules group them by concept."""
 
 from .definitions import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
+from .documents import Document
 from .history import HistoryEvent
+from .identity import ROLES, ApiToken, SignInFailure, User, UserRole
 from .instances import EventSubscription, Incident, ProcessInstance, Timer
 from .tasks import Task, TaskCandidate
 
 __all__ = [
+    "ROLES",
+    "ApiToken",
     "Deployment",
     "DeploymentResource",
+    "Document",
     "EventSubscription",
     "FormDefinition",
     "HistoryEvent",
     "Incident",
     "ProcessDefinition",
     "ProcessInstance",
+    "SignInFailure",
     "Task",
     "TaskCandidate",
     "Timer",
+    "User",
+    "UserRole",
 ]

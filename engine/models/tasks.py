@@ -30,6 +30,8 @@ class Task(Base):
     element_id: Mapped[Str255]
     title: Mapped[str | None] = mapped_column(sa.String(255))
     lane: Mapped[str | None] = mapped_column(sa.String(255))
+    # The instance's company, copied so a customer's task list is one indexed query.
+    company: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     state: Mapped[str] = mapped_column(sa.String(16))
     assignee: Mapped[str | None] = mapped_column(sa.String(255))
     priority: Mapped[int] = mapped_column(default=50)

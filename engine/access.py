@@ -1,0 +1,42 @@
+"""Who may see and do what: the access rules of ARCHITECTURE.md §5.
+
+The rules live here, in the engine, so the REST API, the web pages and any
+other caller apply the same ones. A rule that the caller may not even know the
+thing exists raises :class:`~engine.errors.NotFound`; a thing the caller may
+see but not act on raises :class:`~engine.errors.Forbidden`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+CUSTOMER = "pelanggan"
+ADMIN = "admin"
+ANALYST = "analyst"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user a command is done for."""
+
+    username: str
+    roles: frozenset[str]
+    company: str | None = None
+
+    @classmethod
+    def of(cls, username: str, roles: Iterable[str], company: str | None = None) -> Actor:
+        return cls(username, frozenset(roles), company)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+    @property
+    def is_customer(self) -> bool:
+        """A customer sees only their own company's work (unless also staff)."""
+        return CUSTOMER in self.roles and len(self.roles - {CUSTOMER}) == 0
+
+    @property
+    def may_deploy(self) -> bool:
+        return bool(self.roles & {ADMIN, ANALYST})
