@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_smorest import Api
 
 from engine.config import Settings, load_settings
 from engine.engine import Engine
+
+API_DESCRIPTION = """\
+sertiflow runs the product-certification procedures of an LSPro (SPPT SNI,
+ISO/IEC 17065) as BPMN processes. Sign in with `POST /api/v1/auth/token` and
+send the token as `Authorization: Bearer <token>`. Errors are
+`application/problem+json`; lists are `{"items", "total", "page", "per_page"}`.
+"""
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -15,12 +23,28 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the Flask app around one :class:`Engine`."""
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    app.config.update(SECRET_KEY=settings.secret_key, **overrides)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.upload_max_bytes + 1024 * 1024,
+        API_TITLE="sertiflow",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
+        **overrides,
+    )
     app.extensions["sertiflow"] = engine or Engine(settings)
 
-    from . import health
+    from . import errors, health, metrics, v1
 
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    v1.register(api)
+    # After Api(app): its own HTTP error handler would answer in another format.
+    errors.init_app(app)
     health.init_app(app)
+    metrics.init_app(app)
     return app
 
 

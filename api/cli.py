@@ -10,8 +10,10 @@ import click
 
 from engine.config import ConfigError, Settings, load_settings
 from engine.engine import Engine
-from engine.errors import DeploymentRejected
+from engine.errors import Conflict, DeploymentRejected, InvalidInput
+from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
 from engine.migrate import upgrade
+from engine.models import ROLES
 
 log = logging.getLogger("sertiflow")
 
@@ -69,6 +71,44 @@ def deploy(paths: tuple[Path, ...]) -> None:
     _print_deployment(engine, list(paths))
 
 
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
+              help=f"a role, repeat for several: {', '.join(ROLES)}")
+@click.option("--company", help="the customer's company (required with role pelanggan)")
+@click.option("--display-name", help="the name shown in task lists")
+@click.option("--password-stdin", is_flag=True,
+              help="read the password from the first line of standard input (for scripts)")
+def users_add(name: str, roles: tuple[str, ...], company: str | None,
+              display_name: str | None, password_stdin: bool) -> None:
+    """Create a user; asks for the password."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        # Asked before the database is opened, so no transaction waits on the typist.
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = Engine(_settings())
+    try:
+        upgrade(engine.db.engine)
+        with engine.write() as services:
+            user = services.identity.add_user(name, password, roles=roles, company=company,
+                                              display_name=display_name)
+            created, role_names = user.username, sorted(user.role_names)
+    except InvalidInput as exc:
+        details = "".join(f"\n  {field}: {message}" for field, message in exc.errors.items())
+        raise click.ClickException(f"{exc.message}{details}") from exc
+    except Conflict as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        engine.close()
+    click.echo(f"user {created} created with roles {', '.join(role_names)}")
+
+
 def _prepare(settings: Settings) -> Engine:
     engine = Engine(settings)
     upgrade(engine.db.engine)
@@ -76,6 +116,12 @@ def _prepare(settings: Settings) -> Engine:
                if p.is_dir() and any(f.suffix in (".bpmn", ".form") for f in p.rglob("*"))]
     if folders:
         _print_deployment(engine, folders)
+    if settings.demo:
+        with engine.write() as services:
+            created = services.identity.ensure_demo_users()
+        if created:
+            log.info("demo users created: %s (password '%s'; customer 'pelanggan' belongs "
+                     "to %s)", ", ".join(created), DEMO_PASSWORD, DEMO_COMPANY)
     return engine
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -19,7 +20,10 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .db import Database
 from .deployments import DeploymentResult, DeploymentService
+from .documents import DocumentService, FileStore
 from .handlers import TopicRegistry
+from .identity import IdentityService
+from .queries import Queries
 from .runtime import Runtime, RuntimeSettings
 
 
@@ -30,6 +34,9 @@ class Services:
     session: Session
     deployments: DeploymentService
     runtime: Runtime
+    queries: Queries
+    identity: IdentityService
+    documents: DocumentService
 
 
 class Engine:
@@ -51,6 +58,7 @@ class Engine:
         self.runtime_settings = RuntimeSettings(
             timezone=settings.timezone, script_timeout=settings.script_timeout
         )
+        self.file_store = FileStore(settings.documents_path)
 
     def services(self, session: Session) -> Services:
         return Services(
@@ -59,6 +67,13 @@ class Engine:
             runtime=Runtime(
                 session, self.clock, specs=self.specs, workflows=self.workflows,
                 dispatch=self.topics.dispatch, settings=self.runtime_settings,
+            ),
+            queries=Queries(session),
+            identity=IdentityService(
+                session, self.clock, token_ttl=timedelta(hours=self.settings.token_ttl_hours)
+            ),
+            documents=DocumentService(
+                session, self.clock, self.file_store, max_bytes=self.settings.upload_max_bytes
             ),
         )
 

@@ -33,7 +33,7 @@ class HistoryLog:
     ) -> None:
         values = {"instance_id": instance_id, "at": self.clock.now(), "actor": actor,
                   "kind": kind, "element_id": element, "task_id": task_id,
-                  "data": _jsonable(data)}
+                  "data": jsonable(data)}
         if self._sink is not None:
             self._sink(values)
         else:
@@ -48,12 +48,12 @@ class HistoryLog:
         return list(self.session.scalars(query))
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Make process data storable as JSON (dates as ISO text, sets as lists)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "isoformat"):

@@ -30,6 +30,7 @@ from .clock import Clock
 from .deployments import latest_definition, latest_definitions
 from .errors import (
     Conflict,
+    Forbidden,
     InstanceNotRunning,
     InvalidInput,
     NotFound,
@@ -134,6 +135,7 @@ class Runtime:
         task, instance = self._ready_task_for_command(task_id)
         if task.assignee and actor and task.assignee != actor:
             raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
+        self._check_separation_of_duties(task, actor)
         run = self._load(instance)
         ready_before = run.ready_user_task_ids() - {task.id}
         try:
@@ -147,10 +149,28 @@ class Runtime:
         created = self._advance_and_save(instance, run, actor, ready_before)
         return Completion(task=task, instance=instance, next_tasks=created)
 
+    def _check_separation_of_duties(self, task: TaskRow, actor: str | None) -> None:
+        """Refuse a user who completed a task this one must be independent of.
+
+        ``camunda:property name="excludeCompletersOf" value="audit_stage2,panel_review"``
+        names the elements; ISO/IEC 17065 asks, for example, that the reviewer is
+        not the auditor. The rule holds whoever calls the engine.
+        """
+        excluded = [e.strip() for e in
+                    str((task.properties or {}).get("excludeCompletersOf", "")).split(",")
+                    if e.strip()]
+        if not excluded or actor is None:
+            return
+        done = self.store.completed_by(task.instance_id, excluded, actor)
+        if done:
+            raise Forbidden(f"separation of duties: {actor} completed {', '.join(done)} in this "
+                            f"instance and may not complete {task.element_id}")
+
     def claim_task(self, task_id: str, user: str, *, actor: str | None = None) -> TaskRow:
         task, instance = self._ready_task_for_command(task_id)
         if task.assignee and task.assignee != user:
             raise TaskClaimedByOther(f"task {task_id} is already claimed by {task.assignee}")
+        self._check_separation_of_duties(task, user)
         self.store.set_assignee(task.id, user)
         self.history.record(instance.id, "task_claimed", actor=actor or user,
                             element=task.element_id, task_id=task.id, data={"assignee": user})
@@ -310,6 +330,10 @@ class Runtime:
     def variables(self, instance: ProcessInstance) -> dict[str, Any]:
         """Return the instance's current variables (read from its stored state)."""
         return self._restore(instance).variables()
+
+    def task_data(self, instance: ProcessInstance, task_id: str) -> dict[str, Any]:
+        """Return the data a task sees (its form's current values come from here)."""
+        return self._restore(instance).task_data(task_id)
 
     def active_elements(self, instance: ProcessInstance) -> list[str]:
         return self._restore(instance).active_element_ids()

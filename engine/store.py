@@ -62,6 +62,7 @@ class TaskRow:
     element_id: str
     state: str
     assignee: str | None
+    properties: dict[str, Any]
 
 
 # Statements are built once: building them per call (with ``.values(...)``) costs
@@ -73,7 +74,7 @@ _INSTANCE_COLUMNS = [
     _instance.c.ended_at,
 ]
 _TASK_COLUMNS = [_task.c.id, _task.c.instance_id, _task.c.element_id, _task.c.state,
-                 _task.c.assignee]
+                 _task.c.assignee, _task.c.properties]
 
 
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(_instance.c.id == sa.bindparam("p_id"))
@@ -182,6 +183,15 @@ class InstanceStore:
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         self.session.execute(_task.update().where(_task.c.id == task_id)
                              .values(assignee=assignee))
+
+    def completed_by(self, instance_id: str, element_ids: Sequence[str], user: str
+                     ) -> list[str]:
+        """Return which of ``element_ids`` ``user`` has completed in this instance."""
+        rows = self._conn().execute(
+            sa.select(_task.c.element_id).distinct().where(
+                _task.c.instance_id == instance_id, _task.c.element_id.in_(element_ids),
+                _task.c.state == "completed", _task.c.completed_by == user))
+        return sorted(r[0] for r in rows)
 
     def cancel_ready_tasks(self, instance_id: str, at: datetime) -> list[TaskRow]:
         rows = [TaskRow(*r) for r in self.session.execute(

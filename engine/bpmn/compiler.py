@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from ..errors import Problem
 from .parser import SertiflowParser
 from .serializer import spec_to_dict
-from .validation import BpmnDocument
+from .validation import CAMUNDA_NS, BpmnDocument
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,23 @@ def compile_processes(
             name=doc.root.xpath("string(//*[local-name()='process'][@id=$k]/@name)", k=key)
             or None,
             resource_name=doc.name,
-            stored_spec={"spec": spec_to_dict(spec), "subprocess_specs": subprocess_specs},
+            stored_spec={"spec": spec_to_dict(spec), "subprocess_specs": subprocess_specs,
+                         "starters": _starters(doc, key)},
             called_keys=frozenset(called),
         )
     return compiled, problems
+
+
+def _starters(doc: BpmnDocument, key: str) -> dict[str, list[str]]:
+    """Who may start the process: ``camunda:candidateStarterGroups`` / ``...Users``."""
+    found = doc.root.xpath("//*[local-name()='process'][@id=$k]", k=key)
+    process = found[0] if found else None
+
+    def names(attribute: str) -> list[str]:
+        value = process.get(f"{{{CAMUNDA_NS}}}{attribute}") if process is not None else None
+        return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+    return {"groups": names("candidateStarterGroups"), "users": names("candidateStarterUsers")}
 
 
 # SpiffWorkflow's own wording for some refusals, said the way an analyst can act on.

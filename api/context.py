@@ -1,0 +1,59 @@
+"""The edge: each request opens one transaction and knows who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app, g, request
+
+from engine.access import Actor
+from engine.engine import Engine, Services
+from engine.errors import Forbidden, Unauthenticated
+
+
+def engine() -> Engine:
+    built: Engine = current_app.extensions["sertiflow"]
+    return built
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("sign in: send 'Authorization: Bearer <token>' "
+                              "(POST /api/v1/auth/token gives one)")
+    return token.strip()
+
+
+def authenticate(services: Services, *, read_only: bool = False) -> Actor:
+    actor = services.identity.actor_for_token(bearer_token(), record_use=not read_only)
+    g.actor = actor
+    return actor
+
+
+@contextmanager
+def command(*, anonymous: bool = False) -> Iterator[tuple[Services, Actor | None]]:
+    """One write transaction for the request, committed when the view returns."""
+    with engine().write() as services:
+        yield services, None if anonymous else authenticate(services)
+
+
+@contextmanager
+def query() -> Iterator[tuple[Services, Actor]]:
+    """One read transaction for the request (a token's last use is written apart)."""
+    with engine().read() as services:
+        yield services, authenticate(services, read_only=True)
+        due = set(services.identity.pending_token_uses())
+    if due:
+        with engine().write() as services:
+            services.identity.record_token_use(due)
+
+
+def require(actor: Actor | None, allowed: bool, what: str) -> Actor:
+    """Refuse with 403 unless ``allowed``; return the (present) actor."""
+    if actor is None:
+        raise Unauthenticated("sign in first")
+    if not allowed:
+        raise Forbidden(f"you may not {what}")
+    return actor

@@ -1,0 +1,104 @@
+"""Every error as ``application/problem+json`` (RFC 7807), mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    Conflict,
+    DeploymentRejected,
+    EngineError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+# Engine errors by HTTP status; the first matching class wins (subclasses first).
+STATUS: list[tuple[type[EngineError], int, str]] = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (TooManyAttempts, 429, "too-many-attempts"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not-found"),
+    (Conflict, 409, "conflict"),
+    (DeploymentRejected, 422, "deployment-rejected"),
+    (InvalidInput, 422, "invalid-input"),
+]
+
+
+def problem(status: int, title: str, detail: str | None = None, *, kind: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": f"/problems/{kind or status}", "title": title,
+                            "status": status}
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="sertiflow"')
+    return response
+
+
+def engine_problem(exc: EngineError) -> Response:
+    status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)),
+                        (400, "bad-request"))
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidInput) and exc.errors:
+        extra["errors"] = [{"field": f, "message": m} for f, m in exc.errors.items()]
+    if isinstance(exc, DeploymentRejected):
+        extra["errors"] = [{"file": p.file, "element": p.element, "line": p.line,
+                            "message": p.message} for p in exc.problems]
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    title = kind.replace("-", " ").capitalize()
+    return problem(status, title, exc.message, kind=kind, headers=headers, **extra)
+
+
+def http_problem(exc: HTTPException) -> Response:
+    """Werkzeug and webargs errors; webargs puts field messages in ``exc.data``."""
+    status = exc.code or 500
+    extra: dict[str, Any] = {}
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if messages:
+        extra["errors"] = [
+            {"field": field, "message": "; ".join(_flatten(message))}
+            for location in messages.values() for field, message in location.items()
+        ]
+        status = 422
+    detail = (data.get("message") if isinstance(data, dict) else None) or exc.description
+    response = problem(status, exc.name, detail, kind=str(status), **extra)
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
+
+
+def _flatten(message: Any) -> list[str]:
+    if isinstance(message, list):
+        return [m for item in message for m in _flatten(item)]
+    if isinstance(message, dict):
+        return [f"{k}: {m}" for k, v in message.items() for m in _flatten(v)]
+    return [str(message)]
+
+
+def unexpected_problem(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal server error", "the error has been logged", kind="internal")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(EngineError, engine_problem)
+    app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(Exception, unexpected_problem)

@@ -1,0 +1,15 @@
+"""REST API version 1, under ``/api/v1``."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from . import auth, definitions, documents, incidents, instances, messages, tasks
+
+BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, incidents.bp,
+              documents.bp]
+
+
+def register(api: Api) -> None:
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

@@ -1,0 +1,42 @@
+"""Pieces every v1 blueprint uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from engine.queries import Page
+
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+PROBLEM_CODES = (401, 403, 404, 409, 422)
+
+
+def blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
+    return Blueprint(name, name, url_prefix=f"/api/v1{url_prefix}", description=description)
+
+
+def page_dict(page: Page[Any]) -> dict[str, Any]:
+    return {"items": page.items, "total": page.total, "page": page.page,
+            "per_page": page.per_page}
+
+
+class Extended:
+    """An object seen with extra attributes, so one schema can dump both together."""
+
+    def __init__(self, base: Any, **extra: Any) -> None:
+        self._base = base
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+
+def documented(bp: Blueprint, *codes: int) -> Any:
+    """Declare the problem+json answers an operation can give."""
+    def decorate(func: Any) -> Any:
+        for code in codes:
+            func = bp.alt_response(code, description="problem details (RFC 7807)",
+                                   content_type="application/problem+json")(func)
+        return bp.doc(security=BEARER)(func)
+    return decorate

@@ -1,0 +1,36 @@
+"""Documents of an instance: list and download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import send_file
+
+from .. import schemas
+from ..context import query
+from .common import blueprint, documented
+
+bp = blueprint("documents", "", "Documents uploaded to instances")
+
+
+@bp.route("/process-instances/<instance_id>/documents", methods=["GET"])
+@bp.response(200, schemas.Document(many=True))
+@documented(bp, 401, 404)
+def list_documents(instance_id: str) -> Any:
+    """List the documents of an instance."""
+    with query() as (services, actor):
+        services.queries.instance(actor, instance_id)
+        return services.documents.list_for_instance(instance_id)
+
+
+@bp.route("/documents/<document_id>", methods=["GET"])
+@bp.response(200, description="the file", content_type="application/octet-stream")
+@documented(bp, 401, 404)
+def download(document_id: str) -> Any:
+    """Download a document; whoever may see its instance may."""
+    with query() as (services, actor):
+        document = services.documents.get(document_id)
+        services.queries.instance(actor, document.instance_id)
+        stream = services.documents.open(document)
+        return send_file(stream, mimetype=document.content_type, as_attachment=True,
+                         download_name=document.name, max_age=0)

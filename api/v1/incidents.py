@@ -1,0 +1,38 @@
+"""Incidents: failures inside instances, and their retry (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import schemas
+from ..context import command, query, require
+from .common import blueprint, documented, page_dict
+
+bp = blueprint("incidents", "/incidents", "Failed scripts, conditions and service handlers")
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(schemas.IncidentArgs, location="query")
+@bp.response(200, schemas.page_of(schemas.Incident, "IncidentPage"))
+@documented(bp, 401, 403)
+def list_incidents(args: dict[str, Any]) -> Any:
+    """List incidents (open ones unless ``status=resolved``); admin only."""
+    with query() as (services, actor):
+        require(actor, actor.is_admin, "see incidents")
+        return page_dict(services.queries.incidents(
+            instance_id=args.get("instance_id"), status=args["status"], page=args["page"],
+            per_page=args["per_page"]))
+
+
+@bp.route("/<int:incident_id>/retry", methods=["POST"])
+@bp.arguments(schemas.RetryRequest)
+@bp.response(200, schemas.Incident)
+@documented(bp, 401, 403, 404, 409, 422)
+def retry(body: dict[str, Any], incident_id: int) -> Any:
+    """Run the failed element again, after merging corrected variables (admin)."""
+    with command() as (services, actor):
+        actor = require(actor, actor is not None and actor.is_admin, "retry incidents")
+        services.runtime.retry_incident(incident_id, actor=actor.username,
+                                        variables=body["variables"])
+    with query() as (services, _actor):
+        return services.queries.incident(incident_id)

@@ -1,0 +1,95 @@
+"""Process instances: list, look at, history, suspend, resume, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import schemas
+from ..context import command, query, require
+from .common import Extended, blueprint, documented, page_dict
+
+bp = blueprint("instances", "/process-instances", "Running and finished process instances")
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(schemas.InstanceArgs, location="query")
+@bp.response(200, schemas.page_of(schemas.Instance, "InstancePage"))
+@documented(bp, 401)
+def list_instances(args: dict[str, Any]) -> Any:
+    """List the instances the caller may see (a customer: their company's)."""
+    with query() as (services, actor):
+        return page_dict(services.queries.instances(
+            actor, status=args.get("status"), key=args.get("key"),
+            business_key=args.get("business_key"), page=args["page"],
+            per_page=args["per_page"]))
+
+
+@bp.route("/<instance_id>", methods=["GET"])
+@bp.response(200, schemas.InstanceDetail)
+@documented(bp, 401, 404)
+def get_instance(instance_id: str) -> Any:
+    """Return an instance with its variables, open tasks, timers and incidents."""
+    with query() as (services, actor):
+        instance = services.queries.instance(actor, instance_id)
+        tasks = services.queries.instance_tasks(instance.id)
+        if actor.is_customer:
+            tasks = [t for t in tasks if t.company == actor.company]
+        return Extended(
+            instance,
+            variables=services.runtime.variables(instance) if not actor.is_customer else {},
+            tasks=tasks,
+            timers=services.queries.instance_timers(instance.id),
+            incidents=services.queries.incidents(instance_id=instance.id, status=None,
+                                                 per_page=200).items,
+            active_elements=services.runtime.active_elements(instance))
+
+
+@bp.route("/<instance_id>/history", methods=["GET"])
+@bp.arguments(schemas.Paging, location="query")
+@bp.response(200, schemas.page_of(schemas.HistoryEvent, "HistoryPage"))
+@documented(bp, 401, 404)
+def history(args: dict[str, Any], instance_id: str) -> Any:
+    """Return the instance's audit history, oldest first."""
+    with query() as (services, actor):
+        return page_dict(services.queries.history(actor, instance_id, page=args["page"],
+                                                  per_page=args["per_page"]))
+
+
+def _admin_command(instance_id: str, what: str, reason: str | None = None) -> Any:
+    with command() as (services, actor):
+        actor = require(actor, actor is not None and actor.is_admin, f"{what} instances")
+        services.queries.instance(actor, instance_id)
+        runtime = services.runtime
+        if what == "suspend":
+            runtime.suspend(instance_id, actor=actor.username)
+        elif what == "resume":
+            runtime.resume(instance_id, actor=actor.username)
+        else:
+            runtime.cancel(instance_id, actor=actor.username, reason=reason)
+    with query() as (services, actor):
+        return services.queries.instance(actor, instance_id)
+
+
+@bp.route("/<instance_id>/suspend", methods=["POST"])
+@bp.response(200, schemas.Instance)
+@documented(bp, 401, 403, 404, 409)
+def suspend(instance_id: str) -> Any:
+    """Suspend a running instance: no task can be completed, no timer fires (admin)."""
+    return _admin_command(instance_id, "suspend")
+
+
+@bp.route("/<instance_id>/resume", methods=["POST"])
+@bp.response(200, schemas.Instance)
+@documented(bp, 401, 403, 404, 409)
+def resume(instance_id: str) -> Any:
+    """Resume a suspended instance; overdue timers fire on the next sweep (admin)."""
+    return _admin_command(instance_id, "resume")
+
+
+@bp.route("/<instance_id>/cancel", methods=["POST"])
+@bp.arguments(schemas.CancelRequest)
+@bp.response(200, schemas.Instance)
+@documented(bp, 401, 403, 404, 409)
+def cancel(body: dict[str, Any], instance_id: str) -> Any:
+    """Cancel an instance and its open tasks (admin)."""
+    return _admin_command(instance_id, "cancel", body.get("reason"))

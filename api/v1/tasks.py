@@ -1,0 +1,114 @@
+"""User tasks: the caller's task list, one task with its form, claim, complete, upload."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO, cast
+
+from flask import request
+
+from engine.errors import Forbidden, InvalidInput
+from engine.taskforms import check_submission, form_for_task
+
+from .. import schemas
+from ..context import command, query
+from .common import Extended, blueprint, documented, page_dict
+
+bp = blueprint("tasks", "/tasks", "The tasks a user may see and act on")
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(schemas.TaskArgs, location="query")
+@bp.response(200, schemas.page_of(schemas.Task, "TaskPage"))
+@documented(bp, 401, 422)
+def list_tasks(args: dict[str, Any]) -> Any:
+    """List tasks the caller may act on: their own, their roles', or named to them."""
+    with query() as (services, actor):
+        return page_dict(services.queries.tasks(actor, **args))
+
+
+@bp.route("/<task_id>", methods=["GET"])
+@bp.response(200, schemas.TaskDetail)
+@documented(bp, 401, 404)
+def get_task(task_id: str) -> Any:
+    """Return a task, its form, the current values of the form's fields and its documents."""
+    with query() as (services, actor):
+        task = services.queries.task(actor, task_id)
+        form = form_for_task(services.session, task)
+        instance = services.queries.instance(actor, task.instance_id)
+        variables = services.runtime.task_data(instance, task.id)
+        keys = form.field_keys() if form is not None else list(variables)
+        return Extended(
+            task, form=form, data={k: variables[k] for k in keys if k in variables},
+            variables=None if actor.is_customer else variables,
+            documents=services.documents.list_for_task(task.id))
+
+
+@bp.route("/<task_id>/claim", methods=["POST"])
+@bp.response(200, schemas.Task)
+@documented(bp, 401, 403, 404, 409)
+def claim(task_id: str) -> Any:
+    """Claim a task: it becomes yours; others see it assigned."""
+    with command() as (services, actor):
+        assert actor is not None
+        services.queries.actionable_task(actor, task_id)
+        services.runtime.claim_task(task_id, actor.username, actor=actor.username)
+    with query() as (services, actor):
+        return services.queries.task(actor, task_id)
+
+
+@bp.route("/<task_id>/unclaim", methods=["POST"])
+@bp.response(200, schemas.Task)
+@documented(bp, 401, 403, 404, 409)
+def unclaim(task_id: str) -> Any:
+    """Give a claimed task back to its roles."""
+    with command() as (services, actor):
+        assert actor is not None
+        task = services.queries.actionable_task(actor, task_id)
+        if task.assignee not in (None, actor.username) and not actor.is_admin:
+            raise Forbidden(f"task {task_id} is claimed by {task.assignee}")
+        services.runtime.unclaim_task(task_id, actor=actor.username)
+    with query() as (services, actor):
+        return services.queries.task(actor, task_id)
+
+
+@bp.route("/<task_id>/complete", methods=["POST"])
+@bp.arguments(schemas.CompleteRequest)
+@bp.response(200, schemas.Completed)
+@documented(bp, 401, 403, 404, 409, 422)
+def complete(body: dict[str, Any], task_id: str) -> Any:
+    """Complete a task with the form's values (checked on the server, 422 per field)."""
+    with command() as (services, actor):
+        assert actor is not None
+        task = services.queries.actionable_task(actor, task_id)
+        form = form_for_task(services.session, task)
+        variables = body["variables"]
+        if form is not None:
+            instance = services.runtime.instance(task.instance_id)
+            current = services.runtime.task_data(instance, task.id)
+            variables = check_submission(form, variables, current)
+        done = services.runtime.complete_task(task_id, variables, actor=actor.username)
+        status = done.instance.status
+    with query() as (services, actor):
+        return {"task": services.queries.task(actor, task_id), "instance_status": status,
+                "next_tasks": done.next_tasks}
+
+
+@bp.route("/<task_id>/documents", methods=["POST"])
+@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"},
+                   "field": {"type": "string"}}}}}})
+@bp.response(201, schemas.Document)
+@documented(bp, 401, 403, 404, 409, 422)
+def upload(task_id: str) -> Any:
+    """Upload a document for a task (a form's file field, or a plain attachment)."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("no file", {"file": "send the document in the field 'file'"})
+    with command() as (services, actor):
+        assert actor is not None
+        task = services.queries.actionable_task(actor, task_id)
+        return services.documents.upload(
+            task.instance_id, cast(BinaryIO, upload.stream), filename=upload.filename or "document",
+            content_type=upload.mimetype or "application/octet-stream",
+            uploaded_by=actor.username, task_id=task.id, field=request.form.get("field"))

@@ -1,0 +1,253 @@
+"""Read-side queries with the access rules applied: task lists, instances, history.
+
+Everything here is a plain indexed query over the projected tables; nothing
+loads a workflow except :meth:`Queries.task_variables`, which needs the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from .access import Actor
+from .errors import Forbidden, InvalidInput, NotFound
+from .models import (
+    HistoryEvent,
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    TaskCandidate,
+    Timer,
+)
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 200
+TASK_SORTS = {
+    "due": (Task.due_at.is_(None), Task.due_at, Task.created_at),
+    "-due": (Task.due_at.is_(None), Task.due_at.desc(), Task.created_at.desc()),
+    "created": (Task.created_at,),
+    "-created": (Task.created_at.desc(),),
+    "priority": (Task.priority.desc(), Task.created_at),
+}
+INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+def page_bounds(page: int, per_page: int) -> tuple[int, int]:
+    """Check paging arguments; return (offset, limit)."""
+    errors = {}
+    if page < 1:
+        errors["page"] = "must be 1 or more"
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        errors["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
+    if errors:
+        raise InvalidInput("invalid paging", errors)
+    return (page - 1) * per_page, per_page
+
+
+def task_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
+    """The condition under which ``actor`` may see a task (and, if unclaimed, act on it)."""
+    candidate = sa.exists().where(
+        TaskCandidate.task_id == Task.id,
+        sa.or_(
+            sa.and_(TaskCandidate.kind == "user", TaskCandidate.value == actor.username),
+            sa.and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(actor.roles))),
+        ),
+    )
+    mine = sa.or_(Task.assignee == actor.username, candidate)
+    if actor.is_customer:
+        return sa.and_(mine, Task.company == actor.company)
+    if actor.is_admin:
+        return sa.true()
+    return mine
+
+
+def instance_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
+    """Staff see every instance; a customer only those of their own company."""
+    if actor.is_customer:
+        return ProcessInstance.company == actor.company
+    return sa.true()
+
+
+def may_act_on(actor: Actor, task: Task) -> bool:
+    """Whether ``actor`` is a candidate or the assignee (admins too need the role)."""
+    if actor.is_customer and task.company != actor.company:
+        return False
+    if task.assignee == actor.username:
+        return True
+    return any(
+        (c.kind == "user" and c.value == actor.username)
+        or (c.kind == "group" and c.value in actor.roles)
+        for c in task.candidates
+    )
+
+
+class Queries:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- tasks ---------------------------------------------------------------------
+
+    def tasks(
+        self,
+        actor: Actor,
+        *,
+        state: str = "ready",
+        assignee: str | None = None,
+        unassigned: bool | None = None,
+        role: str | None = None,
+        key: str | None = None,
+        business_key: str | None = None,
+        instance_id: str | None = None,
+        due_before: datetime | None = None,
+        sort: str = "due",
+        page: int = 1,
+        per_page: int = 50,
+    ) -> Page[Task]:
+        """List the tasks ``actor`` may see, filtered, sorted and paged."""
+        offset, limit = page_bounds(page, per_page)
+        if sort not in TASK_SORTS:
+            raise InvalidInput("invalid sort", {"sort": f"must be one of {', '.join(TASK_SORTS)}"})
+        where = [task_visible_to(actor), Task.state == state]
+        if assignee is not None:
+            where.append(Task.assignee == (actor.username if assignee == "me" else assignee))
+        if unassigned is True:
+            where.append(Task.assignee.is_(None))
+        elif unassigned is False:
+            where.append(Task.assignee.is_not(None))
+        if role is not None:
+            where.append(sa.exists().where(TaskCandidate.task_id == Task.id,
+                                           TaskCandidate.kind == "group",
+                                           TaskCandidate.value == role))
+        if key is not None:
+            where.append(Task.definition_key == key)
+        if instance_id is not None:
+            where.append(Task.instance_id == instance_id)
+        if due_before is not None:
+            where.append(Task.due_at < due_before)
+        if business_key is not None:
+            where.append(Task.instance_id.in_(
+                sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)))
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*where))
+        items = self.session.scalars(
+            sa.select(Task).options(selectinload(Task.candidates)).where(*where)
+            .order_by(*TASK_SORTS[sort]).offset(offset).limit(limit))
+        return Page(list(items), int(total or 0), page, per_page)
+
+    def task(self, actor: Actor, task_id: str) -> Task:
+        """Return a task ``actor`` may see; otherwise it does not exist for them."""
+        task = self.session.scalars(
+            sa.select(Task).options(selectinload(Task.candidates))
+            .where(Task.id == task_id, task_visible_to(actor))).first()
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        return task
+
+    def actionable_task(self, actor: Actor, task_id: str) -> Task:
+        """Return a task ``actor`` may act on: NotFound if unseen, Forbidden if only seen."""
+        task = self.task(actor, task_id)
+        if not may_act_on(actor, task):
+            raise Forbidden(f"task {task_id} belongs to {', '.join(task.candidate_groups)}; "
+                            "you do not have that role")
+        return task
+
+    # -- instances --------------------------------------------------------------------
+
+    def instances(
+        self,
+        actor: Actor,
+        *,
+        status: str | None = None,
+        key: str | None = None,
+        business_key: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> Page[ProcessInstance]:
+        offset, limit = page_bounds(page, per_page)
+        where: list[sa.ColumnElement[bool]] = [instance_visible_to(actor)]
+        if status is not None:
+            if status not in INSTANCE_STATUSES:
+                raise InvalidInput("invalid status", {
+                    "status": f"must be one of {', '.join(INSTANCE_STATUSES)}"})
+            where.append(ProcessInstance.status == status)
+        if key is not None:
+            where.append(ProcessInstance.definition_key == key)
+        if business_key is not None:
+            where.append(ProcessInstance.business_key == business_key)
+        total = self.session.scalar(
+            sa.select(sa.func.count()).select_from(ProcessInstance).where(*where))
+        items = self.session.scalars(
+            sa.select(ProcessInstance).where(*where)
+            .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+            .offset(offset).limit(limit))
+        return Page(list(items), int(total or 0), page, per_page)
+
+    def instance(self, actor: Actor, instance_id: str) -> ProcessInstance:
+        instance = self.session.scalars(
+            sa.select(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                             instance_visible_to(actor))).first()
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return instance
+
+    def history(self, actor: Actor, instance_id: str, *, page: int = 1, per_page: int = 100
+                ) -> Page[HistoryEvent]:
+        self.instance(actor, instance_id)
+        offset, limit = page_bounds(page, per_page)
+        where = HistoryEvent.instance_id == instance_id
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(HistoryEvent)
+                                    .where(where))
+        items = self.session.scalars(sa.select(HistoryEvent).where(where)
+                                     .order_by(HistoryEvent.id).offset(offset).limit(limit))
+        return Page(list(items), int(total or 0), page, per_page)
+
+    def instance_tasks(self, instance_id: str, state: str = "ready") -> list[Task]:
+        return list(self.session.scalars(
+            sa.select(Task).options(selectinload(Task.candidates))
+            .where(Task.instance_id == instance_id, Task.state == state)
+            .order_by(Task.created_at)))
+
+    def instance_timers(self, instance_id: str) -> list[Timer]:
+        return list(self.session.scalars(
+            sa.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)))
+
+    def incidents(self, *, instance_id: str | None = None, status: str | None = "open",
+                  page: int = 1, per_page: int = 50) -> Page[Incident]:
+        offset, limit = page_bounds(page, per_page)
+        where: list[sa.ColumnElement[bool]] = []
+        if instance_id is not None:
+            where.append(Incident.instance_id == instance_id)
+        if status is not None:
+            where.append(Incident.status == status)
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(Incident)
+                                    .where(*where))
+        items = self.session.scalars(sa.select(Incident).where(*where)
+                                     .order_by(Incident.id.desc()).offset(offset).limit(limit))
+        return Page(list(items), int(total or 0), page, per_page)
+
+    def incident(self, incident_id: int) -> Incident:
+        incident = self.session.get(Incident, incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        return incident
+
+    # -- definitions ----------------------------------------------------------------------
+
+    def definitions_page(self, definitions: Sequence[ProcessDefinition], page: int,
+                         per_page: int) -> Page[ProcessDefinition]:
+        offset, limit = page_bounds(page, per_page)
+        return Page(list(definitions[offset:offset + limit]), len(definitions), page, per_page)

@@ -1,0 +1,99 @@
+"""The form a user task shows, and the server-side check of what is submitted.
+
+A task's form is a deployed Camunda Form (``camunda:formRef`` by form id, or
+``camunda:formKey="camunda-forms:deployment:<file>.form"`` by file name) or a
+generated form (``camunda:formData`` fields kept in the task spec). Whatever the
+browser checked, the server checks again; only the form's fields reach the
+process data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import InvalidInput
+from .form_validation import (
+    FormValidationError,
+    form_fields_camunda,
+    form_fields_generated,
+    validate_submission,
+)
+from .models import FormDefinition, ProcessDefinition, ProcessInstance, Task
+
+CAMUNDA_FORM_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:")
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """A task's form: a form-js ``schema`` or generated ``fields``, never both."""
+
+    kind: str  # "camunda-form" | "generated"
+    schema: dict[str, Any] | None = None
+    fields: list[dict[str, Any]] | None = None
+    form_id: str | None = None
+    version: int | None = None
+
+    def field_keys(self) -> list[str]:
+        """The top-level variable names the form reads and writes."""
+        if self.fields is not None:
+            fields = form_fields_generated(self.fields)
+        else:
+            fields = form_fields_camunda(self.schema or {})
+        return list(dict.fromkeys(f.path[0] for f in fields if f.path))
+
+
+def form_for_task(session: Session, task: Task) -> TaskForm | None:
+    """Return the form a task shows, or None for a task without one."""
+    key = task.form_key
+    if not key:
+        return None
+    if key == "generated":
+        return TaskForm("generated", fields=_generated_fields(session, task))
+    if key.startswith(CAMUNDA_FORM_PREFIXES):
+        file_name = key.split(":", 2)[2].rsplit("/", 1)[-1]
+        where = FormDefinition.resource_name == file_name
+    else:
+        where = FormDefinition.form_id == key
+    form = session.scalars(sa.select(FormDefinition).where(where)
+                           .order_by(FormDefinition.version.desc()).limit(1)).first()
+    if form is None:
+        # Deployment checks every form link, so this means the form was removed.
+        raise InvalidInput(f"the form '{key}' of this task is not deployed")
+    return TaskForm("camunda-form", schema=form.schema, form_id=form.form_id,
+                    version=form.version)
+
+
+def _generated_fields(session: Session, task: Task) -> list[dict[str, Any]]:
+    spec = session.scalar(
+        sa.select(ProcessDefinition.spec)
+        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessInstance.id == task.instance_id))
+    for process in [spec["spec"], *spec["subprocess_specs"].values()] if spec else []:
+        task_spec = process["task_specs"].get(task.element_id)
+        if task_spec is not None:
+            fields: list[dict[str, Any]] = (task_spec.get("extensions") or {}).get(
+                "formFields", [])
+            return fields
+    return []
+
+
+def check_submission(form: TaskForm | None, data: Mapping[str, Any],
+                     current: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``data`` against the form; return the variables to store.
+
+    :raises InvalidInput: with one message per field that failed.
+    """
+    if form is None:
+        return dict(data)
+    try:
+        if form.kind == "generated":
+            return validate_submission(data, form_data=form.fields or [], current=current)
+        return validate_submission(data, schema=form.schema or {}, current=current)
+    except FormValidationError as exc:
+        raise InvalidInput("the form has errors",
+                           {e.field: e.message for e in exc.errors}) from exc

@@ -1,0 +1,132 @@
+"""`sertiflow users add` and the demo users of `sertiflow run`, run as real processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from engine.config import load_settings
+from engine.engine import Engine
+from engine.models import ROLES
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PASSWORD = "kata-sandi-rahasia"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SERTIFLOW_SECRET_KEY": "cli-test",
+        "SERTIFLOW_PROCESSES": str(tmp_path / "no-processes"),
+        "SERTIFLOW_FORMS": str(tmp_path / "no-forms"),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    })
+    return env
+
+
+def _add_user(tmp_path: Path, *args: str,
+              password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "users", "add", *args, "--password-stdin"],
+        cwd=ROOT, env=_env(tmp_path), input=password + "\n", capture_output=True, text=True,
+        timeout=120)
+
+
+def _engine(tmp_path: Path) -> Engine:
+    return Engine(load_settings(_env(tmp_path)))
+
+
+def test_users_add_creates_a_user_who_can_sign_in(tmp_path: Path) -> None:
+    result = _add_user(tmp_path, "Budi", "--role", "pelanggan", "--role", "upp",
+                       "--company", "PT Baja Nusantara", "--display-name", "Budi Santoso")
+    assert result.returncode == 0, result.stderr
+    assert "user budi created with roles pelanggan, upp" in result.stdout
+    engine = _engine(tmp_path)
+    try:
+        with engine.write() as s:
+            user = s.identity.authenticate("budi", PASSWORD)
+            assert user.role_names == {"pelanggan", "upp"}
+            assert user.company == "PT Baja Nusantara"
+            assert user.display_name == "Budi Santoso"
+    finally:
+        engine.close()
+    again = _add_user(tmp_path, "budi", "--role", "upp")
+    assert again.returncode != 0
+    assert "exists already" in again.stderr
+
+
+def test_users_add_refuses_an_unknown_role_and_lists_the_known_ones(tmp_path: Path) -> None:
+    result = _add_user(tmp_path, "ani", "--role", "manager")
+    assert result.returncode != 0
+    assert "roles: unknown role 'manager'" in result.stderr
+    assert all(role in result.stderr for role in ROLES)
+
+
+def test_users_add_refuses_a_customer_without_company_and_a_short_password(
+    tmp_path: Path,
+) -> None:
+    result = _add_user(tmp_path, "ani", "--role", "pelanggan", password="pendek")
+    assert result.returncode != 0
+    assert "company: a user with role 'pelanggan' must belong to a company" in result.stderr
+    assert "password: must be at least 10 characters" in result.stderr
+    engine = _engine(tmp_path)
+    try:
+        with engine.read() as s:
+            assert s.identity.users() == []
+    finally:
+        engine.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_until_healthy(tmp_path: Path) -> str:
+    """Start `sertiflow run`, wait until /healthz answers, stop it and return its output."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "run", "--port", str(port)], cwd=ROOT,
+        env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        healthy = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    healthy = True
+                    break
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert healthy, output
+    return output
+
+
+def test_run_creates_demo_users_once_and_says_so_in_one_line(tmp_path: Path) -> None:
+    first = _run_until_healthy(tmp_path)
+    lines = [line for line in first.splitlines() if "demo users created" in line]
+    assert len(lines) == 1, first
+    assert "upp, koordinator-pk" in lines[0]
+    assert "password 'demo'" in lines[0]
+    assert "'pelanggan' belongs to PT Contoh Sejahtera" in lines[0]
+    again = _run_until_healthy(tmp_path)
+    assert "demo users" not in again
+    engine = _engine(tmp_path)
+    try:
+        with engine.write() as s:
+            assert len(s.identity.users()) == len(ROLES)
+            assert s.identity.authenticate("admin", "demo").role_names == {"admin"}
+    finally:
+        engine.close()
