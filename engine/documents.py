@@ -36,7 +36,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import IO, Any, BinaryIO, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -96,7 +96,7 @@ class FileStore:
 
     def put(
         self,
-        stream: BinaryIO,
+        stream: IO[bytes],
         *,
         max_bytes: int,
         check: Callable[[StoredFile], None] | None = None,
@@ -154,7 +154,7 @@ class FileStore:
         _fsync_directory(target.parent)
 
 
-def _receive(stream: BinaryIO, fd: int, max_bytes: int) -> tuple[str, int]:
+def _receive(stream: IO[bytes], fd: int, max_bytes: int) -> tuple[str, int]:
     """Copy ``stream`` into ``fd`` chunk by chunk, hashing; stop once past the limit."""
     digest = hashlib.sha256()
     size = 0
@@ -423,7 +423,7 @@ class DocumentService:
     def upload(
         self,
         instance_id: str,
-        stream: BinaryIO,
+        stream: IO[bytes],
         *,
         filename: str | None,
         content_type: str | None,
@@ -441,8 +441,9 @@ class DocumentService:
         :raises InvalidInput: when the file is too large, empty, of a kind not
             accepted, or its name or declared type disagree with its content.
         """
-        if field is not None and not 0 < len(field) <= 255:
-            raise InvalidInput("invalid form field", {"field": "must be 1 to 255 characters"})
+        field = field or None  # an empty multipart field means no form field
+        if field is not None and len(field) > 255:
+            raise InvalidInput("invalid form field", {"field": "at most 255 characters"})
         # Checked before reading the stream, so a wrong target costs no upload...
         self._target(instance_id, task_id, lock=False)
         display_name = sanitize_filename(filename) or "document"

@@ -9,16 +9,17 @@ process data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .form_validation import (
     FormValidationError,
+    Kind,
     form_fields_camunda,
     form_fields_generated,
     validate_submission,
@@ -97,3 +98,41 @@ def check_submission(form: TaskForm | None, data: Mapping[str, Any],
     except FormValidationError as exc:
         raise InvalidInput("the form has errors",
                            {e.field: e.message for e in exc.errors}) from exc
+
+
+def file_references(form: TaskForm | None, cleaned: Mapping[str, Any]
+                    ) -> list[tuple[str, dict[str, Any]]]:
+    """Return (field, reference) for every document a submission points to."""
+    if form is None or form.kind != "camunda-form":
+        return []
+    found: list[tuple[str, dict[str, Any]]] = []
+    for field in form_fields_camunda(form.schema or {}):
+        if field.kind != Kind.FILE:
+            continue
+        value: Any = cleaned
+        for part in field.path:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        for reference in value if isinstance(value, list) else [value]:
+            if isinstance(reference, dict):
+                found.append((field.key, reference))
+    return found
+
+
+def check_file_references(form: TaskForm | None, cleaned: Mapping[str, Any], instance_id: str,
+                          lookup: Callable[[str], Any]) -> None:
+    """Refuse references to documents that were not uploaded to this instance.
+
+    :param lookup: returns the document row for an id, or raises NotFound.
+    :raises InvalidInput: naming each field whose reference does not hold.
+    """
+    errors: dict[str, str] = {}
+    for field, reference in file_references(form, cleaned):
+        try:
+            document = lookup(str(reference.get("id")))
+        except NotFound:
+            document = None
+        if (document is None or document.instance_id != instance_id
+                or document.sha256 != reference.get("sha256")):
+            errors[field] = "refers to a document that was not uploaded to this instance"
+    if errors:
+        raise InvalidInput("the form has errors", errors)

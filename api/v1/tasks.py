@@ -7,7 +7,7 @@ from typing import Any, BinaryIO, cast
 from flask import request
 
 from engine.errors import Forbidden, InvalidInput
-from engine.taskforms import check_submission, form_for_task
+from engine.taskforms import check_file_references, check_submission, form_for_task
 
 from .. import schemas
 from ..context import command, query
@@ -86,6 +86,7 @@ def complete(body: dict[str, Any], task_id: str) -> Any:
             instance = services.runtime.instance(task.instance_id)
             current = services.runtime.task_data(instance, task.id)
             variables = check_submission(form, variables, current)
+            check_file_references(form, variables, task.instance_id, services.documents.get)
         done = services.runtime.complete_task(task_id, variables, actor=actor.username)
         status = done.instance.status
     with query() as (services, actor):

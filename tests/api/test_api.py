@@ -25,6 +25,7 @@ FORM = {
         {"key": "scheme", "label": "Scheme", "type": "select",
          "values": [{"label": "Type 5", "value": "type5"}, {"label": "Type 1b", "value": "type1b"}]},
         {"key": "checked_by_upp", "label": "Checked", "type": "checkbox", "readonly": True},
+        {"key": "nib", "label": "NIB (business licence)", "type": "filepicker"},
     ],
 }
 
@@ -382,6 +383,28 @@ def test_documents_upload_list_and_download(as_user: Any) -> None:
     assert as_user("upp1").post(f"/api/v1/tasks/{apply['id']}/documents",
                                 files={"file": ("x.pdf", PDF, "application/pdf")}
                                 ).status_code == 404
+
+
+def test_file_field_takes_only_documents_of_this_instance(as_user: Any) -> None:
+    start_as_customer(as_user, "APP-A")
+    other = as_user("cust1").post("/api/v1/process-definitions/certification/start",
+                                  json={"business_key": "APP-B"}).json()
+    first, second = sorted(as_user("cust1").get("/api/v1/tasks").json()["items"],
+                           key=lambda t: t["instance_id"] == other["id"])
+    up = as_user("cust1").post(f"/api/v1/tasks/{second['id']}/documents",
+                               files={"file": ("nib.pdf", PDF, "application/pdf")}).json()
+    reference = {k: up[k] for k in ("id", "name", "sha256", "size", "content_type")}
+    base = {"product": "Helm", "units": 1}
+    foreign = as_user("cust1").post(f"/api/v1/tasks/{first['id']}/complete",
+                                    json={"variables": {**base, "nib": reference}})
+    assert foreign.status_code == 422
+    assert [e["field"] for e in foreign.json()["errors"]] == ["nib"]
+    forged = as_user("cust1").post(f"/api/v1/tasks/{second['id']}/complete", json={
+        "variables": {**base, "nib": {**reference, "sha256": "0" * 64}}})
+    assert forged.status_code == 422
+    ok = as_user("cust1").post(f"/api/v1/tasks/{second['id']}/complete",
+                               json={"variables": {**base, "nib": reference}})
+    assert ok.status_code == 200, ok.text
 
 
 # -- the edges ------------------------------------------------------------------------------

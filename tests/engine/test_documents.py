@@ -239,6 +239,14 @@ def test_lists_get_and_reference(engine: Engine, clock: FrozenClock) -> None:
                          "size": len(png_bytes()), "content_type": "image/png"}
 
 
+def test_the_form_field_is_optional_and_bounded(engine: Engine) -> None:
+    instance_id = start(engine)
+    assert upload(engine, instance_id, pdf_bytes(), field="").field is None
+    with pytest.raises(InvalidInput) as refused:
+        upload(engine, instance_id, pdf_bytes(), field="f" * 256)
+    assert refused.value.errors == {"field": "at most 255 characters"}
+
+
 # -- refusals ------------------------------------------------------------------------------
 
 
