@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from flask_smorest import Api
 
 from engine.config import Settings, load_settings
@@ -43,9 +43,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     v1.register(api)
     # After Api(app): its own HTTP error handler would answer in another format.
     errors.init_app(app)
+    app.after_request(_security_headers)
     health.init_app(app)
     metrics.init_app(app)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    # Uploaded documents are served back; never let a browser guess another type.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def engine_of(app: Flask) -> Engine:

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,6 +57,7 @@ class Settings:
     calendar: str
     timezone: ZoneInfo
     script_timeout: float = 2.0
+    closure_days: frozenset[date] = frozenset()
     token_ttl_hours: float = 12.0
     upload_max_bytes: int = 20 * 1024 * 1024
     documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
@@ -109,6 +111,7 @@ def load_settings(
         script_timeout=_positive_float(
             env.get("SERTIFLOW_SCRIPT_TIMEOUT"), 2.0, "SERTIFLOW_SCRIPT_TIMEOUT"
         ),
+        closure_days=_dates(env.get("SERTIFLOW_CLOSURE_DAYS"), "SERTIFLOW_CLOSURE_DAYS"),
         token_ttl_hours=_positive_float(
             env.get("SERTIFLOW_TOKEN_TTL_HOURS"), 12.0, "SERTIFLOW_TOKEN_TTL_HOURS"
         ),
@@ -120,6 +123,18 @@ def load_settings(
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
     )
+
+
+def _dates(value: str | None, name: str) -> frozenset[date]:
+    """Read a comma-separated list of ISO dates (``2026-12-24,2026-12-31``)."""
+    days = set()
+    for part in (value or "").split(","):
+        if part.strip():
+            try:
+                days.add(date.fromisoformat(part.strip()))
+            except ValueError:
+                raise ConfigError(f"{name} must list dates as YYYY-MM-DD, not {part!r}") from None
+    return frozenset(days)
 
 
 def _stored_secret(folder: Path) -> str:

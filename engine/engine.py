@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from .cache import SpecCache, WorkflowCache
+from .calendar import WorkingCalendar, duration_adder
 from .clock import Clock, SystemClock
 from .config import Settings
 from .db import Database
@@ -55,8 +56,10 @@ class Engine:
         self.db = database or Database(settings.database_url)
         self.specs = SpecCache()
         self.workflows = WorkflowCache(workflow_cache_size)
+        self.calendar = WorkingCalendar(settings.timezone, closures=settings.closure_days)
         self.runtime_settings = RuntimeSettings(
-            timezone=settings.timezone, script_timeout=settings.script_timeout
+            timezone=settings.timezone, script_timeout=settings.script_timeout,
+            add_duration=duration_adder(self.calendar, settings.calendar),
         )
         self.file_store = FileStore(settings.documents_path)
 

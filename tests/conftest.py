@@ -43,6 +43,9 @@ def settings(tmp_path: Path, migrated_template: Path) -> Settings:
             "SERTIFLOW_SECRET_KEY": "test-secret",
             "SERTIFLOW_PROCESSES": str(tmp_path / "no-processes"),
             "SERTIFLOW_FORMS": str(tmp_path / "no-forms"),
+            # Durations in these tests are calendar time unless a test says otherwise;
+            # the working-day calendar has tests of its own.
+            "SERTIFLOW_CALENDAR": "calendar-days",
         }
     )
 

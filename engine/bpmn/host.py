@@ -35,10 +35,22 @@ ServiceDispatcher = Callable[[ServiceCall], Mapping[str, Any] | None]
 DurationAdder = Callable[[datetime, str, str | None], datetime]
 
 
+def parse_duration(text: str) -> dict[str, float]:
+    """Split an ISO 8601 duration (``P1Y2M3W4DT5H6M7S``) into its named parts.
+
+    :raises ValueError: when ``text`` is not a duration.
+    """
+    try:
+        parsed: dict[str, float] = TimerEventDefinition.parse_iso_duration(text.strip().upper())
+    except Exception as exc:  # SpiffWorkflow raises a bare Exception
+        raise ValueError(f"not an ISO 8601 duration: {text!r}") from exc
+    return parsed
+
+
 def add_calendar_duration(start: datetime, text: str, calendar: str | None = None) -> datetime:
     """Add an ISO 8601 duration to ``start`` in calendar time (months of real length)."""
-    parsed = TimerEventDefinition.parse_iso_duration(text.strip().upper())
-    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    parsed = parse_duration(text)
+    return start + TimerEventDefinition.get_timedelta_from_start(dict(parsed), start)
 
 
 class WorkflowScriptEngine(SandboxedScriptEngine):

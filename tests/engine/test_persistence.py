@@ -99,7 +99,8 @@ def test_stale_cache_entry_is_not_used(settings: Settings, clock: FrozenClock) -
 @pytest.fixture
 def pg_engine(postgres_url: str, tmp_path):  # type: ignore[no-untyped-def]
     settings = load_settings({"DATABASE_URL": postgres_url, "SERTIFLOW_SECRET_KEY": "x",
-                              "SERTIFLOW_INSTANCE_PATH": str(tmp_path)})
+                              "SERTIFLOW_INSTANCE_PATH": str(tmp_path),
+                              "SERTIFLOW_CALENDAR": "calendar-days"})
     clock = FrozenClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
     engine = Engine(settings, clock=clock, workflow_cache_size=0)
     upgrade(engine.db.engine)
