@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -136,6 +137,34 @@ def _start_scheduler(engine: Engine) -> object:
                       id="timer-sweep")
     scheduler.start()
     return scheduler
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="fire what is due now, then exit")
+@click.option("--interval", default=1.0, show_default=True, type=float,
+              help="seconds between sweeps")
+def scheduler(once: bool, interval: float) -> None:
+    """Run the timer sweep alone (for deployments with several web processes)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from engine.timers import TimerSweep
+
+    engine = Engine(_settings())
+    upgrade(engine.db.engine)
+    sweep = TimerSweep(engine)
+    if once:
+        total = 0
+        while (fired := sweep.run_once()) > 0:
+            total += fired
+        click.echo(f"fired the timers of {total} instance(s)")
+        return
+    blocking = BlockingScheduler()
+    blocking.add_job(sweep.run_once, "interval", seconds=interval, max_instances=1,
+                     coalesce=True, id="timer-sweep")
+    click.echo(f"timer sweep every {interval:g} s; stop with Ctrl+C")
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        blocking.start()
 
 
 @main.command()

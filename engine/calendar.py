@@ -4,7 +4,7 @@ A working day is Monday to Friday, not an Indonesian public holiday (the
 ``holidays`` package) and not one of the LSPro's own closure days (collective
 leave, *cuti bersama*). Days and weeks of an ISO 8601 duration count working
 days (``P1W`` is five of them) and keep the time of day; hours, minutes and
-seconds count office time (08:00–16:00 local by default), so a one-hour step
+seconds count office time (08:00-16:00 local by default), so a one-hour step
 started at 15:30 on a Friday is due at 08:30 on Monday. Months and years stay
 calendar months and years, moved to the next working day if they end on a
 closed one.

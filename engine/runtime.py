@@ -233,20 +233,55 @@ class Runtime:
         return instance
 
     def fire_timer(self, timer_id: int, *, actor: str | None = "scheduler") -> bool:
-        """Fire one due timer; return False if it is gone, not due, or its instance waits."""
+        """Fire a due timer (and any other due one of its instance).
+
+        Returns False if the timer is gone, not due, or its instance is not
+        running: a suspended instance's timers fire after it is resumed.
+        """
         timer = self.session.get(Timer, timer_id)
         if timer is None or timer.due_at > self.clock.now():
             return False
-        instance = self._instance(timer.instance_id)
+        return self._fire_due_timers(timer.instance_id, actor) > 0
+
+    def fire_next_due(self, *, actor: str | None = "scheduler") -> int | None:
+        """Fire the due timers of the instance whose timer is most overdue.
+
+        On PostgreSQL the instance row is claimed with ``FOR UPDATE SKIP LOCKED``,
+        so several sweepers work on different instances and never on the same
+        one; each timer row is deleted in the transaction that fires it, so it
+        fires once. Returns how many timers fired (0 when another sweeper got
+        there first), or None when nothing is due.
+        """
+        query = (sa.select(Timer.instance_id)
+                 .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                 .where(Timer.due_at <= self.clock.now(), ProcessInstance.status == "running")
+                 .order_by(Timer.due_at).limit(1))
+        if self.store.lock_rows:
+            query = query.with_for_update(of=ProcessInstance, skip_locked=True)
+        instance_id = self.session.scalar(query)
+        if instance_id is None:
+            return None
+        return self._fire_due_timers(instance_id, actor)
+
+    def _fire_due_timers(self, instance_id: str, actor: str | None) -> int:
+        instance = self._instance(instance_id)  # locked on PostgreSQL
         if instance.status != "running":
-            return False  # a suspended instance's timers fire after resume
+            return 0
+        now = self.clock.now()
+        due = list(self.session.scalars(
+            sa.select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now)
+            .order_by(Timer.due_at).execution_options(populate_existing=True)))
+        if not due:
+            return 0
         run = self._load(instance)
         ready_before = run.ready_user_task_ids()
         run.fire_timers()
-        self.history.record(instance.id, "timer_fired", actor=actor, element=timer.element_id,
-                            task_id=timer.task_id, data={"due_at": timer.due_at.isoformat()})
+        for timer in due:
+            self.history.record(instance.id, "timer_fired", actor=actor,
+                                element=timer.element_id, task_id=timer.task_id,
+                                data={"due_at": timer.due_at.isoformat(), "kind": timer.kind})
         self._advance_and_save(instance, run, actor, ready_before)
-        return True
+        return len(due)
 
     def due_timers(self, limit: int = 100) -> list[int]:
         """Return ids of timers due now on running instances, oldest first."""
