@@ -133,7 +133,7 @@ def _start_scheduler(engine: Engine) -> object:
 
     sweep = TimerSweep(engine)
     scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(sweep.run_once, "interval", seconds=1, max_instances=1, coalesce=True,
+    scheduler.add_job(sweep.tick, "interval", seconds=1, max_instances=1, coalesce=True,
                       id="timer-sweep")
     scheduler.start()
     return scheduler
@@ -156,10 +156,12 @@ def scheduler(once: bool, interval: float) -> None:
         total = 0
         while (fired := sweep.run_once()) > 0:
             total += fired
-        click.echo(f"fired the timers of {total} instance(s)")
+        breaches, sent = sweep.run_sla_once()
+        click.echo(f"fired the timers of {total} instance(s); {breaches} new SLA breach(es); "
+                   f"{sent} e-mail(s) sent")
         return
     blocking = BlockingScheduler()
-    blocking.add_job(sweep.run_once, "interval", seconds=interval, max_instances=1,
+    blocking.add_job(sweep.tick, "interval", seconds=interval, max_instances=1,
                      coalesce=True, id="timer-sweep")
     click.echo(f"timer sweep every {interval:g} s; stop with Ctrl+C")
     sys.stdout.flush()

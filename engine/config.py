@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .mailer import SmtpSettings
+
 CALENDARS = ("working-days", "calendar-days")
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,7 @@ class Settings:
     timezone: ZoneInfo
     script_timeout: float = 2.0
     closure_days: frozenset[date] = frozenset()
+    smtp: SmtpSettings | None = None
     token_ttl_hours: float = 12.0
     upload_max_bytes: int = 20 * 1024 * 1024
     documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
@@ -112,6 +115,7 @@ def load_settings(
             env.get("SERTIFLOW_SCRIPT_TIMEOUT"), 2.0, "SERTIFLOW_SCRIPT_TIMEOUT"
         ),
         closure_days=_dates(env.get("SERTIFLOW_CLOSURE_DAYS"), "SERTIFLOW_CLOSURE_DAYS"),
+        smtp=_smtp(env),
         token_ttl_hours=_positive_float(
             env.get("SERTIFLOW_TOKEN_TTL_HOURS"), 12.0, "SERTIFLOW_TOKEN_TTL_HOURS"
         ),
@@ -122,6 +126,23 @@ def load_settings(
         documents_path=Path(env.get("SERTIFLOW_DOCUMENTS_PATH") or folder / "documents"),
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
+    )
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    """SMTP is configured by ``SERTIFLOW_SMTP_HOST``; without it no e-mail is sent."""
+    host = env.get("SERTIFLOW_SMTP_HOST")
+    if not host:
+        return None
+    port_text = env.get("SERTIFLOW_SMTP_PORT") or "25"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"SERTIFLOW_SMTP_PORT must be a port number, not {port_text!r}")
+    return SmtpSettings(
+        host=host, port=int(port_text),
+        sender=env.get("SERTIFLOW_SMTP_FROM") or "sertiflow@localhost",
+        username=env.get("SERTIFLOW_SMTP_USER") or None,
+        password=env.get("SERTIFLOW_SMTP_PASSWORD") or None,
+        starttls=_flag(env.get("SERTIFLOW_SMTP_STARTTLS"), False, "SERTIFLOW_SMTP_STARTTLS"),
     )
 
 

@@ -26,6 +26,7 @@ from .handlers import TopicRegistry
 from .identity import IdentityService
 from .queries import Queries
 from .runtime import Runtime, RuntimeSettings
+from .sla import ServiceClocks, SlaMonitor
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Services:
     runtime: Runtime
     queries: Queries
     identity: IdentityService
+    sla: SlaMonitor
+    service_clocks: ServiceClocks
     documents: DocumentService
 
 
@@ -72,6 +75,8 @@ class Engine:
                 dispatch=self.topics.dispatch, settings=self.runtime_settings,
             ),
             queries=Queries(session),
+            sla=SlaMonitor(session, self.clock),
+            service_clocks=ServiceClocks(session, self.clock, self.calendar),
             identity=IdentityService(
                 session, self.clock, token_ttl=timedelta(hours=self.settings.token_ttl_hours)
             ),

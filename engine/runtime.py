@@ -142,8 +142,11 @@ class Runtime:
             run.complete_user_task(task.id, variables)
         except (LookupError, ValueError) as exc:
             raise Conflict(str(exc)) from exc
-        if not self.store.finish_task(task.id, "completed", self.clock.now(), actor):
+        now = self.clock.now()
+        if not self.store.finish_task(task.id, "completed", now, actor):
             raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
+        if task.due_at is not None and task.due_at < now:
+            self.store.close_breach(task.id, now, actor)
         self.history.record(instance.id, "task_completed", actor=actor, element=task.element_id,
                             task_id=task.id, data={"variables": variables})
         created = self._advance_and_save(instance, run, actor, ready_before)

@@ -24,6 +24,7 @@ from .models import (
     HistoryEvent,
     Incident,
     ProcessInstance,
+    SlaBreach,
     Task,
     TaskCandidate,
     Timer,
@@ -36,6 +37,7 @@ _history: sa.Table = HistoryEvent.__table__  # type: ignore[assignment]
 _timer: sa.Table = Timer.__table__  # type: ignore[assignment]
 _subscription: sa.Table = EventSubscription.__table__  # type: ignore[assignment]
 _incident: sa.Table = Incident.__table__  # type: ignore[assignment]
+_breach: sa.Table = SlaBreach.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -63,6 +65,7 @@ class TaskRow:
     state: str
     assignee: str | None
     properties: dict[str, Any]
+    due_at: datetime | None
 
 
 # Statements are built once: building them per call (with ``.values(...)``) costs
@@ -74,7 +77,7 @@ _INSTANCE_COLUMNS = [
     _instance.c.ended_at,
 ]
 _TASK_COLUMNS = [_task.c.id, _task.c.instance_id, _task.c.element_id, _task.c.state,
-                 _task.c.assignee, _task.c.properties]
+                 _task.c.assignee, _task.c.properties, _task.c.due_at]
 
 
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(_instance.c.id == sa.bindparam("p_id"))
@@ -183,6 +186,27 @@ class InstanceStore:
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         self.session.execute(_task.update().where(_task.c.id == task_id)
                              .values(assignee=assignee))
+
+    def close_breach(self, task_id: str, at: datetime, by: str | None) -> None:
+        """Record when a late task was done (the breach row exists if the sweep saw it)."""
+        result = self._conn().execute(
+            _breach.update().where(_breach.c.task_id == task_id)
+            .values(completed_at=at, completed_by=by))
+        if result.rowcount == 0:
+            # Done late before any sweep noticed: record the breach as it closes.
+            row = self._conn().execute(
+                sa.select(_task.c.instance_id, _task.c.definition_key, _task.c.element_id,
+                          _task.c.title, _task.c.lane, _task.c.assignee, _task.c.due_at)
+                .where(_task.c.id == task_id)).one()
+            roles = sorted(self._conn().execute(
+                sa.select(_candidate.c.value).where(_candidate.c.task_id == task_id,
+                                                    _candidate.c.kind == "group")).scalars())
+            self._conn().execute(_breach.insert().values(
+                task_id=task_id, instance_id=row.instance_id,
+                definition_key=row.definition_key, element_id=row.element_id,
+                title=row.title, roles=",".join(roles or ([row.lane] if row.lane else [])),
+                assignee=row.assignee, due_at=row.due_at, detected_at=at, completed_at=at,
+                completed_by=by, escalated_to=None))
 
     def completed_by(self, instance_id: str, element_ids: Sequence[str], user: str
                      ) -> list[str]:

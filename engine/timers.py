@@ -1,4 +1,4 @@
-"""The timer sweep: fire due timers, one instance per transaction, until none is due."""
+"""The sweep: fire due timers (one instance per transaction), record SLA breaches, e-mail."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from .engine import Engine
 from .errors import Conflict, NotFound
+from .mailer import Mailer
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +41,19 @@ class TimerSweep:
                 break
             fired += 1 if count else 0
         return fired
+
+    def run_sla_once(self) -> tuple[int, int]:
+        """Record breaches of tasks past due, then e-mail pending notifications."""
+        with self.engine.write() as services:
+            breaches = services.sla.detect_breaches()
+        sent = 0
+        smtp = self.engine.settings.smtp
+        if smtp is not None:
+            with self.engine.write() as services:
+                sent = Mailer(services.session, self.engine.clock, smtp).send_pending()
+        return breaches, sent
+
+    def tick(self) -> None:
+        """One scheduler beat: timers first (they may complete tasks), then SLAs."""
+        self.run_once()
+        self.run_sla_once()

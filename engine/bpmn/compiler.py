@@ -70,10 +70,19 @@ def compile_processes(
             or None,
             resource_name=doc.name,
             stored_spec={"spec": spec_to_dict(spec), "subprocess_specs": subprocess_specs,
-                         "starters": _starters(doc, key)},
+                         "starters": _starters(doc, key),
+                         "properties": _process_properties(doc, key)},
             called_keys=frozenset(called),
         )
     return compiled, problems
+
+
+def _process_properties(doc: BpmnDocument, key: str) -> dict[str, str]:
+    """The process's own ``camunda:properties`` (for example ``serviceTimeTarget``)."""
+    found = doc.root.xpath(
+        "//*[local-name()='process'][@id=$k]/*[local-name()='extensionElements']"
+        "/*[local-name()='properties']/*[local-name()='property']", k=key)
+    return {str(p.get("name")): str(p.get("value", "")) for p in found if p.get("name")}
 
 
 def _starters(doc: BpmnDocument, key: str) -> dict[str, list[str]]:

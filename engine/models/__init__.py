@@ -5,6 +5,7 @@ from .documents import Document
 from .history import HistoryEvent
 from .identity import ROLES, ApiToken, SignInFailure, User, UserRole
 from .instances import EventSubscription, Incident, ProcessInstance, Timer
+from .sla import Notification, SlaBreach
 from .tasks import Task, TaskCandidate
 
 __all__ = [
@@ -17,9 +18,11 @@ __all__ = [
     "FormDefinition",
     "HistoryEvent",
     "Incident",
+    "Notification",
     "ProcessDefinition",
     "ProcessInstance",
     "SignInFailure",
+    "SlaBreach",
     "Task",
     "TaskCandidate",
     "Timer",

@@ -35,6 +35,7 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(sa.String(255))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     company: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 
