@@ -27,6 +27,10 @@ def bearer_token() -> str:
 
 
 def authenticate(services: Services, *, read_only: bool = False) -> Actor:
+    """Return the request's actor, checking its token once per request."""
+    known: Actor | None = g.get("actor")
+    if known is not None:
+        return known
     actor = services.identity.actor_for_token(bearer_token(), record_use=not read_only)
     g.actor = actor
     return actor

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json, request
+from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
@@ -18,6 +20,8 @@ from engine.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+
+from . import schemas
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -67,18 +71,29 @@ def engine_problem(exc: EngineError) -> Response:
 
 
 def http_problem(exc: HTTPException) -> Response:
-    """Werkzeug and webargs errors; webargs puts field messages in ``exc.data``."""
+    """Werkzeug and webargs errors; webargs puts its messages in ``exc.data``.
+
+    Those are by location, then by field (422, the input is not valid), or for a
+    whole location at once (400, such as a body that is not JSON at all).
+    """
     status = exc.code or 500
     extra: dict[str, Any] = {}
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages") if isinstance(data, dict) else None
-    if messages:
-        extra["errors"] = [
-            {"field": field, "message": "; ".join(_flatten(message))}
-            for location in messages.values() for field, message in location.items()
-        ]
-        status = 422
     detail = (data.get("message") if isinstance(data, dict) else None) or exc.description
+    if isinstance(messages, dict) and messages:
+        errors: list[dict[str, str]] = []
+        whole: list[str] = []
+        for found in messages.values():
+            if isinstance(found, dict):
+                errors.extend({"field": str(field), "message": "; ".join(_flatten(message))}
+                              for field, message in found.items())
+            else:
+                whole.extend(_flatten(found))
+        if errors:
+            extra["errors"] = errors
+        if whole:
+            detail = " ".join(whole)
     response = problem(status, exc.name, detail, kind=str(status), **extra)
     if status == 405 and exc.get_response().headers.get("Allow"):
         response.headers["Allow"] = exc.get_response().headers["Allow"]
@@ -96,6 +111,24 @@ def _flatten(message: Any) -> list[str]:
 def unexpected_problem(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "Internal server error", "the error has been logged", kind="internal")
+
+
+def document(api: Api) -> None:
+    """Describe errors in the OpenAPI document as they are sent: problem+json.
+
+    flask-smorest refers to a response component per status (such as the 422 of
+    every ``@arguments``), made for its own JSON error body; these are replaced,
+    before any operation is documented. No ``default`` response: each operation
+    lists the statuses it answers with, so a client (and the schemathesis run of
+    the test suite) can tell an undocumented one.
+    """
+    for status in HTTPStatus:
+        if status >= 400:
+            api.spec.components.response(status.name, {
+                "description": status.phrase,
+                "content": {PROBLEM: {"schema": schemas.Problem}},
+            }, lazy=True)
+    api.DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def init_app(app: Flask) -> None:

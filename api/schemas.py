@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from engine.queries import INSTANCE_STATUSES, MAX_PER_PAGE, TASK_SORTS
 
@@ -22,6 +22,24 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
         "page": fields.Integer(),
         "per_page": fields.Integer(),
     }, name=name)
+
+
+# -- errors -----------------------------------------------------------------------------
+
+class Problem(Schema):
+    """Every error answer: RFC 7807 problem details (``application/problem+json``)."""
+
+    class Meta:
+        unknown = INCLUDE  # RFC 7807 lets a problem type add members
+
+    type = fields.String(required=True, metadata={"example": "/problems/not-found"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    instance = fields.String(metadata={"description": "the path the request was made to"})
+    errors = fields.List(fields.Dict(), metadata={
+        "description": "what is wrong, one entry per field ({field, message}) or per "
+                       "BPMN element ({file, element, line, message})"})
 
 
 # -- auth -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .db import Database
 from .deployments import DeploymentResult, DeploymentService
 from .documents import DocumentService, FileStore
 from .handlers import TopicRegistry
-from .identity import IdentityService
+from .identity import IdentityService, TokenCache
 from .queries import Queries
 from .runtime import Runtime, RuntimeSettings
 from .sla import ServiceClocks, SlaMonitor
@@ -65,6 +65,7 @@ class Engine:
             add_duration=duration_adder(self.calendar, settings.calendar),
         )
         self.file_store = FileStore(settings.documents_path)
+        self.tokens = TokenCache()
 
     def services(self, session: Session) -> Services:
         return Services(
@@ -78,7 +79,8 @@ class Engine:
             sla=SlaMonitor(session, self.clock),
             service_clocks=ServiceClocks(session, self.clock, self.calendar),
             identity=IdentityService(
-                session, self.clock, token_ttl=timedelta(hours=self.settings.token_ttl_hours)
+                session, self.clock, token_ttl=timedelta(hours=self.settings.token_ttl_hours),
+                cache=self.tokens,
             ),
             documents=DocumentService(
                 session, self.clock, self.file_store, max_bytes=self.settings.upload_max_bytes

@@ -31,6 +31,8 @@ import hmac
 import math
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -146,6 +148,47 @@ class IssuedToken:
     token_id: int
 
 
+@dataclass
+class CachedToken:
+    actor: Actor
+    token_id: int
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenCache:
+    """Tokens this process verified recently, so most requests skip the token query.
+
+    An entry lives ``ttl`` seconds. Revoking a token or changing a user in this
+    process drops entries at once; another server process notices within ``ttl``.
+    """
+
+    def __init__(self, ttl: float = 10.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, CachedToken]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> CachedToken | None:
+        entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, digest: str, token: CachedToken) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic(), token)
+
+    def discard(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class IdentityService:
     """Creates users, checks passwords with a rate limit, and issues and checks tokens."""
 
@@ -157,9 +200,11 @@ class IdentityService:
         token_ttl: timedelta,
         max_failures: int = 5,
         failure_window: timedelta = timedelta(minutes=15),
+        cache: TokenCache | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
+        self.cache = cache
         self.token_ttl = token_ttl
         self.max_failures = max_failures
         self.failure_window = failure_window
@@ -242,13 +287,16 @@ class IdentityService:
     def set_active(self, username: str, active: bool) -> User:
         """Allow or refuse the user's sign-ins and tokens; their tokens are kept.
 
-        A deactivated user's tokens stop working at once (every token check
-        reads the user), and work again if the user is reactivated before they
-        expire; revoke them with :meth:`revoke_all_tokens` to end them for good.
+        A deactivated user's tokens stop working at once in this process (the
+        token cache is dropped) and within the cache's lifetime in others; they
+        work again if the user is reactivated before they expire. Revoke them
+        with :meth:`revoke_all_tokens` to end them for good.
         """
         user = self.user(username)
         user.active = active
         self.session.flush()
+        if self.cache is not None:
+            self.cache.clear()
         return user
 
     def ensure_demo_users(self) -> list[str] | None:
@@ -370,27 +418,42 @@ class IdentityService:
         :raises Unauthenticated: for an unknown, revoked or expired token, or an
             inactive user.
         """
+        digest = _token_hash(token)
+        now = self.clock.now()
+        if self.cache is not None:
+            hit = self.cache.get(digest)
+            if hit is not None and hit.expires_at > now:
+                if _use_due(hit.last_used_at, now):
+                    self._note_use(hit.token_id, now, record_use)
+                    hit.last_used_at = now
+                return hit.actor
         found = self.session.execute(
             sa.select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == _token_hash(token))
+            .where(ApiToken.token_hash == digest)
         ).first()
         if found is None:
             raise Unauthenticated("unknown token")
         row, user = found
-        now = self.clock.now()
         if row.revoked_at is not None:
             raise Unauthenticated("token revoked")
         if row.expires_at <= now:
             raise Unauthenticated("token expired")
         if not user.active:
             raise Unauthenticated("this user account is deactivated")
-        if record_use and _use_due(row.last_used_at, now):
-            row.last_used_at = now
-            self.session.flush()
-        elif not record_use and _use_due(row.last_used_at, now):
-            self.session.info.setdefault("sertiflow_token_uses", set()).add(row.id)
-        return Actor(user.username, user.role_names, user.company)
+        actor = Actor(user.username, user.role_names, user.company)
+        if _use_due(row.last_used_at, now):
+            self._note_use(row.id, now, record_use)
+        if self.cache is not None:
+            self.cache.put(digest, CachedToken(actor, row.id, row.expires_at, now))
+        return actor
+
+    def _note_use(self, token_id: int, now: datetime, record_use: bool) -> None:
+        if record_use:
+            self.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id)
+                                 .values(last_used_at=now))
+        else:
+            self.session.info.setdefault("sertiflow_token_uses", set()).add(token_id)
 
     def pending_token_uses(self) -> set[int]:
         """Tokens a read-only ``actor_for_token`` saw whose last use is due to be written."""
@@ -415,6 +478,8 @@ class IdentityService:
         ).first()
         if row is None:
             raise NotFound("unknown token")
+        if self.cache is not None:
+            self.cache.discard(row.token_hash)
         if row.revoked_at is None:
             row.revoked_at = self.clock.now()
             self.session.flush()
@@ -432,4 +497,6 @@ class IdentityService:
                    ApiToken.expires_at > now)
             .values(revoked_at=now)
         )
+        if self.cache is not None:
+            self.cache.clear()
         return int(result.rowcount)  # type: ignore[attr-defined]

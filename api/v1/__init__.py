@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from .. import errors
 from . import auth, definitions, documents, incidents, instances, messages, tasks
 
 BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, incidents.bp,
@@ -11,5 +12,6 @@ BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, inci
 
 
 def register(api: Api) -> None:
+    errors.document(api)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

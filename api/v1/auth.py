@@ -10,6 +10,7 @@ from engine.errors import EngineError, TooManyAttempts, Unauthenticated
 
 from .. import schemas
 from ..context import bearer_token, command, query
+from ..errors import PROBLEM
 from .common import blueprint, documented
 
 bp = blueprint("auth", "", "Sign in with a user name and password; tokens and the current user")
@@ -18,10 +19,14 @@ bp = blueprint("auth", "", "Sign in with a user name and password; tokens and th
 @bp.route("/auth/token", methods=["POST"])
 @bp.arguments(schemas.TokenRequest)
 @bp.response(201, schemas.TokenResponse)
-@bp.alt_response(401, description="wrong user name or password",
-                 content_type="application/problem+json")
-@bp.alt_response(429, description="too many failed sign-ins; see Retry-After",
-                 content_type="application/problem+json")
+@bp.alt_response(400, schema=schemas.Problem, description="the body is not JSON",
+                 content_type=PROBLEM)
+@bp.alt_response(401, schema=schemas.Problem, description="wrong user name or password",
+                 content_type=PROBLEM)
+@bp.alt_response(429, schema=schemas.Problem, description="too many failed sign-ins",
+                 content_type=PROBLEM, headers={"Retry-After": {
+                     "description": "seconds to wait before trying again",
+                     "schema": {"type": "integer"}}})
 def issue_token(body: dict[str, Any]) -> Any:
     """Exchange a user name and password for a bearer token."""
     refusal: EngineError | None = None

@@ -8,6 +8,9 @@ from flask_smorest import Blueprint
 
 from engine.queries import Page
 
+from .. import schemas
+from ..errors import PROBLEM
+
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 PROBLEM_CODES = (401, 403, 404, 409, 422)
 
@@ -33,10 +36,11 @@ class Extended:
 
 
 def documented(bp: Blueprint, *codes: int) -> Any:
-    """Declare the problem+json answers an operation can give."""
+    """Declare the problem+json answers an operation can give (400: a body not JSON)."""
     def decorate(func: Any) -> Any:
         for code in codes:
-            func = bp.alt_response(code, description="problem details (RFC 7807)",
-                                   content_type="application/problem+json")(func)
+            func = bp.alt_response(code, schema=schemas.Problem,
+                                   description="problem details (RFC 7807)",
+                                   content_type=PROBLEM)(func)
         return bp.doc(security=BEARER)(func)
     return decorate

@@ -69,7 +69,7 @@ def get_definition(key: str) -> Any:
 
 
 @bp.route("/process-definitions/<key>/xml", methods=["GET"])
-@bp.response(200, description="the BPMN file as deployed",
+@bp.response(200, {"type": "string"}, description="the BPMN file as deployed",
              content_type="application/xml")
 @documented(bp, 401, 404)
 def get_definition_xml(key: str) -> Response:
@@ -90,7 +90,7 @@ def may_start(actor: Actor, definition: ProcessDefinition) -> bool:
 @bp.route("/process-definitions/<key>/start", methods=["POST"])
 @bp.arguments(schemas.StartRequest)
 @bp.response(201, schemas.Instance)
-@documented(bp, 401, 403, 404, 422)
+@documented(bp, 400, 401, 403, 404, 422)
 def start(body: dict[str, Any], key: str) -> Any:
     """Start an instance of the latest version of ``key``.
 

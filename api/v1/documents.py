@@ -24,7 +24,12 @@ def list_documents(instance_id: str) -> Any:
 
 
 @bp.route("/documents/<document_id>", methods=["GET"])
-@bp.response(200, description="the file", content_type="application/octet-stream")
+@bp.response(200, {"type": "string", "format": "binary"}, content_type="*/*",
+             description="the file, with the media type it was accepted as (PDF, an image, "
+                         "an Office document, text)",
+             headers={"Content-Disposition": {
+                 "description": "attachment, with the file's name",
+                 "schema": {"type": "string"}}})
 @documented(bp, 401, 404)
 def download(document_id: str) -> Any:
     """Download a document; whoever may see its instance may."""

@@ -27,7 +27,7 @@ def list_incidents(args: dict[str, Any]) -> Any:
 @bp.route("/<int:incident_id>/retry", methods=["POST"])
 @bp.arguments(schemas.RetryRequest)
 @bp.response(200, schemas.Incident)
-@documented(bp, 401, 403, 404, 409, 422)
+@documented(bp, 400, 401, 403, 404, 409, 422)
 def retry(body: dict[str, Any], incident_id: int) -> Any:
     """Run the failed element again, after merging corrected variables (admin)."""
     with command() as (services, actor):

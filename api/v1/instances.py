@@ -89,7 +89,7 @@ def resume(instance_id: str) -> Any:
 @bp.route("/<instance_id>/cancel", methods=["POST"])
 @bp.arguments(schemas.CancelRequest)
 @bp.response(200, schemas.Instance)
-@documented(bp, 401, 403, 404, 409)
+@documented(bp, 400, 401, 403, 404, 409)
 def cancel(body: dict[str, Any], instance_id: str) -> Any:
     """Cancel an instance and its open tasks (admin)."""
     return _admin_command(instance_id, "cancel", body.get("reason"))

@@ -14,7 +14,7 @@ bp = blueprint("messages", "/messages", "Correlate a message to the instance tha
 @bp.route("", methods=["POST"])
 @bp.arguments(schemas.MessageRequest)
 @bp.response(200, schemas.MessageResult)
-@documented(bp, 401, 403, 404, 409, 422)
+@documented(bp, 400, 401, 403, 404, 409, 422)
 def correlate(body: dict[str, Any]) -> Any:
     """Deliver a message by name to the instance with the business key or id given.
 

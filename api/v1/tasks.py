@@ -74,7 +74,7 @@ def unclaim(task_id: str) -> Any:
 @bp.route("/<task_id>/complete", methods=["POST"])
 @bp.arguments(schemas.CompleteRequest)
 @bp.response(200, schemas.Completed)
-@documented(bp, 401, 403, 404, 409, 422)
+@documented(bp, 400, 401, 403, 404, 409, 422)
 def complete(body: dict[str, Any], task_id: str) -> Any:
     """Complete a task with the form's values (checked on the server, 422 per field)."""
     with command() as (services, actor):
