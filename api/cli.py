@@ -127,16 +127,9 @@ def _prepare(settings: Settings) -> Engine:
 
 
 def _start_scheduler(engine: Engine) -> object:
-    from apscheduler.schedulers.background import BackgroundScheduler
+    from .server import start_scheduler
 
-    from engine.timers import TimerSweep
-
-    sweep = TimerSweep(engine)
-    scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(sweep.tick, "interval", seconds=1, max_instances=1, coalesce=True,
-                      id="timer-sweep")
-    scheduler.start()
-    return scheduler
+    return start_scheduler(engine)
 
 
 @main.command()
@@ -183,20 +176,41 @@ def run(host: str, port: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="server processes (gunicorn); 1 serves in this process (waitress)")
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per process")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
-              help="run the timer sweep in this process")
-def serve(host: str, port: int, threads: int, scheduler: bool) -> None:
-    """Serve with the production WSGI server (waitress)."""
+              help="run the timer sweep (in one of the processes)")
+def serve(host: str, port: int, workers: int, threads: int, scheduler: bool) -> None:
+    """Serve for production: waitress in this process, or several gunicorn processes.
+
+    With SQLite one process is the better choice on a small machine (one writer
+    at a time either way, and half the memory); with PostgreSQL more processes
+    use more cores.
+    """
     settings = _settings(demo_default=False)
-    engine = _prepare(settings)
-    if scheduler:
-        _start_scheduler(engine)
-    _serve(settings, engine, host, port, threads=threads)
+    if workers <= 1:
+        engine = _prepare(settings)
+        if scheduler:
+            _start_scheduler(engine)
+        _serve(settings, engine, host, port, threads=threads)
+        return
+    from .server import serve as serve_forever
+
+    _prepare(settings).close()
+    click.echo(f"sertiflow is listening on http://{host}:{port}/ "
+               f"({workers} processes x {threads} threads)")
+    sys.stdout.flush()
+    serve_forever(settings, host=host, port=port, workers=workers, threads=threads,
+                  scheduler=scheduler)
 
 
 def _serve(settings: Settings, engine: Engine, host: str, port: int, *, threads: int) -> None:
     import waitress
+
+    from .server import return_memory_to_the_system
+
+    return_memory_to_the_system()
 
     from . import create_app
 

@@ -19,6 +19,8 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item)),
         "total": fields.Integer(),
+        "total_exact": fields.Boolean(metadata={
+            "description": "false when a long list was counted only up to `total`"}),
         "page": fields.Integer(),
         "per_page": fields.Integer(),
     }, name=name)

@@ -132,14 +132,15 @@ class Server:
 
 
 @contextmanager
-def running_server(env: dict[str, str], folder: Path, *, threads: int) -> Iterator[Server]:
+def running_server(env: dict[str, str], folder: Path, *, threads: int, workers: int
+                   ) -> Iterator[Server]:
     """Start ``sertiflow serve``, wait for ``/healthz``; terminate and reap it at the end."""
     port = free_port()
     log = folder / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--threads", str(threads)],
+             "--port", str(port), "--threads", str(threads), "--workers", str(workers)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
@@ -347,7 +348,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
-    parser.add_argument("--threads", type=int, default=16, help="the server's threads")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="the server's threads per process")
+    parser.add_argument("--workers", type=int, default=1, help="the server's processes")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sertiflow-bench-") as tmp:
@@ -358,7 +361,7 @@ def main() -> None:
             add_user(env, name, roles, company)
         users_s = time.perf_counter() - began
 
-        with running_server(env, folder, threads=args.threads) as server:
+        with running_server(env, folder, threads=args.threads, workers=args.workers) as server:
             idle_kib = proc_status_kib(server.process.pid, "VmRSS")
             tokens = {name: sign_in(server.base_url, name) for name in USERS}
             signed_in_kib = proc_status_kib(server.process.pid, "VmHWM")
@@ -387,7 +390,9 @@ def main() -> None:
 
     print(f"sertiflow serve over HTTP: linear process of {len(STEP_ROLES)} user tasks "
           f"({', '.join(STEP_ROLES)}), {args.instances} instances")
-    print(f"{machine_line()}; server: waitress, {args.threads} threads, SQLite WAL; "
+    server_kind = "gunicorn" if args.workers > 1 else "waitress"
+    print(f"{machine_line()}; server: {server_kind}, {args.workers} process(es) x "
+          f"{args.threads} threads, SQLite WAL; "
           f"client: {args.concurrency} threads")
     print(f"(setup: {len(USERS)} users added by the CLI in {users_s:.1f} s)")
     print(f"instances completed: {tally.instances} of {args.instances} in {elapsed:.1f} s")

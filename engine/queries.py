@@ -30,13 +30,20 @@ T = TypeVar("T")
 
 MAX_PER_PAGE = 200
 TASK_SORTS = {
-    "due": (Task.due_at.is_(None), Task.due_at, Task.created_at),
-    "-due": (Task.due_at.is_(None), Task.due_at.desc(), Task.created_at.desc()),
+    "due": (Task.due_order, Task.created_at),
+    "-due": (Task.due_order.desc(), Task.created_at.desc()),
     "created": (Task.created_at,),
     "-created": (Task.created_at.desc(),),
     "priority": (Task.priority.desc(), Task.created_at),
 }
 INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
+
+
+# A task list counts at most this far; past it the total says "at least".
+COUNT_CAP = 1000
+# Below this many candidate rows, a task list is read from the candidates;
+# above it, from the due-date index (the matches are dense enough to be near).
+SPARSE = 2000
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    total_exact: bool = True
 
 
 def page_bounds(page: int, per_page: int) -> tuple[int, int]:
@@ -59,15 +67,16 @@ def page_bounds(page: int, per_page: int) -> tuple[int, int]:
     return (page - 1) * per_page, per_page
 
 
+def _candidate_of(actor: Actor) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(TaskCandidate.kind == "user", TaskCandidate.value == actor.username),
+        sa.and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(actor.roles))),
+    )
+
+
 def task_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
     """The condition under which ``actor`` may see a task (and, if unclaimed, act on it)."""
-    candidate = sa.exists().where(
-        TaskCandidate.task_id == Task.id,
-        sa.or_(
-            sa.and_(TaskCandidate.kind == "user", TaskCandidate.value == actor.username),
-            sa.and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(actor.roles))),
-        ),
-    )
+    candidate = sa.exists().where(TaskCandidate.task_id == Task.id, _candidate_of(actor))
     mine = sa.or_(Task.assignee == actor.username, candidate)
     if actor.is_customer:
         return sa.and_(mine, Task.company == actor.company)
@@ -97,8 +106,11 @@ def may_act_on(actor: Actor, task: Task) -> bool:
 
 
 class Queries:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, sparse: int = SPARSE,
+                 count_cap: int = COUNT_CAP) -> None:
         self.session = session
+        self.sparse = sparse
+        self.count_cap = count_cap
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -122,7 +134,12 @@ class Queries:
         offset, limit = page_bounds(page, per_page)
         if sort not in TASK_SORTS:
             raise InvalidInput("invalid sort", {"sort": f"must be one of {', '.join(TASK_SORTS)}"})
-        where = [task_visible_to(actor), Task.state == state]
+        if instance_id is not None or business_key is not None:
+            # A handful of tasks: check each row, skip choosing a reading strategy.
+            visible, exact, at_least = task_visible_to(actor), True, 0
+        else:
+            visible, exact, at_least = self._visible_tasks(actor, state)
+        where = [visible, Task.state == state]
         if assignee is not None:
             where.append(Task.assignee == (actor.username if assignee == "me" else assignee))
         if unassigned is True:
@@ -142,18 +159,54 @@ class Queries:
         if business_key is not None:
             where.append(Task.instance_id.in_(
                 sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)))
-        total = self.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*where))
-        items = self.session.scalars(
+        items = list(self.session.scalars(
             sa.select(Task).options(selectinload(Task.candidates)).where(*where)
-            .order_by(*TASK_SORTS[sort]).offset(offset).limit(limit))
-        return Page(list(items), int(total or 0), page, per_page)
+            .order_by(*TASK_SORTS[sort]).offset(offset).limit(limit)))
+        filtered = len(where) > 2
+        if at_least >= self.count_cap and not filtered:
+            # The candidate rows alone show the list is longer than the cap.
+            return Page(items, self.count_cap, page, per_page, total_exact=False)
+        counted = sa.select(Task.id).where(*where)
+        if not exact:
+            counted = counted.limit(self.count_cap + 1)
+        total = int(self.session.scalar(
+            sa.select(sa.func.count()).select_from(counted.subquery())) or 0)
+        if not exact and total > self.count_cap:
+            return Page(items, self.count_cap, page, per_page, total_exact=False)
+        return Page(items, total, page, per_page)
+
+    def _visible_tasks(self, actor: Actor, state: str
+                       ) -> tuple[sa.ColumnElement[bool], bool, int]:
+        """Choose how to read the actor's tasks.
+
+        Returns the condition, whether to count exactly, and a number of tasks the
+        actor is known to see at least (0 when unknown).
+
+        A staff member's open tasks are found through their candidate rows when
+        there are few (an index range), and through the due-date index when there
+        are many (matches are then close together in due order). Admins' and
+        large lists are counted up to :data:`COUNT_CAP`.
+        """
+        if actor.is_admin and not actor.is_customer:
+            return sa.true(), False, 0
+        if actor.is_customer or state != "ready":
+            return task_visible_to(actor), actor.is_customer, 0
+        open_candidates = (sa.select(TaskCandidate.task_id)
+                           .where(TaskCandidate.state == "ready", _candidate_of(actor)))
+        rows = self.session.scalar(sa.select(sa.func.count())
+                                   .select_from(open_candidates.subquery())) or 0
+        if rows <= self.sparse:
+            condition = sa.or_(Task.id.in_(open_candidates), Task.assignee == actor.username)
+            return condition, True, 0
+        # A task has at most one candidate row per role of the actor plus one for the
+        # actor's own name, so the rows tell how many tasks there are at least.
+        return task_visible_to(actor), False, rows // (len(actor.roles) + 1)
 
     def task(self, actor: Actor, task_id: str) -> Task:
         """Return a task ``actor`` may see; otherwise it does not exist for them."""
-        task = self.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.id == task_id, task_visible_to(actor))).first()
-        if task is None:
+        task = self.session.get(Task, task_id, options=[selectinload(Task.candidates)])
+        if task is None or not ((actor.is_admin and not actor.is_customer)
+                                or may_act_on(actor, task)):
             raise NotFound(f"no task {task_id}")
         return task
 

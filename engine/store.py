@@ -29,6 +29,7 @@ from .models import (
     TaskCandidate,
     Timer,
 )
+from .models.tasks import NO_DUE_DATE
 
 _instance: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
@@ -108,6 +109,11 @@ _FINISH_TASK = (
             completed_by=sa.bindparam("completed_by"))
 )
 
+_FINISH_CANDIDATES = (
+    _candidate.update().where(_candidate.c.task_id == sa.bindparam("p_id"))
+    .values(state=sa.bindparam("state"))
+)
+
 
 class InstanceStore:
     def __init__(self, session: Session, *, lock_rows: bool) -> None:
@@ -171,6 +177,7 @@ class InstanceStore:
     def insert_task(self, values: dict[str, Any], groups: Sequence[str],
                     users: Sequence[str]) -> None:
         conn = self._conn()
+        values.setdefault("due_order", values.get("due_at") or NO_DUE_DATE)
         conn.execute(_INSERT_TASK, [values])
         candidates = ([{"task_id": values["id"], "kind": "group", "value": g} for g in groups]
                       + [{"task_id": values["id"], "kind": "user", "value": u} for u in users])
@@ -181,7 +188,10 @@ class InstanceStore:
         """Move a ready task to ``state``; False if it was not ready any more."""
         result = self._conn().execute(_FINISH_TASK, {
             "p_id": task_id, "state": state, "completed_at": at, "completed_by": by})
-        return bool(result.rowcount == 1)
+        if result.rowcount != 1:
+            return False
+        self._conn().execute(_FINISH_CANDIDATES, {"p_id": task_id, "state": state})
+        return True
 
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         self.session.execute(_task.update().where(_task.c.id == task_id)
@@ -226,6 +236,9 @@ class InstanceStore:
                 _task.update().where(_task.c.instance_id == instance_id,
                                      _task.c.state == "ready")
                 .values(state="cancelled", completed_at=at))
+            self.session.execute(
+                _candidate.update().where(_candidate.c.task_id.in_([r.id for r in rows]))
+                .values(state="cancelled"))
         return rows
 
     # -- timers and message subscriptions -------------------------------------------------

@@ -20,8 +20,8 @@ def blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
 
 
 def page_dict(page: Page[Any]) -> dict[str, Any]:
-    return {"items": page.items, "total": page.total, "page": page.page,
-            "per_page": page.per_page}
+    return {"items": page.items, "total": page.total, "total_exact": page.total_exact,
+            "page": page.page, "per_page": page.per_page}
 
 
 class Extended:
