@@ -47,6 +47,8 @@ def main() -> None:
                         "%(message)s")
     # The timer sweep runs every second; its executor would log each run.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # SpiffWorkflow logs every task state change at INFO: three lines per step.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
 @main.group()
@@ -142,7 +144,9 @@ def scheduler(once: bool, interval: float) -> None:
 
     from engine.timers import TimerSweep
 
-    engine = Engine(_settings())
+    # No workflow cache: the next command on these instances comes from a web
+    # process, and a large live heap only lengthens garbage collections here.
+    engine = Engine(_settings(), workflow_cache_size=0)
     upgrade(engine.db.engine)
     sweep = TimerSweep(engine)
     if once:

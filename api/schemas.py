@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from engine.queries import INSTANCE_STATUSES, MAX_PER_PAGE, TASK_SORTS
@@ -12,6 +14,14 @@ from engine.queries import INSTANCE_STATUSES, MAX_PER_PAGE, TASK_SORTS
 class Paging(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def is_overdue(state: str, due_at: datetime | None) -> bool:
+    """Whether an open task is past its due time, on the engine's clock."""
+    if state != "ready" or due_at is None:
+        return False
+    now: datetime = current_app.extensions["sertiflow"].clock.now()
+    return due_at < now
 
 
 def page_of(item: type[Schema], name: str) -> type[Schema]:
@@ -204,9 +214,14 @@ class Task(Schema):
     form_key = fields.String(allow_none=True)
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Method("_overdue", metadata={
+        "description": "still open and past its due time"})
     follow_up_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
+
+    def _overdue(self, task: Any) -> bool:
+        return is_overdue(task.state, task.due_at)
 
 
 class TaskArgs(Paging):

@@ -54,6 +54,10 @@ class TimerSweep:
         return breaches, sent
 
     def tick(self) -> None:
-        """One scheduler beat: timers first (they may complete tasks), then SLAs."""
-        self.run_once()
+        """One scheduler beat: timers first (they may complete tasks), then SLAs.
+
+        A full batch means more may be due: sweep again at once rather than wait.
+        """
+        while self.run_once() >= self.batch:
+            pass
         self.run_sla_once()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from .. import errors
-from . import auth, definitions, documents, incidents, instances, messages, tasks
+from . import auth, definitions, documents, incidents, instances, messages, sla, tasks
 
 BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, incidents.bp,
-              documents.bp]
+              documents.bp, sla.bp]
 
 
 def register(api: Api) -> None:

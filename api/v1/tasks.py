@@ -46,7 +46,8 @@ def task_json(task: Task) -> dict[str, Any]:
         "roles": task.candidate_groups, "users": task.candidate_users,
         "assignee": task.assignee, "company": task.company, "priority": task.priority,
         "form_key": task.form_key, "created_at": _time(task.created_at),
-        "due_at": _time(task.due_at), "follow_up_at": _time(task.follow_up_at),
+        "due_at": _time(task.due_at), "overdue": schemas.is_overdue(task.state, task.due_at),
+        "follow_up_at": _time(task.follow_up_at),
         "completed_at": _time(task.completed_at), "completed_by": task.completed_by,
     }
 

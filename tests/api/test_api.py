@@ -439,6 +439,7 @@ def test_openapi_document_lists_every_endpoint(anonymous: Client) -> None:
         "/api/v1/tasks/{task_id}/documents", "/api/v1/incidents",
         "/api/v1/incidents/{incident_id}/retry",
         "/api/v1/process-instances/{instance_id}/documents", "/api/v1/documents/{document_id}",
+        "/api/v1/sla",
     }
     assert expected <= set(spec["paths"])
 
@@ -462,3 +463,28 @@ def test_reads_record_token_use_in_a_write_of_their_own(as_user: Any, engine: An
         used = s.session.scalars(sa.select(ApiToken.last_used_at).join(
             User, User.id == ApiToken.user_id).where(User.username == "upp1")).all()
     assert used == [engine.clock.now()]
+
+
+def test_overdue_flag_and_sla_report(as_user: Any, engine: Any, server: str) -> None:
+    from datetime import timedelta
+
+    from engine.timers import TimerSweep
+
+    instance = start_as_customer(as_user)
+    apply = only(as_user("cust1"))
+    as_user("cust1").post(f"/api/v1/tasks/{apply['id']}/complete",
+                          json={"variables": {"product": "Helm", "units": 2}})
+    check = only(as_user("upp1"), instance_id=instance["id"])
+    assert check["overdue"] is False and check["due_at"] is not None  # camunda:dueDate P2D
+    engine.clock.advance(timedelta(days=3))
+    assert as_user("upp1").get("/api/v1/tasks").status_code == 401  # the 12 h token expired
+    upp = Client(server, "upp1")
+    assert only(upp, instance_id=instance["id"])["overdue"] is True
+    assert TimerSweep(engine).run_sla_once() == (1, 0)
+    report = upp.get("/api/v1/sla").json()
+    (breach,) = report["breaches"]["items"]
+    assert (breach["element"], breach["roles"], breach["escalated_to"]) == (
+        "check", ["upp"], "koordinator-pk")
+    clocks = {c["instance_id"]: c for c in report["service_clocks"]["items"]}
+    assert clocks[instance["id"]]["running_now"] is True
+    assert Client(server, "cust1").get("/api/v1/sla").status_code == 403
