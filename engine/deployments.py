@@ -24,6 +24,7 @@ from .clock import Clock
 from .errors import DeploymentRejected, NotFound, Problem
 from .forms import FormDocument, read_form
 from .models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
+from .starttimers import StartTimers
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".bpmn2")
 FORM_SUFFIXES = (".form",)
@@ -63,10 +64,12 @@ class DeploymentResult:
 class DeploymentService:
     """Validates and stores deployments; looks definitions up."""
 
-    def __init__(self, session: Session, clock: Clock, *, topics: Collection[str]) -> None:
+    def __init__(self, session: Session, clock: Clock, *, topics: Collection[str],
+                 start_timers: StartTimers | None = None) -> None:
         self.session = session
         self.clock = clock
         self.topics = set(topics)
+        self.start_timers = start_timers
 
     # -- deploying ------------------------------------------------------------
 
@@ -167,6 +170,11 @@ class DeploymentService:
         self.session.add(deployment)
         self.session.flush()  # the versions below reference the deployment row
         self.session.add_all(new_rows)
+        if self.start_timers is not None:
+            self.session.flush()
+            for row in new_rows:
+                if isinstance(row, ProcessDefinition):
+                    self.start_timers.schedule(row)
         for file_name, content in files:
             self.session.add(DeploymentResource(
                 deployment_id=deployment.id, name=file_name,

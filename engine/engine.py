@@ -27,6 +27,7 @@ from .identity import IdentityService, TokenCache
 from .queries import Queries
 from .runtime import Runtime, RuntimeSettings
 from .sla import ServiceClocks, SlaMonitor
+from .starttimers import StartTimers
 
 
 @dataclass
@@ -70,7 +71,8 @@ class Engine:
     def services(self, session: Session) -> Services:
         return Services(
             session=session,
-            deployments=DeploymentService(session, self.clock, topics=self.topics.topics()),
+            deployments=DeploymentService(session, self.clock, topics=self.topics.topics(),
+                                          start_timers=self.start_timers(session)),
             runtime=Runtime(
                 session, self.clock, specs=self.specs, workflows=self.workflows,
                 dispatch=self.topics.dispatch, settings=self.runtime_settings,
@@ -86,6 +88,10 @@ class Engine:
                 session, self.clock, self.file_store, max_bytes=self.settings.upload_max_bytes
             ),
         )
+
+    def start_timers(self, session: Session) -> StartTimers:
+        return StartTimers(session, self.clock, timezone=self.settings.timezone,
+                           add_duration=self.runtime_settings.add_duration)
 
     @contextmanager
     def write(self) -> Iterator[Services]:

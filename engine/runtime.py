@@ -99,8 +99,13 @@ class Runtime:
         actor: str | None = None,
         company: str | None = None,
         definition_id: str | None = None,
+        by_start_timer: bool = False,
     ) -> InstanceRow:
-        """Start the latest version of ``key`` (or exactly ``definition_id``)."""
+        """Start the latest version of ``key`` (or exactly ``definition_id``).
+
+        ``by_start_timer`` lets the process's timer start event go at once: the
+        scheduler calls it when that timer is due.
+        """
         definition = self._definition(key, definition_id)
         variables = dict(variables or {})
         _check_variables(variables)
@@ -115,6 +120,9 @@ class Runtime:
             variables.setdefault(initiator, actor)
         run = ProcessRun.start(self._specs(definition.id), variables,
                                self._script_engine(instance))
+        if by_start_timer:
+            run.advance()  # up to the waiting start event
+            run.fire_start_timers()
         self.store.insert(instance, now)
         self.history.record(instance.id, "instance_started", actor=actor,
                             data={"variables": variables, "business_key": business_key,
@@ -285,6 +293,20 @@ class Runtime:
                                 data={"due_at": timer.due_at.isoformat(), "kind": timer.kind})
         self._advance_and_save(instance, run, actor, ready_before)
         return len(due)
+
+    def fire_next_start_timer(self, starts: Any) -> str | None:
+        """Start an instance for the most overdue timer start event; return its id."""
+        timer = starts.next_due(lock=self.store.lock_rows)
+        if timer is None:
+            return None
+        instance = self.start_instance(timer.definition_key, definition_id=timer.definition_id,
+                                       actor="scheduler", by_start_timer=True)
+        self.history.record(instance.id, "timer_fired", actor="scheduler",
+                            element=timer.element_id,
+                            data={"due_at": timer.due_at.isoformat(), "kind": "start"})
+        self.store.flush_history()
+        starts.advance(timer)
+        return instance.id
 
     def due_timers(self, limit: int = 100) -> list[int]:
         """Return ids of timers due now on running instances, oldest first."""

@@ -25,10 +25,10 @@ class TimerSweep:
 
     def run_once(self) -> int:
         """Fire what is due now (at most ``batch`` instances); return how many instances."""
+        fired = self._start_due_processes()
         with self.engine.read() as services:
             if not services.runtime.due_timers(limit=1):
-                return 0  # on SQLite, an idle sweep takes no write lock
-        fired = 0
+                return fired  # on SQLite, an idle sweep takes no write lock
         for _ in range(self.batch):
             try:
                 with self.engine.write() as services:
@@ -41,6 +41,20 @@ class TimerSweep:
                 break
             fired += 1 if count else 0
         return fired
+
+    def _start_due_processes(self) -> int:
+        """Start an instance for each due timer start event (a cycle's next is rescheduled)."""
+        with self.engine.read() as services:
+            if self.engine.start_timers(services.session).next_due(lock=False) is None:
+                return 0
+        started = 0
+        for _ in range(self.batch):
+            with self.engine.write() as services:
+                starts = self.engine.start_timers(services.session)
+                if services.runtime.fire_next_start_timer(starts) is None:
+                    break
+            started += 1
+        return started
 
     def run_sla_once(self) -> tuple[int, int]:
         """Record breaches of tasks past due, then e-mail pending notifications."""

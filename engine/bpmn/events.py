@@ -149,3 +149,42 @@ TIMER_CLASSES = {
     DurationTimerEventDefinition: ClockDuration,
     CycleTimerEventDefinition: ClockCycle,
 }
+
+
+class _Timebase:
+    """The three things timer parsing asks an engine for, outside a workflow."""
+
+    def __init__(self, now: datetime, timezone: Any, add_duration: Any) -> None:
+        self._now = now
+        self.timezone = timezone
+        self._add = add_duration
+
+    def now(self) -> datetime:
+        return self._now
+
+    def add_duration(self, start: datetime, text: str, task: Any = None) -> datetime:
+        moment: datetime = self._add(start, text, None)
+        return moment
+
+
+def evaluate_constant_timer(expression: str) -> str:
+    """Evaluate a timer expression that may not use process variables (a start event's)."""
+    from .expressions import translate
+    from .sandbox import evaluate
+
+    value = evaluate(translate(expression), {})
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def first_due(typename: str, text: str, *, now: datetime, timezone: Any, add_duration: Any
+              ) -> tuple[datetime, int, float | None]:
+    """When a timer start event first fires: (due, starts to come (-1 endless), step s)."""
+    base = _Timebase(now, timezone, add_duration)
+    if typename == "ClockCycle":
+        cycles, start, step = parse_cycle(text, base)
+        return start, cycles, step
+    if typename == "ClockTimeDate":
+        return parse_moment(text, base), 1, None
+    return base.add_duration(now, text), 1, None

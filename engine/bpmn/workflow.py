@@ -16,7 +16,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.defaults import UserTask
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent, UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -188,6 +188,33 @@ class ProcessRun:
 
     def fire_timers(self) -> None:
         self._wf.refresh_timers()
+
+    def fire_start_timers(self) -> None:
+        """Let a waiting timer start event go now (the scheduler decided it is due)."""
+        now = self._wf.script_engine.now().isoformat()
+        for task in list(self._waiting_events()):
+            definition = task.task_spec.event_definition
+            if not (isinstance(task.task_spec, StartEvent)
+                    and isinstance(definition, TimerEventDefinition)):
+                continue
+            if isinstance(definition, CycleTimerEventDefinition):
+                # One instance per firing: this instance's cycle runs exactly once.
+                task._set_internal_data(event_value={"cycles": 1, "next": now, "duration": 0})
+            else:
+                task._set_internal_data(event_fired=True)
+        self._wf.refresh_timers()  # a cycle starts its branch
+        self._wf.refresh_timers()  # and, with no cycles left, completes
+
+    @staticmethod
+    def timer_start_events(stored_spec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """(element id, timer kind, expression) of each timer start event of a stored spec."""
+        found = []
+        spec = stored_spec.get("spec", {})
+        for name in spec.get("bpmn_start_events", []):
+            definition = spec["task_specs"][name].get("event_definition") or {}
+            if definition.get("typename") in ("ClockTimeDate", "ClockDuration", "ClockCycle"):
+                found.append((name, definition["typename"], definition["expression"]))
+        return found
 
     def correlate_message(self, name: str, variables: Mapping[str, Any]) -> int:
         """Deliver a message; return how many waiting events caught it."""

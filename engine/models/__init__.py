@@ -4,7 +4,7 @@ from .definitions import Deployment, DeploymentResource, FormDefinition, Process
 from .documents import Document
 from .history import HistoryEvent
 from .identity import ROLES, ApiToken, SignInFailure, User, UserRole
-from .instances import EventSubscription, Incident, ProcessInstance, Timer
+from .instances import EventSubscription, Incident, ProcessInstance, StartTimer, Timer
 from .sla import Notification, SlaBreach
 from .tasks import Task, TaskCandidate
 
@@ -23,6 +23,7 @@ __all__ = [
     "ProcessInstance",
     "SignInFailure",
     "SlaBreach",
+    "StartTimer",
     "Task",
     "TaskCandidate",
     "Timer",

@@ -99,3 +99,23 @@ class Incident(Base):
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class StartTimer(Base):
+    """A timer start event of the latest version of a process: it starts instances.
+
+    ``remaining`` counts the starts still to come for a cycle (-1: endless);
+    ``interval_seconds`` is the cycle's step. A date or duration starts once.
+    """
+
+    __tablename__ = "start_timer"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    definition_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_definition.id", ondelete="CASCADE"), index=True
+    )
+    definition_key: Mapped[Str255] = mapped_column(index=True)
+    element_id: Mapped[Str255]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    remaining: Mapped[int] = mapped_column(default=1)
+    interval_seconds: Mapped[float | None]
