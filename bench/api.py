@@ -132,7 +132,7 @@ class Server:
 
 
 @contextmanager
-def running_server(env: dict[str, str], folder: Path, *, threads: int, workers: int
+def running_server(env: dict[str, str], folder: Path, *, threads: int, workers: int = 1
                    ) -> Iterator[Server]:
     """Start ``sertiflow serve``, wait for ``/healthz``; terminate and reap it at the end."""
     port = free_port()
