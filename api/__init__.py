@@ -31,6 +31,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
+        # Interactive docs at /api/v1/docs; the page loads Swagger UI from its CDN
+        # (the browser needs the internet; the document itself is served here).
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
         **overrides,
     )

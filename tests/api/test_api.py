@@ -488,3 +488,9 @@ def test_overdue_flag_and_sla_report(as_user: Any, engine: Any, server: str) -> 
     clocks = {c["instance_id"]: c for c in report["service_clocks"]["items"]}
     assert clocks[instance["id"]]["running_now"] is True
     assert Client(server, "cust1").get("/api/v1/sla").status_code == 403
+
+
+def test_interactive_docs_page_points_at_the_document(anonymous: Client) -> None:
+    page = anonymous.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "swagger-ui" in page.text and "/api/v1/openapi.json" in page.text
