@@ -19,7 +19,6 @@ from .errors import Forbidden, InvalidInput, NotFound
 from .models import (
     HistoryEvent,
     Incident,
-    ProcessDefinition,
     ProcessInstance,
     Task,
     TaskCandidate,
@@ -300,7 +299,8 @@ class Queries:
 
     # -- definitions ----------------------------------------------------------------------
 
-    def definitions_page(self, definitions: Sequence[ProcessDefinition], page: int,
-                         per_page: int) -> Page[ProcessDefinition]:
+    @staticmethod
+    def paginate(items: Sequence[T], page: int, per_page: int) -> Page[T]:
+        """Page a short list already in memory (definitions, an instance's documents)."""
         offset, limit = page_bounds(page, per_page)
-        return Page(list(definitions[offset:offset + limit]), len(definitions), page, per_page)
+        return Page(list(items[offset:offset + limit]), len(items), page, per_page)

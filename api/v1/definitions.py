@@ -55,7 +55,7 @@ def list_definitions(args: dict[str, Any]) -> Any:
     """List deployed process definitions (``latest=true`` for the newest of each key)."""
     with query() as (services, _):
         found = services.deployments.definitions(key=args.get("key"), latest=args["latest"])
-        return page_dict(services.queries.definitions_page(found, args["page"],
+        return page_dict(services.queries.paginate(found, args["page"],
                                                            args["per_page"]))
 
 

@@ -8,19 +8,21 @@ from flask import send_file
 
 from .. import schemas
 from ..context import query
-from .common import blueprint, documented
+from .common import blueprint, documented, page_dict
 
 bp = blueprint("documents", "", "Documents uploaded to instances")
 
 
 @bp.route("/process-instances/<instance_id>/documents", methods=["GET"])
-@bp.response(200, schemas.Document(many=True))
-@documented(bp, 401, 404)
-def list_documents(instance_id: str) -> Any:
-    """List the documents of an instance."""
+@bp.arguments(schemas.Paging, location="query")
+@bp.response(200, schemas.page_of(schemas.Document, "DocumentPage"))
+@documented(bp, 401, 404, 422)
+def list_documents(args: dict[str, Any], instance_id: str) -> Any:
+    """List the documents of an instance, oldest first."""
     with query() as (services, actor):
         services.queries.instance(actor, instance_id)
-        return services.documents.list_for_instance(instance_id)
+        documents = services.documents.list_for_instance(instance_id)
+        return page_dict(services.queries.paginate(documents, args["page"], args["per_page"]))
 
 
 @bp.route("/documents/<document_id>", methods=["GET"])

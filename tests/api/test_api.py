@@ -372,7 +372,7 @@ def test_documents_upload_list_and_download(as_user: Any) -> None:
     document = up.json()
     assert (document["name"], document["size"], document["field"]) == ("nib.pdf", len(PDF), "nib")
     listed = as_user("upp1").get(f"/api/v1/process-instances/{instance['id']}/documents")
-    assert [d["id"] for d in listed.json()] == [document["id"]]
+    assert [d["id"] for d in listed.json()["items"]] == [document["id"]]
     download = as_user("upp1").get(f"/api/v1/documents/{document['id']}")
     assert download.status_code == 200 and download.content == PDF
     assert as_user("cust2").get(f"/api/v1/documents/{document['id']}").status_code == 404
