@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .access import Actor
 from .errors import Forbidden, InvalidInput, NotFound
@@ -161,6 +161,8 @@ class Queries:
         items = list(self.session.scalars(
             sa.select(Task).options(selectinload(Task.candidates)).where(*where)
             .order_by(*TASK_SORTS[sort]).offset(offset).limit(limit)))
+        if offset == 0 and len(items) < limit:
+            return Page(items, len(items), page, per_page)  # the first page holds them all
         filtered = len(where) > 2
         if at_least >= self.count_cap and not filtered:
             # The candidate rows alone show the list is longer than the cap.
@@ -203,7 +205,7 @@ class Queries:
 
     def task(self, actor: Actor, task_id: str) -> Task:
         """Return a task ``actor`` may see; otherwise it does not exist for them."""
-        task = self.session.get(Task, task_id, options=[selectinload(Task.candidates)])
+        task = self.session.get(Task, task_id, options=[joinedload(Task.candidates)])
         if task is None or not ((actor.is_admin and not actor.is_customer)
                                 or may_act_on(actor, task)):
             raise NotFound(f"no task {task_id}")

@@ -114,6 +114,7 @@ class Runtime:
             id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
             business_key=business_key, status="running", revision=1,
             waits_digest=_waits_digest([], []), state=b"", started_by=actor, company=company,
+            started_at=now,
         )
         initiator = _initiator_variable(definition)
         if initiator and actor:

@@ -56,6 +56,7 @@ class InstanceRow:
     started_by: str | None = None
     company: str | None = None
     ended_at: datetime | None = None
+    started_at: datetime | None = None  # known to the command that starts the instance
 
 
 @dataclass(frozen=True)
