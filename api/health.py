@@ -19,5 +19,12 @@ def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Point a visitor at the API until the web pages exist."""
+    return jsonify(name="sertiflow", api="/api/v1", docs="/api/v1/docs",
+                   openapi="/api/v1/openapi.json", health="/healthz", metrics="/metrics")
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

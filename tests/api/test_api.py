@@ -494,3 +494,8 @@ def test_interactive_docs_page_points_at_the_document(anonymous: Client) -> None
     page = anonymous.get("/api/v1/docs")
     assert page.status_code == 200
     assert "swagger-ui" in page.text and "/api/v1/openapi.json" in page.text
+
+
+def test_root_points_at_the_api(anonymous: Client) -> None:
+    body = anonymous.get("/").json()
+    assert body["docs"] == "/api/v1/docs" and body["openapi"] == "/api/v1/openapi.json"
