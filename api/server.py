@@ -52,11 +52,16 @@ def start_scheduler(engine: Engine) -> Any:
     return scheduler
 
 
+_HELD_LOCKS: list[Any] = []
+
+
 def start_scheduler_when_first(engine: Engine, lock_path: Path, retry: float = 15.0) -> None:
     """Start the sweep in this process once it holds ``lock_path`` (kept until exit)."""
 
     def wait_for_lock() -> None:
         handle = open(lock_path, "a+")  # noqa: SIM115 - held for the life of the process
+        # Closing the file would release the lock: keep it referenced until exit.
+        _HELD_LOCKS.append(handle)
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
