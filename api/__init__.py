@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["sertiflow"] = engine or Engine(settings)
 
     from . import errors, health, metrics, v1
+    from .engine_rest import bp as engine_rest_bp
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.after_request(_security_headers)
     health.init_app(app)
     metrics.init_app(app)
+    app.register_blueprint(engine_rest_bp)
     return app
 
 
