@@ -27,7 +27,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
 from engine.access import Actor
-from engine.deployments import DeployedProcess, DeploymentResult
+from engine.deployments import DeploymentResult
 from engine.engine import Services
 from engine.errors import (
     Conflict,
@@ -239,8 +239,10 @@ def create_deployment() -> Any:
     """Deploy the diagram and its forms: every file part, whatever its field name.
 
     sertiflow always filters duplicates: unchanged content is no new version,
-    and the answer then names the deployment that holds it, with
-    ``deployedProcessDefinitions`` null (as Camunda does).
+    and the answer then names the deployment that holds it. Unlike Camunda,
+    ``deployedProcessDefinitions`` then lists the current definitions of the
+    diagram: the Modeler's "Start current diagram" deploys first and starts the
+    definition the answer names, so an unchanged diagram can still be started.
     """
     if request.form.get("tenant-id"):
         raise BadRequest("sertiflow has no tenants: leave the tenant ID empty")
@@ -265,9 +267,8 @@ def _deployment_answer(services: Services, result: DeploymentResult) -> dict[str
         "id": None, "name": request.form.get("deployment-name"),
         "source": request.form.get("deployment-source"), "deploymentTime": None,
         "tenantId": None, "links": []}
-    new: list[DeployedProcess] = [p for p in result.processes if not p.unchanged]
     answer["deployedProcessDefinitions"] = {
-        p.id: definition_dict(services.deployments.get(p.id)) for p in new} or None
+        p.id: definition_dict(services.deployments.get(p.id)) for p in result.processes} or None
     answer["deployedCaseDefinitions"] = None
     answer["deployedDecisionDefinitions"] = None
     answer["deployedDecisionRequirementsDefinitions"] = None

@@ -98,7 +98,8 @@ def test_first_deploy_then_unchanged_redeploy(server: str) -> None:
     again = modeler_deploy(server, "order.bpmn", ORDER)
     assert again.status_code == 200, again.text
     assert again.json()["id"] == body["id"]  # the deployment that holds this content
-    assert again.json()["deployedProcessDefinitions"] is None
+    # No new version; the current definition is named so that Start can use it.
+    assert deployed_one(again)["id"] == definition["id"]
 
     listed = requests.get(f"{server}/engine-rest/deployment", auth=BASIC, timeout=30).json()
     assert [d["id"] for d in listed] == [body["id"]]
@@ -116,7 +117,7 @@ def test_deploy_with_form_attachment(server: str, as_user: Any) -> None:
     # The form was deployed along: a second deploy of the diagram alone is accepted.
     alone = modeler_deploy(server, "apply.bpmn", WITH_FORM)
     assert alone.status_code == 200, alone.text
-    assert alone.json()["deployedProcessDefinitions"] is None
+    assert deployed_one(alone)["version"] == 1
 
 
 def test_deploy_without_the_referenced_form_is_refused(server: str) -> None:
