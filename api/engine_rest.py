@@ -83,6 +83,9 @@ def camunda_error(status: int, kind: str, message: str, *,
     return response
 
 
+PARSE_ERROR_PREFIX = "ENGINE-09005 Could not parse BPMN process."
+
+
 def _engine_error(exc: EngineError) -> Response:
     status, kind = next(((s, k) for cls, s, k in ERRORS if isinstance(exc, cls)),
                         (400, "ProcessEngineException"))
@@ -94,7 +97,10 @@ def _engine_error(exc: EngineError) -> Response:
     if isinstance(exc, InvalidInput) and exc.errors:
         message += ": " + "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
     if isinstance(exc, DeploymentRejected):
-        message = "deployment refused: " + "; ".join(str(p) for p in exc.problems)
+        # Camunda's parse-error code: the Modeler recognises the prefix and shows
+        # "Server could not parse the diagram" with this message as the problems.
+        message = (f"{PARSE_ERROR_PREFIX} Errors: "
+                   + "; ".join(str(p) for p in exc.problems))
         details: dict[str, Any] = {}
         for p in exc.problems:
             found = details.setdefault(p.file, {"errors": [], "warnings": []})

@@ -132,6 +132,8 @@ def test_refused_diagram_names_element_and_line(server: str) -> None:
     assert answer.headers["Content-Type"] == "application/json"
     body = answer.json()
     assert body["type"] == "ParseException"
+    # The prefix the Modeler uses to tell a parse error from a connection problem.
+    assert body["message"].startswith("ENGINE-09005 Could not parse BPMN process.")
     line = JAVA.splitlines().index(next(x for x in JAVA.splitlines() if 'id="java"' in x)) + 1
     assert f"bad.bpmn:{line} (element 'java')" in body["message"]
     assert "Java" in body["message"]
