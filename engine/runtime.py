@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from .bpmn.expressions import translate
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
 from .bpmn.sandbox import evaluate
-from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView
+from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView, start_events
 from .cache import SpecCache, WorkflowCache
 from .clock import Clock
 from .deployments import latest_definition, latest_definitions
@@ -627,21 +627,9 @@ def _check_variables(variables: Mapping[str, Any]) -> None:
 
 
 def _start_messages(definition: ProcessDefinition) -> list[str]:
-    spec = definition.spec.get("spec", {})
-    names = []
-    for task_spec in spec.get("task_specs", {}).values():
-        if task_spec.get("typename") == "StartEvent":
-            event_definition = task_spec.get("event_definition") or {}
-            if "Message" in str(event_definition.get("typename", "")):
-                names.append(str(event_definition.get("name")))
-    return names
+    return [str(e.name) for e in start_events(definition.spec)
+            if e.kind and "Message" in e.kind]
 
 
 def _initiator_variable(definition: ProcessDefinition) -> str | None:
-    spec = definition.spec.get("spec", {})
-    for task_spec in spec.get("task_specs", {}).values():
-        if task_spec.get("typename") == "StartEvent":
-            initiator = (task_spec.get("extensions") or {}).get("camunda", {}).get("initiator")
-            if initiator:
-                return str(initiator)
-    return None
+    return next((str(e.initiator) for e in start_events(definition.spec) if e.initiator), None)

@@ -208,13 +208,8 @@ class ProcessRun:
     @staticmethod
     def timer_start_events(stored_spec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         """(element id, timer kind, expression) of each timer start event of a stored spec."""
-        found = []
-        spec = stored_spec.get("spec", {})
-        for name in spec.get("bpmn_start_events", []):
-            definition = spec["task_specs"][name].get("event_definition") or {}
-            if definition.get("typename") in ("ClockTimeDate", "ClockDuration", "ClockCycle"):
-                found.append((name, definition["typename"], definition["expression"]))
-        return found
+        return [(e.element_id, e.kind, e.expression or "") for e in start_events(stored_spec)
+                if e.kind in TIMER_KINDS]
 
     def correlate_message(self, name: str, variables: Mapping[str, Any]) -> int:
         """Deliver a message; return how many waiting events caught it."""
@@ -350,6 +345,35 @@ class ProcessRun:
             form_fields=ext.get("formFields", []),
             data=task.data,
         )
+
+
+TIMER_KINDS = ("ClockTimeDate", "ClockDuration", "ClockCycle")
+
+
+@dataclass(frozen=True)
+class StartEventInfo:
+    """A top-level start event of a stored spec, read without building the spec."""
+
+    element_id: str
+    kind: str | None  # the event definition's type name; None for a plain start
+    name: str | None  # a message's name
+    expression: str | None  # a timer's expression
+    initiator: str | None  # camunda:initiator
+
+
+def start_events(stored_spec: Mapping[str, Any]) -> list[StartEventInfo]:
+    """The start events of the process in a stored spec (as DefinitionSpecs stores it)."""
+    spec = stored_spec.get("spec", {})
+    found = []
+    for name in spec.get("bpmn_start_events", []):
+        task_spec = spec["task_specs"][name]
+        definition = task_spec.get("event_definition") or {}
+        found.append(StartEventInfo(
+            element_id=name, kind=definition.get("typename"), name=definition.get("name"),
+            expression=definition.get("expression"),
+            initiator=((task_spec.get("extensions") or {}).get("camunda") or {}).get(
+                "initiator")))
+    return found
 
 
 def _element_id(task: Any) -> str | None:
