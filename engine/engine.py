@@ -7,14 +7,16 @@ and asks for the services it needs with that session.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .bpmn.host import ServiceCall
 from .cache import SpecCache, WorkflowCache
 from .calendar import WorkingCalendar, duration_adder
 from .clock import Clock, SystemClock
@@ -22,12 +24,13 @@ from .config import Settings
 from .db import Database
 from .deployments import DeploymentResult, DeploymentService
 from .documents import DocumentService, FileStore
-from .handlers import TopicRegistry
+from .handlers import HandlerContext, TopicRegistry
 from .identity import IdentityService, TokenCache
 from .queries import Queries
 from .runtime import Runtime, RuntimeSettings
 from .sla import ServiceClocks, SlaMonitor
 from .starttimers import StartTimers
+from .topics import default_topics
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.topics = topics or TopicRegistry()
+        self.topics = topics if topics is not None else default_topics()
         self.db = database or Database(settings.database_url)
         self.specs = SpecCache()
         self.workflows = WorkflowCache(workflow_cache_size)
@@ -69,14 +72,22 @@ class Engine:
         self.tokens = TokenCache()
 
     def services(self, session: Session) -> Services:
+        documents = DocumentService(
+            session, self.clock, self.file_store, max_bytes=self.settings.upload_max_bytes)
+        context: HandlerContext | None = None
+
+        def dispatch(call: ServiceCall) -> Mapping[str, Any] | None:
+            return self.topics.dispatch(call, context)
+
+        runtime = Runtime(session, self.clock, specs=self.specs, workflows=self.workflows,
+                          dispatch=dispatch, settings=self.runtime_settings)
+        context = HandlerContext(session=session, clock=self.clock, settings=self.settings,
+                                 calendar=self.calendar, documents=documents, runtime=runtime)
         return Services(
             session=session,
             deployments=DeploymentService(session, self.clock, topics=self.topics.topics(),
                                           start_timers=self.start_timers(session)),
-            runtime=Runtime(
-                session, self.clock, specs=self.specs, workflows=self.workflows,
-                dispatch=self.topics.dispatch, settings=self.runtime_settings,
-            ),
+            runtime=runtime,
             queries=Queries(session),
             sla=SlaMonitor(session, self.clock),
             service_clocks=ServiceClocks(session, self.clock, self.calendar),
@@ -84,9 +95,7 @@ class Engine:
                 session, self.clock, token_ttl=timedelta(hours=self.settings.token_ttl_hours),
                 cache=self.tokens,
             ),
-            documents=DocumentService(
-                session, self.clock, self.file_store, max_bytes=self.settings.upload_max_bytes
-            ),
+            documents=documents,
         )
 
     def start_timers(self, session: Session) -> StartTimers:

@@ -1,17 +1,78 @@
-"""Service-task handlers, looked up by the topic of ``camunda:topic``."""
+"""Service-task handlers, looked up by the topic of ``camunda:topic``.
+
+A handler receives a :class:`~engine.bpmn.host.ServiceCall`: the topic, the
+element's ``camunda:property`` parameters, the process variables, and a
+:class:`HandlerContext` with what the engine lends it for the command (the
+transaction's session, the clock, the document store). It returns the variables
+it sets; an exception it raises becomes an incident on the instance.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
 
 from .bpmn.host import ServiceCall
+from .calendar import WorkingCalendar
+from .clock import Clock
+from .config import Settings
+from .documents import DocumentService
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
 
 Handler = Callable[[ServiceCall], Mapping[str, Any] | None]
 
 
 class UnknownTopic(LookupError):
     pass
+
+
+@dataclass
+class HandlerContext:
+    """The command's resources, lent to a handler while it runs.
+
+    The instance fields describe the instance whose service task is running; a
+    handler must not commit or roll back ``session``.
+    """
+
+    session: Session
+    clock: Clock
+    settings: Settings
+    calendar: WorkingCalendar
+    documents: DocumentService
+    runtime: Runtime
+
+    @property
+    def instance_id(self) -> str:
+        return self.runtime.current_instance().id
+
+    @property
+    def business_key(self) -> str | None:
+        return self.runtime.current_instance().business_key
+
+    @property
+    def company(self) -> str | None:
+        return self.runtime.current_instance().company
+
+    @property
+    def started_by(self) -> str | None:
+        return self.runtime.current_instance().started_by
+
+    @property
+    def definition_key(self) -> str:
+        return self.runtime.current_instance().definition_key
+
+    def set_business_key(self, key: str) -> None:
+        """Give the running instance its business key (it must not have one yet)."""
+        self.runtime.assign_business_key(key)
+
+    def after_command(self, effect: Callable[[Runtime], Any]) -> None:
+        """Run ``effect(runtime)`` once this instance is saved, in the same transaction."""
+        self.runtime.defer(effect)
 
 
 class TopicRegistry:
@@ -35,9 +96,12 @@ class TopicRegistry:
     def topics(self) -> set[str]:
         return set(self._handlers)
 
-    def dispatch(self, call: ServiceCall) -> Mapping[str, Any] | None:
+    def dispatch(self, call: ServiceCall, context: HandlerContext | None = None
+                 ) -> Mapping[str, Any] | None:
         try:
             handler = self._handlers[call.topic]
         except KeyError:
             raise UnknownTopic(f"no handler is registered for topic '{call.topic}'") from None
+        if context is not None:
+            call = replace(call, context=context)
         return handler(call)

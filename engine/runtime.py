@@ -87,6 +87,10 @@ class Runtime:
         self._pending_cache: dict[str, tuple[InstanceRow, ProcessRun]] = session.info.setdefault(
             "sertiflow_pending_workflows", {})
         session.info["sertiflow_workflow_cache"] = workflows
+        # The instance whose workflow is running on (innermost first), and the effects
+        # its handlers asked for once it is saved.
+        self._running: list[InstanceRow] = []
+        self._effects: list[Callable[[Runtime], Any]] = []
 
     # -- commands ----------------------------------------------------------------
 
@@ -317,19 +321,23 @@ class Runtime:
                  .order_by(Timer.due_at).limit(limit))
         return list(self.session.scalars(query))
 
-    def suspend(self, instance_id: str, *, actor: str | None) -> InstanceRow:
+    def suspend(self, instance_id: str, *, actor: str | None, reason: str | None = None
+                ) -> InstanceRow:
         instance = self._running_instance(instance_id)
         instance.status = "suspended"
-        self.history.record(instance.id, "instance_suspended", actor=actor)
+        self.history.record(instance.id, "instance_suspended", actor=actor,
+                            data={"reason": reason} if reason else None)
         self._save_without_state(instance)
         return instance
 
-    def resume(self, instance_id: str, *, actor: str | None) -> InstanceRow:
+    def resume(self, instance_id: str, *, actor: str | None, reason: str | None = None
+               ) -> InstanceRow:
         instance = self._instance(instance_id)
         if instance.status != "suspended":
             raise InstanceNotRunning(f"instance {instance_id} is {instance.status}, not suspended")
         instance.status = "error" if self.store.has_open_incidents(instance.id) else "running"
-        self.history.record(instance.id, "instance_resumed", actor=actor)
+        self.history.record(instance.id, "instance_resumed", actor=actor,
+                            data={"reason": reason} if reason else None)
         self._save_without_state(instance)
         return instance
 
@@ -416,7 +424,11 @@ class Runtime:
             this command changed the workflow.
         :returns: the ids of the user tasks this command created.
         """
-        records, failure = run.advance()
+        self._running.append(instance)
+        try:
+            records, failure = run.advance()
+        finally:
+            self._running.pop()
         self._record_steps(instance, records)
         created = self._project_tasks(instance, run, ready_before)
         self._project_waits(instance, run.waiting_timers(), run.waiting_messages())
@@ -428,7 +440,41 @@ class Runtime:
             self.history.record(instance.id, "instance_completed", actor=actor,
                                 data={"variables": run.variables()})
         self._save(instance, run)
+        self._run_effects()
         return created
+
+    # -- what handlers may ask of the runtime -------------------------------------------
+
+    def current_instance(self) -> InstanceRow:
+        """The instance whose service task is running now."""
+        if not self._running:
+            raise RuntimeError("no instance is running a service task")
+        return self._running[-1]
+
+    def assign_business_key(self, key: str) -> None:
+        """Give the running instance its business key; it keeps the first one it gets."""
+        instance = self.current_instance()
+        if instance.business_key not in (None, key):
+            raise Conflict(f"instance {instance.id} already has business key "
+                           f"'{instance.business_key}'")
+        if instance.business_key == key:
+            return
+        instance.business_key = key
+        self.store.set_business_key(instance.id, key)
+        self.history.record(instance.id, "business_key_assigned", data={"business_key": key})
+
+    def defer(self, effect: Callable[[Runtime], Any]) -> None:
+        """Run ``effect`` after the running instance is saved, in this transaction."""
+        self._effects.append(effect)
+
+    def _run_effects(self) -> None:
+        # Effects may start or change other instances, whose handlers may defer more:
+        # those run when that instance is saved, inside this loop.
+        effects, self._effects = self._effects, []
+        for effect in effects:
+            effect(self)
+        if effects:
+            self.store.flush_history()  # what the effects recorded about this instance
 
     def _save(self, instance: InstanceRow, run: ProcessRun) -> None:
         self.store.flush_history()

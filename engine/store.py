@@ -103,6 +103,10 @@ _UPDATE_INSTANCE = (
             ended_at=sa.bindparam("ended_at"))
 )
 _UPDATE_INSTANCE_STATE = _UPDATE_INSTANCE.values(state=sa.bindparam("state"))
+_SET_BUSINESS_KEY = (
+    _instance.update().where(_instance.c.id == sa.bindparam("p_id"))
+    .values(business_key=sa.bindparam("business_key"))
+)
 _FINISH_TASK = (
     _task.update()
     .where(_task.c.id == sa.bindparam("p_id"), _task.c.state == "ready")
@@ -160,6 +164,9 @@ class InstanceStore:
         row.revision += 1
         if state is not None:
             row.state = state
+
+    def set_business_key(self, instance_id: str, key: str) -> None:
+        self._conn().execute(_SET_BUSINESS_KEY, {"p_id": instance_id, "business_key": key})
 
     # -- tasks -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ A fresh one is attached to the workflow for each command.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -29,6 +29,10 @@ class ServiceCall:
     business_key: str | None
     element_id: str
     variables: Mapping[str, Any]
+    #: The element's ``camunda:property`` entries: the handler's parameters.
+    properties: Mapping[str, str] = field(default_factory=dict)
+    #: What the engine lends the handler for this command (``engine.handlers.HandlerContext``).
+    context: Any = None
 
 
 ServiceDispatcher = Callable[[ServiceCall], Mapping[str, Any] | None]
@@ -96,6 +100,8 @@ class WorkflowScriptEngine(SandboxedScriptEngine):
                 business_key=self.business_key,
                 element_id=element,
                 variables=dict(task.data),
+                properties=dict(
+                    (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}),
             )
             try:
                 result = self._dispatch(call)
