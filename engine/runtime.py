@@ -512,7 +512,8 @@ class Runtime:
         return created
 
     def _create_task(self, instance: InstanceRow, view: UserTaskView, now: datetime) -> None:
-        fields = resolve_task_fields(view, now, self._evaluate, self.settings.add_duration)
+        fields = resolve_task_fields(view, now, self._evaluate, self.settings.add_duration,
+                                     self.settings.timezone)
         self.store.insert_task(
             {"id": view.id, "instance_id": instance.id, "definition_key": instance.definition_key,
              "element_id": view.element_id, "title": view.title, "lane": view.lane,

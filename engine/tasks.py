@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from .bpmn.workflow import UserTaskView
@@ -26,9 +26,14 @@ class TaskFields:
 
 
 def resolve_task_fields(
-    view: UserTaskView, now: datetime, evaluate: Evaluate, add_duration: AddDuration
+    view: UserTaskView, now: datetime, evaluate: Evaluate, add_duration: AddDuration,
+    timezone: tzinfo | None = None,
 ) -> TaskFields:
     """Evaluate the task's Camunda attributes against its data.
+
+    A date or date-time without an offset (``2027-03-31``, ``2027-03-31T12:00``) is
+    read in ``timezone``, the LSPro's own (``SERTIFLOW_TIMEZONE``); a bare date means
+    the end of that day there.
 
     A value that cannot be evaluated does not stop the task from being created;
     it is reported in ``problems`` so the engine can open an incident for it.
@@ -51,8 +56,13 @@ def resolve_task_fields(
     assignee = value_of("assignee")
     fields.assignee = str(assignee) if assignee else None
     groups = _names(value_of("candidateGroups"))
-    fields.candidate_groups = groups or ([view.lane] if view.lane else [])
     fields.candidate_users = _names(value_of("candidateUsers"))
+    if groups or camunda.get("candidateUsers"):
+        # Named users without groups are the only candidates: the lane must not widen
+        # an appeal panel to the whole role, the original panel included.
+        fields.candidate_groups = groups
+    else:
+        fields.candidate_groups = [view.lane] if view.lane else []
     priority = value_of("priority")
     if priority is not None:
         try:
@@ -62,9 +72,11 @@ def resolve_task_fields(
     fields.form_key = camunda.get("formRef") or camunda.get("formKey") or (
         "generated" if view.form_fields else None)
     calendar = view.properties.get("calendar")
-    fields.due_at = _moment(value_of("dueDate"), now, calendar, add_duration, fields, "dueDate")
-    fields.follow_up_at = _moment(value_of("followUpDate"), now, calendar, add_duration, fields,
-                                  "followUpDate")
+    zone = timezone or now.tzinfo
+    fields.due_at = _moment(value_of("dueDate"), now, zone, calendar, add_duration, fields,
+                            "dueDate")
+    fields.follow_up_at = _moment(value_of("followUpDate"), now, zone, calendar, add_duration,
+                                  fields, "followUpDate")
     return fields
 
 
@@ -78,8 +90,8 @@ def _names(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _moment(value: Any, now: datetime, calendar: str | None, add_duration: AddDuration,
-            fields: TaskFields, attribute: str) -> datetime | None:
+def _moment(value: Any, now: datetime, zone: tzinfo | None, calendar: str | None,
+            add_duration: AddDuration, fields: TaskFields, attribute: str) -> datetime | None:
     """A due date is a duration from now (``P14D``) or a date/date-time."""
     if value is None or value == "":
         return None
@@ -87,14 +99,17 @@ def _moment(value: Any, now: datetime, calendar: str | None, add_duration: AddDu
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, date):
-            moment = datetime.combine(value, time(23, 59, 59), tzinfo=now.tzinfo)
+            moment = datetime.combine(value, time(23, 59, 59))
         else:
             text = str(value).strip()
             if text.upper().startswith("P"):
                 return add_duration(now, text, calendar)
-            moment = datetime.fromisoformat(text)
+            if len(text) == 10:  # a bare date: the end of that day
+                moment = datetime.combine(date.fromisoformat(text), time(23, 59, 59))
+            else:
+                moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=now.tzinfo)
+            moment = moment.replace(tzinfo=zone)
         return moment
     except (ValueError, TypeError) as exc:
         fields.problems.append(f"camunda:{attribute} '{value}' is neither an ISO 8601 "

@@ -271,3 +271,26 @@ def test_service_clock_does_not_count_public_holidays(settings: Settings) -> Non
     clock.advance(timedelta(days=4))  # Tuesday to Saturday morning
     assert _clock_of(engine, instance_id).used_days == 2.0  # Tuesday and Friday
     engine.close()
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    # No offset: Jakarta time (UTC+7), not UTC.
+    ("2027-03-05T12:00:00", datetime(2027, 3, 5, 5, 0, tzinfo=UTC)),
+    # A bare date: the end of that day in Jakarta.
+    ("2027-03-05", datetime(2027, 3, 5, 16, 59, 59, tzinfo=UTC)),
+    # An explicit offset is kept as written.
+    ("2027-03-05T12:00:00+00:00", datetime(2027, 3, 5, 12, 0, tzinfo=UTC)),
+])
+def test_a_due_date_without_offset_is_read_in_the_lspro_time_zone(
+        settings: Settings, written: str, expected: datetime) -> None:
+    xml = definitions("dated", process("dated", f"""\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="pay" />
+    <bpmn:userTask id="pay" camunda:candidateGroups="upp" camunda:dueDate="${{batas}}" />
+    <bpmn:sequenceFlow id="f2" sourceRef="pay" targetRef="end" />
+    <bpmn:endEvent id="end" />
+"""))
+    engine = _engine(settings, FrozenClock(MONDAY_9))
+    _start(engine, xml, "dated", variables={"batas": written})
+    assert _task(engine, "pay").due_at == expected
+    engine.close()
