@@ -181,8 +181,14 @@ def _camunda_fields(
             # Rows are their own namespace; the list being hidden does not hide a row's fields.
             rows = _camunda_fields(children, (), hidden=False)
             _check_no_clash(rows)
+            # A list whose rows only show values is a display: it is never written, or
+            # the rows a browser sends back (holding only the shown keys) would replace it.
+            shown_only = all(r.readonly for r in rows)
+            readonly = (_static_flag(component.get("readonly"))
+                        or _static_flag(component.get("disabled")) or shown_only)
             found.append(Field(prefix + path, Kind.LIST, label=_label(component),
-                               conditional=conditional, children=tuple(rows)))
+                               readonly=readonly, conditional=conditional,
+                               children=tuple(rows)))
         elif kind_name in _INPUT_KINDS or kind_name == "datetime":
             path = _split_path(component.get("key"), component, allow_empty=False)
             found.append(_camunda_input(component, prefix + path, conditional))
@@ -445,6 +451,8 @@ def _clean_scope(
         held = _lookup(current, f.path)
         try:
             if f.readonly:
+                if f.kind == Kind.LIST:
+                    continue  # see _camunda_fields: a shown list is ignored, not compared
                 if sent is not _MISSING and not _unchanged(f, sent, held):
                     raise _Invalid("is read-only")
                 continue
@@ -483,7 +491,10 @@ def _clean_rows(
             continue
         held_row = held_rows[index] if index < len(held_rows) else None
         held_row = held_row if isinstance(held_row, Mapping) else {}
-        rows.append(_clean_scope(f.children, row, held_row, row_name + ".", errors))
+        # A row keeps what it held (its read-only values, keys the form does not show)
+        # and takes what was entered: the stored list is replaced as a whole.
+        rows.append({**held_row, **_clean_scope(f.children, row, held_row, row_name + ".",
+                                                errors)})
     return rows
 
 

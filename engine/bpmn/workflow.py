@@ -18,11 +18,13 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent, UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -219,8 +221,8 @@ class ProcessRun:
         )
         caught = 0
         for task in list(self._wf.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            if any(isinstance(definition, MessageEventDefinition) and definition.name == name
+                   for _, definition in _event_definitions(task)):
                 task.task_spec.catch(task, event)
                 task.task_spec._update(task)
                 caught += 1
@@ -284,28 +286,26 @@ class ProcessRun:
     def waiting_timers(self) -> list[WaitingTimer]:
         timers = []
         for task in self._waiting_events():
-            definition = task.task_spec.event_definition
-            if not isinstance(definition, TimerEventDefinition):
-                continue
-            value = task.internal_data.get("event_value")
-            if isinstance(definition, CycleTimerEventDefinition):
-                if not isinstance(value, dict) or value.get("cycles") == 0:
+            for element, definition in _event_definitions(task):
+                if not isinstance(definition, TimerEventDefinition):
                     continue
-                value = value["next"]
-            if value is None:
-                continue
-            timers.append(
-                WaitingTimer(str(task.id), _element_id(task) or task.task_spec.name,
-                             _timer_kind(definition), datetime.fromisoformat(value))
-            )
+                value = task.internal_data.get("event_value")
+                if isinstance(definition, CycleTimerEventDefinition):
+                    if not isinstance(value, dict) or value.get("cycles") == 0:
+                        continue
+                    value = value["next"]
+                if value is None:
+                    continue
+                timers.append(WaitingTimer(str(task.id), element, _timer_kind(definition),
+                                           datetime.fromisoformat(value)))
         return timers
 
     def waiting_messages(self) -> list[WaitingMessage]:
         return [
-            WaitingMessage(str(t.id), _element_id(t) or t.task_spec.name,
-                           t.task_spec.event_definition.name)
+            WaitingMessage(str(t.id), element, definition.name)
             for t in self._waiting_events()
-            if isinstance(t.task_spec.event_definition, MessageEventDefinition)
+            for element, definition in _event_definitions(t)
+            if isinstance(definition, MessageEventDefinition)
         ]
 
     def failed_task_ids(self) -> list[str]:
@@ -374,6 +374,26 @@ def start_events(stored_spec: Mapping[str, Any]) -> list[StartEventInfo]:
             initiator=((task_spec.get("extensions") or {}).get("camunda") or {}).get(
                 "initiator")))
     return found
+
+
+def _event_definitions(task: Any) -> list[tuple[str, Any]]:
+    """(element id, event definition) of what a waiting event task waits for.
+
+    An event-based gateway waits for the events of the catch events after it:
+    SpiffWorkflow moves their definitions into one multiple definition on the
+    gateway, in the order of its outgoing flows, so each is reported with the id of
+    the catch event it came from.
+    """
+    spec = task.task_spec
+    definition = spec.event_definition
+    if isinstance(spec, EventBasedGateway):
+        return [(getattr(output, "bpmn_id", None) or output.name, inner)
+                for output, inner in zip(spec.outputs, definition.event_definitions,
+                                         strict=False)]
+    element = _element_id(task) or spec.name
+    if isinstance(definition, MultipleEventDefinition):  # e.g. a start event with several
+        return [(element, inner) for inner in definition.event_definitions]
+    return [(element, definition)]
 
 
 def _element_id(task: Any) -> str | None:

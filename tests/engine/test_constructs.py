@@ -237,3 +237,55 @@ def test_timer_date_with_offset_and_message_start(engine: Engine, clock) -> None
     with engine.write() as s:
         assert s.runtime.fire_timer(timer.id)
     assert [t.element_id for t in ready(engine, instance.id)] == ["after"]
+
+
+RACE = """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="waiting" />
+    <bpmn:eventBasedGateway id="waiting" />
+    <bpmn:sequenceFlow id="f2" sourceRef="waiting" targetRef="paid" />
+    <bpmn:sequenceFlow id="f3" sourceRef="waiting" targetRef="deadline" />
+    <bpmn:intermediateCatchEvent id="paid">
+      <bpmn:messageEventDefinition messageRef="m_paid" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="deadline">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P14D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="paid" targetRef="agreement" />
+    <bpmn:userTask id="agreement" camunda:candidateGroups="upp" />
+    <bpmn:sequenceFlow id="f5" sourceRef="agreement" targetRef="end" />
+    <bpmn:sequenceFlow id="f6" sourceRef="deadline" targetRef="cancelled" />
+    <bpmn:endEvent id="end" />
+    <bpmn:endEvent id="cancelled" />
+"""
+RACE_MESSAGE = '  <bpmn:message id="m_paid" name="pembayaran_diterima" />\n'
+
+
+def test_event_based_gateway_waits_for_the_message_and_the_timer_at_once(
+        engine: Engine, clock) -> None:  # type: ignore[no-untyped-def]
+    deploy(engine, "race", RACE, RACE_MESSAGE)
+    with engine.write() as s:
+        paid = s.runtime.start_instance("race", business_key="PRM-1")
+        lapsed = s.runtime.start_instance("race", business_key="PRM-2")
+    with engine.read() as s:
+        timers = s.session.scalars(sa.select(Timer).where(Timer.instance_id == paid.id)).all()
+    # The wait is reported under the catch event's own id, not the gateway's.
+    assert [(t.element_id, t.due_at) for t in timers] == [
+        ("deadline", datetime(2027, 3, 15, 2, 0, tzinfo=UTC))]
+
+    with engine.write() as s:
+        s.runtime.correlate_message("pembayaran_diterima", business_key="PRM-1",
+                                    variables={"ntpn": "N-1"})
+    assert [t.element_id for t in ready(engine, paid.id)] == ["agreement"]
+    with engine.read() as s:  # the message won: its timer is gone
+        assert s.session.scalars(sa.select(Timer).where(Timer.instance_id == paid.id)).all() == []
+
+    clock.advance(timedelta(days=14))
+    with engine.write() as s:
+        s.runtime.fire_next_due()
+    with engine.read() as s:
+        assert s.runtime.instance(lapsed.id).status == "completed"
+        ended = s.session.scalars(sa.select(HistoryEvent.element_id).where(
+            HistoryEvent.instance_id == lapsed.id,
+            HistoryEvent.kind == "element_completed")).all()
+    assert "cancelled" in ended and "agreement" not in ended

@@ -488,10 +488,24 @@ def test_dynamic_list_rows_see_their_stored_row() -> None:
     current = {"rows": [{"code": "A", "note": "kept"}, {"code": "B"}]}
     cleaned = validate_submission({"rows": [{"code": "A"}, {"code": "B", "note": "new"}]},
                                   schema=schema, current=current)
-    assert cleaned == {"rows": [{}, {"note": "new"}]}
+    # Rows keep their read-only values; the list replaces the stored one as a whole.
+    assert cleaned == {"rows": [{"code": "A", "note": "kept"}, {"code": "B", "note": "new"}]}
     assert errors_of({"rows": [{"code": "A"}, {"code": "Z"}]}, schema=schema,
                      current=current) == [FieldError("rows[1].code", "is read-only"),
                                           FieldError("rows[1].note", "is required")]
+
+
+def test_a_list_that_only_shows_values_is_never_written() -> None:
+    schema = {"components": [{"type": "dynamiclist", "path": "brands", "components": [
+        {"type": "textfield", "key": "merek", "readonly": True},
+        {"type": "textfield", "key": "kemasan", "disabled": True},
+    ]}, {"type": "textfield", "key": "note"}]}
+    current = {"brands": [{"merek": "Segar", "kemasan": "botol 600 ml", "id": 1}]}
+    # A browser sends back the shown rows with nothing in them, or with their values.
+    for sent in ([{}], [{"merek": "Segar", "kemasan": "botol 600 ml"}], []):
+        cleaned = validate_submission({"brands": sent, "note": "ok"}, schema=schema,
+                                      current=current)
+        assert cleaned == {"note": "ok"}
 
 
 def test_max_length_replaces_the_default_cap() -> None:
