@@ -27,6 +27,7 @@ type must then agree with it.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -61,6 +62,10 @@ _PPTX: Final = "application/vnd.openxmlformats-officedocument.presentationml.pre
 _OLE2: Final = "application/x-ole-storage"
 _EMPTY: Final = "application/x-empty"
 _UNKNOWN: Final = "application/octet-stream"
+#: The media type of the documents the server renders itself (letters, certificates).
+GENERATED_HTML: Final = "text/html"
+#: ``uploaded_by`` of a generated document made without a named user.
+GENERATED_BY: Final = "sertiflow"
 
 
 class DocumentFileError(RuntimeError):
@@ -175,6 +180,12 @@ def _receive(stream: IO[bytes], fd: int, max_bytes: int) -> tuple[str, int]:
         # The rename must not become visible before the bytes are durable.
         os.fsync(out.fileno())
     return digest.hexdigest(), size
+
+
+def _instance_row(session: Session, instance_id: str) -> bool:
+    """Whether the instance row exists (also when written by Core, not yet in the ORM)."""
+    found = session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.id == instance_id))
+    return found is not None
 
 
 def _fsync_directory(folder: Path) -> None:
@@ -468,6 +479,44 @@ class DocumentService:
             data={"document_id": document.id, "name": document.name, "size": document.size,
                   "sha256": document.sha256, "content_type": document.content_type,
                   "task_id": task_id, "field": field},
+        )
+        self.session.flush()
+        return document
+
+    def store_generated(
+        self,
+        instance_id: str,
+        content: bytes,
+        *,
+        name: str,
+        content_type: str = GENERATED_HTML,
+        field: str | None = None,
+        created_by: str | None = None,
+    ) -> Document:
+        """Store a document the server made itself (a letter, a receipt, a certificate).
+
+        The upload allow-list refuses HTML on purpose (a browser would run it in our
+        origin); generated documents are our own escaped HTML, so they bypass it,
+        and the download serves every document in a sandbox (``api/v1/documents``).
+        The instance is the one whose command makes the document; it is not locked
+        again here.
+
+        :raises NotFound: when the instance does not exist.
+        """
+        if not _instance_row(self.session, instance_id):
+            raise NotFound(f"no process instance {instance_id}")
+        stored = self.store.put(io.BytesIO(content), max_bytes=max(len(content), 1))
+        document = Document(
+            id=str(uuid.uuid4()), instance_id=instance_id, task_id=None, field=field,
+            name=sanitize_filename(name) or "dokumen.html", content_type=content_type,
+            size=stored.size, sha256=stored.sha256, uploaded_by=created_by or GENERATED_BY,
+            uploaded_at=self.clock.now(),
+        )
+        self.session.add(document)
+        self.history.record(
+            instance_id, "document_generated", actor=created_by,
+            data={"document_id": document.id, "name": document.name, "size": document.size,
+                  "sha256": document.sha256, "content_type": content_type, "field": field},
         )
         self.session.flush()
         return document

@@ -5,10 +5,20 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from .. import errors
-from . import auth, definitions, documents, incidents, instances, messages, sla, tasks
+from . import (
+    auth,
+    certificates,
+    definitions,
+    documents,
+    incidents,
+    instances,
+    messages,
+    sla,
+    tasks,
+)
 
 BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, incidents.bp,
-              documents.bp, sla.bp]
+              documents.bp, sla.bp, certificates.bp, certificates.public]
 
 
 def register(api: Api) -> None:

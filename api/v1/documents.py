@@ -28,10 +28,14 @@ def list_documents(args: dict[str, Any], instance_id: str) -> Any:
 @bp.route("/documents/<document_id>", methods=["GET"])
 @bp.response(200, {"type": "string", "format": "binary"}, content_type="*/*",
              description="the file, with the media type it was accepted as (PDF, an image, "
-                         "an Office document, text)",
+                         "an Office document, text) or, for a letter or certificate the "
+                         "server generated, text/html",
              headers={"Content-Disposition": {
                  "description": "attachment, with the file's name",
-                 "schema": {"type": "string"}}})
+                 "schema": {"type": "string"}},
+                 "Content-Security-Policy": {
+                     "description": "sandbox: a generated HTML letter runs no script",
+                     "schema": {"type": "string"}}})
 @documented(bp, 401, 404)
 def download(document_id: str) -> Any:
     """Download a document; whoever may see its instance may."""
@@ -39,5 +43,10 @@ def download(document_id: str) -> Any:
         document = services.documents.get(document_id)
         services.queries.instance(actor, document.instance_id)
         stream = services.documents.open(document)
-        return send_file(stream, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.name, max_age=0)
+        response = send_file(stream, mimetype=document.content_type, as_attachment=True,
+                             download_name=document.name, max_age=0)
+        # Generated letters are HTML: opened from the download, they must not run
+        # script or reach our origin, and no browser may guess another type.
+        response.headers["Content-Security-Policy"] = "sandbox"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,16 +1,24 @@
 """The engine's tables. Import from here; the modules group them by concept."""
 
+from .billing import INVOICE_STATES, Invoice
+from .certificates import CERTIFICATE_STATES, Certificate, CertificateEvent
 from .definitions import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
 from .documents import Document
 from .history import HistoryEvent
 from .identity import ROLES, ApiToken, SignInFailure, User, UserRole
 from .instances import EventSubscription, Incident, ProcessInstance, StartTimer, Timer
+from .panels import PanelMember
+from .sequences import Sequence
 from .sla import Notification, SlaBreach
 from .tasks import Task, TaskCandidate
 
 __all__ = [
+    "CERTIFICATE_STATES",
+    "INVOICE_STATES",
     "ROLES",
     "ApiToken",
+    "Certificate",
+    "CertificateEvent",
     "Deployment",
     "DeploymentResource",
     "Document",
@@ -18,9 +26,12 @@ __all__ = [
     "FormDefinition",
     "HistoryEvent",
     "Incident",
+    "Invoice",
     "Notification",
+    "PanelMember",
     "ProcessDefinition",
     "ProcessInstance",
+    "Sequence",
     "SignInFailure",
     "SlaBreach",
     "StartTimer",

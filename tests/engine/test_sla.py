@@ -283,10 +283,10 @@ def test_service_clock_does_not_count_public_holidays(settings: Settings) -> Non
 ])
 def test_a_due_date_without_offset_is_read_in_the_lspro_time_zone(
         settings: Settings, written: str, expected: datetime) -> None:
-    xml = definitions("dated", process("dated", f"""\
+    xml = definitions("dated", process("dated", """\
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="pay" />
-    <bpmn:userTask id="pay" camunda:candidateGroups="upp" camunda:dueDate="${{batas}}" />
+    <bpmn:userTask id="pay" camunda:candidateGroups="upp" camunda:dueDate="${batas}" />
     <bpmn:sequenceFlow id="f2" sourceRef="pay" targetRef="end" />
     <bpmn:endEvent id="end" />
 """))

@@ -1,0 +1,234 @@
+"""The certificate register and e-Billing records, and the public register.
+
+Staff see every certificate and bill; a customer (``pelanggan``) only those of
+their own company. The public endpoints need no sign-in and show only what the
+LSPro publishes anyway (ISO/IEC 17065 §7.8, §7.11): whether a certificate with a
+number exists, for whom and what, its state and dates, and the list of revoked
+certificates; never reasons, bills, instances or documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine.access import Actor
+from engine.billing import BillingService
+from engine.certificates import CertificateRegister
+from engine.engine import Services
+from engine.errors import NotFound
+from engine.models import CERTIFICATE_STATES, INVOICE_STATES
+from engine.queries import Page
+
+from .. import schemas
+from ..context import engine, query
+from ..errors import PROBLEM
+from .common import Extended, blueprint, documented, page_dict
+
+bp = blueprint("certificates", "", "The certificate register (SPPT SNI) and e-Billing records")
+public = blueprint("public", "/public", "The public register: no sign-in needed")
+
+
+# -- shapes ----------------------------------------------------------------------------------
+
+class Brand(Schema):
+    merek = fields.String()
+    kemasan = fields.String()
+
+
+class CertificateEvent(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    kind = fields.String(metadata={"description": "issued, handed_over, suspended, ..."})
+    actor = fields.String(allow_none=True)
+    instance_id = fields.String(allow_none=True)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    data = fields.Raw(allow_none=True)
+
+
+class Certificate(Schema):
+    id = fields.String(metadata={"description": "internal id; stays when the number changes"})
+    number = fields.String()
+    sequence = fields.Integer(metadata={"description": "client registration sequence number"})
+    company = fields.String()
+    product_code = fields.String()
+    product_name = fields.String()
+    sni = fields.String()
+    scheme_type = fields.Integer()
+    brands = fields.List(fields.Nested(Brand))
+    application_number = fields.String(allow_none=True)
+    instance_id = fields.String(allow_none=True)
+    state = fields.String(metadata={"enum": list(CERTIFICATE_STATES)})
+    issued_on = fields.Date()
+    expires_on = fields.Date(metadata={"description": "the last day it is valid"})
+    handed_over_at = fields.DateTime(allow_none=True)
+    last_surveillance_on = fields.Date(allow_none=True)
+    superseded_by = fields.String(allow_none=True)
+    supersedes = fields.String(allow_none=True)
+    suspension_reason = fields.String(allow_none=True)
+    suspension_deadline = fields.DateTime(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    revocation_published = fields.Boolean()
+
+
+class CertificateDetail(Certificate):
+    history = fields.List(fields.Nested(CertificateEvent))
+
+
+class CertificateArgs(schemas.Paging):
+    state = fields.String(validate=validate.OneOf(CERTIFICATE_STATES))
+    company = fields.String(validate=validate.Length(max=255), metadata={
+        "description": "staff only; a customer always sees their own company"})
+    number = fields.String(validate=validate.Length(max=255),
+                           metadata={"description": "part of the certificate number"})
+
+
+class Invoice(Schema):
+    id = fields.String()
+    code = fields.String(metadata={"description": "the e-Billing code (15 digits)"})
+    subject = fields.String(metadata={
+        "description": "the application or certificate number billed"})
+    company = fields.String(allow_none=True)
+    schedules = fields.Method("_schedules")
+    lines = fields.List(fields.Dict())
+    total = fields.Integer()
+    currency = fields.String()
+    legal_basis = fields.String()
+    instance_id = fields.String(allow_none=True)
+    state = fields.String(metadata={"enum": list(INVOICE_STATES)})
+    issued_at = fields.DateTime()
+    due_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    ntpn = fields.String(allow_none=True, metadata={"description": "state receipt number"})
+
+    def _schedules(self, invoice: Any) -> list[str]:
+        return [s for s in str(invoice.schedules).split(",") if s]
+
+
+class InvoiceArgs(schemas.Paging):
+    state = fields.String(validate=validate.OneOf(INVOICE_STATES))
+    subject = fields.String(validate=validate.Length(max=255))
+    company = fields.String(validate=validate.Length(max=255), metadata={
+        "description": "staff only; a customer always sees their own company"})
+
+
+class PublicCertificate(Schema):
+    number = fields.String()
+    company = fields.String()
+    product = fields.String(attribute="product_name")
+    sni = fields.String()
+    scheme_type = fields.Integer()
+    state = fields.String(metadata={"enum": list(CERTIFICATE_STATES)})
+    issued_on = fields.Date()
+    expires_on = fields.Date()
+    revoked_on = fields.Method("_revoked_on", allow_none=True,
+                               metadata={"type": "string", "format": "date"})
+    replaced_by = fields.String(allow_none=True, dump_default=None, metadata={
+        "description": "the number of the certificate that replaced a withdrawn one"})
+
+    def _revoked_on(self, certificate: Any) -> str | None:
+        revoked = certificate.revoked_at
+        return revoked.astimezone(engine().settings.timezone).date().isoformat() \
+            if revoked else None
+
+
+class PublicLookup(Schema):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _register(services: Services) -> CertificateRegister:
+    built = engine()
+    return CertificateRegister(services.session, built.clock, built.settings)
+
+
+def _company_filter(actor: Actor, asked: str | None) -> str | None:
+    return (actor.company or "") if actor.is_customer else asked
+
+
+def _public(blueprint_: Blueprint, *codes: int) -> Any:
+    """Declare the problem answers of an operation that needs no token."""
+    def decorate(func: Any) -> Any:
+        for code in codes:
+            func = blueprint_.alt_response(code, schema=schemas.Problem,
+                                           description="problem details (RFC 7807)",
+                                           content_type=PROBLEM)(func)
+        return func
+    return decorate
+
+
+# -- staff and customers -----------------------------------------------------------------------
+
+@bp.route("/certificates", methods=["GET"])
+@bp.arguments(CertificateArgs, location="query")
+@bp.response(200, schemas.page_of(Certificate, "CertificatePage"))
+@documented(bp, 401, 422)
+def list_certificates(args: dict[str, Any]) -> Any:
+    """List certificates, newest first (a customer: their company's)."""
+    with query() as (services, actor):
+        return page_dict(_register(services).search(
+            company=_company_filter(actor, args.get("company")), state=args.get("state"),
+            number=args.get("number"), page=args["page"], per_page=args["per_page"]))
+
+
+@bp.route("/certificates/<certificate_id>", methods=["GET"])
+@bp.response(200, CertificateDetail)
+@documented(bp, 401, 404)
+def get_certificate(certificate_id: str) -> Any:
+    """Return a certificate with the history of its states."""
+    with query() as (services, actor):
+        register = _register(services)
+        certificate = register.by_id(certificate_id)
+        if actor.is_customer and certificate.company != actor.company:
+            raise NotFound(f"no certificate {certificate_id}")
+        return Extended(certificate, history=register.events(certificate.id))
+
+
+@bp.route("/invoices", methods=["GET"])
+@bp.arguments(InvoiceArgs, location="query")
+@bp.response(200, schemas.page_of(Invoice, "InvoicePage"))
+@documented(bp, 401, 422)
+def list_invoices(args: dict[str, Any]) -> Any:
+    """List e-Billing records, newest first (a customer: their company's)."""
+    with query() as (services, actor):
+        built = engine()
+        billing = BillingService(services.session, built.clock, built.settings)
+        return page_dict(billing.search(
+            company=_company_filter(actor, args.get("company")), state=args.get("state"),
+            subject=args.get("subject"), page=args["page"], per_page=args["per_page"]))
+
+
+# -- public --------------------------------------------------------------------------------------
+
+@public.route("/certificates", methods=["GET"])
+@public.arguments(PublicLookup, location="query")
+@public.response(200, PublicCertificate)
+@_public(public, 404, 422)
+def lookup(args: dict[str, Any]) -> Any:
+    """Look a certificate up by its exact number: is it genuine, and is it valid?"""
+    with engine().read() as services:
+        register = _register(services)
+        certificate = register.get(args["number"])
+        replaced_by = None
+        if certificate.superseded_by:
+            replaced_by = register.by_id(certificate.superseded_by).number
+        return Extended(certificate, replaced_by=replaced_by)
+
+
+@public.route("/revoked-certificates", methods=["GET"])
+@public.arguments(schemas.Paging, location="query")
+@public.response(200, schemas.page_of(PublicCertificate, "RevokedCertificatePage"))
+@_public(public, 422)
+def revoked(args: dict[str, Any]) -> Any:
+    """The published list of revoked certificates, most recently revoked first."""
+    with engine().read() as services:
+        page: Page[Any] = _register(services).revoked(page=args["page"],
+                                                     per_page=args["per_page"])
+        return page_dict(page)

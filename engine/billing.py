@@ -1,0 +1,246 @@
+"""e-Billing records: bills for PNBP fees, built from the fee table, and their payment.
+
+The LSPro's fees are non-tax state revenue (PNBP): the receipts treasurer creates
+an e-Billing code (*kode billing*, 15 digits), the company pays it at a bank or
+post office, and the payment gets a state receipt number, the NTPN (*Nomor
+Transaksi Penerimaan Negara*, 16 characters). Amounts come from ``engine.fees``
+quotes; this module only records them.
+
+Payment deadline (a decision; the source gives none): ``billing_payment_days``
+(14) calendar days after the day of issue, until 23:59 in ``SERTIFLOW_TIMEZONE``,
+which is what the process's payment timer waits for. The codes made here are
+sertiflow's own: 15 digits, the last a Luhn check digit so a mistyped code is
+caught before a lookup. Linking to the Ministry of Finance's billing system
+(SIMPONI) would replace :func:`new_code` and feed :meth:`BillingService.confirm`.
+
+States: ``terbit`` (issued) -> ``lunas`` (paid) | ``kedaluwarsa`` (expired
+unpaid) | ``dibatalkan`` (replaced by a newer bill for the same subject).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .config import Settings
+from .errors import Conflict, InvalidInput, NotFound
+from .fees import Quote, quote
+from .models import Invoice
+from .queries import Page, page_bounds
+
+ISSUED = "terbit"
+PAID = "lunas"
+EXPIRED = "kedaluwarsa"
+CANCELLED = "dibatalkan"
+
+CODE_LENGTH = 15
+_NTPN = re.compile(r"[0-9A-Z]{16}")
+
+
+def luhn_digit(digits: str) -> str:
+    """The Luhn check digit for a string of digits."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def valid_code(code: str) -> bool:
+    """Whether ``code`` has 15 digits and a correct check digit."""
+    return (len(code) == CODE_LENGTH and code.isdigit()
+            and luhn_digit(code[:-1]) == code[-1])
+
+
+def new_code() -> str:
+    """A random e-Billing code: 14 random digits (not starting with 0) and a check digit."""
+    body = str(secrets.randbelow(9) + 1) + "".join(
+        str(secrets.randbelow(10)) for _ in range(CODE_LENGTH - 2))
+    return body + luhn_digit(body)
+
+
+def _lines(quotes: Sequence[Quote]) -> list[dict[str, Any]]:
+    return [{"schedule": q.schedule_id, "schedule_label": q.schedule_label_id, "no": line.no,
+             "item": line.item_id, "label_id": line.label_id, "label_en": line.label_en,
+             "unit": line.unit, "quantity": line.quantity, "unit_amount": line.unit_amount,
+             "amount": line.amount}
+            for q in quotes for line in q.lines]
+
+
+class BillingService:
+    """Issues e-Billing records and records their payment or expiry."""
+
+    def __init__(self, session: Session, clock: Clock, settings: Settings) -> None:
+        self.session = session
+        self.clock = clock
+        self.settings = settings
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.settings.timezone).date()
+
+    def deadline(self, issued_on: date) -> datetime:
+        """The payment deadline of a bill issued on ``issued_on``: 23:59 local, N days on."""
+        day = issued_on + timedelta(days=self.settings.billing_payment_days)
+        return datetime.combine(day, time(23, 59), tzinfo=self.settings.timezone)
+
+    def issue(self, subject: str, schedules: Sequence[str], *, company: str | None,
+              instance_id: str | None = None) -> Invoice:
+        """Issue one bill for ``subject`` covering every schedule in ``schedules``.
+
+        A bill for the same subject and schedules that is still unpaid is cancelled:
+        only the newest code may be paid.
+
+        :raises InvalidInput: when the subject is empty or a schedule is unknown.
+        """
+        subject = str(subject or "").strip()
+        if not subject:
+            raise InvalidInput("a bill needs its subject (application or certificate number)",
+                               {"subject": "missing"})
+        if not schedules:
+            raise InvalidInput("a bill needs at least one fee schedule",
+                               {"schedule": "missing"})
+        today = self.today()
+        quotes = [quote(s, tariff=today) for s in schedules]
+        schedule_text = ",".join(q.schedule_id for q in quotes)
+        now = self.clock.now()
+        for previous in self.session.scalars(sa.select(Invoice).where(
+                Invoice.subject == subject, Invoice.schedules == schedule_text,
+                Invoice.state == ISSUED)):
+            previous.state = CANCELLED
+            previous.updated_at = now
+        invoice = Invoice(
+            id=str(uuid.uuid4()), code=self._unused_code(), subject=subject, company=company,
+            schedules=schedule_text, lines=_lines(quotes), total=sum(q.total for q in quotes),
+            currency=quotes[0].currency, legal_basis=quotes[0].legal_basis,
+            instance_id=instance_id, state=ISSUED, issued_at=now, due_at=self.deadline(today),
+            updated_at=now,
+        )
+        self.session.add(invoice)
+        self.session.flush()
+        return invoice
+
+    def confirm(self, code: str, ntpn: str, paid_on: date | str) -> Invoice:
+        """Record the payment of a bill.
+
+        :raises InvalidInput: for a malformed code, NTPN or date, or a date in the
+            future or before the bill was issued.
+        :raises NotFound: when no bill has the code.
+        :raises Conflict: when the bill is already paid, expired or cancelled, the
+            payment date is after its deadline, or the NTPN was used for another bill.
+        """
+        ntpn = str(ntpn or "").strip().upper()
+        if not _NTPN.fullmatch(ntpn):
+            raise InvalidInput("the NTPN must be 16 letters and digits",
+                               {"ntpn": "16 letters and digits"})
+        day = _day(paid_on, "tanggal_bayar")
+        invoice = self.get(code)
+        issued_on = invoice.issued_at.astimezone(self.settings.timezone).date()
+        if day > self.today():
+            raise InvalidInput(f"payment date {day.isoformat()} is in the future",
+                               {"tanggal_bayar": "in the future"})
+        if day < issued_on:
+            raise InvalidInput(f"payment date {day.isoformat()} is before the bill was "
+                               f"issued ({issued_on.isoformat()})",
+                               {"tanggal_bayar": "before the bill was issued"})
+        if invoice.state == PAID:
+            raise Conflict(f"e-Billing {invoice.code} is already paid (NTPN {invoice.ntpn}, "
+                           f"{invoice.paid_on})")
+        if invoice.state != ISSUED:
+            raise Conflict(f"e-Billing {invoice.code} is {invoice.state} and cannot be paid")
+        if day > invoice.due_at.astimezone(self.settings.timezone).date():
+            raise Conflict(f"payment date {day.isoformat()} is after the deadline of "
+                           f"e-Billing {invoice.code}")
+        used = self.session.scalar(sa.select(Invoice.code).where(Invoice.ntpn == ntpn))
+        if used is not None:
+            raise Conflict(f"NTPN {ntpn} already paid e-Billing {used}")
+        invoice.state = PAID
+        invoice.ntpn = ntpn
+        invoice.paid_on = day
+        invoice.paid_at = invoice.updated_at = self.clock.now()
+        self.session.flush()
+        return invoice
+
+    def expire(self, code: str) -> Invoice:
+        """Mark an unpaid bill expired once its deadline has passed.
+
+        :raises Conflict: when it is not unpaid or its deadline is still ahead.
+        """
+        invoice = self.get(code)
+        if invoice.state != ISSUED:
+            raise Conflict(f"e-Billing {invoice.code} is {invoice.state}; only an unpaid "
+                           "bill expires")
+        now = self.clock.now()
+        if now < invoice.due_at:
+            raise Conflict(f"e-Billing {invoice.code} is payable until "
+                           f"{invoice.due_at.astimezone(self.settings.timezone).isoformat()}")
+        invoice.state = EXPIRED
+        invoice.updated_at = now
+        self.session.flush()
+        return invoice
+
+    def get(self, code: str) -> Invoice:
+        """The bill with this code.
+
+        :raises InvalidInput: when the code is not 15 digits with a valid check digit.
+        :raises NotFound: when no bill has it.
+        """
+        code = str(code or "").strip()
+        if not valid_code(code):
+            raise InvalidInput(f"{code!r} is not an e-Billing code (15 digits)",
+                               {"kode_billing": "15 digits with a valid check digit"})
+        invoice = self.session.scalar(sa.select(Invoice).where(Invoice.code == code))
+        if invoice is None:
+            raise NotFound(f"no e-Billing code {code}")
+        return invoice
+
+    def search(self, *, company: str | None = None, state: str | None = None,
+             subject: str | None = None, page: int = 1, per_page: int = 50) -> Page[Invoice]:
+        """Bills, newest first."""
+        offset, limit = page_bounds(page, per_page)
+        conditions = []
+        if company is not None:
+            conditions.append(Invoice.company == company)
+        if state is not None:
+            conditions.append(Invoice.state == state)
+        if subject is not None:
+            conditions.append(Invoice.subject == subject)
+        total = self.session.scalar(
+            sa.select(sa.func.count()).select_from(Invoice).where(*conditions)) or 0
+        items = list(self.session.scalars(
+            sa.select(Invoice).where(*conditions)
+            .order_by(Invoice.issued_at.desc(), Invoice.id).offset(offset).limit(limit)))
+        return Page(items, total, page, per_page)
+
+    def for_company(self, company: str) -> list[Invoice]:
+        return self.search(company=company, per_page=200).items
+
+    def _unused_code(self) -> str:
+        for _ in range(20):
+            code = new_code()
+            if self.session.scalar(sa.select(Invoice.id).where(Invoice.code == code)) is None:
+                return code
+        raise RuntimeError("could not find an unused e-Billing code")  # pragma: no cover
+
+
+def _day(value: date | str, name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO date (YYYY-MM-DD), not {value!r}",
+                           {name: "an ISO date"}) from None

@@ -1,0 +1,48 @@
+"""e-Billing records: the PNBP bills the LSPro issues and their payment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Str36, Str255
+
+INVOICE_STATES = ("terbit", "lunas", "kedaluwarsa", "dibatalkan")
+
+
+class Invoice(Base):
+    """One e-Billing code (*kode billing*) for fees owed to the State Treasury.
+
+    ``subject`` is what the bill is for: an application number or, for surveillance,
+    a certificate number. ``lines`` are the quote lines of every schedule billed.
+    ``ntpn`` (*Nomor Transaksi Penerimaan Negara*) is the state receipt number of
+    the payment.
+    """
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "state IN ('terbit', 'lunas', 'kedaluwarsa', 'dibatalkan')", name="state"),
+        sa.Index("ix_invoice_subject_state", "subject", "state"),
+    )
+
+    id: Mapped[Str36] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(15), unique=True)
+    subject: Mapped[Str255]
+    company: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    schedules: Mapped[str] = mapped_column(sa.String(255))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    total: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    legal_basis: Mapped[str] = mapped_column(sa.String(64))
+    instance_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    issued_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    paid_on: Mapped[date | None]
+    ntpn: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,166 @@
+"""Printable documents: every template renders, variable text is escaped, numbers run."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from engine.billing import BillingService
+from engine.certificates import CertificateRegister
+from engine.clock import FrozenClock
+from engine.config import Settings
+from engine.engine import Engine
+from engine.letters import RECEIPT, TEMPLATES, LetterService, display, render_letter
+from engine.models import Document, HistoryEvent
+from tests.builders import definitions, process
+
+# processes/CONTRACT.md, "letter.generate" templates.
+CONTRACT_TEMPLATES = {
+    "surat_kekurangan_dokumen", "surat_penolakan_permohonan", "surat_pembatalan_permohonan",
+    "perjanjian_kerjasama", "surat_kekurangan", "surat_penghentian",
+    "berita_acara_serah_terima", "surat_pembekuan", "surat_pemulihan", "surat_pencabutan",
+    "surat_permohonan_maaf", "surat_penangguhan_proses", "surat_kelanjutan_proses",
+    "surat_hasil_banding",
+}
+EVIL = '<script>alert(1)</script>"\'&<img src=x onerror=alert(2)>'
+
+
+class Tags(HTMLParser):
+    """Collects the tags and attributes of a page, to see what markup it really has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes.extend(name for name, _ in attrs)
+
+
+def parse(page: bytes) -> Tags:
+    tags = Tags()
+    tags.feed(page.decode())
+    return tags
+
+
+def every_variable(value: Any) -> dict[str, Any]:
+    """Every variable any template shows, set to ``value``."""
+    names = {name for t in (*TEMPLATES.values(), RECEIPT) for _, name in t.details}
+    names |= {t.listing[1] for t in (*TEMPLATES.values(), RECEIPT) if t.listing}
+    variables: dict[str, Any] = {name: value for name in names}
+    variables["merek_kemasan"] = [{"merek": value, "kemasan": value}]
+    for name in ("dokumen_kurang", "daftar_kekurangan", "dokumen_diterima"):
+        variables[name] = [value, value]
+    return variables
+
+
+def test_every_contract_template_exists() -> None:
+    assert set(TEMPLATES) == CONTRACT_TEMPLATES
+    codes = [t.code for t in (*TEMPLATES.values(), RECEIPT)]
+    assert len(codes) == len(set(codes))
+    assert TEMPLATES["berita_acara_serah_terima"].form == "F.52.01.00.2014"
+    assert RECEIPT.form == "F.10.01.00.2014"
+
+
+@pytest.mark.parametrize("key", [*sorted(CONTRACT_TEMPLATES), "tanda_terima"])
+def test_no_variable_text_becomes_markup(settings: Settings, key: str) -> None:
+    template = TEMPLATES.get(key, RECEIPT)
+    page = render_letter(template, every_variable(EVIL), number="0001/X/Y/III/2027",
+                         day=date(2027, 3, 1), settings=settings, company=EVIL)
+    text = page.decode()
+    tags = parse(page)
+    assert "script" not in tags.tags and "img" not in tags.tags
+    assert "onerror" not in tags.attributes and "src" not in tags.attributes
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;&amp;" in text
+    assert "<script" not in text and "<img" not in text
+    assert text.startswith("<!DOCTYPE html>") and template.title in text
+    assert "1 Maret 2027" in text and settings.lspro_code in text
+
+
+def test_a_letter_shows_its_data_and_leaves_out_what_is_unset(settings: Settings) -> None:
+    page = render_letter(TEMPLATES["surat_pencabutan"], {
+        "nomor_sertifikat": "0003/LSPr-034-IDN/3553/2027", "nama_produk": "Air mineral",
+        "alasan_pencabutan": "tidak membayar biaya SPPT SNI", "sni": ""},
+        number="0005/SPC/LSPr-034-IDN/III/2027", day=date(2027, 3, 1), settings=settings,
+        company="PT Air Segar").decode()
+    assert "0003/LSPr-034-IDN/3553/2027" in page and "PT Air Segar" in page
+    assert "<th>Standar</th>" not in page  # sni is empty: no row
+    assert "Komite Akreditasi Nasional (KAN)" in page
+    assert "tidak dikembalikan" in page  # fees are not refunded
+
+
+def test_values_read_as_indonesian_text() -> None:
+    assert display(True) == "Ya" and display(False) == "Tidak" and display(None) == "-"
+    assert display("2027-03-15") == "15 Maret 2027"
+    assert display("2027-03-15T23:59:00+07:00") == "15 Maret 2027 pukul 23.59"
+    assert display({"merek": "Segar", "kemasan": "galon"}) == "Segar (galon)"
+    assert display(["a", 2]) == "a; 2"
+    assert display("PRM-2027-00001") == "PRM-2027-00001"
+
+
+@pytest.fixture
+def instance_id(engine: Engine) -> str:
+    key = "surat"
+    xml = definitions(key, process(key, (
+        '    <bpmn:startEvent id="start" />\n'
+        '    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />\n'
+        '    <bpmn:userTask id="wait" camunda:candidateGroups="upp" />\n')))
+    with engine.write() as s:
+        s.deployments.deploy([("surat.bpmn", xml.encode())])
+        return s.runtime.start_instance(key, company="PT Contoh").id
+
+
+def test_letters_are_numbered_per_year_and_stored_with_the_instance(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    def make(key: str) -> tuple[Document, str]:
+        with engine.write() as s:
+            letters = LetterService(s.session, engine.clock, engine.settings, s.documents)
+            return letters.generate(key, {"nomor_permohonan": "PRM-2027-00001"},
+                                    instance_id=instance_id, company="PT Contoh",
+                                    reference="PRM-2027-00001")
+
+    first, number = make("surat_kekurangan_dokumen")
+    assert number == "0001/SKD/LSPr-034-IDN/III/2027"
+    assert make("surat_penolakan_permohonan")[1] == "0002/SPP/LSPr-034-IDN/III/2027"
+    clock.set(datetime(2028, 1, 2, 3, 0, tzinfo=UTC))
+    assert make("surat_penghentian")[1] == "0001/SHP/LSPr-034-IDN/I/2028"
+    assert (first.instance_id, first.content_type, first.field) == (
+        instance_id, "text/html", "dokumen_surat_kekurangan_dokumen")
+    assert first.name == "surat_kekurangan_dokumen_PRM-2027-00001.html"
+    with engine.read() as s:
+        with s.documents.open(s.documents.get(first.id)) as stream:
+            assert number.encode() in stream.read()
+        generated = s.session.scalars(sa.select(HistoryEvent).where(
+            HistoryEvent.kind == "document_generated")).all()
+    assert len(generated) == 3 and generated[0].data["document_id"] == first.id
+
+
+def test_certificate_and_billing_slip_documents(engine: Engine, instance_id: str) -> None:
+    with engine.write() as s:
+        register = CertificateRegister(s.session, engine.clock, engine.settings)
+        certificate = register.issue(
+            company="PT <Contoh>", product_code="AIR_DEMINERAL", sni="SNI 6241:2023",
+            scheme_type=5, brands=[{"merek": "Murni", "kemasan": "botol 1500 ml"}],
+            application_number="PRM-2027-00001")
+        invoice = BillingService(s.session, engine.clock, engine.settings).issue(
+            "PRM-2027-00001", ["INITIAL_OR_RECERT"], company="PT <Contoh>")
+        letters = LetterService(s.session, engine.clock, engine.settings, s.documents)
+        sppt = letters.certificate(certificate, instance_id=instance_id)
+        slip = letters.billing_slip(invoice, instance_id=instance_id)
+    with engine.read() as s:
+        with s.documents.open(s.documents.get(sppt.id)) as stream:
+            text = stream.read().decode()
+        with s.documents.open(s.documents.get(slip.id)) as stream:
+            bill = stream.read().decode()
+    assert "SERTIFIKAT PRODUK PENGGUNAAN TANDA SNI" in text
+    assert certificate.number in text and "SNI 6241:2023/Ralat1:2024" in text
+    assert "PT &lt;Contoh&gt;" in text and "Murni" in text and "Tipe 5" in text
+    assert "1 Maret 2027" in text and "28 Februari 2031" in text
+    assert sppt.name == f"sppt_sni_{certificate.number.replace('/', '-')}.html"
+    assert invoice.code in bill and "Rp 10.950.000" in bill and "15 Maret 2027" in bill
+    assert "23.59" in bill and "Biaya Permohonan" in bill

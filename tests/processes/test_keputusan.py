@@ -1,0 +1,386 @@
+"""processes/keputusan_sertifikasi.bpmn: the panel, the grant and the certificate in hand.
+
+The decision process (SOP AP 2.2.1-3 steps 12-17 with the Manado grant procedure)
+runs as the call activity of sertifikasi_produk, so every scenario starts an
+application there and walks it through the real files of processes/ and forms/,
+with the real domain handlers: the panel register, the letters, the certificate
+register and the start of the surveillance cycle. Tasks are completed through
+their forms, as the API completes them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from engine.certificates import add_months
+from engine.clock import FrozenClock
+from engine.engine import Engine
+from engine.errors import Forbidden
+from engine.models import (
+    Certificate,
+    CertificateEvent,
+    Document,
+    HistoryEvent,
+    Notification,
+    PanelMember,
+    SlaBreach,
+)
+from engine.timers import TimerSweep
+from tests.processes.test_sertifikasi_produk import (
+    ADA_NCR,
+    ADA_TEMUAN,
+    APPLICATION,
+    BELUM_EFEKTIF,
+    BELUM_TERPENUHI,
+    BUSINESS_KEY,
+    COMPANY,
+    DISETUJUI,
+    DOC,
+    EFEKTIF,
+    EVALUATORS,
+    GRANT,
+    SESUAI,
+    TANPA_NCR,
+    TANPA_TEMUAN,
+    TERPENUHI,
+    TO_STAGE_1,
+    complete,
+    deploy,
+    document_text,
+    history,
+    lab_report,
+    ready_ids,
+    start,
+    status,
+    surveillances,
+    task_of,
+    timers,
+    to_panel,
+    variables,
+    waits_for_lab,
+    walk,
+)
+
+NUMBER = re.compile(r"\d{4}/LSPr-034-IDN/2973/2027")
+
+
+def letter_number(code: str) -> re.Pattern[str]:
+    """A letter number: sequence, the template's code, the LSPro, the month, the year."""
+    return re.compile(rf"\d{{4}}/{code}/LSPr-034-IDN/[IVX]+/2027")
+
+
+@pytest.fixture
+def engine(lspro_engine: Engine) -> Engine:
+    return lspro_engine
+
+
+@pytest.fixture
+def instance_id(engine: Engine) -> str:
+    deploy(engine)
+    return start(engine)
+
+
+def certificates(engine: Engine) -> list[Certificate]:
+    with engine.read() as s:
+        return list(s.session.scalars(sa.select(Certificate).where(
+            Certificate.application_number == BUSINESS_KEY)))
+
+
+def panel(engine: Engine) -> list[tuple[str, str]]:
+    with engine.read() as s:
+        return [(m.username, m.source) for m in s.session.scalars(
+            sa.select(PanelMember).where(PanelMember.application_number == BUSINESS_KEY,
+                                         PanelMember.kind == "original")
+            .order_by(PanelMember.id))]
+
+
+def event_order(engine: Engine, instance_id: str) -> list[tuple[str, str | None]]:
+    """(kind, element) of the task and engine steps of an instance, in order."""
+    with engine.read() as s:
+        return [(k, e) for k, e in s.session.execute(
+            sa.select(HistoryEvent.kind, HistoryEvent.element_id)
+            .where(HistoryEvent.instance_id == instance_id,
+                   HistoryEvent.kind.in_(("task_completed", "element_completed")))
+            .order_by(HistoryEvent.id)).all()]
+
+
+# -- the panel ---------------------------------------------------------------------------------
+
+def test_not_fulfilled_sends_a_deficiency_letter_and_the_clarified_application_passes(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    cal = engine.calendar
+    to_panel(engine, clock, instance_id)
+    step_12 = task_of(engine, instance_id, "s12_siapkan_rapat_tim_teknis")
+    assert step_12.due_at == cal.add(step_12.created_at, "P1D")
+    complete(engine, instance_id, "s12_siapkan_rapat_tim_teknis")
+    review = task_of(engine, instance_id, "s13_bahas_dan_rekomendasi")
+    assert review.due_at == cal.add(review.created_at, "P1D")
+    assert panel(engine) == []  # recorded once the panel has spoken
+
+    clock.advance(timedelta(hours=2))
+    complete(engine, instance_id, "s13_bahas_dan_rekomendasi", BELUM_TERPENUHI)
+    assert ready_ids(engine, instance_id) == ["k13_kirim_surat_kekurangan"]
+    # The panel: who completed step 13, then who was named in step 12.
+    assert panel(engine) == [("gita.tim-teknis", "completed"), ("joko.tim-teknis", "declared")]
+    letter = variables(engine, instance_id)
+    assert letter_number("SKP").fullmatch(letter["nomor_surat_surat_kekurangan"])
+    document, text = document_text(engine, letter["dokumen_surat_kekurangan"])
+    assert document.instance_id == instance_id and document.content_type.startswith("text/html")
+    assert BELUM_TERPENUHI["catatan_rekomendasi"] in text
+    assert letter["nomor_surat_surat_kekurangan"] in text and BUSINESS_KEY in text
+
+    send = task_of(engine, instance_id, "k13_kirim_surat_kekurangan")
+    assert send.due_at == cal.add(send.created_at, "P1D")
+    complete(engine, instance_id, "k13_kirim_surat_kekurangan")
+    answer = task_of(engine, instance_id, "k13_klarifikasi_pelanggan")
+    assert answer.lane == "pelanggan" and answer.company == COMPANY
+    assert answer.due_at == cal.add(answer.created_at, "P14D")
+    assert answer.due_at > answer.created_at + timedelta(days=18)  # working days
+    clock.advance(timedelta(days=5))
+    complete(engine, instance_id, "k13_klarifikasi_pelanggan",
+             {"dok_klarifikasi_pelanggan": DOC})
+
+    # The re-review sees the clarification; another member gives the recommendation.
+    again = task_of(engine, instance_id, "s13_bahas_dan_rekomendasi")
+    with engine.read() as s:
+        shown = s.runtime.task_data(s.runtime.instance(instance_id), again.id)
+    assert shown["klarifikasi_pelanggan"] == "Label kemasan telah diperbaiki."
+    assert shown["dok_klarifikasi_pelanggan"]["name"] == "dok_klarifikasi_pelanggan.pdf"
+    complete(engine, instance_id, "s13_bahas_dan_rekomendasi", TERPENUHI,
+             actor="joko.tim-teknis")
+    assert ready_ids(engine, instance_id) == ["m14_siapkan_perjanjian_tanda_sni"]
+    assert panel(engine) == [("gita.tim-teknis", "completed"), ("joko.tim-teknis", "declared")]
+    assert variables(engine, instance_id)["panel_asli"] == ["gita.tim-teknis",
+                                                            "joko.tim-teknis"]
+    assert event_order(engine, instance_id)[-11:] == [
+        ("element_completed", "start_keputusan"),
+        ("task_completed", "s12_siapkan_rapat_tim_teknis"),
+        ("task_completed", "s13_bahas_dan_rekomendasi"),
+        ("element_completed", "svc_catat_panel"), ("element_completed", "gw_rekomendasi"),
+        ("element_completed", "svc_surat_kekurangan"),
+        ("task_completed", "k13_kirim_surat_kekurangan"),
+        ("task_completed", "k13_klarifikasi_pelanggan"),
+        ("task_completed", "s13_bahas_dan_rekomendasi"),
+        ("element_completed", "svc_catat_panel"), ("element_completed", "gw_rekomendasi")]
+
+
+# -- the grant ----------------------------------------------------------------------------------
+
+def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    # The whole application: stage-1 findings, a round of NCRs, the lab, then the panel.
+    walk(engine, clock, instance_id, [*TO_STAGE_1, ("s06_audit_tahap_1", ADA_TEMUAN)])
+    follow_up = task_of(engine, instance_id, "s07_tindak_lanjut_audit_tahap_1")
+    with engine.read() as s:
+        shown = s.runtime.task_data(s.runtime.instance(instance_id), follow_up.id)
+        (stage_1_report,) = s.session.scalars(sa.select(Document).where(
+            Document.instance_id == instance_id, Document.field == "dok_laporan_audit_tahap1"))
+    assert shown["uraian_temuan_tahap1"] == ADA_TEMUAN["uraian_temuan_tahap1"]
+    assert shown["dok_laporan_audit_tahap1"]["id"] == stage_1_report.id
+    assert stage_1_report.uploaded_by == "dedi.auditor"
+    walk(engine, clock, instance_id, [
+        ("s07_tindak_lanjut_audit_tahap_1", {}), ("s08_pengambilan_contoh", {}),
+        ("s08_audit_tahap_2", {}), ("s09_susun_laporan_audit", ADA_NCR),
+        ("s10_selesaikan_temuan", {}), ("s11_evaluasi_tindak_lanjut", BELUM_EFEKTIF),
+        ("s10_selesaikan_temuan", {}), ("s11_evaluasi_tindak_lanjut", EFEKTIF)])
+    lab_report(engine)
+    assert certificates(engine) == [] and surveillances(engine) == []
+    walk(engine, clock, instance_id, GRANT[:-1])
+    signed_on = clock.now().astimezone(engine.settings.timezone).date()
+    assert ready_ids(engine, instance_id) == ["s17_serahkan_sertifikat"]
+
+    # Signing put the certificate in the register, active for four years.
+    (certificate,) = certificates(engine)
+    assert NUMBER.fullmatch(certificate.number)
+    assert (certificate.state, certificate.company, certificate.product_code,
+            certificate.sni, certificate.scheme_type) == (
+        "aktif", COMPANY, "BISKUIT", "SNI 2973:2022", 5)
+    assert certificate.brands == APPLICATION["merek_kemasan"]
+    assert certificate.instance_id == instance_id and certificate.handed_over_at is None
+    assert certificate.issued_on == signed_on == date(2027, 3, 2)
+    assert certificate.expires_on == add_months(signed_on, 48) - timedelta(days=1)
+    found = variables(engine, instance_id)
+    assert found["nomor_sertifikat"] == certificate.number
+    assert found["berlaku_sampai"] == certificate.expires_on.isoformat()
+    _, sppt = document_text(engine, found["dokumen_sertifikat"])
+    assert certificate.number in sppt and COMPANY in sppt
+    ba, minutes = document_text(engine, found["dokumen_berita_acara_serah_terima"])
+    assert ba.instance_id == instance_id
+    assert "F.52.01.00.2014" in minutes and certificate.number in minutes
+    assert letter_number("BAST").fullmatch(found["nomor_surat_berita_acara_serah_terima"])
+    # The SNI mark use agreement was signed before the certificate was issued.
+    order = [e for _, e in event_order(engine, instance_id)]
+    assert (order.index("m14_tandatangani_perjanjian_tanda_sni")
+            < order.index("s16_sahkan_sertifikat") < order.index("svc_terbitkan_sertifikat")
+            < order.index("svc_berita_acara_serah_terima"))
+    assert surveillances(engine) == []  # only once the certificate is in the customer's hand
+
+    handover = task_of(engine, instance_id, "s17_serahkan_sertifikat")
+    assert handover.due_at == engine.calendar.add(handover.created_at, "PT1H")
+    clock.advance(timedelta(minutes=40))
+    complete(engine, instance_id, "s17_serahkan_sertifikat")
+    assert status(engine, instance_id) == "completed"
+    with engine.read() as s:
+        handed = s.session.get(Certificate, certificate.id)
+        assert handed is not None and handed.handed_over_at == clock.now()
+        events = [(e.kind, e.from_state, e.to_state, e.instance_id) for e in s.session.scalars(
+            sa.select(CertificateEvent).where(CertificateEvent.certificate_id == certificate.id)
+            .order_by(CertificateEvent.id))]
+        (receipt,) = s.session.scalars(sa.select(Document).where(
+            Document.instance_id == instance_id,
+            Document.field == "dok_tanda_terima_sertifikat"))
+    assert events == [("issued", None, "aktif", instance_id),
+                      ("handed_over", "aktif", "aktif", instance_id)]
+    assert receipt.task_id == handover.id
+
+    # The surveillance cycle is its own instance, keyed by the certificate number.
+    (surveillance,) = surveillances(engine)
+    assert (surveillance.business_key, surveillance.company, surveillance.status) == (
+        certificate.number, COMPANY, "running")
+    with engine.read() as s:
+        handed_on = s.runtime.variables(s.runtime.instance(surveillance.id))
+        started = s.session.scalars(sa.select(HistoryEvent).where(
+            HistoryEvent.instance_id == instance_id,
+            HistoryEvent.kind == "process_started")).one()
+    assert {k: handed_on[k] for k in ("nomor_sertifikat", "nomor_permohonan", "produk", "sni",
+                                       "berlaku_sampai")} == {
+        "nomor_sertifikat": certificate.number, "nomor_permohonan": BUSINESS_KEY,
+        "produk": "BISKUIT", "sni": "SNI 2973:2022",
+        "berlaku_sampai": certificate.expires_on.isoformat()}
+    assert started.element_id == "svc_mulai_surveilan"
+    assert started.data == {"process": "surveilan_sertifikat", "instance_id": surveillance.id,
+                            "business_key": certificate.number}
+    # The handover is recorded, surveillance starts, and the call activity returns.
+    assert event_order(engine, instance_id)[-6:] == [
+        ("task_completed", "s17_serahkan_sertifikat"),
+        ("element_completed", "svc_catat_serah_terima"),
+        ("element_completed", "svc_mulai_surveilan"),
+        ("element_completed", "end_sppt_sni_diserahkan"),
+        ("element_completed", "ca_keputusan_sertifikasi"),
+        ("element_completed", "end_sertifikat_diserahkan")]
+
+
+def test_whoever_audited_the_application_may_not_initial_or_sign_the_certificate(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    both = "rudi.auditor-dan-kepala-balai"  # one person holding both roles
+    walk(engine, clock, instance_id, TO_STAGE_1)
+    complete(engine, instance_id, "s06_audit_tahap_1", TANPA_TEMUAN, actor=both)
+    walk(engine, clock, instance_id, [
+        ("s08_pengambilan_contoh", {}), ("s08_audit_tahap_2", {}),
+        ("s09_susun_laporan_audit", TANPA_NCR), ("s11_evaluasi_tindak_lanjut", EFEKTIF)])
+    lab_report(engine)
+    walk(engine, clock, instance_id, GRANT[:6])
+    initials = task_of(engine, instance_id, "a16_paraf_konsep_sertifikat")
+    assert initials.properties["excludeCompletersOf"] == EVALUATORS
+    with pytest.raises(Forbidden, match="s06_audit_tahap_1"):
+        complete(engine, instance_id, "a16_paraf_konsep_sertifikat", DISETUJUI, actor=both)
+    with engine.write() as s, pytest.raises(Forbidden):
+        s.runtime.claim_task(initials.id, both)
+    complete(engine, instance_id, "a16_paraf_konsep_sertifikat", DISETUJUI)
+    signing = task_of(engine, instance_id, "s16_sahkan_sertifikat")
+    assert signing.properties["excludeCompletersOf"] == EVALUATORS
+    with pytest.raises(Forbidden, match="separation of duties"):
+        complete(engine, instance_id, "s16_sahkan_sertifikat", actor=both)
+    assert certificates(engine) == []  # the refused signature issued nothing
+    complete(engine, instance_id, "s16_sahkan_sertifikat")
+    (certificate,) = certificates(engine)
+    assert certificate.state == "aktif"
+    with engine.read() as s:
+        signer = s.session.scalars(sa.select(HistoryEvent.actor).where(
+            HistoryEvent.instance_id == instance_id, HistoryEvent.kind == "task_completed",
+            HistoryEvent.element_id == "s16_sahkan_sertifikat")).one()
+    assert signer == "hadi.kepala-balai"
+
+
+def test_the_drafter_may_not_verify_and_returned_drafts_go_back_to_step_14(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    to_panel(engine, clock, instance_id)
+    walk(engine, clock, instance_id, GRANT[:5])
+    verify = task_of(engine, instance_id, "s15_verifikasi_sertifikat")
+    assert verify.properties["excludeCompletersOf"] == "s14_terbitkan_sertifikat"
+    with pytest.raises(Forbidden, match="s14_terbitkan_sertifikat"):
+        complete(engine, instance_id, "s15_verifikasi_sertifikat", SESUAI,
+                 actor="citra.subkoordinator")
+    complete(engine, instance_id, "s15_verifikasi_sertifikat", {
+        "konsep_sertifikat_sesuai": False,
+        "catatan_verifikasi": "Kemasan 150 g belum tercantum."})
+    assert ready_ids(engine, instance_id) == ["s14_terbitkan_sertifikat"]
+    scope = [{"merek": "Renyah", "kemasan": "Kotak karton 300 g"},
+             {"merek": "Renyah", "kemasan": "Pouch 150 g"}]
+    complete(engine, instance_id, "s14_terbitkan_sertifikat", {"merek_kemasan": scope})
+    complete(engine, instance_id, "s15_verifikasi_sertifikat", SESUAI)
+    # Top management returns the draft too; it goes back to the drafter, not to the verifier.
+    complete(engine, instance_id, "a16_paraf_konsep_sertifikat", {
+        "konsep_disetujui": False, "catatan_paraf": "Perbaiki ejaan merek."})
+    assert ready_ids(engine, instance_id) == ["s14_terbitkan_sertifikat"]
+    walk(engine, clock, instance_id, [
+        ("s14_terbitkan_sertifikat", {}), ("s15_verifikasi_sertifikat", SESUAI),
+        ("a16_paraf_konsep_sertifikat", DISETUJUI), ("s16_sahkan_sertifikat", {})])
+    (certificate,) = certificates(engine)
+    assert certificate.brands == scope  # the draft's scope is the certificate's
+    assert [e for e in history(engine, instance_id, "task_completed")
+            if e.startswith(("s14", "s15", "a16"))] == [
+        "s14_terbitkan_sertifikat", "s15_verifikasi_sertifikat", "s14_terbitkan_sertifikat",
+        "s15_verifikasi_sertifikat", "a16_paraf_konsep_sertifikat", "s14_terbitkan_sertifikat",
+        "s15_verifikasi_sertifikat", "a16_paraf_konsep_sertifikat"]
+
+
+def test_an_overdue_signature_is_a_breach_escalated_and_closed_when_signed(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    to_panel(engine, clock, instance_id)
+    walk(engine, clock, instance_id, GRANT[:7])
+    signing = task_of(engine, instance_id, "s16_sahkan_sertifikat")
+    assert signing.due_at == engine.calendar.add(signing.created_at, "PT1H")
+    sweep = TimerSweep(engine)
+    clock.set(signing.due_at)
+    assert sweep.run_sla_once() == (1, 0)
+    assert sweep.run_sla_once() == (0, 0)  # recorded once
+    clock.advance(timedelta(hours=3))
+    complete(engine, instance_id, "s16_sahkan_sertifikat")
+    with engine.read() as s:
+        breaches = {b.element_id: b for b in s.session.scalars(sa.select(SlaBreach).where(
+            SlaBreach.instance_id == instance_id))}
+        notices = [(n.recipient_role, n.kind, n.task_id) for n in s.session.scalars(
+            sa.select(Notification).where(Notification.instance_id == instance_id))]
+    # Step 2 (30 minutes) took the walk's hour: recorded as late when it was completed.
+    assert set(breaches) == {"s02_tugaskan_subkoordinator", "s16_sahkan_sertifikat"}
+    breach = breaches["s16_sahkan_sertifikat"]
+    assert (breach.roles, breach.escalated_to, breach.due_at) == (
+        "kepala-balai", "admin", signing.due_at)
+    assert (breach.completed_at, breach.completed_by) == (clock.now(), "hadi.kepala-balai")
+    assert notices == [("admin", "sla_breach", signing.id)]
+
+
+# -- termination ---------------------------------------------------------------------------------
+
+def test_ncrs_closed_too_late_terminate_the_application_without_a_certificate(
+        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    walk(engine, clock, instance_id, [
+        *TO_STAGE_1, ("s06_audit_tahap_1", TANPA_TEMUAN), ("s08_pengambilan_contoh", {}),
+        ("s08_audit_tahap_2", {}), ("s09_susun_laporan_audit", ADA_NCR),
+        ("s10_selesaikan_temuan", {}), ("s11_evaluasi_tindak_lanjut", BELUM_EFEKTIF)])
+    second = task_of(engine, instance_id, "s10_selesaikan_temuan")
+    (timer,) = timers(engine, instance_id)
+    assert timer.due_at == engine.calendar.add(second.created_at, "P60D") == second.due_at
+    clock.set(timer.due_at + timedelta(minutes=5))
+    assert TimerSweep(engine).run_once() == 1
+    assert ready_ids(engine, instance_id) == ["x_kirim_surat_penghentian"]
+    notice = task_of(engine, instance_id, "x_kirim_surat_penghentian")
+    assert notice.due_at == engine.calendar.add(notice.created_at, "P1D")
+    found: dict[str, Any] = variables(engine, instance_id)
+    assert "60 hari kerja" in found["alasan_penghentian"]
+    assert found["permohonan_dihentikan"] is True  # a calling process can tell
+    letter, text = document_text(engine, found["dokumen_surat_penghentian"])
+    assert letter.instance_id == instance_id and found["alasan_penghentian"] in text
+    assert letter_number("SHP").fullmatch(found["nomor_surat_surat_penghentian"])
+    complete(engine, instance_id, "x_kirim_surat_penghentian")
+    assert status(engine, instance_id) == "completed"
+    assert not waits_for_lab(engine, instance_id)
+    assert certificates(engine) == [] and surveillances(engine) == [] and panel(engine) == []
+    assert "ca_keputusan_sertifikasi" not in history(engine, instance_id, "element_completed")
+    assert history(engine, instance_id, "timer_fired") == ["t10_batas_60_hari"]
