@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
 from engine.deployments import latest_definition
 from engine.engine import Engine
@@ -52,6 +53,7 @@ ACTOR = {
     "ppc": "fajar.ppc",
     "tim-teknis": "gita.tim-teknis",
     "kepala-balai": "hadi.kepala-balai",
+    "lead-auditor": "joko.lead-auditor",
 }
 # The user tasks of this file: role (its lane) and SLA.
 STEPS = {
@@ -567,7 +569,8 @@ def _sop(today: str) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
     ]
 
 
-def test_from_application_to_certificate_in_hand(engine: Engine, clock: FrozenClock) -> None:
+def certificate_in_hand(engine: Engine, clock: FrozenClock) -> tuple[str, str]:
+    """Run an application through the SOP and the grant; return (instance, application no.)."""
     instance_id = start(engine)
     number = apply(engine, instance_id)
     accept(engine, instance_id)
@@ -596,7 +599,11 @@ def test_from_application_to_certificate_in_hand(engine: Engine, clock: FrozenCl
                     variables={"nomor_laporan_uji": "LHU-2027-0101", "hasil_uji_memenuhi": True})
         clock.advance(timedelta(minutes=30))
         submit(engine, instance_id, element, values, documents=uploads)
+    return instance_id, number
 
+
+def test_from_application_to_certificate_in_hand(engine: Engine, clock: FrozenClock) -> None:
+    instance_id, number = certificate_in_hand(engine, clock)
     assert instance_status(engine, instance_id) == ("completed", number)
     data = variables(engine, instance_id)
     with engine.read() as s:
@@ -671,3 +678,85 @@ def test_an_application_terminated_in_the_sop_ends_as_terminated(
     with engine.read() as s:
         assert s.session.scalars(sa.select(Certificate).where(
             Certificate.application_number == number)).all() == []
+
+
+# -- 7. the whole life of a certificate ------------------------------------------------------------
+
+def test_the_life_of_a_certificate_from_application_to_revocation_and_a_new_application(
+        engine: Engine, clock: FrozenClock) -> None:
+    """Applied, granted, surveyed once, the next fee unpaid, revoked, published; apply again."""
+    from tests.processes.test_pemeliharaan import (
+        AUDIT,
+        NO_NCR,
+        REVOCATION_SENT,
+        REVOKE,
+        SAMPLING,
+    )
+
+    application_id, application = certificate_in_hand(engine, clock)
+    with engine.read() as s:
+        certificate = s.session.scalars(sa.select(Certificate).where(
+            Certificate.application_number == application)).one()
+        cycle = s.session.scalars(sa.select(ProcessInstance).where(
+            ProcessInstance.definition_key == "surveilan_sertifikat")).one()
+    number, cycle_id = certificate.number, cycle.id
+    sweep = TimerSweep(engine)
+
+    def sweep_at(moment: datetime) -> None:
+        clock.set(moment)
+        sweep.run_once()
+
+    def bill(code: str | None = None) -> Invoice:
+        found = invoices(engine, number)
+        return next(i for i in found if i.code == code) if code else found[-1]
+
+    # Year one: the surveillance falls due on the anniversary, is paid, audited, clean.
+    (due,) = timers(engine, cycle_id)
+    assert due.due_at.astimezone(engine.settings.timezone).date() == \
+        certificate.issued_on.replace(year=certificate.issued_on.year + 1)
+    sweep_at(due.due_at + timedelta(hours=2))
+    first = bill()
+    assert (first.total, first.state) == (5_800_000, "terbit")
+    pay(engine, number, first.code, ntpn="1A2B3C4D5E6F7G8H")
+    assert bill(first.code).state == "lunas"
+    submit(engine, cycle_id, "sv_pengambilan_contoh", SAMPLING, actor=ACTOR["ppc"])
+    submit(engine, cycle_id, "sv_audit_surveilan", AUDIT, actor=ACTOR["lead-auditor"])
+    submit(engine, cycle_id, "sv_laporan_surveilan", NO_NCR, actor=ACTOR["lead-auditor"])
+    with engine.read() as s:
+        surveyed = s.session.get(Certificate, certificate.id)
+        assert surveyed is not None and surveyed.last_surveillance_on is not None
+
+    # Year two: the fee is not paid by its deadline; top management revokes (T5).
+    (due,) = timers(engine, cycle_id)
+    sweep_at(due.due_at + timedelta(hours=2))
+    second = bill()
+    assert second.code != first.code and second.state == "terbit"
+    sweep_at(second.due_at + timedelta(minutes=1))
+    assert bill(second.code).state == "kedaluwarsa"
+    submit(engine, cycle_id, "pc_putuskan_pencabutan", REVOKE)
+    submit(engine, cycle_id, "pc_kirim_surat_pencabutan", REVOCATION_SENT)
+    assert instance_status(engine, cycle_id) == ("completed", number)
+
+    with engine.read() as s:
+        revoked = s.session.get(Certificate, certificate.id)
+        assert revoked is not None
+        events = [(e.kind, e.to_state) for e in s.session.scalars(
+            sa.select(CertificateEvent).where(CertificateEvent.certificate_id == certificate.id)
+            .order_by(CertificateEvent.id))]
+        register = CertificateRegister(s.session, engine.clock, engine.settings)
+        published = [c.number for c in register.revoked().items]
+    assert revoked.state == "dicabut" and revoked.revocation_published
+    assert events == [("issued", "aktif"), ("handed_over", "aktif"),
+                      ("surveillance_recorded", "aktif"), ("revoked", "dicabut")]
+    assert published == [number]
+    # The revocation letter, copied to KAN and the regional agencies, is in the cycle's file.
+    letter = letter_text(engine, cycle_id, variables(engine, cycle_id)["dokumen_surat_pencabutan"])
+    assert number in letter and "KAN" in letter
+
+    # The company may apply again (T6): a new application gets its own number and bill.
+    again = start(engine)
+    second_application = apply(engine, again)
+    assert second_application != application
+    accept(engine, again)
+    assert [i.total for i in invoices(engine, second_application)] == [10_950_000]
+    assert instance_status(engine, application_id) == ("completed", application)
