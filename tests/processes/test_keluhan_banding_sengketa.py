@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from lxml import etree
-from sqlalchemy.orm import selectinload
 
 from engine.access import Actor
 from engine.certificates import CertificateRegister
@@ -43,6 +42,7 @@ from engine.models import (
 from engine.panels import PanelService
 from engine.taskforms import check_file_references, check_submission, form_for_task
 from engine.timers import TimerSweep
+from tests.processes.support import ready_ids, task_of, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY = "PT Contoh Pangan Sulawesi"
@@ -128,24 +128,6 @@ def start(engine: Engine, key: str, actor: Actor, company: str | None = COMPANY)
         return s.runtime.start_instance(key, actor=actor.username, company=company).id
 
 
-def ready(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.instance_id == instance_id, Task.state == "ready")
-            .order_by(Task.element_id)))
-
-
-def ready_ids(engine: Engine, instance_id: str) -> list[str]:
-    return [t.element_id for t in ready(engine, instance_id)]
-
-
-def task_of(engine: Engine, instance_id: str, element: str) -> Task:
-    matches = [t for t in ready(engine, instance_id) if t.element_id == element]
-    assert len(matches) == 1, f"{element} is not ready: {ready_ids(engine, instance_id)}"
-    return matches[0]
-
-
 def check_task(engine: Engine, task: Task) -> None:
     """The task belongs to its lane's role, with its working-day SLA."""
     role, due = STEPS[task.element_id]
@@ -183,11 +165,6 @@ def submit(engine: Engine, instance_id: str, element: str, values: Mapping[str, 
         check_file_references(form, cleaned, instance_id, s.documents.get)
         s.runtime.complete_task(visible.id, cleaned, actor=who.username)
     return task
-
-
-def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
-    with engine.read() as s:
-        return s.runtime.variables(s.runtime.instance(instance_id))
 
 
 def instance(engine: Engine, instance_id: str) -> ProcessInstance:

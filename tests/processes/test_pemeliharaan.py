@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
@@ -40,6 +39,7 @@ from engine.models import (
 )
 from engine.taskforms import check_submission, form_for_task
 from engine.timers import TimerSweep
+from tests.processes.support import ready, ready_ids, task_of, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ("surveilan_sertifikat", "pembekuan_sertifikat", "pencabutan_sertifikat")
@@ -130,24 +130,6 @@ def start_surveillance(engine: Engine, number: str) -> str:
                        "perusahaan": COMPANY}).id
 
 
-def ready(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.instance_id == instance_id, Task.state == "ready")
-            .order_by(Task.element_id)))
-
-
-def ready_ids(engine: Engine, instance_id: str) -> list[str]:
-    return [t.element_id for t in ready(engine, instance_id)]
-
-
-def task_of(engine: Engine, instance_id: str, element: str) -> Task:
-    matches = [t for t in ready(engine, instance_id) if t.element_id == element]
-    assert len(matches) == 1, f"{element} is not ready: {ready_ids(engine, instance_id)}"
-    return matches[0]
-
-
 def complete(engine: Engine, instance_id: str, element: str,
              variables: Mapping[str, Any] | None = None, *, actor: str | None = None) -> Task:
     """Complete a ready task as the REST API would: the form checks what is submitted."""
@@ -176,11 +158,6 @@ def timers(engine: Engine, instance_id: str) -> dict[str, datetime]:
     with engine.read() as s:
         return {t.element_id: t.due_at for t in s.session.scalars(
             sa.select(Timer).where(Timer.instance_id == instance_id))}
-
-
-def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
-    with engine.read() as s:
-        return s.runtime.variables(s.runtime.instance(instance_id))
 
 
 def status(engine: Engine, instance_id: str) -> str:

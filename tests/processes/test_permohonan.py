@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
@@ -39,6 +38,8 @@ from engine.models import (
 )
 from engine.taskforms import check_file_references, check_submission, form_for_task
 from engine.timers import TimerSweep
+from tests.processes.support import ready_ids, task_of, variables
+from tests.processes.test_pemeliharaan import AUDIT, NO_NCR, REVOCATION_SENT, REVOKE, SAMPLING
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "permohonan_sertifikasi"
@@ -97,24 +98,6 @@ def start(engine: Engine) -> str:
         return s.runtime.start_instance(KEY, actor=ACTOR["pelanggan"], company=COMPANY).id
 
 
-def ready(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.instance_id == instance_id, Task.state == "ready")
-            .order_by(Task.element_id)))
-
-
-def ready_ids(engine: Engine, instance_id: str) -> list[str]:
-    return [t.element_id for t in ready(engine, instance_id)]
-
-
-def task_of(engine: Engine, instance_id: str, element: str) -> Task:
-    matches = [t for t in ready(engine, instance_id) if t.element_id == element]
-    assert len(matches) == 1, f"{element} is not ready: {ready_ids(engine, instance_id)}"
-    return matches[0]
-
-
 def upload(engine: Engine, task: Task, field: str, actor: str) -> dict[str, Any]:
     """Upload a document for a form's file field; return the reference the form submits."""
     with engine.write() as s:
@@ -147,11 +130,6 @@ def submit(engine: Engine, instance_id: str, element: str, values: Mapping[str, 
         check_file_references(form, cleaned, instance_id, s.documents.get)
         s.runtime.complete_task(task.id, cleaned, actor=who)
     return task
-
-
-def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
-    with engine.read() as s:
-        return s.runtime.variables(s.runtime.instance(instance_id))
 
 
 def instance_status(engine: Engine, instance_id: str) -> tuple[str, str | None]:
@@ -685,14 +663,6 @@ def test_an_application_terminated_in_the_sop_ends_as_terminated(
 def test_the_life_of_a_certificate_from_application_to_revocation_and_a_new_application(
         engine: Engine, clock: FrozenClock) -> None:
     """Applied, granted, surveyed once, the next fee unpaid, revoked, published; apply again."""
-    from tests.processes.test_pemeliharaan import (
-        AUDIT,
-        NO_NCR,
-        REVOCATION_SENT,
-        REVOKE,
-        SAMPLING,
-    )
-
     application_id, application = certificate_in_hand(engine, clock)
     with engine.read() as s:
         certificate = s.session.scalars(sa.select(Certificate).where(

@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from lxml import etree
-from sqlalchemy.orm import selectinload
 
 from engine.clock import FrozenClock
 from engine.engine import Engine
@@ -41,6 +40,7 @@ from engine.models import (
 )
 from engine.taskforms import check_file_references, check_submission, form_for_task
 from engine.timers import TimerSweep
+from tests.processes.support import ready_ids, task_of, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -257,24 +257,6 @@ def instance_id(engine: Engine) -> str:
     return start(engine)
 
 
-def ready(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.instance_id == instance_id, Task.state == "ready")
-            .order_by(Task.element_id)))
-
-
-def ready_ids(engine: Engine, instance_id: str) -> list[str]:
-    return [t.element_id for t in ready(engine, instance_id)]
-
-
-def task_of(engine: Engine, instance_id: str, element: str) -> Task:
-    matches = [t for t in ready(engine, instance_id) if t.element_id == element]
-    assert len(matches) == 1, f"{element} is not ready: {ready_ids(engine, instance_id)}"
-    return matches[0]
-
-
 def upload(engine: Engine, task: Task, field: str, user: str) -> dict[str, Any]:
     """Upload a small PDF for a form's file field, as the task page does."""
     content = f"%PDF-1.4\n% {task.element_id} {field}\n%%EOF\n".encode()
@@ -345,11 +327,6 @@ def to_panel(engine: Engine, clock: FrozenClock, instance_id: str) -> None:
 def status(engine: Engine, instance_id: str) -> str:
     with engine.read() as s:
         return s.runtime.instance(instance_id).status
-
-
-def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
-    with engine.read() as s:
-        return s.runtime.variables(s.runtime.instance(instance_id))
 
 
 def timers(engine: Engine, instance_id: str) -> list[Timer]:

@@ -1,0 +1,36 @@
+"""Reading an instance's state in the process scenario tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from engine.engine import Engine
+from engine.models import Task
+
+
+def ready(engine: Engine, instance_id: str) -> list[Task]:
+    """The instance's ready user tasks, with their candidates, by element id."""
+    with engine.read() as s:
+        return list(s.session.scalars(
+            sa.select(Task).options(selectinload(Task.candidates))
+            .where(Task.instance_id == instance_id, Task.state == "ready")
+            .order_by(Task.element_id)))
+
+
+def ready_ids(engine: Engine, instance_id: str) -> list[str]:
+    return [t.element_id for t in ready(engine, instance_id)]
+
+
+def task_of(engine: Engine, instance_id: str, element: str) -> Task:
+    """The one ready task of ``element``; fails naming what is ready instead."""
+    matches = [t for t in ready(engine, instance_id) if t.element_id == element]
+    assert len(matches) == 1, f"{element} is not ready: {ready_ids(engine, instance_id)}"
+    return matches[0]
+
+
+def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
+    with engine.read() as s:
+        return s.runtime.variables(s.runtime.instance(instance_id))
