@@ -20,6 +20,7 @@ from .calendar import WorkingCalendar
 from .clock import Clock
 from .config import Settings
 from .documents import DocumentService
+from .errors import InvalidInput
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -73,6 +74,22 @@ class HandlerContext:
     def after_command(self, effect: Callable[[Runtime], Any]) -> None:
         """Run ``effect(runtime)`` once this instance is saved, in the same transaction."""
         self.runtime.defer(effect)
+
+
+def context_of(call: ServiceCall) -> HandlerContext:
+    """The handler context the engine attached to ``call``."""
+    if not isinstance(call.context, HandlerContext):
+        raise RuntimeError(f"topic '{call.topic}' needs the engine's handler context")
+    return call.context
+
+
+def property_of(call: ServiceCall, name: str, default: str | None = None) -> str:
+    """The service task's ``camunda:property`` ``name``; missing, an incident says so."""
+    value = (call.properties.get(name) or "").strip() or default
+    if not value:
+        raise InvalidInput(f"{call.topic}: the service task needs the property '{name}'",
+                           {name: "missing property"})
+    return value
 
 
 class TopicRegistry:

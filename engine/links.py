@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from .bpmn.host import ServiceCall
 from .deployments import latest_definition
 from .errors import InvalidInput, NotFound
-from .handlers import HandlerContext, TopicRegistry
+from .handlers import HandlerContext, TopicRegistry, context_of, property_of
 from .models import ProcessInstance
 from .runtime import Runtime
 
@@ -54,8 +54,8 @@ def register_links(registry: TopicRegistry) -> None:
 
 
 def start_process(call: ServiceCall) -> Mapping[str, Any] | None:
-    context = _context(call)
-    key = _property(call, "processKey")
+    context = context_of(call)
+    key = property_of(call, "processKey")
     if latest_definition(context.session, key) is None:
         raise NotFound(f"{START}: process '{key}' is not deployed")
     business_key = _business_key(call) if call.properties.get("businessKey") else None
@@ -78,7 +78,7 @@ def start_process(call: ServiceCall) -> Mapping[str, Any] | None:
 
 
 def hold_instance(call: ServiceCall) -> Mapping[str, Any] | None:
-    context = _context(call)
+    context = context_of(call)
     target = _target(call, context, status="running")
     reason = f"{call.element_id} of instance {context.instance_id}"
     context.after_command(lambda runtime: runtime.suspend(target, actor=None, reason=reason))
@@ -86,28 +86,15 @@ def hold_instance(call: ServiceCall) -> Mapping[str, Any] | None:
 
 
 def release_instance(call: ServiceCall) -> Mapping[str, Any] | None:
-    context = _context(call)
+    context = context_of(call)
     target = _target(call, context, status="suspended")
     reason = f"{call.element_id} of instance {context.instance_id}"
     context.after_command(lambda runtime: runtime.resume(target, actor=None, reason=reason))
     return None
 
 
-def _context(call: ServiceCall) -> HandlerContext:
-    if not isinstance(call.context, HandlerContext):
-        raise RuntimeError(f"topic '{call.topic}' needs the engine's handler context")
-    return call.context
-
-
-def _property(call: ServiceCall, name: str) -> str:
-    value = (call.properties.get(name) or "").strip()
-    if not value:
-        raise InvalidInput(f"{call.topic}: the service task needs the property '{name}'")
-    return value
-
-
 def _business_key(call: ServiceCall) -> str:
-    variable = _property(call, "businessKey")
+    variable = property_of(call, "businessKey")
     value = call.variables.get(variable)
     if value in (None, ""):
         raise InvalidInput(f"{call.topic}: variable '{variable}' (the business key) is not set")

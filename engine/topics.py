@@ -25,7 +25,7 @@ from .certificates import (
 )
 from .errors import InvalidInput, NotFound
 from .fees import INITIAL, MAKLOON, SURVEILLANCE
-from .handlers import HandlerContext, TopicRegistry
+from .handlers import HandlerContext, TopicRegistry, context_of, property_of
 from .letters import LetterService
 from .links import register_links
 from .panels import PanelService, names
@@ -62,12 +62,6 @@ def register_domain(registry: TopicRegistry) -> None:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _context(call: ServiceCall) -> HandlerContext:
-    if not isinstance(call.context, HandlerContext):
-        raise RuntimeError(f"topic '{call.topic}' needs the engine's handler context")
-    return call.context
-
-
 def _text(call: ServiceCall, name: str, *, required: bool = True) -> str:
     value = call.variables.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -88,14 +82,6 @@ def _flag(call: ServiceCall, name: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"{call.topic}: variable '{name}' must be true or false, "
                            f"not {value!r}", {name: "must be true or false"})
-    return value
-
-
-def _property(call: ServiceCall, name: str, default: str | None = None) -> str:
-    value = (call.properties.get(name) or "").strip() or default
-    if not value:
-        raise InvalidInput(f"{call.topic}: the service task needs the property '{name}'",
-                           {name: "missing property"})
     return value
 
 
@@ -135,18 +121,18 @@ def _open_case(context: HandlerContext, prefix: str) -> str:
 
 def open_case(call: ServiceCall) -> Result:
     """``case.open``: give the instance a case number as its business key."""
-    context = _context(call)
-    prefix = _property(call, "prefix").upper()
+    context = context_of(call)
+    prefix = property_of(call, "prefix").upper()
     if prefix not in CASE_PREFIXES:
         raise InvalidInput(f"case.open: unknown prefix {prefix!r} "
                            f"(known: {', '.join(CASE_PREFIXES)})", {"prefix": "unknown"})
-    variable = _property(call, "variable", "nomor_perkara")
+    variable = property_of(call, "variable", "nomor_perkara")
     return {variable: _open_case(context, prefix)}
 
 
 def receive_application(call: ServiceCall) -> Result:
     """``application.receive``: number, scope check, required documents, receipt."""
-    context = _context(call)
+    context = context_of(call)
     product = _text(call, "produk")
     sni = _text(call, "sni")
     scheme = call.variables.get("tipe_skema")
@@ -199,13 +185,13 @@ def receive_application(call: ServiceCall) -> Result:
 
 def issue_bill(call: ServiceCall) -> Result:
     """``billing.issue``: an e-Billing code for the schedule (plus MAKLOON when makloon)."""
-    context = _context(call)
-    schedule = _property(call, "schedule").upper()
+    context = context_of(call)
+    schedule = property_of(call, "schedule").upper()
     schedules = [schedule]
     if schedule == INITIAL and _flag(call, "makloon"):
         schedules.append(MAKLOON)
     default_subject = "nomor_sertifikat" if schedule == SURVEILLANCE else "nomor_permohonan"
-    subject_variable = _property(call, "subject", default_subject)
+    subject_variable = property_of(call, "subject", default_subject)
     subject = _text(call, subject_variable)
     company = context.company
     if company is None and subject_variable == "nomor_sertifikat":
@@ -224,7 +210,7 @@ def issue_bill(call: ServiceCall) -> Result:
 
 def confirm_payment(call: ServiceCall) -> Result:
     """``billing.confirm``: the bill is paid (NTPN and payment date from the message)."""
-    context = _context(call)
+    context = context_of(call)
     invoice = _billing(context).confirm(_text(call, "kode_billing"), _text(call, "ntpn"),
                                         _text(call, "tanggal_bayar"))
     return {"status_tagihan": invoice.state}
@@ -232,7 +218,7 @@ def confirm_payment(call: ServiceCall) -> Result:
 
 def expire_bill(call: ServiceCall) -> Result:
     """``billing.expire``: the payment deadline passed unpaid."""
-    context = _context(call)
+    context = context_of(call)
     invoice = _billing(context).expire(_text(call, "kode_billing"))
     return {"status_tagihan": invoice.state}
 
@@ -242,8 +228,8 @@ def expire_bill(call: ServiceCall) -> Result:
 
 def generate_letter(call: ServiceCall) -> Result:
     """``letter.generate``: render the template's letter and store it with the instance."""
-    context = _context(call)
-    template = _property(call, "template")
+    context = context_of(call)
+    template = property_of(call, "template")
     shown = dict(call.variables)
     for name, labels in (("alasan_pembekuan", SUSPENSION_REASONS),
                          ("alasan_pencabutan", REVOCATION_REASONS)):
@@ -273,7 +259,7 @@ def _addressee(call: ServiceCall, context: HandlerContext) -> str | None:
 
 def issue_certificate(call: ServiceCall) -> Result:
     """``certificate.issue``: number, register and render the SPPT SNI."""
-    context = _context(call)
+    context = context_of(call)
     company = context.company or _text(call, "perusahaan", required=False)
     register = _register(context)
     certificate = register.issue(
@@ -290,7 +276,7 @@ def issue_certificate(call: ServiceCall) -> Result:
 
 def hand_over_certificate(call: ServiceCall) -> Result:
     """``certificate.handover``: the Berita Acara was signed."""
-    context = _context(call)
+    context = context_of(call)
     _register(context).handover(_text(call, "nomor_sertifikat"), instance_id=context.instance_id)
     return None
 
@@ -304,7 +290,7 @@ def check_certificate(call: ServiceCall) -> Result:
     cycle ends, and the appeal starts a cycle for the replacement, keyed by the new
     number so that payments correlate to it.
     """
-    context = _context(call)
+    context = context_of(call)
     register = _register(context)
     number = register.get(_text(call, "nomor_sertifikat")).number
     if (call.properties.get("recordSurveillance") or "").strip().lower() == "true":
@@ -319,7 +305,7 @@ def check_certificate(call: ServiceCall) -> Result:
 
 def suspend_certificate(call: ServiceCall) -> Result:
     """``certificate.suspend``: freeze the certificate until ``batas_pembekuan``."""
-    context = _context(call)
+    context = context_of(call)
     days = call.variables.get("jangka_pembekuan_hari")
     if days in (None, ""):
         days = None
@@ -335,14 +321,14 @@ def suspend_certificate(call: ServiceCall) -> Result:
 
 
 def reinstate_certificate(call: ServiceCall) -> Result:
-    context = _context(call)
+    context = context_of(call)
     certificate = _register(context).reinstate(_text(call, "nomor_sertifikat"),
                                                instance_id=context.instance_id)
     return {"status_sertifikat": certificate.state}
 
 
 def revoke_certificate(call: ServiceCall) -> Result:
-    context = _context(call)
+    context = context_of(call)
     certificate = _register(context).revoke(
         _text(call, "nomor_sertifikat"), _text(call, "alasan_pencabutan"),
         instance_id=context.instance_id)
@@ -355,7 +341,7 @@ def reissue_certificate(call: ServiceCall) -> Result:
     Optional corrections: ``koreksi_perusahaan``, ``koreksi_sni``,
     ``koreksi_merek_kemasan``; without them the new certificate repeats the old.
     """
-    context = _context(call)
+    context = context_of(call)
     old, new = _register(context).reissue(
         _text(call, "nomor_sertifikat"), _text(call, "koreksi"),
         company=_text(call, "koreksi_perusahaan", required=False) or None,
@@ -369,7 +355,7 @@ def reissue_certificate(call: ServiceCall) -> Result:
 
 
 def expire_certificate(call: ServiceCall) -> Result:
-    context = _context(call)
+    context = context_of(call)
     certificate = _register(context).expire(_text(call, "nomor_sertifikat"),
                                             instance_id=context.instance_id)
     return {"status_sertifikat": certificate.state}
@@ -385,7 +371,7 @@ def record_panel(call: ServiceCall) -> Result:
     separated); without it, who completed this instance's tasks in the ``tim-teknis``
     lane or candidate group.
     """
-    context = _context(call)
+    context = context_of(call)
     panels = PanelService(context.session, context.clock)
     elements = [e.strip() for e in (call.properties.get("completersOf") or "").split(",")
                 if e.strip()]
@@ -399,7 +385,7 @@ def record_panel(call: ServiceCall) -> Result:
 
 def check_appeal_panel(call: ServiceCall) -> Result:
     """``panel.check_appeal``: is the proposed appeal panel independent of the original?"""
-    context = _context(call)
+    context = context_of(call)
     verdict = PanelService(context.session, context.clock).check_appeal(
         _text(call, "nomor_permohonan"), call.variables.get("panel_banding"),
         instance_id=context.instance_id)
