@@ -2,6 +2,9 @@
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
+# The web pages' front-end libraries (bpmn-js, form-js) from the npm registry;
+# install scripts are not needed (the packages ship built files) and not run.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test lint bench
 
@@ -11,10 +14,14 @@ $(STAMP): setup.cfg pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/sertiflow run
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)

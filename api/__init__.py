@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.extensions["sertiflow"] = engine or Engine(settings)
 
-    from . import errors, health, metrics, v1
+    from . import errors, health, metrics, v1, web
     from .engine_rest import bp as engine_rest_bp
 
     api = Api(app)
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     health.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(engine_rest_bp)
+    web.init_app(app, settings)
     return app
 
 

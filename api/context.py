@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import current_app, g, request
@@ -36,18 +36,24 @@ def authenticate(services: Services, *, read_only: bool = False) -> Actor:
     return actor
 
 
+# How a request's actor is found: from its bearer token (the API) or from the
+# page session (the web pages), with the token's use recorded or not.
+Resolver = Callable[..., Actor]
+
+
 @contextmanager
-def command(*, anonymous: bool = False) -> Iterator[tuple[Services, Actor | None]]:
+def command(*, anonymous: bool = False,
+            resolve: Resolver = authenticate) -> Iterator[tuple[Services, Actor | None]]:
     """One write transaction for the request, committed when the view returns."""
     with engine().write() as services:
-        yield services, None if anonymous else authenticate(services)
+        yield services, None if anonymous else resolve(services, read_only=False)
 
 
 @contextmanager
-def query() -> Iterator[tuple[Services, Actor]]:
+def query(resolve: Resolver = authenticate) -> Iterator[tuple[Services, Actor]]:
     """One read transaction for the request (a token's last use is written apart)."""
     with engine().read() as services:
-        yield services, authenticate(services, read_only=True)
+        yield services, resolve(services, read_only=True)
         due = set(services.identity.pending_token_uses())
     if due:
         with engine().write() as services:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 bp = Blueprint("health", __name__)
@@ -21,7 +21,10 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """Point a visitor at the API until the web pages exist."""
+    """Send a browser to the web pages; tell any other client where the API is."""
+    wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if wanted == "text/html" and "web" in current_app.blueprints:
+        return redirect(url_for("web.home"))
     return jsonify(name="sertiflow", api="/api/v1", docs="/api/v1/docs",
                    openapi="/api/v1/openapi.json", health="/healthz", metrics="/metrics")
 

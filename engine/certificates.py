@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .access import Actor
 from .clock import Clock
 from .config import Settings, certificate_number
 from .errors import Conflict, InvalidInput, NotFound
@@ -346,6 +347,22 @@ class CertificateRegister:
         if certificate is None:
             raise NotFound(f"no certificate {certificate_id}")
         return certificate
+
+    def seen_by(self, actor: Actor, certificate_id: str) -> Certificate:
+        """A certificate as ``actor`` may see it: staff any, a customer their company's.
+
+        :raises NotFound: also for another company's certificate.
+        """
+        certificate = self.by_id(certificate_id)
+        if actor.is_customer and certificate.company != actor.company:
+            raise NotFound(f"no certificate {certificate_id}")
+        return certificate
+
+    def replacement_number(self, certificate: Certificate) -> str | None:
+        """The number of the certificate that replaced this one on a reissue, if any."""
+        if not certificate.superseded_by:
+            return None
+        return self.by_id(certificate.superseded_by).number
 
     def events(self, certificate_id: str) -> list[CertificateEvent]:
         return list(self.session.scalars(

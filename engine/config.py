@@ -65,6 +65,9 @@ class Settings:
     closure_days: frozenset[date] = frozenset()
     smtp: SmtpSettings | None = None
     token_ttl_hours: float = 12.0
+    # Served over HTTPS (directly or behind a proxy): the page session cookie is
+    # then sent only over HTTPS.
+    secure_cookies: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
     documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
     processes_path: Path = field(default_factory=lambda: PROJECT_ROOT / "processes")
@@ -122,6 +125,8 @@ def load_settings(
         database_url=database_url,
         secret_key=env.get("SERTIFLOW_SECRET_KEY") or _stored_secret(folder),
         demo=_flag(env.get("SERTIFLOW_DEMO"), demo_default, "SERTIFLOW_DEMO"),
+        secure_cookies=_flag(env.get("SERTIFLOW_SECURE_COOKIES"), False,
+                             "SERTIFLOW_SECURE_COOKIES"),
         calendar=calendar,
         timezone=timezone,
         script_timeout=_positive_float(

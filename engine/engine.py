@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .bpmn.host import ServiceCall
 from .cache import SpecCache, WorkflowCache
 from .calendar import WorkingCalendar, duration_adder
+from .certificates import CertificateRegister
 from .clock import Clock, SystemClock
 from .config import Settings
 from .db import Database
@@ -26,10 +27,13 @@ from .deployments import DeploymentResult, DeploymentService
 from .documents import DocumentService, FileStore
 from .handlers import HandlerContext, TopicRegistry
 from .identity import IdentityService, TokenCache
+from .models import Task
 from .queries import Queries
-from .runtime import Runtime, RuntimeSettings
+from .runtime import Completion, Runtime, RuntimeSettings
 from .sla import ServiceClocks, SlaMonitor
 from .starttimers import StartTimers
+from .store import InstanceRow
+from .taskforms import check_file_references, check_submission, form_by_id, form_for_task
 from .topics import default_topics
 
 
@@ -45,6 +49,51 @@ class Services:
     sla: SlaMonitor
     service_clocks: ServiceClocks
     documents: DocumentService
+    certificates: CertificateRegister
+
+    def submit_task(self, task: Task, data: Mapping[str, Any], *,
+                    actor: str) -> tuple[dict[str, Any], Completion]:
+        """Complete a task with a form submission, as every edge does.
+
+        The data is checked against the task's form (one message per field in
+        error), file fields must point to documents of this instance, and only
+        what passed reaches the process. Returns the stored values and the
+        completion.
+
+        :raises InvalidInput: when the submission does not fit the form.
+        """
+        form = form_for_task(self.session, task)
+        cleaned = dict(data)
+        if form is not None:
+            current = self.runtime.task_data(self.runtime.instance(task.instance_id), task.id)
+            cleaned = check_submission(form, data, current)
+            check_file_references(form, cleaned, task.instance_id, self.documents.get)
+        return cleaned, self.runtime.complete_task(task.id, cleaned, actor=actor)
+
+    def send_message(self, name: str, data: Mapping[str, Any], *, actor: str | None,
+                     business_key: str | None = None,
+                     instance_id: str | None = None) -> InstanceRow:
+        """Deliver message ``name``, checked against its form when one is deployed.
+
+        A Camunda Form whose id is the message's name describes what the message
+        carries (staff record it with that form when no other system sends it);
+        the data is then checked like a task's submission, and only the form's
+        fields reach the process. A message without a form passes as it is.
+
+        :raises InvalidInput: when the data does not fit the message's form.
+        """
+        form = form_by_id(self.session, name)
+        cleaned = dict(data)
+        if form is not None:
+            target = self.runtime.waiting_instance(name, business_key=business_key,
+                                                   instance_id=instance_id)
+            current = (self.runtime.variables(self.runtime.instance(target))
+                       if target is not None else {})
+            cleaned = check_submission(form, data, current)
+            check_file_references(form, cleaned, target or "", self.documents.get)
+        return self.runtime.correlate_message(name, business_key=business_key,
+                                              instance_id=instance_id, variables=cleaned,
+                                              actor=actor)
 
 
 class Engine:
@@ -96,6 +145,7 @@ class Engine:
                 cache=self.tokens,
             ),
             documents=documents,
+            certificates=CertificateRegister(session, self.clock, self.settings),
         )
 
     def start_timers(self, session: Session) -> StartTimers:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from .access import Actor
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import (
+    EventSubscription,
     HistoryEvent,
     Incident,
     ProcessInstance,
@@ -91,6 +92,15 @@ def instance_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
+def _search_condition(text: str) -> sa.ColumnElement[bool]:
+    """A business key starting with ``text``, or a company name containing it."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_key = sa.select(ProcessInstance.id).where(
+        sa.func.lower(ProcessInstance.business_key).like(f"{escaped}%", escape="\\"))
+    return sa.or_(Task.instance_id.in_(by_key),
+                  sa.func.lower(Task.company).like(f"%{escaped}%", escape="\\"))
+
+
 def may_act_on(actor: Actor, task: Task) -> bool:
     """Whether ``actor`` is a candidate or the assignee (admins too need the role)."""
     if actor.is_customer and task.company != actor.company:
@@ -120,16 +130,24 @@ class Queries:
         state: str = "ready",
         assignee: str | None = None,
         unassigned: bool | None = None,
+        claimable: bool = False,
         role: str | None = None,
         key: str | None = None,
         business_key: str | None = None,
         instance_id: str | None = None,
         due_before: datetime | None = None,
+        search: str | None = None,
         sort: str = "due",
         page: int = 1,
         per_page: int = 50,
     ) -> Page[Task]:
-        """List the tasks ``actor`` may see, filtered, sorted and paged."""
+        """List the tasks ``actor`` may see, filtered, sorted and paged.
+
+        ``search`` matches the start of the instance's business key or a part of
+        the task's company name (case-insensitive), as the web task list offers;
+        ``claimable`` keeps the tasks that are the actor's or nobody's yet (not
+        those a colleague has claimed).
+        """
         offset, limit = page_bounds(page, per_page)
         if sort not in TASK_SORTS:
             raise InvalidInput("invalid sort", {"sort": f"must be one of {', '.join(TASK_SORTS)}"})
@@ -145,6 +163,8 @@ class Queries:
             where.append(Task.assignee.is_(None))
         elif unassigned is False:
             where.append(Task.assignee.is_not(None))
+        if claimable:
+            where.append(sa.or_(Task.assignee.is_(None), Task.assignee == actor.username))
         if role is not None:
             where.append(sa.exists().where(TaskCandidate.task_id == Task.id,
                                            TaskCandidate.kind == "group",
@@ -158,6 +178,8 @@ class Queries:
         if business_key is not None:
             where.append(Task.instance_id.in_(
                 sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)))
+        if search:
+            where.append(_search_condition(search))
         items = list(self.session.scalars(
             sa.select(Task).options(selectinload(Task.candidates)).where(*where)
             .order_by(*TASK_SORTS[sort]).offset(offset).limit(limit)))
@@ -228,9 +250,16 @@ class Queries:
         status: str | None = None,
         key: str | None = None,
         business_key: str | None = None,
+        overdue_at: datetime | None = None,
+        with_open_incidents: bool = False,
         page: int = 1,
         per_page: int = 50,
     ) -> Page[ProcessInstance]:
+        """List the instances ``actor`` may see, newest first.
+
+        ``overdue_at``: only those with an open task due before that moment;
+        ``with_open_incidents``: only those with an incident not yet resolved.
+        """
         offset, limit = page_bounds(page, per_page)
         where: list[sa.ColumnElement[bool]] = [instance_visible_to(actor)]
         if status is not None:
@@ -242,6 +271,12 @@ class Queries:
             where.append(ProcessInstance.definition_key == key)
         if business_key is not None:
             where.append(ProcessInstance.business_key == business_key)
+        if overdue_at is not None:
+            where.append(sa.exists().where(Task.instance_id == ProcessInstance.id,
+                                           Task.state == "ready", Task.due_at < overdue_at))
+        if with_open_incidents:
+            where.append(sa.exists().where(Incident.instance_id == ProcessInstance.id,
+                                           Incident.status == "open"))
         total = self.session.scalar(
             sa.select(sa.func.count()).select_from(ProcessInstance).where(*where))
         items = self.session.scalars(
@@ -274,6 +309,21 @@ class Queries:
             sa.select(Task).options(selectinload(Task.candidates))
             .where(Task.instance_id == instance_id, Task.state == state)
             .order_by(Task.created_at)))
+
+    def open_tasks_seen_by(self, actor: Actor, instance_id: str) -> list[Task]:
+        """An instance's open tasks as ``actor`` may see them: a customer, their company's."""
+        tasks = self.instance_tasks(instance_id)
+        if actor.is_customer:
+            tasks = [t for t in tasks if t.company == actor.company]
+        return tasks
+
+    def awaited_messages(self, instance_id: str) -> list[str]:
+        """The names of the messages an instance waits for, in name order."""
+        return list(self.session.scalars(
+            sa.select(EventSubscription.name).distinct()
+            .where(EventSubscription.instance_id == instance_id,
+                   EventSubscription.kind == "message")
+            .order_by(EventSubscription.name)))
 
     def instance_timers(self, instance_id: str) -> list[Timer]:
         return list(self.session.scalars(

@@ -201,6 +201,25 @@ class Runtime:
         self._save_without_state(instance)
         return task
 
+    def waiting_instance(self, name: str, *, business_key: str | None = None,
+                         instance_id: str | None = None) -> str | None:
+        """The id of the one instance that waits for message ``name``, or None.
+
+        :raises Conflict: when several instances wait for it.
+        """
+        query = (sa.select(EventSubscription.instance_id).distinct()
+                 .join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
+                 .where(EventSubscription.kind == "message", EventSubscription.name == name))
+        if instance_id is not None:
+            query = query.where(ProcessInstance.id == instance_id)
+        if business_key is not None:
+            query = query.where(ProcessInstance.business_key == business_key)
+        matches = list(self.session.scalars(query.limit(2)))
+        if len(matches) > 1:
+            raise Conflict(f"several instances wait for message '{name}'; "
+                           "name the instance or a unique business key")
+        return matches[0] if matches else None
+
     def correlate_message(
         self,
         name: str,
@@ -220,25 +239,15 @@ class Runtime:
         """
         variables = dict(variables or {})
         _check_variables(variables)
-        query = (sa.select(EventSubscription.instance_id).distinct()
-                 .join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
-                 .where(EventSubscription.kind == "message", EventSubscription.name == name))
-        if instance_id is not None:
-            query = query.where(ProcessInstance.id == instance_id)
-        if business_key is not None:
-            query = query.where(ProcessInstance.business_key == business_key)
-        matches = list(self.session.scalars(query))
-        if not matches:
+        waiting = self.waiting_instance(name, business_key=business_key, instance_id=instance_id)
+        if waiting is None:
             if instance_id is None:
                 starter = self._message_start_definition(name)
                 if starter is not None:
                     return self._start_by_message(starter, name, variables, business_key, actor)
             raise NotFound(f"no instance waits for message '{name}'"
                            + (f" with business key '{business_key}'" if business_key else ""))
-        if len(matches) > 1:
-            raise Conflict(f"{len(matches)} instances wait for message '{name}'; "
-                           "name the instance or a unique business key")
-        instance = self._running_instance(matches[0])
+        instance = self._running_instance(waiting)
         run = self._load(instance)
         ready_before = run.ready_user_task_ids()
         if run.correlate_message(name, variables) == 0:

@@ -57,14 +57,29 @@ def form_for_task(session: Session, task: Task) -> TaskForm | None:
         return TaskForm("generated", fields=_generated_fields(session, task))
     if key.startswith(CAMUNDA_FORM_PREFIXES):
         file_name = key.split(":", 2)[2].rsplit("/", 1)[-1]
-        where = FormDefinition.resource_name == file_name
+        found = _latest_form(session, FormDefinition.resource_name == file_name)
     else:
-        where = FormDefinition.form_id == key
+        found = form_by_id(session, key)
+    if found is None:
+        # Deployment checks every form link, so this means the form was removed.
+        raise InvalidInput(f"the form '{key}' of this task is not deployed")
+    return found
+
+
+def form_by_id(session: Session, form_id: str) -> TaskForm | None:
+    """The latest deployed Camunda Form with this id, or None.
+
+    A form whose id is a message's name is the form staff fill in to record that
+    message when it does not arrive from another system by itself.
+    """
+    return _latest_form(session, FormDefinition.form_id == form_id)
+
+
+def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | None:
     form = session.scalars(sa.select(FormDefinition).where(where)
                            .order_by(FormDefinition.version.desc()).limit(1)).first()
     if form is None:
-        # Deployment checks every form link, so this means the form was removed.
-        raise InvalidInput(f"the form '{key}' of this task is not deployed")
+        return None
     return TaskForm("camunda-form", schema=form.schema, form_id=form.form_id,
                     version=form.version)
 

@@ -16,9 +16,6 @@ from marshmallow import Schema, fields, validate
 
 from engine.access import Actor
 from engine.billing import BillingService
-from engine.certificates import CertificateRegister
-from engine.engine import Services
-from engine.errors import NotFound
 from engine.models import CERTIFICATE_STATES, INVOICE_STATES
 from engine.queries import Page
 
@@ -144,11 +141,6 @@ class PublicLookup(Schema):
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _register(services: Services) -> CertificateRegister:
-    built = engine()
-    return CertificateRegister(services.session, built.clock, built.settings)
-
-
 def _company_filter(actor: Actor, asked: str | None) -> str | None:
     return (actor.company or "") if actor.is_customer else asked
 
@@ -173,7 +165,7 @@ def _public(blueprint_: Blueprint, *codes: int) -> Any:
 def list_certificates(args: dict[str, Any]) -> Any:
     """List certificates, newest first (a customer: their company's)."""
     with query() as (services, actor):
-        return page_dict(_register(services).search(
+        return page_dict(services.certificates.search(
             company=_company_filter(actor, args.get("company")), state=args.get("state"),
             number=args.get("number"), page=args["page"], per_page=args["per_page"]))
 
@@ -184,11 +176,8 @@ def list_certificates(args: dict[str, Any]) -> Any:
 def get_certificate(certificate_id: str) -> Any:
     """Return a certificate with the history of its states."""
     with query() as (services, actor):
-        register = _register(services)
-        certificate = register.by_id(certificate_id)
-        if actor.is_customer and certificate.company != actor.company:
-            raise NotFound(f"no certificate {certificate_id}")
-        return Extended(certificate, history=register.events(certificate.id))
+        certificate = services.certificates.seen_by(actor, certificate_id)
+        return Extended(certificate, history=services.certificates.events(certificate.id))
 
 
 @bp.route("/invoices", methods=["GET"])
@@ -214,12 +203,9 @@ def list_invoices(args: dict[str, Any]) -> Any:
 def lookup(args: dict[str, Any]) -> Any:
     """Look a certificate up by its exact number: is it genuine, and is it valid?"""
     with engine().read() as services:
-        register = _register(services)
-        certificate = register.get(args["number"])
-        replaced_by = None
-        if certificate.superseded_by:
-            replaced_by = register.by_id(certificate.superseded_by).number
-        return Extended(certificate, replaced_by=replaced_by)
+        certificate = services.certificates.get(args["number"])
+        return Extended(certificate,
+                        replaced_by=services.certificates.replacement_number(certificate))
 
 
 @public.route("/revoked-certificates", methods=["GET"])
@@ -229,6 +215,6 @@ def lookup(args: dict[str, Any]) -> Any:
 def revoked(args: dict[str, Any]) -> Any:
     """The published list of revoked certificates, most recently revoked first."""
     with engine().read() as services:
-        page: Page[Any] = _register(services).revoked(page=args["page"],
-                                                     per_page=args["per_page"])
+        page: Page[Any] = services.certificates.revoked(page=args["page"],
+                                                       per_page=args["per_page"])
         return page_dict(page)

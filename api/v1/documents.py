@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import send_file
+from flask import Response, send_file
+
+from engine.access import Actor
+from engine.engine import Services
 
 from .. import schemas
 from ..context import query
@@ -40,13 +43,18 @@ def list_documents(args: dict[str, Any], instance_id: str) -> Any:
 def download(document_id: str) -> Any:
     """Download a document; whoever may see its instance may."""
     with query() as (services, actor):
-        document = services.documents.get(document_id)
-        services.queries.instance(actor, document.instance_id)
-        stream = services.documents.open(document)
-        response = send_file(stream, mimetype=document.content_type, as_attachment=True,
-                             download_name=document.name, max_age=0)
-        # Generated letters are HTML: opened from the download, they must not run
-        # script or reach our origin, and no browser may guess another type.
-        response.headers["Content-Security-Policy"] = "sandbox"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return send_document(services, actor, document_id)
+
+
+def send_document(services: Services, actor: Actor, document_id: str) -> Response:
+    """The download of a document for whoever may see its instance (404 for others)."""
+    document = services.documents.get(document_id)
+    services.queries.instance(actor, document.instance_id)
+    stream = services.documents.open(document)
+    response = send_file(stream, mimetype=document.content_type, as_attachment=True,
+                         download_name=document.name, max_age=0)
+    # Generated letters are HTML: opened from the download, they must not run
+    # script or reach our origin, and no browser may guess another type.
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -31,9 +31,7 @@ def get_instance(instance_id: str) -> Any:
     """Return an instance with its variables, open tasks, timers and incidents."""
     with query() as (services, actor):
         instance = services.queries.instance(actor, instance_id)
-        tasks = services.queries.instance_tasks(instance.id)
-        if actor.is_customer:
-            tasks = [t for t in tasks if t.company == actor.company]
+        tasks = services.queries.open_tasks_seen_by(actor, instance.id)
         return Extended(
             instance,
             variables=services.runtime.variables(instance) if not actor.is_customer else {},

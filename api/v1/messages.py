@@ -19,12 +19,13 @@ def correlate(body: dict[str, Any]) -> Any:
     """Deliver a message by name to the instance with the business key or id given.
 
     Staff and systems only; a message may also start a process with a message start event.
+    When a form with the message's name is deployed, the variables are checked against
+    it (422 per field) and only its fields reach the process.
     """
     with command() as (services, actor):
         require(actor, actor is not None and not actor.is_customer, "send messages")
-        instance = services.runtime.correlate_message(
-            body["name"], business_key=body.get("business_key"),
-            instance_id=body.get("instance_id"), variables=body["variables"],
-            actor=actor.username if actor else None)
+        instance = services.send_message(
+            body["name"], body["variables"], business_key=body.get("business_key"),
+            instance_id=body.get("instance_id"), actor=actor.username if actor else None)
     with query() as (services, actor):
         return {"instance": services.queries.instance(actor, instance.id)}

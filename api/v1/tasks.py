@@ -10,7 +10,7 @@ from flask import current_app, request
 
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
-from engine.taskforms import check_file_references, check_submission, form_for_task
+from engine.taskforms import form_for_task
 
 from .. import schemas
 from ..context import command, query
@@ -106,14 +106,7 @@ def complete(body: dict[str, Any], task_id: str) -> Any:
     with command() as (services, actor):
         assert actor is not None
         task = services.queries.actionable_task(actor, task_id)
-        form = form_for_task(services.session, task)
-        variables = body["variables"]
-        if form is not None:
-            instance = services.runtime.instance(task.instance_id)
-            current = services.runtime.task_data(instance, task.id)
-            variables = check_submission(form, variables, current)
-            check_file_references(form, variables, task.instance_id, services.documents.get)
-        done = services.runtime.complete_task(task_id, variables, actor=actor.username)
+        _, done = services.submit_task(task, body["variables"], actor=actor.username)
         # The row as the command left it; no second read needed for the answer.
         finished = Extended(task, state="completed", completed_at=services.runtime.clock.now(),
                             completed_by=actor.username)

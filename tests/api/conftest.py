@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from api import create_app
 from engine.engine import Engine
-
-PASSWORD = "correct-horse-battery"
-COMPANY = "PT Maju Jaya"
-OTHER_COMPANY = "PT Lain Sekali"
+from tests.people import COMPANY, OTHER_COMPANY, PASSWORD, add_users, serving
 
 # user name -> (roles, company)
 USERS: dict[str, tuple[list[str], str | None]] = {
@@ -56,18 +51,9 @@ class Client:
 
 @pytest.fixture
 def server(engine: Engine) -> Iterator[str]:
-    with engine.write() as s:
-        for name, (roles, company) in USERS.items():
-            s.identity.add_user(name, PASSWORD, roles=roles, company=company)
-    app = create_app(engine.settings, engine=engine)
-    # Werkzeug's threaded server stops at once on shutdown(); waitress (the production
-    # server, exercised by tests/api/test_cli.py and bench/api.py) lingers on close.
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=10)
+    add_users(engine, USERS)
+    with serving(create_app(engine.settings, engine=engine)) as base:
+        yield base
 
 
 @pytest.fixture

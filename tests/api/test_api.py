@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import COMPANY, Client
+from tests.api.conftest import Client
 from tests.builders import definitions, process
+from tests.people import COMPANY
 
 FORM = {
     "id": "application-form",

@@ -9,8 +9,9 @@ import pytest
 from engine.billing import BillingService
 from engine.certificates import CertificateRegister
 from engine.engine import Engine
-from tests.api.conftest import COMPANY, OTHER_COMPANY, Client
+from tests.api.conftest import Client
 from tests.builders import definitions, process
+from tests.people import COMPANY, OTHER_COMPANY
 
 BRANDS = [{"merek": "Segar", "kemasan": "botol 600 ml"}]
 

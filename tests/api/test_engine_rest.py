@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.api.conftest import PASSWORD, Client
+from tests.api.conftest import Client
 from tests.builders import definitions, process
+from tests.people import PASSWORD
 
 ORDER = definitions("order", process("order", """\
     <bpmn:startEvent id="start" />

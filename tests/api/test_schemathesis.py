@@ -28,9 +28,10 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from engine.engine import Engine
-from tests.api.conftest import PASSWORD, Client
+from tests.api.conftest import Client
 from tests.api.test_api import CERTIFICATION, FORM, PDF, SCRIPTED
 from tests.builders import definitions
+from tests.people import PASSWORD
 
 pytestmark = pytest.mark.slow
 

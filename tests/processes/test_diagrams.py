@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,22 @@ def test_lanes_hold_existing_nodes_drawn_inside_them(model: Model) -> None:
 
 # -- user tasks: who, and with which form ---------------------------------------------------------
 
+# Processes a customer may start; every other one is started by staff (or by
+# another process, which no starter list restricts).
+CUSTOMER_STARTS = frozenset({"permohonan_sertifikasi", "keluhan", "banding"})
+
+
+@pytest.mark.parametrize("model", _models())
+def test_every_process_names_the_roles_that_may_start_it(model: Model) -> None:
+    for process in model.processes:
+        groups = {g.strip() for g in
+                  (process.get(f"{CAMUNDA}candidateStarterGroups") or "").split(",") if g.strip()}
+        assert groups, f"{process.get('id')}: without candidateStarterGroups anyone may start it"
+        assert groups <= ROLES, f"{process.get('id')}: unknown roles {groups - ROLES}"
+        assert ("pelanggan" in groups) == (process.get("id") in CUSTOMER_STARTS), \
+            process.get("id")
+
+
 @pytest.mark.parametrize("model", _models())
 def test_every_user_task_has_a_role(model: Model) -> None:
     without = []
@@ -396,14 +413,33 @@ def test_every_form_is_a_modeler_form_with_labels_and_descriptions(path: Path) -
     assert undescribed == [], "inputs without a description"
 
 
-def test_every_form_is_used_by_a_user_task(forms: dict[str, dict[str, Any]]) -> None:
+def _messages() -> set[str]:
+    return {m.get("name") for path in PROCESSES
+            for m in etree.parse(str(path)).getroot().iter(f"{BPMN}message")}
+
+
+def test_every_form_is_used_by_a_user_task_or_records_a_message(
+        forms: dict[str, dict[str, Any]]) -> None:
     linked = set()
     for path in PROCESSES:
         root = etree.parse(str(path)).getroot()
         linked |= {t.get(f"{CAMUNDA}formRef") for t in root.iter(f"{BPMN}userTask")}
         linked |= {(t.get(f"{CAMUNDA}formKey") or "").rsplit(":", 1)[-1].removesuffix(".form")
                    for t in root.iter(f"{BPMN}userTask")}
-    assert set(forms) - linked == set(), "forms no user task links"
+    assert set(forms) - linked - _messages() == set(), "forms no user task or message uses"
+
+
+def test_every_message_from_outside_has_a_form_staff_can_record_it_with(
+        forms: dict[str, dict[str, Any]]) -> None:
+    # Each message names what it carries in CONTRACT.md; its form must ask for it.
+    contract = (ROOT / "processes" / "CONTRACT.md").read_text(encoding="utf-8")
+    for name in _messages():
+        assert name in forms, f"message {name} has no form"
+        row = next(line for line in contract.splitlines() if line.startswith(f"| `{name}`"))
+        carried = set(re.findall(r"`(\w+)`", row.split("|")[3]))
+        assert carried, f"CONTRACT.md names nothing {name} carries"
+        keys = {c.get("key") for c in _components(forms[name]["components"])}
+        assert carried <= keys, f"{name}: the form lacks {carried - keys}"
 
 
 # -- all of it together ----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from engine.models import (
     Timer,
 )
 from engine.panels import PanelService
-from engine.taskforms import check_file_references, check_submission, form_for_task
+from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
 from tests.processes.support import ready_ids, task_of, variables
 
@@ -160,10 +160,7 @@ def submit(engine: Engine, instance_id: str, element: str, values: Mapping[str, 
         visible = s.queries.actionable_task(who, task.id)
         form = form_for_task(s.session, visible)
         assert form is not None and form.form_id == element
-        current = s.runtime.task_data(s.runtime.instance(instance_id), visible.id)
-        cleaned = check_submission(form, variables, current)
-        check_file_references(form, cleaned, instance_id, s.documents.get)
-        s.runtime.complete_task(visible.id, cleaned, actor=who.username)
+        s.submit_task(visible, variables, actor=who.username)
     return task
 
 

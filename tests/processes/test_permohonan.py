@@ -36,7 +36,7 @@ from engine.models import (
     Task,
     Timer,
 )
-from engine.taskforms import check_file_references, check_submission, form_for_task
+from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
 from tests.processes.support import ready_ids, task_of, variables
 from tests.processes.test_pemeliharaan import AUDIT, NO_NCR, REVOCATION_SENT, REVOKE, SAMPLING
@@ -125,10 +125,7 @@ def submit(engine: Engine, instance_id: str, element: str, values: Mapping[str, 
     with engine.write() as s:
         form = form_for_task(s.session, task)
         assert form is not None and form.form_id == element
-        current = s.runtime.task_data(s.runtime.instance(instance_id), task.id)
-        cleaned = check_submission(form, variables, current)
-        check_file_references(form, cleaned, instance_id, s.documents.get)
-        s.runtime.complete_task(task.id, cleaned, actor=who)
+        s.submit_task(task, variables, actor=who)
     return task
 
 
@@ -390,6 +387,34 @@ def test_without_makloon_the_bill_is_the_initial_schedule_only(engine: Engine) -
     (bill,) = invoices(engine, number)
     assert bill.total == INITIAL_FEE
     assert {line["schedule"] for line in bill.lines} == {"INITIAL_OR_RECERT"}
+
+
+def test_staff_record_a_payment_with_its_form_when_the_bank_does_not_send_it(
+        engine: Engine) -> None:
+    instance_id = start(engine)
+    number = apply(engine, instance_id)
+    accept(engine, instance_id)
+    (bill,) = invoices(engine, number)
+    today = engine.clock.now().astimezone(engine.settings.timezone).date().isoformat()
+    with engine.read() as s:
+        assert s.queries.awaited_messages(instance_id) == ["pembayaran_diterima"]
+    # The message's form checks what staff type; a bad NTPN changes nothing.
+    with pytest.raises(InvalidInput) as refused, engine.write() as s:
+        s.send_message("pembayaran_diterima", {
+            "kode_billing": bill.code, "ntpn": "0A1B-2C3D", "tanggal_bayar": today},
+            instance_id=instance_id, actor=ACTOR["administrasi"])
+    assert set(refused.value.errors) == {"ntpn"}
+    assert waits_for_payment(engine, instance_id)
+    with engine.write() as s:
+        s.send_message("pembayaran_diterima", {
+            "kode_billing": bill.code, "ntpn": "0A1B2C3D4E5F6G7H", "tanggal_bayar": today,
+            "status_tagihan": "lunas palsu"},
+            instance_id=instance_id, actor=ACTOR["administrasi"])
+    (bill,) = invoices(engine, number)
+    assert (bill.state, bill.ntpn) == ("lunas", "0A1B2C3D4E5F6G7H")
+    # Only the form's fields reached the process; the handler set the bill's state.
+    assert variables(engine, instance_id)["status_tagihan"] == "lunas"
+    assert ready_ids(engine, instance_id) == ["p_siapkan_perjanjian"]
 
 
 # -- 3. the customer lets the document deadline pass --------------------------------------------

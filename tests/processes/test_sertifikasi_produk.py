@@ -38,7 +38,7 @@ from engine.models import (
     Task,
     Timer,
 )
-from engine.taskforms import check_file_references, check_submission, form_for_task
+from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
 from tests.processes.support import ready_ids, task_of, variables
 
@@ -274,10 +274,7 @@ def submit(engine: Engine, task: Task, data: Mapping[str, Any], user: str) -> di
         assert row is not None
         form = form_for_task(s.session, row)
         assert form is not None and form.form_id == task.element_id
-        current = s.runtime.task_data(s.runtime.instance(task.instance_id), task.id)
-        cleaned = check_submission(form, data, current)
-        check_file_references(form, cleaned, task.instance_id, s.documents.get)
-        s.runtime.complete_task(task.id, cleaned, actor=user)
+        cleaned, _ = s.submit_task(row, data, actor=user)
         return cleaned
 
 

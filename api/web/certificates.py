@@ -1,0 +1,76 @@
+"""The certificate register (signed in) and the public lookup page (no sign-in).
+
+Both read the engine's :class:`~engine.certificates.CertificateRegister`, as
+``api/v1/certificates.py`` does: staff see every certificate, a customer those
+of their own company; the public page shows what the LSPro publishes anyway
+(ISO/IEC 17065 §7.8, §7.11): a certificate by its exact number, and the list
+of revoked certificates.
+"""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+
+from engine.errors import NotFound
+from engine.models import CERTIFICATE_STATES, Certificate
+
+from ..context import engine
+from . import bp
+from .layout import page_arg, page_count
+from .session import optional_actor, reading
+
+PER_PAGE = 25
+
+
+@bp.get("/certificates")
+def certificate_list() -> ResponseReturnValue:
+    state = request.args.get("state") if request.args.get("state") in CERTIFICATE_STATES \
+        else None
+    number = (request.args.get("number") or "").strip()[:255] or None
+    company = (request.args.get("company") or "").strip()[:255] or None
+    page_number = page_arg()
+    with reading() as (services, actor):
+        if actor.is_customer:
+            company = actor.company or ""
+        page = services.certificates.search(company=company, state=state, number=number,
+                                          page=page_number, per_page=PER_PAGE)
+        return render_template("certificates.html", page=page, states=CERTIFICATE_STATES,
+                               state=state, number=number or "", company=company or "",
+                               customer=actor.is_customer,
+                               pages=page_count(page.total, PER_PAGE))
+
+
+@bp.get("/certificates/<certificate_id>")
+def certificate_page(certificate_id: str) -> ResponseReturnValue:
+    with reading() as (services, actor):
+        register = services.certificates
+        certificate = register.seen_by(actor, certificate_id)
+        status = register.check(certificate.number)
+        return render_template("certificate.html", certificate=certificate, status=status,
+                               events=register.events(certificate.id))
+
+
+@bp.get("/verify")
+def verify() -> ResponseReturnValue:
+    """Anyone may check a certificate by its number; no sign-in needed."""
+    number = (request.args.get("number") or "").strip()[:255]
+    found: Certificate | None = None
+    replaced_by: str | None = None
+    still_valid = False
+    with engine().read() as services:
+        optional_actor(services)  # for the navigation of a signed-in visitor
+        register = services.certificates
+        if number:
+            try:
+                found = register.get(number)
+            except NotFound:
+                found = None
+            if found is not None:
+                still_valid = register.check(found.number).still_valid
+                replaced_by = register.replacement_number(found)
+        revoked = register.revoked(per_page=20).items
+        page = render_template("verify.html", number=number, found=found,
+                               replaced_by=replaced_by, still_valid=still_valid,
+                               revoked=revoked)
+    return page, (404 if number and found is None else 200)

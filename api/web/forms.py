@@ -1,0 +1,54 @@
+"""What the task page gives the form-js viewer: a form-js schema for every kind of task form.
+
+A Camunda Form is handed over as deployed. A generated form
+(``camunda:formData``) is turned into the equivalent form-js components, so
+the same viewer renders it; the server checks the submission against the
+original fields either way (``engine.taskforms.check_submission``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.form_validation import Kind, form_fields_generated
+from engine.taskforms import TaskForm
+
+_COMPONENT = {
+    Kind.TEXT: "textfield", Kind.NUMBER: "number", Kind.INTEGER: "number",
+    Kind.BOOLEAN: "checkbox", Kind.DATE: "datetime", Kind.LEGACY_DATE: "datetime",
+    Kind.CHOICE: "select", Kind.SCALAR: "textfield",
+}
+
+
+def viewer_schema(form: TaskForm) -> dict[str, Any]:
+    """The form-js schema that renders ``form``."""
+    if form.kind != "generated":
+        return dict(form.schema or {})
+    raw = {str(entry.get("id")): entry for entry in form.fields or []}
+    components: list[dict[str, Any]] = []
+    for field in form_fields_generated(form.fields or []):
+        key = field.path[0]
+        component: dict[str, Any] = {
+            "id": f"Field_{len(components) + 1}", "key": key,
+            "type": _COMPONENT.get(field.kind, "textfield"), "label": field.label or key,
+            "readonly": field.readonly, "validate": {"required": field.required},
+        }
+        if field.kind in (Kind.DATE, Kind.LEGACY_DATE):
+            component["subtype"] = "date"
+        if field.kind == Kind.INTEGER:
+            component["decimalDigits"] = 0
+        if field.minimum is not None:
+            component["validate"]["min"] = float(field.minimum)
+        if field.maximum is not None:
+            component["validate"]["max"] = float(field.maximum)
+        if field.min_length is not None:
+            component["validate"]["minLength"] = field.min_length
+        if field.max_length is not None:
+            component["validate"]["maxLength"] = field.max_length
+        if field.kind == Kind.CHOICE:
+            values = raw.get(key, {}).get("values") or []
+            component["values"] = [{"label": str(v.get("name") or v.get("id")),
+                                    "value": v.get("id")} for v in values]
+        components.append(component)
+    return {"type": "default", "id": "generated", "schemaVersion": 16,
+            "components": components}

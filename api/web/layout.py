@@ -1,0 +1,133 @@
+"""What every page shares: language, CSRF check, navigation, formatting and error pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+from ..context import engine
+from ..errors import STATUS, engine_problem
+from . import bp, i18n
+from .session import SignInRequired, check_csrf, csrf_token, signed_in_actor
+from .sla import badge
+
+LANG_COOKIE = "lang"
+NOTHING = "\u2013"  # an en dash: no value
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+@bp.before_request
+def _before() -> None:
+    g.lang = i18n.choose(request.args.get("lang"), request.cookies.get(LANG_COOKIE))
+    check_csrf()
+
+
+@bp.after_request
+def _after(response: Response) -> Response:
+    chosen = request.args.get("lang")
+    if chosen in i18n.LANGUAGES and chosen != request.cookies.get(LANG_COOKIE):
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True,
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    # Pages show personal data: never keep them in a shared cache.
+    response.headers.setdefault("Cache-Control", "no-store")
+    # Only our own scripts run; bpmn-js and form-js set inline styles and draw with data:
+    # images, and the downloads keep their own stricter policy (sandbox).
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def wants_json() -> bool:
+    """Whether the caller is the pages' own script (it asks for JSON)."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.errorhandler(SignInRequired)
+def _sign_in(_exc: SignInRequired) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(title="sign in first", status=401), 401
+    return redirect(url_for("web.signin", next=request.full_path.rstrip("?")))
+
+
+@bp.errorhandler(EngineError)
+def _engine_error(exc: EngineError) -> ResponseReturnValue:
+    if wants_json():
+        return engine_problem(exc)
+    status = next((s for cls, s, _ in STATUS if isinstance(exc, cls)), 400)
+    return render_template("error.html", status=status, message=exc.message), status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    status = exc.code or 500
+    if wants_json():
+        return jsonify(title=exc.name, status=status, detail=exc.description), status
+    return render_template("error.html", status=status, message=exc.description), status
+
+
+def page_arg() -> int:
+    """The list page asked for (``?page=``), 1 when absent or not a number."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages a list of ``total`` rows fills (at least one, to show the empty one)."""
+    return max(1, -(-total // per_page))
+
+
+def local_time(value: datetime | None, with_time: bool = True) -> str:
+    """A moment in the LSPro's time zone, as people there read it."""
+    if value is None:
+        return NOTHING
+    local = value.astimezone(engine().settings.timezone)
+    return local.strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+
+
+def url_with(**changes: Any) -> str:
+    """This page's URL with some query arguments changed (None removes one)."""
+    args = {k: v for k, v in request.args.items() if k not in changes}
+    args.update({k: v for k, v in changes.items() if v is not None and v != ""})
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+@bp.app_template_filter("local")
+def _local_filter(value: datetime | None) -> str:
+    return local_time(value)
+
+
+@bp.app_template_filter("day")
+def _day_filter(value: Any) -> str:
+    if value is None:
+        return NOTHING
+    if isinstance(value, datetime):
+        return local_time(value, with_time=False)
+    return str(value.strftime("%d-%m-%Y"))
+
+
+@bp.context_processor
+def _layout_context() -> dict[str, Any]:
+    lang = g.get("lang", i18n.DEFAULT)
+    return {
+        "t": lambda key, **kw: i18n.translate(lang, key, **kw),
+        "lang": lang,
+        "languages": i18n.LANGUAGES,
+        "csrf_token": csrf_token,
+        "me": signed_in_actor(),
+        "url_with": url_with,
+        "badge": badge,
+    }

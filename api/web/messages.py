@@ -1,0 +1,77 @@
+"""Recording a message an instance waits for (a payment, a laboratory report, a letter).
+
+Messages normally come from other systems through ``POST /api/v1/messages``.
+When one does not (the bank's notice is missing, the laboratory sends its report
+on paper), staff record it on the instance's page with the message's form: a
+Camunda Form whose id is the message's name. The engine checks the values
+against that form (``Services.send_message``), exactly as for the API, and only
+staff may send messages there too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO, cast
+
+from flask import flash, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.access import Actor
+from engine.engine import Services
+from engine.errors import InvalidInput, NotFound
+from engine.taskforms import form_by_id
+
+from . import bp, i18n
+from .forms import viewer_schema
+from .session import reading, writing
+
+
+def awaited(services: Services, actor: Actor, instance_id: str, name: str) -> None:
+    """Refuse (404) unless a staff member asks about a message the instance waits for."""
+    services.queries.instance(actor, instance_id)
+    if actor.is_customer or name not in services.queries.awaited_messages(instance_id):
+        raise NotFound(f"instance {instance_id} does not wait for message '{name}'")
+
+
+@bp.get("/instances/<instance_id>/messages/<name>")
+def message_page(instance_id: str, name: str) -> ResponseReturnValue:
+    with reading() as (services, actor):
+        awaited(services, actor, instance_id, name)
+        instance = services.queries.instance(actor, instance_id)
+        form = form_by_id(services.session, name)
+        variables = services.runtime.variables(instance)
+        keys = form.field_keys() if form is not None else []
+        return render_template(
+            "message.html", instance=instance, name=name, form=form,
+            form_schema=viewer_schema(form) if form is not None else None,
+            data={k: variables[k] for k in keys if k in variables})
+
+
+@bp.post("/instances/<instance_id>/messages/<name>")
+def send_message(instance_id: str, name: str) -> ResponseReturnValue:
+    """Record the message with the form's values (JSON, as the task page sends them)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("variables"), dict):
+        raise InvalidInput("send {\"variables\": {...}}",
+                           {"variables": "must be an object of field values"})
+    with writing() as (services, actor):
+        awaited(services, actor, instance_id, name)
+        services.send_message(name, cast(dict[str, Any], body["variables"]),
+                              instance_id=instance_id, actor=actor.username)
+    flash(i18n.translate(i18n.current(), "message.sent", name=name), "ok")
+    return jsonify(redirect=url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<instance_id>/messages/<name>/documents")
+def message_upload(instance_id: str, name: str) -> ResponseReturnValue:
+    """Upload a file for a message form's file field; answers the document reference."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("no file", {"file": "choose a file to upload"})
+    with writing() as (services, actor):
+        awaited(services, actor, instance_id, name)
+        document = services.documents.upload(
+            instance_id, cast(BinaryIO, upload.stream), filename=upload.filename,
+            content_type=upload.mimetype or "application/octet-stream",
+            uploaded_by=actor.username, field=request.form.get("field"))
+        reference = services.documents.reference(document)
+    return jsonify(reference), 201

@@ -1,0 +1,137 @@
+"""Process instances: the monitor's list, one instance, its documents, admin commands.
+
+Who sees what follows the engine's rules (``Queries.instance``: staff see every
+instance, a customer their company's); the commands are the admin commands of
+``api/v1/instances.py`` and ``api/v1/incidents.py``, with the same services.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.errors import Forbidden, InvalidInput
+from engine.queries import INSTANCE_STATUSES
+
+from ..context import engine
+from ..v1.documents import send_document
+from . import bp, i18n
+from .diagrams import diagrams_for, element_marks
+from .layout import page_arg, page_count
+from .session import reading, writing
+
+PER_PAGE = 25
+DONE_MESSAGES = {"suspend": "instance.suspended", "resume": "instance.resumed",
+                 "cancel": "instance.cancelled"}
+
+
+@bp.get("/instances")
+def instance_list() -> ResponseReturnValue:
+    status = request.args.get("status") if request.args.get("status") in INSTANCE_STATUSES \
+        else None
+    key = request.args.get("key") or None
+    business_key = (request.args.get("business_key") or "").strip() or None
+    overdue = request.args.get("overdue") == "1"
+    incidents = request.args.get("incidents") == "1"
+    with reading() as (services, actor):
+        if actor.is_customer:
+            return redirect(url_for("web.applications"))
+        page = services.queries.instances(
+            actor, status=status, key=key, business_key=business_key,
+            overdue_at=engine().clock.now() if overdue else None,
+            with_open_incidents=incidents, page=page_arg(), per_page=PER_PAGE)
+        steps = {i.id: services.queries.instance_tasks(i.id) for i in page.items}
+        awaited = {i.id: services.queries.awaited_messages(i.id) for i in page.items}
+        processes = [(d.key, d.name or d.key)
+                     for d in services.deployments.definitions(latest=True)]
+        return render_template(
+            "instances.html", page=page, steps=steps, awaited=awaited, processes=processes,
+            statuses=INSTANCE_STATUSES, status=status, key=key, business_key=business_key or "",
+            overdue=overdue, incidents=incidents, pages=page_count(page.total, PER_PAGE))
+
+
+@bp.get("/instances/<instance_id>")
+def instance_page(instance_id: str) -> ResponseReturnValue:
+    with reading() as (services, actor):
+        instance = services.queries.instance(actor, instance_id)
+        tasks = services.queries.open_tasks_seen_by(actor, instance.id)
+        history = services.queries.history(actor, instance.id, per_page=200).items
+        incidents = services.queries.incidents(instance_id=instance.id, status=None,
+                                               per_page=200).items
+        timers = services.queries.instance_timers(instance.id)
+        active = services.runtime.active_elements(instance)
+        marks = element_marks(active=active, history=history, incidents=incidents,
+                              timers=timers)
+        variables = services.runtime.variables(instance) if not actor.is_customer else {}
+        awaited = (services.queries.awaited_messages(instance.id)
+                   if not actor.is_customer and instance.status == "running" else [])
+        return render_template(
+            "instance.html", instance=instance, tasks=tasks, history=history,
+            incidents=incidents, timers=timers, variables=variables, awaited=awaited,
+            variables_json={k: json.dumps(v, ensure_ascii=False, default=str)
+                            for k, v in sorted(variables.items())},
+            documents=services.documents.list_for_instance(instance.id),
+            clock=services.service_clocks.of(instance) if not actor.is_customer else None,
+            diagrams=[d.as_json() for d in diagrams_for(services, instance, marks)],
+            is_admin=actor.is_admin)
+
+
+def _admin_command(instance_id: str, what: str) -> ResponseReturnValue:
+    reason = (request.form.get("reason") or "").strip()[:500] or None
+    with writing() as (services, actor):
+        if not actor.is_admin:
+            raise Forbidden(f"you may not {what} instances")
+        services.queries.instance(actor, instance_id)
+        if what == "suspend":
+            services.runtime.suspend(instance_id, actor=actor.username, reason=reason)
+        elif what == "resume":
+            services.runtime.resume(instance_id, actor=actor.username, reason=reason)
+        else:
+            services.runtime.cancel(instance_id, actor=actor.username, reason=reason)
+    flash(i18n.translate(i18n.current(), DONE_MESSAGES[what]), "ok")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<instance_id>/suspend")
+def suspend(instance_id: str) -> ResponseReturnValue:
+    return _admin_command(instance_id, "suspend")
+
+
+@bp.post("/instances/<instance_id>/resume")
+def resume(instance_id: str) -> ResponseReturnValue:
+    return _admin_command(instance_id, "resume")
+
+
+@bp.post("/instances/<instance_id>/cancel")
+def cancel(instance_id: str) -> ResponseReturnValue:
+    return _admin_command(instance_id, "cancel")
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+def retry_incident(incident_id: int) -> ResponseReturnValue:
+    text = (request.form.get("variables") or "").strip()
+    try:
+        variables: Any = json.loads(text) if text else {}
+    except ValueError:
+        variables = None
+    if not isinstance(variables, dict):
+        raise InvalidInput("the corrected variables must be a JSON object",
+                           {"variables": "a JSON object such as {\"nilai\": 3}"})
+    with writing() as (services, actor):
+        if not actor.is_admin:
+            raise Forbidden("you may not retry incidents")
+        incident = services.queries.incident(incident_id)
+        services.runtime.retry_incident(incident_id, actor=actor.username, variables=variables)
+        instance_id = incident.instance_id
+    flash(i18n.translate(i18n.current(), "incident.retried"), "ok")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.get("/documents/<document_id>")
+def download(document_id: str) -> ResponseReturnValue:
+    """Download a document; whoever may see its instance may (as ``GET /api/v1/documents``)."""
+    with reading() as (services, actor):
+        return send_document(services, actor, document_id)

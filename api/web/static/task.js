@@ -1,0 +1,218 @@
+/* The task page: render the task's form with the form-js viewer and complete the task.
+ *
+ * Completing runs the viewer's own checks, uploads the files chosen in file fields to
+ * the instance (each becomes a document reference, which the server checks), and
+ * sends the values as JSON. The server checks everything again; its 422 answer names
+ * the fields in error, shown next to them like the viewer's own messages.
+ */
+(function () {
+  'use strict';
+
+  var holder = document.getElementById('task-config');
+  if (!holder) { return; }
+  var config = JSON.parse(holder.textContent);
+  var host = document.getElementById('form');
+  var button = document.getElementById('complete');
+  var message = document.getElementById('form-message');
+  var FILE_PREFIX = 'files::';
+
+  var fieldIds = {};        // dotted variable path -> component id
+  var listChildren = {};    // dotted list path -> { child key -> component id }
+  var filepickers = {};     // dotted path -> { multiple }
+  var fixedPaths = [];      // read-only and disabled fields: never sent (unchanged)
+  var uploaded = new Map(); // File -> document reference, so a retry does not upload twice
+
+  function split(text) { return String(text || '').split('.').filter(Boolean); }
+
+  function walk(components, prefix) {
+    (components || []).forEach(function (c) {
+      if (c.type === 'group' || c.type === 'page' || c.type === 'multipage') {
+        walk(c.components, prefix.concat(split(c.path)));
+        return;
+      }
+      if (c.type === 'dynamiclist') {
+        var listPath = prefix.concat(split(c.path)).join('.');
+        fieldIds[listPath] = c.id;
+        listChildren[listPath] = {};
+        (c.components || []).forEach(function (child) {
+          if (child.key) { listChildren[listPath][child.key] = child.id; }
+        });
+        return;
+      }
+      if (!c.key) { return; }
+      var path = prefix.concat(split(c.key));
+      var dotted = path.join('.');
+      fieldIds[dotted] = c.id;
+      if (c.type === 'filepicker') { filepickers[dotted] = { multiple: c.multiple === true }; }
+      if (c.readonly === true || c.disabled === true) { fixedPaths.push(path); }
+    });
+  }
+
+  function get(data, path) {
+    return path.reduce(function (v, p) { return v == null ? undefined : v[p]; }, data);
+  }
+
+  function set(data, path, value) {
+    var target = data;
+    path.slice(0, -1).forEach(function (p) {
+      if (typeof target[p] !== 'object' || target[p] === null) { target[p] = {}; }
+      target = target[p];
+    });
+    target[path[path.length - 1]] = value;
+  }
+
+  function unset(data, path) {
+    var parent = get(data, path.slice(0, -1));
+    if (parent && typeof parent === 'object') { delete parent[path[path.length - 1]]; }
+  }
+
+  function showMessage(text) {
+    message.textContent = text;
+    message.hidden = !text;
+  }
+
+  /* A stored document cannot be put back into a file input: the field becomes optional,
+   * says which document it holds, and is left out of the submission unless replaced. */
+  function prepare(schema, data) {
+    var copy = JSON.parse(JSON.stringify(schema));
+    var values = JSON.parse(JSON.stringify(data || {}));
+    walk(copy.components, []);
+    function mark(components, prefix) {
+      (components || []).forEach(function (c) {
+        if (c.type === 'group' || c.type === 'page' || c.type === 'multipage') {
+          mark(c.components, prefix.concat(split(c.path)));
+          return;
+        }
+        if (c.type !== 'filepicker' || !c.key) { return; }
+        var path = prefix.concat(split(c.key));
+        var stored = get(values, path);
+        if (stored && typeof stored === 'object') {
+          var names = (Array.isArray(stored) ? stored : [stored])
+            .map(function (r) { return r.name; }).join(', ');
+          c.validate = Object.assign({}, c.validate, { required: false });
+          c.description = config.messages.stored + ' ' + names +
+            (c.description ? ' — ' + c.description : '');
+        }
+        unset(values, path);
+      });
+    }
+    mark(copy.components, []);
+    return { schema: copy, data: values };
+  }
+
+  function uploadFile(file, field) {
+    if (uploaded.has(file)) { return Promise.resolve(uploaded.get(file)); }
+    var body = new FormData();
+    body.append('file', file, file.name);
+    body.append('field', field);
+    return fetch(config.uploadUrl, {
+      method: 'POST', credentials: 'same-origin', body: body,
+      headers: { 'Accept': 'application/json', 'X-CSRF-Token': config.csrf }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (!response.ok) {
+          var detail = (answer.errors || []).map(function (e) { return e.message; }).join('; ');
+          throw { field: field, message: detail || answer.detail || answer.title || response.status };
+        }
+        uploaded.set(file, answer);
+        return answer;
+      });
+    });
+  }
+
+  /* Turn the server's [{field, message}] into the viewer's errors, keyed by component id;
+   * a list row's field is "list[2].child". Return the messages no field could show. */
+  function showFieldErrors(list) {
+    var errors = {};
+    var loose = [];
+    (list || []).forEach(function (e) {
+      var row = /^(.+)\[(\d+)\]\.(.+)$/.exec(e.field || '');
+      if (row && listChildren[row[1]] && listChildren[row[1]][row[3]]) {
+        var childId = listChildren[row[1]][row[3]];
+        errors[childId] = errors[childId] || {};
+        errors[childId][row[2]] = [e.message];
+      } else if (fieldIds[e.field]) {
+        errors[fieldIds[e.field]] = [e.message];
+      } else {
+        loose.push((e.field ? e.field + ': ' : '') + e.message);
+      }
+    });
+    form._setState({ errors: errors });
+    return loose;
+  }
+
+  function complete() {
+    showMessage('');
+    var result = form.submit();
+    if (Object.keys(result.errors).length) {
+      showMessage(config.messages.fix);
+      return Promise.resolve();
+    }
+    var data = result.data;
+    fixedPaths.forEach(function (path) { unset(data, path); });
+    button.disabled = true;
+    showMessage('');
+    var uploads = Object.keys(filepickers).map(function (dotted) {
+      var path = split(dotted);
+      var value = get(data, path);
+      if (typeof value !== 'string' || value.indexOf(FILE_PREFIX) !== 0) {
+        unset(data, path);  // nothing chosen: what is stored stays
+        return Promise.resolve();
+      }
+      var files = result.files.get(value) || [];
+      return Promise.all(files.map(function (f) { return uploadFile(f, dotted); }))
+        .then(function (refs) {
+          set(data, path, filepickers[dotted].multiple ? refs : refs[0]);
+        });
+    });
+    return Promise.all(uploads).then(function () {
+      return fetch(config.completeUrl, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json',
+                   'X-CSRF-Token': config.csrf },
+        body: JSON.stringify({ variables: data })
+      });
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (response.ok) {
+          window.location.assign(answer.redirect);
+          return;
+        }
+        var loose = showFieldErrors(answer.errors);
+        var text = answer.errors && answer.errors.length ? config.messages.fix
+          : (answer.detail || answer.title || config.messages.failed);
+        showMessage([text].concat(loose).join(' '));
+        button.disabled = false;
+      });
+    }).catch(function (failure) {
+      if (failure && failure.field) {
+        showMessage(config.messages.fix + ' ' + showFieldErrors(
+          [{ field: failure.field, message: String(failure.message) }]).join(' '));
+      } else {
+        showMessage(config.messages.failed + ' ' + (failure && failure.message || ''));
+      }
+      button.disabled = false;
+    });
+  }
+
+  var form = null;
+  var prepared = prepare(config.schema || { type: 'default', components: [] }, config.data);
+  // No debouncing of typed values: each keystroke is in the form's data at once, so a
+  // click on "complete" (or choosing a file) right after typing never loses the last input.
+  form = new FormViewer.Form({
+    container: host, properties: { readOnly: config.readOnly }, debounce: false
+  });
+  // For tests and the curious: the viewer, and how the page completes the task.
+  window.sertiflowTask = { form: null, complete: complete, showFieldErrors: null };
+  form.importSchema(prepared.schema, prepared.data).then(function () {
+    window.sertiflowTask.form = form;
+    window.sertiflowTask.showFieldErrors = showFieldErrors;
+    host.dataset.ready = 'true';
+    if (button) {
+      button.disabled = false;
+      button.addEventListener('click', function () { complete(); });
+    }
+  }).catch(function (err) {
+    showMessage(config.messages.failed + ' ' + (err && err.message || err));
+  });
+}());

@@ -1,0 +1,386 @@
+"""The LSPro journey in the browser: from the customer's application to the certificate.
+
+All of processes/ and forms/ are deployed with the real domain topics, and the
+demo users exist (one per role, named after it, password ``demo``), as
+``sertiflow run`` sets them up. Everything below happens in Chromium, as a
+newcomer would do it: the customer applies with the real 31-field form and its
+documents (a server-side error is shown next to its field and fixed); the
+administration checks the documents, the certification sub-coordinator reviews,
+the administration records the e-Billing payment with the message's form, the
+front office prepares the agreement and the customer signs it; an admin opens
+the instance, sees SOP step 1 highlighted in the called process's diagram,
+suspends and resumes it; then every role works its SOP and grant steps from its
+own task list (the sampling officer records the laboratory's report) until the
+certificate is handed over; the customer sees it and anyone can look it up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from engine.clock import FrozenClock
+from engine.config import Settings
+from engine.engine import Engine
+from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
+from engine.models import Certificate, Document, HistoryEvent, Invoice, ProcessInstance
+from engine.topics import default_topics
+
+from .conftest import screenshot, sign_in, sign_out
+
+ROOT = Path(__file__).resolve().parents[2]
+FORMS = ROOT / "forms"
+KEY = "permohonan_sertifikasi"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# The p_ajukan_permohonan form's file fields: Field_ajukan_12 .. 31, keyed dok_<name>.
+DOCUMENT_FIELDS = {
+    "surat_permohonan": 12, "akta_pendirian": 13, "nib_atau_iui": 14, "npwp": 15,
+    "daftar_merek_kemasan": 16, "sertifikat_merek": 17, "desain_kemasan": 20,
+    "ilustrasi_tanda_sni": 21, "struktur_organisasi": 22, "diagram_alir_produksi": 23,
+    "daftar_pengendalian_mutu": 24, "daftar_peralatan_produksi": 25,
+    "daftar_peralatan_lab": 26, "bukti_smm_cppob": 27, "daftar_informasi_terdokumentasi": 28,
+    "pernyataan_tidak_mengedarkan": 29,
+}
+
+
+def sop(today: str) -> list[tuple[str, str, dict[str, Any], tuple[str, ...]]]:
+    """SOP AP 2.2.1-3 and the grant without findings: (step, demo user, values, files).
+
+    The demo users are named after their roles; the team the sub-coordinator
+    proposes at step 3 is made of them, so the auditor works the audit steps.
+    """
+    return [
+        ("s01_teruskan_dokumen_kerjasama", "upp",
+         {"catatan_penerusan": "Perjanjian diterima."}, ()),
+        ("s02_tugaskan_subkoordinator", "koordinator-pk",
+         {"disposisi": "Siapkan tim sertifikasi."}, ("pernyataan_ketidakberpihakan",)),
+        ("s03_siapkan_usulan_tim", "subkoordinator-sertifikasi",
+         {"lead_auditor": "auditor", "petugas_ppc": "ppc", "usulan_tim_teknis": "tim-teknis"},
+         ()),
+        ("s04_validasi_usulan_tim", "koordinator-pk",
+         {"tim_valid": True, "nomor_surat_tugas": "ST-017"}, ()),
+        ("s05_serahkan_kecukupan_dokumen", "subkoordinator-sertifikasi",
+         {"rencana_audit_tahap1": today}, ("surat_tugas",)),
+        ("s06_audit_tahap_1", "auditor", {"temuan_tahap1": False},
+         ("laporan_audit_tahap1",)),
+        ("s08_pengambilan_contoh", "ppc",
+         {"tanggal_pengambilan_contoh": today, "jumlah_contoh": 6,
+          "laboratorium_penguji": "Laboratorium Uji BSPJI Manado"},
+         ("berita_acara_pengambilan_contoh",)),
+        ("s08_audit_tahap_2", "auditor", {"tanggal_audit_tahap2": today},
+         ("laporan_audit_tahap2",)),
+        ("s09_susun_laporan_audit", "auditor", {"ada_ketidaksesuaian": False},
+         ("laporan_ringkasan_audit",)),
+        ("s11_evaluasi_tindak_lanjut", "auditor", {"tindakan_efektif": True}, ()),
+        # (here the sampling officer records the laboratory's report)
+        ("s12_siapkan_rapat_tim_teknis", "subkoordinator-sertifikasi",
+         {"anggota_tim_teknis": "tim-teknis", "tanggal_rapat_tim_teknis": today}, ()),
+        ("s13_bahas_dan_rekomendasi", "tim-teknis",
+         {"rekomendasi": "terpenuhi", "catatan_rekomendasi": "Memenuhi SNI 2973:2022."}, ()),
+        ("m14_siapkan_perjanjian_tanda_sni", "upp",
+         {"nomor_perjanjian_tanda_sni": "PTS-2027-017"}, ("perjanjian_tanda_sni",)),
+        ("m14_tandatangani_perjanjian_tanda_sni", "pelanggan",
+         {"penandatangan_perjanjian_tanda_sni": "Eka Pratiwi", "jabatan_penandatangan": "Direktur"},
+         ("perjanjian_tanda_sni_ditandatangani",)),
+        ("s14_terbitkan_sertifikat", "subkoordinator-sertifikasi", {}, ()),
+        ("s15_verifikasi_sertifikat", "koordinator-pk", {"konsep_sertifikat_sesuai": True}, ()),
+        ("a16_paraf_konsep_sertifikat", "kepala-balai", {"konsep_disetujui": True}, ()),
+        ("s16_sahkan_sertifikat", "kepala-balai", {}, ()),
+        ("s17_serahkan_sertifikat", "upp",
+         {"tanggal_serah_terima": today, "penerima_sertifikat": "Eka Pratiwi (Direktur)"},
+         ("tanda_terima_sertifikat",)),
+    ]
+
+
+@pytest.fixture
+def engine(settings: Settings, clock: FrozenClock) -> Iterator[Engine]:
+    """The LSPro as ``sertiflow run`` starts it: every process and form, the demo users."""
+    built = Engine(settings, clock=clock, topics=default_topics(), workflow_cache_size=0)
+    built.deploy_paths([ROOT / "processes", ROOT / "forms"], actor="analyst")
+    with built.write() as s:
+        assert s.identity.ensure_demo_users() is not None
+    yield built
+    built.close()
+
+
+# -- the browser ---------------------------------------------------------------------------------
+
+def by_id(page: Any, component_id: str) -> Any:
+    """A form-js input by its component id (form-js ids end with it)."""
+    return page.locator(f"[id$='-{component_id}']")
+
+
+def radio(page: Any, component_id: str, index: int) -> None:
+    option = page.locator(f"input[id$='-{component_id}-{index}']")
+    option.click()
+    expect(option).to_be_checked()
+
+
+def field_error(page: Any, component_id: str) -> Any:
+    return page.locator(f".fjs-form-field:has([id$='-{component_id}']) .fjs-form-field-error")
+
+
+def open_form(page: Any) -> None:
+    page.wait_for_selector("#form[data-ready='true'] .fjs-form")
+
+
+def open_task(page: Any, title: str) -> None:
+    """From the task list, open the task with this title."""
+    page.goto("/tasks")
+    page.locator("#task-table tbody tr").filter(has_text=title).locator("a.task-link").click()
+    open_form(page)
+
+
+def complete(page: Any) -> None:
+    """Complete the open task; the page goes on to the user's next step or the task list."""
+    before = page.url
+    page.click("#complete")
+    page.wait_for_url(lambda url: url != before)
+    expect(page.locator(".flash.ok")).to_contain_text("selesai")
+
+
+def open_step(page: Any, number: str, element: str) -> None:
+    """From the task list, searched by the application number, open the step ``element``."""
+    page.goto(f"/tasks?q={number}")
+    page.locator(f"#task-table tbody tr[data-element='{element}'] a.task-link").click()
+    open_form(page)
+
+
+def components(form_id: str) -> dict[str, dict[str, Any]]:
+    """The form's input components by key, as the Modeler saved them in forms/."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("key"):
+                found[item["key"]] = item
+            walk(item.get("components") or [])
+
+    walk(json.loads((FORMS / f"{form_id}.form").read_text(encoding="utf-8"))["components"])
+    return found
+
+
+def fill(page: Any, form_id: str, values: dict[str, Any], files: tuple[str, ...],
+         tmp_path: Path) -> None:
+    """Fill the open form-js form as a person would: type, click, pick dates and files."""
+    fields = components(form_id)
+    for key, value in values.items():
+        component = fields[key]
+        kind = component["type"]
+        if kind == "radio":
+            options = [option["value"] for option in component["values"]]
+            radio(page, component["id"], options.index(value))
+        elif kind == "datetime":
+            # The date picker reads the browser's own date format (id-ID: d/m/yyyy).
+            shown = page.evaluate(
+                "iso => new Intl.DateTimeFormat().format(new Date(iso + 'T00:00:00'))", value)
+            entry = by_id(page, f"{component['id']}-date")
+            entry.fill(shown)
+            entry.press("Enter")
+        else:
+            by_id(page, component["id"]).fill(str(value))
+    for name in files:
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(PDF + name.encode())
+        page.set_input_files(f"input[type=file][id$='-{fields['dok_' + name]['id']}']",
+                             str(path))
+
+
+def record_lab_report(pages: dict[str, Any], new_page: Any, instance_id: str,
+                      tmp_path: Path) -> None:
+    """The sampling officer records the laboratory's report with its form and file."""
+    if "ppc" not in pages:
+        pages["ppc"] = new_page()
+        sign_in(pages["ppc"], "ppc", DEMO_PASSWORD)
+    officer = pages["ppc"]
+    officer.goto(f"/instances/{instance_id}")
+    officer.click("#record-hasil_uji_diterima")
+    open_form(officer)
+    fill(officer, "hasil_uji_diterima", {"nomor_laporan_uji": "LHU-2027-0101",
+                                          "hasil_uji_memenuhi": True},
+         ("laporan_hasil_uji",), tmp_path)
+    officer.click("#complete")
+    officer.wait_for_url(f"**/instances/{instance_id}")
+    expect(officer.locator(".flash.ok")).to_contain_text("hasil_uji_diterima")
+    expect(officer.locator("#instance-status")).to_have_text("Berjalan")
+
+
+def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
+    with engine.read() as s:
+        return s.runtime.variables(s.runtime.instance(instance_id))
+
+
+# -- the journey ----------------------------------------------------------------------------------
+
+def test_from_application_to_certificate_in_the_browser(
+        engine: Engine, new_page: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    # 1. The customer applies: the real form, its documents, a server-side error fixed.
+    customer = new_page()
+    sign_in(customer, "pelanggan", DEMO_PASSWORD)
+    customer.click("#new-application")
+    customer.click(f"button[data-key='{KEY}']")
+    open_form(customer)
+    assert customer.locator("#task-title").inner_text() == "Ajukan permohonan"
+    by_id(customer, "Field_ajukan_02-display").click()
+    customer.locator(".fjs-dropdownlist-item", has_text="Biskuit").click()
+    by_id(customer, "Field_ajukan_03").fill("SNI 2973:2022 (terbaru)")
+    radio(customer, "Field_ajukan_04", 0)  # tipe 5
+    radio(customer, "Field_ajukan_05", 0)  # permohonan baru
+    radio(customer, "Field_ajukan_06", 1)  # no makloon
+    radio(customer, "Field_ajukan_07", 0)  # own brand
+    by_id(customer, "Field_ajukan_09_0").fill("Kukis Nyiur")
+    by_id(customer, "Field_ajukan_10_0").fill("kotak karton 300 g")
+    for name, number in DOCUMENT_FIELDS.items():
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(PDF + name.encode())
+        customer.set_input_files(f"input[type=file][id$='-Field_ajukan_{number}']", str(path))
+    screenshot(customer, "10-lspro-application-form", full_page=False)
+    customer.click("#complete")
+    # form-js finds the SNI pattern inside the text; the server wants the whole of it.
+    expect(field_error(customer, "Field_ajukan_03")).to_contain_text(
+        "does not have the expected format")
+    screenshot(customer, "11-lspro-application-error")
+    by_id(customer, "Field_ajukan_03").fill("SNI 2973:2022")
+    complete(customer)
+    with engine.read() as s:
+        (instance_id,) = s.session.scalars(sa.select(ProcessInstance.id).where(
+            ProcessInstance.definition_key == KEY)).all()
+    data = variables(engine, instance_id)
+    number = data["nomor_permohonan"]
+    assert data["dokumen_lengkap_sistem"] is True and data["dalam_lingkup"] is True
+    with engine.read() as s:
+        uploaded = s.session.scalars(sa.select(Document.field).where(
+            Document.instance_id == instance_id, Document.uploaded_by == "pelanggan")).all()
+    assert sorted(uploaded) == sorted(f"dok_{n}" for n in DOCUMENT_FIELDS)  # each once
+    sign_out(customer)
+
+    # 2. Three roles of the LSPro, each in their own browser session.
+    clerk = new_page()
+    sign_in(clerk, "administrasi", DEMO_PASSWORD)
+    row = clerk.locator("#task-table tbody tr").filter(has_text=number)
+    expect(row).to_contain_text("Periksa kelengkapan")
+    # One working day to check the documents: due within a working day, so "due soon".
+    expect(row.locator(".badge")).to_have_text("Segera jatuh tempo")
+    screenshot(clerk, "12-lspro-administrasi-tasks")
+    open_task(clerk, "Periksa kelengkapan")
+    assert by_id(clerk, "Field_periksa_02").input_value() == number
+    radio(clerk, "Field_periksa_29", 0)  # complete
+    complete(clerk)
+
+    reviewer = new_page()
+    sign_in(reviewer, "subkoordinator-sertifikasi", DEMO_PASSWORD)
+    open_task(reviewer, "Kaji ulang permohonan")
+    radio(reviewer, "Field_kaji_12", 0)
+    by_id(reviewer, "Field_kaji_13").fill("Dalam ruang lingkup; auditor pangan tersedia.")
+    complete(reviewer)
+
+    # The bank's notice does not come by itself here: the administration records the
+    # payment on the instance's page with the message's form (the code is filled in).
+    today = clock.now().astimezone(engine.settings.timezone).date().isoformat()
+    clerk.goto(f"/instances?business_key={number}")
+    row = clerk.locator("#instance-table tbody tr").filter(has_text=number)
+    expect(row).to_contain_text("pembayaran_diterima")
+    row.locator("a").first.click()
+    clerk.click("#record-pembayaran_diterima")
+    open_form(clerk)
+    code = variables(engine, instance_id)["kode_billing"]
+    assert by_id(clerk, components("pembayaran_diterima")["kode_billing"]["id"]).input_value() \
+        == code
+    fill(clerk, "pembayaran_diterima", {"ntpn": "0A1B2C3D", "tanggal_bayar": today}, (),
+         tmp_path)
+    clerk.click("#complete")
+    expect(field_error(clerk, components("pembayaran_diterima")["ntpn"]["id"])).to_be_visible()
+    fill(clerk, "pembayaran_diterima", {"ntpn": "0A1B2C3D4E5F6G7H"}, (), tmp_path)
+    screenshot(clerk, "13-lspro-record-payment", full_page=False)
+    clerk.click("#complete")
+    clerk.wait_for_url(f"**/instances/{instance_id}")
+    expect(clerk.locator(".flash.ok")).to_contain_text("pembayaran_diterima")
+    with engine.read() as s:
+        (bill,) = s.session.scalars(sa.select(Invoice).where(Invoice.code == code)).all()
+    assert (bill.state, bill.ntpn, bill.paid_on.isoformat()) == (
+        "lunas", "0A1B2C3D4E5F6G7H", today)
+
+    front_office = new_page()
+    sign_in(front_office, "upp", DEMO_PASSWORD)
+    open_task(front_office, "Siapkan perjanjian")
+    complete(front_office)
+
+    # 3. The customer signs the agreement: what is asked of them is on their page.
+    sign_in(customer, "pelanggan", DEMO_PASSWORD)
+    asked = customer.locator("#asked-of-me")
+    expect(asked).to_contain_text("perjanjian")
+    asked.locator("a").first.click()
+    open_form(customer)
+    signed = tmp_path / "perjanjian.pdf"
+    signed.write_bytes(PDF + b"signed")
+    customer.set_input_files("input[type=file][id$='-Field_tandatangani_05']", str(signed))
+    complete(customer)
+
+    # 4. An admin sees SOP step 1 highlighted in the called process's diagram.
+    admin = new_page()
+    sign_in(admin, "admin", DEMO_PASSWORD)
+    admin.goto(f"/instances/{instance_id}")
+    admin.wait_for_selector("#diagram-1[data-ready='true']")
+    step_1 = admin.locator(
+        "#diagram-1 g.djs-element[data-element-id='s01_teruskan_dokumen_kerjasama']")
+    assert "sf-active" in (step_1.get_attribute("class") or "")
+    intake = admin.locator("#diagram-0 g.djs-element[data-element-id='p_ajukan_permohonan']")
+    assert "sf-completed" in (intake.get_attribute("class") or "")
+    expect(admin.locator("#service-clock")).to_contain_text("41")
+    screenshot(admin, "14-lspro-admin-instance", full_page=False)
+    admin.click("#suspend")
+    expect(admin.locator("#instance-status")).to_have_text("Ditangguhkan")
+    admin.click("#resume")
+    expect(admin.locator("#instance-status")).to_have_text("Berjalan")
+
+    # 5. The SOP and the grant: each role signs in and works its step from its task list.
+    pages: dict[str, Any] = {"pelanggan": customer, "upp": front_office,
+                             "subkoordinator-sertifikasi": reviewer}
+    for element, user, values, files in sop(today):
+        if element == "s12_siapkan_rapat_tim_teknis":
+            record_lab_report(pages, new_page, instance_id, tmp_path)
+        if user not in pages:
+            pages[user] = new_page()
+            sign_in(pages[user], user, DEMO_PASSWORD)
+        page = pages[user]
+        open_step(page, number, element)
+        fill(page, element, values, files, tmp_path)
+        if element == "s13_bahas_dan_rekomendasi":
+            screenshot(page, "16-lspro-technical-panel", full_page=False)
+        complete(page)
+    with engine.read() as s:
+        instance = s.runtime.instance(instance_id)
+        (certificate,) = s.session.scalars(sa.select(Certificate).where(
+            Certificate.application_number == number)).all()
+        kinds = s.session.scalars(sa.select(HistoryEvent.kind).where(
+            HistoryEvent.instance_id == instance_id, HistoryEvent.actor == "admin")).all()
+    assert instance.status == "completed"
+    # What was typed and picked in the forms is what the process holds.
+    done = variables(engine, instance_id)
+    assert (done["tanggal_serah_terima"], done["rencana_audit_tahap1"]) == (today, today)
+    assert (done["jumlah_contoh"], done["rekomendasi"], done["lead_auditor"]) == (
+        6, "terpenuhi", "auditor")
+    assert (done["nomor_laporan_uji"], done["hasil_uji_memenuhi"]) == ("LHU-2027-0101", True)
+    assert (certificate.company, certificate.state) == (DEMO_COMPANY, "aktif")
+    assert kinds == ["instance_suspended", "instance_resumed"]
+
+    # 6. The customer sees the certificate; anyone can look it up without signing in.
+    customer.goto("/applications")
+    expect(customer.locator("#my-certificates")).to_contain_text(certificate.number)
+    screenshot(customer, "17-lspro-customer-certificate")
+    visitor = new_page()
+    visitor.goto("/verify")
+    visitor.fill("#verify-number", certificate.number)
+    visitor.click("#verify-form button")
+    expect(visitor.locator("#verify-result")).to_contain_text("Sertifikat sah dan berlaku")
+    expect(visitor.locator("#verify-state")).to_have_text("aktif")
+    screenshot(visitor, "18-public-lookup")
+    for page in [clerk, admin, visitor, *pages.values()]:
+        assert page.script_errors == []
+
