@@ -7,6 +7,7 @@ and hands the session to the services, which only ``flush()``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from .errors import ConcurrentModification
+from .errors import ConcurrentModification, DatabaseBusy
+
+# How long a command waits for its turn to write before giving up (SQLite's busy
+# timeout is the same).
+WRITER_WAIT_S = 30.0
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -88,7 +93,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(WRITER_WAIT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -110,24 +115,36 @@ class Database:
         # No autoflush: a command flushes once, at its end, instead of before each query.
         self._write = sessionmaker(bind=writer, expire_on_commit=False, autoflush=False)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of this process queue for it here
+        # and are woken the moment it is free; left to SQLite's busy handler they
+        # would poll with sleeps of up to 100 ms. Other processes still meet the
+        # busy timeout.
+        self._writer_turn = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """Open one command's transaction; commit on success, roll back on error."""
-        session = self._write()
+        turn = self._writer_turn
+        if turn is not None and not turn.acquire(timeout=WRITER_WAIT_S):
+            raise DatabaseBusy(f"no turn to write within {WRITER_WAIT_S:.0f} s")
         try:
-            yield session
-            session.commit()
-        except sa.orm.exc.StaleDataError as exc:
-            session.rollback()
-            raise ConcurrentModification(
-                "the instance was changed by another command; reload and try again"
-            ) from exc
-        except BaseException:
-            session.rollback()
-            raise
+            session = self._write()
+            try:
+                yield session
+                session.commit()
+            except sa.orm.exc.StaleDataError as exc:
+                session.rollback()
+                raise ConcurrentModification(
+                    "the instance was changed by another command; reload and try again"
+                ) from exc
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         finally:
-            session.close()
+            if turn is not None:
+                turn.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -45,6 +45,10 @@ class ConcurrentModification(Conflict):
     """Another command changed the instance after this one read it."""
 
 
+class DatabaseBusy(ConcurrentModification):
+    """Other commands held the database for too long; nothing was changed, try again."""
+
+
 class Unauthenticated(EngineError):
     """No valid credentials: unknown user, wrong password, unknown or expired token."""
 

@@ -153,3 +153,42 @@ def test_processes_completing_one_task_on_postgres(postgres_url: str, tmp_path) 
     assert results.count("won") == 1, results
     assert _outcomes(engine, instance_id) == (1, 1)
     engine.close()
+
+
+def test_sqlite_writers_of_one_process_take_turns_and_give_up_cleanly(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Writers queue on the process's own turn: each starts only after the one before
+    # ended, whatever the order in which they arrived.
+    instance_id, _ = _prepare(engine)
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def write(i: int) -> str:
+        with engine.write() as s:
+            if inside:
+                overlaps.append(i)
+            inside.append(i)
+            s.runtime.instance(instance_id)
+            threading.Event().wait(0.02)
+            inside.remove(i)
+        return "done"
+
+    assert _race(RACERS, write) == ["done"] * RACERS
+    assert overlaps == []
+    # A writer that cannot get its turn in time gives up with a retryable conflict
+    # and leaves the turn to the one holding it.
+    monkeypatch.setattr("engine.db.WRITER_WAIT_S", 0.05)
+    with engine.write() as s:
+        refused = _race(1, lambda i: _try_write(engine))
+        s.runtime.instance(instance_id)
+    assert refused == ["DatabaseBusy"]
+    assert _try_write(engine) == "won"
+
+
+def _try_write(engine: Engine) -> str:
+    try:
+        with engine.write() as s:
+            s.session.execute(sa.select(1))
+        return "won"
+    except Conflict as exc:
+        return type(exc).__name__
