@@ -56,14 +56,22 @@ class SlaMonitor:
         self.clock = clock
         self.escalation = escalation
 
-    def detect_breaches(self, limit: int = 500) -> int:
-        """Record and escalate ready tasks that passed their due time; return how many."""
+    def detect_breaches(self, limit: int = 500, *, due_after: datetime | None = None) -> int:
+        """Record and escalate ready tasks that passed their due time; return how many.
+
+        With ``due_after``, only tasks that fell due after it are looked at (a
+        range of the due-date index), not every open overdue task again.
+        """
         now = self.clock.now()
+        # due_order is due_at, or the far future for a task without one: filtering
+        # and sorting on it reads the (state, due_order) index as one range.
+        where = [Task.state == "ready", Task.due_order <= now,
+                 ~sa.exists().where(SlaBreach.task_id == Task.id)]
+        if due_after is not None:
+            where.append(Task.due_order > due_after)
         overdue = list(self.session.scalars(
             sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.state == "ready", Task.due_at <= now,
-                   ~sa.exists().where(SlaBreach.task_id == Task.id))
-            .order_by(Task.due_at).limit(limit)))
+            .where(*where).order_by(Task.due_order).limit(limit)))
         for task in overdue:
             roles = task.candidate_groups or ([task.lane] if task.lane else [])
             coordinator = next((self.escalation[r] for r in roles if r in self.escalation),

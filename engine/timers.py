@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from .engine import Engine
 from .errors import Conflict, NotFound
 from .mailer import Mailer
 
 log = logging.getLogger(__name__)
+
+# Breaches recorded per SLA check (one write transaction).
+SLA_BATCH = 500
+# How often the SLA check looks at every overdue open task, not only those that
+# fell due since the last check: it catches a task that was already past due
+# when it was created (a due date in the past).
+FULL_SLA_SCAN = timedelta(minutes=10)
 
 
 class TimerSweep:
@@ -22,6 +30,12 @@ class TimerSweep:
     def __init__(self, engine: Engine, *, batch: int = 1000) -> None:
         self.engine = engine
         self.batch = batch
+        # The SLA check looks only at tasks that fell due since the last check that
+        # finished its batch, and at all of them every FULL_SLA_SCAN: open tasks
+        # long past due (and already recorded) can be tens of thousands, and the
+        # check runs every second in a write transaction.
+        self._sla_checked_to: datetime | None = None
+        self._sla_full_at: datetime | None = None
 
     def run_once(self) -> int:
         """Fire what is due now (at most ``batch`` instances); return how many instances."""
@@ -58,8 +72,17 @@ class TimerSweep:
 
     def run_sla_once(self) -> tuple[int, int]:
         """Record breaches of tasks past due, then e-mail pending notifications."""
+        started = self.engine.clock.now()
+        full = self._sla_full_at is None or started - self._sla_full_at >= FULL_SLA_SCAN
         with self.engine.write() as services:
-            breaches = services.sla.detect_breaches()
+            breaches = services.sla.detect_breaches(
+                SLA_BATCH, due_after=None if full else self._sla_checked_to)
+        if breaches < SLA_BATCH:
+            # Everything due up to ``started`` is recorded; a full batch may have left
+            # some, so the next check starts from the same point again.
+            self._sla_checked_to = started
+            if full:
+                self._sla_full_at = started
         sent = 0
         smtp = self.engine.settings.smtp
         if smtp is not None:

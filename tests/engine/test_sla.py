@@ -294,3 +294,35 @@ def test_a_due_date_without_offset_is_read_in_the_lspro_time_zone(
     _start(engine, xml, "dated", variables={"batas": written})
     assert _task(engine, "pay").due_at == expected
     engine.close()
+
+
+def test_the_sweep_checks_newly_due_tasks_each_beat_and_all_of_them_every_ten_minutes(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FrozenClock(MONDAY_9)
+    engine = _engine(settings, clock)
+    sweep = TimerSweep(engine)
+    assert sweep.run_sla_once() == (0, 0)  # the first check looks at everything
+    first = _start(engine, definitions("review", REVIEW), "review")
+    with engine.write() as s:
+        second = s.runtime.start_instance("review").id
+    # A task whose due time lies before the last check (as a due date already past
+    # when the task was made would): the beat's check, which looks only at what
+    # fell due since, does not see it; the full check ten minutes on does.
+    with engine.write() as s:
+        s.session.execute(sa.update(Task).where(Task.instance_id == first).values(
+            due_at=MONDAY_9 - timedelta(minutes=1), due_order=MONDAY_9 - timedelta(minutes=1)))
+    clock.advance(timedelta(minutes=1))
+    assert sweep.run_sla_once() == (0, 0)
+    clock.advance(timedelta(minutes=9))
+    assert sweep.run_sla_once() == (1, 0)
+    # A full batch leaves the starting point where it was, so nothing is skipped.
+    monkeypatch.setattr("engine.timers.SLA_BATCH", 1)
+    with engine.write() as s:
+        third = s.runtime.start_instance("review").id
+    clock.advance(timedelta(hours=3))  # past due: the second and the third task
+    assert sweep.run_sla_once() == (1, 0)
+    assert sweep.run_sla_once() == (1, 0)
+    assert sweep.run_sla_once() == (0, 0)
+    with engine.read() as s:
+        breached = set(s.session.scalars(sa.select(SlaBreach.instance_id)))
+    assert breached == {first, second, third}
