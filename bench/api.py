@@ -204,6 +204,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (gunicorn's workers) so far."""
+    return sum(cpu_seconds(p) for p in process_tree(pid))
+
+
 # -- the client ------------------------------------------------------------------------
 
 
@@ -403,10 +408,10 @@ def main() -> None:
                 timeout=60)
             if deployed.status_code != 201:
                 raise SystemExit(f"deployment failed: {deployed.status_code} {deployed.text}")
-            cpu_before = cpu_seconds(server.process.pid)
+            cpu_before = tree_cpu_seconds(server.process.pid)
             client_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
             tally, elapsed = drive(server.base_url, tokens, args.instances, args.concurrency)
-            server_cpu = cpu_seconds(server.process.pid) - cpu_before
+            server_cpu = tree_cpu_seconds(server.process.pid) - cpu_before
             client_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - client_before
             tree = process_tree(server.process.pid)
             peak_kib = sum(proc_status_kib(pid, "VmHWM") for pid in tree)

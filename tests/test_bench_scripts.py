@@ -1,0 +1,29 @@
+"""The benchmark scripts stay runnable: each imports, and its --help answers.
+
+They are not run here (they print figures, they do not assert them), but a
+script that no longer starts would only be noticed by the next person who
+measures.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+SCRIPTS = sorted(BENCH.glob("*.py"))
+
+
+def test_there_are_benchmarks() -> None:
+    assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "tasklist.py", "timers.py"}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_each_benchmark_starts(script: Path) -> None:
+    answer = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                            text=True, timeout=120, cwd=BENCH.parent)
+    assert answer.returncode == 0, answer.stderr
+    assert "usage:" in answer.stdout
