@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from engine.access import Actor
 from engine.engine import Services
 from engine.errors import InvalidInput, NotFound
+from engine.models import ProcessInstance
 from engine.taskforms import form_by_id
 
 from . import bp, i18n
@@ -25,18 +26,18 @@ from .forms import viewer_schema
 from .session import reading, writing
 
 
-def awaited(services: Services, actor: Actor, instance_id: str, name: str) -> None:
-    """Refuse (404) unless a staff member asks about a message the instance waits for."""
-    services.queries.instance(actor, instance_id)
+def awaited(services: Services, actor: Actor, instance_id: str, name: str) -> ProcessInstance:
+    """The instance, if a staff member asks about a message it waits for; else 404."""
+    instance = services.queries.instance(actor, instance_id)
     if actor.is_customer or name not in services.queries.awaited_messages(instance_id):
         raise NotFound(f"instance {instance_id} does not wait for message '{name}'")
+    return instance
 
 
 @bp.get("/instances/<instance_id>/messages/<name>")
 def message_page(instance_id: str, name: str) -> ResponseReturnValue:
     with reading() as (services, actor):
-        awaited(services, actor, instance_id, name)
-        instance = services.queries.instance(actor, instance_id)
+        instance = awaited(services, actor, instance_id, name)
         form = form_by_id(services.session, name)
         variables = services.runtime.variables(instance)
         keys = form.field_keys() if form is not None else []
