@@ -180,9 +180,15 @@ class Queries:
                 sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)))
         if search:
             where.append(_search_condition(search))
-        items = list(self.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates)).where(*where)
-            .order_by(*TASK_SORTS[sort]).offset(offset).limit(limit)))
+        statement = sa.select(Task).where(*where).order_by(*TASK_SORTS[sort])
+        if instance_id is None:
+            statement = statement.options(selectinload(Task.candidates))
+        items = list(self.session.scalars(statement.offset(offset).limit(limit)))
+        if instance_id is not None:
+            # An instance has a handful of tasks: each one's (cached) lazy select
+            # costs less than building the eager load's statement.
+            for item in items:
+                _ = item.candidates
         if offset == 0 and len(items) < limit:
             return Page(items, len(items), page, per_page)  # the first page holds them all
         filtered = len(where) > 2
