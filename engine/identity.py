@@ -316,6 +316,13 @@ class IdentityService:
             )
         return list(ROLES)
 
+    def demo_users(self) -> list[str]:
+        """The demo users ``ensure_demo_users`` made that are still active, in role order."""
+        found = {name: shown for name, shown in self.session.execute(
+            sa.select(User.username, User.display_name)
+            .where(User.username.in_(ROLES), User.active.is_(True)))}
+        return [role for role in ROLES if found.get(role) == f"Demo {role}"]
+
     def _find(self, username: str) -> User | None:
         return self.session.scalars(sa.select(User).where(User.username == username)).first()
 

@@ -38,10 +38,18 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("web.signin"))
 
 
+def _demo_users() -> list[str]:
+    """In demo mode (``sertiflow run``), the demo users a newcomer may sign in as."""
+    if not engine().settings.demo:
+        return []
+    with engine().read() as services:
+        return services.identity.demo_users()
+
+
 @bp.get("/signin")
 def signin() -> ResponseReturnValue:
     return render_template("signin.html", next=safe_next(request.args.get("next")),
-                           username="", error=None)
+                           username="", error=None, demo_users=_demo_users())
 
 
 @bp.post("/signin")
@@ -67,7 +75,7 @@ def signin_submit() -> ResponseReturnValue:
             refusal, TooManyAttempts) else {}
         seconds = refusal.retry_after if isinstance(refusal, TooManyAttempts) else 0
         page = render_template("signin.html", next=target, username=username,
-                               error=(key, seconds))
+                               error=(key, seconds), demo_users=_demo_users())
         return page, status, headers
     start_session(issued.token)
     return redirect(target or home_of(actor))

@@ -53,6 +53,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signin.wrong": ("Nama pengguna atau kata sandi salah.", "Wrong user name or password."),
     "signin.too_many": ("Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {seconds} "
                         "detik.", "Too many failed sign-ins; try again in {seconds} seconds."),
+    "signin.demo": ("Mode demo: masuk sebagai salah satu peran berikut, "
+                    "kata sandi \u201c{password}\u201d:",
+                    "Demo mode: sign in as one of these roles, password \u201c{password}\u201d:"),
     "signin.verify_hint": ("Ingin memeriksa keabsahan sertifikat tanpa masuk?",
                            "Want to check a certificate without signing in?"),
     # filters, sorting, paging

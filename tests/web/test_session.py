@@ -10,6 +10,7 @@ from flask import Flask
 
 from api import create_app
 from engine.engine import Engine
+from engine.handlers import TopicRegistry
 from engine.models import ApiToken, SignInFailure
 from tests.people import PASSWORD
 
@@ -152,3 +153,23 @@ def test_a_missing_install_says_how_to_fix_it(web_engine: Engine, tmp_path: Any)
     answer = app.test_client().get("/web/vendor/form-viewer.js")
     assert answer.status_code == 404
     assert "npm ci" in answer.get_data(as_text=True)
+
+
+def test_in_demo_mode_the_sign_in_page_names_the_demo_users(engine: Engine) -> None:
+    with engine.write() as s:
+        assert s.identity.ensure_demo_users() is not None
+        s.identity.set_active("auditor", False)  # a demo user switched off is not offered
+    # sertiflow run: the same database, served in demo mode.
+    demo = Engine(dataclasses.replace(engine.settings, demo=True), clock=engine.clock,
+                  topics=TopicRegistry())
+    try:
+        page = create_app(demo.settings, engine=demo, TESTING=True).test_client().get("/signin")
+    finally:
+        demo.close()
+    text = page.get_data(as_text=True)
+    assert 'id="demo-users"' in text and "<code>pelanggan</code>" in text
+    assert "<code>admin</code>" in text and "kata sandi \u201cdemo\u201d" in text
+    assert "<code>auditor</code>" not in text
+    # Served without demo mode (sertiflow serve), the page names nobody.
+    plain = create_app(engine.settings, engine=engine, TESTING=True).test_client().get("/signin")
+    assert 'id="demo-users"' not in plain.get_data(as_text=True)
