@@ -23,13 +23,13 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .clock import Clock
+from .clock import Clock, end_of_office_day, local_today
 from .config import Settings
 from .errors import Conflict, InvalidInput, NotFound
 from .fees import Quote, quote
@@ -88,12 +88,12 @@ class BillingService:
         self.settings = settings
 
     def today(self) -> date:
-        return self.clock.now().astimezone(self.settings.timezone).date()
+        return local_today(self.clock, self.settings.timezone)
 
     def deadline(self, issued_on: date) -> datetime:
         """The payment deadline of a bill issued on ``issued_on``: 23:59 local, N days on."""
         day = issued_on + timedelta(days=self.settings.billing_payment_days)
-        return datetime.combine(day, time(23, 59), tzinfo=self.settings.timezone)
+        return end_of_office_day(day, self.settings.timezone)
 
     def issue(self, subject: str, schedules: Sequence[str], *, company: str | None,
               instance_id: str | None = None) -> Invoice:

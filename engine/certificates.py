@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .access import Actor
-from .clock import Clock
+from .clock import Clock, end_of_office_day, local_today
 from .config import Settings, certificate_number
 from .errors import Conflict, InvalidInput, NotFound
 from .history import jsonable
@@ -122,7 +122,7 @@ class CertificateRegister:
     # -- time ------------------------------------------------------------------------
 
     def today(self) -> date:
-        return self.clock.now().astimezone(self.settings.timezone).date()
+        return local_today(self.clock, self.settings.timezone)
 
     def start_of(self, day: date) -> datetime:
         """Midnight at the start of ``day`` in the LSPro's time zone."""
@@ -130,7 +130,7 @@ class CertificateRegister:
 
     def end_of(self, day: date) -> datetime:
         """23:59 of ``day`` in the LSPro's time zone (the end of an office deadline)."""
-        return datetime.combine(day, time(23, 59), tzinfo=self.settings.timezone)
+        return end_of_office_day(day, self.settings.timezone)
 
     # -- commands --------------------------------------------------------------------
 

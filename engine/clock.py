@@ -6,7 +6,7 @@ it forward without sleeping.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -14,6 +14,16 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Return the current time, timezone-aware, in UTC."""
         ...
+
+
+def local_today(clock: Clock, zone: tzinfo) -> date:
+    """Today's date in ``zone`` (the LSPro's time zone), by ``clock``."""
+    return clock.now().astimezone(zone).date()
+
+
+def end_of_office_day(day: date, zone: tzinfo) -> datetime:
+    """23:59 of ``day`` in ``zone``: the last moment of an office deadline."""
+    return datetime.combine(day, time(23, 59), tzinfo=zone)
 
 
 class SystemClock:

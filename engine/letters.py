@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .clock import Clock
+from .clock import Clock, local_today
 from .config import Settings
 from .documents import DocumentService
 from .errors import InvalidInput
@@ -410,7 +410,7 @@ class LetterService:
         self.documents = documents
 
     def today(self) -> date:
-        return self.clock.now().astimezone(self.settings.timezone).date()
+        return local_today(self.clock, self.settings.timezone)
 
     def next_letter_number(self, code: str) -> str:
         today = self.today()

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .clock import Clock
+from .clock import Clock, local_today
 from .models import Incident, ProcessInstance, Task, TaskCandidate
 
 
@@ -93,7 +93,7 @@ class Monitoring:
         A task counts in the week it was completed; it was on time when it was
         completed no later than it was due. Tasks without a due time do not count.
         """
-        today = self.clock.now().astimezone(self.timezone).date()
+        today = local_today(self.clock, self.timezone)
         this_monday = today - timedelta(days=today.weekday())
         first = this_monday - timedelta(weeks=weeks - 1)
         since = datetime.combine(first, time(0, 0), tzinfo=self.timezone)

@@ -23,6 +23,7 @@ from .certificates import (
     CertificateRegister,
     normalise_brands,
 )
+from .clock import local_today
 from .errors import InvalidInput, NotFound
 from .fees import INITIAL, MAKLOON, SURVEILLANCE
 from .handlers import HandlerContext, TopicRegistry, context_of, property_of
@@ -86,7 +87,7 @@ def _flag(call: ServiceCall, name: str) -> bool:
 
 
 def _today(context: HandlerContext) -> date:
-    return context.clock.now().astimezone(context.settings.timezone).date()
+    return local_today(context.clock, context.settings.timezone)
 
 
 def _register(context: HandlerContext) -> CertificateRegister:
