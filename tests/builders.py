@@ -57,3 +57,13 @@ def linear_user_tasks(key: str, count: int, *, lane_roles: list[str] | None = No
     )
     body = process(key, "\n".join(nodes + flows) + "\n", name=f"Linear {count}")
     return definitions(key, body, shapes)
+
+
+def service(element: str, topic: str, **properties: str) -> str:
+    """An external service task on ``topic``, its properties as camunda:property entries."""
+    props = "".join(f'<camunda:property name="{k}" value="{v}" />'
+                    for k, v in properties.items())
+    extension = (f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties>"
+                 "</bpmn:extensionElements>") if props else ""
+    return (f'    <bpmn:serviceTask id="{element}" camunda:type="external" '
+            f'camunda:topic="{topic}">{extension}</bpmn:serviceTask>\n')

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from engine.engine import Engine
 from engine.models import HistoryEvent, ProcessDefinition, Task, Timer
 from tests.builders import definitions, process
+from tests.instances import ready
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 
@@ -18,14 +18,6 @@ def deploy(engine: Engine, key: str, inner: str, extra: str = "") -> None:
     xml = definitions(key, process(key, inner) + extra)
     with engine.write() as s:
         s.deployments.deploy([(f"{key}.bpmn", xml.encode())])
-
-
-def ready(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(
-            sa.select(Task).options(selectinload(Task.candidates))
-            .where(Task.instance_id == instance_id, Task.state == "ready")
-            .order_by(Task.element_id)))
 
 
 def complete(engine: Engine, task: Task, data: dict[str, object] | None = None,

@@ -30,8 +30,9 @@ from engine.errors import (
     NotFound,
     TaskAlreadyCompleted,
 )
-from engine.models import Document, HistoryEvent, Task
+from engine.models import Document, HistoryEvent
 from tests.builders import linear_user_tasks
+from tests.instances import the_ready_task as ready_task
 
 MB = 1024 * 1024
 
@@ -112,12 +113,6 @@ def start(engine: Engine, tasks: int = 2) -> str:
 def another_instance(engine: Engine) -> str:
     with engine.write() as s:
         return s.runtime.start_instance("linear", actor="pelanggan").id
-
-
-def ready_task(engine: Engine, instance_id: str) -> Task:
-    with engine.read() as s:
-        return s.session.scalars(sa.select(Task).where(
-            Task.instance_id == instance_id, Task.state == "ready")).one()
 
 
 def upload(engine: Engine, instance_id: str, data: bytes, filename: str = "NIB.pdf",

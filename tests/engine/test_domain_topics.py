@@ -29,11 +29,11 @@ from engine.models import (
     Invoice,
     PanelMember,
     ProcessInstance,
-    Task,
 )
 from engine.timers import TimerSweep
 from engine.topics import DOMAIN_TOPICS, default_topics
-from tests.builders import definitions, process
+from tests.builders import definitions, process, service
+from tests.instances import the_ready_task as ready_task
 
 COMPANY = "PT Air Segar Minahasa"
 
@@ -43,15 +43,6 @@ def lspro(settings: Settings, clock: FrozenClock) -> Iterator[Engine]:
     built = Engine(settings, clock=clock, topics=default_topics(), workflow_cache_size=0)
     yield built
     built.close()
-
-
-def service(element: str, topic: str, **properties: str) -> str:
-    props = "".join(f'<camunda:property name="{k}" value="{v}" />'
-                    for k, v in properties.items())
-    extension = (f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties>"
-                 "</bpmn:extensionElements>") if props else ""
-    return (f'    <bpmn:serviceTask id="{element}" camunda:type="external" '
-            f'camunda:topic="{topic}">{extension}</bpmn:serviceTask>\n')
 
 
 def user(element: str, role: str = "upp") -> str:
@@ -103,12 +94,6 @@ def incidents(engine: Engine, instance_id: str) -> list[Incident]:
     with engine.read() as s:
         return list(s.session.scalars(sa.select(Incident).where(
             Incident.instance_id == instance_id)))
-
-
-def ready_task(engine: Engine, instance_id: str) -> Task:
-    with engine.read() as s:
-        return s.session.scalars(sa.select(Task).where(
-            Task.instance_id == instance_id, Task.state == "ready")).one()
 
 
 def complete(engine: Engine, instance_id: str, actor: str, **variables: Any) -> None:

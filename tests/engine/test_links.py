@@ -15,9 +15,10 @@ from engine.engine import Engine
 from engine.errors import InvalidInput
 from engine.handlers import TopicRegistry
 from engine.links import register_links
-from engine.models import HistoryEvent, Incident, ProcessInstance, Task
+from engine.models import HistoryEvent, Incident, ProcessInstance
 from engine.timers import TimerSweep
-from tests.builders import definitions, process
+from tests.builders import definitions, process, service
+from tests.instances import ready
 
 
 @pytest.fixture
@@ -25,15 +26,6 @@ def topics() -> TopicRegistry:
     registry = TopicRegistry()
     register_links(registry)
     return registry
-
-
-def service(element: str, topic: str, **properties: str) -> str:
-    props = "".join(f'<camunda:property name="{k}" value="{v}" />'
-                    for k, v in properties.items())
-    extension = (f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties>"
-                 "</bpmn:extensionElements>") if props else ""
-    return (f'    <bpmn:serviceTask id="{element}" camunda:type="external" '
-            f'camunda:topic="{topic}">{extension}</bpmn:serviceTask>\n')
 
 
 def chain(key: str, *elements: tuple[str, str]) -> str:
@@ -75,12 +67,6 @@ def history(engine: Engine, instance_id: str) -> list[HistoryEvent]:
         return list(s.session.scalars(sa.select(HistoryEvent)
                                       .where(HistoryEvent.instance_id == instance_id)
                                       .order_by(HistoryEvent.id)))
-
-
-def ready(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(sa.select(Task).where(
-            Task.instance_id == instance_id, Task.state == "ready")))
 
 
 def test_process_start_starts_the_other_process_with_key_variables_and_company(

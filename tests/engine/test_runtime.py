@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from engine.engine import Engine
 from engine.errors import (
@@ -23,18 +22,12 @@ from engine.errors import (
 )
 from engine.models import HistoryEvent, Incident, ProcessInstance, Task, Timer
 from tests.builders import definitions, linear_user_tasks, process
+from tests.instances import ready as ready_tasks
 
 
 def deploy(engine: Engine, *docs: tuple[str, str]) -> None:
     with engine.write() as s:
         s.deployments.deploy([(name, xml.encode()) for name, xml in docs])
-
-
-def ready_tasks(engine: Engine, instance_id: str) -> list[Task]:
-    with engine.read() as s:
-        return list(s.session.scalars(sa.select(Task).options(selectinload(Task.candidates))
-                                      .where(Task.instance_id == instance_id,
-                                             Task.state == "ready").order_by(Task.element_id)))
 
 
 def status(engine: Engine, instance_id: str) -> str:

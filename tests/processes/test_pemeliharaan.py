@@ -39,7 +39,7 @@ from engine.models import (
 )
 from engine.taskforms import check_submission, form_for_task
 from engine.timers import TimerSweep
-from tests.processes.support import ready, ready_ids, task_of, variables
+from tests.instances import ready, ready_ids, task_of, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ("surveilan_sertifikat", "pembekuan_sertifikat", "pencabutan_sertifikat")

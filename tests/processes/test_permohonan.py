@@ -38,7 +38,7 @@ from engine.models import (
 )
 from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
-from tests.processes.support import ready_ids, task_of, variables
+from tests.instances import ready_ids, task_of, variables
 from tests.processes.test_pemeliharaan import AUDIT, NO_NCR, REVOCATION_SENT, REVOKE, SAMPLING
 
 ROOT = Path(__file__).resolve().parents[2]

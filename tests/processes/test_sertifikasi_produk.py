@@ -40,7 +40,7 @@ from engine.models import (
 )
 from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
-from tests.processes.support import ready_ids, task_of, variables
+from tests.instances import ready_ids, task_of, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"

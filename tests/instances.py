@@ -1,4 +1,4 @@
-"""Reading an instance's state in the process scenario tests."""
+"""Reading an instance's state in tests: its ready tasks and its variables."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ def ready(engine: Engine, instance_id: str) -> list[Task]:
             sa.select(Task).options(selectinload(Task.candidates))
             .where(Task.instance_id == instance_id, Task.state == "ready")
             .order_by(Task.element_id)))
+
+
+def the_ready_task(engine: Engine, instance_id: str) -> Task:
+    """The instance's one ready user task; fails if there are none or several."""
+    tasks = ready(engine, instance_id)
+    assert len(tasks) == 1, f"ready: {[t.element_id for t in tasks]}"
+    return tasks[0]
 
 
 def ready_ids(engine: Engine, instance_id: str) -> list[str]:
