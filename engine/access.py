@@ -37,6 +37,10 @@ class Actor:
         """A customer sees only their own company's work (unless also staff)."""
         return CUSTOMER in self.roles and len(self.roles - {CUSTOMER}) == 0
 
+    def company_filter(self, asked: str | None) -> str | None:
+        """The company a list is narrowed to: a customer's own, whatever they asked."""
+        return (self.company or "") if self.is_customer else asked
+
     @property
     def may_deploy(self) -> bool:
         return bool(self.roles & {ADMIN, ANALYST})

@@ -14,7 +14,6 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine.access import Actor
 from engine.billing import BillingService
 from engine.models import CERTIFICATE_STATES, INVOICE_STATES
 from engine.queries import Page
@@ -141,10 +140,6 @@ class PublicLookup(Schema):
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _company_filter(actor: Actor, asked: str | None) -> str | None:
-    return (actor.company or "") if actor.is_customer else asked
-
-
 def _public(blueprint_: Blueprint, *codes: int) -> Any:
     """Declare the problem answers of an operation that needs no token."""
     def decorate(func: Any) -> Any:
@@ -166,7 +161,7 @@ def list_certificates(args: dict[str, Any]) -> Any:
     """List certificates, newest first (a customer: their company's)."""
     with query() as (services, actor):
         return page_dict(services.certificates.search(
-            company=_company_filter(actor, args.get("company")), state=args.get("state"),
+            company=actor.company_filter(args.get("company")), state=args.get("state"),
             number=args.get("number"), page=args["page"], per_page=args["per_page"]))
 
 
@@ -190,7 +185,7 @@ def list_invoices(args: dict[str, Any]) -> Any:
         built = engine()
         billing = BillingService(services.session, built.clock, built.settings)
         return page_dict(billing.search(
-            company=_company_filter(actor, args.get("company")), state=args.get("state"),
+            company=actor.company_filter(args.get("company")), state=args.get("state"),
             subject=args.get("subject"), page=args["page"], per_page=args["per_page"]))
 
 

@@ -31,8 +31,7 @@ def certificate_list() -> ResponseReturnValue:
     company = (request.args.get("company") or "").strip()[:255] or None
     page_number = page_arg()
     with reading() as (services, actor):
-        if actor.is_customer:
-            company = actor.company or ""
+        company = actor.company_filter(company)
         page = services.certificates.search(company=company, state=state, number=number,
                                           page=page_number, per_page=PER_PAGE)
         return render_template("certificates.html", page=page, states=CERTIFICATE_STATES,

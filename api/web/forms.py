@@ -8,8 +8,14 @@ original fields either way (``engine.taskforms.check_submission``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO, cast
 
+from flask import request
+from werkzeug.datastructures import FileStorage
+
+from engine.access import Actor
+from engine.engine import Services
+from engine.errors import InvalidInput
 from engine.form_validation import Kind, form_fields_generated
 from engine.taskforms import TaskForm
 
@@ -52,3 +58,22 @@ def viewer_schema(form: TaskForm) -> dict[str, Any]:
         components.append(component)
     return {"type": "default", "id": "generated", "schemaVersion": 16,
             "components": components}
+
+
+def sent_file() -> FileStorage:
+    """The file a page sent (field ``file``); refused before any transaction if none."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("no file", {"file": "choose a file to upload"})
+    return upload
+
+
+def store_sent_file(services: Services, actor: Actor, upload: FileStorage, instance_id: str,
+                    task_id: str | None = None) -> dict[str, Any]:
+    """Store a sent file with the instance (and task), for the form field the page
+    named in ``field``; return the reference a form's file field holds."""
+    document = services.documents.upload(
+        instance_id, cast(BinaryIO, upload.stream), filename=upload.filename or "document",
+        content_type=upload.mimetype or "application/octet-stream",
+        uploaded_by=actor.username, task_id=task_id, field=request.form.get("field"))
+    return services.documents.reference(document)

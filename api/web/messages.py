@@ -10,7 +10,7 @@ staff may send messages there too.
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 from flask import flash, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,7 +22,7 @@ from engine.models import ProcessInstance
 from engine.taskforms import form_by_id
 
 from . import bp, i18n
-from .forms import viewer_schema
+from .forms import sent_file, store_sent_file, viewer_schema
 from .session import reading, writing
 
 
@@ -65,14 +65,8 @@ def send_message(instance_id: str, name: str) -> ResponseReturnValue:
 @bp.post("/instances/<instance_id>/messages/<name>/documents")
 def message_upload(instance_id: str, name: str) -> ResponseReturnValue:
     """Upload a file for a message form's file field; answers the document reference."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("no file", {"file": "choose a file to upload"})
+    upload = sent_file()
     with writing() as (services, actor):
         awaited(services, actor, instance_id, name)
-        document = services.documents.upload(
-            instance_id, cast(BinaryIO, upload.stream), filename=upload.filename,
-            content_type=upload.mimetype or "application/octet-stream",
-            uploaded_by=actor.username, field=request.form.get("field"))
-        reference = services.documents.reference(document)
+        reference = store_sent_file(services, actor, upload, instance_id)
     return jsonify(reference), 201

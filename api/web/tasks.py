@@ -8,7 +8,7 @@ checks a submission against the task's form and completes the task.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,7 +21,7 @@ from engine.taskforms import form_for_task
 from ..context import engine
 from . import bp, i18n
 from .diagrams import diagrams_for, element_marks
-from .forms import viewer_schema
+from .forms import sent_file, store_sent_file, viewer_schema
 from .layout import page_arg, page_count, wants_json
 from .session import reading, writing
 
@@ -162,16 +162,10 @@ def complete(task_id: str) -> ResponseReturnValue:
 @bp.post("/tasks/<task_id>/documents")
 def upload(task_id: str) -> ResponseReturnValue:
     """Upload a document for a task: a form's file field (JSON answer) or an attachment."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("no file", {"file": "choose a file to upload"})
+    upload = sent_file()
     with writing() as (services, actor):
         task = services.queries.actionable_task(actor, task_id)
-        document = services.documents.upload(
-            task.instance_id, cast(BinaryIO, upload.stream), filename=upload.filename,
-            content_type=upload.mimetype or "application/octet-stream",
-            uploaded_by=actor.username, task_id=task.id, field=request.form.get("field"))
-        reference = services.documents.reference(document)
+        reference = store_sent_file(services, actor, upload, task.instance_id, task_id=task.id)
     if wants_json():
         return jsonify(reference), 201
     flash(i18n.translate(i18n.current(), "document.uploaded", name=reference["name"]), "ok")
