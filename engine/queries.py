@@ -6,7 +6,7 @@ loads a workflow except :meth:`Queries.task_variables`, which needs the data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -323,18 +323,34 @@ class Queries:
 
     def open_tasks_seen_by(self, actor: Actor, instance_id: str) -> list[Task]:
         """An instance's open tasks as ``actor`` may see them: a customer, their company's."""
-        tasks = self.instance_tasks(instance_id)
-        if actor.is_customer:
-            tasks = [t for t in tasks if t.company == actor.company]
-        return tasks
+        return self.open_tasks_of_instances(actor, [instance_id])[instance_id]
+
+    def open_tasks_of_instances(self, actor: Actor, instance_ids: Iterable[str]
+                                ) -> dict[str, list[Task]]:
+        """Open tasks per instance (a page of a list, in one query), as ``actor`` may see them."""
+        found: dict[str, list[Task]] = {i: [] for i in instance_ids}
+        for task in self.session.scalars(
+                sa.select(Task).options(selectinload(Task.candidates))
+                .where(Task.instance_id.in_(list(found)), Task.state == "ready")
+                .order_by(Task.created_at)):
+            if not actor.is_customer or task.company == actor.company:
+                found[task.instance_id].append(task)
+        return found
 
     def awaited_messages(self, instance_id: str) -> list[str]:
         """The names of the messages an instance waits for, in name order."""
-        return list(self.session.scalars(
-            sa.select(EventSubscription.name).distinct()
-            .where(EventSubscription.instance_id == instance_id,
-                   EventSubscription.kind == "message")
-            .order_by(EventSubscription.name)))
+        return self.awaited_messages_of([instance_id])[instance_id]
+
+    def awaited_messages_of(self, instance_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Per instance, the names of the messages it waits for (one query for a page)."""
+        found: dict[str, list[str]] = {i: [] for i in instance_ids}
+        for instance_id, name in self.session.execute(
+                sa.select(EventSubscription.instance_id, EventSubscription.name).distinct()
+                .where(EventSubscription.instance_id.in_(list(found)),
+                       EventSubscription.kind == "message")
+                .order_by(EventSubscription.name)):
+            found[instance_id].append(name)
+        return found
 
     def instance_timers(self, instance_id: str) -> list[Timer]:
         return list(self.session.scalars(

@@ -24,9 +24,7 @@ from .session import reading, writing
 def applications() -> ResponseReturnValue:
     with reading() as (services, actor):
         page = services.queries.instances(actor, per_page=100)
-        steps = {}
-        for instance in page.items:
-            steps[instance.id] = services.queries.open_tasks_seen_by(actor, instance.id)
+        steps = services.queries.open_tasks_of_instances(actor, [i.id for i in page.items])
         mine = services.queries.tasks(actor, per_page=100).items
         built = engine()
         certificates = []

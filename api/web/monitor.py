@@ -43,8 +43,9 @@ def instance_list() -> ResponseReturnValue:
             actor, status=status, key=key, business_key=business_key,
             overdue_at=engine().clock.now() if overdue else None,
             with_open_incidents=incidents, page=page_arg(), per_page=PER_PAGE)
-        steps = {i.id: services.queries.instance_tasks(i.id) for i in page.items}
-        awaited = {i.id: services.queries.awaited_messages(i.id) for i in page.items}
+        ids = [i.id for i in page.items]
+        steps = services.queries.open_tasks_of_instances(actor, ids)
+        awaited = services.queries.awaited_messages_of(ids)
         processes = [(d.key, d.name or d.key)
                      for d in services.deployments.definitions(latest=True)]
         return render_template(
