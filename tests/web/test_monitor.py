@@ -13,7 +13,7 @@ from engine.clock import FrozenClock
 from engine.engine import Engine
 from engine.models import HistoryEvent, Incident, ProcessInstance
 from tests.builders import definitions, process
-from tests.people import PASSWORD
+from tests.people import COMPANY, PASSWORD
 
 from . import sample
 from .conftest import Browser
@@ -213,7 +213,7 @@ def test_staff_record_an_awaited_message_with_its_form(browser: Any, web_engine:
                               ("hasil_lab.form", json.dumps(LAB_FORM).encode())],
                              actor="analyst1")
         instance_id = s.runtime.start_instance("menunggu_lab", business_key="LAB-1",
-                                               actor="upp1").id
+                                               actor="upp1", company=COMPANY).id
     clerk: Browser = browser("upp1")
     assert "Menunggu pesan: <code>hasil_lab</code>" in clerk.page(
         "/instances?business_key=LAB-1").get_data(as_text=True)
@@ -221,10 +221,15 @@ def test_staff_record_an_awaited_message_with_its_form(browser: Any, web_engine:
     assert f'href="/instances/{instance_id}/messages/hasil_lab"' in page
     form_page = clerk.page(f"/instances/{instance_id}/messages/hasil_lab")
     assert form_page.status_code == 200 and "Field_nomor" in form_page.get_data(as_text=True)
-    # A customer neither sees the message nor may record it; nor may anyone record a
-    # message the instance does not wait for.
-    assert browser("cust1").page(
-        f"/instances/{instance_id}/messages/hasil_lab").status_code == 404
+    # The company's customer sees the instance but neither the message nor a way to
+    # record it; nor may anyone record a message the instance does not wait for.
+    customer: Browser = browser("cust1")
+    own = customer.page(f"/instances/{instance_id}")
+    assert own.status_code == 200 and 'id="awaited-messages"' not in own.get_data(as_text=True)
+    assert customer.page(f"/instances/{instance_id}/messages/hasil_lab").status_code == 404
+    customer.page("/applications")
+    assert customer.post_json(f"/instances/{instance_id}/messages/hasil_lab",
+                              {"variables": {"nomor_lhu": "LHU-2027"}}).status_code == 404
     assert clerk.page(f"/instances/{instance_id}/messages/lain").status_code == 404
 
     url = f"/instances/{instance_id}/messages/hasil_lab"
