@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response
-from flask_smorest import Api
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
-from engine.config import Settings, load_settings
-from engine.engine import Engine
+    from engine.config import Settings
+    from engine.engine import Engine
+
+# Flask and the engine are imported when an app is built, not with the package:
+# the server's master process (api.server) imports this package and must stay small.
 
 API_DESCRIPTION = """\
 sertiflow runs the product-certification procedures of an LSPro (SPPT SNI,
@@ -21,6 +24,12 @@ send the token as `Authorization: Bearer <token>`. Errors are
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                **overrides: Any) -> Flask:
     """Build the Flask app around one :class:`Engine`."""
+    from flask import Flask
+    from flask_smorest import Api
+
+    from engine.config import load_settings
+    from engine.engine import Engine
+
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(

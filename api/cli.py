@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,6 +17,8 @@ from engine.errors import Conflict, DeploymentRejected, InvalidInput
 from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
 from engine.migrate import upgrade
 from engine.models import ROLES
+
+from .server import configure_logging, exec_server
 
 log = logging.getLogger("sertiflow")
 
@@ -43,12 +47,7 @@ def _print_deployment(engine: Engine, paths: list[Path]) -> None:
 @click.group()
 def main() -> None:
     """sertiflow: BPMN processes of an LSPro, run on SpiffWorkflow."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
-    # The timer sweep runs every second; its executor would log each run.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # SpiffWorkflow logs every task state change at INFO: three lines per step.
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    configure_logging()
 
 
 @main.group()
@@ -128,12 +127,6 @@ def _prepare(settings: Settings) -> Engine:
     return engine
 
 
-def _start_scheduler(engine: Engine) -> object:
-    from .server import start_scheduler
-
-    return start_scheduler(engine)
-
-
 @main.command()
 @click.option("--once", is_flag=True, help="fire what is due now, then exit")
 @click.option("--interval", default=1.0, show_default=True, type=float,
@@ -170,58 +163,41 @@ def scheduler(once: bool, interval: float) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Migrate, deploy processes/ and forms/, and serve with the in-process scheduler."""
+    """Migrate, deploy processes/ and forms/, and serve with the timer sweep."""
     settings = _settings(demo_default=True)
-    engine = _prepare(settings)
-    _start_scheduler(engine)
-    _serve(settings, engine, host, port, threads=8)
+    _prepare(settings).close()
+    _exec_server(settings, host=host, port=port, workers=1, threads=None, scheduler=True)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="server processes (gunicorn); 1 serves in this process (waitress)")
-@click.option("--threads", default=8, show_default=True, type=int, help="threads per process")
+@click.option("--workers", default=1, show_default=True, type=int, help="server processes")
+@click.option("--threads", default=None, type=int,
+              help="threads per process that run requests  [default: 1 with SQLite, "
+                   "8 with PostgreSQL]")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="run the timer sweep (in one of the processes)")
-def serve(host: str, port: int, workers: int, threads: int, scheduler: bool) -> None:
-    """Serve for production: waitress in this process, or several gunicorn processes.
+def serve(host: str, port: int, workers: int, threads: int | None, scheduler: bool) -> None:
+    """Serve for production: granian with one or more worker processes.
 
     With SQLite one process is the better choice on a small machine (one writer
     at a time either way, and half the memory); with PostgreSQL more processes
     use more cores.
     """
+    if workers < 1 or (threads is not None and threads < 1):
+        raise click.BadParameter("workers and threads must be 1 or more")
     settings = _settings(demo_default=False)
-    if workers <= 1:
-        engine = _prepare(settings)
-        if scheduler:
-            _start_scheduler(engine)
-        _serve(settings, engine, host, port, threads=threads)
-        return
-    from .server import serve as serve_forever
-
     _prepare(settings).close()
-    click.echo(f"sertiflow is listening on http://{host}:{port}/ "
-               f"({workers} processes x {threads} threads)")
-    sys.stdout.flush()
-    serve_forever(settings, host=host, port=port, workers=workers, threads=threads,
-                  scheduler=scheduler)
+    _exec_server(settings, host=host, port=port, workers=workers, threads=threads,
+                 scheduler=scheduler)
 
 
-def _serve(settings: Settings, engine: Engine, host: str, port: int, *, threads: int) -> None:
-    import waitress
-
-    from .server import return_memory_to_the_system
-
-    return_memory_to_the_system()
-
-    from . import create_app
-
-    app = create_app(settings, engine=engine)
-    click.echo(f"sertiflow is listening on http://{host}:{port}/")
-    sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="sertiflow")
+def _exec_server(settings: Settings, **options: Any) -> None:
+    # The workers read their settings from the environment as this process did;
+    # the demo default differs between run and serve, so it is passed on.
+    os.environ["SERTIFLOW_DEMO"] = "true" if settings.demo else "false"
+    exec_server(**options)
 
 
 if __name__ == "__main__":

@@ -38,14 +38,21 @@ STATUS: list[tuple[type[EngineError], int, str]] = [
 ]
 
 
-def problem(status: int, title: str, detail: str | None = None, *, kind: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def problem_document(status: int, title: str, detail: str | None, *, instance: str,
+                     kind: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The problem+json body; also sent by the server for a body it will not read."""
     body: dict[str, Any] = {"type": f"/problems/{kind or status}", "title": title,
                             "status": status}
     if detail:
         body["detail"] = detail
-    body["instance"] = request.path
+    body["instance"] = instance
     body.update(extra)
+    return body
+
+
+def problem(status: int, title: str, detail: str | None = None, *, kind: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = problem_document(status, title, detail, instance=request.path, kind=kind, **extra)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -1,26 +1,55 @@
-"""The production server: gunicorn workers (one per core), each with its own engine.
+"""The production server: granian's HTTP (Rust) in front of the Flask app.
 
-Migrations and deployment run once in the master before it forks; each worker
-then builds its engine (connection pools must not cross a fork). The timer
-sweep runs in exactly one process at a time: whoever holds the lock file in the
-instance folder, so another worker takes over when that one ends.
+``sertiflow serve`` and ``sertiflow run`` migrate and deploy in their own
+process, then replace it (exec) with ``python -m api.server``. That master
+imports granian and nothing of the engine (about 27 MiB instead of 80), binds
+the port and forks the workers; each worker builds its own engine (connection
+pools must not cross a fork) and serves the app through
+:class:`api.bridge.WsgiBridge`, which reads each request's body before the app
+sees it.
+
+The timer sweep runs in exactly one process at a time: whoever holds the lock
+file in the instance folder, so another worker takes over when that one ends.
+This module imports nothing heavy at the top: it is the master's whole program.
 """
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import fcntl
 import logging
+import os
+import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gunicorn.app.base import BaseApplication
+if TYPE_CHECKING:
+    from engine.engine import Engine
 
-from engine.config import Settings
-from engine.engine import Engine
+    from .bridge import WsgiBridge
 
 log = logging.getLogger(__name__)
+
+# What the master tells its workers; they read every other setting from the
+# environment themselves, as the master did.
+THREADS_ENV = "SERTIFLOW_APP_THREADS"
+SCHEDULER_ENV = "SERTIFLOW_APP_SCHEDULER"
+# Threads per process when not given: one with SQLite (its writes take turns, and
+# one thread spends nothing on handing over the GIL), eight for PostgreSQL.
+SQLITE_THREADS = 1
+NETWORK_DB_THREADS = 8
+
+
+def configure_logging() -> None:
+    """INFO to standard error, without the chatter of the sweep and of SpiffWorkflow."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The timer sweep runs every second; its executor would log each run.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # SpiffWorkflow logs every task state change at INFO: three lines per step.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
 def return_memory_to_the_system() -> None:
@@ -75,31 +104,75 @@ def start_scheduler_when_first(engine: Engine, lock_path: Path, retry: float = 1
     threading.Thread(target=wait_for_lock, name="scheduler-lock", daemon=True).start()
 
 
-class Server(BaseApplication):
-    def __init__(self, settings: Settings, options: dict[str, Any], *, scheduler: bool) -> None:
-        self.settings = settings
-        self.options = options
-        self.scheduler = scheduler
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from . import create_app
-
-        return_memory_to_the_system()
-        engine = Engine(self.settings)
-        if self.scheduler:
-            start_scheduler_when_first(engine, self.settings.instance_path / "scheduler.lock")
-        return create_app(self.settings, engine=engine)
+def app_threads(database_url: str, given: str | None) -> int:
+    """Threads per process: as given, or by the kind of database."""
+    if given:
+        return max(1, int(given))
+    return SQLITE_THREADS if database_url.startswith("sqlite") else NETWORK_DB_THREADS
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int,
-          scheduler: bool) -> None:
-    Server(settings, {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread", "accesslog": None, "timeout": 60,
-        "graceful_timeout": 20, "proc_name": "sertiflow",
-    }, scheduler=scheduler).run()
+def worker_app() -> WsgiBridge:
+    """Build one worker's engine and app (granian calls this in each worker)."""
+    from engine.config import load_settings
+    from engine.engine import Engine
+
+    from . import create_app
+    from .bridge import WsgiBridge
+
+    return_memory_to_the_system()
+    settings = load_settings()
+    engine = Engine(settings)
+    if os.environ.get(SCHEDULER_ENV, "1") == "1":
+        start_scheduler_when_first(engine, settings.instance_path / "scheduler.lock")
+    app = create_app(settings, engine=engine)
+    return WsgiBridge(app, max_body=app.config["MAX_CONTENT_LENGTH"],
+                      threads=app_threads(settings.database_url, os.environ.get(THREADS_ENV)))
+
+
+def serve(*, host: str, port: int, workers: int, threads: int | None, scheduler: bool) -> None:
+    """Listen on ``host:port`` with ``workers`` processes until SIGTERM or SIGINT."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.server import Server
+
+    os.environ[SCHEDULER_ENV] = "1" if scheduler else "0"
+    if threads:
+        os.environ[THREADS_ENV] = str(threads)
+    print(f"sertiflow is listening on http://{host}:{port}/ ({workers} process"
+          f"{'es' if workers > 1 else ''})", flush=True)
+    Server(
+        "api.server:worker_app", factory=True, interface=Interfaces.RSGI,
+        address=host, port=port, workers=workers, http=HTTPModes.auto, websockets=False,
+        # No access log: a line per request would cost more than some requests.
+        log_access=False,
+    ).serve()
+
+
+def exec_server(*, host: str, port: int, workers: int, threads: int | None,
+                scheduler: bool) -> None:
+    """Replace this process with the lean server master (never returns)."""
+    command = [sys.executable, "-m", "api.server", "--host", host, "--port", str(port),
+               "--workers", str(workers),
+               "--scheduler" if scheduler else "--no-scheduler"]
+    if threads:
+        command += ["--threads", str(threads)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api.server",
+                                     description="sertiflow's server master (see sertiflow serve)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--scheduler", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args(argv)
+    configure_logging()
+    serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads,
+          scheduler=args.scheduler)
+
+
+if __name__ == "__main__":
+    main()

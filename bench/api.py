@@ -1,8 +1,8 @@
 """Benchmark: drive the real production server (``sertiflow serve``) over HTTP.
 
-Run: ``.venv/bin/python bench/api.py [--instances 300] [--concurrency 4] [--threads 16]``
+Run: ``.venv/bin/python bench/api.py [--instances 300] [--concurrency 4] [--threads N]``
 
-The server runs as a subprocess, exactly as in production (waitress, the timer
+The server runs as a subprocess, exactly as in production (granian, the timer
 sweep on, a fresh SQLite database in WAL mode in a temporary folder); this
 script is a separate client process. Before the server starts, the bench users
 are created with ``sertiflow users add``: an analyst who deploys, a customer
@@ -135,7 +135,7 @@ class Server:
 
 
 @contextmanager
-def running_server(env: dict[str, str], folder: Path, *, threads: int, workers: int = 1
+def running_server(env: dict[str, str], folder: Path, *, threads: int | None, workers: int = 1
                    ) -> Iterator[Server]:
     """Start ``sertiflow serve``, wait for ``/healthz``; terminate and reap it at the end."""
     port = free_port()
@@ -143,7 +143,8 @@ def running_server(env: dict[str, str], folder: Path, *, threads: int, workers: 
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--threads", str(threads), "--workers", str(workers)],
+             "--port", str(port), "--workers", str(workers),
+             *(["--threads", str(threads)] if threads else [])],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
@@ -197,6 +198,11 @@ def proc_status_kib(pid: int, field_name: str) -> int:
     return 0
 
 
+def tree_kib(pid: int, field_name: str) -> int:
+    """Sum one ``kB`` field of /proc/<pid>/status over ``pid`` and its descendants."""
+    return sum(proc_status_kib(member, field_name) for member in process_tree(pid))
+
+
 def cpu_seconds(pid: int) -> float:
     """Return user + system CPU seconds of ``pid`` so far."""
     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -205,7 +211,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its children (gunicorn's workers) so far."""
+    """CPU seconds of a process and its children (the server's workers) so far."""
     return sum(cpu_seconds(p) for p in process_tree(pid))
 
 
@@ -383,8 +389,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
-    parser.add_argument("--threads", type=int, default=8,
-                        help="the server's threads per process")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="the server's threads per process (default: the server's own, "
+                             "1 with SQLite)")
     parser.add_argument("--workers", type=int, default=1, help="the server's processes")
     args = parser.parse_args()
 
@@ -397,9 +404,9 @@ def main() -> None:
         users_s = time.perf_counter() - began
 
         with running_server(env, folder, threads=args.threads, workers=args.workers) as server:
-            idle_kib = proc_status_kib(server.process.pid, "VmRSS")
+            idle_kib = tree_kib(server.process.pid, "VmRSS")
             tokens = {name: sign_in(server.base_url, name) for name in USERS}
-            signed_in_kib = proc_status_kib(server.process.pid, "VmHWM")
+            signed_in_kib = tree_kib(server.process.pid, "VmHWM")
             xml = linear_user_tasks(PROCESS_KEY, len(STEP_ROLES), lane_roles=STEP_ROLES)
             deployed = requests.post(
                 f"{server.base_url}/api/v1/deployments",
@@ -414,8 +421,9 @@ def main() -> None:
             server_cpu = tree_cpu_seconds(server.process.pid) - cpu_before
             client_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - client_before
             tree = process_tree(server.process.pid)
-            peak_kib = sum(proc_status_kib(pid, "VmHWM") for pid in tree)
-            end_kib = sum(proc_status_kib(pid, "VmRSS") for pid in tree)
+            peaks_kib = [proc_status_kib(pid, "VmHWM") for pid in tree]
+            peak_kib = sum(peaks_kib)
+            end_kib = tree_kib(server.process.pid, "VmRSS")
             crashed = server.process.poll() is not None
         stopped_with = server.process.returncode
 
@@ -426,9 +434,8 @@ def main() -> None:
 
     print(f"sertiflow serve over HTTP: linear process of {len(STEP_ROLES)} user tasks "
           f"({', '.join(STEP_ROLES)}), {args.instances} instances")
-    server_kind = "gunicorn" if args.workers > 1 else "waitress"
-    print(f"{machine_line()}; server: {server_kind}, {args.workers} process(es) x "
-          f"{args.threads} threads, SQLite WAL; "
+    print(f"{machine_line()}; server: granian, {args.workers} worker process(es) x "
+          f"{args.threads or 1} thread(s), SQLite WAL; "
           f"client: {args.concurrency} threads")
     print(f"(setup: {len(USERS)} users added by the CLI in {users_s:.1f} s)")
     print(f"instances completed: {tally.instances} of {args.instances} in {elapsed:.1f} s")
@@ -456,6 +463,9 @@ def main() -> None:
     print(f"server peak RSS (VmHWM, {len(tree)} process{'es' if len(tree) > 1 else ''}): "
           f"{peak_mb:.0f} MiB   target <= {TARGET_RSS_MB:.0f}: "
           f"{verdict(peak_mb <= TARGET_RSS_MB)}")
+    print("  (per process, master first: "
+          f"{', '.join(f'{kib / 1024:.0f}' for kib in peaks_kib)} MiB; pages a worker shares "
+          "with the master it forked from count twice)")
     print(f"  (RSS when healthy {idle_kib / 1024:.0f} MiB; peak after the {len(USERS)} "
           f"sign-ins {signed_in_kib / 1024:.0f} MiB; RSS at the end {end_kib / 1024:.0f} MiB)")
     print(f"CPU during the drive: server {server_cpu:.1f} s "

@@ -30,9 +30,10 @@ def add_users(engine: Engine, users: Users) -> None:
 def serving(app: Flask) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yield its base address.
 
-    Werkzeug's threaded server stops at once on shutdown(); waitress (the
-    production server, exercised by tests/api/test_cli.py and bench/api.py)
-    lingers on close.
+    The tests share an engine with the app, so the app runs in this process,
+    under Werkzeug's threaded server. The production server (granian, whose
+    workers are processes) is exercised by tests/api/test_server.py and
+    bench/api.py.
     """
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

@@ -1,4 +1,7 @@
-"""A real HTTP server (waitress, in a thread) around a fresh engine, and HTTP clients."""
+"""A real HTTP server (Werkzeug's, in a thread) around a fresh engine, and HTTP clients.
+
+The production server (granian and api/bridge.py) runs as a process in test_server.py.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -106,41 +105,3 @@ def test_help_answers(tmp_path: Path, command: list[str]) -> None:
     result = _cli(tmp_path, *command)
     assert result.returncode == 0
     assert "Usage:" in result.stdout
-
-
-def test_serve_with_two_gunicorn_workers_and_one_sweep(tmp_path: Path) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2",
-         "--threads", "2"], cwd=ROOT,
-        env=_env(tmp_path, SERTIFLOW_DEMO="true", SERTIFLOW_PROCESSES=str(tmp_path / "p"),
-                 SERTIFLOW_FORMS=str(tmp_path / "f")),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        token = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/api/v1/auth/token", method="POST",
-                    data=b'{"username": "upp", "password": "demo"}',
-                    headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=5) as answer:
-                    token = json.loads(answer.read())["token"]
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert token is not None, "the server did not answer"
-        # Both workers answer with the same database; ask a few times.
-        for _ in range(6):
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/me",
-                                             headers={"Authorization": f"Bearer {token}"})
-            with urllib.request.urlopen(request, timeout=5) as answer:
-                assert json.loads(answer.read())["roles"] == ["upp"]
-        time.sleep(2)  # let both workers try the sweep lock
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=60)
-    assert "(2 processes x 2 threads)" in output
-    assert output.count("this process runs the timer sweep") == 1, output
-    assert (tmp_path / "instance" / "scheduler.lock").exists()

@@ -1,0 +1,238 @@
+"""The production server (``sertiflow serve``: granian and the body-first bridge) as a process.
+
+The other API tests talk to the app through Werkzeug's server in a thread; these
+check what only the production server does: reading a body before the app
+sees it, refusing a body over the limit unread, streaming long downloads, and
+running several workers with one timer sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.builders import linear_user_tasks
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+UPLOAD_MAX_MB = 1  # the app accepts bodies up to this plus 1 MiB (form fields around a file)
+BODY_LIMIT = (UPLOAD_MAX_MB + 1) * 1024 * 1024
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> str:
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=60)
+        return output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(tmp_path: Path, *options: str, **env: str) -> Served:
+    """Run ``sertiflow serve`` with demo users and wait until it answers ``/healthz``."""
+    processes = tmp_path / "processes"
+    processes.mkdir(exist_ok=True)
+    (processes / "linear.bpmn").write_text(linear_user_tasks("linear", 2))
+    port = _free_port()
+    environ = dict(os.environ)
+    environ.update({
+        "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
+        "SERTIFLOW_SECRET_KEY": "server-test",
+        "SERTIFLOW_DEMO": "true",
+        "SERTIFLOW_PROCESSES": str(processes),
+        "SERTIFLOW_FORMS": str(tmp_path / "forms"),
+        "SERTIFLOW_UPLOAD_MAX_MB": str(UPLOAD_MAX_MB),
+        "PYTHONPATH": str(ROOT),
+        **env,
+    })
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *options], cwd=ROOT,
+        env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    served = Served(process, port)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(f"{served.base}/healthz", timeout=2).status_code == 200:
+                return served
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    output = served.stop()
+    raise AssertionError(f"the server did not answer /healthz:\n{output}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    served = start_server(tmp_path_factory.mktemp("server"))
+    yield served
+    output = served.stop()
+    assert "Traceback" not in output, output
+
+
+def _token(base: str, user: str) -> str:
+    answer = requests.post(f"{base}/api/v1/auth/token",
+                           json={"username": user, "password": "demo"}, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["token"])
+
+
+def _raw_response(sock: socket.socket, timeout: float = 10) -> bytes:
+    """Read what the server answers until it closes or a whole response has come."""
+    sock.settimeout(timeout)
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), None)
+        if length is not None and len(body) >= length:
+            break
+    return received
+
+
+def test_a_slow_upload_holds_up_no_other_request(server: Served) -> None:
+    # A client that sends its headers and then dribbles the body: the app (one
+    # thread with SQLite) must not be waiting for it.
+    slow = socket.create_connection(("127.0.0.1", server.port))
+    stop = threading.Event()
+    try:
+        slow.sendall(b"POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+
+        def dribble() -> None:
+            while not stop.wait(0.2):
+                try:
+                    slow.sendall(b" ")
+                except OSError:
+                    return
+
+        threading.Thread(target=dribble, daemon=True).start()
+        time.sleep(0.5)
+        began = time.monotonic()
+        for _ in range(5):
+            answer = requests.get(f"{server.base}/healthz", timeout=5)
+            assert answer.status_code == 200
+        assert time.monotonic() - began < 3
+    finally:
+        stop.set()
+        slow.close()
+
+
+def test_a_declared_body_over_the_limit_is_refused_unread(server: Served) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\n"
+                     + f"Content-Length: {BODY_LIMIT + 1}\r\n\r\n".encode() + b"{}")
+        answer = _raw_response(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 413
+    assert problem["instance"] == "/api/v1/auth/token"
+    assert str(BODY_LIMIT) in problem["detail"]
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit(server: Served) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(BODY_LIMIT // 65536 + 2):
+            yield b"x" * 65536
+
+    answer = requests.post(f"{server.base}/api/v1/auth/token", data=chunks(),
+                           headers={"Content-Type": "application/json"}, timeout=30)
+    assert answer.status_code == 413
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    # A body within the limit, chunked, still reaches the app whole.
+    within = requests.post(
+        f"{server.base}/api/v1/auth/token",
+        data=iter([b'{"username": "upp", ', b'"password": "demo"}']),
+        headers={"Content-Type": "application/json"}, timeout=30)
+    assert within.status_code == 201, within.text
+
+
+def test_a_large_upload_and_its_download_pass_whole(server: Served) -> None:
+    headers = {"Authorization": f"Bearer {_token(server.base, 'upp')}"}
+    started = requests.post(f"{server.base}/api/v1/process-definitions/linear/start",
+                            json={"variables": {}}, headers=headers, timeout=10)
+    assert started.status_code == 201, started.text
+    tasks = requests.get(f"{server.base}/api/v1/tasks",
+                         params={"instance_id": started.json()["id"]}, headers=headers,
+                         timeout=10).json()["items"]
+    # Longer than what the bridge sends in one piece, so the download is streamed.
+    content = b"%PDF-1.4\n" + os.urandom(700 * 1024) + b"\n%%EOF\n"
+    uploaded = requests.post(
+        f"{server.base}/api/v1/tasks/{tasks[0]['id']}/documents", headers=headers,
+        files={"file": ("laporan uji.pdf", content, "application/pdf")}, timeout=30)
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    download = requests.get(f"{server.base}/api/v1/documents/{uploaded.json()['id']}",
+                            headers=headers, timeout=30)
+    assert download.status_code == 200
+    assert download.content == content
+    assert download.headers["Content-Security-Policy"] == "sandbox"
+
+
+def test_paths_queries_and_repeated_headers_reach_the_app_as_sent(server: Served) -> None:
+    headers = {"Authorization": f"Bearer {_token(server.base, 'analyst')}"}
+    missing = requests.get(f"{server.base}/api/v1/process-definitions/%C3%A9t%C3%A9/xml",
+                           headers=headers, timeout=10)
+    assert missing.status_code == 404
+    assert missing.json()["instance"] == "/api/v1/process-definitions/été/xml"
+    bad_page = requests.get(f"{server.base}/api/v1/tasks?page=0&per_page=5", headers=headers,
+                            timeout=10)
+    assert bad_page.status_code == 422
+    assert [e["field"] for e in bad_page.json()["errors"]] == ["page"]
+    # Two Cookie headers are one cookie list to the app: the language cookie in
+    # the second still arrives (the sign-in page answers in English).
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /signin HTTP/1.1\r\nHost: x\r\nCookie: unrelated=1\r\n"
+                     b"Cookie: lang=en\r\nConnection: close\r\n\r\n")
+        answer = _raw_response(sock)
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b"Sign in" in answer
+
+
+def test_serve_with_two_workers_and_one_sweep(tmp_path: Path) -> None:
+    served = start_server(tmp_path, "--workers", "2", "--threads", "2")
+    try:
+        token = _token(served.base, "upp")
+        # Both workers answer with the same database; ask a few times.
+        for _ in range(6):
+            me = requests.get(f"{served.base}/api/v1/me",
+                              headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            assert me.json()["roles"] == ["upp"]
+        time.sleep(2)  # let both workers try the sweep lock
+    finally:
+        output = served.stop()
+    assert "(2 processes)" in output
+    assert output.count("this process runs the timer sweep") == 1, output
+    assert (tmp_path / "instance" / "scheduler.lock").exists()
