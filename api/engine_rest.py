@@ -337,7 +337,7 @@ def _start(find: Any) -> dict[str, Any]:
         raise BadRequest("businessKey must be a string")
     with signed_in() as (services, actor):
         definition: ProcessDefinition = find(services)
-        if not may_start(actor, definition):
+        if not may_start(actor, services, definition):
             raise Forbidden(f"you may not start {definition.key}")
         started = services.runtime.start_instance(
             definition.key, definition_id=definition.id, variables=variables,

@@ -1,7 +1,9 @@
 """In-process caches that keep the hot path free of re-parsing and re-building.
 
 * :class:`SpecCache` — the restored SpiffWorkflow specs of each definition
-  version. Specs never change once deployed, so entries never go stale.
+  version, and the stored dict they came from (start events, starters, form
+  fields are read from it). Specs never change once deployed, so entries never
+  go stale.
 * :class:`WorkflowCache` — live workflows by instance id and revision. A
   command *takes* its instance's workflow out (so no two threads ever share
   one), and the workflow goes back in only after the command's transaction has
@@ -23,16 +25,26 @@ from .bpmn.workflow import DefinitionSpecs, ProcessRun
 class SpecCache:
     def __init__(self) -> None:
         self._specs: dict[str, DefinitionSpecs] = {}
+        self._stored: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def get(self, definition_id: str, load: Callable[[], dict[str, Any]]) -> DefinitionSpecs:
         """Return the specs of ``definition_id``, calling ``load`` for the stored dict once."""
         specs = self._specs.get(definition_id)
         if specs is None:
-            built = DefinitionSpecs.from_stored(load())
+            built = DefinitionSpecs.from_stored(self.stored(definition_id, load))
             with self._lock:
                 specs = self._specs.setdefault(definition_id, built)
         return specs
+
+    def stored(self, definition_id: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Return the stored spec dict of ``definition_id`` (JSON decoded once; do not modify)."""
+        stored = self._stored.get(definition_id)
+        if stored is None:
+            loaded = load()
+            with self._lock:
+                stored = self._stored.setdefault(definition_id, loaded)
+        return stored
 
 
 class WorkflowCache:

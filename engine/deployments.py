@@ -283,12 +283,14 @@ class DeploymentService:
         return form
 
 
+# Every start asks for it: built once.
+_LATEST = (sa.select(ProcessDefinition).where(ProcessDefinition.key == sa.bindparam("key"))
+           .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     """Return the newest version of process ``key``, if any."""
-    return session.scalars(
-        sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
-        .order_by(ProcessDefinition.version.desc()).limit(1)
-    ).first()
+    return session.scalars(_LATEST, {"key": key}).first()
 
 
 def latest_definitions(session: Session) -> list[ProcessDefinition]:

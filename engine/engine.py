@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +37,69 @@ from .taskforms import check_file_references, check_submission, form_by_id, form
 from .topics import default_topics
 
 
-@dataclass
 class Services:
-    """The services bound to one transaction."""
+    """The services bound to one transaction, each built when first asked for.
 
-    session: Session
-    deployments: DeploymentService
-    runtime: Runtime
-    queries: Queries
-    identity: IdentityService
-    sla: SlaMonitor
-    service_clocks: ServiceClocks
-    documents: DocumentService
-    certificates: CertificateRegister
+    A request uses two or three of them; building all nine for each one cost
+    more than some requests' own work.
+    """
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self.session = session
+        self._engine = engine
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        engine = self._engine
+        return DocumentService(self.session, engine.clock, engine.file_store,
+                               max_bytes=engine.settings.upload_max_bytes)
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        engine = self._engine
+
+        def dispatch(call: ServiceCall) -> Mapping[str, Any] | None:
+            return engine.topics.dispatch(call, self._handler_context)
+
+        return Runtime(self.session, engine.clock, specs=engine.specs,
+                       workflows=engine.workflows, dispatch=dispatch,
+                       settings=engine.runtime_settings)
+
+    @cached_property
+    def _handler_context(self) -> HandlerContext:
+        engine = self._engine
+        return HandlerContext(session=self.session, clock=engine.clock,
+                              settings=engine.settings, calendar=engine.calendar,
+                              documents=self.documents, runtime=self.runtime)
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        engine = self._engine
+        return DeploymentService(self.session, engine.clock, topics=engine.topics.topics(),
+                                 start_timers=engine.start_timers(self.session))
+
+    @cached_property
+    def queries(self) -> Queries:
+        return Queries(self.session)
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        engine = self._engine
+        return IdentityService(
+            self.session, engine.clock,
+            token_ttl=timedelta(hours=engine.settings.token_ttl_hours), cache=engine.tokens)
+
+    @cached_property
+    def sla(self) -> SlaMonitor:
+        return SlaMonitor(self.session, self._engine.clock)
+
+    @cached_property
+    def service_clocks(self) -> ServiceClocks:
+        return ServiceClocks(self.session, self._engine.clock, self._engine.calendar)
+
+    @cached_property
+    def certificates(self) -> CertificateRegister:
+        return CertificateRegister(self.session, self._engine.clock, self._engine.settings)
 
     def submit_task(self, task: Task, data: Mapping[str, Any], *,
                     actor: str) -> tuple[dict[str, Any], Completion]:
@@ -121,32 +171,8 @@ class Engine:
         self.tokens = TokenCache()
 
     def services(self, session: Session) -> Services:
-        documents = DocumentService(
-            session, self.clock, self.file_store, max_bytes=self.settings.upload_max_bytes)
-        context: HandlerContext | None = None
-
-        def dispatch(call: ServiceCall) -> Mapping[str, Any] | None:
-            return self.topics.dispatch(call, context)
-
-        runtime = Runtime(session, self.clock, specs=self.specs, workflows=self.workflows,
-                          dispatch=dispatch, settings=self.runtime_settings)
-        context = HandlerContext(session=session, clock=self.clock, settings=self.settings,
-                                 calendar=self.calendar, documents=documents, runtime=runtime)
-        return Services(
-            session=session,
-            deployments=DeploymentService(session, self.clock, topics=self.topics.topics(),
-                                          start_timers=self.start_timers(session)),
-            runtime=runtime,
-            queries=Queries(session),
-            sla=SlaMonitor(session, self.clock),
-            service_clocks=ServiceClocks(session, self.clock, self.calendar),
-            identity=IdentityService(
-                session, self.clock, token_ttl=timedelta(hours=self.settings.token_ttl_hours),
-                cache=self.tokens,
-            ),
-            documents=documents,
-            certificates=CertificateRegister(session, self.clock, self.settings),
-        )
+        """The services bound to ``session`` (built as they are first used)."""
+        return Services(self, session)
 
     def start_timers(self, session: Session) -> StartTimers:
         return StartTimers(session, self.clock, timezone=self.settings.timezone,

@@ -120,7 +120,7 @@ class Runtime:
             waits_digest=_waits_digest([], []), state=b"", started_by=actor, company=company,
             started_at=now,
         )
-        initiator = _initiator_variable(definition)
+        initiator = _initiator_variable(self.stored_spec(definition.id))
         if initiator and actor:
             variables.setdefault(initiator, actor)
         run = ProcessRun.start(self._specs(definition.id), variables,
@@ -568,13 +568,20 @@ class Runtime:
         return definition
 
     def _specs(self, definition_id: str) -> Any:
+        return self.specs.get(definition_id, self._spec_loader(definition_id))
+
+    def stored_spec(self, definition_id: str) -> Mapping[str, Any]:
+        """The stored spec dict of a definition version (cached; do not modify)."""
+        return self.specs.stored(definition_id, self._spec_loader(definition_id))
+
+    def _spec_loader(self, definition_id: str) -> Callable[[], dict[str, Any]]:
         def load() -> dict[str, Any]:
             spec = self.session.scalar(
                 sa.select(ProcessDefinition.spec).where(ProcessDefinition.id == definition_id))
             if spec is None:
                 raise NotFound(f"no process definition '{definition_id}'")
             return dict(spec)
-        return self.specs.get(definition_id, load)
+        return load
 
     def _instance(self, instance_id: str) -> InstanceRow:
         """Read (and on PostgreSQL lock) an instance for a command."""
@@ -631,7 +638,7 @@ class Runtime:
 
     def _message_start_definition(self, name: str) -> ProcessDefinition | None:
         for definition in latest_definitions(self.session):
-            if name in _start_messages(definition):
+            if name in _start_messages(self.stored_spec(definition.id)):
                 return definition
         return None
 
@@ -682,10 +689,10 @@ def _check_variables(variables: Mapping[str, Any]) -> None:
                            {str(k): "not a valid variable name" for k in bad})
 
 
-def _start_messages(definition: ProcessDefinition) -> list[str]:
-    return [str(e.name) for e in start_events(definition.spec)
+def _start_messages(stored_spec: Mapping[str, Any]) -> list[str]:
+    return [str(e.name) for e in start_events(stored_spec)
             if e.kind and "Message" in e.kind]
 
 
-def _initiator_variable(definition: ProcessDefinition) -> str | None:
-    return next((str(e.initiator) for e in start_events(definition.spec) if e.initiator), None)
+def _initiator_variable(stored_spec: Mapping[str, Any]) -> str | None:
+    return next((str(e.initiator) for e in start_events(stored_spec) if e.initiator), None)

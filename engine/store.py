@@ -186,7 +186,8 @@ class InstanceStore:
                     users: Sequence[str]) -> None:
         conn = self._conn()
         values.setdefault("due_order", values.get("due_at") or NO_DUE_DATE)
-        conn.execute(_INSERT_TASK, [values])
+        conn.execute(_INSERT_TASK, [{**values, "candidate_groups": list(groups),
+                                     "candidate_users": list(users)}])
         candidates = ([{"task_id": values["id"], "kind": "group", "value": g} for g in groups]
                       + [{"task_id": values["id"], "kind": "user", "value": u} for u in users])
         if candidates:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, request
 
 from engine.access import Actor
+from engine.engine import Services
 from engine.errors import InvalidInput
 from engine.models import ProcessDefinition
 
@@ -79,8 +80,9 @@ def get_definition_xml(key: str) -> Response:
         return Response(definition.bpmn_xml, mimetype="application/xml")
 
 
-def may_start(actor: Actor, definition: ProcessDefinition) -> bool:
-    starters = (definition.spec or {}).get("starters") or {}
+def may_start(actor: Actor, services: Services, definition: ProcessDefinition) -> bool:
+    """Whether ``actor`` is among the starters the process names (anyone, if none)."""
+    starters = services.runtime.stored_spec(definition.id).get("starters") or {}
     groups, users = starters.get("groups") or [], starters.get("users") or []
     if not groups and not users:
         return True
@@ -99,7 +101,7 @@ def start(body: dict[str, Any], key: str) -> Any:
     with command() as (services, actor):
         assert actor is not None
         definition = services.deployments.latest(key)
-        require(actor, may_start(actor, definition), f"start {key}")
+        require(actor, may_start(actor, services, definition), f"start {key}")
         company = actor.company if actor.is_customer else body.get("company")
         started = services.runtime.start_instance(
             key, definition_id=definition.id, variables=body["variables"],

@@ -43,7 +43,7 @@ def applications() -> ResponseReturnValue:
 def start_page() -> ResponseReturnValue:
     with reading() as (services, actor):
         startable = [d for d in services.deployments.definitions(latest=True)
-                     if may_start(actor, d)]
+                     if may_start(actor, services, d)]
         return render_template("start.html", definitions=startable,
                                staff=not actor.is_customer)
 
@@ -54,7 +54,7 @@ def start(key: str) -> ResponseReturnValue:
     company = (request.form.get("company") or "").strip()[:255] or None
     with writing() as (services, actor):
         definition = services.deployments.latest(key)
-        if not may_start(actor, definition):
+        if not may_start(actor, services, definition):
             raise Forbidden(f"you may not start {key}")
         started = services.runtime.start_instance(
             key, definition_id=definition.id, variables={}, business_key=business_key,

@@ -61,8 +61,10 @@ class ProcessDefinition(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     deployment_id: Mapped[str] = mapped_column(sa.ForeignKey("deployment.id"), index=True)
     resource_name: Mapped[Str255]
-    bpmn_xml: Mapped[str] = mapped_column(sa.Text)
-    spec: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # Large, and read only by some callers: loaded when first touched. The hot
+    # paths read the spec through the engine's SpecCache (Runtime.stored_spec).
+    bpmn_xml: Mapped[str] = mapped_column(sa.Text, deferred=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(sa.JSON, deferred=True)
     deployed_at: Mapped[datetime]
 
 

@@ -50,16 +50,14 @@ class Task(Base):
     follow_up_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(sa.String(255))
+    # The candidates as lists on the row, in the order the process names them:
+    # a task read for its access check or for a list needs no second query.
+    # task_candidate holds them again as the index that lists search by role.
+    # Both are written once, when the task is created, and never change.
+    candidate_groups: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    candidate_users: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
-
-    @property
-    def candidate_groups(self) -> list[str]:
-        return [c.value for c in self.candidates if c.kind == "group"]
-
-    @property
-    def candidate_users(self) -> list[str]:
-        return [c.value for c in self.candidates if c.kind == "user"]
 
 
 class TaskCandidate(Base):

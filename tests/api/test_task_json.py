@@ -8,7 +8,7 @@ import pytest
 
 from api import schemas
 from api.v1.tasks import task_json
-from engine.models import Task, TaskCandidate
+from engine.models import Task
 
 MOMENT = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -21,7 +21,6 @@ def test_task_json_equals_the_schema_dump(dated: bool) -> None:
         assignee="rina", priority=70, form_key="audit-form", properties={"x": "y"},
         created_at=MOMENT, due_at=MOMENT if dated else None, due_order=MOMENT,
         follow_up_at=MOMENT if dated else None, completed_at=MOMENT if dated else None,
-        completed_by="rina" if dated else None)
-    task.candidates = [TaskCandidate(kind="group", value="auditor"),
-                       TaskCandidate(kind="user", value="rina")]
+        completed_by="rina" if dated else None, candidate_groups=["auditor"],
+        candidate_users=["rina"])
     assert task_json(task) == schemas.Task().dump(task)

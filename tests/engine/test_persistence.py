@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -30,16 +31,43 @@ def test_migrations_create_exactly_the_models(engine: Engine) -> None:
     assert _schema_differences(engine) == []
 
 
+def test_migration_0007_gives_existing_tasks_their_candidate_lists(tmp_path: Path) -> None:
+    db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db, "0006")
+    now = datetime(2026, 11, 2, tzinfo=UTC).isoformat()
+    with db.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO process_instance (id, definition_id, definition_key, status, state, "
+            "revision, waits_digest, started_at, updated_at) "
+            "VALUES ('i1', 'd', 'k', 'running', x'', 1, '', :now, :now)"), {"now": now})
+        for task_id in ("t1", "t2"):
+            conn.execute(sa.text(
+                "INSERT INTO task (id, instance_id, definition_key, element_id, state, "
+                "priority, properties, created_at, due_order) "
+                "VALUES (:id, 'i1', 'k', 'e', 'ready', 50, '{}', :now, :now)"),
+                {"id": task_id, "now": now})
+        conn.execute(sa.text(
+            "INSERT INTO task_candidate (task_id, kind, value, state) VALUES "
+            "('t1', 'group', 'upp', 'ready'), ('t1', 'group', 'ppc', 'ready'), "
+            "('t1', 'user', 'rina', 'ready')"))
+    upgrade(db)
+    with db.connect() as conn:
+        rows = dict(conn.execute(sa.text(
+            "SELECT id, candidate_groups || '|' || candidate_users FROM task ORDER BY id")).all())
+    db.dispose()
+    assert rows == {"t1": '["ppc", "upp"]|["rina"]', "t2": "[]|[]"}
+
+
 def test_instance_state_holds_no_spec(engine: Engine) -> None:
     with engine.write() as s:
         s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 17).encode())])
         instance = s.runtime.start_instance("linear")
     with engine.read() as s:
         row = s.session.get(ProcessInstance, instance.id)
-        definition = s.session.get(ProcessDefinition, row.definition_id)
+        spec = s.session.get(ProcessDefinition, row.definition_id).spec
         state = zlib.decompress(row.state).decode()
     assert '"task_specs"' not in state
-    assert '"task_specs"' in str(definition.spec) or "task_specs" in definition.spec["spec"]
+    assert "task_specs" in spec["spec"]
     assert len(row.state) < 2500
 
 
