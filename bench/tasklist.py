@@ -401,7 +401,7 @@ def main() -> None:
         http_times: dict[str, list[float]] = {}
         print("\nHTTP: GET /api/v1/tasks?per_page=50&sort=due against sertiflow serve "
               "(1 client thread, keep-alive)")
-        with running_server(env, folder, threads=8) as server:
+        with running_server(env, folder, threads=None) as server:
             for user in users:
                 connection = UserConnection(server.base_url, sign_in(server.base_url, user.name))
                 answer = http_list(connection)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import sqlalchemy as sa
 
 from engine.access import Actor
 from engine.engine import Engine
@@ -68,6 +71,29 @@ def test_long_lists_are_counted_up_to_the_cap(filled: Engine) -> None:
     assert (capped.total, capped.total_exact, len(capped.items)) == (3, False, 2)
     assert (admin.total, admin.total_exact) == (5, False)
     assert (exact.total, exact.total_exact) == (4, True)
+
+
+def test_candidate_rows_are_counted_only_as_far_as_the_choice_needs(filled: Engine) -> None:
+    # A busy role has tens of thousands of open candidate rows; counting them all
+    # took most of a list's time. The count needs to reach past the sparse bound
+    # and far enough to show the list is longer than the cap: here max(1, 1 * 3) + 1.
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    sa.event.listen(filled.db.engine, "before_cursor_execute", record)
+    try:
+        with filled.read() as s:
+            page = Queries(s.session, sparse=1, count_cap=1).tasks(ACTORS[1], per_page=2)
+    finally:
+        sa.event.remove(filled.db.engine, "before_cursor_execute", record)
+    counts = [(sql, params) for sql, params in seen
+              if "count(" in sql.lower() and "task_candidate" in sql]
+    assert len(counts) == 1
+    sql, params = counts[0]
+    assert "LIMIT" in sql.upper() and params[-2:] == (4, 0)
+    assert (page.total, page.total_exact, len(page.items)) == (1, False, 2)
 
 
 def test_sort_by_due_puts_undated_tasks_last(filled: Engine) -> None:
