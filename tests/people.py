@@ -1,16 +1,24 @@
-"""Users and a live server shared by the API, page and browser tests."""
+"""Users and live servers shared by the API, page and browser tests."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
 from engine.engine import Engine
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 COMPANY = "PT Maju Jaya"
 OTHER_COMPANY = "PT Lain Sekali"
@@ -43,3 +51,50 @@ def serving(app: Flask) -> Iterator[str]:
     finally:
         http.shutdown()
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class CliServer:
+    """A ``sertiflow`` command serving HTTP as its own process."""
+
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> str:
+        """Terminate the server (SIGTERM) and return everything it printed."""
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=60)
+        return output
+
+
+def start_cli_server(command: Sequence[str], env: Mapping[str, str],
+                     timeout: float = 60) -> CliServer:
+    """Run ``python -m api.cli <command> --port P``; return once ``/healthz`` answers 200.
+
+    If it does not, the server is stopped and the test fails with its output.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", *command, "--port", str(port)], cwd=ROOT,
+        env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = CliServer(process, port)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not answer /healthz:\n{server.stop()}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.people import free_port
 
 
 def _bin_dir() -> Path | None:
@@ -29,18 +30,12 @@ def _bin_dir() -> Path | None:
     return Path(pg_ctl).resolve().parent if pg_ctl else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     def __init__(self, bin_dir: Path, base: Path) -> None:
         self.bin_dir = bin_dir
         self.data = base / "data"
         self.sockets = base / "sockets"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_root = os.geteuid() == 0
 
     def _run(self, *args: str) -> None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.builders import linear_user_tasks
+from tests.people import start_cli_server
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -65,39 +64,19 @@ def test_bad_configuration_stops_with_a_message(tmp_path: Path) -> None:
     assert "SERTIFLOW_CALENDAR must be one of" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_run_deploys_processes_and_serves_http(tmp_path: Path) -> None:
     processes = tmp_path / "processes"
     processes.mkdir()
     (processes / "linear.bpmn").write_text(linear_user_tasks("linear", 2))
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "run", "--port", str(port)], cwd=ROOT,
-        env=_env(tmp_path, SERTIFLOW_PROCESSES=str(processes),
-                 SERTIFLOW_FORMS=str(tmp_path / "forms")),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = start_cli_server(["run"], _env(tmp_path, SERTIFLOW_PROCESSES=str(processes),
+                                            SERTIFLOW_FORMS=str(tmp_path / "forms")))
     try:
-        body = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    body = r.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.2)
-        assert body is not None, "the server did not answer /healthz"
+        body = requests.get(f"{server.base}/healthz", timeout=5).text
         assert '"status":"ok"' in body.replace(" ", "")
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+        output = server.stop()
     assert "process linear version 1 deployed" in output
-    assert f"listening on http://127.0.0.1:{port}/" in output
+    assert f"listening on http://127.0.0.1:{server.port}/" in output
 
 
 @pytest.mark.parametrize("command", [["--help"], ["db", "--help"], ["serve", "--help"]])

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from engine.config import load_settings
 from engine.engine import Engine
 from engine.models import ROLES
+from tests.people import start_cli_server
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "kata-sandi-rahasia"
@@ -85,33 +83,9 @@ def test_users_add_refuses_a_customer_without_company_and_a_short_password(
         engine.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _run_until_healthy(tmp_path: Path) -> str:
     """Start `sertiflow run`, wait until /healthz answers, stop it and return its output."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "run", "--port", str(port)], cwd=ROOT,
-        env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        healthy = False
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    healthy = True
-                    break
-            except OSError:
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert healthy, output
-    return output
+    return start_cli_server(["run"], _env(tmp_path)).stop()
 
 
 def test_run_creates_demo_users_once_and_says_so_in_one_line(tmp_path: Path) -> None:

@@ -12,51 +12,26 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.builders import linear_user_tasks
+from tests.people import ROOT, CliServer, start_cli_server
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 UPLOAD_MAX_MB = 1  # the app accepts bodies up to this plus 1 MiB (form fields around a file)
 BODY_LIMIT = (UPLOAD_MAX_MB + 1) * 1024 * 1024
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    port: int
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> str:
-        self.process.terminate()
-        output, _ = self.process.communicate(timeout=60)
-        return output
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(tmp_path: Path, *options: str, **env: str) -> Served:
+def start_server(tmp_path: Path, *options: str, **env: str) -> CliServer:
     """Run ``sertiflow serve`` with demo users and wait until it answers ``/healthz``."""
     processes = tmp_path / "processes"
     processes.mkdir(exist_ok=True)
     (processes / "linear.bpmn").write_text(linear_user_tasks("linear", 2))
-    port = _free_port()
     environ = dict(os.environ)
     environ.update({
         "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -69,23 +44,11 @@ def start_server(tmp_path: Path, *options: str, **env: str) -> Served:
         "PYTHONPATH": str(ROOT),
         **env,
     })
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *options], cwd=ROOT,
-        env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    served = Served(process, port)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(f"{served.base}/healthz", timeout=2).status_code == 200:
-                return served
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    output = served.stop()
-    raise AssertionError(f"the server did not answer /healthz:\n{output}")
+    return start_cli_server(["serve", *options], environ)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
     served = start_server(tmp_path_factory.mktemp("server"))
     yield served
     output = served.stop()
@@ -119,7 +82,7 @@ def _raw_response(sock: socket.socket, timeout: float = 10) -> bytes:
     return received
 
 
-def test_a_slow_upload_holds_up_no_other_request(server: Served) -> None:
+def test_a_slow_upload_holds_up_no_other_request(server: CliServer) -> None:
     # A client that sends its headers and then dribbles the body: the app (one
     # thread with SQLite) must not be waiting for it.
     slow = socket.create_connection(("127.0.0.1", server.port))
@@ -147,7 +110,7 @@ def test_a_slow_upload_holds_up_no_other_request(server: Served) -> None:
         slow.close()
 
 
-def test_a_declared_body_over_the_limit_is_refused_unread(server: Served) -> None:
+def test_a_declared_body_over_the_limit_is_refused_unread(server: CliServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(b"POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\n"
                      b"Content-Type: application/json\r\n"
@@ -162,7 +125,7 @@ def test_a_declared_body_over_the_limit_is_refused_unread(server: Served) -> Non
     assert str(BODY_LIMIT) in problem["detail"]
 
 
-def test_a_chunked_body_is_cut_off_at_the_limit(server: Served) -> None:
+def test_a_chunked_body_is_cut_off_at_the_limit(server: CliServer) -> None:
     def chunks() -> Iterator[bytes]:
         for _ in range(BODY_LIMIT // 65536 + 2):
             yield b"x" * 65536
@@ -179,7 +142,7 @@ def test_a_chunked_body_is_cut_off_at_the_limit(server: Served) -> None:
     assert within.status_code == 201, within.text
 
 
-def test_a_large_upload_and_its_download_pass_whole(server: Served) -> None:
+def test_a_large_upload_and_its_download_pass_whole(server: CliServer) -> None:
     headers = {"Authorization": f"Bearer {_token(server.base, 'upp')}"}
     started = requests.post(f"{server.base}/api/v1/process-definitions/linear/start",
                             json={"variables": {}}, headers=headers, timeout=10)
@@ -201,7 +164,7 @@ def test_a_large_upload_and_its_download_pass_whole(server: Served) -> None:
     assert download.headers["Content-Security-Policy"] == "sandbox"
 
 
-def test_paths_queries_and_repeated_headers_reach_the_app_as_sent(server: Served) -> None:
+def test_paths_queries_and_repeated_headers_reach_the_app_as_sent(server: CliServer) -> None:
     headers = {"Authorization": f"Bearer {_token(server.base, 'analyst')}"}
     missing = requests.get(f"{server.base}/api/v1/process-definitions/%C3%A9t%C3%A9/xml",
                            headers=headers, timeout=10)
