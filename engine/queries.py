@@ -160,41 +160,36 @@ class Queries:
         offset, limit = page_bounds(page, per_page)
         if sort not in TASK_SORTS:
             raise InvalidInput("invalid sort", {"sort": f"must be one of {', '.join(TASK_SORTS)}"})
-        where: list[sa.ColumnElement[bool]] = [Task.state == state]
+        # What the caller narrows the list by, besides the state and the instance.
+        filters: list[sa.ColumnElement[bool]] = []
         if assignee is not None:
-            where.append(Task.assignee == (actor.username if assignee == "me" else assignee))
+            filters.append(Task.assignee == (actor.username if assignee == "me" else assignee))
         if unassigned is True:
-            where.append(Task.assignee.is_(None))
+            filters.append(Task.assignee.is_(None))
         elif unassigned is False:
-            where.append(Task.assignee.is_not(None))
+            filters.append(Task.assignee.is_not(None))
         if claimable:
-            where.append(sa.or_(Task.assignee.is_(None), Task.assignee == actor.username))
+            filters.append(sa.or_(Task.assignee.is_(None), Task.assignee == actor.username))
         if role is not None:
-            where.append(sa.exists().where(TaskCandidate.task_id == Task.id,
-                                           TaskCandidate.kind == "group",
-                                           TaskCandidate.value == role))
+            filters.append(sa.exists().where(TaskCandidate.task_id == Task.id,
+                                             TaskCandidate.kind == "group",
+                                             TaskCandidate.value == role))
         if key is not None:
-            where.append(Task.definition_key == key)
-        if instance_id is not None:
-            where.append(Task.instance_id == instance_id)
+            filters.append(Task.definition_key == key)
         if due_before is not None:
-            where.append(Task.due_at < due_before)
-        if business_key is not None:
-            where.append(Task.instance_id.in_(
-                sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)))
+            filters.append(Task.due_at < due_before)
         if search:
-            where.append(_search_condition(search))
+            filters.append(_search_condition(search))
         if instance_id is not None or business_key is not None:
-            return self._few_tasks(actor, where, sort, offset, limit, page, per_page,
-                                   state=state, instance_id=instance_id)
+            return self._few_tasks(actor, state, filters, sort, offset, limit, page, per_page,
+                                   instance_id=instance_id, business_key=business_key)
         visible, exact, at_least = self._visible_tasks(actor, state)
-        where.insert(0, visible)
+        where = [visible, Task.state == state, *filters]
         statement = sa.select(Task).where(*where).order_by(*TASK_SORTS[sort])
         items = list(self.session.scalars(statement.offset(offset).limit(limit)))
         if offset == 0 and len(items) < limit:
             return Page(items, len(items), page, per_page)  # the first page holds them all
-        filtered = len(where) > 2
-        if at_least >= self.count_cap and not filtered:
+        if at_least >= self.count_cap and not filters:
             # The candidate rows alone show the list is longer than the cap.
             return Page(items, self.count_cap, page, per_page, total_exact=False)
         counted = sa.select(Task.id).where(*where)
@@ -206,19 +201,26 @@ class Queries:
             return Page(items, self.count_cap, page, per_page, total_exact=False)
         return Page(items, total, page, per_page)
 
-    def _few_tasks(self, actor: Actor, where: list[sa.ColumnElement[bool]], sort: str,
-                   offset: int, limit: int, page: int, per_page: int, *,
-                   state: str, instance_id: str | None) -> Page[Task]:
+    def _few_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
+                   sort: str, offset: int, limit: int, page: int, per_page: int, *,
+                   instance_id: str | None, business_key: str | None) -> Page[Task]:
         """One instance's (or business key's) tasks: read all, keep those ``actor`` sees.
 
         An instance has a handful of tasks, so the rule is checked on each loaded
         row (:func:`sees`) and the page cut in Python. Listing one instance's open
         tasks is the most frequent call of all, so that statement is built once.
         """
-        if instance_id is not None and len(where) == 2:  # the state and the instance only
+        if instance_id is not None and business_key is None and not filters:
             rows = self.session.scalars(_INSTANCE_TASKS[sort],
                                         {"instance_id": instance_id, "state": state})
         else:
+            where = [Task.state == state, *filters]
+            if instance_id is not None:
+                where.append(Task.instance_id == instance_id)
+            if business_key is not None:
+                where.append(Task.instance_id.in_(
+                    sa.select(ProcessInstance.id)
+                    .where(ProcessInstance.business_key == business_key)))
             rows = self.session.scalars(sa.select(Task).where(*where)
                                         .order_by(*TASK_SORTS[sort]))
         seen = [task for task in rows if sees(actor, task)]

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from engine.access import Actor
 from engine.engine import Engine
+from engine.models import ProcessInstance
 from engine.queries import Queries
 from tests.builders import definitions, process
 
@@ -94,6 +95,26 @@ def test_candidate_rows_are_counted_only_as_far_as_the_choice_needs(filled: Engi
     sql, params = counts[0]
     assert "LIMIT" in sql.upper() and params[-2:] == (4, 0)
     assert (page.total, page.total_exact, len(page.items)) == (1, False, 2)
+
+
+def test_one_instance_lists_the_same_by_id_by_business_key_and_with_filters(
+        filled: Engine) -> None:
+    admin, aud = ACTORS[4], ACTORS[1]
+    with filled.read() as s:
+        instance_id = s.session.scalars(sa.select(ProcessInstance.id).where(
+            ProcessInstance.business_key == "M-1")).one()
+        by_id = s.queries.tasks(admin, instance_id=instance_id)
+        by_key = s.queries.tasks(admin, business_key="M-1")
+        both = s.queries.tasks(admin, instance_id=instance_id, business_key="M-1")
+        other_key = s.queries.tasks(admin, instance_id=instance_id, business_key="M-2")
+        upp_only = s.queries.tasks(admin, instance_id=instance_id, role="upp")
+        seen_by_aud = s.queries.tasks(aud, business_key="M-1")
+    ids = [t.id for t in by_id.items]
+    assert len(ids) == 3 and {t.instance_id for t in by_id.items} == {instance_id}
+    assert [t.id for t in by_key.items] == [t.id for t in both.items] == ids
+    assert other_key.total == 0
+    assert [t.element_id for t in upp_only.items] == ["a"]
+    assert [t.element_id for t in seen_by_aud.items] == ["b"]
 
 
 def test_sort_by_due_puts_undated_tasks_last(filled: Engine) -> None:
