@@ -62,6 +62,7 @@ class Settings:
     calendar: str
     timezone: ZoneInfo
     script_timeout: float = 2.0
+    script_memory_mb: int = 64
     closure_days: frozenset[date] = frozenset()
     smtp: SmtpSettings | None = None
     token_ttl_hours: float = 12.0
@@ -131,6 +132,9 @@ def load_settings(
         timezone=timezone,
         script_timeout=_positive_float(
             env.get("SERTIFLOW_SCRIPT_TIMEOUT"), 2.0, "SERTIFLOW_SCRIPT_TIMEOUT"
+        ),
+        script_memory_mb=_positive_int(
+            env.get("SERTIFLOW_SCRIPT_MEMORY_MB"), 64, "SERTIFLOW_SCRIPT_MEMORY_MB", 16384
         ),
         closure_days=_dates(env.get("SERTIFLOW_CLOSURE_DAYS"), "SERTIFLOW_CLOSURE_DAYS"),
         smtp=_smtp(env),

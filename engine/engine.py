@@ -165,6 +165,7 @@ class Engine:
         self.calendar = WorkingCalendar(settings.timezone, closures=settings.closure_days)
         self.runtime_settings = RuntimeSettings(
             timezone=settings.timezone, script_timeout=settings.script_timeout,
+            script_memory_mb=settings.script_memory_mb,
             add_duration=duration_adder(self.calendar, settings.calendar),
         )
         self.file_store = FileStore(settings.documents_path)

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from .bpmn.expressions import translate
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
-from .bpmn.sandbox import evaluate
 from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView, start_events
 from .cache import SpecCache, WorkflowCache
 from .clock import Clock
@@ -39,6 +38,7 @@ from .errors import (
 )
 from .history import HistoryLog
 from .models import EventSubscription, Incident, ProcessDefinition, ProcessInstance, Timer
+from .scripting import DEFAULT_MEMORY_MB, Sandbox
 from .store import InstanceRow, InstanceStore, TaskRow
 from .tasks import resolve_task_fields
 
@@ -49,6 +49,7 @@ Dispatch = Callable[[ServiceCall], Mapping[str, Any] | None]
 class RuntimeSettings:
     timezone: Any
     script_timeout: float = 2.0
+    script_memory_mb: int = DEFAULT_MEMORY_MB
     add_duration: Callable[[datetime, str, str | None], datetime] = add_calendar_duration
 
 
@@ -80,6 +81,8 @@ class Runtime:
         self.workflows = workflows
         self.dispatch = dispatch
         self.settings = settings
+        self.sandbox = Sandbox(timeout=settings.script_timeout,
+                               memory_mb=settings.script_memory_mb)
         postgres = session.get_bind().dialect.name == "postgresql"
         self.store = InstanceStore(session, lock_rows=postgres)
         self.history = HistoryLog(session, clock, sink=self.store.add_history)
@@ -630,11 +633,11 @@ class Runtime:
             clock=self.clock, timezone=self.settings.timezone, instance_id=instance.id,
             business_key=instance.business_key, dispatch=self.dispatch,
             add_duration=self.settings.add_duration, timeout=self.settings.script_timeout,
+            memory_mb=self.settings.script_memory_mb,
         )
 
     def _evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
-        return evaluate(translate(expression), dict(variables),
-                        timeout=self.settings.script_timeout)
+        return self.sandbox.evaluate(translate(expression), dict(variables))
 
     def _message_start_definition(self, name: str) -> ProcessDefinition | None:
         for definition in latest_definitions(self.session):

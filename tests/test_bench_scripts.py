@@ -27,3 +27,13 @@ def test_each_benchmark_starts(script: Path) -> None:
                             text=True, timeout=120, cwd=BENCH.parent)
     assert answer.returncode == 0, answer.stderr
     assert "usage:" in answer.stdout
+
+
+def test_every_sandbox_escape_attempt_holds() -> None:
+    """bench/sandbox_escapes.py exits 1 if one of its attempts got out or ran on."""
+    answer = subprocess.run(
+        [sys.executable, str(BENCH / "sandbox_escapes.py"), "--timeout", "0.5"],
+        capture_output=True, text=True, timeout=300, cwd=BENCH.parent)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    total = answer.stdout.count("\n  held ") + answer.stdout.count("\n  FAILED ")
+    assert total >= 30 and f"held: {total} of {total}" in answer.stdout

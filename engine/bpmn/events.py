@@ -169,8 +169,8 @@ class _Timebase:
 
 def evaluate_constant_timer(expression: str) -> str:
     """Evaluate a timer expression that may not use process variables (a start event's)."""
+    from ..scripting import evaluate
     from .expressions import translate
-    from .sandbox import evaluate
 
     value = evaluate(translate(expression), {})
     if isinstance(value, datetime):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import CodeType
 
-from . import sandbox
+from .. import scripting
 
 
 class ExpressionError(Exception):
@@ -260,16 +260,16 @@ def translate(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def compile_expression(text: str) -> CodeType:
-    """Translate, check and compile an expression for ``sandbox.evaluate``; cached by text."""
+    """Translate, check and compile an expression for the sandbox; cached by text."""
     source = translate(text).strip()
     if not source:
         raise ExpressionError(text, "the expression is empty")
     try:
-        return sandbox.compile_restricted(source, "eval")
+        return scripting.compile_restricted(source, "eval")
     except SyntaxError as exc:
         hint = ""
         if "${" in source or "#{" in source:
             hint = "; JUEL is only understood when ${...} is the whole field"
         raise ExpressionError(text, f"syntax error: {exc.msg}{hint}") from exc
-    except sandbox.SandboxViolation as exc:
+    except scripting.SandboxViolation as exc:
         raise ExpressionError(text, exc.message) from exc

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from ..clock import Clock
+from ..scripting import DEFAULT_MEMORY_MB, UnstorableValue, check_storable
 from .script_engine import SandboxedScriptEngine
 
 
@@ -70,8 +71,9 @@ class WorkflowScriptEngine(SandboxedScriptEngine):
         dispatch: ServiceDispatcher,
         add_duration: DurationAdder = add_calendar_duration,
         timeout: float = 2.0,
+        memory_mb: int = DEFAULT_MEMORY_MB,
     ) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=timeout, memory_mb=memory_mb)
         self.clock = clock
         self.timezone = timezone
         self.instance_id = instance_id
@@ -116,7 +118,12 @@ class WorkflowScriptEngine(SandboxedScriptEngine):
         elif camunda.get("expression"):
             value = self.evaluate(task, camunda["expression"])
             if camunda.get("resultVariable"):
-                task.data[camunda["resultVariable"]] = value
+                name = camunda["resultVariable"]
+                try:
+                    check_storable(name, value)
+                except UnstorableValue as exc:
+                    raise WorkflowTaskException(f"expression result: {exc}", task=task) from exc
+                task.data[name] = value
         else:
             raise WorkflowTaskException(
                 "service task has neither camunda:topic nor camunda:expression", task=task

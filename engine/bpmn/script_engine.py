@@ -3,8 +3,8 @@
 SpiffWorkflow's default engine calls ``eval``/``exec`` on task data with the
 real builtins. Here every condition, timer value and ``camunda:expression``
 goes through :func:`expressions.compile_expression` (JUEL and ISO 8601
-literals translated, sandbox check applied) and :class:`sandbox.Sandbox`, and
-script tasks run with :meth:`sandbox.Sandbox.run`. Failures become
+literals translated, sandbox check applied) and :class:`engine.scripting.Sandbox`,
+and script tasks run with :meth:`engine.scripting.Sandbox.run`. Failures become
 ``WorkflowTaskException`` with the task, line and message, which the caller
 turns into an incident.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 
+from ..scripting import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, ScriptError
 from .expressions import ExpressionError, compile_expression, translate
-from .sandbox import DEFAULT_TIMEOUT, Sandbox, ScriptError
 
 _NO_SERVICES = ("sertiflow runs service tasks itself (camunda:topic handlers or "
                 "camunda:expression), not through the script engine")
@@ -57,13 +57,13 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
 class SandboxedScriptEngine(PythonScriptEngine):
     """A PythonScriptEngine whose scripts and expressions run in the sandbox.
 
-    ``timeout`` bounds each script or expression in seconds; ``extra_globals``
-    adds helper names (functions, constants) next to the safe builtins.
+    ``timeout`` bounds each script or expression in seconds, ``memory_mb`` the
+    memory a script may use.
     """
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT,
-                 extra_globals: Mapping[str, Any] | None = None) -> None:
-        self.sandbox = Sandbox(timeout=timeout, extra_globals=extra_globals)
+                 memory_mb: int = DEFAULT_MEMORY_MB) -> None:
+        self.sandbox = Sandbox(timeout=timeout, memory_mb=memory_mb)
         super().__init__(environment=SandboxedEnvironment(self.sandbox))
 
     def validate(self, expression: str) -> None:

@@ -17,8 +17,8 @@ import SpiffWorkflow.bpmn.parser as spiff_parser
 from lxml import etree
 
 from ..errors import Problem
+from ..scripting import SandboxViolation, check_script
 from .expressions import ExpressionError, compile_expression
-from .sandbox import SandboxViolation, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.bpmn import sandbox
+from engine import scripting as sandbox
 from engine.bpmn.expressions import (
     ExpressionError,
     compile_expression,

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
-from engine.bpmn.sandbox import (
+from engine.scripting import (
+    Sandbox,
     SandboxViolation,
     ScriptError,
+    ScriptMemoryError,
     ScriptTimeout,
+    UnstorableValue,
     check_script,
     compile_restricted,
     evaluate,
@@ -119,7 +122,7 @@ ENDLESS = [
     "try:\n    while True: pass\nfinally:\n    while True: pass",
     "def f():\n    try:\n        f()\n    except:\n        f()\nf()",
     "x = [1 for a in range(10 ** 7) for b in range(10 ** 7)]",
-    "x = sorted(range(10 ** 7), key=lambda i: [j for j in range(10 ** 7)])",
+    "x = sorted(range(10 ** 5), key=lambda i: sum(1 for j in range(10 ** 7)))",
     # C-level loops that feed themselves: map and filter pass a checkpoint per item.
     "items = [1]\nany(map(items.append, items))",
     "items = [1]\nx = list(filter(items.append, items))",
@@ -160,10 +163,11 @@ def test_deadline_works_in_another_thread() -> None:
     assert [type(e) for e in errors] == [ScriptTimeout]
 
 
-def test_functions_left_in_data_do_not_run_outside_the_sandbox() -> None:
-    variables = _run("fs = [lambda: 1]")
-    with pytest.raises(SandboxViolation, match="can only run inside the sandbox"):
-        variables["fs"][0]()
+def test_functions_left_in_data_never_leave_the_script() -> None:
+    variables: dict[str, Any] = {}
+    with pytest.raises(UnstorableValue, match=r"variable fs\[0\] holds a function"):
+        run_script("fs = [lambda: 1]", variables, timeout=TIMEOUT)
+    assert variables == {}
 
 
 # -- what scripts may do ---------------------------------------------------------
@@ -197,12 +201,10 @@ def test_arithmetic_loops_and_comprehensions() -> None:
     assert result["avg"] == 31.25
 
 
-def test_lists_and_dicts_are_changed_in_place() -> None:
-    docs = ["a"]
+def test_lists_and_dicts_changed_in_place_reach_the_variables() -> None:
     result = _run("docs.append('b')\ndocs += ['c']\nmeta['count'] = len(docs)\n"
-                  "meta['tags'] *= 2", docs=docs, meta={"tags": ["x"]})
-    assert result["docs"] is docs
-    assert docs == ["a", "b", "c"]
+                  "meta['tags'] *= 2", docs=["a"], meta={"tags": ["x"]})
+    assert result["docs"] == ["a", "b", "c"]
     assert result["meta"] == {"count": 3, "tags": ["x", "x"]}
 
 
@@ -270,10 +272,11 @@ def test_helpers_and_scratch_names_are_not_left_in_the_variables() -> None:
     assert result == {"_kept": 1, "value": 4.0}
 
 
-def test_extra_globals_are_visible_and_variables_take_precedence() -> None:
+def test_extra_names_are_visible_read_only_and_variables_take_precedence() -> None:
+    """SpiffWorkflow passes data objects as extra names: readable, never stored."""
     variables: dict[str, Any] = {"rate": 2}
-    run_script("a = fee(10)\nb = rate", variables,
-               extra_globals={"fee": lambda v: v + 1, "rate": 99})
+    Sandbox(timeout=TIMEOUT).run("a = fee + 1\nb = rate", variables,
+                                 extra={"fee": 10, "rate": 99})
     assert variables == {"rate": 2, "a": 11, "b": 2}
 
 
@@ -284,7 +287,7 @@ def test_evaluate_expressions() -> None:
     assert evaluate("approved == True", data) is True
     assert evaluate("amount + 50 > 100 and len(docs) == 2", data) is True
     assert evaluate("[d.upper() for d in docs if amount > 100]", data) == ["A", "B"]
-    assert evaluate("fee(amount)", data, extra_globals={"fee": lambda v: v // 10}) == 15
+    assert Sandbox().evaluate("fee + amount // 10", data, extra={"fee": 1}) == 16
     assert data == {"approved": True, "amount": 150, "docs": ["a", "b"]}
 
 
@@ -323,3 +326,39 @@ def test_simple_condition_reads_variables_without_copying_them() -> None:
     data = CountingVariables({"approved": True, **{f"v{i}": i for i in range(500)}})
     assert evaluate(code, data) is True
     assert CountingVariables.iterations == 0
+
+
+# -- the memory budget and where code runs ------------------------------------------
+
+def test_memory_budget_is_configured_and_applied(tmp_path: Any) -> None:
+    from engine.config import ConfigError, load_settings
+
+    base = {"SERTIFLOW_INSTANCE_PATH": str(tmp_path), "SERTIFLOW_SECRET_KEY": "x"}
+    assert load_settings(base).script_memory_mb == 64
+    assert load_settings({**base, "SERTIFLOW_SCRIPT_MEMORY_MB": "16"}).script_memory_mb == 16
+    with pytest.raises(ConfigError, match="SERTIFLOW_SCRIPT_MEMORY_MB"):
+        load_settings({**base, "SERTIFLOW_SCRIPT_MEMORY_MB": "lots"})
+    source = "x = len([0] * (3 * 10 ** 6))"  # 24 MB of list
+    small: dict[str, Any] = {}
+    with pytest.raises(ScriptMemoryError, match="more than the 16 MB of memory"):
+        Sandbox(timeout=TIMEOUT, memory_mb=16).run(source, small)
+    assert small == {}
+    large: dict[str, Any] = {}
+    Sandbox(timeout=TIMEOUT, memory_mb=64).run(source, large)
+    assert large == {"x": 3 * 10 ** 6}
+
+
+def test_plain_conditions_run_in_place_and_others_in_a_child() -> None:
+    """Told apart by a value that is not data: only this process can see it."""
+    data = {"handle": object(), "items": [3, 1]}
+    assert evaluate("handle is not None and len(items) == 2", data) is True
+    with pytest.raises(ScriptError, match=r"variable handle holds .*cannot be given"):
+        evaluate("sorted([handle])", data)
+    copied = evaluate("sorted(items)", data)
+    assert copied == [1, 3] and data["items"] == [3, 1]
+
+
+def test_variables_a_script_does_not_name_are_not_sent() -> None:
+    variables = {"used": 1, "unused": object()}  # not data: sending it would fail
+    run_script("total = used + 1", variables, timeout=TIMEOUT)
+    assert variables["total"] == 2

@@ -1,0 +1,274 @@
+"""The engine's side of the sandbox: where each piece of analysts' code runs.
+
+A *plain* expression (comparisons, lookups, a few bounded builtins: what
+gateway conditions are made of; see :func:`engine.scripting.restricted.facts`)
+costs at most a pass over the data it reads and is evaluated here, in the
+engine's process. Everything else, every script task and every expression that
+calls, loops or builds values, runs in a child process forked for that one run
+by a script process (:mod:`engine.scripting.zygote`), with a hard time limit
+(the child is killed at its deadline, whatever it is doing), a memory budget
+(an address-space limit), and nothing shared with any other run.
+
+A script is given only the variables it names (it has no way to reach others)
+and answers with those it changed; both travel as JSON
+(:mod:`engine.scripting.values`), so nothing but process data comes back.
+
+Each engine process keeps a few script processes (one per thread that runs
+code at the same time, up to :data:`MAX_PROCESSES`); they start on first use
+and end when the engine's process does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import os
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+from .errors import (
+    SandboxViolation,
+    ScriptError,
+    ScriptMemoryError,
+    ScriptTimeout,
+    UnstorableValue,
+)
+from .local import DEFAULT_TIMEOUT, LocalSandbox, compile_source
+from .restricted import CodeFacts, facts
+from .values import dumps, encode_inputs, loads_storable
+
+DEFAULT_MEMORY_MB = 64
+MAX_PROCESSES = 4
+# How long past a script's own deadline the engine waits for the script
+# process's answer before it takes that process for stuck and kills it.
+PATIENCE = 5.0
+
+_LENGTHS = struct.Struct(">II")
+_LENGTH = struct.Struct(">I")
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ScriptProcess:
+    """One script process (a zygote) and the pipes to it."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-m", "engine.scripting.zygote"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=_ROOT, close_fds=True,
+            # Its own session: a Ctrl-C meant for the server does not reach it.
+            start_new_session=True,
+            # Nothing of the engine's environment (database URL, secrets) goes along.
+            env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+                 "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._to = self.process.stdin.fileno()
+        self._from = self.process.stdout.fileno()
+
+    def call(self, header: bytes, body: bytes, wait: float) -> bytes:
+        """Send one request and return its answer; OSError when the process failed."""
+        message = _LENGTHS.pack(len(header), len(body)) + header + body
+        view = memoryview(message)
+        while view:
+            view = view[os.write(self._to, view):]
+        deadline = time.monotonic() + wait
+        head = _read(self._from, _LENGTH.size, deadline)
+        answer = _read(self._from, _LENGTH.unpack(head)[0], deadline)
+        return answer
+
+    def close(self) -> None:
+        """Stop the process: it ends when its input closes; kill it if it does not."""
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self.process.wait(timeout=1)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+
+
+def _read(fd: int, size: int, deadline: float) -> bytes:
+    parts, missing = [], size
+    while missing:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise TimeoutError("the script process did not answer in time")
+        chunk = os.read(fd, min(missing, 1 << 20))
+        if not chunk:
+            raise EOFError("the script process ended")
+        parts.append(chunk)
+        missing -= len(chunk)
+    return b"".join(parts)
+
+
+class ScriptHost:
+    """The script processes of this engine process, shared by its threads."""
+
+    def __init__(self, size: int = MAX_PROCESSES) -> None:
+        self.size = size
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._idle: list[ScriptProcess] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.size)
+
+    def call(self, header: bytes, body: bytes, wait: float) -> bytes:
+        """Run one request in an idle script process (started if none is idle)."""
+        if os.getpid() != self._pid:
+            self._reset()  # forked: the parent's processes are not ours to use
+        with self._slots:
+            with self._lock:
+                process = self._idle.pop() if self._idle else None
+            for attempt in (1, 2):
+                if process is None:
+                    process = ScriptProcess()
+                try:
+                    answer = process.call(header, body, wait)
+                except (OSError, EOFError, TimeoutError) as exc:
+                    process.close()
+                    process = None
+                    # A process that died between requests gets one successor; one that
+                    # went silent during this request is not given the request again.
+                    if attempt == 2 or isinstance(exc, TimeoutError):
+                        raise ScriptError(
+                            "the script could not be run: its process stopped answering"
+                        ) from exc
+                    continue
+                with self._lock:
+                    self._idle.append(process)
+                return answer
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for process in idle:
+            process.close()
+
+
+HOST = ScriptHost()
+atexit.register(HOST.close)
+
+
+class Sandbox:
+    """Runs scripts and evaluates expressions with one time limit and one memory budget."""
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT,
+                 memory_mb: int = DEFAULT_MEMORY_MB, host: ScriptHost | None = None) -> None:
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self._local = LocalSandbox(timeout=timeout)
+        self._host = host or HOST
+
+    def run(self, source: str, variables: dict[str, Any], *,
+            extra: Mapping[str, Any] | None = None) -> None:
+        """Run a script on ``variables``, updating them with what it changed.
+
+        Top-level assignments and deletions reach ``variables``; functions and
+        new names starting with "_" do not. ``extra`` adds read-only names.
+        Nothing changes when the script fails.
+        """
+        found = _facts(compile_source(source, "exec"))
+        answer = self._isolated("exec", source, found, variables, extra)
+        changes = answer["changes"]
+        for name in answer["deleted"]:
+            variables.pop(name, None)
+        variables.update(changes)
+
+    def evaluate(self, expression: str | CodeType, variables: Mapping[str, Any], *,
+                 extra: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate a Python expression (source text or code from compile_restricted)."""
+        code = (expression if isinstance(expression, CodeType)
+                else compile_source(expression.strip(), "eval"))
+        found = _facts(code)
+        if found.plain:
+            return self._local.evaluate(code, variables, extra=extra)
+        return self._isolated("eval", found.source, found, variables, extra)["value"]
+
+    def _isolated(self, mode: str, source: str, found: CodeFacts,
+                  variables: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Any:
+        header = dumps({"mode": mode, "source": source, "timeout": self.timeout,
+                        "memory": self.memory_mb * 1024 * 1024})
+        names = found.names
+        body = dumps({
+            "variables": encode_inputs(variables, names),
+            "extra": encode_inputs(extra, names - variables.keys()) if extra else {},
+        })
+        raw = self._host.call(header, body, self.timeout + PATIENCE)
+        try:
+            answer = loads_storable(raw)
+        except (ValueError, RecursionError) as exc:
+            raise ScriptError("the script's process answered with something that is not "
+                              "process data") from exc
+        if not answer.get("ok"):
+            raise _error(answer)
+        return answer
+
+
+def _facts(code: CodeType) -> CodeFacts:
+    found = facts(code)
+    if found is None:
+        raise ValueError("code to run in the sandbox must come from compile_restricted")
+    return found
+
+
+_ERRORS: dict[str, type[ScriptError]] = {
+    "timeout": ScriptTimeout,
+    "memory": ScriptMemoryError,
+    "violation": SandboxViolation,
+}
+
+
+def _error(answer: Mapping[str, Any]) -> ScriptError:
+    """The exception a script process reported, as the engine's own type."""
+    message, line = str(answer.get("message")), answer.get("line")
+    if answer.get("kind") == "data":
+        error: ScriptError = UnstorableValue(message, str(answer.get("variable") or ""))
+    else:
+        error = _ERRORS.get(str(answer.get("kind")), ScriptError)(
+            message, line if isinstance(line, int) else None)
+    cause = getattr(builtins, str(answer.get("cause")), None)
+    if isinstance(cause, type) and issubclass(cause, Exception):
+        # The script's own exception type, for SpiffWorkflow's "did you mean" hints.
+        if cause is NameError and answer.get("name"):
+            error.__cause__ = NameError(f"name '{answer['name']}' is not defined",
+                                        name=str(answer["name"]))
+        else:
+            # An exception type that wants more arguments is left out.
+            with contextlib.suppress(TypeError):
+                error.__cause__ = cause(message.split(": ", 1)[-1])
+    return error
+
+
+_DEFAULT = Sandbox()
+
+
+def _sandbox(timeout: float, memory_mb: int) -> Sandbox:
+    if timeout == DEFAULT_TIMEOUT and memory_mb == DEFAULT_MEMORY_MB:
+        return _DEFAULT
+    return Sandbox(timeout=timeout, memory_mb=memory_mb)
+
+
+def run_script(source: str, variables: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT,
+               memory_mb: int = DEFAULT_MEMORY_MB) -> None:
+    """Run a script task's source on ``variables``; see :meth:`Sandbox.run`."""
+    _sandbox(timeout, memory_mb).run(source, variables)
+
+
+def evaluate(expression: str | CodeType, variables: Mapping[str, Any], *,
+             timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB) -> Any:
+    """Evaluate a Python expression on ``variables``; see :meth:`Sandbox.evaluate`."""
+    return _sandbox(timeout, memory_mb).evaluate(expression, variables)
