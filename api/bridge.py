@@ -8,9 +8,11 @@ Here the worker's event loop awaits the whole body, which holds no thread,
 answers 413 without reading a body longer than the limit, and only then calls
 the app, either
 
-- in the event loop's own thread (``threads=1``): a process then runs Python in
-  one thread only, and no time goes to handing the GIL between threads. With
-  SQLite, whose writes take turns anyway, this serves the most requests; or
+- with ``threads=1``, reads (GET, HEAD, OPTIONS) in the event loop's own
+  thread and commands (every other method) one after the other in a single
+  command thread. Commands with SQLite take turns on its one writer anyway;
+  reads cost no hand-over between threads, and they go on while a command
+  waits, e.g. for a script that runs to its time limit in its own process; or
 - in a pool of ``threads`` threads, for a database reached over the network,
   where requests spend their time waiting on it.
 
@@ -37,6 +39,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # A response body collected up to this size is sent whole; past it, streamed.
 STREAM_ABOVE = 256 * 1024
 
+# Methods that only read: with one thread they run in the event loop's thread.
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 # Headers that the WSGI environ carries without the HTTP_ prefix.
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 
@@ -52,14 +57,15 @@ class WsgiBridge:
         self.app = app
         self.max_body = max_body
         self.threads = threads
-        self.pool = (ThreadPoolExecutor(threads, thread_name_prefix="sertiflow-app")
-                     if threads > 1 else None)
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="sertiflow-app")
+        # With one thread, reads run in the event loop and only commands use the pool.
+        self.reads_in_loop = threads == 1
         self._constant: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "SERVER_SOFTWARE": "sertiflow (granian)",
             "wsgi.version": (1, 0),
             "wsgi.errors": sys.stderr,
-            "wsgi.multithread": threads > 1,
+            "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
             # The body is complete and wsgi.input ends where it ends.
@@ -77,16 +83,16 @@ class WsgiBridge:
         except ProtocolClosed:
             return  # the client went away before its body was complete: nothing to run
         environ = self.environ(scope, body)
-        if self.pool is None:
+        in_loop = self.reads_in_loop and scope.method in _READS
+        if in_loop:
             answer = self._call(environ)
         else:
             loop = asyncio.get_running_loop()
             answer = await loop.run_in_executor(self.pool, self._call, environ)
-        await self._send(proto, answer)
+        await self._send(proto, answer, in_loop=in_loop)
 
     def __rsgi_del__(self, loop: Any) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False)
+        self.pool.shutdown(wait=False)
 
     # -- request -----------------------------------------------------------------------
 
@@ -164,7 +170,7 @@ class WsgiBridge:
         _close(result)
         return _Answer(int(started[0][:3]), started[1], head, None, None)
 
-    async def _send(self, proto: Any, answer: _Answer) -> None:
+    async def _send(self, proto: Any, answer: _Answer, *, in_loop: bool) -> None:
         if answer.rest is None:
             proto.response_bytes(answer.status, answer.headers, b"".join(answer.head))
             return
@@ -173,7 +179,7 @@ class WsgiBridge:
             for chunk in answer.head:
                 await transport.send_bytes(chunk)
             while True:
-                if self.pool is None:
+                if in_loop:
                     more = _next_chunk(answer.rest)
                 else:
                     loop = asyncio.get_running_loop()

@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from tests.builders import linear_user_tasks
+from tests.builders import definitions, linear_user_tasks, process
 from tests.people import ROOT, CliServer, start_cli_server
 
 UPLOAD_MAX_MB = 1  # the app accepts bodies up to this plus 1 MiB (form fields around a file)
@@ -199,3 +200,50 @@ def test_serve_with_two_workers_and_one_sweep(tmp_path: Path) -> None:
     assert "(2 processes)" in output
     assert output.count("this process runs the timer sweep") == 1, output
     assert (tmp_path / "instance" / "scheduler.lock").exists()
+
+
+SLOW_SCRIPT = definitions("slow", process("slow", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+    <bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>n = len(sum([[1]] * 300000, []))</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />
+    <bpmn:endEvent id="end" />
+"""))
+
+
+def test_a_script_at_its_time_limit_holds_up_no_other_request(tmp_path: Path) -> None:
+    # The script's work is one C call (sum concatenating lists) that would take
+    # minutes; it is stopped at its time limit, and reads go on meanwhile.
+    processes = tmp_path / "processes"
+    processes.mkdir()
+    (processes / "slow.bpmn").write_text(SLOW_SCRIPT)
+    served = start_server(tmp_path, SERTIFLOW_SCRIPT_TIMEOUT="3")
+    try:
+        headers = {"Authorization": f"Bearer {_token(served.base, 'upp')}"}
+        started: dict[str, Any] = {}
+
+        def start() -> None:
+            began = time.monotonic()
+            answer = requests.post(f"{served.base}/api/v1/process-definitions/slow/start",
+                                   json={}, headers=headers, timeout=60)
+            started.update(status=answer.status_code, body=answer.json(),
+                           took=time.monotonic() - began)
+
+        command = threading.Thread(target=start)
+        command.start()
+        time.sleep(0.5)
+        waits = []
+        while command.is_alive():
+            for path in ("/healthz", "/api/v1/tasks"):
+                began = time.monotonic()
+                assert requests.get(served.base + path, headers=headers,
+                                    timeout=30).status_code == 200
+                waits.append(time.monotonic() - began)
+            time.sleep(0.1)
+        command.join()
+    finally:
+        output = served.stop()
+    assert "Traceback" not in output, output
+    assert started["status"] == 201 and started["body"]["status"] == "error"
+    assert 2.5 < started["took"] < 8, started["took"]
+    assert len(waits) >= 6 and max(waits) < 1.0, waits
