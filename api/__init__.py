@@ -30,8 +30,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from engine.config import load_settings
     from engine.engine import Engine
 
+    from .jsonio import StrictJSONProvider
+
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    # Before anything renders: the pages' ``tojson`` takes the provider it finds then.
+    app.json = StrictJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.upload_max_bytes + 1024 * 1024,

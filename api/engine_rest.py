@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from engine.errors import (
 )
 from engine.models import Deployment, ProcessDefinition
 
+from . import jsonio
 from .context import engine
 from .v1.definitions import may_start
 
@@ -75,7 +77,7 @@ def camunda_error(status: int, kind: str, message: str, *,
                   headers: dict[str, str] | None = None, **extra: Any) -> Response:
     body: dict[str, Any] = {"type": kind, "message": message, "code": None}
     body.update(extra)
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response = Response(jsonio.dumps(body), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     if status == 401:
@@ -327,8 +329,22 @@ def start_by_key(key: str) -> Any:
     return _start(lambda services: services.deployments.latest(key))
 
 
+def _json_body() -> Any:
+    """The request's JSON body ({} when empty, None when not JSON), read strictly."""
+    if not request.data:
+        return {}
+    if not request.is_json:
+        return None
+    try:
+        return jsonio.loads(request.get_data(cache=True))
+    except jsonio.NonFiniteNumber as exc:
+        raise BadRequest(str(exc)) from None
+    except ValueError:
+        return None
+
+
 def _start(find: Any) -> dict[str, Any]:
-    body = request.get_json(silent=True) if request.data else {}
+    body = _json_body()
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     variables = typed_variables(body.get("variables"))
@@ -411,9 +427,12 @@ def typed_value(value: Any, kind: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("a Double must be a number")
         try:
-            return float(value)
+            double = float(value)
         except (TypeError, ValueError):
             raise ValueError("a Double must be a number") from None
+        if not math.isfinite(double):
+            raise ValueError("a Double must be a finite number (JSON has no NaN or Infinity)")
+        return double
     if kind == "date":
         if not isinstance(value, str):
             raise ValueError("a Date must be text like 2027-01-02T03:04:05.000+0700")
@@ -427,7 +446,9 @@ def typed_value(value: Any, kind: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("a Json value must be JSON text")
         try:
-            return json.loads(value)
+            return jsonio.loads(value)
+        except jsonio.NonFiniteNumber as exc:
+            raise ValueError(f"the Json value is not valid JSON: {exc}") from None
         except ValueError:
             raise ValueError("the Json value is not valid JSON") from None
     raise ValueError(f"unsupported type {kind!r}: sertiflow takes {SUPPORTED}")

@@ -37,6 +37,15 @@ class Actor:
         """A customer sees only their own company's work (unless also staff)."""
         return CUSTOMER in self.roles and len(self.roles - {CUSTOMER}) == 0
 
+    @property
+    def sees_failure_details(self) -> bool:
+        """Whether an incident's exception text and traceback may be shown to this user.
+
+        They name server files and internals: staff need them to fix the failure;
+        a customer is told only that a step failed and that staff know.
+        """
+        return bool(self.roles - {CUSTOMER})
+
     def company_filter(self, asked: str | None) -> str | None:
         """The company a list is narrowed to: a customer's own, whatever they asked."""
         return (self.company or "") if self.is_customer else asked

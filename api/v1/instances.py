@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import schemas
+from .. import incident_view, schemas
 from ..context import command, query, require
 from .common import Extended, blueprint, documented, page_dict
 
@@ -37,8 +37,10 @@ def get_instance(instance_id: str) -> Any:
             variables=services.runtime.variables(instance) if not actor.is_customer else {},
             tasks=tasks,
             timers=services.queries.instance_timers(instance.id),
-            incidents=services.queries.incidents(instance_id=instance.id, status=None,
-                                                 per_page=200).items,
+            incidents=incident_view.incidents_for(
+                actor, services.queries.incidents(instance_id=instance.id, status=None,
+                                                  per_page=200).items,
+                incident_view.api_language()),
             active_elements=services.runtime.active_elements(instance))
 
 
@@ -49,8 +51,10 @@ def get_instance(instance_id: str) -> Any:
 def history(args: dict[str, Any], instance_id: str) -> Any:
     """Return the instance's audit history, oldest first."""
     with query() as (services, actor):
-        return page_dict(services.queries.history(actor, instance_id, page=args["page"],
-                                                  per_page=args["per_page"]))
+        page = services.queries.history(actor, instance_id, page=args["page"],
+                                        per_page=args["per_page"])
+        return {**page_dict(page), "items": incident_view.history_for(
+            actor, page.items, incident_view.api_language())}
 
 
 def _admin_command(instance_id: str, what: str, reason: str | None = None) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
@@ -12,7 +11,7 @@ from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
 from engine.taskforms import form_for_task
 
-from .. import schemas
+from .. import jsonio, schemas
 from ..context import command, query
 from .common import Extended, blueprint, documented, page_dict
 
@@ -31,7 +30,7 @@ def list_tasks(args: dict[str, Any]) -> Any:
     # Written by hand: the task list is the most frequent call, and dumping it
     # through marshmallow cost more than the query. The schema above documents
     # it, and the schemathesis run checks the two agree.
-    return current_app.response_class(json.dumps(body), mimetype="application/json")
+    return current_app.response_class(jsonio.dumps(body), mimetype="application/json")
 
 
 def _time(value: datetime | None) -> str | None:

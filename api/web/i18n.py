@@ -208,6 +208,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "incident.open": ("terbuka", "open"),
     "incident.resolved": ("selesai", "resolved"),
     "incident.traceback": ("Jejak galat", "Traceback"),
+    "incident.customer_message": (
+        "Terjadi kendala teknis pada langkah ini; petugas sudah diberi tahu.",
+        "A technical problem occurred at this step; our staff have been notified."),
     "incident.variables": ("Variabel perbaikan (JSON, opsional)",
                            "Corrected variables (JSON, optional)"),
     "incident.retry": ("Coba lagi", "Retry"),

@@ -7,7 +7,6 @@ instance, a customer their company's); the commands are the admin commands of
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from engine.errors import Forbidden, InvalidInput
 from engine.queries import INSTANCE_STATUSES
 
+from .. import incident_view, jsonio
 from ..context import engine
 from ..v1.documents import send_document
 from . import bp, i18n
@@ -59,9 +59,12 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
     with reading() as (services, actor):
         instance = services.queries.instance(actor, instance_id)
         tasks = services.queries.open_tasks_seen_by(actor, instance.id)
-        history = services.queries.history(actor, instance.id, per_page=200).items
-        incidents = services.queries.incidents(instance_id=instance.id, status=None,
-                                               per_page=200).items
+        lang = i18n.current()
+        history = incident_view.history_for(
+            actor, services.queries.history(actor, instance.id, per_page=200).items, lang)
+        incidents = incident_view.incidents_for(
+            actor, services.queries.incidents(instance_id=instance.id, status=None,
+                                              per_page=200).items, lang)
         timers = services.queries.instance_timers(instance.id)
         active = services.runtime.active_elements(instance)
         marks = element_marks(active=active, history=history, incidents=incidents,
@@ -72,7 +75,7 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
         return render_template(
             "instance.html", instance=instance, tasks=tasks, history=history,
             incidents=incidents, timers=timers, variables=variables, awaited=awaited,
-            variables_json={k: json.dumps(v, ensure_ascii=False, default=str)
+            variables_json={k: jsonio.dumps(v, ensure_ascii=False, default=str)
                             for k, v in sorted(variables.items())},
             documents=services.documents.list_for_instance(instance.id),
             clock=services.service_clocks.of(instance) if not actor.is_customer else None,
@@ -115,7 +118,10 @@ def cancel(instance_id: str) -> ResponseReturnValue:
 def retry_incident(incident_id: int) -> ResponseReturnValue:
     text = (request.form.get("variables") or "").strip()
     try:
-        variables: Any = json.loads(text) if text else {}
+        variables: Any = jsonio.loads(text) if text else {}
+    except jsonio.NonFiniteNumber as exc:
+        raise InvalidInput(f"the corrected variables are not JSON: {exc}",
+                           {"variables": str(exc)}) from None
     except ValueError:
         variables = None
     if not isinstance(variables, dict):

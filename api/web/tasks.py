@@ -18,6 +18,7 @@ from engine.models import ROLES, ProcessInstance, Task
 from engine.queries import TASK_SORTS, may_act_on
 from engine.taskforms import form_for_task
 
+from .. import incident_view
 from ..context import engine
 from . import bp, i18n
 from .diagrams import diagrams_for, element_marks
@@ -88,9 +89,10 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
     variables = services.runtime.task_data(instance, task.id)
     keys = form.field_keys() if form is not None else []
     data = {k: variables[k] for k in keys if k in variables}
-    history = services.queries.history(actor, instance.id, per_page=200).items
+    history = incident_view.history_for(
+        actor, services.queries.history(actor, instance.id, per_page=200).items, i18n.current())
     incidents = services.queries.incidents(instance_id=instance.id, status="open",
-                                           per_page=200).items
+                                           per_page=200).items  # only marks the diagram
     timers = services.queries.instance_timers(instance.id)
     active = [t.element_id for t in services.queries.instance_tasks(instance.id)]
     marks = element_marks(active=active, history=history, incidents=incidents, timers=timers)

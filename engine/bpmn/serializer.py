@@ -5,34 +5,133 @@ only its own state. SpiffWorkflow's stock serializer writes the whole spec into
 every workflow it serializes and re-creates it on every load, which dominates a
 save/load cycle; the converter here leaves the spec out and takes it back from
 the definition's (cached) spec objects on restore.
+
+SpiffWorkflow marks each typed value it writes with a ``typename`` key and, on
+restore, turns every dict with such a key into an object of that type. Process
+data is the client's own JSON, which may hold that key too; each such dict is
+written inside an envelope of sertiflow's own type (``PLAIN_DICT``), which
+restores it as it was, so data round-trips exactly whatever keys it has.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
+from datetime import date
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnEventConverter,
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .specs import TopicSendTask, TopicServiceTask
 
-STATE_FORMAT = f"sertiflow-1/spiff-{VERSION}"
+# sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
+# have none, and read the same way: their typed values are SpiffWorkflow's markers.
+STATE_FORMAT = f"sertiflow-2/spiff-{VERSION}"
+READABLE_FORMATS = frozenset({STATE_FORMAT, f"sertiflow-1/spiff-{VERSION}"})
+
+PLAIN_DICT = "sertiflow.PlainDict"
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = (dict, list, tuple)
+
+
+def escape_data(value: Any) -> Any:
+    """Return ``value`` with each dict that has a ``typename`` key put in an envelope.
+
+    Walks dicts, lists and tuples at any depth; other values (typed ones such as
+    datetimes included) are left for the JSON encoder. Nothing is modified in
+    place: a container is copied only when something inside it changed, so data
+    without such keys comes back as the very same object. This runs on every
+    save, so scalars, most of any data, are passed over by an exact type test.
+    """
+    if isinstance(value, dict):
+        copied: dict[Any, Any] | None = None
+        for key, item in value.items():
+            if type(item) in _SCALARS or not isinstance(item, _CONTAINERS):
+                continue
+            escaped = escape_data(item)
+            if escaped is not item:
+                if copied is None:
+                    copied = dict(value)
+                copied[key] = escaped
+        result = value if copied is None else copied
+        if "typename" in value:
+            return {"typename": PLAIN_DICT, "dict": result}
+        return result
+    if isinstance(value, list | tuple):
+        items: list[Any] | None = None
+        for index, item in enumerate(value):
+            if type(item) in _SCALARS or not isinstance(item, _CONTAINERS):
+                continue
+            escaped = escape_data(item)
+            if escaped is not item:
+                if items is None:
+                    items = list(value)
+                items[index] = escaped
+        return value if items is None else items
+    return value
+
+
+# The three converters below belong to the state registry, which runs in encoder
+# mode: SpiffWorkflow's converters hand data back unconverted (objects are left to
+# the JSON encoder), so it can still be escaped after they ran.
+
+
+class DataTaskConverter(TaskConverter):
+    """A task, its data (or data delta) and internal data (message payloads) escaped."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(task)
+        if dct["internal_data"]:
+            dct["internal_data"] = escape_data(dct["internal_data"])
+        if dct["data"]:
+            dct["data"] = escape_data(dct["data"])
+        if dct["delta"]:
+            dct["delta"]["updates"] = escape_data(dct["delta"]["updates"])
+        return dct
+
+
+class DataSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A subprocess, its data escaped."""
+
+    def to_dict(self, workflow: BpmnSubWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(workflow)
+        dct["data"] = escape_data(dct["data"])
+        return dct
+
+
+class DataEventConverter(BpmnEventConverter):
+    """A pending event, its payload and correlation values escaped."""
+
+    def to_dict(self, event: BpmnEvent) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(event)
+        # Escaped before conversion: a payload may be a typed value itself (a date).
+        dct["payload"] = self.registry.convert(escape_data(event.payload))
+        dct["correlations"] = self.mapping_to_dict(
+            {key: escape_data(value) for key, value in event.correlations.items()})
+        return dct
 
 
 class StateConverter(BpmnWorkflowConverter):
@@ -40,6 +139,7 @@ class StateConverter(BpmnWorkflowConverter):
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct = WorkflowConverter.to_dict(self, workflow)
+        dct["data"] = escape_data(dct["data"])
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -59,7 +159,8 @@ class StateConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _build_registry() -> Any:
+def _build_registry(*, state: bool) -> Any:
+    """A registry for specs, or (``state``) for instance states with escaped data."""
     config = dict(CAMUNDA_CONFIG)
     # The Camunda config swaps the plain user task for Camunda's Form-carrying one;
     # sertiflow keeps the plain one (the form link lives in extensions).
@@ -70,16 +171,33 @@ def _build_registry() -> Any:
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
-    return BpmnWorkflowSerializer.configure(config)
+    if not state:
+        return BpmnWorkflowSerializer.configure(config)
+    config[Task] = DataTaskConverter
+    config[BpmnSubWorkflow] = DataSubWorkflowConverter
+    config[BpmnEvent] = DataEventConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry._encoder_mode = True
+    # Scripts may keep dates; SpiffWorkflow registers only datetime, timedelta and UUID.
+    # Types are looked up exactly, so a datetime stays a datetime.
+    registry.register(date, lambda value: {"value": value.isoformat()},
+                      lambda dct: date.fromisoformat(dct["value"]))
+
+    def restore_plain_dict(dct: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        # The envelope's own marker is gone; the dict inside keeps its "typename".
+        return {key: registry.restore(value) for key, value in dct["dict"].items()}
+
+    # Only a reader: escape_data writes the envelopes, no class converts to one.
+    registry.convert_from_dict[PLAIN_DICT] = restore_plain_dict
+    return registry
 
 
 # Two registries: SpiffWorkflow switches a registry into "encoder mode" with a flag
 # on the registry itself, so sharing one between spec conversion (normal mode)
 # and state dumps (encoder mode, data converted lazily by the JSON encoder) from
 # several threads would let one flip the other's mode.
-_REGISTRY = _build_registry()
-_STATE_REGISTRY = _build_registry()
-_STATE_REGISTRY._encoder_mode = True
+_REGISTRY = _build_registry(state=False)
+_STATE_REGISTRY = _build_registry(state=True)
 _STATE = StateConverter(BpmnWorkflow, _STATE_REGISTRY)
 _ENCODER = create_encoder(_STATE_REGISTRY)
 
@@ -150,6 +268,6 @@ def load_state(
 ) -> BpmnWorkflow:
     """Rebuild a workflow from :func:`dump_state` output and the definition's specs."""
     dct = json.loads(zlib.decompress(blob))
-    if dct.pop("format", None) != STATE_FORMAT:
+    if dct.pop("format", None) not in READABLE_FORMATS:
         raise ValueError("instance state was written by an unknown serializer version")
     return _STATE.restore(dct, spec, subprocess_specs)

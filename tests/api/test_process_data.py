@@ -1,0 +1,216 @@
+"""Process data through the REST API: what a client sends comes back exactly as sent.
+
+The engine stores an instance's state as JSON in which SpiffWorkflow marks typed
+values with a ``typename`` key; client data shaped like such a marker must still
+be plain data when it is read back. The API also speaks strict JSON both ways: no
+``NaN`` or ``Infinity`` goes in or comes out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from engine.config import Settings
+from engine.engine import Engine
+from tests.api.conftest import Client
+from tests.builders import definitions, process
+from tests.people import PASSWORD
+
+# Client data that looks like SpiffWorkflow's own markers: a registered data type,
+# a spec class, an unknown name, nested at several depths.
+MARKED: dict[str, Any] = {
+    "x": {"typename": "datetime", "value": "2020-01-01T00:00:00"},
+    "y": {"typename": "BpmnProcessSpec"},
+    "z": {"typename": "NoSuchType", "a": [1, {"typename": "date"}]},
+    "deep": [[{"k": {"typename": "UUID", "value": "not-a-uuid"}}], {"typename": None}],
+    "envelope": {"typename": "timedelta", "days": 1, "seconds": 2, "typename2": "x"},
+}
+
+DATA = definitions("data", process("data", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" />
+    <bpmn:userTask id="first" camunda:candidateGroups="upp" />
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="paid" />
+    <bpmn:intermediateCatchEvent id="paid">
+      <bpmn:messageEventDefinition id="m" messageRef="msg" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="paid" targetRef="fee" />
+    <bpmn:scriptTask id="fee" scriptFormat="python"><bpmn:script>total = base * 2</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="fee" targetRef="second" />
+    <bpmn:userTask id="second" camunda:candidateGroups="upp" />
+    <bpmn:sequenceFlow id="f5" sourceRef="second" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""") + '  <bpmn:message id="msg" name="payment_confirmed" />\n')
+
+
+def _deploy(as_user: Any) -> None:
+    answer = as_user("analyst1").post("/api/v1/deployments", files=[
+        ("files", ("data.bpmn", DATA, "text/xml"))])
+    assert answer.status_code == 201, answer.text
+
+
+def _variables(client: Client, instance_id: str) -> dict[str, Any]:
+    answer = client.get(f"/api/v1/process-instances/{instance_id}")
+    assert answer.status_code == 200, answer.text
+    variables: dict[str, Any] = answer.json()["variables"]
+    return variables
+
+
+def _ready(client: Client, instance_id: str) -> dict[str, Any]:
+    (task,) = client.get("/api/v1/tasks", params={"instance_id": instance_id}).json()["items"]
+    return task
+
+
+def _fresh_variables(settings: Settings, instance_id: str) -> dict[str, Any]:
+    """The variables as a new engine (no cache, nothing in memory) reads them."""
+    fresh = Engine(settings, workflow_cache_size=0)
+    try:
+        with fresh.read() as s:
+            return s.runtime.variables(s.runtime.instance(instance_id))
+    finally:
+        fresh.close()
+
+
+def _renamed(data: dict[str, Any], suffix: str) -> dict[str, Any]:
+    return {f"{key}_{suffix}": value for key, value in data.items()}
+
+
+def test_marker_shaped_data_round_trips_through_start_complete_message_and_retry(
+        as_user: Any, settings: Settings) -> None:
+    _deploy(as_user)
+    staff, admin = as_user("upp1"), as_user("admin1")
+    started = staff.post("/api/v1/process-definitions/data/start", json={"variables": MARKED})
+    assert started.status_code == 201, started.text
+    instance_id = started.json()["id"]
+    assert _variables(admin, instance_id) == MARKED
+    assert _variables(staff, instance_id) == MARKED
+
+    sent = _renamed(MARKED, "done")
+    first = _ready(staff, instance_id)
+    detail = staff.get(f"/api/v1/tasks/{first['id']}")
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["variables"] == MARKED
+    done = staff.post(f"/api/v1/tasks/{first['id']}/complete", json={"variables": sent})
+    assert done.status_code == 200, done.text
+    assert _variables(admin, instance_id) == {**MARKED, **sent}
+
+    # The message carries no ``base``: the script fails, and the retry supplies it.
+    payload = _renamed(MARKED, "paid")
+    message = staff.post("/api/v1/messages", json={
+        "name": "payment_confirmed", "instance_id": instance_id, "variables": payload})
+    assert message.status_code == 200, message.text
+    assert message.json()["instance"]["status"] == "error"
+    assert _variables(admin, instance_id) == {**MARKED, **sent, **payload}
+
+    (incident,) = admin.get("/api/v1/incidents", params={"instance_id": instance_id}
+                            ).json()["items"]
+    fix = {"base": 2, **_renamed(MARKED, "retry")}
+    retried = admin.post(f"/api/v1/incidents/{incident['id']}/retry", json={"variables": fix})
+    assert retried.status_code == 200, retried.text
+    expected = {**MARKED, **sent, **payload, **fix, "total": 4}
+    assert _variables(admin, instance_id) == expected
+    assert _fresh_variables(settings, instance_id) == expected
+    assert _ready(staff, instance_id)["name"] == "second"
+
+
+def test_variables_named_like_markers_round_trip(as_user: Any, settings: Settings) -> None:
+    # ``typename`` and ``value`` are valid variable names: the whole data is marker-shaped.
+    _deploy(as_user)
+    sent = {"typename": "datetime", "value": "2020-01-01T00:00:00"}
+    started = as_user("upp1").post("/api/v1/process-definitions/data/start",
+                                   json={"variables": sent})
+    assert started.status_code == 201, started.text
+    instance_id = started.json()["id"]
+    assert _variables(as_user("admin1"), instance_id) == sent
+    first = _ready(as_user("upp1"), instance_id)
+    more = {"typename": "BpmnWorkflow", "other": 1}
+    done = as_user("upp1").post(f"/api/v1/tasks/{first['id']}/complete",
+                                json={"variables": more})
+    assert done.status_code == 200, done.text
+    assert _fresh_variables(settings, instance_id) == {**sent, **more}
+
+
+def test_customer_reads_an_instance_started_with_marker_shaped_data(as_user: Any) -> None:
+    _deploy(as_user)
+    customer = as_user("cust1")
+    started = customer.post("/api/v1/process-definitions/data/start", json={"variables": MARKED})
+    assert started.status_code == 201, started.text
+    detail = customer.get(f"/api/v1/process-instances/{started.json()['id']}")
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["active_elements"] == ["first"]
+    assert _variables(as_user("admin1"), started.json()["id"]) == MARKED
+
+
+# -- strict JSON --------------------------------------------------------------------------
+
+def _no_constants(token: str) -> Any:
+    raise AssertionError(f"the answer holds the non-JSON token {token}")
+
+
+def strict_json(text: str) -> Any:
+    """Parse ``text`` as JSON proper: NaN, Infinity and -Infinity are refused."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused_on_input(as_user: Any, token: str) -> None:
+    _deploy(as_user)
+    staff = as_user("upp1")
+    body = '{"variables": {"ratio": TOKEN}}'.replace("TOKEN", token)
+    headers = {"Content-Type": "application/json"}
+    refused = staff.post("/api/v1/process-definitions/data/start", data=body, headers=headers)
+    assert refused.status_code in (400, 422), refused.text
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert token.lstrip("-") in strict_json(refused.text)["detail"]
+    assert staff.get("/api/v1/process-instances").json()["total"] == 0
+
+    started = staff.post("/api/v1/process-definitions/data/start", json={})
+    instance_id = started.json()["id"]
+    first = _ready(staff, instance_id)
+    complete = staff.post(f"/api/v1/tasks/{first['id']}/complete", data=body, headers=headers)
+    assert complete.status_code in (400, 422), complete.text
+    assert _ready(staff, instance_id)["id"] == first["id"]
+    message = staff.post("/api/v1/messages", headers=headers, data=(
+        '{"name": "payment_confirmed", "instance_id": "ID", "variables": {"r": [TOKEN]}}'
+        .replace("ID", instance_id).replace("TOKEN", token)))
+    assert message.status_code in (400, 422), message.text
+
+
+def test_non_finite_numbers_in_process_data_leave_as_null(
+        as_user: Any, engine: Engine) -> None:
+    _deploy(as_user)
+    with engine.write() as s:
+        instance = s.runtime.start_instance("data", variables={
+            "nan": float("nan"), "inf": float("inf"), "deep": [{"minus": float("-inf")}],
+            "fine": 1.5})
+        instance_id = instance.id
+    for client in (as_user("admin1"), as_user("upp1")):
+        answer = client.get(f"/api/v1/process-instances/{instance_id}")
+        assert answer.status_code == 200, answer.text
+        assert strict_json(answer.text)["variables"] == {
+            "nan": None, "inf": None, "deep": [{"minus": None}], "fine": 1.5}
+        first = _ready(client, instance_id)
+        task = client.get(f"/api/v1/tasks/{first['id']}")
+        assert task.status_code == 200
+        assert strict_json(task.text)["variables"]["nan"] is None
+
+
+def test_camunda_start_refuses_non_finite_numbers(as_user: Any, server: str) -> None:
+    _deploy(as_user)
+    path = f"{server}/engine-rest/process-definition/key/data/start"
+    auth = ("upp1", PASSWORD)
+    for variables in ({"r": {"value": "NaN", "type": "Double"}},
+                      {"r": {"value": "-Infinity", "type": "Double"}},
+                      {"r": {"value": '{"a": [Infinity]}', "type": "Json"}}):
+        answer = requests.post(path, json={"variables": variables}, auth=auth, timeout=30)
+        assert answer.status_code == 400, answer.text
+        assert "r: " in strict_json(answer.text)["message"]
+    raw = requests.post(path, data='{"variables": {"r": {"value": NaN, "type": "Double"}}}',
+                        headers={"Content-Type": "application/json"}, auth=auth, timeout=30)
+    assert raw.status_code == 400, raw.text
+    assert "NaN at variables.r.value" in strict_json(raw.text)["message"]
+    assert as_user("upp1").get("/api/v1/process-instances").json()["total"] == 0
