@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     CallActivity,
@@ -49,6 +50,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .specs import TopicSendTask, TopicServiceTask
+from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
@@ -198,7 +200,9 @@ class SertiflowParser(CamundaParser):
     """SpiffWorkflow's Camunda parser, keeping what the Modeler writes.
 
     Business rule tasks (DMN) are not part of sertiflow's dialect; the validator
-    refuses them before this parser sees the file.
+    refuses them before this parser sees the file. A deployment hands it the
+    validator's tree; given bytes or a file instead, it reads them with the
+    validator's parser (no DTD, no entities, no network), not lxml's default.
     """
 
     OVERRIDE_PARSER_CLASSES = {
@@ -219,3 +223,19 @@ class SertiflowParser(CamundaParser):
         full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
     }
+
+    def add_bpmn_io(self, file_like_object: Any, filename: str | None = None) -> None:
+        self.add_bpmn_str(file_like_object.read(), filename)
+
+    def add_bpmn_str(self, bpmn_str: bytes | str, filename: str | None = None) -> None:
+        """Parse a BPMN file given as bytes (or text) and add it.
+
+        :raises ValidationException: when the file has a document type declaration.
+        """
+        content = bpmn_str.encode() if isinstance(bpmn_str, str) else bpmn_str
+        if doctype_line(content) is not None:
+            raise ValidationException(NO_DTD, file_name=filename)
+        root = etree.fromstring(content, xml_parser())
+        if declares_dtd(root):
+            raise ValidationException(NO_DTD, file_name=filename)
+        self.add_bpmn_xml(root, filename)

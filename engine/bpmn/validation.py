@@ -3,10 +3,17 @@
 Each check reports :class:`~engine.errors.Problem` entries with the file name,
 the element id and the line, so an analyst can go straight to the spot in the
 Modeler. Nothing here stores anything; the deployment service decides.
+
+Uploaded XML is read by :func:`xml_parser` only, which loads no DTD, expands no
+entity and opens no file or URL, and a file with a document type declaration is
+refused before it is parsed at all (:func:`doctype_line`): Camunda Modeler never
+writes one, and its only use in an upload is an entity trick (XXE, entity
+expansion).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,7 +57,62 @@ def _local(tag: object) -> str:
 
 @cache
 def _schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(XSD_PATH)))
+    return etree.XMLSchema(etree.parse(str(XSD_PATH), xml_parser()))
+
+
+# -- reading XML safely ------------------------------------------------------------
+
+NO_DTD = ("DTDs and entity declarations are not accepted in BPMN files: remove the "
+          "<!DOCTYPE ...> declaration (Camunda Modeler never writes one)")
+
+# How a document that is not ASCII-compatible starts (XML 1.0, appendix F); any
+# other encoding shows its markup as ASCII bytes, which Latin-1 decodes as is.
+_WIDE_ENCODINGS = (
+    (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF32_LE, "utf-32"),
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (codecs.BOM_UTF16_BE, "utf-16"), (codecs.BOM_UTF16_LE, "utf-16"),
+    (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
+)
+# What may come before the document type declaration: white space, the XML
+# declaration and other processing instructions, comments.
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def xml_parser() -> etree.XMLParser:
+    """A parser that loads no DTD, expands no entity and opens no file or URL."""
+    return etree.XMLParser(resolve_entities=False, load_dtd=False, dtd_validation=False,
+                           no_network=True, huge_tree=False)
+
+
+def doctype_line(content: bytes) -> int | None:
+    """The line of the ``<!DOCTYPE`` before the root element; None when there is none.
+
+    Only the prolog is read, so the same text in a comment or a CDATA section
+    is no declaration.
+    """
+    text = _markup(content)
+    position = 0
+    while (item := _PROLOG_ITEM.match(text, position)) is not None:
+        position = item.end()
+    if text[position:position + len("<!DOCTYPE")].upper() == "<!DOCTYPE":
+        return text.count("\n", 0, position) + 1
+    return None
+
+
+def declares_dtd(root: etree._Element) -> bool:
+    """Whether the parsed document has a document type declaration.
+
+    The check after parsing, for an encoding :func:`doctype_line` cannot read.
+    """
+    info = root.getroottree().docinfo
+    return bool(info.doctype) or info.internalDTD is not None or info.externalDTD is not None
+
+
+def _markup(content: bytes) -> str:
+    for start, codec in _WIDE_ENCODINGS:
+        if content.startswith(start):
+            return content.decode(codec, errors="replace").removeprefix("\ufeff")
+    return content.removeprefix(codecs.BOM_UTF8).decode("latin-1")
 
 
 @dataclass
@@ -82,12 +144,15 @@ class BpmnDocument:
 
 def read_bpmn(name: str, content: bytes) -> BpmnDocument:
     """Parse ``content`` and run every check that needs only this file."""
+    line = doctype_line(content)
+    if line is not None:
+        return _unreadable(Problem(name, NO_DTD, line=line))
     try:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        root = etree.fromstring(content, parser)
+        root = etree.fromstring(content, xml_parser())
     except etree.XMLSyntaxError as exc:
-        problem = Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno)
-        return BpmnDocument(name, etree.Element("invalid"), [], set(), [problem])
+        return _unreadable(Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno))
+    if declares_dtd(root):
+        return _unreadable(Problem(name, NO_DTD))
 
     doc = BpmnDocument(
         name,
@@ -116,6 +181,10 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
             doc.problems.extend(_expression_problems(name, process))
             doc.problems.extend(_reachability_problems(name, process))
     return doc
+
+
+def _unreadable(problem: Problem) -> BpmnDocument:
+    return BpmnDocument(problem.file, etree.Element("invalid"), [], set(), [problem])
 
 
 def check_references(doc: BpmnDocument, refs: References) -> list[Problem]:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from tests.api.conftest import Client
-from tests.builders import definitions, process
-from tests.people import COMPANY
+from tests.builders import definitions, linear_user_tasks, process
+from tests.hostile_xml import DOCTYPES, with_doctype
+from tests.people import COMPANY, PASSWORD
 
 FORM = {
     "id": "application-form",
@@ -150,6 +153,38 @@ def test_refused_deployment_names_file_element_and_line(as_user: Any) -> None:
     (error,) = answer.json()["errors"]
     assert (error["file"], error["element"], error["line"]) == ("bad.bpmn", "java", 6)
     assert as_user("analyst1").get("/api/v1/process-definitions").json()["total"] == 0
+
+
+@pytest.mark.parametrize("kind", sorted(DOCTYPES))
+def test_a_file_with_a_doctype_is_refused_by_both_deployment_endpoints(
+        as_user: Any, server: str, kind: str) -> None:
+    analyst = as_user("analyst1")
+    assert analyst.post("/api/v1/deployments", files=[
+        ("files", ("dtd.bpmn", linear_user_tasks("dtd", 1), "text/xml"))]).status_code == 201
+    before = analyst.get("/api/v1/process-definitions").json()["items"]
+    hostile = with_doctype(kind)
+
+    answer = analyst.post("/api/v1/deployments",
+                          files=[("files", ("proses.bpmn", hostile, "text/xml"))])
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    (error,) = answer.json()["errors"]
+    assert (error["file"], error["line"], error["element"]) == ("proses.bpmn", 2, None)
+    assert error["message"].startswith("DTDs and entity declarations are not accepted")
+    assert "proses.bpmn:2: DTDs" in answer.json()["detail"]
+    assert "root:" not in answer.text  # nothing of /etc/passwd comes back
+
+    modeler = requests.post(f"{server}/engine-rest/deployment/create", files=[
+        ("deployment-name", (None, "dtd")),
+        ("proses.bpmn", ("proses.bpmn", hostile.encode(), "application/octet-stream"))],
+        auth=("analyst1", PASSWORD), timeout=30)
+    assert modeler.status_code == 400, modeler.text
+    body = modeler.json()
+    assert body["type"] == "ParseException"
+    assert "proses.bpmn:2: DTDs and entity declarations are not accepted" in body["message"]
+    assert body["details"]["proses.bpmn"]["errors"][0]["line"] == 2
+
+    assert analyst.get("/api/v1/process-definitions").json()["items"] == before
 
 
 def test_definitions_list_latest_and_xml(as_user: Any) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from engine.bpmn.parser import SertiflowParser
 from engine.engine import Engine
 from engine.errors import DeploymentRejected
-from engine.models import Deployment, ProcessDefinition
+from engine.models import Deployment, DeploymentResource, ProcessDefinition
 from tests.builders import definitions, linear_user_tasks, process
+from tests.hostile_xml import DOCTYPES, with_doctype
 
 
 def deploy(engine: Engine, *files: tuple[str, str | bytes]):  # type: ignore[no-untyped-def]
@@ -189,3 +192,61 @@ def test_message_reference_must_exist(engine: Engine) -> None:
     assert problem.element == "wait"
     assert "message 'nowhere'" in problem.message
     assert problem.line == 7
+
+
+# -- document type declarations (XXE, entity expansion) ------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(DOCTYPES))
+def test_a_doctype_is_refused_before_anything_is_stored(engine: Engine, kind: str) -> None:
+    deploy(engine, ("dtd.bpmn", linear_user_tasks("dtd", 1)))
+    stored = [count(engine, m) for m in (Deployment, ProcessDefinition, DeploymentResource)]
+    error = rejected(engine, ("proses.bpmn", with_doctype(kind)),
+                     ("linear.bpmn", linear_user_tasks("linear", 1)))
+    (problem,) = error.problems
+    assert (problem.file, problem.line, problem.element) == ("proses.bpmn", 2, None)
+    assert problem.message.startswith("DTDs and entity declarations are not accepted")
+    assert "<!DOCTYPE" in problem.message
+    assert "proses.bpmn:2: DTDs" in str(error)
+    assert [count(engine, m) for m in (Deployment, ProcessDefinition,
+                                       DeploymentResource)] == stored
+
+
+def test_a_doctype_in_utf16_is_refused_too(engine: Engine) -> None:
+    xml = with_doctype("external-system-entity").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    (problem,) = rejected(engine, ("proses.bpmn", xml.encode("utf-16"))).problems
+    assert (problem.file, problem.line) == ("proses.bpmn", 2)
+    assert "DTDs" in problem.message
+
+
+def test_a_doctype_hidden_by_the_encoding_is_found_after_parsing(engine: Engine) -> None:
+    # In UTF-7 "<!" may be written "+ADwAIQ-": the check before parsing cannot
+    # see the declaration, the one after parsing can.
+    first, rest = with_doctype("external-system-entity").split("\n", 1)
+    content = (first.replace('encoding="UTF-8"', 'encoding="UTF-7"').encode() + b"\n"
+               + rest.encode("utf-7").replace(b"<!DOCTYPE", b"+ADwAIQ-DOCTYPE"))
+    (problem,) = rejected(engine, ("proses.bpmn", content)).problems
+    assert (problem.file, problem.line) == ("proses.bpmn", None)
+    assert problem.message.startswith("DTDs and entity declarations are not accepted")
+    assert count(engine, ProcessDefinition) == 0
+
+
+def test_doctype_text_in_a_comment_or_cdata_is_no_declaration(engine: Engine) -> None:
+    xml = linear_user_tasks("notes", 1).replace(
+        '<bpmn:startEvent id="start" />',
+        '<bpmn:startEvent id="start"><bpmn:documentation><![CDATA[Send <!DOCTYPE html> '
+        'letters]]></bpmn:documentation></bpmn:startEvent>')
+    first, rest = xml.split("\n", 1)
+    xml = f"{first}\n<!-- not a <!DOCTYPE x [<!ENTITY a 'b'>]> -->\n<?note ok?>\n{rest}"
+    (deployed,) = deploy(engine, ("notes.bpmn", xml)).processes
+    assert (deployed.key, deployed.version) == ("notes", 1)
+
+
+def test_spiffworkflow_parser_refuses_a_doctype_when_given_bytes() -> None:
+    parser = SertiflowParser()
+    parser.add_bpmn_str(linear_user_tasks("plain", 1).encode(), "plain.bpmn")
+    assert parser.get_spec("plain").name == "plain"
+    for kind in DOCTYPES:
+        with pytest.raises(ValidationException) as info:
+            SertiflowParser().add_bpmn_str(with_doctype(kind).encode(), "proses.bpmn")
+        assert "DTDs and entity declarations are not accepted" in str(info.value)
