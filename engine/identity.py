@@ -6,6 +6,21 @@ stored (they are re-hashed at the next successful sign-in). Bearer tokens are
 random strings shown once; only their SHA-256 is kept, which is enough because
 a token carries 256 bits of randomness and needs no slow hash.
 
+Failed sign-ins slow guessing down without locking the owner out
+(:class:`SignInLimits` holds the numbers; README.md explains them to operators):
+
+* an address with too many failures in the window, whatever the user names,
+  is refused until the oldest of them leaves the window;
+* a user name is slowed down, never locked: after a few failures from one
+  address, that address waits a delay that doubles with each further failure,
+  up to a cap. Other addresses are not held up by it, so someone guessing
+  from one address does not keep the owner out;
+* once a user name's failures come from several addresses (guesses spread
+  over many), the delay counts all of them and holds for every address.
+
+The checks are two indexed queries over ``sign_in_failure``, which every server
+process shares; a refused attempt checks no password and records nothing.
+
 A failed sign-in is recorded as a row and raises :class:`Unauthenticated`. The
 edge must therefore commit the transaction before it lets that error escape,
 otherwise the failure is rolled back with it and the rate limit never trips::
@@ -28,6 +43,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import ipaddress
 import math
 import re
 import secrets
@@ -136,6 +152,51 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# -- sign-in limits -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How failed sign-ins slow further attempts down (see the module docstring).
+
+    With the defaults one address gets at most 20 failures in 15 minutes, and a
+    user name about one guess a minute once it is under attack: 5 free, then
+    waits of 1, 2, 4 ... 32 seconds, then 60 seconds after every failure.
+    """
+
+    window: timedelta = timedelta(minutes=15)
+    per_address: int = 20
+    free_failures: int = 5
+    first_delay: timedelta = timedelta(seconds=1)
+    max_delay: timedelta = timedelta(seconds=60)
+    # Failures for one user name from this many addresses make its delay shared.
+    spread_addresses: int = 3
+
+    def delay(self, failures: int) -> timedelta:
+        """The wait after the last of ``failures`` failures for a user name."""
+        if failures < self.free_failures:
+            return timedelta(0)
+        doublings = min(failures - self.free_failures, 32)  # 2**32 s is past any cap
+        return min(self.first_delay * 2**doublings, self.max_delay)
+
+
+def address_key(remote_addr: str | None) -> str | None:
+    """The address failures are counted by: an IPv6 client's /64 network, as it may
+    use any address in it; an IPv4 address as such, also when IPv4-mapped.
+    """
+    if not remote_addr:
+        return None
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return remote_addr[:_ADDRESS_WIDTH]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 # -- the service --------------------------------------------------------------
 
 
@@ -198,16 +259,14 @@ class IdentityService:
         clock: Clock,
         *,
         token_ttl: timedelta,
-        max_failures: int = 5,
-        failure_window: timedelta = timedelta(minutes=15),
+        limits: SignInLimits = SignInLimits(),
         cache: TokenCache | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
         self.cache = cache
         self.token_ttl = token_ttl
-        self.max_failures = max_failures
-        self.failure_window = failure_window
+        self.limits = limits
 
     # -- users ----------------------------------------------------------------
 
@@ -335,14 +394,14 @@ class IdentityService:
         A failure is recorded (and flushed) before :class:`Unauthenticated` is
         raised; the caller must commit it anyway (see the module docstring).
 
-        :raises TooManyAttempts: when the user name or the address has
-            ``max_failures`` failures within ``failure_window``; checked before
-            the password, so that guessing right while limited does not help.
+        :raises TooManyAttempts: while the address or the user name must wait
+            (:class:`SignInLimits`); checked before the password, so that
+            guessing right while limited does not help.
         :raises Unauthenticated: for an unknown user, a wrong password or an
             inactive user, all with the same message.
         """
         name = username.strip().lower()[:_USERNAME_WIDTH]
-        address = remote_addr[:_ADDRESS_WIDTH] if remote_addr else None
+        address = address_key(remote_addr)
         self._refuse_if_limited(name, address)
 
         user = self._find(name)
@@ -365,33 +424,55 @@ class IdentityService:
 
     def _refuse_if_limited(self, username: str, address: str | None) -> None:
         now = self.clock.now()
-        keys: list[sa.ColumnElement[bool]] = [SignInFailure.username == username]
+        since = now - self.limits.window
+        waits = [self._user_name_wait(username, address, since)]
         if address is not None:
-            keys.append(SignInFailure.remote_addr == address)
-        waits = []
-        for key in keys:
-            # The max_failures-th most recent failure in the window: while it is
-            # counted, the limit holds; it leaves the window at `at + window`.
-            oldest_counted = self.session.scalar(
-                sa.select(SignInFailure.at)
-                .where(key, SignInFailure.at > now - self.failure_window)
-                .order_by(SignInFailure.at.desc())
-                .offset(self.max_failures - 1)
-                .limit(1)
-            )
-            if oldest_counted is not None:
-                waits.append((oldest_counted + self.failure_window - now).total_seconds())
-        if waits:
-            retry_after = max(1, math.ceil(max(waits)))
+            waits.append(self._address_wait(address, since))
+        wait = max(waits) - now
+        if wait > timedelta(0):
+            retry_after = max(1, math.ceil(wait.total_seconds()))
             raise TooManyAttempts(
                 f"too many failed sign-ins; try again in {retry_after} seconds", retry_after
             )
+
+    def _address_wait(self, address: str, since: datetime) -> datetime:
+        """Until when the address is refused: its ``per_address``-th latest failure
+        counts until it leaves the window.
+        """
+        oldest_counted = self.session.scalar(
+            sa.select(SignInFailure.at)
+            .where(SignInFailure.remote_addr == address, SignInFailure.at > since)
+            .order_by(SignInFailure.at.desc())
+            .offset(self.limits.per_address - 1)
+            .limit(1)
+        )
+        return since if oldest_counted is None else oldest_counted + self.limits.window
+
+    def _user_name_wait(self, username: str, address: str | None, since: datetime) -> datetime:
+        """Until when the user name waits for a try from ``address``."""
+        here = (SignInFailure.remote_addr.is_(None) if address is None
+                else SignInFailure.remote_addr == address)
+        total, last, addresses, here_total, here_last = self.session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.max(SignInFailure.at),
+                sa.func.count(sa.distinct(sa.func.coalesce(SignInFailure.remote_addr, ""))),
+                sa.func.count(sa.case((here, 1))),
+                sa.func.max(sa.case((here, SignInFailure.at))),
+            ).where(SignInFailure.username == username, SignInFailure.at > since)
+        ).one()
+        until = since
+        if here_last is not None:
+            until = here_last + self.limits.delay(here_total)
+        if last is not None and addresses >= self.limits.spread_addresses:
+            until = max(until, last + self.limits.delay(total))
+        return until
 
     def _record_failure(self, username: str, address: str | None) -> None:
         now = self.clock.now()
         # Purge what no longer counts, so the table stays as small as one window.
         self.session.execute(
-            sa.delete(SignInFailure).where(SignInFailure.at <= now - self.failure_window)
+            sa.delete(SignInFailure).where(SignInFailure.at <= now - self.limits.window)
         )
         self.session.add(SignInFailure(username=username, remote_addr=address, at=now))
         self.session.flush()

@@ -123,6 +123,53 @@ def test_wrong_password_and_rate_limit(anonymous: Client) -> None:
     assert limited.json()["status"] == 429
 
 
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Send from another loopback address, as a client elsewhere would."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def test_an_attacker_at_one_address_slows_only_that_address(
+        anonymous: Client, server: str, engine: Any) -> None:
+    attacker = requests.Session()
+    attacker.mount("http://", FromAddress("127.0.0.2"))
+
+    def sign_in(http: requests.Session, username: str, password: str) -> requests.Response:
+        return http.post(f"{server}/api/v1/auth/token",
+                         json={"username": username, "password": password}, timeout=30)
+
+    waits: list[int] = []
+    failures = 0
+    while failures < 20:
+        answer = sign_in(attacker, "upp1", "guess")
+        if answer.status_code == 429:
+            assert answer.json()["status"] == 429
+            waits.append(int(answer.headers["Retry-After"]))
+            engine.clock.advance(timedelta(seconds=waits[-1]))
+        else:
+            assert answer.status_code == 401
+            failures += 1
+    # Five free guesses, then waits doubling up to a minute; the 20th failure
+    # from the address (603 s after the first) closes it to every user name
+    # until the first failure is 15 minutes old.
+    assert waits == [1, 2, 4, 8, 16, 32] + [60] * 9
+    closed = sign_in(attacker, "auditor1", PASSWORD)
+    assert closed.status_code == 429 and closed.headers["Retry-After"] == str(900 - 603)
+    # The user, elsewhere, signs in at once.
+    owner = anonymous.post("/api/v1/auth/token",
+                           json={"username": "upp1", "password": PASSWORD})
+    assert owner.status_code == 201
+    engine.clock.advance(timedelta(seconds=297))
+    assert sign_in(attacker, "auditor1", PASSWORD).status_code == 201
+    assert sign_in(attacker, "upp1", PASSWORD).status_code == 201
+
+
 # -- deployments and definitions ------------------------------------------------------------
 
 def test_deploy_needs_analyst_or_admin(as_user: Any) -> None:

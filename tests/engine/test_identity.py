@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -211,37 +212,114 @@ def test_an_unknown_user_costs_the_same_password_work(engine: Engine) -> None:
     assert duration("nobody1", "nobody2", "nobody3") > 0.5 * duration("ani", "ani", "ani")
 
 
-def test_five_failures_for_a_user_name_lock_it_for_the_window(
+ATTACKER = "203.0.113.7"
+OWNER = "198.51.100.1"
+
+
+def guess(engine: Engine, clock: FrozenClock, name: str, times: int,
+          addresses: Iterator[str]) -> list[int]:
+    """Guess a wrong password ``times`` times, each as soon as the limits allow.
+
+    Each attempt comes from the next of ``addresses``; a refusal is waited out
+    by travelling the clock. Return the waits (Retry-After) met on the way.
+    """
+    waits: list[int] = []
+    while times:
+        try:
+            sign_in(engine, name, "not-the-password", next(addresses))
+        except TooManyAttempts as exc:
+            waits.append(exc.retry_after)
+            clock.advance(timedelta(seconds=exc.retry_after))
+        except Unauthenticated:
+            times -= 1
+    return waits
+
+
+def test_failures_slow_a_user_name_down_from_that_address_up_to_a_minute(
     engine: Engine, clock: FrozenClock
 ) -> None:
     add(engine, "ani")
+    for _ in range(5):
+        wrong(engine, "ani", addr=ATTACKER)
+    # After five failures each further try waits 1 s, 2 s, 4 s ... at most a minute
+    # after the last failure; even the right password is refused meanwhile, and a
+    # refused try is not counted.
+    for delay in (1, 2, 4, 8, 16, 32, 60, 60):
+        assert limited(engine, "ani", PASSWORD, addr=ATTACKER) == delay
+        clock.advance(timedelta(seconds=delay - 1))
+        assert limited(engine, "ani", addr=ATTACKER) == 1
+        clock.advance(timedelta(seconds=1))
+        wrong(engine, "ani", addr=ATTACKER)
+    assert count(engine, SignInFailure) == 13
+    clock.advance(timedelta(seconds=20))
+    assert limited(engine, "ani", PASSWORD, addr=ATTACKER) == 40
+    clock.advance(timedelta(seconds=40))
+    assert sign_in(engine, "ani", PASSWORD, ATTACKER).username == "ani"
+
+
+def test_an_attacker_at_one_address_does_not_keep_the_user_out(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    add(engine, "upp")
     start = clock.now()
-    for i in range(5):
-        assert wrong(engine, "ani", addr=f"10.0.0.{i}")
-        clock.advance(timedelta(seconds=10))
-    assert clock.now() == start + timedelta(seconds=50)
-    # Even the right password is refused, and no failure is added while limited.
-    assert limited(engine, "ani", PASSWORD, addr="10.9.9.9") == 900 - 50
-    assert count(engine, SignInFailure) == 5
-    clock.set(start + timedelta(seconds=899))
-    assert limited(engine, "ani") == 1
-    clock.set(start + timedelta(seconds=900))  # the first failure has left the window
-    assert sign_in(engine, "ani", PASSWORD).username == "ani"
-    assert wrong(engine, "ani")
-    assert limited(engine, "ani") == 10  # the second failure leaves ten seconds later
+    waits = guess(engine, clock, "upp", 50, itertools.repeat(ATTACKER))
+    # Fifty guesses take the attacker more than forty minutes ...
+    assert clock.now() - start > timedelta(minutes=40)
+    assert max(waits) <= 900
+    # ... and still limit them now, even with the right password ...
+    assert limited(engine, "upp", PASSWORD, addr=ATTACKER) > 0
+    # ... while the user, at another address, is not held up: not even after
+    # mistyping twice.
+    wrong(engine, "upp", addr=OWNER)
+    wrong(engine, "upp", addr=OWNER)
+    assert sign_in(engine, "upp", PASSWORD, OWNER).username == "upp"
+    assert sign_in(engine, "upp", PASSWORD, OWNER).username == "upp"
 
 
-def test_five_failures_from_an_address_lock_it_for_every_user(
+def test_twenty_failures_from_an_address_limit_it_for_every_user_name(
     engine: Engine, clock: FrozenClock
 ) -> None:
     add(engine, "ani")
-    for name in ("budi", "citra", "dewi", "eko", "fajar"):
-        wrong(engine, name, addr="203.0.113.7")
-    clock.advance(timedelta(minutes=5))
-    assert limited(engine, "ani", PASSWORD, addr="203.0.113.7") == 600
-    assert sign_in(engine, "ani", PASSWORD, addr="198.51.100.1").username == "ani"
-    clock.advance(timedelta(minutes=10))
-    assert sign_in(engine, "ani", PASSWORD, addr="203.0.113.7").username == "ani"
+    for i in range(20):
+        wrong(engine, f"user{i}", addr=ATTACKER)
+        clock.advance(timedelta(seconds=10))
+    # Until the first of the twenty failures is fifteen minutes old.
+    assert limited(engine, "ani", PASSWORD, addr=ATTACKER) == 900 - 200
+    assert limited(engine, "someone-else", addr=ATTACKER) == 700
+    assert count(engine, SignInFailure) == 20
+    assert sign_in(engine, "ani", PASSWORD, OWNER).username == "ani"
+    clock.advance(timedelta(seconds=699))
+    assert limited(engine, "ani", PASSWORD, addr=ATTACKER) == 1
+    clock.advance(timedelta(seconds=1))
+    assert sign_in(engine, "ani", PASSWORD, ATTACKER).username == "ani"
+
+
+def test_addresses_of_one_ipv6_network_count_as_one(engine: Engine) -> None:
+    add(engine, "ani")
+    for i in range(20):
+        wrong(engine, f"user{i}", addr=f"2001:db8:0:7::{i + 1:x}")
+    assert limited(engine, "ani", PASSWORD, addr="2001:db8:0:7:ffff::1") == 900
+    assert sign_in(engine, "ani", PASSWORD, "2001:db8:0:8::1").username == "ani"
+
+
+def test_guesses_spread_over_many_addresses_slow_the_user_name_down_everywhere(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    add(engine, "upp")
+    botnet = (f"10.{i // 250}.{i % 250}.1" for i in itertools.count(1))
+    guess(engine, clock, "upp", 5, botnet)
+    # Five failures from five addresses: the next try waits, whatever its address.
+    assert limited(engine, "upp", PASSWORD, addr=OWNER) == 1
+    start = clock.now()
+    guesses = 0
+    while clock.now() < start + timedelta(hours=1):
+        guess(engine, clock, "upp", 1, botnet)
+        guesses += 1
+    # About one guess a minute once the wait has grown to its cap.
+    assert guesses <= 66
+    assert limited(engine, "upp", PASSWORD, addr=OWNER) == 60
+    clock.advance(timedelta(seconds=60))
+    assert sign_in(engine, "upp", PASSWORD, OWNER).username == "upp"
 
 
 def test_a_successful_sign_in_does_not_reset_the_count(engine: Engine) -> None:
