@@ -8,11 +8,14 @@ Here the worker's event loop awaits the whole body, which holds no thread,
 answers 413 without reading a body longer than the limit, and only then calls
 the app, either
 
-- with ``threads=1``, reads (GET, HEAD, OPTIONS) in the event loop's own
-  thread and commands (every other method) one after the other in a single
-  command thread. Commands with SQLite take turns on its one writer anyway;
-  reads cost no hand-over between threads, and they go on while a command
-  waits, e.g. for a script that runs to its time limit in its own process; or
+- in the event loop's own thread (``threads=1``): a process then runs Python in
+  one thread only, and no time goes to handing the GIL between threads. With
+  SQLite, whose writes take turns anyway, this serves the most requests. A
+  request that would wait longer than :data:`LOOP_PATIENCE` there (a script
+  running to its time limit, the writer held by another command) rolls back
+  and is run again in a thread of its own (:mod:`engine.waits`), so the loop
+  goes on serving; while such a request runs, other commands queue behind it in
+  that thread and reads stay in the loop; or
 - in a pool of ``threads`` threads, for a database reached over the network,
   where requests spend their time waiting on it.
 
@@ -32,6 +35,8 @@ from typing import Any
 
 from granian.rsgi import ProtocolClosed
 
+from engine.waits import HandOver, impatient
+
 from .errors import PROBLEM, problem_document
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -39,7 +44,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # A response body collected up to this size is sent whole; past it, streamed.
 STREAM_ABOVE = 256 * 1024
 
-# Methods that only read: with one thread they run in the event loop's thread.
+# How long a request may wait in the event loop's thread before it is handed over.
+LOOP_PATIENCE = 0.1
+# Methods that only read: they stay in the loop while a command runs in the pool.
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Headers that the WSGI environ carries without the HTTP_ prefix.
@@ -58,8 +65,9 @@ class WsgiBridge:
         self.max_body = max_body
         self.threads = threads
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="sertiflow-app")
-        # With one thread, reads run in the event loop and only commands use the pool.
-        self.reads_in_loop = threads == 1
+        # With one thread requests run in the event loop; the pool takes the long ones.
+        self.in_loop = threads == 1
+        self._handed_over = 0  # requests running in the pool for want of patience
         self._constant: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "SERVER_SOFTWARE": "sertiflow (granian)",
@@ -82,14 +90,24 @@ class WsgiBridge:
             return
         except ProtocolClosed:
             return  # the client went away before its body was complete: nothing to run
-        environ = self.environ(scope, body)
-        in_loop = self.reads_in_loop and scope.method in _READS
+        in_loop = self.in_loop and (not self._handed_over or scope.method in _READS)
         if in_loop:
-            answer = self._call(environ)
-        else:
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(self.pool, self._call, environ)
+            try:
+                with impatient(LOOP_PATIENCE):
+                    answer = self._call(self.environ(scope, body))
+            except HandOver:  # rolled back: run it again where it may wait
+                in_loop = False
+        if not in_loop:
+            answer = await self._in_pool(self.environ(scope, body))
         await self._send(proto, answer, in_loop=in_loop)
+
+    async def _in_pool(self, environ: dict[str, Any]) -> _Answer:
+        self._handed_over += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.pool, self._call, environ)
+        finally:
+            self._handed_over -= 1
 
     def __rsgi_del__(self, loop: Any) -> None:
         self.pool.shutdown(wait=False)

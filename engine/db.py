@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from .errors import ConcurrentModification, DatabaseBusy
+from .waits import HandOver, patience
 
 # How long a command waits for its turn to write before giving up (SQLite's busy
 # timeout is the same).
@@ -125,8 +126,12 @@ class Database:
     def write(self) -> Iterator[Session]:
         """Open one command's transaction; commit on success, roll back on error."""
         turn = self._writer_turn
-        if turn is not None and not turn.acquire(timeout=WRITER_WAIT_S):
-            raise DatabaseBusy(f"no turn to write within {WRITER_WAIT_S:.0f} s")
+        if turn is not None:
+            limit = patience()
+            if not turn.acquire(timeout=WRITER_WAIT_S if limit is None else limit):
+                if limit is not None:
+                    raise HandOver("another command holds the writer")
+                raise DatabaseBusy(f"no turn to write within {WRITER_WAIT_S:.0f} s")
         try:
             session = self._write()
             try:

@@ -25,6 +25,7 @@ import builtins
 import contextlib
 import os
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from ..waits import HandOver, patience
 from .errors import (
     SandboxViolation,
     ScriptError,
@@ -52,6 +54,9 @@ MAX_PROCESSES = 4
 # process's answer before it takes that process for stuck and kills it.
 PATIENCE = 5.0
 
+# What the script process writes once it has started, and how long it may take.
+READY = b"ready\n"
+STARTUP = 30.0
 _LENGTHS = struct.Struct(">II")
 _LENGTH = struct.Struct(">I")
 _ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +78,14 @@ class ScriptProcess:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._to = self.process.stdin.fileno()
         self._from = self.process.stdout.fileno()
+        # It says it is ready once it has imported what its children need: the
+        # wait for a script's answer then counts the script alone.
+        try:
+            if _read(self._from, len(READY), time.monotonic() + STARTUP) != READY:
+                raise EOFError("the script process said something else than ready")
+        except (TimeoutError, EOFError):
+            self.kill()
+            raise
 
     def call(self, header: bytes, body: bytes, wait: float) -> bytes:
         """Send one request and return its answer; OSError when the process failed."""
@@ -84,6 +97,12 @@ class ScriptProcess:
         head = _read(self._from, _LENGTH.size, deadline)
         answer = _read(self._from, _LENGTH.unpack(head)[0], deadline)
         return answer
+
+    def kill(self) -> None:
+        """End the process and the child running a script now, whatever they do."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own group (new session)
+        self.close()
 
     def close(self) -> None:
         """Stop the process: it ends when its input closes; kill it if it does not."""
@@ -126,30 +145,52 @@ class ScriptHost:
         self._slots = threading.BoundedSemaphore(self.size)
 
     def call(self, header: bytes, body: bytes, wait: float) -> bytes:
-        """Run one request in an idle script process (started if none is idle)."""
+        """Run one request in an idle script process (started if none is idle).
+
+        :raises HandOver: when the caller's patience (:mod:`engine.waits`) ran
+            out first; the script and its process are killed.
+        """
+        limit = patience()
         if os.getpid() != self._pid:
             self._reset()  # forked: the parent's processes are not ours to use
-        with self._slots:
-            with self._lock:
-                process = self._idle.pop() if self._idle else None
-            for attempt in (1, 2):
-                if process is None:
-                    process = ScriptProcess()
+        if not self._slots.acquire(timeout=-1 if limit is None else limit):
+            raise HandOver("every script process is busy")
+        try:
+            return self._call(header, body, wait, limit)
+        finally:
+            self._slots.release()
+
+    def _call(self, header: bytes, body: bytes, wait: float, limit: float | None) -> bytes:
+        with self._lock:
+            process = self._idle.pop() if self._idle else None
+        for attempt in (1, 2):
+            if process is None:
                 try:
-                    answer = process.call(header, body, wait)
+                    process = ScriptProcess()
                 except (OSError, EOFError, TimeoutError) as exc:
-                    process.close()
-                    process = None
-                    # A process that died between requests gets one successor; one that
-                    # went silent during this request is not given the request again.
-                    if attempt == 2 or isinstance(exc, TimeoutError):
-                        raise ScriptError(
-                            "the script could not be run: its process stopped answering"
-                        ) from exc
+                    if attempt == 2:
+                        raise ScriptError("the script could not be run: its process did "
+                                          f"not start ({exc})") from exc
                     continue
-                with self._lock:
-                    self._idle.append(process)
-                return answer
+            try:
+                answer = process.call(header, body, wait if limit is None else min(wait, limit))
+            except TimeoutError as exc:
+                process.kill()
+                if limit is not None and limit < wait:
+                    raise HandOver("the script runs longer than the caller can wait") from exc
+                raise ScriptError(
+                    "the script could not be run: its process stopped answering") from exc
+            except (OSError, EOFError) as exc:
+                process.close()
+                process = None
+                # A process that died between requests gets one successor.
+                if attempt == 2:
+                    raise ScriptError(
+                        "the script could not be run: its process stopped answering") from exc
+                continue
+            with self._lock:
+                self._idle.append(process)
+            return answer
         raise AssertionError("unreachable")
 
     def close(self) -> None:

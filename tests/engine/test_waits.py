@@ -1,0 +1,87 @@
+"""Waits a caller cannot afford end in HandOver, with nothing done and nothing left running."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from engine.engine import Engine
+from engine.models import ProcessInstance
+from engine.scripting import run_script
+from engine.waits import HandOver, impatient, patience
+from tests.builders import definitions, process
+
+
+def test_patience_is_the_callers_and_ends_with_the_block() -> None:
+    assert patience() is None
+    with impatient(0.1):
+        assert patience() == 0.1
+        with impatient(0.2):
+            assert patience() == 0.2
+        assert patience() == 0.1
+    assert patience() is None
+
+
+def test_a_script_longer_than_the_patience_is_handed_over_and_killed() -> None:
+    began = time.monotonic()
+    with impatient(0.1), pytest.raises(HandOver):
+        run_script("x = len(sum([[1]] * 300000, []))", {}, timeout=5)
+    assert time.monotonic() - began < 2
+    # The script process was killed with its child; the next run gets a new one.
+    variables: dict[str, Any] = {"a": 1}
+    run_script("b = a + 1", variables, timeout=5)
+    assert variables["b"] == 2
+
+
+def test_a_quick_script_does_not_need_patience() -> None:
+    variables: dict[str, Any] = {"a": 1}
+    with impatient(0.5):
+        run_script("b = a * 3", variables)
+    assert variables["b"] == 3
+
+
+SLOW = definitions("slow", process("slow", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+    <bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>n = len(sum([[1]] * 300000, []))</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="wait" />
+    <bpmn:userTask id="wait" camunda:candidateGroups="upp" />
+"""))
+
+
+def test_a_handed_over_command_leaves_nothing_behind(engine: Engine) -> None:
+    with engine.write() as services:
+        services.deployments.deploy([("slow.bpmn", SLOW.encode())], actor="analyst")
+    with impatient(0.1), pytest.raises(HandOver), engine.write() as services:
+        services.runtime.start_instance("slow", actor="upp")
+    with engine.read() as services:
+        assert services.session.scalar(
+            sa.select(sa.func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_the_writer_held_elsewhere_is_a_hand_over_for_an_impatient_caller(
+        engine: Engine) -> None:
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_writer() -> None:
+        with engine.write():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_writer)
+    holder.start()
+    try:
+        assert held.wait(10)
+        began = time.monotonic()
+        with impatient(0.1), pytest.raises(HandOver), engine.write():
+            pass
+        assert time.monotonic() - began < 1
+    finally:
+        release.set()
+        holder.join()
+    with engine.write():  # and a patient caller gets its turn
+        pass
