@@ -337,7 +337,7 @@ def _json_body() -> Any:
         return None
     try:
         return jsonio.loads(request.get_data(cache=True))
-    except jsonio.NonFiniteNumber as exc:
+    except jsonio.RefusedJSON as exc:
         raise BadRequest(str(exc)) from None
     except ValueError:
         return None
@@ -447,7 +447,7 @@ def typed_value(value: Any, kind: Any) -> Any:
             raise ValueError("a Json value must be JSON text")
         try:
             return jsonio.loads(value)
-        except jsonio.NonFiniteNumber as exc:
+        except jsonio.RefusedJSON as exc:
             raise ValueError(f"the Json value is not valid JSON: {exc}") from None
         except ValueError:
             raise ValueError("the Json value is not valid JSON") from None

@@ -17,7 +17,18 @@ from typing import Any
 from flask.json.provider import DefaultJSONProvider
 
 
-class NonFiniteNumber(ValueError):
+class RefusedJSON(ValueError):
+    """JSON text that Python could read but the service does not accept."""
+
+
+class NestedTooDeep(RefusedJSON):
+    """JSON text nested deeper than the parser goes (about a thousand levels)."""
+
+    def __init__(self) -> None:
+        super().__init__("the JSON is nested too deeply")
+
+
+class NonFiniteNumber(RefusedJSON):
     """A JSON text holds ``NaN``, ``Infinity`` or ``-Infinity``."""
 
     def __init__(self, token: str, where: str) -> None:
@@ -38,6 +49,7 @@ def loads(text: str | bytes, **kwargs: Any) -> Any:
     """Parse JSON as :func:`json.loads` does, refusing the non-finite number tokens.
 
     :raises NonFiniteNumber: naming the first such token and its path (``variables.r[0]``).
+    :raises NestedTooDeep: past the parser's depth.
     :raises json.JSONDecodeError: for text that is not JSON at all.
     """
     tokens: list[str] = []
@@ -46,7 +58,10 @@ def loads(text: str | bytes, **kwargs: Any) -> Any:
         tokens.append(token)
         return _CONSTANT
 
-    value = json.loads(text, **{**kwargs, "parse_constant": constant})
+    try:
+        value = json.loads(text, **{**kwargs, "parse_constant": constant})
+    except RecursionError:
+        raise NestedTooDeep from None
     if tokens:
         raise NonFiniteNumber(tokens[0], _path_to_constant(value) or "")
     return value

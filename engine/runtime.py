@@ -38,7 +38,7 @@ from .errors import (
 )
 from .history import HistoryLog
 from .models import EventSubscription, Incident, ProcessDefinition, ProcessInstance, Timer
-from .scripting import DEFAULT_MEMORY_MB, Sandbox
+from .scripting import DEFAULT_MEMORY_MB, Sandbox, UnstorableValue, check_storable
 from .store import InstanceRow, InstanceStore, TaskRow
 from .tasks import resolve_task_fields
 
@@ -690,6 +690,14 @@ def _check_variables(variables: Mapping[str, Any]) -> None:
     if bad:
         raise InvalidInput("variable names must be identifiers not starting with '_'",
                            {str(k): "not a valid variable name" for k in bad})
+    errors = {}
+    for name, value in variables.items():
+        try:
+            check_storable(name, value)
+        except UnstorableValue as exc:
+            errors[name] = exc.message
+    if errors:
+        raise InvalidInput("variables must be process data", errors)
 
 
 def _start_messages(stored_spec: Mapping[str, Any]) -> list[str]:

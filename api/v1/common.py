@@ -32,7 +32,7 @@ class StrictArgumentsParser(FlaskParser):
         text = req.get_data(cache=True).decode("utf-8")
         try:
             return jsonio.loads(text)
-        except jsonio.NonFiniteNumber as exc:
+        except jsonio.RefusedJSON as exc:
             abort(400, exc=exc, messages={"json": [f"Invalid JSON body: {exc}"]})
 
 

@@ -119,7 +119,7 @@ def retry_incident(incident_id: int) -> ResponseReturnValue:
     text = (request.form.get("variables") or "").strip()
     try:
         variables: Any = jsonio.loads(text) if text else {}
-    except jsonio.NonFiniteNumber as exc:
+    except jsonio.RefusedJSON as exc:
         raise InvalidInput(f"the corrected variables are not JSON: {exc}",
                            {"variables": str(exc)}) from None
     except ValueError:
