@@ -23,6 +23,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 
+from .host import TIMER_CALENDAR
+
 
 def _engine(my_task: Any) -> Any:
     return my_task.workflow.script_engine
@@ -91,7 +93,7 @@ class ClockCycle(CycleTimerEventDefinition):
         value = my_task._get_internal_data("event_value")
         if value is None:
             text = evaluate_timer(my_task, self.expression)
-            cycles, start, duration = parse_cycle(text, engine)
+            cycles, start, duration = parse_cycle(text, engine, my_task)
             value = {"cycles": cycles, "next": start.isoformat(), "duration": duration}
         ready = False
         if value["cycles"] != 0:
@@ -108,14 +110,17 @@ class ClockCycle(CycleTimerEventDefinition):
         return ready
 
 
-def parse_cycle(text: str, engine: Any) -> tuple[int, datetime, float]:
-    """Split an ISO 8601 repeating interval into (cycles, first due time, seconds between)."""
+def parse_cycle(text: str, engine: Any, task: Any = None) -> tuple[int, datetime, float]:
+    """Split an ISO 8601 repeating interval into (cycles, first due time, seconds between).
+
+    ``task`` is the waiting event's, whose element may ask for working days.
+    """
     parts = text.strip().upper().split("/")
     if len(parts) not in (2, 3) or not parts[0].startswith("R"):
         raise ValueError(f"not an ISO 8601 repeating interval: {text!r}")
     cycles = int(parts[0][1:]) if parts[0][1:] else -1
     if len(parts) == 2:
-        step = engine.add_duration(engine.now(), parts[1]) - engine.now()
+        step = engine.add_duration(engine.now(), parts[1], task) - engine.now()
         return cycles, engine.now() + step, step.total_seconds()
     if parts[1].startswith("P"):
         end = parse_moment(parts[2], engine)
@@ -123,7 +128,7 @@ def parse_cycle(text: str, engine: Any) -> tuple[int, datetime, float]:
         step = TimerEventDefinition.get_timedelta_from_end(parsed, end)
         return cycles, end - step, step.total_seconds()
     start = parse_moment(parts[1], engine)
-    step = engine.add_duration(start, parts[2]) - start
+    step = engine.add_duration(start, parts[2], task) - start
     return cycles, start, step.total_seconds()
 
 
@@ -163,7 +168,7 @@ class _Timebase:
         return self._now
 
     def add_duration(self, start: datetime, text: str, task: Any = None) -> datetime:
-        moment: datetime = self._add(start, text, None)
+        moment: datetime = self._add(start, text, TIMER_CALENDAR)  # start timers: wall clock
         return moment
 
 

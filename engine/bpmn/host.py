@@ -36,6 +36,9 @@ class ServiceCall:
     context: Any = None
 
 
+# What a timer event's duration counts when its element names no calendar.
+TIMER_CALENDAR = "calendar-days"
+
 ServiceDispatcher = Callable[[ServiceCall], Mapping[str, Any] | None]
 DurationAdder = Callable[[datetime, str, str | None], datetime]
 
@@ -85,12 +88,18 @@ class WorkflowScriptEngine(SandboxedScriptEngine):
         return self.clock.now()
 
     def add_duration(self, start: datetime, text: str, task: Any = None) -> datetime:
+        """Add a timer event's duration: wall-clock time unless its element says otherwise.
+
+        As in Camunda, ``PT3S`` fires three seconds later, on a Sunday too. Only the
+        element's ``camunda:property name="calendar" value="working-days"`` counts
+        working days; the service's default calendar is for SLA due dates alone.
+        """
         calendar = None
         if task is not None:
             calendar = (getattr(task.task_spec, "extensions", None) or {}).get(
                 "properties", {}
             ).get("calendar")
-        return self._add_duration(start, text, calendar)
+        return self._add_duration(start, text, calendar or TIMER_CALENDAR)
 
     def run_service_task(self, task: Any, camunda: Mapping[str, str]) -> None:
         """Run a service task: the topic's handler, or a Python expression."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from engine.clock import FrozenClock
+from engine.config import Settings
 from engine.engine import Engine
 from engine.models import HistoryEvent, ProcessInstance, StartTimer, Task
 from engine.timers import TimerSweep
@@ -83,3 +85,15 @@ def test_a_new_version_replaces_the_schedule(engine: Engine, clock: FrozenClock)
     with engine.read() as s:
         tasks = s.session.scalars(sa.select(Task.element_id)).all()
     assert tasks == ["other", "other"]
+
+
+def test_start_timers_count_wall_clock_time_under_the_working_day_default(
+        settings: Settings) -> None:
+    """Saturday noon in Jakarta, SERTIFLOW_CALENDAR=working-days: R2/PT1H is due at one."""
+    saturday = datetime(2026, 12, 5, 5, 0, tzinfo=UTC)
+    engine = Engine(replace(settings, calendar="working-days"), clock=FrozenClock(saturday))
+    _deploy(engine, _process("<bpmn:timeCycle>R2/PT1H</bpmn:timeCycle>"))
+    with engine.read() as s:
+        (row,) = s.session.scalars(sa.select(StartTimer)).all()
+    assert row.due_at == saturday + timedelta(hours=1)
+    engine.close()

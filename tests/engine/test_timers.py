@@ -180,3 +180,72 @@ def test_timer_due_uses_working_days_when_asked(settings: Settings) -> None:
     clock.set(due)
     assert TimerSweep(engine).run_once() == 1
     engine.close()
+
+
+WALL_CLOCK = process("wall", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split" />
+    <bpmn:parallelGateway id="split" />
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="pause" />
+    <bpmn:intermediateCatchEvent id="pause">
+      <bpmn:timerEventDefinition id="t1"><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="pause" targetRef="after_pause" />
+    <bpmn:userTask id="after_pause" camunda:candidateGroups="upp" />
+    <bpmn:sequenceFlow id="f4" sourceRef="split" targetRef="work" />
+    <bpmn:userTask id="work" camunda:candidateGroups="upp" camunda:dueDate="P1D" />
+    <bpmn:boundaryEvent id="late" attachedToRef="work" cancelActivity="false">
+      <bpmn:timerEventDefinition id="t2"><bpmn:timeDuration>PT3S</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f5" sourceRef="late" targetRef="remind" />
+    <bpmn:userTask id="remind" camunda:candidateGroups="upp" />
+    <bpmn:boundaryEvent id="every" attachedToRef="work" cancelActivity="false">
+      <bpmn:timerEventDefinition id="t3"><bpmn:timeCycle>R2/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f6" sourceRef="every" targetRef="nudge" />
+    <bpmn:userTask id="nudge" camunda:candidateGroups="upp" />
+    <bpmn:boundaryEvent id="office" attachedToRef="work" cancelActivity="false">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="calendar" value="working-days" /></camunda:properties></bpmn:extensionElements>
+      <bpmn:timerEventDefinition id="t4"><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f7" sourceRef="office" targetRef="escalate" />
+    <bpmn:userTask id="escalate" camunda:candidateGroups="upp" />
+""")
+
+
+@pytest.mark.parametrize("calendar", ["working-days", "calendar-days"])
+def test_timer_events_count_wall_clock_time_whatever_the_default_calendar(
+        settings: Settings, calendar: str) -> None:
+    """On Saturday 5 Dec 2026, 12:00 in Jakarta, with SERTIFLOW_CALENDAR either way:
+    PT1S, PT3S and R2/PT1H fire one, three seconds and an hour later, as in Camunda;
+    a timer whose element asks for working days waits for Monday's office hours,
+    and so does the SLA due date (P1D), which follows the configured default."""
+    from dataclasses import replace
+
+    from engine.calendar import WorkingCalendar, duration_adder
+
+    settings = replace(settings, calendar=calendar)
+    saturday = datetime(2026, 12, 5, 5, 0, tzinfo=UTC)
+    clock = FrozenClock(saturday)
+    engine = Engine(settings, clock=clock)
+    with engine.write() as s:
+        s.deployments.deploy([("wall.bpmn", definitions("wall", WALL_CLOCK).encode())])
+        s.runtime.start_instance("wall")
+    with engine.read() as s:
+        due = dict(s.session.execute(sa.select(Timer.element_id, Timer.due_at)).all())
+        (sla,) = s.session.scalars(sa.select(Task.due_at).where(Task.element_id == "work"))
+    assert due["pause"] == saturday + timedelta(seconds=1)
+    assert due["late"] == saturday + timedelta(seconds=3)
+    assert due["every"] == saturday + timedelta(hours=1)
+    monday_nine = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 09:00 in Jakarta
+    assert due["office"] == monday_nine
+    adder = duration_adder(WorkingCalendar(settings.timezone), calendar)
+    assert sla == adder(saturday, "P1D", None)
+    assert (sla > monday_nine) == (calendar == "working-days")
+    clock.set(saturday + timedelta(seconds=3))
+    assert TimerSweep(engine).run_once() == 1  # the instance's two due timers, in one go
+    with engine.read() as s:
+        open_tasks = set(s.session.scalars(sa.select(Task.element_id).where(
+            Task.state == "ready")))
+    assert open_tasks == {"work", "after_pause", "remind"}
+    engine.close()
