@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..errors import Problem
@@ -34,9 +36,12 @@ def compile_processes(
     parser = SertiflowParser()
     by_key: dict[str, BpmnDocument] = {}
     problems: list[Problem] = []
+    renamed: dict[str, str] = {}
     for doc in docs:
+        root, aliases = _without_reserved_ids(doc.root)
+        renamed.update(aliases)
         try:
-            parser.add_bpmn_xml(doc.root, doc.name)
+            parser.add_bpmn_xml(root, doc.name)
         except ValidationException as exc:
             problems.append(_problem(doc, exc))
             continue
@@ -52,6 +57,7 @@ def compile_processes(
             continue
         subprocess_specs: dict[str, Any] = {}
         called: set[str] = set()
+        _restore_ids([spec, *(s for s in local.values() if s is not None)], renamed)
         for name, sub in local.items():
             if sub is not None:
                 subprocess_specs[name] = spec_to_dict(sub)
@@ -75,6 +81,58 @@ def compile_processes(
             called_keys=frozenset(called),
         )
     return compiled, problems
+
+
+# Task spec names SpiffWorkflow gives its own tasks in every process.
+RESERVED_IDS = frozenset({"Start", "End", "Root"})
+# Attributes and elements whose value names an element by its id.
+_REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement")
+_REFERENCE_ELEMENTS = frozenset({"flowNodeRef", "incoming", "outgoing", "sourceRef",
+                                 "targetRef"})
+
+
+def _without_reserved_ids(root: Any) -> tuple[Any, dict[str, str]]:
+    """A copy of ``root`` in which elements with a reserved id have another one.
+
+    An analyst may call a start event ``Start``; SpiffWorkflow names its own
+    start task so, and the two would be one. The copy goes to the parser; the
+    element keeps its id everywhere else (see :func:`_restore_ids`).
+    Returns the copy (or ``root`` itself when nothing is reserved) and new -> old ids.
+    """
+    ids = {str(e.get("id")) for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    clashing = {i for i in ids if i in RESERVED_IDS or i.endswith(".EndJoin")}
+    if not clashing:
+        return root, {}
+    new_ids = {}
+    for old in sorted(clashing):
+        new = f"{old}_element"
+        while new in ids:
+            new += "_"
+        new_ids[old] = new
+    copied = copy.deepcopy(root)
+    for element in copied.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attribute in ("id", *_REFERENCE_ATTRIBUTES):
+            value = element.get(attribute)
+            if value in new_ids:
+                element.set(attribute, new_ids[value])
+        if etree.QName(element).localname in _REFERENCE_ELEMENTS and element.text:
+            text = element.text.strip()
+            if text in new_ids:
+                element.text = new_ids[text]
+    return copied, {new: old for old, new in new_ids.items()}
+
+
+def _restore_ids(specs: list[Any], renamed: Mapping[str, str]) -> None:
+    """Give the task specs of renamed elements their own ids back, as ``bpmn_id``."""
+    if not renamed:
+        return
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            original = renamed.get(getattr(task_spec, "bpmn_id", None) or "")
+            if original is not None:
+                task_spec.bpmn_id = original
 
 
 def _process_properties(doc: BpmnDocument, key: str) -> dict[str, str]:

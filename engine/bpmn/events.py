@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -134,6 +135,14 @@ def parse_cycle(text: str, engine: Any, task: Any = None) -> tuple[int, datetime
 
 class MergingMessageEventDefinition(MessageEventDefinition):
     """A Camunda message whose variables become process variables on arrival."""
+
+    def throw(self, my_task: Any) -> None:
+        """Send the message; one drawn without a payload expression carries no variables."""
+        if self.expression:
+            super().throw(my_task)
+            return
+        payload = {"payload": {}, "result_var": self.result_var}
+        my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload))
 
     def update_task_data(self, my_task: Any) -> None:
         event_data = my_task.internal_data.get(self.name) or {}

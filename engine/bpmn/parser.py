@@ -26,8 +26,6 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     EndEvent,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
-    ManualTask,
-    NoneTask,
     ScriptTask,
     StartEvent,
     TransactionSubprocess,
@@ -49,7 +47,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
-from .specs import TopicSendTask, TopicServiceTask
+from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -211,8 +209,9 @@ class SertiflowParser(CamundaParser):
         full_tag("serviceTask"): (ServiceTaskParser, TopicServiceTask),
         # Camunda 7 runs a send task exactly like a service task.
         full_tag("sendTask"): (ServiceTaskParser, TopicSendTask),
-        full_tag("task"): (TaskParser, NoneTask),
-        full_tag("manualTask"): (TaskParser, ManualTask),
+        # Camunda 7 passes through both; SpiffWorkflow would wait for a person.
+        full_tag("task"): (TaskParser, PassThroughTask),
+        full_tag("manualTask"): (TaskParser, PassThroughManualTask),
         full_tag("scriptTask"): (ScriptParser, ScriptTask),
         full_tag("subProcess"): (SubprocessParser, CallActivity),
         full_tag("callActivity"): (CallParser, CallActivity),

@@ -23,10 +23,25 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import (
+    MessageEventDefinition as PlainMessageEventDefinition,
+)
+from SpiffWorkflow.bpmn.serializer.config import (
+    ParallelMultiInstanceTask as PlainParallelMultiInstanceTask,
+)
+from SpiffWorkflow.bpmn.serializer.config import (
+    SequentialMultiInstanceTask as PlainSequentialMultiInstanceTask,
+)
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    MessageEventDefinitionConverter as PlainMessageConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import (
+    BpmnTaskSpecConverter,
+    MultiInstanceTaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnEventConverter,
     BpmnSubWorkflowConverter,
@@ -45,7 +60,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
-from .specs import TopicSendTask, TopicServiceTask
+from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
 # have none, and read the same way: their typed values are SpiffWorkflow's markers.
@@ -167,16 +182,20 @@ def _build_registry(*, state: bool) -> Any:
     config[UserTask] = BpmnTaskSpecConverter
     config[TopicServiceTask] = BpmnTaskSpecConverter
     config[TopicSendTask] = BpmnTaskSpecConverter
+    config[PassThroughTask] = BpmnTaskSpecConverter
+    config[PassThroughManualTask] = BpmnTaskSpecConverter
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
-    if not state:
-        return BpmnWorkflowSerializer.configure(config)
-    config[Task] = DataTaskConverter
-    config[BpmnSubWorkflow] = DataSubWorkflowConverter
-    config[BpmnEvent] = DataEventConverter
+    if state:
+        config[Task] = DataTaskConverter
+        config[BpmnSubWorkflow] = DataSubWorkflowConverter
+        config[BpmnEvent] = DataEventConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    _add_plain_bpmn_classes(registry)
+    if not state:
+        return registry
     registry._encoder_mode = True
     # Scripts may keep dates; SpiffWorkflow registers only datetime, timedelta and UUID.
     # Types are looked up exactly, so a datetime stays a datetime.
@@ -190,6 +209,20 @@ def _build_registry(*, state: bool) -> Any:
     # Only a reader: escape_data writes the envelopes, no class converts to one.
     registry.convert_from_dict[PLAIN_DICT] = restore_plain_dict
     return registry
+
+
+def _add_plain_bpmn_classes(registry: Any) -> None:
+    """Register the plain BPMN classes that the Camunda configuration leaves out.
+
+    The parser still makes some of them: a multi-instance script, service or
+    send task gets SpiffWorkflow's plain multi-instance spec, a receive task its
+    plain message definition. They share their class names with the Camunda
+    ones, so they are written under names of their own.
+    """
+    for cls, converter in ((PlainSequentialMultiInstanceTask, MultiInstanceTaskConverter),
+                           (PlainParallelMultiInstanceTask, MultiInstanceTaskConverter),
+                           (PlainMessageEventDefinition, PlainMessageConverter)):
+        converter(cls, registry, f"Bpmn{cls.__name__}")
 
 
 # Two registries: SpiffWorkflow switches a registry into "encoder mode" with a flag

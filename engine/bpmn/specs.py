@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask, ServiceTask
 
 
 class TopicServiceTask(ServiceTask):
@@ -25,3 +25,23 @@ class TopicServiceTask(ServiceTask):
 
 class TopicSendTask(TopicServiceTask):
     """A send task; Camunda 7 runs it exactly like a service task."""
+
+
+class PassThroughTask(NoneTask):
+    """A plain ``bpmn:task``: Camunda 7 passes through it.
+
+    SpiffWorkflow marks it manual and waits for someone to run it, but nobody
+    is asked to, so the instance would wait forever.
+    """
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+class PassThroughManualTask(ManualTask):
+    """A ``bpmn:manualTask``: work done outside any system, so Camunda 7 passes through it."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False

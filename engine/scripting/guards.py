@@ -234,6 +234,11 @@ SAFE_BUILTINS: Mapping[str, Any] = {
     "datetime": datetime,
     "timedelta": timedelta,
     "timezone": timezone,
+    # JUEL's and JSON's literals, as analysts write them in plain conditions too;
+    # a process variable of the same name comes first.
+    "true": True,
+    "false": False,
+    "null": None,
     **HELPERS,
 }
 
