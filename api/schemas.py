@@ -267,6 +267,13 @@ class TaskDetail(Task):
     documents = fields.List(fields.Nested(Document))
 
 
+class AssignRequest(Schema):
+    assignee = fields.String(load_default=None, metadata={
+        "description": "the user who gets the task (it is claimed for them)"})
+    roles = fields.List(fields.String(), load_default=None, metadata={
+        "description": "the roles that may claim it from now on (replace its candidates)"})
+
+
 class CompleteRequest(Schema):
     variables = fields.Dict(keys=fields.String(), load_default=dict)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .access import ADMIN
 from .bpmn.expressions import translate
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
 from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView, start_events
@@ -37,7 +38,14 @@ from .errors import (
     TaskClaimedByOther,
 )
 from .history import HistoryLog
-from .models import EventSubscription, Incident, ProcessDefinition, ProcessInstance, Timer
+from .models import (
+    EventSubscription,
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Timer,
+)
 from .scripting import DEFAULT_MEMORY_MB, Sandbox, UnstorableValue, check_storable
 from .store import InstanceRow, InstanceStore, TaskRow
 from .tasks import resolve_task_fields
@@ -193,6 +201,35 @@ class Runtime:
         self.store.set_assignee(task.id, user)
         self.history.record(instance.id, "task_claimed", actor=actor or user,
                             element=task.element_id, task_id=task.id, data={"assignee": user})
+        self._save_without_state(instance)
+        return task
+
+    def assign_task(self, task_id: str, *, assignee: str | None = None,
+                    roles: Sequence[str] | None = None, actor: str | None = None) -> TaskRow:
+        """Give a ready task to a user, to roles, or both (hand-over, sick staff, delegation).
+
+        ``assignee`` claims the task for that user (separation of duties applies);
+        ``roles`` replace its candidate roles, and its candidate users with them.
+        """
+        task, instance = self._ready_task_for_command(task_id)
+        data: dict[str, Any] = {}
+        before = self.session.get(Task, task.id)
+        if roles is not None:
+            wanted = sorted({r.strip() for r in roles if r.strip()})
+            if not wanted:
+                raise InvalidInput("name at least one role", {"roles": "no role given"})
+            self.store.set_candidates(task.id, wanted, [])
+            data.update(roles=wanted,
+                        previous_roles=list(before.candidate_groups if before else []),
+                        previous_users=list(before.candidate_users if before else []))
+        if assignee is not None:
+            self._check_separation_of_duties(task, assignee)
+            self.store.set_assignee(task.id, assignee)
+            data.update(assignee=assignee, previous_assignee=task.assignee)
+        if not data:
+            raise InvalidInput("name a user or roles", {"assignee": "give assignee or roles"})
+        self.history.record(instance.id, "task_assigned", actor=actor, element=task.element_id,
+                            task_id=task.id, data=data)
         self._save_without_state(instance)
         return task
 
@@ -402,6 +439,12 @@ class Runtime:
 
     # -- reading ---------------------------------------------------------------------
 
+    def default_roles(self, definition_id: str) -> list[str]:
+        """Who gets a user task with no lane, candidate or assignee: the roles that may
+        start its process, else the admins (never nobody)."""
+        starters = self.stored_spec(definition_id).get("starters") or {}
+        return list(starters.get("groups") or []) or [ADMIN]
+
     def instance(self, instance_id: str) -> ProcessInstance:
         instance = self.session.get(ProcessInstance, instance_id)
         if instance is None:
@@ -526,6 +569,8 @@ class Runtime:
     def _create_task(self, instance: InstanceRow, view: UserTaskView, now: datetime) -> None:
         fields = resolve_task_fields(view, now, self._evaluate, self.settings.add_duration,
                                      self.settings.timezone)
+        if not (fields.candidate_groups or fields.candidate_users or fields.assignee):
+            fields.candidate_groups = self.default_roles(instance.definition_id)
         self.store.insert_task(
             {"id": view.id, "instance_id": instance.id, "definition_key": instance.definition_key,
              "element_id": view.element_id, "title": view.title, "lane": view.lane,

@@ -202,6 +202,17 @@ class InstanceStore:
         self._conn().execute(_FINISH_CANDIDATES, {"p_id": task_id, "state": state})
         return True
 
+    def set_candidates(self, task_id: str, groups: Sequence[str], users: Sequence[str]) -> None:
+        """Replace a ready task's candidate roles and users (row and index)."""
+        conn = self._conn()
+        conn.execute(_task.update().where(_task.c.id == task_id).values(
+            candidate_groups=list(groups), candidate_users=list(users)))
+        conn.execute(_candidate.delete().where(_candidate.c.task_id == task_id))
+        candidates = ([{"task_id": task_id, "kind": "group", "value": g} for g in groups]
+                      + [{"task_id": task_id, "kind": "user", "value": u} for u in users])
+        if candidates:
+            conn.execute(_INSERT_CANDIDATE, candidates)
+
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         self.session.execute(_task.update().where(_task.c.id == task_id)
                              .values(assignee=assignee))

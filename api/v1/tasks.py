@@ -7,7 +7,7 @@ from typing import Any, BinaryIO, cast
 
 from flask import current_app, request
 
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Task
 from engine.taskforms import form_for_task
 
@@ -92,6 +92,33 @@ def unclaim(task_id: str) -> Any:
         if task.assignee not in (None, actor.username) and not actor.is_admin:
             raise Forbidden(f"task {task_id} is claimed by {task.assignee}")
         services.runtime.unclaim_task(task_id, actor=actor.username)
+    with query() as (services, actor):
+        return services.queries.task(actor, task_id)
+
+
+@bp.route("/<task_id>/assign", methods=["POST"])
+@bp.arguments(schemas.AssignRequest)
+@bp.response(200, schemas.Task)
+@documented(bp, 400, 401, 403, 404, 409, 422)
+def assign(body: dict[str, Any], task_id: str) -> Any:
+    """Give a task to a user and/or to roles (admins): hand-over, absence, delegation.
+
+    Recorded in the instance's history as ``task_assigned`` with who had it before.
+    """
+    with command() as (services, actor):
+        assert actor is not None
+        services.queries.task(actor, task_id)
+        if not actor.is_admin:
+            raise Forbidden("only an admin may assign tasks")
+        assignee = body.get("assignee")
+        if assignee is not None:
+            try:
+                assignee = services.identity.user(assignee).username
+            except NotFound:
+                raise InvalidInput(f"no user named {assignee!r}",
+                                   {"assignee": "no such user"}) from None
+        services.runtime.assign_task(task_id, assignee=assignee, roles=body.get("roles"),
+                                     actor=actor.username)
     with query() as (services, actor):
         return services.queries.task(actor, task_id)
 
