@@ -39,6 +39,8 @@ def _print_deployment(engine: Engine, paths: list[Path]) -> None:
         state = "unchanged" if process.unchanged else "deployed"
         click.echo(f"process {process.key} version {process.version} {state} "
                    f"({process.resource_name})")
+        for warning in process.warnings:
+            click.echo(f"  warning: {warning}")
     for form in result.forms:
         state = "unchanged" if form.unchanged else "deployed"
         click.echo(f"form {form.form_id} version {form.version} {state} ({form.resource_name})")

@@ -101,6 +101,8 @@ class DeployedProcess(Schema):
     name = fields.String(allow_none=True)
     resource_name = fields.String()
     unchanged = fields.Boolean()
+    warnings = fields.List(fields.String(), metadata={
+        "description": "what runs, but maybe not as meant: e.g. a user task with no role"})
 
 
 class DeployedForm(Schema):

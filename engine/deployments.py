@@ -38,6 +38,8 @@ class DeployedProcess:
     name: str | None
     resource_name: str
     unchanged: bool
+    #: What runs, but maybe not as the analyst meant (a task nobody was named for).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ class DeploymentService:
         latest = self._latest_or_none(process.key)
         if latest is not None and latest.content_hash == content_hash:
             return DeployedProcess(latest.id, latest.key, latest.version, latest.name,
-                                   latest.resource_name, unchanged=True)
+                                   latest.resource_name, unchanged=True,
+                                   warnings=process.warnings)
         version = latest.version + 1 if latest else 1
         definition = ProcessDefinition(
             id=f"{process.key}:{version}:{content_hash[:12]}", key=process.key,
@@ -237,7 +240,8 @@ class DeploymentService:
         )
         new_rows.append(definition)
         return DeployedProcess(definition.id, definition.key, version, definition.name,
-                               definition.resource_name, unchanged=False)
+                               definition.resource_name, unchanged=False,
+                               warnings=process.warnings)
 
     # -- looking up -------------------------------------------------------------
 

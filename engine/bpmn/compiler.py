@@ -9,6 +9,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import UserTask
 
 from ..errors import Problem
 from .parser import SertiflowParser
@@ -23,6 +24,7 @@ class CompiledProcess:
     resource_name: str
     stored_spec: dict[str, Any]
     called_keys: frozenset[str]
+    warnings: tuple[str, ...] = ()
 
 
 def compile_processes(
@@ -70,13 +72,15 @@ def compile_processes(
             subprocess_specs[name] = deployed[name]["spec"]
             subprocess_specs.update(deployed[name]["subprocess_specs"])
         called.update(n for n in local if n in by_key and n != key)
+        starters = _starters(doc, key)
         compiled[key] = CompiledProcess(
+            warnings=_unassigned_warnings(spec, starters["groups"]),
             key=key,
             name=doc.root.xpath("string(//*[local-name()='process'][@id=$k]/@name)", k=key)
             or None,
             resource_name=doc.name,
             stored_spec={"spec": spec_to_dict(spec), "subprocess_specs": subprocess_specs,
-                         "starters": _starters(doc, key),
+                         "starters": starters,
                          "properties": _process_properties(doc, key)},
             called_keys=frozenset(called),
         )
@@ -133,6 +137,22 @@ def _restore_ids(specs: list[Any], renamed: Mapping[str, str]) -> None:
             original = renamed.get(getattr(task_spec, "bpmn_id", None) or "")
             if original is not None:
                 task_spec.bpmn_id = original
+
+
+def _unassigned_warnings(spec: Any, starter_groups: list[str]) -> tuple[str, ...]:
+    """A warning for each user task that names no lane, candidate or assignee."""
+    goes_to = (f"the roles that start the process ({', '.join(starter_groups)})"
+               if starter_groups else "admin")
+    found = []
+    for task_spec in spec.task_specs.values():
+        if not isinstance(task_spec, UserTask) or getattr(task_spec, "lane", None):
+            continue
+        camunda = (getattr(task_spec, "extensions", None) or {}).get("camunda", {})
+        if not any(camunda.get(a) for a in ("candidateGroups", "candidateUsers", "assignee")):
+            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+            found.append(f"user task '{element}' names no lane, candidate group, candidate "
+                         f"user or assignee; it goes to {goes_to}")
+    return tuple(sorted(found))
 
 
 def _process_properties(doc: BpmnDocument, key: str) -> dict[str, str]:

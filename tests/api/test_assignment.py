@@ -21,6 +21,11 @@ def deploy(as_user: Any, key: str, starters: str | None = None) -> None:
     answer = as_user("analyst1").post("/api/v1/deployments", files=[
         ("files", (f"{key}.bpmn", definitions(key, body), "text/xml"))])
     assert answer.status_code == 201, answer.text
+    (deployed,) = answer.json()["processes"]
+    goes_to = f"the roles that start the process ({starters})" if starters else "admin"
+    assert deployed["warnings"] == [
+        "user task 'look' names no lane, candidate group, candidate user or assignee; "
+        f"it goes to {goes_to}"]
 
 
 def the_task(client: Any, instance_id: str) -> dict[str, Any]:
