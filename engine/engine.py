@@ -23,7 +23,7 @@ from .certificates import CertificateRegister
 from .clock import Clock, SystemClock
 from .config import Settings
 from .db import Database
-from .deployments import DeploymentResult, DeploymentService
+from .deployments import BPMN_SUFFIXES, FORM_SUFFIXES, DeploymentResult, DeploymentService
 from .documents import DocumentService, FileStore
 from .handlers import HandlerContext, TopicRegistry
 from .identity import IdentityService, TokenCache
@@ -192,12 +192,15 @@ class Engine:
 
     def deploy_paths(self, paths: list[Path], *, actor: str | None = None,
                      source: str = "cli") -> DeploymentResult:
-        """Deploy every .bpmn and .form file under ``paths`` as one deployment."""
+        """Deploy every BPMN file (.bpmn, .bpmn20.xml, .bpmn2) and .form file under
+        ``paths`` as one deployment; a file named on its own is deployed whatever its name."""
+        suffixes = BPMN_SUFFIXES + FORM_SUFFIXES
         files = []
         for path in paths:
             candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
             for file in candidates:
-                if file.is_file() and file.suffix.lower() in (".bpmn", ".form"):
+                if file.is_file() and (file.name.lower().endswith(suffixes)
+                                       or not path.is_dir()):
                     files.append((file.name, file.read_bytes()))
         with self.write() as services:
             return services.deployments.deploy(files, actor=actor, source=source,

@@ -177,9 +177,12 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
     doc.problems.extend(_event_reference_problems(name, root))
     for process in root.iterfind(_q("process")):
         if process.get("isExecutable") == "true":
+            broken = list(_identity_problems(name, process))
+            doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
-            doc.problems.extend(_reachability_problems(name, process))
+            if not broken:  # unreachable elements would only repeat the broken links
+                doc.problems.extend(_reachability_problems(name, process))
     return doc
 
 
@@ -437,6 +440,42 @@ def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, str,
 
 
 # -- structure ----------------------------------------------------------------------
+
+def _identity_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    """Report elements without an id and links (flows, boundary events, defaults) to none.
+
+    SpiffWorkflow would skip an element without an id, and a flow to a missing
+    element only shows as everything after it being unreachable.
+    """
+    for container in [process, *_nested_containers(process)]:
+        ids = {c.get("id") for c in container if c.get("id")}
+        for child in container:
+            tag = _local(child.tag)
+            if tag not in FLOW_NODE_TAGS and tag != "sequenceFlow":
+                continue
+            label = _label(tag)
+            if not child.get("id"):
+                yield Problem(name, f"a {label} has no id; every element needs one (the "
+                              "Modeler gives each an id: draw it again or set the id)",
+                              None, child.sourceline)
+                continue
+            links = {"sequenceFlow": ("sourceRef", "targetRef"),
+                     "boundaryEvent": ("attachedToRef",)}.get(tag, ("default",))
+            for attribute in links:
+                target = child.get(attribute)
+                if tag == "sequenceFlow" and not target:
+                    yield Problem(name, f"sequence flow '{child.get('id')}' has no {attribute}",
+                                  child.get("id"), child.sourceline)
+                elif target and target not in ids:
+                    yield Problem(name, f"{label} '{child.get('id')}' names '{target}' as its "
+                                  f"{attribute}, but there is no element with that id here",
+                                  child.get("id"), child.sourceline)
+
+
+def _label(tag: str) -> str:
+    """``sequenceFlow`` -> ``sequence flow``: a tag in an analyst's words."""
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in tag).strip()
+
 
 def _reachability_problems(name: str, process: etree._Element) -> Iterator[Problem]:
     """Report flow nodes that no path from a start event reaches."""

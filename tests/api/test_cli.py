@@ -84,3 +84,18 @@ def test_help_answers(tmp_path: Path, command: list[str]) -> None:
     result = _cli(tmp_path, *command)
     assert result.returncode == 0
     assert "Usage:" in result.stdout
+
+
+def test_deploy_takes_every_bpmn_file_name_the_modeler_and_camunda_use(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "first.bpmn20.xml").write_text(linear_user_tasks("first", 1))
+    (folder / "second.bpmn2").write_text(linear_user_tasks("second", 1))
+    (folder / "notes.txt").write_text("not a model")
+    result = _cli(tmp_path, "deploy", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "process first version 1 deployed (first.bpmn20.xml)" in result.stdout
+    assert "process second version 1 deployed (second.bpmn2)" in result.stdout
+    # Named on its own, a file of another kind is refused, not skipped.
+    refused = _cli(tmp_path, "deploy", str(folder / "notes.txt"))
+    assert refused.returncode != 0 and "notes.txt" in refused.stderr

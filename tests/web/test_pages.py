@@ -120,10 +120,11 @@ def test_deployments_page_lists_versions_and_shows_refusals(browser: Any,
                            content_type="multipart/form-data")
     assert refused.status_code == 422
     problems = refused.get_data(as_text=True).split('id="deploy-problems"')[1]
-    # File, line, element and message: the end event no flow reaches any more.
-    line = 1 + broken[:broken.index('<bpmn:endEvent id="selesai"')].count("\n")
-    assert re.search(rf'<td>web_demo.bpmn</td><td class="num">{line}</td><td>selesai</td>'
-                     r'<td>[^<]*cannot be reached', problems)
+    # File, line, element and message: the flow that leads nowhere, by name.
+    line = 1 + broken[:broken.index('<bpmn:sequenceFlow id="f3"')].count("\n")
+    assert re.search(rf'<td>web_demo.bpmn</td><td class="num">{line}</td><td>f3</td>'
+                     r"<td>[^<]*names &#39;nowhere&#39; as its targetRef", problems), problems
+    assert "cannot be reached" not in problems
     with web_engine.read() as s:
         assert s.session.scalar(sa.select(sa.func.count()).select_from(ProcessDefinition)) == 1
     changed = sample.BPMN.replace('name="Periksa permohonan"', 'name="Periksa berkas"')
