@@ -314,12 +314,47 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
                           "exclusive gateway", element_id, el.sourceline)
         elif tag == "callActivity":
             yield from _call_activity_problems(name, el)
-        elif tag == "conditionExpression":
+        elif tag in _NOT_SUPPORTED:
+            yield Problem(name, _NOT_SUPPORTED[tag], _element_of(el), el.sourceline)
+        elif tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+            yield from _loop_problems(name, el, element_id)
+        if el.get("isForCompensation") == "true":
+            yield Problem(name, _NOT_SUPPORTED["compensateEventDefinition"], element_id,
+                          el.sourceline)
+        for attr in ("startQuantity", "completionQuantity"):
+            if el.get(attr) not in (None, "1"):
+                yield Problem(name, f"{attr}=\"{el.get(attr)}\" is not supported: an "
+                              f"activity starts and completes once per token (leave {attr} "
+                              "at 1)", element_id, el.sourceline)
+        if tag == "conditionExpression":
             language = (el.get("language") or "").lower()
             if language and language not in ("python", "juel", "${}"):
                 yield Problem(name, f"condition language '{el.get('language')}' is not "
                               "supported: write a Python or simple JUEL expression",
                               element_id, el.sourceline)
+
+
+# Constructs refused by their name, with what to draw instead.
+_NOT_SUPPORTED = {
+    "eventDefinitionRef": (
+        "a shared event definition (eventDefinitionRef) is not supported: define the "
+        "timer, message or signal inside the event itself"),
+    "compensateEventDefinition": (
+        "compensation (compensation events and handlers) is not supported: model the undo "
+        "steps as ordinary tasks on an error or escalation path"),
+}
+
+
+def _loop_problems(name: str, loop: etree._Element, element_id: str | None
+                   ) -> Iterator[Problem]:
+    """A loop cardinality or maximum written as a negative number."""
+    numbers = [("loopMaximum", loop.get("loopMaximum"))]
+    numbers += [(_local(c.tag), (c.text or "").strip()) for c in loop
+                if _local(c.tag) == "loopCardinality"]
+    for what, text in numbers:
+        if text and text.lstrip("-").isdigit() and int(text) < 0:
+            yield Problem(name, f"{what} is {text}: a loop runs zero or more times, so it "
+                          "cannot be negative", element_id, loop.sourceline)
 
 
 def _element_of(el: etree._Element) -> str | None:
@@ -496,7 +531,8 @@ def _reachability_problems(name: str, process: etree._Element) -> Iterator[Probl
         successors = {i: [*flows.get(i, []), *attached.get(i, [])] for i in nodes}
         reached = _walk(roots, successors)
         for node_id, node in nodes.items():
-            if node_id not in reached and not _is_event_subprocess(node):
+            if (node_id not in reached and not _is_event_subprocess(node)
+                    and node.get("isForCompensation") != "true"):
                 yield Problem(name, f"{_local(node.tag)} cannot be reached from a start event",
                               node_id, node.sourceline)
 

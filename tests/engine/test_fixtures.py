@@ -203,7 +203,7 @@ EXPECTED: dict[str, str | tuple[str | None, str]] = {
     'miwg/camunda-modeler-5.23/C.3.0-export.bpmn':
         ('Event_0ad1gmz', "message event without a message: pick or create one in the Modeler's M"),
     'miwg/camunda-modeler-5.23/C.3.0-roundtrip.bpmn':
-        ('_be893987-caec-4605-b078-bd96b7cd6c12', 'condition does not compile: syntax error: invalid syntax (in expressio'),
+        ('_c73a5f4a-72f1-4e11-bb40-2f98da75fb9a', 'startQuantity="2" is not supported: an activity starts and completes o'),
     'miwg/camunda-modeler-5.23/C.4.0-export.bpmn':
         (None, 'no executable process: tick "Executable" on the process in Camunda Mod'),
     'miwg/camunda-modeler-5.23/C.4.0-roundtrip.bpmn':
@@ -263,7 +263,7 @@ EXPECTED: dict[str, str | tuple[str | None, str]] = {
     'miwg/reference/C.2.0.bpmn':
         (None, 'no executable process: tick "Executable" on the process in Camunda Mod'),
     'miwg/reference/C.3.0.bpmn':
-        ('_be893987-caec-4605-b078-bd96b7cd6c12', 'condition does not compile: syntax error: invalid syntax (in expressio'),
+        ('_c73a5f4a-72f1-4e11-bb40-2f98da75fb9a', 'startQuantity="2" is not supported: an activity starts and completes o'),
     'miwg/reference/C.4.0.bpmn':
         (None, 'no executable process: tick "Executable" on the process in Camunda Mod'),
     'miwg/reference/C.5.0.bpmn':

@@ -1,0 +1,51 @@
+"""Constructs sertiflow does not run are refused by name, never as "cannot be reached" (issue 16)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.engine import Engine
+from engine.errors import DeploymentRejected
+from tests.builders import definitions, process
+
+TIMER = ('<bpmn:timerEventDefinition id="shared"><bpmn:timeDuration>PT1H'
+         '</bpmn:timeDuration></bpmn:timerEventDefinition>\n')
+
+
+def refused(engine: Engine, body: str, top: str = "") -> list[str]:
+    xml = definitions("odd", process("odd", body)).replace("  <bpmn:process", top + "  <bpmn:process", 1)
+    with pytest.raises(DeploymentRejected) as caught, engine.write() as s:
+        s.deployments.deploy([("odd.bpmn", xml.encode())])
+    return [str(p) for p in caught.value.problems]
+
+
+def around(task: str) -> str:
+    return ('<bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="x" />'
+            f"{task}"
+            '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="e" /><bpmn:endEvent id="e" />')
+
+
+@pytest.mark.parametrize(("body", "top", "words"), [
+    (around('<bpmn:intermediateCatchEvent id="x"><bpmn:eventDefinitionRef>shared'
+            '</bpmn:eventDefinitionRef></bpmn:intermediateCatchEvent>'), TIMER,
+     "(element 'x'): a shared event definition (eventDefinitionRef) is not supported"),
+    (around('<bpmn:userTask id="x" camunda:candidateGroups="upp"><bpmn:multiInstanceLoopCharacteristics>'
+            '<bpmn:loopCardinality>-2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>'
+            '</bpmn:userTask>'), "", "loopCardinality is -2"),
+    (around('<bpmn:scriptTask id="x" scriptFormat="python"><bpmn:standardLoopCharacteristics '
+            'loopMaximum="-1" /><bpmn:script>n = 1</bpmn:script></bpmn:scriptTask>'), "",
+     "loopMaximum is -1"),
+    (around('<bpmn:userTask id="x" camunda:candidateGroups="upp" startQuantity="2" />'), "",
+     'startQuantity="2" is not supported'),
+    (around('<bpmn:userTask id="x" camunda:candidateGroups="upp" completionQuantity="3" />'), "",
+     'completionQuantity="3" is not supported'),
+    (around('<bpmn:userTask id="x" camunda:candidateGroups="upp" />'
+            '<bpmn:boundaryEvent id="c" attachedToRef="x"><bpmn:compensateEventDefinition id="cd" />'
+            '</bpmn:boundaryEvent><bpmn:userTask id="undo" isForCompensation="true" />')
+     + '<bpmn:association id="a1" sourceRef="c" targetRef="undo" />', "",
+     "(element 'c'): compensation (compensation events and handlers) is not supported"),
+])
+def test_refused_by_name(engine: Engine, body: str, top: str, words: str) -> None:
+    found = refused(engine, body, top)
+    assert any(words in p for p in found), found
+    assert not any("cannot be reached" in p for p in found), found
