@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .access import Actor
 from .bpmn.host import ServiceCall
 from .cache import SpecCache, WorkflowCache
 from .calendar import WorkingCalendar, duration_adder
@@ -25,6 +26,7 @@ from .config import Settings
 from .db import Database
 from .deployments import BPMN_SUFFIXES, FORM_SUFFIXES, DeploymentResult, DeploymentService
 from .documents import DocumentService, FileStore
+from .errors import Forbidden, InvalidInput, NotFound
 from .handlers import HandlerContext, TopicRegistry
 from .identity import IdentityService, TokenCache
 from .models import Task
@@ -119,6 +121,26 @@ class Services:
             cleaned = check_submission(form, data, current)
             check_file_references(form, cleaned, task.instance_id, self.documents.get)
         return cleaned, self.runtime.complete_task(task.id, cleaned, actor=actor)
+
+    def hand_over(self, actor: Actor, task_id: str, *, assignee: str | None,
+                  roles: list[str] | None) -> None:
+        """An admin gives a task to a user and/or roles, as every edge does.
+
+        :raises NotFound: when ``actor`` may not see the task.
+        :raises Forbidden: when ``actor`` is not an admin.
+        :raises InvalidInput: for an unknown user, or neither user nor roles.
+        """
+        self.queries.task(actor, task_id)
+        if not actor.is_admin:
+            raise Forbidden("only an admin may hand tasks over")
+        if assignee is not None:
+            try:
+                assignee = self.identity.user(assignee).username
+            except NotFound:
+                raise InvalidInput(f"no user named {assignee!r}",
+                                   {"assignee": "no such user"}) from None
+        self.runtime.assign_task(task_id, assignee=assignee, roles=roles,
+                                 actor=actor.username)
 
     def send_message(self, name: str, data: Mapping[str, Any], *, actor: str | None,
                      business_key: str | None = None,

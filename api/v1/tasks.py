@@ -7,7 +7,7 @@ from typing import Any, BinaryIO, cast
 
 from flask import current_app, request
 
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
 from engine.taskforms import form_for_task
 
@@ -107,18 +107,8 @@ def assign(body: dict[str, Any], task_id: str) -> Any:
     """
     with command() as (services, actor):
         assert actor is not None
-        services.queries.task(actor, task_id)
-        if not actor.is_admin:
-            raise Forbidden("only an admin may assign tasks")
-        assignee = body.get("assignee")
-        if assignee is not None:
-            try:
-                assignee = services.identity.user(assignee).username
-            except NotFound:
-                raise InvalidInput(f"no user named {assignee!r}",
-                                   {"assignee": "no such user"}) from None
-        services.runtime.assign_task(task_id, assignee=assignee, roles=body.get("roles"),
-                                     actor=actor.username)
+        services.hand_over(actor, task_id, assignee=body.get("assignee"),
+                           roles=body.get("roles"))
     with query() as (services, actor):
         return services.queries.task(actor, task_id)
 

@@ -126,6 +126,17 @@ def claim(task_id: str) -> ResponseReturnValue:
     return redirect(url_for("web.task_page", task_id=task_id))
 
 
+@bp.post("/tasks/<task_id>/assign")
+def assign(task_id: str) -> ResponseReturnValue:
+    """An admin hands a task over to a user and/or roles (the API's /assign)."""
+    user = (request.form.get("assignee") or "").strip() or None
+    roles = [r.strip() for r in (request.form.get("roles") or "").split(",") if r.strip()]
+    with writing() as (services, actor):
+        services.hand_over(actor, task_id, assignee=user, roles=roles or None)
+    flash(i18n.translate(i18n.current(), "task.assigned"), "ok")
+    return redirect(url_for("web.task_page", task_id=task_id))
+
+
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id: str) -> ResponseReturnValue:
     with writing() as (services, actor):

@@ -292,3 +292,22 @@ def test_uploading_a_plain_attachment_from_the_page(browser: Any, web_engine: En
         names = s.session.scalars(sa.select(Document.name)).all()
         instance = s.session.get(ProcessInstance, instance_id)
     assert names == ["catatan.txt"] and instance is not None
+
+
+def test_admins_hand_a_task_over_on_its_page(browser: Any, web_engine: Engine) -> None:
+    instance_id = start(web_engine)
+    second = complete_first_step(web_engine, browser("cust1"), instance_id)
+    clerk: Browser = browser("upp1")
+    assert 'id="assign-form"' not in clerk.page(f"/tasks/{second}").get_data(as_text=True)
+    assert clerk.post(f"/tasks/{second}/assign", {"assignee": "auditor1"}).status_code == 403
+    admin: Browser = browser("admin1")
+    page = admin.page(f"/tasks/{second}").get_data(as_text=True)
+    assert 'id="assign-form"' in page and "Alihkan tugas" in page
+    unknown = admin.post(f"/tasks/{second}/assign", {"assignee": "nobody-here"})
+    assert unknown.status_code == 422
+    moved = admin.post(f"/tasks/{second}/assign", {"assignee": "auditor1", "roles": "auditor"})
+    assert moved.status_code == 302
+    after = admin.page(moved.headers["Location"]).get_data(as_text=True)
+    assert "Tugas sudah dialihkan." in after
+    assert task_of(web_engine, instance_id, sample.SECOND).assignee == "auditor1"
+    assert browser("auditor1").page(f"/tasks/{second}").status_code == 200
