@@ -18,6 +18,10 @@ from engine.engine import Engine
 from engine.errors import DeploymentRejected
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bpmn"
+# Files written by others are an extra run where they lie beside the repository
+# (as in CI), not a condition for the project's own tests.
+pytestmark = pytest.mark.skipif(
+    not FIXTURES.is_dir(), reason=f"the third-party BPMN files are not at {FIXTURES}")
 
 EXPECTED: dict[str, str | tuple[str | None, str]] = {
     'camunda7/camunda-bpm-examples/bpmn-model-api/parse-bpmn/src/test/resources/process.bpmn':
