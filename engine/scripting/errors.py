@@ -36,3 +36,19 @@ class UnstorableValue(ScriptError):
     def __init__(self, message: str, variable: str) -> None:
         super().__init__(message)
         self.variable = variable
+
+
+# How an error travels from the script process: its kind's name, the most
+# specific kinds first (the first that fits names an exception).
+KINDS: dict[str, type[ScriptError]] = {
+    "data": UnstorableValue,
+    "timeout": ScriptTimeout,
+    "memory": ScriptMemoryError,
+    "violation": SandboxViolation,
+    "error": ScriptError,
+}
+
+
+def kind_of(exc: BaseException) -> str:
+    """The kind an exception travels as; "error" for one not of the sandbox's making."""
+    return next((kind for kind, cls in KINDS.items() if isinstance(exc, cls)), "error")

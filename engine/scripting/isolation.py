@@ -24,9 +24,7 @@ import atexit
 import builtins
 import contextlib
 import os
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -38,12 +36,11 @@ from typing import Any
 
 from ..waits import HandOver, patience
 from .errors import (
-    SandboxViolation,
+    KINDS,
     ScriptError,
-    ScriptMemoryError,
-    ScriptTimeout,
     UnstorableValue,
 )
+from .frames import ANSWER, READY, REQUEST, read_exactly, write_all
 from .local import DEFAULT_TIMEOUT, LocalSandbox, compile_source
 from .restricted import CodeFacts, facts
 from .values import dumps, encode_inputs, loads_storable
@@ -54,11 +51,8 @@ MAX_PROCESSES = 4
 # process's answer before it takes that process for stuck and kills it.
 PATIENCE = 5.0
 
-# What the script process writes once it has started, and how long it may take.
-READY = b"ready\n"
+# How long the script process may take to say it is ready.
 STARTUP = 30.0
-_LENGTHS = struct.Struct(">II")
-_LENGTH = struct.Struct(">I")
 _ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -81,7 +75,7 @@ class ScriptProcess:
         # It says it is ready once it has imported what its children need: the
         # wait for a script's answer then counts the script alone.
         try:
-            if _read(self._from, len(READY), time.monotonic() + STARTUP) != READY:
+            if read_exactly(self._from, len(READY), time.monotonic() + STARTUP) != READY:
                 raise EOFError("the script process said something else than ready")
         except (TimeoutError, EOFError):
             self.kill()
@@ -89,14 +83,10 @@ class ScriptProcess:
 
     def call(self, header: bytes, body: bytes, wait: float) -> bytes:
         """Send one request and return its answer; OSError when the process failed."""
-        message = _LENGTHS.pack(len(header), len(body)) + header + body
-        view = memoryview(message)
-        while view:
-            view = view[os.write(self._to, view):]
+        write_all(self._to, REQUEST.pack(len(header), len(body)) + header + body)
         deadline = time.monotonic() + wait
-        head = _read(self._from, _LENGTH.size, deadline)
-        answer = _read(self._from, _LENGTH.unpack(head)[0], deadline)
-        return answer
+        (size,) = ANSWER.unpack(read_exactly(self._from, ANSWER.size, deadline))
+        return read_exactly(self._from, size, deadline)
 
     def kill(self) -> None:
         """End the process and the child running a script now, whatever they do."""
@@ -115,20 +105,6 @@ class ScriptProcess:
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
             self.process.wait()
-
-
-def _read(fd: int, size: int, deadline: float) -> bytes:
-    parts, missing = [], size
-    while missing:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            raise TimeoutError("the script process did not answer in time")
-        chunk = os.read(fd, min(missing, 1 << 20))
-        if not chunk:
-            raise EOFError("the script process ended")
-        parts.append(chunk)
-        missing -= len(chunk)
-    return b"".join(parts)
 
 
 class ScriptHost:
@@ -266,20 +242,13 @@ def _facts(code: CodeType) -> CodeFacts:
     return found
 
 
-_ERRORS: dict[str, type[ScriptError]] = {
-    "timeout": ScriptTimeout,
-    "memory": ScriptMemoryError,
-    "violation": SandboxViolation,
-}
-
-
 def _error(answer: Mapping[str, Any]) -> ScriptError:
     """The exception a script process reported, as the engine's own type."""
     message, line = str(answer.get("message")), answer.get("line")
     if answer.get("kind") == "data":
         error: ScriptError = UnstorableValue(message, str(answer.get("variable") or ""))
     else:
-        error = _ERRORS.get(str(answer.get("kind")), ScriptError)(
+        error = KINDS.get(str(answer.get("kind")), ScriptError)(
             message, line if isinstance(line, int) else None)
     cause = getattr(builtins, str(answer.get("cause")), None)
     if isinstance(cause, type) and issubclass(cause, Exception):

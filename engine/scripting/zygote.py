@@ -16,9 +16,9 @@ one C call such as ``sum`` over a long list included), and answers with a
 timeout. A child is used once: whatever a script leaves behind in module,
 class or function state dies with it, so no script ever sees another's.
 
-Frames: a request is two big-endian 32-bit lengths, then a JSON header
-(``mode``, ``source``, ``timeout`` in seconds, ``memory`` in bytes) and a JSON
-body (``variables``, ``extra``); an answer is one length and its JSON.
+Frames (:mod:`engine.scripting.frames`): a request's JSON header has ``mode``,
+``source``, ``timeout`` in seconds and ``memory`` in bytes; its body
+``variables`` and ``extra``.
 """
 
 from __future__ import annotations
@@ -31,17 +31,16 @@ import os
 import resource
 import select
 import signal
-import struct
 import time
 from typing import Any
 
 from .errors import (
-    SandboxViolation,
     ScriptError,
     ScriptMemoryError,
-    ScriptTimeout,
     UnstorableValue,
+    kind_of,
 )
+from .frames import ANSWER, READY, REQUEST, read_exactly, write_all
 from .local import LocalSandbox, compile_source, timeout_error
 from .values import RESULT, dumps, encode_inputs, encode_storable, loads_inputs
 
@@ -50,41 +49,9 @@ from .values import RESULT, dumps, encode_inputs, encode_storable, loads_inputs
 GRACE = 0.25
 MAX_ANSWER = 256 * 1024 * 1024
 
-_KINDS: tuple[tuple[type[ScriptError], str], ...] = (
-    (UnstorableValue, "data"),
-    (ScriptTimeout, "timeout"),
-    (ScriptMemoryError, "memory"),
-    (SandboxViolation, "violation"),
-    (ScriptError, "error"),
-)
-
-
-# -- frames ------------------------------------------------------------------------
-
-def read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes | None:
-    """Read ``size`` bytes from ``fd``; None at end of file or past ``deadline``."""
-    parts, missing = [], size
-    while missing:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                return None
-        chunk = os.read(fd, min(missing, 1 << 20))
-        if not chunk:
-            return None
-        parts.append(chunk)
-        missing -= len(chunk)
-    return b"".join(parts)
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
 
 def _error(exc: BaseException, memory: int) -> dict[str, Any]:
-    kind = next((k for cls, k in _KINDS if isinstance(exc, cls)), "error")
+    kind = kind_of(exc)
     if isinstance(exc, ScriptError):
         message = exc.message
         if kind == "memory":
@@ -244,19 +211,16 @@ def main() -> None:
     gc.freeze()
     requests, answers = 0, os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the answers
-    write_all(answers, b"ready\n")  # isolation.READY
-    lengths = struct.Struct(">II")
+    write_all(answers, READY)
     while True:
-        head = read_exactly(requests, lengths.size)
-        if head is None:
+        try:
+            header_size, body_size = REQUEST.unpack(read_exactly(requests, REQUEST.size))
+            header = read_exactly(requests, header_size)
+            body = read_exactly(requests, body_size)
+        except EOFError:
             return  # the engine closed the pipe: it is gone or done
-        header_size, body_size = lengths.unpack(head)
-        header = read_exactly(requests, header_size)
-        body = read_exactly(requests, body_size)
-        if header is None or body is None:
-            return
         answer = serve_one(json.loads(header), body)
-        write_all(answers, struct.pack(">I", len(answer)) + answer)
+        write_all(answers, ANSWER.pack(len(answer)) + answer)
 
 
 if __name__ == "__main__":
