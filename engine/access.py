@@ -16,6 +16,12 @@ ADMIN = "admin"
 ANALYST = "analyst"
 
 
+def default_task_roles(starter_groups: Iterable[str]) -> list[str]:
+    """Who gets a user task with no lane, candidate or assignee: the roles that may
+    start its process, else the admins (never nobody)."""
+    return list(starter_groups) or [ADMIN]
+
+
 @dataclass(frozen=True)
 class Actor:
     """The signed-in user a command is done for."""

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .access import ADMIN
+from .access import default_task_roles
 from .bpmn.expressions import translate
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
 from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView, start_events
@@ -440,10 +440,9 @@ class Runtime:
     # -- reading ---------------------------------------------------------------------
 
     def default_roles(self, definition_id: str) -> list[str]:
-        """Who gets a user task with no lane, candidate or assignee: the roles that may
-        start its process, else the admins (never nobody)."""
+        """:func:`~engine.access.default_task_roles` of the definition's starters."""
         starters = self.stored_spec(definition_id).get("starters") or {}
-        return list(starters.get("groups") or []) or [ADMIN]
+        return default_task_roles(starters.get("groups") or [])
 
     def instance(self, instance_id: str) -> ProcessInstance:
         instance = self.session.get(ProcessInstance, instance_id)

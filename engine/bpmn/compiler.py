@@ -11,6 +11,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 
+from ..access import default_task_roles
 from ..errors import Problem
 from .parser import SertiflowParser
 from .serializer import spec_to_dict
@@ -141,8 +142,9 @@ def _restore_ids(specs: list[Any], renamed: Mapping[str, str]) -> None:
 
 def _unassigned_warnings(spec: Any, starter_groups: list[str]) -> tuple[str, ...]:
     """A warning for each user task that names no lane, candidate or assignee."""
-    goes_to = (f"the roles that start the process ({', '.join(starter_groups)})"
-               if starter_groups else "admin")
+    roles = default_task_roles(starter_groups)
+    goes_to = (f"the roles that start the process ({', '.join(roles)})"
+               if starter_groups else ", ".join(roles))
     found = []
     for task_spec in spec.task_specs.values():
         if not isinstance(task_spec, UserTask) or getattr(task_spec, "lane", None):
