@@ -21,7 +21,8 @@ TRANSLATIONS = [
     ("${!approved}", "(not approved)"),
     ("${x != 1}", "(x != 1)"),
     ("${a == 'x' && !b}", "((a == 'x') and (not b))"),
-    ('${name == "a && b"}', '(name == "a && b")'),
+    # The string is re-quoted by Python's repr; && inside it stays text.
+    ('${name == "a && b"}', "(name == 'a && b')"),
     ("${name == '!x || null'}", "(name == '!x || null')"),
     ("${amount gt 100 and ok}", "((amount > 100) and ok)"),
     ("${a lt 1 or b ge 2}", "((a < 1) or (b >= 2))"),
@@ -33,6 +34,9 @@ TRANSLATIONS = [
     ("${order.total > 5}", "(order['total'] > 5)"),
     ("${items[0] == 'a'}", "(items[0] == 'a')"),
     ("${x > 1 ? 'big' : 'small'}", "('big' if (x > 1) else 'small')"),
+    # Camunda's execution object: calls are kept for the engine's own object.
+    ('${execution.getVariable("x")}', "execution.getVariable('x')"),
+    ("${execution.processInstanceId == 'x'}", "(execution.getProcessInstanceId() == 'x')"),
     ("PT1H", "'PT1H'"),
     ("P14D", "'P14D'"),
     ("R2/P6M", "'R2/P6M'"),
@@ -111,17 +115,19 @@ def test_not_timer_literals(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('${execution.getVariable("x")}',
-     "the method call 'execution.getVariable(...)' cannot be translated from JUEL"),
-    ("${bean.method()}", "the method call 'bean.method(...)' cannot be translated from JUEL"),
-    ("${execution.processInstanceId == 'x'}", "Camunda's Java execution object"),
+    ("${execution.getEngineServices()}",
+     "'execution.getEngineServices()' is not available: sertiflow's execution object knows only"),
+    ("${bean.method()}", "the method call 'bean.method()' is not supported"),
+    ("${execution.processEngine == 'x'}",
+     "'execution.processEngine' is not available: sertiflow's execution object has the properties"),
     ("${a} and ${b}", "only one ${...} per field is supported"),
+    ("${a} == ${b}x", "only one ${...} per field is supported"),
     ("${}", "the expression is empty"),
-    ("${a +}", "the JUEL expression ends too early"),
+    ("${a +}", "the expression ends too early: a value is missing after '+'"),
     ("${'abc}", "unterminated string"),
-    ("${a = 1}", "unexpected '='"),
-    ("${x -> x + 1}", "unexpected '->'"),
-    ("${(a}", "expected ')' at the end"),
+    ("${a = 1}", "unexpected '=' at position 5"),
+    ("${x -> x + 1}", "unexpected '->' at position 5"),
+    ("${(a}", "the expression ends too early: ')' is missing"),
     ("${class}", "'class' is a Python keyword"),
     ("${" + "(" * 500 + "x" + ")" * 500 + "}", "nested too deeply"),
 ])
@@ -134,16 +140,16 @@ def test_untranslatable_juel_is_refused(text: str, message: str) -> None:
 
 def test_method_call_message_says_what_to_write_instead() -> None:
     with pytest.raises(ExpressionError) as caught:
-        compile_expression('${execution.getVariable("x")}')
+        compile_expression('${exampleBean.invoke("x")}')
     text = str(caught.value)
     assert "write a Python expression over the process variables instead" in text
-    assert """(in expression '${execution.getVariable("x")}')""" in text
+    assert """(in expression '${exampleBean.invoke("x")}')""" in text
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("().__class__", "access to attribute '__class__' is not allowed"),
     ("x ==", "syntax error: invalid syntax"),
-    ("${a} == ${b}x", "JUEL is only understood when ${...} is the whole field"),
+    ("x == ${b}", "JUEL is only understood when ${...} is the whole field"),
     ("(x := 1)", "assignment expressions (:=) are not allowed in an expression"),
     ("eval('1')", "use of 'eval' is not allowed in an expression"),
     ("x is 1", 'syntax error: "is" with a literal'),
