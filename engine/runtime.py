@@ -22,9 +22,17 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .access import default_task_roles
-from .bpmn.expressions import translate
+from .bpmn.expressions import compile_expression
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
-from .bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView, start_events
+from .bpmn.script_engine import uses_context
+from .bpmn.workflow import (
+    ProcessRun,
+    StepFailure,
+    StepRecord,
+    TaskHookFailed,
+    UserTaskView,
+    start_events,
+)
 from .cache import SpecCache, WorkflowCache
 from .clock import Clock
 from .deployments import latest_definition, latest_definitions
@@ -166,6 +174,10 @@ class Runtime:
             run.complete_user_task(task.id, variables)
         except (LookupError, ValueError) as exc:
             raise Conflict(str(exc)) from exc
+        except TaskHookFailed as exc:
+            # As in Camunda, a failing complete listener or output mapping refuses the
+            # completion; the transaction, and the half-changed workflow, are dropped.
+            raise InvalidInput(f"the task cannot be completed: {exc}") from exc
         now = self.clock.now()
         if not self.store.finish_task(task.id, "completed", now, actor):
             raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
@@ -566,8 +578,15 @@ class Runtime:
         return created
 
     def _create_task(self, instance: InstanceRow, view: UserTaskView, now: datetime) -> None:
-        fields = resolve_task_fields(view, now, self._evaluate, self.settings.add_duration,
-                                     self.settings.timezone)
+        context = {"processInstanceId": instance.id, "businessKey": instance.business_key,
+                   "processDefinitionId": instance.definition_key, "activityId": view.element_id,
+                   "activityName": view.title, "activityInstanceId": view.id,
+                   "eventName": "create", "now": now.isoformat(),
+                   "task": {"id": view.id, "name": view.title, "taskDefinitionKey": view.element_id,
+                            "eventName": "create"}}
+        fields = resolve_task_fields(
+            view, now, lambda text, data: self._evaluate(text, data, context),
+            self.settings.add_duration, self.settings.timezone)
         if not (fields.candidate_groups or fields.candidate_users or fields.assignee):
             fields.candidate_groups = self.default_roles(instance.definition_id)
         self.store.insert_task(
@@ -680,8 +699,14 @@ class Runtime:
             memory_mb=self.settings.script_memory_mb,
         )
 
-    def _evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
-        return self.sandbox.evaluate(translate(expression), dict(variables))
+    def _evaluate(self, expression: str, variables: Mapping[str, Any],
+                  context: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate an attribute's expression; ``context`` serves ``execution``/``task``."""
+        code = compile_expression(expression)
+        if context is not None and uses_context(code):
+            value, _ = self.sandbox.evaluate_in_context(code, dict(variables), context)
+            return value
+        return self.sandbox.evaluate(code, dict(variables))
 
     def _message_start_definition(self, name: str) -> ProcessDefinition | None:
         for definition in latest_definitions(self.session):

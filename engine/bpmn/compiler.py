@@ -13,9 +13,9 @@ from SpiffWorkflow.bpmn.specs.defaults import UserTask
 
 from ..access import default_task_roles
 from ..errors import Problem
-from .parser import SertiflowParser
+from .parser import SertiflowParser, read_mappings_and_listeners
 from .serializer import spec_to_dict
-from .validation import CAMUNDA_NS, BpmnDocument
+from .validation import BPMN_NS, CAMUNDA_NS, BpmnDocument
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def compile_processes(
     renamed: dict[str, str] = {}
     for doc in docs:
         root, aliases = _without_reserved_ids(doc.root)
+        root = _take_listeners_as_events(root)
         renamed.update(aliases)
         try:
             parser.add_bpmn_xml(root, doc.name)
@@ -61,6 +62,8 @@ def compile_processes(
         subprocess_specs: dict[str, Any] = {}
         called: set[str] = set()
         _restore_ids([spec, *(s for s in local.values() if s is not None)], renamed)
+        for process_spec in (spec, *(s for s in local.values() if s is not None)):
+            _add_process_listeners(process_spec, docs)
         for name, sub in local.items():
             if sub is not None:
                 subprocess_specs[name] = spec_to_dict(sub)
@@ -86,6 +89,50 @@ def compile_processes(
             called_keys=frozenset(called),
         )
     return compiled, problems
+
+
+def _take_listeners_as_events(root: Any) -> Any:
+    """A copy of ``root`` in which each flow with ``take`` listeners passes an event.
+
+    SpiffWorkflow has no object for a sequence flow, so a flow's ``take``
+    listeners become the ``start`` listeners of a plain intermediate event put
+    on the flow: the first half keeps the flow's id (its condition, and a
+    gateway's default, still name it), the second is ``<id>_taken``.
+    """
+    take = f"{{{CAMUNDA_NS}}}executionListener[@event='take']"
+    flows = [f for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow") if f.find(f".//{take}") is not None]
+    if not flows:
+        return root
+    copied = copy.deepcopy(root)
+    for flow in copied.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        listeners = flow.findall(f".//{take}")
+        if not listeners:
+            continue
+        flow_id = flow.get("id")
+        event = etree.SubElement(flow.getparent(), f"{{{BPMN_NS}}}intermediateThrowEvent",
+                                 id=f"{flow_id}_take", name=flow.get("name") or flow_id)
+        extension = etree.SubElement(event, f"{{{BPMN_NS}}}extensionElements")
+        for listener in listeners:
+            listener.getparent().remove(listener)
+            listener.set("event", "start")
+            extension.append(listener)
+        etree.SubElement(flow.getparent(), f"{{{BPMN_NS}}}sequenceFlow", id=f"{flow_id}_taken",
+                         sourceRef=event.get("id"), targetRef=flow.get("targetRef"))
+        flow.set("targetRef", event.get("id"))
+    return copied
+
+
+def _add_process_listeners(spec: Any, docs: list[BpmnDocument]) -> None:
+    """Keep a process's own listeners on SpiffWorkflow's start task (engine.bpmn.hooks)."""
+    for doc in docs:
+        for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("id") != spec.name:
+                continue
+            extension = process.find(f"{{{BPMN_NS}}}extensionElements")
+            found = read_mappings_and_listeners(extension) if extension is not None else {}
+            if found.get("listeners") and "Start" in spec.task_specs:
+                spec.task_specs["Start"].extensions = {"listeners": found["listeners"]}
+            return
 
 
 # Task spec names SpiffWorkflow gives its own tasks in every process.

@@ -19,13 +19,18 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
-    CallActivity,
     EndEvent,
+    EventBasedGateway,
+    ExclusiveGateway,
+    InclusiveGateway,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ParallelGateway,
     ScriptTask,
     StartEvent,
     TransactionSubprocess,
@@ -47,6 +52,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .hooks import MappedCallActivity
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
@@ -86,15 +92,81 @@ def read_camunda_extensions(node: etree._Element) -> dict[str, Any]:
     properties: dict[str, str] = {}
     form_fields: list[dict[str, Any]] = []
     extension = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    result: dict[str, Any] = {"properties": properties, "camunda": attributes}
     if extension is not None:
         for prop in extension.iterfind(f"{_camunda('properties')}/{_camunda('property')}"):
             properties[prop.get("name", "")] = prop.get("value", "")
         for field in extension.iterfind(f"{_camunda('formData')}/{_camunda('formField')}"):
             form_fields.append(_read_form_field(field))
-    result: dict[str, Any] = {"properties": properties, "camunda": attributes}
+        result.update(read_mappings_and_listeners(extension))
     if form_fields:
         result["formFields"] = form_fields
     return result
+
+
+def read_mappings_and_listeners(extension: etree._Element) -> dict[str, Any]:
+    """The input/output mappings, listeners and call-activity mappings of an element.
+
+    Returns only the keys that are present::
+
+        {"inputs": [{"name": "x", "value": V}], "outputs": [...],
+         "listeners": [{"scope": "execution", "event": "start", "expression": "${...}"},
+                       {"scope": "task", "event": "create", "script": "..."}],
+         "callIn": [{"source": "a", "target": "b"}, {"variables": "all"}, ...],
+         "callOut": [...]}
+
+    A value V is ``None`` (an empty parameter), ``{"text": ...}`` (a constant or a
+    ``${...}`` template), ``{"list": [V, ...]}``, ``{"map": [[key, V], ...]}`` or
+    ``{"script": ...}``. The validator has refused everything else beforehand
+    (Java classes, non-Python scripts, external resources).
+    """
+    found: dict[str, Any] = {}
+    io = extension.find(_camunda("inputOutput"))
+    if io is not None:
+        for kind, tag in (("inputs", "inputParameter"), ("outputs", "outputParameter")):
+            parameters = [{"name": p.get("name"), "value": _parameter_value(p)}
+                          for p in io.iterfind(_camunda(tag))]
+            if parameters:
+                found[kind] = parameters
+    listeners = []
+    for scope in ("execution", "task"):
+        for listener in extension.iterfind(_camunda(f"{scope}Listener")):
+            entry = {"scope": scope, "event": listener.get("event") or ""}
+            script = listener.find(_camunda("script"))
+            if script is not None:
+                entry["script"] = script.text or ""
+            else:
+                entry["expression"] = listener.get("expression") or ""
+            listeners.append(entry)
+    if listeners:
+        found["listeners"] = listeners
+    for kind, tag in (("callIn", "in"), ("callOut", "out")):
+        mappings = [{name: value for name, value in m.attrib.items()
+                     if name in _CALL_MAPPING_ATTRIBUTES}
+                    for m in extension.iterfind(_camunda(tag))]
+        if mappings:
+            found[kind] = mappings
+    return found
+
+
+_CALL_MAPPING_ATTRIBUTES = ("source", "sourceExpression", "target", "variables", "local",
+                            "businessKey")
+
+
+def _parameter_value(element: etree._Element) -> Any:
+    """The value an input/output parameter, a list item or a map entry holds."""
+    if element.tag == _camunda("list"):
+        return {"list": [_parameter_value(item) for item in element if isinstance(item.tag, str)]}
+    if element.tag == _camunda("map"):
+        return {"map": [[entry.get("key"), _parameter_value(entry)]
+                        for entry in element if isinstance(entry.tag, str)]}
+    if element.tag == _camunda("script"):
+        return {"script": element.text or ""}
+    children = [c for c in element if isinstance(c.tag, str)]
+    if children:
+        return _parameter_value(children[0])
+    text = element.text or ""
+    return {"text": text} if text.strip() else None
 
 
 def _read_form_field(field: etree._Element) -> dict[str, Any]:
@@ -152,6 +224,18 @@ class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
 
 
 class CallParser(KeepCamundaExtensions, CallActivityParser):
+    pass
+
+
+class GatewayWithExtensions(KeepCamundaExtensions, GatewayParser):
+    pass
+
+
+class ConditionalGatewayWithExtensions(KeepCamundaExtensions, ConditionalGatewayParser):
+    pass
+
+
+class EventBasedGatewayWithExtensions(KeepCamundaExtensions, EventBasedGatewayParser):
     pass
 
 
@@ -213,8 +297,13 @@ class SertiflowParser(CamundaParser):
         full_tag("task"): (TaskParser, PassThroughTask),
         full_tag("manualTask"): (TaskParser, PassThroughManualTask),
         full_tag("scriptTask"): (ScriptParser, ScriptTask),
-        full_tag("subProcess"): (SubprocessParser, CallActivity),
-        full_tag("callActivity"): (CallParser, CallActivity),
+        full_tag("subProcess"): (SubprocessParser, MappedCallActivity),
+        full_tag("callActivity"): (CallParser, MappedCallActivity),
+        # Gateways keep their listeners too.
+        full_tag("exclusiveGateway"): (ConditionalGatewayWithExtensions, ExclusiveGateway),
+        full_tag("inclusiveGateway"): (ConditionalGatewayWithExtensions, InclusiveGateway),
+        full_tag("parallelGateway"): (GatewayWithExtensions, ParallelGateway),
+        full_tag("eventBasedGateway"): (EventBasedGatewayWithExtensions, EventBasedGateway),
         full_tag("transaction"): (SubprocessParser, TransactionSubprocess),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),

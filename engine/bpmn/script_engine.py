@@ -18,8 +18,18 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 
-from ..scripting import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, ScriptError
-from .expressions import ExpressionError, compile_expression, translate
+from ..scripting import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    Sandbox,
+    SandboxViolation,
+    ScriptError,
+    compile_restricted,
+)
+from ..scripting.context import CONTEXT_NAMES
+from ..scripting.restricted import facts
+from .expressions import ExpressionError, compile_expression, compile_template, translate
+from .hooks import context_info
 
 _NO_SERVICES = ("sertiflow runs service tasks itself (camunda:topic handlers or "
                 "camunda:expression), not through the script engine")
@@ -64,6 +74,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT,
                  memory_mb: int = DEFAULT_MEMORY_MB) -> None:
         self.sandbox = Sandbox(timeout=timeout, memory_mb=memory_mb)
+        # Failures of listeners and mappings at an element's start (engine.bpmn.hooks),
+        # for the engine to take as incidents after the step.
+        self.hook_failures: list[WorkflowTaskException] = []
         super().__init__(environment=SandboxedEnvironment(self.sandbox))
 
     def validate(self, expression: str) -> None:
@@ -79,6 +92,10 @@ class SandboxedScriptEngine(PythonScriptEngine):
                  external_context: Mapping[str, Any] | None = None) -> Any:
         """Evaluate a condition, timer value or expression on the task's data."""
         try:
+            code = compile_expression(expression)
+            if uses_context(code):  # ${execution.getVariable('x')}, now()...
+                value, _ = self.sandbox.evaluate_in_context(code, task.data, context_info(task))
+                return value
             return self.environment.evaluate(expression, task.data, external_context)
         except ExpressionError as exc:  # names the expression already
             raise _task_error(task, str(exc), exc, source=expression) from exc
@@ -90,6 +107,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
                 external_context: Mapping[str, Any] | None = None) -> bool:
         """Run a script task's script on the task's data."""
         try:
+            if _scriptuses_context(script):  # execution.setVariable(...), as in Camunda
+                self.sandbox.run(script, task.data, context=context_info(task))
+                return True
             return bool(self.environment.execute(script, task.data, external_context))
         except ScriptError as exc:
             raise _task_error(task, f"script failed: {exc}", exc, source=script) from exc
@@ -97,6 +117,85 @@ class SandboxedScriptEngine(PythonScriptEngine):
     def call_service(self, task: Any, **kwargs: Any) -> Any:
         """Refuse: service tasks do not run through the script engine."""
         raise NotImplementedError(_NO_SERVICES)
+
+    # -- Camunda's mappings and listeners (engine.bpmn.hooks) ---------------------------
+
+    def evaluate_template(self, task: Any, text: str, *, what: str,
+                          context: Mapping[str, Any],
+                          data: dict[str, Any] | None = None) -> Any:
+        """The value of a mapping written as text: a constant, ``${...}``, or both mixed."""
+        data = task.data if data is None else data
+        try:
+            code = compile_template(text)
+            if uses_context(code):
+                value, _ = self.sandbox.evaluate_in_context(code, data, context)
+                return value
+            return self.sandbox.evaluate(code, data)
+        except (ExpressionError, ScriptError) as exc:
+            raise _task_error(task, f"{what}: {exc}", exc, source=text) from exc
+
+    def script_value(self, task: Any, script: str, *, what: str,
+                     context: Mapping[str, Any]) -> Any:
+        """The value of a mapping written as a script: its last expression's value.
+
+        The script's own assignments stay inside it, as a Groovy or JavaScript
+        mapping script's local variables do in Camunda.
+        """
+        try:
+            source = _capture_last_expression(script)
+            scratch = dict(task.data)
+            self.sandbox.run(source, scratch, context=context)
+            return scratch.get(SCRIPT_VALUE)
+        except (ScriptError, SyntaxError) as exc:
+            raise _task_error(task, f"{what}: script failed: {exc}", exc, source=script) from exc
+
+    def run_listener_script(self, task: Any, script: str, *, what: str,
+                            context: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a listener's script on the task's data; return its effects."""
+        try:
+            return self.sandbox.run(script, task.data, context=context)
+        except ScriptError as exc:
+            raise _task_error(task, f"{what}: script failed: {exc}", exc, source=script) from exc
+
+    def run_listener_expression(self, task: Any, expression: str, *, what: str,
+                                context: Mapping[str, Any]) -> dict[str, Any]:
+        """Evaluate a listener's expression (for what it does) on the task's data."""
+        try:
+            _, effects = self.sandbox.evaluate_in_context(compile_expression(expression),
+                                                          task.data, context)
+            return effects
+        except (ExpressionError, ScriptError) as exc:
+            raise _task_error(task, f"{what}: {exc}", exc, source=expression) from exc
+
+
+# The variable a mapping script's last expression is kept in, for the engine to read.
+SCRIPT_VALUE = "camunda_script_value"
+
+
+def _capture_last_expression(script: str) -> str:
+    """``script`` with its last statement, when an expression, assigned to SCRIPT_VALUE."""
+    tree = ast.parse(script)
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return script
+    last = tree.body[-1]
+    lines = script.splitlines()
+    head = lines[:last.lineno - 1]
+    first = lines[last.lineno - 1]
+    expression_lines = [first[last.col_offset:], *lines[last.lineno:last.end_lineno or 0]]
+    return "\n".join([*head, f"{SCRIPT_VALUE} = (", *expression_lines, ")"])
+
+
+def _scriptuses_context(script: str) -> bool:
+    try:
+        return uses_context(compile_restricted(script, "exec"))
+    except (SyntaxError, SandboxViolation):
+        return False  # the sandbox reports it when it runs the script
+
+
+def uses_context(code: Any) -> bool:
+    """Whether compiled code names Camunda's execution/task objects or now()."""
+    found = facts(code)
+    return found is not None and bool(found.names & CONTEXT_NAMES)
 
 
 def _task_error(task: Any, message: str, exc: Exception, *, source: str) -> WorkflowTaskException:

@@ -52,7 +52,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.defaults import UserTask
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, UserTask
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
@@ -60,6 +60,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .hooks import MappedCallActivity
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
@@ -184,6 +185,7 @@ def _build_registry(*, state: bool) -> Any:
     config[TopicSendTask] = BpmnTaskSpecConverter
     config[PassThroughTask] = BpmnTaskSpecConverter
     config[PassThroughManualTask] = BpmnTaskSpecConverter
+    config[MappedCallActivity] = config[CallActivity]
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter

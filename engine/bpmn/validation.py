@@ -25,7 +25,7 @@ from lxml import etree
 
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
-from .expressions import ExpressionError, compile_expression
+from .expressions import ExpressionError, compile_expression, compile_template
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -240,6 +240,8 @@ EVENT_REFERENCES = {
     "signalEventDefinition": ("signalRef", "signal"),
     "errorEventDefinition": ("errorRef", "error"),
     "escalationEventDefinition": ("escalationRef", "escalation"),
+    "receiveTask": ("messageRef", "message"),
+    "sendTask": ("messageRef", "message"),
 }
 
 
@@ -272,14 +274,14 @@ def _schema_problems(name: str, root: etree._Element) -> list[Problem]:
 # -- the dialect -----------------------------------------------------------------
 
 UNSUPPORTED_EXTENSIONS: dict[str, str] = {
-    "executionListener": "execution listeners are not supported: model the step as a "
-                         "script task or a service task with a topic",
-    "taskListener": "task listeners are not supported: model the step as a script task "
-                    "or a service task with a topic",
     "connector": f"Camunda connectors are not supported; {USE_TOPIC}",
-    "inputOutput": "input/output mappings are not supported: set variables in a script "
-                   "task before or after this element",
     "field": f"field injection belongs to Java delegates; {USE_TOPIC}",
+}
+
+# The listener events sertiflow runs (engine.bpmn.hooks), by listener kind.
+LISTENER_EVENTS = {
+    "executionListener": ("start", "end", "take"),
+    "taskListener": ("create", "assignment", "complete"),
 }
 
 
@@ -298,6 +300,14 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
         if el.tag in {_q(k, CAMUNDA_NS) for k in UNSUPPORTED_EXTENSIONS}:
             yield Problem(name, UNSUPPORTED_EXTENSIONS[_local(el.tag)], element_id,
                           el.sourceline)
+        if el.tag in {_q(k, CAMUNDA_NS) for k in LISTENER_EVENTS}:
+            yield from _listener_problems(name, el)
+        if el.tag == _q("script", CAMUNDA_NS):
+            fmt = (el.get("scriptFormat") or "").strip().lower()
+            if fmt != "python":
+                yield Problem(name, f"script format '{el.get('scriptFormat') or ''}' is not "
+                              'supported: write the script in Python (scriptFormat="python")',
+                              _element_of(el), el.sourceline)
         if tag == "scriptTask":
             fmt = (el.get("scriptFormat") or "python").strip().lower()
             if fmt != "python":
@@ -404,14 +414,48 @@ def _call_activity_problems(name: str, el: etree._Element) -> Iterator[Problem]:
     elif "${" in called or "#{" in called:
         yield Problem(name, "the called process must be a fixed process id, not an expression",
                       el.get("id"), el.sourceline)
-    for mapping in el.iterfind(f".//{_q('in', CAMUNDA_NS)}"):
-        if mapping.get("variables") != "all":
-            yield Problem(name, 'only camunda:in variables="all" is supported: a called '
-                          "process sees all variables", el.get("id"), mapping.sourceline)
-    for mapping in el.iterfind(f".//{_q('out', CAMUNDA_NS)}"):
-        if mapping.get("variables") != "all":
-            yield Problem(name, 'only camunda:out variables="all" is supported: a called '
-                          "process returns all variables", el.get("id"), mapping.sourceline)
+    for tag in ("in", "out"):
+        for mapping in el.iterfind(f"./{_q('extensionElements')}/{_q(tag, CAMUNDA_NS)}"):
+            has_source = bool(mapping.get("source") or mapping.get("sourceExpression"))
+            if mapping.get("variables") not in (None, "all"):
+                yield Problem(name, f'camunda:{tag} variables="{mapping.get("variables")}" is '
+                              'not supported: write variables="all"', el.get("id"),
+                              mapping.sourceline)
+            elif has_source and not mapping.get("target"):
+                yield Problem(name, f"camunda:{tag} names a source but no target variable",
+                              el.get("id"), mapping.sourceline)
+            elif not has_source and mapping.get("variables") is None and not (
+                    tag == "in" and mapping.get("businessKey")):
+                yield Problem(name, f'camunda:{tag} needs source, sourceExpression or '
+                              'variables="all"', el.get("id"), mapping.sourceline)
+
+
+def _listener_problems(name: str, listener: etree._Element) -> Iterator[Problem]:
+    """A listener's event must be one sertiflow runs, and it must say what to run."""
+    kind = _local(listener.tag)
+    event = listener.get("event") or ""
+    owner = listener.getparent().getparent() if listener.getparent() is not None else None
+    element_id, line = _element_of(listener), listener.sourceline
+    supported = LISTENER_EVENTS[kind]
+    label = "execution listener" if kind == "executionListener" else "task listener"
+    a_label = f"an {label}" if label[0] in "aeiou" else f"a {label}"
+    if event not in supported:
+        yield Problem(name, f"{a_label} on the event '{event}' is not supported: use one of "
+                      f"{', '.join(supported)}", element_id, line)
+    elif event == "take" and (owner is None or _local(owner.tag) != "sequenceFlow"):
+        yield Problem(name, "a 'take' listener belongs on a sequence flow", element_id, line)
+    elif kind == "taskListener" and (owner is None or _local(owner.tag) != "userTask"):
+        yield Problem(name, "task listeners belong on user tasks", element_id, line)
+    script = listener.find(_q("script", CAMUNDA_NS))
+    if script is None and not listener.get("expression") and not (
+            listener.get(_q("class", CAMUNDA_NS)) or listener.get("class")
+            or listener.get("delegateExpression")):
+        yield Problem(name, f"the {label} says nothing to run: give it an expression or a "
+                      "Python script", element_id, line)
+    for attr in ("class", "delegateExpression"):
+        if listener.get(attr):
+            yield Problem(name, f'uses Java ({attr}="{listener.get(attr)}" on {a_label}); '
+                          "write an expression or a Python script instead", element_id, line)
 
 
 # -- expressions -------------------------------------------------------------------
@@ -439,14 +483,49 @@ def _expression_problems(name: str, process: etree._Element) -> Iterator[Problem
                 yield Problem(name, "script task has no script", _owner_id(script),
                               script.sourceline)
             continue
+        yield from _script_problems(name, script, "script", _owner_id(script))
+    for script in process.iter(_q("script", CAMUNDA_NS)):
+        if (script.get("scriptFormat") or "").strip().lower() != "python":
+            continue  # refused as a format already
+        what = f"{_label(_local(script.getparent().tag))} script"
+        if not (script.text or "").strip():
+            yield Problem(name, f"{what} is empty", _element_of(script), script.sourceline)
+            continue
+        yield from _script_problems(name, script, what, _element_of(script))
+    for el, text, what in _templates(process):
         try:
-            check_script(script.text or "")
-        except SandboxViolation as exc:
-            line = script.sourceline + (exc.line - 1 if exc.line else 0)
-            yield Problem(name, f"script is refused: {exc}", _owner_id(script), line)
-        except SyntaxError as exc:
-            line = script.sourceline + ((exc.lineno or 1) - 1)
-            yield Problem(name, f"script has a syntax error: {exc.msg}", _owner_id(script), line)
+            compile_template(text)
+        except ExpressionError as exc:
+            yield Problem(name, f"{what} does not compile: {exc}", _element_of(el),
+                          el.sourceline)
+
+
+def _script_problems(name: str, script: etree._Element, what: str, element_id: str | None
+                     ) -> Iterator[Problem]:
+    try:
+        check_script(script.text or "")
+    except SandboxViolation as exc:
+        line = script.sourceline + (exc.line - 1 if exc.line else 0)
+        yield Problem(name, f"{what} is refused: {exc}", element_id, line)
+    except SyntaxError as exc:
+        line = script.sourceline + ((exc.lineno or 1) - 1)
+        yield Problem(name, f"{what} has a syntax error: {exc.msg}", element_id, line)
+
+
+def _templates(process: etree._Element) -> Iterator[tuple[etree._Element, str, str]]:
+    """Yield the mapping values written as text: constants, ``${...}``, or both mixed."""
+    for tag, what in (("inputParameter", "input"), ("outputParameter", "output")):
+        for parameter in process.iter(_q(tag, CAMUNDA_NS)):
+            label = f"{what} parameter '{parameter.get('name')}'"
+            for el in (parameter, *parameter.iter(_q("value", CAMUNDA_NS),
+                                                  _q("entry", CAMUNDA_NS))):
+                if len(el) == 0 and (el.text or "").strip():
+                    yield el, el.text or "", label
+    for tag in ("in", "out"):
+        for mapping in process.iter(_q(tag, CAMUNDA_NS)):
+            for attr in ("sourceExpression", "businessKey"):
+                if mapping.get(attr):
+                    yield mapping, str(mapping.get(attr)), f"camunda:{tag} {attr}"
 
 
 def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, str, str]]:
@@ -468,6 +547,9 @@ def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, str,
             value = el.get(_q(attr, CAMUNDA_NS))
             if value:
                 yield el, value, f"camunda:{attr}"
+        listener = el.tag in (_q("executionListener", CAMUNDA_NS), _q("taskListener", CAMUNDA_NS))
+        if listener and el.get("expression"):
+            yield el, str(el.get("expression")), f"{_label(_local(el.tag))} expression"
         for attr in ("assignee", "candidateUsers", "candidateGroups", "priority"):
             value = el.get(_q(attr, CAMUNDA_NS)) or ""
             if "${" in value or "#{" in value:

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBased
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import hooks
 from .events import MergingMessageEventDefinition
 from .host import WorkflowScriptEngine
 from .serializer import TaskMemo, dump_state, load_state, spec_from_dict
@@ -42,12 +43,15 @@ class DefinitionSpecs:
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> DefinitionSpecs:
-        return cls(
+        specs = cls(
             spec=spec_from_dict(stored["spec"]),
             subprocess_specs={
                 name: spec_from_dict(dct) for name, dct in stored["subprocess_specs"].items()
             },
         )
+        for spec in (specs.spec, *specs.subprocess_specs.values()):
+            hooks.install(spec)
+        return specs
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,21 @@ class ProcessRun:
 
         try:
             self._wf.do_engine_steps(will_complete, did_complete)
+            if self._wf.is_completed():
+                hooks.run_process_end(self._wf)
         except Exception as exc:
             return records, self._failure(exc)
-        return records, None
+        failed = self._hook_failures()
+        return records, self._failure(failed[0]) if failed else None
+
+    def _hook_failures(self) -> list[Exception]:
+        """Failures of listeners and mappings at an element's start, since the last look."""
+        failures = getattr(self._wf.script_engine, "hook_failures", None)
+        if not failures:
+            return []
+        taken = list(failures)
+        failures.clear()
+        return taken
 
     def _failure(self, exc: BaseException) -> StepFailure:
         task = getattr(exc, "task", None)
@@ -172,9 +188,7 @@ class ProcessRun:
             "ExclusiveGateway": "condition",
             "InclusiveGateway": "condition",
         }.get(spec_type, "engine")
-        message = str(exc)
-        if isinstance(exc, SpiffWorkflowException) and getattr(exc, "notes", None):
-            message = "; ".join([message, *exc.notes])
+        message = _failure_message(exc)
         return StepFailure(
             task_id=str(task.id) if task is not None else None,
             element_id=element,
@@ -184,9 +198,21 @@ class ProcessRun:
         )
 
     def complete_user_task(self, task_id: str, data: Mapping[str, Any]) -> None:
+        """Complete a ready user task with ``data``.
+
+        :raises TaskHookFailed: when a ``complete`` task listener, an output
+            mapping or an ``end`` listener of the task fails; the workflow is
+            then left half-changed and must be dropped, as in Camunda, where the
+            completion is rolled back.
+        """
         task = self._user_task(task_id)
         task.data.update(data)
-        task.run()
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            if task.state != TaskState.ERROR:
+                raise
+            raise TaskHookFailed(_failure_message(exc)) from exc
 
     def fire_timers(self) -> None:
         self._wf.refresh_timers()
@@ -234,7 +260,10 @@ class ProcessRun:
         if task is None or task.state != TaskState.ERROR:
             raise LookupError(f"no failed task {task_id}")
         task.data.update(variables)
-        task._set_state(TaskState.READY)
+        if hooks.failed_at_start(task):
+            hooks.restart(task)
+        else:
+            task._set_state(TaskState.READY)
 
     def cancel(self) -> None:
         self._wf.cancel()
@@ -335,16 +364,46 @@ class ProcessRun:
     def _view(task: Any) -> UserTaskView:
         spec = task.task_spec
         ext = getattr(spec, "extensions", None) or {}
+        camunda = ext.get("camunda", {})
+        changes = task.internal_data.get(hooks.TASK_CHANGES)
+        title = spec.bpmn_name
+        if changes:  # what task listeners set replaces the diagram's attributes
+            camunda = {**camunda, **{key: _attribute_text(value) for key, value in changes.items()
+                                     if key in _LISTENER_ATTRIBUTES}}
+            title = changes.get("name") or title
         return UserTaskView(
             id=str(task.id),
             element_id=_element_id(task) or spec.name,
-            title=spec.bpmn_name,
+            title=title,
             lane=spec.lane,
-            camunda=ext.get("camunda", {}),
+            camunda=camunda,
             properties=ext.get("properties", {}),
             form_fields=ext.get("formFields", []),
             data=task.data,
         )
+
+
+# The task attributes a task listener may set (engine.scripting.context.TaskObject).
+_LISTENER_ATTRIBUTES = ("assignee", "priority", "dueDate", "followUpDate", "candidateGroups",
+                        "candidateUsers")
+
+
+def _attribute_text(value: Any) -> str:
+    """A listener's value as the diagram would write the attribute."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+class TaskHookFailed(Exception):
+    """A user task's completion failed in its listeners or output mappings."""
+
+
+def _failure_message(exc: BaseException) -> str:
+    message = str(exc)
+    if isinstance(exc, SpiffWorkflowException) and getattr(exc, "notes", None):
+        message = "; ".join([message, *exc.notes])
+    return message
 
 
 TIMER_KINDS = ("ClockTimeDate", "ClockDuration", "ClockCycle")

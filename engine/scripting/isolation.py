@@ -191,19 +191,22 @@ class Sandbox:
         self._host = host or HOST
 
     def run(self, source: str, variables: dict[str, Any], *,
-            extra: Mapping[str, Any] | None = None) -> None:
+            extra: Mapping[str, Any] | None = None,
+            context: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run a script on ``variables``, updating them with what it changed.
 
         Top-level assignments and deletions reach ``variables``; functions and
         new names starting with "_" do not. ``extra`` adds read-only names.
+        ``context`` describes the instance and element for Camunda's
+        ``execution`` and ``task`` objects (:mod:`engine.scripting.context`);
+        the code then sees every variable. Returns what the code asked beyond
+        its variables (:meth:`~engine.scripting.context.Context.effects`).
         Nothing changes when the script fails.
         """
         found = _facts(compile_source(source, "exec"))
-        answer = self._isolated("exec", source, found, variables, extra)
-        changes = answer["changes"]
-        for name in answer["deleted"]:
-            variables.pop(name, None)
-        variables.update(changes)
+        answer = self._isolated("exec", source, found, variables, extra, context)
+        _apply(answer, variables)
+        return dict(answer.get("effects") or {})
 
     def evaluate(self, expression: str | CodeType, variables: Mapping[str, Any], *,
                  extra: Mapping[str, Any] | None = None) -> Any:
@@ -215,16 +218,33 @@ class Sandbox:
             return self._local.evaluate(code, variables, extra=extra)
         return self._isolated("eval", found.source, found, variables, extra)["value"]
 
+    def evaluate_in_context(self, code: CodeType, variables: dict[str, Any],
+                            context: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Evaluate an expression that may use ``execution``/``task``/``now()``.
+
+        Such an expression may change variables (``execution.setVariable``):
+        ``variables`` is updated. Returns the value and the effects, as :meth:`run`.
+        """
+        found = _facts(code)
+        answer = self._isolated("eval", found.source, found, variables, None, context)
+        _apply(answer, variables)
+        return answer["value"], dict(answer.get("effects") or {})
+
     def _isolated(self, mode: str, source: str, found: CodeFacts,
-                  variables: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Any:
-        header = dumps({"mode": mode, "source": source, "timeout": self.timeout,
-                        "memory": self.memory_mb * 1024 * 1024})
-        names = found.names
+                  variables: Mapping[str, Any], extra: Mapping[str, Any] | None,
+                  context: Mapping[str, Any] | None = None) -> Any:
+        header: dict[str, Any] = {"mode": mode, "source": source, "timeout": self.timeout,
+                                  "memory": self.memory_mb * 1024 * 1024}
+        names: Any = found.names
+        if context is not None:
+            # execution.getVariable('x') names x only in a string: send them all.
+            header["context"] = context
+            names = list(variables)
         body = dumps({
             "variables": encode_inputs(variables, names),
-            "extra": encode_inputs(extra, names - variables.keys()) if extra else {},
+            "extra": encode_inputs(extra, set(names) - variables.keys()) if extra else {},
         })
-        raw = self._host.call(header, body, self.timeout + PATIENCE)
+        raw = self._host.call(dumps(header), body, self.timeout + PATIENCE)
         try:
             answer = loads_storable(raw)
         except (ValueError, RecursionError) as exc:
@@ -233,6 +253,13 @@ class Sandbox:
         if not answer.get("ok"):
             raise _error(answer)
         return answer
+
+
+def _apply(answer: Mapping[str, Any], variables: dict[str, Any]) -> None:
+    """Apply the variables a run changed and removed."""
+    for name in answer.get("deleted") or ():
+        variables.pop(name, None)
+    variables.update(answer.get("changes") or {})
 
 
 def _facts(code: CodeType) -> CodeFacts:

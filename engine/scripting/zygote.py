@@ -34,6 +34,7 @@ import signal
 import time
 from typing import Any
 
+from .context import Context
 from .errors import (
     ScriptError,
     ScriptMemoryError,
@@ -81,12 +82,31 @@ def _run(header: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
     sandbox = LocalSandbox(timeout=float(header["timeout"]))
     variables: dict[str, Any] = request["variables"]
     extra = request["extra"] or None
+    context = None
+    if header.get("context") is not None:
+        # Camunda's execution and task objects (listeners, mappings), over the variables.
+        context = Context(variables, header["context"])
+        extra = {**(extra or {}), **context.names()}
+    before = None
+    if header["mode"] == "exec" or context is not None:
+        before = {name: dumps(encoded) for name, encoded in
+                  encode_inputs(variables, list(variables)).items()}
+    answer: dict[str, Any] = {"ok": True}
     if header["mode"] == "eval":
         value = sandbox.evaluate(header["source"], variables, extra=extra)
-        return {"ok": True, "value": encode_storable(RESULT, value)}
-    before = {name: dumps(encoded) for name, encoded in
-              encode_inputs(variables, list(variables)).items()}
-    sandbox.run(header["source"], variables, extra=extra)
+        answer["value"] = encode_storable(RESULT, value)
+    else:
+        sandbox.run(header["source"], variables, extra=extra)
+    if before is not None:
+        answer["changes"], answer["deleted"] = _changes(before, variables)
+    if context is not None:
+        answer["effects"] = context.effects()
+    return answer
+
+
+def _changes(before: dict[str, bytes], variables: dict[str, Any]
+             ) -> tuple[dict[str, Any], list[str]]:
+    """The variables a run set or changed (each checked to be process data), and those removed."""
     changes = {}
     for name, value in variables.items():
         try:
@@ -96,7 +116,7 @@ def _run(header: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         if now is None or before.get(name) != now:
             changes[name] = encode_storable(name, value)
     deleted = [name for name in before if name not in variables]
-    return {"ok": True, "changes": changes, "deleted": deleted}
+    return changes, deleted
 
 
 def _child(header: dict[str, Any], body: bytes, answer_fd: int) -> None:
