@@ -15,7 +15,7 @@ from ..access import default_task_roles
 from ..errors import Problem
 from .parser import SertiflowParser, read_mappings_and_listeners
 from .serializer import spec_to_dict
-from .validation import BPMN_NS, CAMUNDA_NS, BpmnDocument
+from .validation import BPMN_NS, CAMUNDA_NS, BpmnDocument, collection_variable
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ def compile_processes(
     for doc in docs:
         root, aliases = _without_reserved_ids(doc.root)
         root = _take_listeners_as_events(root)
+        root = _collections_as_names(root)
         renamed.update(aliases)
         try:
             parser.add_bpmn_xml(root, doc.name)
@@ -119,6 +120,26 @@ def _take_listeners_as_events(root: Any) -> Any:
         etree.SubElement(flow.getparent(), f"{{{BPMN_NS}}}sequenceFlow", id=f"{flow_id}_taken",
                          sourceRef=event.get("id"), targetRef=flow.get("targetRef"))
         flow.set("targetRef", event.get("id"))
+    return copied
+
+
+def _collections_as_names(root: Any) -> Any:
+    """A copy of ``root`` in which ``camunda:collection="${panel}"`` reads ``panel``.
+
+    SpiffWorkflow takes the collection as a variable's name; Camunda takes an
+    expression, which in practice names a variable. The validator refuses any
+    other expression.
+    """
+    attribute = f"{{{CAMUNDA_NS}}}collection"
+    marked = [el for el in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
+              if collection_variable(el.get(attribute)) not in (None, el.get(attribute))]
+    if not marked:
+        return root
+    copied = copy.deepcopy(root)
+    for el in copied.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
+        name = collection_variable(el.get(attribute))
+        if name is not None:
+            el.set(attribute, name)
     return copied
 
 

@@ -34,7 +34,7 @@ from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, UserTask
 from SpiffWorkflow.util.task import TaskState
 
-HOOK_KEYS = ("inputs", "outputs", "listeners", "callIn", "callOut")
+HOOK_KEYS = ("inputs", "outputs", "listeners")
 # Keys of a task's internal data.
 LOCALS = "sertiflow_locals"  # {"names": [...], "shadowed": {name: value}}
 TASK_CHANGES = "sertiflow_task"  # what task listeners set (assignee, due date...)
@@ -288,13 +288,13 @@ def _engine(task: Any) -> Any:
 class MappedCallActivity(CallActivity):
     """A sub-process or call activity that runs its start hooks and Camunda's in/out mappings.
 
-    Without ``camunda:in`` a called process sees every variable and with
-    ``camunda:out`` missing every variable comes back, as in sertiflow before
-    (an embedded sub-process always shares them, as in Camunda). With mappings,
-    exactly what they name crosses: ``source``/``sourceExpression`` to
-    ``target``, or ``variables="all"``. ``local="true"`` reads only the
-    element's own (input-mapped) variables. ``businessKey`` has nothing to do:
-    the called process runs inside the same instance and shares its key.
+    As in Camunda, an embedded sub-process shares every variable, and a call
+    activity passes exactly what its ``camunda:in``/``camunda:out`` name:
+    ``source``/``sourceExpression`` to ``target``, or ``variables="all"``;
+    without them, nothing. ``local="true"`` reads only the element's own
+    (input-mapped) variables. ``businessKey`` has nothing to do: the called
+    process runs inside the same instance and shares its key. (Definitions
+    deployed before call activities were told apart keep passing everything.)
     """
 
     def start_workflow(self, my_task: Any) -> None:
@@ -309,8 +309,9 @@ class MappedCallActivity(CallActivity):
             return False  # the task failed; the engine was told why
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
-        mappings = (getattr(self, "extensions", None) or {}).get("callIn")
-        if not mappings:
+        extensions = getattr(self, "extensions", None) or {}
+        mappings = extensions.get("callIn") or []
+        if not extensions.get("calls"):
             super().copy_data(my_task, subworkflow)
             return
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True,
@@ -318,8 +319,9 @@ class MappedCallActivity(CallActivity):
         start.set_data(**_mapped(my_task, mappings, my_task.data))
 
     def update_data(self, my_task: Any, subworkflow: Any) -> None:
-        mappings = (getattr(self, "extensions", None) or {}).get("callOut")
-        if not mappings:
+        extensions = getattr(self, "extensions", None) or {}
+        mappings = extensions.get("callOut") or []
+        if not extensions.get("calls"):
             super().update_data(my_task, subworkflow)
             return
         returned = deepcopy(subworkflow.last_task.data)

@@ -19,7 +19,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
+from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser, ReceiveTaskParser
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     IntermediateCatchEvent,
     IntermediateThrowEvent,
     ParallelGateway,
+    ReceiveTask,
     ScriptTask,
     StartEvent,
     TransactionSubprocess,
@@ -216,7 +217,10 @@ class ServiceTaskParser(KeepCamundaExtensions, CamundaTaskParser):
 
 
 class ScriptParser(KeepCamundaExtensions, ScriptTaskParser):
-    pass
+    # Camunda's reading of a multi-instance marker (camunda:collection and
+    # camunda:elementVariable), as for every other task; SpiffWorkflow's script
+    # task parser knows only the plain BPMN one.
+    _add_multiinstance_task = CamundaTaskParser._add_multiinstance_task
 
 
 class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
@@ -224,7 +228,9 @@ class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
 
 
 class CallParser(KeepCamundaExtensions, CallActivityParser):
-    pass
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        # A call activity passes only what camunda:in/out name (engine.bpmn.hooks).
+        return {**super().parse_extensions(node), "calls": True}
 
 
 class GatewayWithExtensions(KeepCamundaExtensions, GatewayParser):
@@ -256,6 +262,15 @@ class ClockEvents:
             parsed.result_var,
             description=parsed.description,
         )
+
+
+class ReceiveParser(KeepCamundaExtensions, ReceiveTaskParser):
+    """A receive task whose message's variables become process variables, as a catch event's."""
+
+    def parse_message_event(self, message_event: etree._Element) -> Any:
+        parsed = super().parse_message_event(message_event)
+        return MergingMessageEventDefinition(parsed.name, parsed.correlation_properties,
+                                             description=parsed.description)
 
 
 class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventParser):
@@ -294,6 +309,7 @@ class SertiflowParser(CamundaParser):
         # Camunda 7 runs a send task exactly like a service task.
         full_tag("sendTask"): (ServiceTaskParser, TopicSendTask),
         # Camunda 7 passes through both; SpiffWorkflow would wait for a person.
+        full_tag("receiveTask"): (ReceiveParser, ReceiveTask),
         full_tag("task"): (TaskParser, PassThroughTask),
         full_tag("manualTask"): (TaskParser, PassThroughManualTask),
         full_tag("scriptTask"): (ScriptParser, ScriptTask),

@@ -17,6 +17,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.util.task import TaskState
 
 from ..scripting import (
     DEFAULT_MEMORY_MB,
@@ -91,6 +93,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
     def evaluate(self, task: Any, expression: str,
                  external_context: Mapping[str, Any] | None = None) -> Any:
         """Evaluate a condition, timer value or expression on the task's data."""
+        external_context = _with_loop_variables(task, external_context)
         try:
             code = compile_expression(expression)
             if uses_context(code):  # ${execution.getVariable('x')}, now()...
@@ -106,8 +109,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
     def execute(self, task: Any, script: str,
                 external_context: Mapping[str, Any] | None = None) -> bool:
         """Run a script task's script on the task's data."""
+        external_context = _with_loop_variables(task, external_context)
         try:
-            if _scriptuses_context(script):  # execution.setVariable(...), as in Camunda
+            if _script_uses_context(script):  # execution.setVariable(...), as in Camunda
                 self.sandbox.run(script, task.data, context=context_info(task))
                 return True
             return bool(self.environment.execute(script, task.data, external_context))
@@ -185,7 +189,45 @@ def _capture_last_expression(script: str) -> str:
     return "\n".join([*head, f"{SCRIPT_VALUE} = (", *expression_lines, ")"])
 
 
-def _scriptuses_context(script: str) -> bool:
+def _with_loop_variables(task: Any, extra: Mapping[str, Any] | None
+                         ) -> Mapping[str, Any] | None:
+    """``extra`` plus Camunda's multi-instance variables, for a task inside a loop."""
+    found = loop_variables(task)
+    if not found:
+        return extra
+    return {**found, **(extra or {})}
+
+
+def loop_variables(task: Any) -> dict[str, int]:
+    """``loopCounter``, ``nrOfInstances``, ``nrOfActiveInstances``, ``nrOfCompletedInstances``.
+
+    Camunda 7 defines them for each instance of a multi-instance activity (the
+    completion condition reads them); SpiffWorkflow keeps the same facts in
+    the internal data of the loop task and its instances.
+    """
+    parent = task.parent
+    spec = getattr(parent, "task_spec", None)
+    if not isinstance(spec, MultiInstanceTask):
+        return {}
+    instances = [c for c in parent.children if c.task_spec.name == spec.task_spec]
+    merged = parent.internal_data.get("merged", [])
+    active = sum(1 for c in instances if not c.has_state(TaskState.FINISHED_MASK))
+    if "cardinality" in parent.internal_data:
+        total = int(parent.internal_data["cardinality"])
+    elif "remaining" in parent.internal_data:  # sequential over a collection
+        total = len(merged) + active + len(parent.internal_data["remaining"])
+    else:
+        total = len(instances)
+    position = task.internal_data.get("key_or_index")
+    if not isinstance(position, int) or isinstance(position, bool):
+        position = task.internal_data.get("item")
+    if not isinstance(position, int) or isinstance(position, bool):
+        position = next((i for i, c in enumerate(instances) if c is task), 0)
+    return {"loopCounter": position, "nrOfInstances": total,
+            "nrOfActiveInstances": active, "nrOfCompletedInstances": len(merged)}
+
+
+def _script_uses_context(script: str) -> bool:
     try:
         return uses_context(compile_restricted(script, "exec"))
     except (SyntaxError, SandboxViolation):

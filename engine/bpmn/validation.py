@@ -181,7 +181,9 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
             doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
-            if not broken:  # unreachable elements would only repeat the broken links
+            # Unreachable elements would only repeat the broken links, or the link
+            # events refused by name.
+            if not broken and process.find(f".//{_q('linkEventDefinition')}") is None:
                 doc.problems.extend(_reachability_problems(name, process))
     return doc
 
@@ -352,12 +354,34 @@ _NOT_SUPPORTED = {
     "compensateEventDefinition": (
         "compensation (compensation events and handlers) is not supported: model the undo "
         "steps as ordinary tasks on an error or escalation path"),
+    "linkEventDefinition": (
+        "link events are not supported: join the two parts of the flow with a sequence "
+        "flow"),
 }
+
+
+_COLLECTION = re.compile(r"\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*")
+
+
+def collection_variable(text: str | None) -> str | None:
+    """The variable a ``camunda:collection`` names: ``panel`` or ``${panel}``; else None."""
+    if text is None:
+        return None
+    match = _COLLECTION.fullmatch(text)
+    if match:
+        return match.group(1)
+    return text.strip() if text.strip().isidentifier() else None
 
 
 def _loop_problems(name: str, loop: etree._Element, element_id: str | None
                    ) -> Iterator[Problem]:
-    """A loop cardinality or maximum written as a negative number."""
+    """A loop cardinality or maximum written as a negative number, a collection that is
+    not a variable."""
+    collection = loop.get(_q("collection", CAMUNDA_NS))
+    if collection is not None and collection_variable(collection) is None:
+        yield Problem(name, f"camunda:collection '{collection}' must name a variable, e.g. "
+                      "${panel} or panel: set the list in a script task or an input "
+                      "mapping first", element_id, loop.sourceline)
     numbers = [("loopMaximum", loop.get("loopMaximum"))]
     numbers += [(_local(c.tag), (c.text or "").strip()) for c in loop
                 if _local(c.tag) == "loopCardinality"]

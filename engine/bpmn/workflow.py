@@ -110,6 +110,8 @@ class ProcessRun:
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self._wf = workflow
         self._memo: TaskMemo = {}
+        # Failures of the current command that happened outside advance().
+        self._failures: list[Exception] = []
 
     # -- creation and storage -------------------------------------------------
 
@@ -156,6 +158,8 @@ class ProcessRun:
             kind = type(task.task_spec).__name__
             records.append(StepRecord(str(task.id), element, kind, changed))
 
+        if self._failures:  # the command's own step broke off: run nothing further
+            return records, self._failure(self._hook_failures()[0])
         try:
             self._wf.do_engine_steps(will_complete, did_complete)
             if self._wf.is_completed():
@@ -166,12 +170,13 @@ class ProcessRun:
         return records, self._failure(failed[0]) if failed else None
 
     def _hook_failures(self) -> list[Exception]:
-        """Failures of listeners and mappings at an element's start, since the last look."""
+        """Failures since the last look: of the command before this advance, and of
+        listeners and mappings at an element's start."""
+        taken, self._failures = self._failures, []
         failures = getattr(self._wf.script_engine, "hook_failures", None)
-        if not failures:
-            return []
-        taken = list(failures)
-        failures.clear()
+        if failures:
+            taken.extend(failures)
+            failures.clear()
         return taken
 
     def _failure(self, exc: BaseException) -> StepFailure:
@@ -209,10 +214,15 @@ class ProcessRun:
         task.data.update(data)
         try:
             task.run()
-        except SpiffWorkflowException as exc:
-            if task.state != TaskState.ERROR:
-                raise
-            raise TaskHookFailed(_failure_message(exc)) from exc
+        except Exception as exc:
+            if task.state == TaskState.ERROR:
+                raise TaskHookFailed(_failure_message(exc)) from exc
+            # The task completed; what failed after it (a multi-instance completion
+            # condition, the next element) is an incident for the next advance.
+            failing = getattr(exc, "task", None)
+            if failing is not None and not failing.has_state(TaskState.FINISHED_MASK):
+                failing._set_state(TaskState.ERROR)
+            self._failures.append(exc)
 
     def fire_timers(self) -> None:
         self._wf.refresh_timers()

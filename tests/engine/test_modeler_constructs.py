@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.engine import Engine
-from engine.models import HistoryEvent, ProcessInstance
+from engine.models import HistoryEvent, Incident, ProcessInstance
 from tests.builders import definitions, process
 from tests.instances import ready
 
@@ -131,3 +131,56 @@ def test_message_throw_events_without_a_payload(engine: Engine) -> None:
     <bpmn:endEvent id="end"><bpmn:messageEventDefinition id="d2" messageRef="m1" /></bpmn:endEvent>
 """)
     assert instance.status == "completed"
+
+
+@pytest.mark.parametrize("sequential", ["true", "false"])
+def test_a_completion_condition_that_fails_is_an_incident_not_an_error(
+        engine: Engine, sequential: str) -> None:
+    """The condition runs inside the completion of an instance's user task: before,
+    its NameError escaped the command (the API answered 500)."""
+    instance = run(engine, f"mi_cond_{sequential}", f"""\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="approve" />
+    <bpmn:userTask id="approve" camunda:candidateGroups="upp">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}">
+        <bpmn:loopCardinality>3</bpmn:loopCardinality>
+        <bpmn:completionCondition>${{nrOfCompletedInstances &gt;= limit}}</bpmn:completionCondition>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="approve" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+    [first, *_] = ready(engine, instance.id)
+    with engine.write() as s:
+        s.runtime.complete_task(first.id, {}, actor="upp1")
+    row = status(engine, instance.id)
+    assert row.status == "error"
+    with engine.read() as s:
+        [incident] = s.session.scalars(sa.select(Incident).where(
+            Incident.instance_id == instance.id))
+        assert "limit" in incident.message
+        assert incident.element_id == "approve"
+
+
+def test_multi_instance_variables_as_camunda_names_them(engine: Engine) -> None:
+    key = "mi_vars"
+    xml = definitions(key, process(key, """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="count" />
+    <bpmn:scriptTask id="count" scriptFormat="python">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+        <bpmn:loopCardinality>3</bpmn:loopCardinality>
+        <bpmn:completionCondition>${nrOfCompletedInstances == 2}</bpmn:completionCondition>
+      </bpmn:multiInstanceLoopCharacteristics>
+      <bpmn:script>seen = seen + [[loopCounter, nrOfInstances, nrOfActiveInstances, nrOfCompletedInstances]]</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="count" targetRef="end" />
+    <bpmn:endEvent id="end" />
+"""))
+    with engine.write() as s:
+        s.deployments.deploy([(f"{key}.bpmn", xml.encode())])
+        instance_id = s.runtime.start_instance(key, variables={"seen": []}).id
+    with engine.read() as s:
+        row = s.session.get(ProcessInstance, instance_id)
+        assert row is not None and row.status == "completed"
+        assert s.runtime.variables(row)["seen"] == [[0, 3, 1, 0], [1, 3, 1, 1]]
