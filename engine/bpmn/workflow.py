@@ -255,6 +255,9 @@ class ProcessRun:
             MergingMessageEventDefinition(name),
             payload={"payload": dict(variables), "result_var": None},
         )
+        # An event subprocess with this message's start event begins now: SpiffWorkflow
+        # creates it, and its start event waits, to catch the message below.
+        self._wf.event_manager.update_collaboration(event)
         caught = 0
         for task in list(self._wf.event_manager.tasks.values()):
             if any(isinstance(definition, MessageEventDefinition) and definition.name == name
@@ -340,12 +343,22 @@ class ProcessRun:
         return timers
 
     def waiting_messages(self) -> list[WaitingMessage]:
-        return [
+        waiting = [
             WaitingMessage(str(t.id), element, definition.name)
             for t in self._waiting_events()
             for element, definition in _event_definitions(t)
             if isinstance(definition, MessageEventDefinition)
         ]
+        if not self._wf.is_completed():
+            # The message start events of the process's event subprocesses wait too.
+            root = str(self._wf.task_tree.id)
+            for name in self._wf.spec.start.trigger_specs:
+                spec = self._wf.subprocess_specs.get(name)
+                for start in getattr(spec, "bpmn_start_events", []):
+                    definition = start.event_definition
+                    if isinstance(definition, MessageEventDefinition):
+                        waiting.append(WaitingMessage(root, start.bpmn_id, definition.name))
+        return waiting
 
     def failed_task_ids(self) -> list[str]:
         return [str(t.id) for t in self._wf.get_tasks(state=TaskState.ERROR)]

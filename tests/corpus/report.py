@@ -14,8 +14,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from .driver import (
+    MANIFEST,
     CorpusServer,
     Entry,
     RawResult,
@@ -81,15 +83,31 @@ def _stuck(result: Result) -> bool:
     return result.status in ("stuck", "incident", "failed")
 
 
+def known_differences(path: Path = MANIFEST) -> set[str]:
+    """The entries whose manifest comment says ``# BUG``: they run, but not as in Camunda 7.
+
+    Their expectations record what sertiflow does today, so they pass; this
+    keeps them from counting as conformant in the table.
+    """
+    found, current = set(), None
+    for line in path.read_text().splitlines():
+        if line.startswith("[\""):
+            current = line.strip()[2:-2]
+        elif current and line.startswith("# BUG"):
+            found.add(current)
+    return found
+
+
 def outcome_table(entries: Sequence[Entry], results: Sequence[Result]) -> str:
     """(a) Markdown: per family, what happened to its diagrams."""
     families: dict[str, list[tuple[Entry, Result]]] = {}
     for entry, result in zip(entries, results, strict=True):
         families.setdefault(entry.family, []).append((entry, result))
+    differing = known_differences()
     lines = [
         "| family | files | deployed | completed | refused | refused by cause "
-        "| stuck/failed | as the manifest says |",
-        "|---|---:|---:|---:|---:|---|---:|---:|",
+        "| stuck/failed | as the manifest says | of which differ from Camunda 7 |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     totals = Counter[str]()
     for family in sorted(families):
@@ -102,15 +120,16 @@ def outcome_table(entries: Sequence[Entry], results: Sequence[Result]) -> str:
             "refused": sum(r.status == "refused" for _, r in rows),
             "stuck": sum(_stuck(r) for _, r in rows),
             "ok": sum(not check(e, r) for e, r in rows),
+            "differ": sum(e.path in differing for e, _ in rows),
         }
         totals.update(counts)
         by_cause = ", ".join(f"{c} {n}" for c, n in sorted(causes.items())) or "-"
         lines.append(f"| {family} | {counts['files']} | {counts['deployed']} | "
                      f"{counts['completed']} | {counts['refused']} | {by_cause} | "
-                     f"{counts['stuck']} | {counts['ok']} |")
+                     f"{counts['stuck']} | {counts['ok']} | {counts['differ']} |")
     lines.append(f"| **all** | {totals['files']} | {totals['deployed']} | "
                  f"{totals['completed']} | {totals['refused']} | | {totals['stuck']} | "
-                 f"{totals['ok']} |")
+                 f"{totals['ok']} | {totals['differ']} |")
     return "\n".join(lines) + "\n"
 
 
