@@ -252,6 +252,8 @@ CLEARER = {
         "(a parallel gateway to take all paths, an exclusive gateway to choose one)"),
     "Time Specification Error. Unknown Time Specification": (
         "the timer has no date, duration or cycle; set one in the Modeler's Timer section"),
+    "No start event found": (
+        "the process has no start event: draw one where the process begins"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Run the whole corpus and print its tables: ``python -m tests.corpus.report``.
+"""Run the whole corpus and print its tables: ``python -m tests.corpus.report [--readme]``.
 
 (a) outcome by family: files, deployed, completed, refused (by cause), stuck
 or failed, and how many ran as the manifest says; the README's corpus table is
@@ -51,6 +51,7 @@ CAUSES: list[tuple[str, str]] = [
     ("BPMN 2.0 schema", "XML"),
     ("not a BPMN 2.0 file", "XML"),
     ("no executable process", "not executable"),
+    ("no start event", "no start event"),
     ("has no id", "broken reference"),
     ("no element with that id", "broken reference"),
     ("which this file does not define", "broken reference"),
@@ -169,11 +170,25 @@ def raw_differences(entries: Sequence[Entry], raws: dict[str, RawResult]) -> str
                    if e.path in raws and raws[e.path].differences)
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def write_readme(table: str, readme: Path = README) -> None:
+    """Put ``table`` between README.md's corpus markers."""
+    text = readme.read_text()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{table}{END}{tail}")
+
+
 def main(argv: Sequence[str] = ()) -> int:
+    """Print the tables; ``--readme`` also writes the outcome table into README.md."""
     entries = load_manifest()
     began = time.monotonic()
     with CorpusServer() as server:
         results = [drive(server, e) for e in entries]
+    if "--readme" in argv:
+        write_readme(outcome_table(entries, results))
     raws = {e.path: run_raw(e) for e in entries if e.raw_spiff != "skip"}
     print("## (a) sertiflow: the corpus through the REST API\n")
     print(START)

@@ -137,7 +137,7 @@ EXPECTED: dict[str, str | tuple[str | None, str]] = {
     'camunda7/camunda-modeler/client_src_app_tabs___tests___EngineProfile.namespace.platform.bpmn':
         'deploys',
     'camunda7/camunda-modeler/client_src_app_tabs_bpmn___tests___activitiConverted.bpmn':
-        ('Process_1', 'No start event found'),
+        ('Process_1', 'the process has no start event: draw one where the process begins'),
     'camunda7/camunda-modeler/client_src_app_tabs_bpmn_diagram.bpmn':
         (None, "does not match the BPMN 2.0 schema: Element '{http://www.omg.org/spec/"),
     'camunda7/camunda-modeler/client_src_plugins_camunda-plugin_start-instance-tool_util___tests___fixtures_executable.bpmn':
