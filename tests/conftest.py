@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from engine.clock import FrozenClock
-from engine.config import Settings, load_settings
+from engine.config import Settings
 from engine.db import create_db_engine
 from engine.engine import Engine
 from engine.handlers import TopicRegistry
 from engine.migrate import upgrade
+from tests.settings import settings_for
 
 pytest_plugins = ["tests.postgres"]
 
@@ -36,18 +37,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(tmp_path: Path, migrated_template: Path) -> Settings:
     database = tmp_path / "sertiflow.db"
     shutil.copy(migrated_template, database)
-    return load_settings(
-        {
-            "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
-            "DATABASE_URL": f"sqlite:///{database}",
-            "SERTIFLOW_SECRET_KEY": "test-secret",
-            "SERTIFLOW_PROCESSES": str(tmp_path / "no-processes"),
-            "SERTIFLOW_FORMS": str(tmp_path / "no-forms"),
-            # Durations in these tests are calendar time unless a test says otherwise;
-            # the working-day calendar has tests of its own.
-            "SERTIFLOW_CALENDAR": "calendar-days",
-        }
-    )
+    return settings_for(tmp_path, database)
 
 
 @pytest.fixture

@@ -29,13 +29,13 @@ from lxml import etree
 
 from engine.bpmn.host import ServiceCall
 from engine.clock import FrozenClock
-from engine.config import load_settings
 from engine.db import create_db_engine
 from engine.engine import Engine
 from engine.handlers import TopicRegistry
 from engine.migrate import upgrade
 from engine.timers import TimerSweep
 from tests.people import COMPANY, PASSWORD, add_users, serving
+from tests.settings import settings_for
 
 CORPUS = Path(__file__).resolve().parent
 MANIFEST = CORPUS / "manifest.toml"
@@ -279,14 +279,7 @@ class CorpusServer:
             migrating = create_db_engine(f"sqlite:///{database}")
             upgrade(migrating)
             migrating.dispose()
-        settings = load_settings({
-            "SERTIFLOW_INSTANCE_PATH": str(workdir / "instance"),
-            "DATABASE_URL": f"sqlite:///{database}",
-            "SERTIFLOW_SECRET_KEY": "corpus",
-            "SERTIFLOW_PROCESSES": str(workdir / "no-processes"),
-            "SERTIFLOW_FORMS": str(workdir / "no-forms"),
-            "SERTIFLOW_CALENDAR": "calendar-days",
-        })
+        settings = settings_for(workdir, database, secret="corpus")
         self.clock = FrozenClock(START_TIME)
         # No workflow cache: every command rebuilds its instance from the database,
         # so every diagram goes through a save and a load at each step.

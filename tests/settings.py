@@ -1,0 +1,22 @@
+"""The settings every test engine runs with: its own folder and SQLite file, no processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.config import Settings, load_settings
+
+
+def settings_for(workdir: Path, database: Path, *, secret: str = "test-secret") -> Settings:
+    return load_settings(
+        {
+            "SERTIFLOW_INSTANCE_PATH": str(workdir / "instance"),
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SERTIFLOW_SECRET_KEY": secret,
+            "SERTIFLOW_PROCESSES": str(workdir / "no-processes"),
+            "SERTIFLOW_FORMS": str(workdir / "no-forms"),
+            # Durations in tests are calendar time unless a test says otherwise; the
+            # working-day calendar has tests of its own.
+            "SERTIFLOW_CALENDAR": "calendar-days",
+        }
+    )
