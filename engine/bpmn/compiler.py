@@ -14,8 +14,9 @@ from SpiffWorkflow.bpmn.specs.defaults import UserTask
 from ..access import default_task_roles
 from ..errors import Problem
 from .parser import SertiflowParser, read_mappings_and_listeners
+from .rewrites import rewrite
 from .serializer import spec_to_dict
-from .validation import BPMN_NS, CAMUNDA_NS, BpmnDocument, collection_variable
+from .validation import BPMN_NS, CAMUNDA_NS, BpmnDocument
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,7 @@ def compile_processes(
     renamed: dict[str, str] = {}
     for doc in docs:
         root, aliases = _without_reserved_ids(doc.root)
-        root = _take_listeners_as_events(root)
-        root = _collections_as_names(root)
+        root = rewrite(root)
         renamed.update(aliases)
         try:
             parser.add_bpmn_xml(root, doc.name)
@@ -90,57 +90,6 @@ def compile_processes(
             called_keys=frozenset(called),
         )
     return compiled, problems
-
-
-def _take_listeners_as_events(root: Any) -> Any:
-    """A copy of ``root`` in which each flow with ``take`` listeners passes an event.
-
-    SpiffWorkflow has no object for a sequence flow, so a flow's ``take``
-    listeners become the ``start`` listeners of a plain intermediate event put
-    on the flow: the first half keeps the flow's id (its condition, and a
-    gateway's default, still name it), the second is ``<id>_taken``.
-    """
-    take = f"{{{CAMUNDA_NS}}}executionListener[@event='take']"
-    flows = [f for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow") if f.find(f".//{take}") is not None]
-    if not flows:
-        return root
-    copied = copy.deepcopy(root)
-    for flow in copied.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-        listeners = flow.findall(f".//{take}")
-        if not listeners:
-            continue
-        flow_id = flow.get("id")
-        event = etree.SubElement(flow.getparent(), f"{{{BPMN_NS}}}intermediateThrowEvent",
-                                 id=f"{flow_id}_take", name=flow.get("name") or flow_id)
-        extension = etree.SubElement(event, f"{{{BPMN_NS}}}extensionElements")
-        for listener in listeners:
-            listener.getparent().remove(listener)
-            listener.set("event", "start")
-            extension.append(listener)
-        etree.SubElement(flow.getparent(), f"{{{BPMN_NS}}}sequenceFlow", id=f"{flow_id}_taken",
-                         sourceRef=event.get("id"), targetRef=flow.get("targetRef"))
-        flow.set("targetRef", event.get("id"))
-    return copied
-
-
-def _collections_as_names(root: Any) -> Any:
-    """A copy of ``root`` in which ``camunda:collection="${panel}"`` reads ``panel``.
-
-    SpiffWorkflow takes the collection as a variable's name; Camunda takes an
-    expression, which in practice names a variable. The validator refuses any
-    other expression.
-    """
-    attribute = f"{{{CAMUNDA_NS}}}collection"
-    marked = [el for el in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
-              if collection_variable(el.get(attribute)) not in (None, el.get(attribute))]
-    if not marked:
-        return root
-    copied = copy.deepcopy(root)
-    for el in copied.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
-        name = collection_variable(el.get(attribute))
-        if name is not None:
-            el.set(attribute, name)
-    return copied
 
 
 def _add_process_listeners(spec: Any, docs: list[BpmnDocument]) -> None:
@@ -252,6 +201,9 @@ CLEARER = {
         "(a parallel gateway to take all paths, an exclusive gateway to choose one)"),
     "Time Specification Error. Unknown Time Specification": (
         "the timer has no date, duration or cycle; set one in the Modeler's Timer section"),
+    "Non-default exclusive outgoing sequence flow without condition": (
+        "this flow leaves an exclusive gateway without a condition and is not the "
+        "gateway's default flow: give it a condition, or make it the default flow"),
     "No start event found": (
         "the process has no start event: draw one where the process begins"),
 }

@@ -31,7 +31,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity, UserTask
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, StartEvent, UserTask
 from SpiffWorkflow.util.task import TaskState
 
 HOOK_KEYS = ("inputs", "outputs", "listeners")
@@ -311,6 +311,15 @@ class MappedCallActivity(CallActivity):
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
         extensions = getattr(self, "extensions", None) or {}
         mappings = extensions.get("callIn") or []
+        if extensions.get("eventSubprocess"):
+            # It starts beside the process, not after a task: it sees the variables
+            # as the process holds them now, and gives back what it changes.
+            now = deepcopy(current_variables(my_task.workflow))
+            my_task.internal_data[SEEN] = now
+            start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True,
+                                              spec_name="Start")
+            start.set_data(**deepcopy(now))
+            return
         if not extensions.get("calls"):
             super().copy_data(my_task, subworkflow)
             return
@@ -321,11 +330,47 @@ class MappedCallActivity(CallActivity):
     def update_data(self, my_task: Any, subworkflow: Any) -> None:
         extensions = getattr(self, "extensions", None) or {}
         mappings = extensions.get("callOut") or []
+        if extensions.get("eventSubprocess"):
+            final = deepcopy(subworkflow.last_task.data)
+            seen = my_task.internal_data.pop(SEEN, {})
+            changes = {k: v for k, v in final.items() if k not in seen or seen[k] != v}
+            my_task.data = final
+            publish(my_task.workflow, changes)
+            return
         if not extensions.get("calls"):
             super().update_data(my_task, subworkflow)
             return
         returned = deepcopy(subworkflow.last_task.data)
         my_task.data.update(_mapped(my_task, mappings, returned))
+
+
+SEEN = "sertiflow_seen"  # the variables an event subprocess started with
+
+
+_HOLDING = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+            | TaskState.COMPLETED)
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+def current_variables(workflow: Any) -> dict[str, Any]:
+    """The variables of ``workflow`` as its most recent step left them."""
+    definite = [t for t in workflow.tasks.values() if t.state & _HOLDING and t.data]
+    latest = max(definite, key=lambda t: t.last_state_change, default=workflow.task_tree)
+    return {**workflow.data, **latest.data}
+
+
+def publish(workflow: Any, changes: dict[str, Any]) -> None:
+    """Give ``changes`` to every task of ``workflow`` that has not finished.
+
+    Camunda keeps one set of variables per instance; SpiffWorkflow one per task,
+    copied along the flow. What an event subprocess sets reaches the rest of
+    the process this way.
+    """
+    if not changes:
+        return
+    for task in workflow.tasks.values():
+        if task.state & _OPEN:
+            task.data.update(deepcopy(changes))
 
 
 class _StartFailed(Exception):
@@ -352,3 +397,49 @@ def _mapped(task: Any, mappings: list[Mapping[str, Any]], source: Mapping[str, A
                 context=context_info(task), data=source)
             result[str(mapping.get("target"))] = value
     return result
+
+
+def interrupt_scopes(workflow: Any) -> bool:
+    """End what an interrupting event subprocess interrupts; tell whether anything was.
+
+    SpiffWorkflow starts an event subprocess beside the rest of its scope and
+    lets both run on. When the start event of an interrupting one has fired,
+    every other open task of its scope is cancelled here (other event
+    subprocesses included: the scope ends with this one), once.
+    """
+    interrupted = False
+    for task in [*workflow.tasks.values(),
+                 *(t for sub in workflow.subprocesses.values() for t in sub.tasks.values())]:
+        extensions = getattr(task.task_spec, "extensions", None) or {}
+        if (not extensions.get("eventSubprocess")
+                or task.state not in (TaskState.STARTED, TaskState.COMPLETED)
+                or task.internal_data.get(INTERRUPTED)):
+            continue
+        if task.state == TaskState.STARTED:  # begun: has its start event fired yet?
+            sub = workflow.subprocesses.get(task.id)
+            if not any(isinstance(t.task_spec, StartEvent) and t.state == TaskState.COMPLETED
+                       for t in (sub.tasks.values() if sub is not None else ())):
+                continue
+        task.internal_data[INTERRUPTED] = True
+        if _interrupting(workflow, task.task_spec):
+            keep = {task.id}
+            parent = task.parent
+            while parent is not None:
+                keep.add(parent.id)
+                parent = parent.parent
+            for other in list(task.workflow.tasks.values()):
+                if other.id not in keep and other.state & _OPEN:
+                    other.cancel()
+                    interrupted = True
+    return interrupted
+
+
+INTERRUPTED = "sertiflow_interrupted"  # an event subprocess whose start was handled
+
+
+def _interrupting(workflow: Any, spec: Any) -> bool:
+    """Whether the start event of an event subprocess spec interrupts its scope."""
+    sub_spec = workflow.subprocess_specs.get(spec.spec)
+    starts = getattr(sub_spec, "bpmn_start_events", None) or []
+    return all((getattr(start, "extensions", None) or {}).get("interrupting", True)
+               for start in starts)

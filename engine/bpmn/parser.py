@@ -19,7 +19,16 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser, ReceiveTaskParser
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+    EventBasedGatewayParser,
+    ReceiveTaskParser,
+)
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -224,7 +233,12 @@ class ScriptParser(KeepCamundaExtensions, ScriptTaskParser):
 
 
 class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
-    pass
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        extensions = super().parse_extensions(node)
+        if (self.node if node is None else node).get("triggeredByEvent") == "true":
+            # An event subprocess shares the process's variables (engine.bpmn.hooks).
+            extensions["eventSubprocess"] = True
+        return extensions
 
 
 class CallParser(KeepCamundaExtensions, CallActivityParser):
@@ -274,7 +288,24 @@ class ReceiveParser(KeepCamundaExtensions, ReceiveTaskParser):
 
 
 class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventParser):
-    pass
+    def create_task(self) -> Any:
+        # SpiffWorkflow reads no error or escalation definition on a start event, so
+        # the start of an error or escalation event subprocess became a plain start:
+        # the subprocess ran as soon as its scope began, error or not.
+        event_definition = self.get_event_definition(
+            [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH,
+             CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
+
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        extensions = super().parse_extensions(node)
+        # SpiffWorkflow does not read isInterrupting; an event subprocess needs it.
+        interrupting = (self.node if node is None else node).get("isInterrupting", "true")
+        if interrupting == "false":
+            extensions["interrupting"] = False
+        return extensions
 
 
 class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):

@@ -177,13 +177,12 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
     doc.problems.extend(_event_reference_problems(name, root))
     for process in root.iterfind(_q("process")):
         if process.get("isExecutable") == "true":
-            broken = list(_identity_problems(name, process))
+            broken = [*_identity_problems(name, process), *_link_problems(name, process),
+                      *_shared_definition_problems(name, root, process)]
             doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
-            # Unreachable elements would only repeat the broken links, or the link
-            # events refused by name.
-            if not broken and process.find(f".//{_q('linkEventDefinition')}") is None:
+            if not broken:  # unreachable elements would only repeat the broken links
                 doc.problems.extend(_reachability_problems(name, process))
     return doc
 
@@ -348,15 +347,9 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
 
 # Constructs refused by their name, with what to draw instead.
 _NOT_SUPPORTED = {
-    "eventDefinitionRef": (
-        "a shared event definition (eventDefinitionRef) is not supported: define the "
-        "timer, message or signal inside the event itself"),
     "compensateEventDefinition": (
         "compensation (compensation events and handlers) is not supported: model the undo "
         "steps as ordinary tasks on an error or escalation path"),
-    "linkEventDefinition": (
-        "link events are not supported: join the two parts of the flow with a sequence "
-        "flow"),
 }
 
 
@@ -618,6 +611,55 @@ def _label(tag: str) -> str:
     return "".join(f" {c.lower()}" if c.isupper() else c for c in tag).strip()
 
 
+def link_name(event: etree._Element) -> str | None:
+    """The link name of a link event (its definition's ``name``, else the event's)."""
+    definition = event.find(_q("linkEventDefinition"))
+    if definition is None:
+        return None
+    return str(definition.get("name") or event.get("name") or "")
+
+
+def _links(container: etree._Element) -> tuple[list[etree._Element], dict[str, list[str]]]:
+    """The link throw events of a (sub)process, and its catch events' ids by link name."""
+    throws: list[etree._Element] = []
+    catches: dict[str, list[str]] = {}
+    for node in container:
+        name = link_name(node)
+        if name is None:
+            continue
+        if _local(node.tag) == "intermediateThrowEvent":
+            throws.append(node)
+        else:
+            catches.setdefault(name, []).append(str(node.get("id")))
+    return throws, catches
+
+
+def _link_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    """A link throw event needs exactly one catch event of its name in its (sub)process."""
+    for container in [process, *_nested_containers(process)]:
+        throws, catches = _links(container)
+        for event in throws:
+            link = link_name(event)
+            found = catches.get(link or "", [])
+            if len(found) != 1:
+                what = ("no link catch event" if not found else
+                        f"{len(found)} link catch events ({', '.join(found)})")
+                yield Problem(name, f"link '{link}' has {what} of the same name in its "
+                              "process or sub-process: a link jumps to exactly one",
+                              event.get("id"), event.sourceline)
+
+
+def _shared_definition_problems(name: str, root: etree._Element, process: etree._Element
+                                ) -> Iterator[Problem]:
+    """An ``eventDefinitionRef`` must name an event definition at the top of the file."""
+    shared = {el.get("id") for el in root if _local(el.tag).endswith("EventDefinition")}
+    for ref in process.iter(_q("eventDefinitionRef")):
+        target = (ref.text or "").strip()
+        if target not in shared:
+            yield Problem(name, f"eventDefinitionRef '{target}' names no event definition at "
+                          "the top of this file", _element_of(ref), ref.sourceline)
+
+
 def _reachability_problems(name: str, process: etree._Element) -> Iterator[Problem]:
     """Report flow nodes that no path from a start event reaches."""
     for container in [process, *_nested_containers(process)]:
@@ -634,6 +676,10 @@ def _reachability_problems(name: str, process: etree._Element) -> Iterator[Probl
             # An ad-hoc subprocess or a process started by its first activity.
             roots = [i for i, n in nodes.items() if not any(i in t for t in flows.values())
                      and _local(n.tag) != "boundaryEvent"]
+        throws, catches = _links(container)
+        for event in throws:  # a link throw event continues at its catch event
+            flows.setdefault(str(event.get("id")), []).extend(
+                catches.get(link_name(event) or "", []))
         successors = {i: [*flows.get(i, []), *attached.get(i, [])] for i in nodes}
         reached = _walk(roots, successors)
         for node_id, node in nodes.items():

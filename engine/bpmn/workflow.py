@@ -17,6 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent, UserTask
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -162,12 +163,62 @@ class ProcessRun:
             return records, self._failure(self._hook_failures()[0])
         try:
             self._wf.do_engine_steps(will_complete, did_complete)
+            while hooks.interrupt_scopes(self._wf):
+                self._wf.do_engine_steps(will_complete, did_complete)
             if self._wf.is_completed():
                 hooks.run_process_end(self._wf)
         except Exception as exc:
             return records, self._failure(exc)
         failed = self._hook_failures()
-        return records, self._failure(failed[0]) if failed else None
+        if failed:
+            return records, self._failure(failed[0])
+        return records, self._uncaught_error()
+
+    def _uncaught_error(self) -> StepFailure | None:
+        """An error thrown that no boundary event or event subprocess catches.
+
+        SpiffWorkflow hands such an error back to its host as a pending event
+        (with, sometimes, errors an event subprocess did catch) and ends the
+        instance as if nothing happened; Camunda treats it as a failure. The
+        error events are taken out of the pending ones here, so each is reported
+        once.
+        """
+        errors = [e for e in self._wf.bpmn_events
+                  if isinstance(e.event_definition, ErrorEventDefinition)]
+        if not errors:
+            return None
+        self._wf.bpmn_events = [e for e in self._wf.bpmn_events if e not in errors]
+        for event in errors:
+            if self._caught_by_event_subprocess(event.event_definition):
+                continue
+            code = event.event_definition.code
+            thrower = self._thrower_of(event.event_definition)
+            element = _element_id(thrower) if thrower is not None else None
+            return StepFailure(
+                task_id=str(thrower.id) if thrower is not None else None, element_id=element,
+                kind="error",
+                message=(f"the error {code or event.event_definition.name or ''!r} is caught "
+                         "by nothing: add an error boundary event or an error event "
+                         "subprocess that catches it; the instance stopped here"),
+                traceback="")
+        return None
+
+    def _caught_by_event_subprocess(self, thrown: Any) -> bool:
+        for name in self._wf.spec.start.trigger_specs:
+            spec = self._wf.subprocess_specs.get(name)
+            for start in getattr(spec, "bpmn_start_events", []):
+                if isinstance(start.event_definition, ErrorEventDefinition) and (
+                        start.event_definition == thrown):
+                    return True
+        return False
+
+    def _thrower_of(self, thrown: Any) -> Any:
+        """The task that threw ``thrown`` last: a completed end or throw event with its code."""
+        throwers = [t for t in self._tasks() if t.state == TaskState.COMPLETED
+                    and isinstance(getattr(t.task_spec, "event_definition", None),
+                                   ErrorEventDefinition)
+                    and t.task_spec.event_definition.code == thrown.code]
+        return max(throwers, key=lambda t: t.last_state_change, default=None)
 
     def _hook_failures(self) -> list[Exception]:
         """Failures since the last look: of the command before this advance, and of

@@ -44,7 +44,7 @@ CAUSES: list[tuple[str, str]] = [
     ("cron expression", "cron timer"),
     ("compensation", "compensation"),
     ("complex gateway", "complex gateway"),
-    ("link events", "link event"),
+    ("link '", "link event"),
     ("eventDefinitionRef", "shared event definition"),
     ("DTD", "XML"),
     ("not well-formed", "XML"),

@@ -1,4 +1,5 @@
-"""Constructs sertiflow does not run are refused by name, never as "cannot be reached" (issue 16)."""
+"""Constructs sertiflow does not run, or drawn wrongly, are refused by name, never as
+"cannot be reached" (issues 16 and 17)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ def around(task: str) -> str:
 
 
 @pytest.mark.parametrize(("body", "top", "words"), [
-    (around('<bpmn:intermediateCatchEvent id="x"><bpmn:eventDefinitionRef>shared'
+    (around('<bpmn:intermediateCatchEvent id="x"><bpmn:eventDefinitionRef>gone'
             '</bpmn:eventDefinitionRef></bpmn:intermediateCatchEvent>'), TIMER,
-     "(element 'x'): a shared event definition (eventDefinitionRef) is not supported"),
+     "(element 'x'): eventDefinitionRef 'gone' names no event definition"),
+    (around('<bpmn:intermediateThrowEvent id="x"><bpmn:linkEventDefinition name="L" />'
+            '</bpmn:intermediateThrowEvent>'), "",
+     "(element 'x'): link 'L' has no link catch event of the same name"),
     (around('<bpmn:userTask id="x" camunda:candidateGroups="upp"><bpmn:multiInstanceLoopCharacteristics>'
             '<bpmn:loopCardinality>-2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>'
             '</bpmn:userTask>'), "", "loopCardinality is -2"),
