@@ -367,6 +367,42 @@ def _start(find: Any) -> dict[str, Any]:
         }
 
 
+@bp.route("/message", methods=["POST"])
+def message() -> Any:
+    """Camunda's message correlation: ``messageName``, ``businessKey``,
+    ``processInstanceId``, ``processVariables``; 204, or the instance with
+    ``resultEnabled``."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("messageName"), str):
+        raise BadRequest("the body must be a JSON object with a messageName")
+    variables = typed_variables(body.get("processVariables"))
+    with signed_in() as (services, actor):
+        if actor.is_customer:
+            raise Forbidden("customers may not send messages")
+        instance = services.send_message(
+            body["messageName"], variables, business_key=body.get("businessKey"),
+            instance_id=body.get("processInstanceId"), actor=actor.username)
+    if body.get("resultEnabled"):
+        return [{"resultType": "Execution",
+                 "processInstance": {"id": instance.id, "definitionId": instance.definition_id,
+                                     "businessKey": instance.business_key}}]
+    return Response(status=204)
+
+
+@bp.route("/signal", methods=["POST"])
+def signal() -> Any:
+    """Camunda's signal broadcast: ``name`` and ``variables``; 204."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise BadRequest("the body must be a JSON object with a name")
+    variables = typed_variables(body.get("variables"))
+    with signed_in() as (services, actor):
+        if actor.is_customer:
+            raise Forbidden("customers may not send signals")
+        services.send_signal(body["name"], variables, actor=actor.username)
+    return Response(status=204)
+
+
 # -- typed variables ------------------------------------------------------------------
 
 

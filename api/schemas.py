@@ -311,3 +311,13 @@ class MessageRequest(Schema):
 
 class MessageResult(Schema):
     instance = fields.Nested(Instance)
+
+
+class SignalRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class SignalResult(Schema):
+    reached = fields.Integer(metadata={
+        "description": "how many instances the signal reached or started"})

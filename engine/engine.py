@@ -31,7 +31,8 @@ from .handlers import HandlerContext, TopicRegistry
 from .identity import IdentityService, TokenCache
 from .models import Task
 from .queries import Queries
-from .runtime import Completion, Runtime, RuntimeSettings
+from .routing import broadcast_signal
+from .runtime import Completion, Runtime, RuntimeSettings, check_variables
 from .sla import ServiceClocks, SlaMonitor
 from .starttimers import StartTimers
 from .store import InstanceRow
@@ -166,6 +167,13 @@ class Services:
         return self.runtime.correlate_message(name, business_key=business_key,
                                               instance_id=instance_id, variables=cleaned,
                                               actor=actor)
+
+    def send_signal(self, name: str, data: Mapping[str, Any], *, actor: str | None) -> int:
+        """Broadcast signal ``name`` to every instance waiting for it and start those it
+        starts; returns how many instances it reached (none is not an error)."""
+        variables = dict(data)
+        check_variables(variables)
+        return broadcast_signal(self.runtime, name, variables, actor=actor)
 
 
 class Engine:

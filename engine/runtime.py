@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import routing
 from .access import default_task_roles
 from .bpmn.expressions import compile_expression
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
@@ -131,7 +132,7 @@ class Runtime:
         """
         definition = self._definition(key, definition_id)
         variables = dict(variables or {})
-        _check_variables(variables)
+        check_variables(variables)
         now = self.clock.now()
         instance = InstanceRow(
             id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
@@ -163,7 +164,7 @@ class Runtime:
         :raises TaskClaimedByOther: when someone else has claimed it.
         """
         variables = dict(variables or {})
-        _check_variables(variables)
+        check_variables(variables)
         task, instance = self._ready_task_for_command(task_id)
         if task.assignee and actor and task.assignee != actor:
             raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
@@ -254,7 +255,8 @@ class Runtime:
         return task
 
     def waiting_instance(self, name: str, *, business_key: str | None = None,
-                         instance_id: str | None = None) -> str | None:
+                         instance_id: str | None = None,
+                         exclude: str | None = None) -> str | None:
         """The id of the one instance that waits for message ``name``, or None.
 
         :raises Conflict: when several instances wait for it.
@@ -262,6 +264,8 @@ class Runtime:
         query = (sa.select(EventSubscription.instance_id).distinct()
                  .join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
                  .where(EventSubscription.kind == "message", EventSubscription.name == name))
+        if exclude is not None:
+            query = query.where(ProcessInstance.id != exclude)
         if instance_id is not None:
             query = query.where(ProcessInstance.id == instance_id)
         if business_key is not None:
@@ -280,8 +284,11 @@ class Runtime:
         instance_id: str | None = None,
         variables: Mapping[str, Any] | None = None,
         actor: str | None = None,
+        exclude: str | None = None,
     ) -> InstanceRow:
         """Deliver message ``name`` to the one instance that waits for it.
+
+        ``exclude`` leaves out an instance (the one that threw the message).
 
         With no ``instance_id`` the message may also start a new instance of a
         process whose start event waits for it.
@@ -290,8 +297,9 @@ class Runtime:
         :raises Conflict: when several instances wait for it, or the one found is not running.
         """
         variables = dict(variables or {})
-        _check_variables(variables)
-        waiting = self.waiting_instance(name, business_key=business_key, instance_id=instance_id)
+        check_variables(variables)
+        waiting = self.waiting_instance(name, business_key=business_key, instance_id=instance_id,
+                                        exclude=exclude)
         if waiting is None:
             if instance_id is None:
                 starter = self._message_start_definition(name)
@@ -308,6 +316,38 @@ class Runtime:
                             data={"message": name, "variables": variables})
         self._advance_and_save(instance, run, actor, ready_before)
         return instance
+
+    def deliver_signal(self, instance_id: str, name: str, variables: Mapping[str, Any], *,
+                       actor: str | None) -> bool:
+        """Give signal ``name`` to one instance; False when it is not running."""
+        instance = self._instance(instance_id)
+        if instance.status != "running":
+            return False
+        run = self._load(instance)
+        ready_before = run.ready_user_task_ids()
+        if run.correlate_signal(name, variables) == 0:
+            return False  # the subscription was stale; the next command reloads it
+        self.history.record(instance.id, "signal_received", actor=actor,
+                            data={"signal": name, "variables": dict(variables)})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return True
+
+    def start_by_signal(self, definition: ProcessDefinition, name: str,
+                        variables: Mapping[str, Any], *, actor: str | None) -> InstanceRow:
+        """Start an instance of ``definition`` whose signal start event catches ``name``."""
+        instance = self.start_instance(definition.key, definition_id=definition.id, actor=actor)
+        _, run = self._pending_cache.pop(instance.id)
+        ready_before = run.ready_user_task_ids()
+        run.correlate_signal(name, variables)
+        self.history.record(instance.id, "signal_received", actor=actor,
+                            data={"signal": name, "variables": dict(variables)})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return instance
+
+    def open_incident(self, instance: InstanceRow, failure: StepFailure) -> None:
+        """Open an incident on an instance outside its own step (engine.routing)."""
+        self._open_incident(instance, failure)
+        self._save_without_state(instance)
 
     def fire_timer(self, timer_id: int, *, actor: str | None = "scheduler") -> bool:
         """Fire a due timer (and any other due one of its instance).
@@ -427,7 +467,7 @@ class Runtime:
     ) -> InstanceRow:
         """Run a failed element again, after merging corrected ``variables`` into its data."""
         variables = dict(variables or {})
-        _check_variables(variables)
+        check_variables(variables)
         incident = self.session.get(Incident, incident_id)
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
@@ -505,7 +545,10 @@ class Runtime:
             instance.ended_at = self.clock.now()
             self.history.record(instance.id, "instance_completed", actor=actor,
                                 data={"variables": run.variables()})
+        thrown = run.take_thrown()
         self._save(instance, run)
+        if thrown:  # to other instances, once this one is saved (engine.routing)
+            self.defer(lambda runtime: routing.deliver(runtime, instance, thrown))
         self._run_effects()
         return created
 
@@ -749,11 +792,12 @@ event.listen(Session, "after_rollback", lambda s: _settle_workflows(s, committed
 
 def _waits_digest(timers: list[Any], messages: list[Any]) -> str:
     parts = sorted(f"t|{t.task_id}|{t.due_at.isoformat()}" for t in timers)
-    parts += sorted(f"m|{m.task_id}|{m.name}" for m in messages)
+    parts += sorted(f"m|{m.task_id}|{getattr(m, 'kind', 'message')}|{m.name}" for m in messages)
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
 
-def _check_variables(variables: Mapping[str, Any]) -> None:
+def check_variables(variables: Mapping[str, Any]) -> None:
+    """Refuse variable names and values that are not process data (InvalidInput)."""
     bad = [k for k in variables if not isinstance(k, str) or not k.isidentifier()
            or k.startswith("_")]
     if bad:

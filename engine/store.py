@@ -274,7 +274,8 @@ class InstanceStore:
         if timer_rows:
             self.session.execute(_timer.insert(), timer_rows)
         message_rows = [{"instance_id": instance_id, "task_id": m.task_id,
-                         "element_id": m.element_id, "kind": "message", "name": m.name}
+                         "element_id": m.element_id, "kind": getattr(m, "kind", "message"),
+                         "name": m.name}
                         for m in messages]
         if message_rows:
             self.session.execute(_subscription.insert(), message_rows)

@@ -13,12 +13,13 @@ from . import (
     incidents,
     instances,
     messages,
+    signals,
     sla,
     tasks,
 )
 
-BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, incidents.bp,
-              documents.bp, sla.bp, certificates.bp, certificates.public]
+BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, signals.bp,
+              incidents.bp, documents.bp, sla.bp, certificates.bp, certificates.public]
 
 
 def register(api: Api) -> None:

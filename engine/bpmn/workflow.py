@@ -17,7 +17,10 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent, UserTask
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    SignalEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -79,9 +82,23 @@ class WaitingTimer:
 
 @dataclass(frozen=True)
 class WaitingMessage:
+    """A message (or, with ``kind`` "signal", a signal) an instance waits for."""
+
     task_id: str
     element_id: str
     name: str
+    kind: str = "message"
+
+
+@dataclass(frozen=True)
+class ThrownEvent:
+    """A message or signal the instance threw that no element of its own caught."""
+
+    kind: str  # "message" or "signal"
+    name: str
+    variables: dict[str, Any]
+    element_id: str | None
+    task_id: str | None
 
 
 @dataclass(frozen=True)
@@ -318,6 +335,58 @@ class ProcessRun:
                 caught += 1
         return caught
 
+    def correlate_signal(self, name: str, variables: Mapping[str, Any]) -> int:
+        """Deliver a signal to every element of this instance that waits for it."""
+        event = BpmnEvent(SignalEventDefinition(name), payload=dict(variables))
+        # Not SpiffWorkflow's catch: a signal nobody here catches must not be thrown
+        # again as this instance's own.
+        self._wf.event_manager.update_collaboration(event)
+        caught = 0
+        for task in list(self._wf.event_manager.tasks.values()):
+            if any(isinstance(d, SignalEventDefinition) and d.name == name
+                   for _, d in _event_definitions(task)):
+                task.task_spec.catch(task, event)
+                task.task_spec._update(task)
+                caught += 1
+        return caught
+
+    def take_thrown(self) -> list[ThrownEvent]:
+        """The messages and signals thrown since the last look, for other instances.
+
+        SpiffWorkflow delivers an event inside its instance and hands back what
+        nothing there caught; they are taken out here, so each leaves once.
+        """
+        kinds = (MessageEventDefinition, SignalEventDefinition)
+        pending = [e for e in self._wf.bpmn_events if isinstance(e.event_definition, kinds)]
+        if not pending:
+            return []
+        self._wf.bpmn_events = [e for e in self._wf.bpmn_events if e not in pending]
+        thrown = []
+        for event in pending:
+            definition = event.event_definition
+            is_message = isinstance(definition, MessageEventDefinition)
+            payload: Any = event.payload if isinstance(event.payload, dict) else {}
+            if is_message and "result_var" in payload:
+                payload = payload.get("payload")
+            thrower = self._thrower(definition)
+            thrown.append(ThrownEvent(
+                kind="message" if is_message else "signal", name=str(definition.name),
+                variables=dict(payload) if isinstance(payload, dict) else {},
+                element_id=_element_id(thrower) if thrower is not None else None,
+                task_id=str(thrower.id) if thrower is not None else None))
+        return thrown
+
+    def _thrower(self, definition: Any) -> Any:
+        """The task that threw ``definition`` last: a completed event or task with its name."""
+        name, kind = definition.name, type(definition)
+
+        def threw(task: Any) -> bool:
+            own = getattr(task.task_spec, "event_definition", None)
+            return type(own) is kind and getattr(own, "name", None) == name
+
+        throwers = [t for t in self._tasks() if t.state == TaskState.COMPLETED and threw(t)]
+        return max(throwers, key=lambda t: t.last_state_change, default=None)
+
     def retry(self, task_id: str, variables: Mapping[str, Any]) -> None:
         """Put a failed task back to READY, with corrected data, for the next advance."""
         task = self._wf.get_task_from_id(UUID(task_id))
@@ -400,8 +469,14 @@ class ProcessRun:
             for element, definition in _event_definitions(t)
             if isinstance(definition, MessageEventDefinition)
         ]
+        waiting += [
+            WaitingMessage(str(t.id), element, definition.name, "signal")
+            for t in self._waiting_events()
+            for element, definition in _event_definitions(t)
+            if isinstance(definition, SignalEventDefinition)
+        ]
         if not self._wf.is_completed():
-            # The message start events of the process's event subprocesses wait too.
+            # The message and signal start events of the process's event subprocesses.
             root = str(self._wf.task_tree.id)
             for name in self._wf.spec.start.trigger_specs:
                 spec = self._wf.subprocess_specs.get(name)
@@ -409,6 +484,9 @@ class ProcessRun:
                     definition = start.event_definition
                     if isinstance(definition, MessageEventDefinition):
                         waiting.append(WaitingMessage(root, start.bpmn_id, definition.name))
+                    elif isinstance(definition, SignalEventDefinition):
+                        waiting.append(WaitingMessage(root, start.bpmn_id, definition.name,
+                                                      "signal"))
         return waiting
 
     def failed_task_ids(self) -> list[str]:

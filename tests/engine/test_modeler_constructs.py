@@ -123,6 +123,14 @@ def test_plain_and_manual_tasks_pass_through(engine: Engine) -> None:
 
 
 def test_message_throw_events_without_a_payload(engine: Engine) -> None:
+    """Each throw carries no variables and starts one instance of the receiving process."""
+    receiver = definitions("receiving", process("receiving", """\
+    <bpmn:startEvent id="got"><bpmn:messageEventDefinition id="d0" messageRef="m1" /></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f0" sourceRef="got" targetRef="done" />
+    <bpmn:endEvent id="done" />
+""") + MESSAGE)
+    with engine.write() as s:
+        s.deployments.deploy([("receiving.bpmn", receiver.encode())])
     instance = run(engine, "throwing", """\
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tell" />
@@ -131,6 +139,10 @@ def test_message_throw_events_without_a_payload(engine: Engine) -> None:
     <bpmn:endEvent id="end"><bpmn:messageEventDefinition id="d2" messageRef="m1" /></bpmn:endEvent>
 """)
     assert instance.status == "completed"
+    with engine.read() as s:
+        started = list(s.session.scalars(sa.select(ProcessInstance.status).where(
+            ProcessInstance.definition_key == "receiving")))
+    assert started == ["completed", "completed"]
 
 
 @pytest.mark.parametrize("sequential", ["true", "false"])
