@@ -48,14 +48,16 @@ def deliver(runtime: Runtime, thrower: InstanceRow, events: list[ThrownEvent]) -
                   "in one chain of instances: the processes probably send them in a loop")
             return
         if event.kind == "signal":
-            broadcast_signal(runtime, event.name, event.variables, actor=None,
-                             exclude=thrower.id)
+            # The thrower's own catch events too: SpiffWorkflow hands a signal back
+            # only when none of them waited for it when it was thrown (one reached
+            # later in the same step, as a parallel branch's, gets it now).
+            broadcast_signal(runtime, event.name, event.variables, actor=None)
         else:
             _send_message(runtime, thrower, event)
 
 
 def broadcast_signal(runtime: Runtime, name: str, variables: Mapping[str, Any], *,
-                     actor: str | None, exclude: str | None = None) -> int:
+                     actor: str | None) -> int:
     """Deliver signal ``name`` to every waiting instance and start those it starts.
 
     Returns how many instances it reached (delivered or started).
@@ -68,8 +70,6 @@ def broadcast_signal(runtime: Runtime, name: str, variables: Mapping[str, Any], 
                ProcessInstance.status == "running")
         .order_by(EventSubscription.instance_id)))
     for instance_id in waiting:
-        if instance_id == exclude:
-            continue  # its own elements had the signal already
         if runtime.deliver_signal(instance_id, name, variables, actor=actor):
             reached += 1
     for definition in _signal_start_definitions(runtime, name):

@@ -20,11 +20,13 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CANCEL_EVENT_XPATH,
     CONDITIONAL_EVENT_XPATH,
     ERROR_EVENT_XPATH,
     ESCALATION_EVENT_XPATH,
     MESSAGE_EVENT_XPATH,
     SIGNAL_EVENT_XPATH,
+    TERMINATION_EVENT_XPATH,
     TIMER_EVENT_XPATH,
     EventBasedGatewayParser,
     ReceiveTaskParser,
@@ -309,7 +311,15 @@ class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventPars
 
 
 class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):
-    pass
+    def create_task(self) -> Any:
+        # SpiffWorkflow reads no signal definition on an end event: a signal end event
+        # became a plain one and threw nothing.
+        event_definition = self.get_event_definition(
+            [MESSAGE_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH,
+             ESCALATION_EVENT_XPATH, TERMINATION_EVENT_XPATH, SIGNAL_EVENT_XPATH])
+        task = self._create_task(event_definition)
+        task.connect(self.spec.end)
+        return task
 
 
 class CatchEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateCatchEventParser):
