@@ -25,6 +25,7 @@ a failure at the end fails the task where SpiffWorkflow catches it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from copy import deepcopy
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, StartEvent, UserTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 
 HOOK_KEYS = ("inputs", "outputs", "listeners")
@@ -359,18 +361,35 @@ def current_variables(workflow: Any) -> dict[str, Any]:
     return {**workflow.data, **latest.data}
 
 
-def publish(workflow: Any, changes: dict[str, Any]) -> None:
+def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
     """Give ``changes`` to every task of ``workflow`` that has not finished.
 
     Camunda keeps one set of variables per instance; SpiffWorkflow one per task,
-    copied along the flow. What an event subprocess sets reaches the rest of
-    the process this way.
+    copied along the flow, so parallel branches and event subprocesses would
+    each work on their own copy and the join keep one of them. What a task
+    (``source``) or an event subprocess sets reaches the rest of the process
+    this way. The instances of a multi-instance activity keep their own
+    variables (their element variable above all), and do not share.
     """
-    if not changes:
+    if not changes or (source is not None and _in_loop(source)):
         return
+    # The tasks that follow the source have its data already (and may have changed
+    # it since: their start listeners ran when they became ready); only those open
+    # before it finished get the changes.
+    before = source.last_state_change if source is not None else None
+    now = time.time()
     for task in workflow.tasks.values():
-        if task.state & _OPEN:
+        if (task is not source and task.state & _OPEN and not _in_loop(task)
+                and (before is None or task.last_state_change < before)):
             task.data.update(deepcopy(changes))
+            # Its predicted children store their data relative to it: the saved
+            # state's memo (engine.bpmn.serializer) must see it changed.
+            task.last_state_change = now
+
+
+def _in_loop(task: Any) -> bool:
+    parent = task.parent
+    return parent is not None and isinstance(parent.task_spec, LoopTask)
 
 
 class _StartFailed(Exception):

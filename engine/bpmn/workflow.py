@@ -173,6 +173,7 @@ class ProcessRun:
                 return
             old = before.pop(task.id, {})
             changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
+            hooks.publish(task.workflow, changed, source=task)
             kind = type(task.task_spec).__name__
             records.append(StepRecord(str(task.id), element, kind, changed))
 
@@ -279,9 +280,12 @@ class ProcessRun:
             completion is rolled back.
         """
         task = self._user_task(task_id)
+        old = dict(task.data)
         task.data.update(data)
         try:
             task.run()
+            hooks.publish(task.workflow, {k: v for k, v in task.data.items()
+                                          if k not in old or old[k] != v}, source=task)
         except Exception as exc:
             if task.state == TaskState.ERROR:
                 raise TaskHookFailed(_failure_message(exc)) from exc
