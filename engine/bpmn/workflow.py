@@ -327,27 +327,25 @@ class ProcessRun:
             MergingMessageEventDefinition(name),
             payload={"payload": dict(variables), "result_var": None},
         )
-        # An event subprocess with this message's start event begins now: SpiffWorkflow
-        # creates it, and its start event waits, to catch the message below.
-        self._wf.event_manager.update_collaboration(event)
-        caught = 0
-        for task in list(self._wf.event_manager.tasks.values()):
-            if any(isinstance(definition, MessageEventDefinition) and definition.name == name
-                   for _, definition in _event_definitions(task)):
-                task.task_spec.catch(task, event)
-                task.task_spec._update(task)
-                caught += 1
-        return caught
+        return self._deliver(event, MessageEventDefinition, name)
 
     def correlate_signal(self, name: str, variables: Mapping[str, Any]) -> int:
         """Deliver a signal to every element of this instance that waits for it."""
         event = BpmnEvent(SignalEventDefinition(name), payload=dict(variables))
-        # Not SpiffWorkflow's catch: a signal nobody here catches must not be thrown
-        # again as this instance's own.
+        return self._deliver(event, SignalEventDefinition, name)
+
+    def _deliver(self, event: BpmnEvent, kind: type, name: str) -> int:
+        """Give ``event`` to each waiting element whose definition is ``kind`` named ``name``.
+
+        Not SpiffWorkflow's catch, which would throw an event nobody here
+        catches again as this instance's own. An event subprocess whose start
+        event catches it begins first: SpiffWorkflow creates it, and its start
+        event waits, to catch the event below.
+        """
         self._wf.event_manager.update_collaboration(event)
         caught = 0
         for task in list(self._wf.event_manager.tasks.values()):
-            if any(isinstance(d, SignalEventDefinition) and d.name == name
+            if any(isinstance(d, kind) and getattr(d, "name", None) == name
                    for _, d in _event_definitions(task)):
                 task.task_spec.catch(task, event)
                 task.task_spec._update(task)
