@@ -34,6 +34,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, StartEvent, UserTask
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 HOOK_KEYS = ("inputs", "outputs", "listeners")
@@ -380,11 +381,22 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
     now = time.time()
     for task in workflow.tasks.values():
         if (task is not source and task.state & _OPEN and not _in_loop(task)
-                and (before is None or task.last_state_change < before)):
+                and (before is None or (_shares(task) and task.last_state_change < before))):
             task.data.update(deepcopy(changes))
             # Its predicted children store their data relative to it: the saved
             # state's memo (engine.bpmn.serializer) must see it changed.
             task.last_state_change = now
+
+
+def _shares(task: Any) -> bool:
+    """Whether ``task`` takes part in the instance's variables when it is open.
+
+    A join (gateway join, the process's end join) takes its data from the
+    branches it merges when it fires, so what a step sets reaches it then;
+    giving it each change on the way would only store the variables once more.
+    (An event subprocess, which is no branch, gives its changes to joins too.)
+    """
+    return not isinstance(task.task_spec, Join) and not _in_loop(task)
 
 
 def _in_loop(task: Any) -> bool:
