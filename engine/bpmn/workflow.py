@@ -210,7 +210,7 @@ class ProcessRun:
             if self._caught_by_event_subprocess(event.event_definition):
                 continue
             code = event.event_definition.code
-            thrower = self._thrower_of(event.event_definition)
+            thrower = self._thrower(event.event_definition, "code")
             element = _element_id(thrower) if thrower is not None else None
             return StepFailure(
                 task_id=str(thrower.id) if thrower is not None else None, element_id=element,
@@ -229,14 +229,6 @@ class ProcessRun:
                         start.event_definition == thrown):
                     return True
         return False
-
-    def _thrower_of(self, thrown: Any) -> Any:
-        """The task that threw ``thrown`` last: a completed end or throw event with its code."""
-        throwers = [t for t in self._tasks() if t.state == TaskState.COMPLETED
-                    and isinstance(getattr(t.task_spec, "event_definition", None),
-                                   ErrorEventDefinition)
-                    and t.task_spec.event_definition.code == thrown.code]
-        return max(throwers, key=lambda t: t.last_state_change, default=None)
 
     def _hook_failures(self) -> list[Exception]:
         """Failures since the last look: of the command before this advance, and of
@@ -378,13 +370,14 @@ class ProcessRun:
                 task_id=str(thrower.id) if thrower is not None else None))
         return thrown
 
-    def _thrower(self, definition: Any) -> Any:
-        """The task that threw ``definition`` last: a completed event or task with its name."""
-        name, kind = definition.name, type(definition)
+    def _thrower(self, definition: Any, attribute: str = "name") -> Any:
+        """The task that threw ``definition`` last: a completed event (or task) with a
+        definition of its type and the same ``attribute`` (an error's ``code``)."""
+        value, kind = getattr(definition, attribute, None), type(definition)
 
         def threw(task: Any) -> bool:
             own = getattr(task.task_spec, "event_definition", None)
-            return type(own) is kind and getattr(own, "name", None) == name
+            return type(own) is kind and getattr(own, attribute, None) == value
 
         throwers = [t for t in self._tasks() if t.state == TaskState.COMPLETED and threw(t)]
         return max(throwers, key=lambda t: t.last_state_change, default=None)
