@@ -369,10 +369,15 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
     copied along the flow, so parallel branches and event subprocesses would
     each work on their own copy and the join keep one of them. What a task
     (``source``) or an event subprocess sets reaches the rest of the process
-    this way. The instances of a multi-instance activity keep their own
-    variables (their element variable above all), and do not share.
+    this way. The instances of a multi-instance activity share too, but each
+    keeps its own element variable (:mod:`engine.bpmn.multiinstance`).
     """
-    if not changes or (source is not None and _in_loop(source)):
+    if source is not None:
+        own = _instance_locals(source)
+        if own is None:
+            return
+        changes = {k: v for k, v in changes.items() if k not in own}
+    if not changes:
         return
     # The tasks that follow the source have its data already (and may have changed
     # it since: their start listeners ran when they became ready); only those open
@@ -380,9 +385,16 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
     before = source.last_state_change if source is not None else None
     now = time.time()
     for task in workflow.tasks.values():
-        if (task is not source and task.state & _OPEN and not _in_loop(task)
-                and (before is None or (_shares(task) and task.last_state_change < before))):
-            task.data.update(deepcopy(changes))
+        if task is source or not task.state & _OPEN:
+            continue
+        if before is not None and not (_shares(task) and task.last_state_change < before):
+            continue
+        local = _instance_locals(task)
+        if local is None:
+            continue
+        given = {k: deepcopy(v) for k, v in changes.items() if k not in local}
+        if given:
+            task.data.update(given)
             # Its predicted children store their data relative to it: the saved
             # state's memo (engine.bpmn.serializer) must see it changed.
             task.last_state_change = now
@@ -396,12 +408,28 @@ def _shares(task: Any) -> bool:
     giving it each change on the way would only store the variables once more.
     (An event subprocess, which is no branch, gives its changes to joins too.)
     """
-    return not isinstance(task.task_spec, Join) and not _in_loop(task)
+    return not isinstance(task.task_spec, Join)
 
 
-def _in_loop(task: Any) -> bool:
+_NONE: frozenset[str] = frozenset()
+
+
+def _instance_locals(task: Any) -> frozenset[str] | None:
+    """The variables ``task`` keeps to itself as an instance of a loop.
+
+    Empty outside loops. ``None`` for an instance of SpiffWorkflow's own
+    multi-instance specs (definitions deployed before sertiflow had its own),
+    whose instances keep all their variables apart.
+    """
     parent = task.parent
-    return parent is not None and isinstance(parent.task_spec, LoopTask)
+    if parent is None or not isinstance(parent.task_spec, LoopTask):
+        return _NONE
+    local_names = getattr(parent.task_spec, "local_names", None)
+    if local_names is not None:
+        return frozenset(local_names())
+    if not hasattr(parent.task_spec, "data_input"):  # a standard loop
+        return _NONE
+    return None
 
 
 class _StartFailed(Exception):
@@ -448,7 +476,7 @@ def interrupt_scopes(workflow: Any) -> bool:
             continue
         if task.state == TaskState.STARTED:  # begun: has its start event fired yet?
             sub = workflow.subprocesses.get(task.id)
-            if not any(isinstance(t.task_spec, StartEvent) and t.state == TaskState.COMPLETED
+            if not any(isinstance(t.task_spec, StartEvent) and t.state & _FIRED
                        for t in (sub.tasks.values() if sub is not None else ())):
                 continue
         task.internal_data[INTERRUPTED] = True
@@ -466,6 +494,7 @@ def interrupt_scopes(workflow: Any) -> bool:
 
 
 INTERRUPTED = "sertiflow_interrupted"  # an event subprocess whose start was handled
+_FIRED = TaskState.READY | TaskState.COMPLETED  # a start event that caught its event
 
 
 def _interrupting(workflow: Any, spec: Any) -> bool:

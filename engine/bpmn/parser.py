@@ -65,6 +65,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
+from .multiinstance import CamundaMultiInstanceParser
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
@@ -215,26 +216,24 @@ class KeepCamundaExtensions:
         return read_camunda_extensions(self.node if node is None else node)
 
 
-class TaskParser(KeepCamundaExtensions, CamundaTaskParser):
+class TaskParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CamundaTaskParser):
     pass
 
 
-class UserTaskParser(KeepCamundaExtensions, CamundaTaskParser):
+class UserTaskParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CamundaTaskParser):
     """User tasks become SpiffWorkflow's plain user task; the form link lives in extensions."""
 
 
-class ServiceTaskParser(KeepCamundaExtensions, CamundaTaskParser):
+class ServiceTaskParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CamundaTaskParser):
     pass
 
 
-class ScriptParser(KeepCamundaExtensions, ScriptTaskParser):
-    # Camunda's reading of a multi-instance marker (camunda:collection and
-    # camunda:elementVariable), as for every other task; SpiffWorkflow's script
-    # task parser knows only the plain BPMN one.
-    _add_multiinstance_task = CamundaTaskParser._add_multiinstance_task
+class ScriptParser(KeepCamundaExtensions, CamundaMultiInstanceParser, ScriptTaskParser):
+    """Script tasks read Camunda's multi-instance marker too (camunda:collection,
+    camunda:elementVariable), not only the plain BPMN one."""
 
 
-class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
+class SubprocessParser(KeepCamundaExtensions, CamundaMultiInstanceParser, SubWorkflowParser):
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         extensions = super().parse_extensions(node)
         if (self.node if node is None else node).get("triggeredByEvent") == "true":
@@ -243,7 +242,7 @@ class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
         return extensions
 
 
-class CallParser(KeepCamundaExtensions, CallActivityParser):
+class CallParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CallActivityParser):
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         # A call activity passes only what camunda:in/out name (engine.bpmn.hooks).
         return {**super().parse_extensions(node), "calls": True}
@@ -280,7 +279,7 @@ class ClockEvents:
         )
 
 
-class ReceiveParser(KeepCamundaExtensions, ReceiveTaskParser):
+class ReceiveParser(KeepCamundaExtensions, CamundaMultiInstanceParser, ReceiveTaskParser):
     """A receive task whose message's variables become process variables, as a catch event's."""
 
     def parse_message_event(self, message_event: etree._Element) -> Any:

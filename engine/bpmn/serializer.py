@@ -61,6 +61,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
+from .multiinstance import CamundaParallelInstances, CamundaSequentialInstances
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
@@ -190,6 +191,8 @@ def _build_registry(*, state: bool) -> Any:
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
+    config[CamundaSequentialInstances] = MultiInstanceTaskConverter
+    config[CamundaParallelInstances] = MultiInstanceTaskConverter
     if state:
         config[Task] = DataTaskConverter
         config[BpmnSubWorkflow] = DataSubWorkflowConverter

@@ -27,8 +27,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -175,11 +176,20 @@ class ProcessRun:
             changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
             hooks.publish(task.workflow, changed, source=task)
             kind = type(task.task_spec).__name__
+            if isinstance(task.task_spec, MultiInstanceTask):
+                element = f"{element}{MULTI_INSTANCE_BODY}"  # its instances are ``element``
             records.append(StepRecord(str(task.id), element, kind, changed))
+            if isinstance(task.task_spec, ThrowingEvent):
+                # An interrupting event subprocess that caught what this threw ends
+                # its scope now, before anything after the thrower runs.
+                hooks.interrupt_scopes(self._wf)
 
         if self._failures:  # the command's own step broke off: run nothing further
             return records, self._failure(self._hook_failures()[0])
         try:
+            # A timer or an event from outside may have started an interrupting
+            # event subprocess: its scope ends before anything else runs.
+            hooks.interrupt_scopes(self._wf)
             self._wf.do_engine_steps(will_complete, did_complete)
             while hooks.interrupt_scopes(self._wf):
                 self._wf.do_engine_steps(will_complete, did_complete)
@@ -552,6 +562,9 @@ def _failure_message(exc: BaseException) -> str:
         message = "; ".join([message, *exc.notes])
     return message
 
+
+# Camunda's name for the activity that holds the instances of a multi-instance one.
+MULTI_INSTANCE_BODY = "#multiInstanceBody"
 
 TIMER_KINDS = ("ClockTimeDate", "ClockDuration", "ClockCycle")
 
