@@ -21,20 +21,36 @@ plain BPMN ones, built once at parsing from the Camunda attributes:
 
 Parallel instances share what they set while they run through
 :func:`engine.bpmn.hooks.publish`, which keeps each instance's element variable
-its own. Upstream, this is a Camunda multi-instance parser that maps
+its own.
+
+The specification's ``behavior`` (which Camunda 7 does not read) is honoured:
+``None`` throws ``noneBehaviorEventRef`` each time an instance completes,
+``One`` throws ``oneBehaviorEventRef`` when the first one does, ``Complex``
+throws the event of each ``complexBehaviorDefinition`` whose condition holds
+when an instance completes, ``All`` (the default) throws nothing. The events
+are signals or escalations; boundary events on the activity (or anything else
+waiting for them) catch them. Upstream, this is a Camunda multi-instance parser that maps
 ``camunda:collection``/``camunda:elementVariable`` to ``loopDataInputRef`` /
 ``inputDataItem`` and a ``merge_child`` that merges all but the input item.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import (
     ParallelMultiInstanceTask,
     SequentialMultiInstanceTask,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    EscalationEventDefinition,
+    SignalEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState
 
@@ -42,6 +58,7 @@ from .validation import collection_variable
 
 _PREFIX = "bpmn:multiInstanceLoopCharacteristics"
 _CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+_BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 class CamundaInstances:
@@ -68,23 +85,75 @@ class CamundaInstances:
             # over it: the element shadows that variable.
             child.data[self.input_item.bpmn_id] = deepcopy(item)
 
+    behavior: str = "All"
+    # What the behavior throws: [{"condition": text or None, "kind": "signal" or
+    # "escalation", "name": ..., "code": ...}]; conditions are for "Complex" only.
+    behavior_events: list[dict[str, Any]]
+
     def merge_child(self, workflow: Any, child: Any) -> None:
         my_task = child.parent
         local = self.local_names()
         my_task.data.update({k: v for k, v in child.data.items() if k not in local})
         my_task.internal_data["merged"].append(str(child.id))
-        self._after_merge(my_task)
+        self._throw_behavior_events(my_task, child)
+        if not _interrupted(my_task):
+            self._after_merge(my_task)
+
+    def _throw_behavior_events(self, my_task: Any, child: Any) -> None:
+        events = getattr(self, "behavior_events", None) or []
+        if self.behavior == "One" and len(my_task.internal_data["merged"]) != 1:
+            return
+        for event in events:
+            condition = event.get("condition")
+            if self.behavior == "Complex" and not (
+                    condition and my_task.workflow.script_engine.evaluate(child, condition)):
+                continue
+            # No variables ride along: the catcher shares the instance's already,
+            # and a copy taken now would undo what runs before it is caught.
+            if event["kind"] == "escalation":
+                definition: Any = EscalationEventDefinition(event.get("name"), event.get("code"))
+                thrown = BpmnEvent(definition, payload={}, target=my_task.workflow)
+            else:
+                thrown = BpmnEvent(SignalEventDefinition(event.get("name")), payload={})
+            my_task.workflow.top_workflow.catch(thrown)
 
     def _after_merge(self, my_task: Any) -> None:
         raise NotImplementedError
+
+    def _check_collection(self, my_task: Any) -> None:
+        data_input = getattr(self, "data_input", None)
+        if data_input is None:
+            return
+        if not data_input.exists(my_task):
+            raise WorkflowDataException(
+                f"the collection '{data_input.bpmn_id}' (camunda:collection) is not set: "
+                "set it before this activity, then retry", my_task)
+        value = data_input.get(my_task)
+        if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, Mapping)):
+            raise WorkflowDataException(
+                f"the collection '{data_input.bpmn_id}' (camunda:collection) must be a list, "
+                f"not {type(value).__name__}: correct it, then retry", my_task)
 
     def local_names(self) -> frozenset[str]:
         """The variables that belong to one instance only."""
         return frozenset({self.input_item.bpmn_id} if self.input_item is not None else ())
 
 
+def _interrupted(my_task: Any) -> bool:
+    """Whether an interrupting boundary event of the loop has just caught an event
+    (one the loop threw): no further instance starts, the boundary ends the loop."""
+    split = my_task.parent
+    return split is not None and any(
+        getattr(t.task_spec, "cancel_activity", False) and t.state == TaskState.READY
+        for t in split.children)
+
+
 class CamundaSequentialInstances(CamundaInstances, SequentialMultiInstanceTask):
     """Instances one after the other over a collection or a cardinality."""
+
+    def init_remaining_items(self, my_task: Any) -> Any:
+        self._check_collection(my_task)
+        return super().init_remaining_items(my_task)
 
     def _after_merge(self, my_task: Any) -> None:
         if self.children_complete(my_task) or self.check_completion_condition(my_task):
@@ -95,6 +164,10 @@ class CamundaSequentialInstances(CamundaInstances, SequentialMultiInstanceTask):
 
 class CamundaParallelInstances(CamundaInstances, ParallelMultiInstanceTask):
     """All instances at once; a completion condition that holds cancels the rest."""
+
+    def create_children(self, my_task: Any) -> None:
+        self._check_collection(my_task)
+        super().create_children(my_task)
 
     def _after_merge(self, my_task: Any) -> None:
         if self.check_completion_condition(my_task):
@@ -135,4 +208,72 @@ class CamundaMultiInstanceParser:
         }
         cls = CamundaSequentialInstances if sequential else CamundaParallelInstances
         self.task = cls(self.spec, original.name, **params)
+        self.task.behavior = loop_characteristics.get("behavior") or "All"
+        self.task.behavior_events = self._behavior_events(loop_characteristics,
+                                                          self.task.behavior)
         self._copy_task_attrs(original, loop_characteristics)  # type: ignore[attr-defined]
+
+    def _behavior_events(self, loop: Any, behavior: str) -> list[dict[str, Any]]:
+        """The events the loop's ``behavior`` throws (see the module's docstring)."""
+        if behavior in ("One", "None"):
+            ref = loop.get(f"{behavior.lower()}BehaviorEventRef")
+            found = self._event_by_id(ref) if ref else None
+            return [found] if found else []
+        if behavior != "Complex":
+            return []
+        events = []
+        for complex_def in self.xpath(f"./{_PREFIX}/bpmn:complexBehaviorDefinition"):  # type: ignore[attr-defined]
+            condition = complex_def.find(f"{{{_BPMN_NS}}}condition")
+            event = complex_def.find(f"{{{_BPMN_NS}}}event")
+            definition = None
+            if event is not None:
+                inner = [c for c in event if isinstance(c.tag, str)
+                         and c.tag.endswith("EventDefinition")]
+                refs = event.findall(f"{{{_BPMN_NS}}}eventDefinitionRef")
+                if inner:
+                    definition = self._event_definition(inner[0])
+                elif refs:
+                    definition = self._event_by_id((refs[0].text or "").strip())
+            if definition is not None:
+                text = condition.text if condition is not None else None
+                events.append({**definition, "condition": (text or "").strip() or None})
+        return events
+
+    def _event_by_id(self, ref: str) -> dict[str, Any] | None:
+        found = self.doc_xpath(f".//*[@id='{ref}']")  # type: ignore[attr-defined]
+        return self._event_definition(found[0]) if found else None
+
+    def _event_definition(self, node: Any) -> dict[str, Any] | None:
+        """A signal or escalation definition as plain data (the validator refused others)."""
+        tag = node.tag.split("}")[-1]
+        if tag == "signalEventDefinition":
+            signal = self._referenced(node.get("signalRef"))
+            return {"kind": "signal", "name": signal.get("name") if signal is not None else None}
+        if tag == "escalationEventDefinition":
+            escalation = self._referenced(node.get("escalationRef"))
+            if escalation is None:
+                return {"kind": "escalation", "name": None, "code": None}
+            return {"kind": "escalation", "name": escalation.get("name"),
+                    "code": escalation.get("escalationCode")}
+        return None
+
+    def _referenced(self, ref: str | None) -> Any:
+        found = self.doc_xpath(f".//*[@id='{ref}']") if ref else []  # type: ignore[attr-defined]
+        return found[0] if found else None
+
+
+class BehaviorLoopConverter(MultiInstanceTaskConverter):
+    """SpiffWorkflow's multi-instance converter, with the loop's behavior."""
+
+    def to_dict(self, spec: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(spec)
+        dct["behavior"] = spec.behavior
+        dct["behavior_events"] = spec.behavior_events
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> Any:
+        behavior = dct.pop("behavior", "All")
+        events = dct.pop("behavior_events", [])
+        spec = super().from_dict(dct)
+        spec.behavior, spec.behavior_events = behavior, events
+        return spec

@@ -34,7 +34,6 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
     EndEvent,
     EventBasedGateway,
     ExclusiveGateway,
@@ -66,7 +65,13 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
 from .multiinstance import CamundaMultiInstanceParser
-from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
+from .specs import (
+    PassThroughManualTask,
+    PassThroughTask,
+    RearmedBoundaryEvent,
+    TopicSendTask,
+    TopicServiceTask,
+)
 from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -365,7 +370,7 @@ class SertiflowParser(CamundaParser):
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, RearmedBoundaryEvent),
     }
 
     def add_bpmn_io(self, file_like_object: Any, filename: str | None = None) -> None:

@@ -39,6 +39,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import (
+    BoundaryEventConverter,
     BpmnTaskSpecConverter,
     MultiInstanceTaskConverter,
 )
@@ -61,8 +62,18 @@ from SpiffWorkflow.util.task import TaskState
 
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
-from .multiinstance import CamundaParallelInstances, CamundaSequentialInstances
-from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
+from .multiinstance import (
+    BehaviorLoopConverter,
+    CamundaParallelInstances,
+    CamundaSequentialInstances,
+)
+from .specs import (
+    PassThroughManualTask,
+    PassThroughTask,
+    RearmedBoundaryEvent,
+    TopicSendTask,
+    TopicServiceTask,
+)
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
 # have none, and read the same way: their typed values are SpiffWorkflow's markers.
@@ -186,13 +197,14 @@ def _build_registry(*, state: bool) -> Any:
     config[TopicSendTask] = BpmnTaskSpecConverter
     config[PassThroughTask] = BpmnTaskSpecConverter
     config[PassThroughManualTask] = BpmnTaskSpecConverter
+    config[RearmedBoundaryEvent] = BoundaryEventConverter
     config[MappedCallActivity] = config[CallActivity]
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
-    config[CamundaSequentialInstances] = MultiInstanceTaskConverter
-    config[CamundaParallelInstances] = MultiInstanceTaskConverter
+    config[CamundaSequentialInstances] = BehaviorLoopConverter
+    config[CamundaParallelInstances] = BehaviorLoopConverter
     if state:
         config[Task] = DataTaskConverter
         config[BpmnSubWorkflow] = DataSubWorkflowConverter

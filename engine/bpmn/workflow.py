@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from . import hooks
@@ -255,6 +256,11 @@ class ProcessRun:
         if task is None:
             errored = self._wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
+        elif not task.has_state(TaskState.FINISHED_MASK | TaskState.ERROR):
+            # Failed before it ran: mark it, so that the incident's retry finds it.
+            if not task.has_state(TaskState.READY | TaskState.STARTED):
+                task.internal_data[FAILED_ON_ARRIVAL] = True
+            task._set_state(TaskState.ERROR)
         element = _element_id(task) if task is not None else None
         spec_type = type(task.task_spec).__name__ if task is not None else ""
         kind = {
@@ -400,6 +406,15 @@ class ProcessRun:
         task.data.update(variables)
         if hooks.failed_at_start(task):
             hooks.restart(task)
+        elif task.internal_data.pop(FAILED_ON_ARRIVAL, False):
+            # It failed as the flow reached it, before it could run (a loop's
+            # collection, a timer's expression): let the flow reach it again.
+            task._set_state(TaskState.FUTURE)
+            try:
+                task.task_spec._update(task)
+            except Exception as exc:
+                task._set_state(TaskState.ERROR)
+                self._failures.append(exc)
         else:
             task._set_state(TaskState.READY)
 
@@ -420,7 +435,9 @@ class ProcessRun:
         """
         holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
                    | TaskState.COMPLETED)
-        definite = [t for t in self._tasks() if t.state & holding]
+        # A join that waits for other branches holds no variables yet.
+        definite = [t for t in self._tasks() if t.state & holding
+                    and not (t.state == TaskState.WAITING and isinstance(t.task_spec, Join))]
         latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
         data = dict(self._wf.data)
         data.update(latest.data)
@@ -562,6 +579,9 @@ def _failure_message(exc: BaseException) -> str:
         message = "; ".join([message, *exc.notes])
     return message
 
+
+# An element that failed when the flow reached it, before it became ready.
+FAILED_ON_ARRIVAL = "sertiflow_failed_on_arrival"
 
 # Camunda's name for the activity that holds the instances of a multi-instance one.
 MULTI_INSTANCE_BODY = "#multiInstanceBody"

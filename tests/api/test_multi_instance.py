@@ -8,55 +8,10 @@ the instance's history.
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
+from tests.api.bpmn_rest import deploy, flows, instance, open_tasks, script, start, trace
 from tests.builders import definitions, process
-
-
-def deploy(client: Any, key: str, body: str) -> Any:
-    xml = definitions(key, process(key, body))
-    return client.post("/api/v1/deployments",
-                       files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
-
-
-def start(client: Any, key: str, variables: dict[str, Any]) -> str:
-    answer = client.post(f"/api/v1/process-definitions/{key}/start",
-                         json={"variables": variables})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
-def instance(client: Any, instance_id: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
-
-
-def trace(client: Any, instance_id: str) -> list[str]:
-    """The elements the instance ran, in order (engine steps and completed user tasks)."""
-    answer = client.get(f"/api/v1/process-instances/{instance_id}/history",
-                        params={"per_page": 200})
-    assert answer.status_code == 200, answer.text
-    items = sorted(answer.json()["items"], key=lambda h: h["id"])
-    return [h["element"] for h in items
-            if h["kind"] in ("element_completed", "task_completed") and h["element"]]
-
-
-def open_tasks(client: Any, instance_id: str) -> list[dict[str, Any]]:
-    answer = client.get("/api/v1/tasks", params={"instance_id": instance_id, "per_page": 50})
-    assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
-
-
-def script(element: str, code: str, loop: str = "") -> str:
-    return (f'<bpmn:scriptTask id="{element}" scriptFormat="python">{loop}'
-            f"<bpmn:script>{code}</bpmn:script></bpmn:scriptTask>")
-
-
-def flows(*chain: str) -> str:
-    return "".join(f'<bpmn:sequenceFlow id="f_{a}_{b}" sourceRef="{a}" targetRef="{b}" />'
-                   for a, b in pairwise(chain))
 
 
 def loop(collection: str, element: str, *, sequential: bool, condition: str = "") -> str:
@@ -164,3 +119,103 @@ def test_a_collection_that_is_no_variable_is_refused_naming_the_element(as_user:
     answer = deploy(admin, "mi_bad", body)
     assert answer.status_code == 422, answer.text
     assert "greet" in answer.text and "camunda:collection" in answer.text
+
+
+SIGNAL_TOP = ('<bpmn:signal id="sig_done" name="one-instance-done" />'
+              '<bpmn:signalEventDefinition id="def_done" signalRef="sig_done" />'
+              '<bpmn:escalation id="esc_many" name="many" escalationCode="MANY" />')
+
+
+def behavior_process(key: str, loop_xml: str, boundary_definition: str,
+                     interrupting: bool = False) -> str:
+    cancel = "true" if interrupting else "false"
+    return (
+        '<bpmn:startEvent id="s" />'
+        '<bpmn:scriptTask id="work" scriptFormat="python">' + loop_xml
+        + "<bpmn:script>done = done + [item]</bpmn:script></bpmn:scriptTask>"
+        f'<bpmn:boundaryEvent id="heard" attachedToRef="work" cancelActivity="{cancel}">'
+        + boundary_definition + "</bpmn:boundaryEvent>"
+        + script("note", "heard_count = heard_count + 1")
+        + '<bpmn:endEvent id="e_note" />'
+        + script("after", "path = 'after'") + '<bpmn:endEvent id="e" />'
+        + flows("s", "work", "after", "e") + flows("heard", "note", "e_note"))
+
+
+def deploy_top(client: Any, key: str, body: str) -> Any:
+    xml = definitions(key, SIGNAL_TOP + process(key, body))
+    return client.post("/api/v1/deployments",
+                       files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
+
+
+def mi_loop(attributes: str, inner: str = "") -> str:
+    return ('<bpmn:multiInstanceLoopCharacteristics isSequential="true" '
+            f'camunda:collection="items" camunda:elementVariable="item" {attributes}>'
+            f"{inner}</bpmn:multiInstanceLoopCharacteristics>")
+
+
+def test_behavior_none_throws_an_event_for_each_instance(as_user: Any) -> None:
+    admin = as_user("admin1")
+    body = behavior_process("mi_none", mi_loop('behavior="None" noneBehaviorEventRef="def_done"'),
+                            '<bpmn:signalEventDefinition signalRef="sig_done" />')
+    assert deploy_top(admin, "mi_none", body).status_code == 201
+    run = start(admin, "mi_none", {"items": [1, 2, 3], "done": [], "heard_count": 0})
+    row = instance(admin, run)
+    assert row["status"] == "completed", row
+    assert row["variables"]["heard_count"] == 3
+    assert row["variables"]["path"] == "after"
+    assert trace(admin, run).count("note") == 3
+
+
+def test_behavior_one_throws_once_and_all_throws_nothing(as_user: Any) -> None:
+    admin = as_user("admin1")
+    boundary = '<bpmn:signalEventDefinition signalRef="sig_done" />'
+    one = behavior_process("mi_one", mi_loop('behavior="One" oneBehaviorEventRef="def_done"'),
+                           boundary)
+    every = behavior_process("mi_all", mi_loop('behavior="All"'), boundary)
+    assert deploy_top(admin, "mi_one", one).status_code == 201
+    assert deploy_top(admin, "mi_all", every).status_code == 201
+    start_vars = {"items": [1, 2, 3], "done": [], "heard_count": 0}
+    first = instance(admin, start(admin, "mi_one", start_vars))
+    assert first["status"] == "completed" and first["variables"]["heard_count"] == 1
+    second = instance(admin, start(admin, "mi_all", start_vars))
+    assert second["status"] == "completed" and second["variables"]["heard_count"] == 0
+    assert second["variables"]["done"] == [1, 2, 3]
+
+
+def test_behavior_complex_throws_when_its_condition_holds_and_can_interrupt(
+        as_user: Any) -> None:
+    admin = as_user("admin1")
+    complex_def = ('<bpmn:complexBehaviorDefinition id="cbd">'
+                   "<bpmn:condition>${nrOfCompletedInstances == 2}</bpmn:condition>"
+                   '<bpmn:event id="ev"><bpmn:escalationEventDefinition escalationRef="esc_many" />'
+                   "</bpmn:event></bpmn:complexBehaviorDefinition>")
+    body = behavior_process("mi_complex", mi_loop('behavior="Complex"', complex_def),
+                            '<bpmn:escalationEventDefinition escalationRef="esc_many" />',
+                            interrupting=True)
+    assert deploy_top(admin, "mi_complex", body).status_code == 201
+    run = start(admin, "mi_complex", {"items": [1, 2, 3, 4], "done": [], "heard_count": 0})
+    row = instance(admin, run)
+    assert row["status"] == "completed", row
+    # The escalation after the second instance interrupts the loop: no third, no "after".
+    assert row["variables"]["done"] == [1, 2]
+    assert row["variables"]["heard_count"] == 1
+    assert "path" not in row["variables"]
+    assert "after" not in trace(admin, run)
+
+
+def test_a_missing_collection_is_an_incident_that_says_what_to_set(as_user: Any) -> None:
+    admin = as_user("admin1")
+    body = ('<bpmn:startEvent id="s" />'
+            + script("greet", "x = 1", loop("names", "name", sequential=False))
+            + '<bpmn:endEvent id="e" />' + flows("s", "greet", "e"))
+    assert deploy(admin, "mi_missing", body).status_code == 201
+    run = start(admin, "mi_missing", {})
+    row = instance(admin, run)
+    assert row["status"] == "error"
+    incidents = admin.get("/api/v1/incidents", params={"instance_id": run}).json()["items"]
+    assert [i["element"] for i in incidents] == ["greet"]
+    assert "the collection 'names' (camunda:collection) is not set" in incidents[0]["message"]
+    retried = admin.post(f"/api/v1/incidents/{incidents[0]['id']}/retry",
+                         json={"variables": {"names": ["a", "b"]}})
+    assert retried.status_code == 200, retried.text
+    assert instance(admin, run)["status"] == "completed"
