@@ -59,7 +59,10 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
+from .adhoc import CompletionCheck as AdHocCompletionCheck
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 
@@ -186,6 +189,11 @@ def _build_registry(*, state: bool) -> Any:
     config[PassThroughTask] = BpmnTaskSpecConverter
     config[PassThroughManualTask] = BpmnTaskSpecConverter
     config[MappedCallActivity] = config[CallActivity]
+    config[AdHocSubProcess] = config[CallActivity]
+    config[AdHocProcessSpec] = AdHocProcessSpecConverter
+    config[AdHocEndJoin] = BpmnTaskSpecConverter
+    config[AdHocCompletionCheck] = BpmnTaskSpecConverter
+    config[ComplexGateway] = ComplexGatewayConverter
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter

@@ -245,7 +245,9 @@ class ProcessRun:
         if task is None:
             errored = self._wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
-        element = _element_id(task) if task is not None else None
+        element = None
+        if task is not None:  # a step of sertiflow's own reports for the element it serves
+            element = _element_id(task) or getattr(task.task_spec, "incident_element", None)
         spec_type = type(task.task_spec).__name__ if task is not None else ""
         kind = {
             "ScriptTask": "script",
@@ -253,6 +255,8 @@ class ProcessRun:
             "TopicSendTask": "handler",
             "ExclusiveGateway": "condition",
             "InclusiveGateway": "condition",
+            "CompletionCheck": "condition",
+            "ComplexGateway": "condition",
         }.get(spec_type, "engine")
         message = _failure_message(exc)
         return StepFailure(
