@@ -137,9 +137,6 @@ class AdHocEndJoin(_EndJoin):
     """
 
     def _check_threshold_unstructured(self, my_task: Any) -> bool:
-        # A waiting join holds the variables of the branch that reached it: it may be
-        # the instance's newest task (engine.bpmn.workflow reads the variables there).
-        my_task._inherit_data()
         if not super()._check_threshold_unstructured(my_task):
             return False
         workflow = my_task.workflow

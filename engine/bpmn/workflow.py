@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from . import hooks
@@ -410,11 +411,14 @@ class ProcessRun:
         """Return the process variables as the most recent step left them.
 
         The task that changed state last (in the process or any subprocess) holds
-        the newest copy of the data; predicted future tasks hold none yet.
+        the newest copy of the data; predicted future tasks hold none yet, and
+        neither does a join that waits (it takes its data when it fires): a
+        branch that reached the end while another runs made one of those.
         """
         holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
                    | TaskState.COMPLETED)
-        definite = [t for t in self._tasks() if t.state & holding]
+        definite = [t for t in self._tasks() if t.state & holding and not (
+            t.state == TaskState.WAITING and isinstance(t.task_spec, Join))]
         latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
         data = dict(self._wf.data)
         data.update(latest.data)
