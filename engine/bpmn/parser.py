@@ -31,7 +31,11 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     EventBasedGatewayParser,
     ReceiveTaskParser,
 )
-from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
+from SpiffWorkflow.bpmn.parser.task_parsers import (
+    AdHocSubprocessParser,
+    ConditionalGatewayParser,
+    GatewayParser,
+)
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     EndEvent,
@@ -62,7 +66,9 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
 )
 
+from .adhoc import AdHocProcessParser, AdHocSubProcess
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .gateways import ComplexGateway, ComplexGatewayParser
 from .hooks import MappedCallActivity
 from .multiinstance import CamundaMultiInstanceParser
 from .specs import (
@@ -247,6 +253,10 @@ class SubprocessParser(KeepCamundaExtensions, CamundaMultiInstanceParser, SubWor
         return extensions
 
 
+class AdHocParser(KeepCamundaExtensions, AdHocSubprocessParser):
+    """An ad-hoc sub-process (engine.bpmn.adhoc); its inside is an AdHocProcessParser's."""
+
+
 class CallParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CallActivityParser):
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         # A call activity passes only what camunda:in/out name (engine.bpmn.hooks).
@@ -263,6 +273,10 @@ class ConditionalGatewayWithExtensions(KeepCamundaExtensions, ConditionalGateway
 
 class EventBasedGatewayWithExtensions(KeepCamundaExtensions, EventBasedGatewayParser):
     pass
+
+
+class ComplexGatewayWithExtensions(KeepCamundaExtensions, ComplexGatewayParser):
+    """A complex gateway (engine.bpmn.gateways)."""
 
 
 class ClockEvents:
@@ -360,11 +374,13 @@ class SertiflowParser(CamundaParser):
         full_tag("scriptTask"): (ScriptParser, ScriptTask),
         full_tag("subProcess"): (SubprocessParser, MappedCallActivity),
         full_tag("callActivity"): (CallParser, MappedCallActivity),
+        full_tag("adHocSubProcess"): (AdHocParser, AdHocSubProcess),
         # Gateways keep their listeners too.
         full_tag("exclusiveGateway"): (ConditionalGatewayWithExtensions, ExclusiveGateway),
         full_tag("inclusiveGateway"): (ConditionalGatewayWithExtensions, InclusiveGateway),
         full_tag("parallelGateway"): (GatewayWithExtensions, ParallelGateway),
         full_tag("eventBasedGateway"): (EventBasedGatewayWithExtensions, EventBasedGateway),
+        full_tag("complexGateway"): (ComplexGatewayWithExtensions, ComplexGateway),
         full_tag("transaction"): (SubprocessParser, TransactionSubprocess),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
@@ -372,6 +388,7 @@ class SertiflowParser(CamundaParser):
         full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, RearmedBoundaryEvent),
     }
+    AD_HOC_PARSER_CLASS = AdHocProcessParser
 
     def add_bpmn_io(self, file_like_object: Any, filename: str | None = None) -> None:
         self.add_bpmn_str(file_like_object.read(), filename)

@@ -60,7 +60,10 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
+from .adhoc import CompletionCheck as AdHocCompletionCheck
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
 from .multiinstance import (
     BehaviorLoopConverter,
@@ -199,6 +202,11 @@ def _build_registry(*, state: bool) -> Any:
     config[PassThroughManualTask] = BpmnTaskSpecConverter
     config[RearmedBoundaryEvent] = BoundaryEventConverter
     config[MappedCallActivity] = config[CallActivity]
+    config[AdHocSubProcess] = config[CallActivity]
+    config[AdHocProcessSpec] = AdHocProcessSpecConverter
+    config[AdHocEndJoin] = BpmnTaskSpecConverter
+    config[AdHocCompletionCheck] = BpmnTaskSpecConverter
+    config[ComplexGateway] = ComplexGatewayConverter
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter

@@ -25,6 +25,7 @@ from lxml import etree
 
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
+from .adhoc import adhoc_problems
 from .expressions import ExpressionError, compile_expression, compile_template
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -320,11 +321,10 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
                           "exclusive gateway or a script task", element_id, el.sourceline)
         elif tag in ("serviceTask", "sendTask"):
             yield from _service_task_problems(name, el)
-        elif tag == "complexGateway":
-            yield Problem(name, "complex gateways are not supported: use an inclusive or "
-                          "exclusive gateway", element_id, el.sourceline)
         elif tag == "callActivity":
             yield from _call_activity_problems(name, el)
+        elif tag == "adHocSubProcess":
+            yield from adhoc_problems(name, el)
         elif tag in _NOT_SUPPORTED:
             yield Problem(name, _NOT_SUPPORTED[tag], _element_of(el), el.sourceline)
         elif tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
@@ -554,6 +554,7 @@ def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, str,
         "timeCycle": "timer cycle",
         "loopCardinality": "loop cardinality",
         "completionCondition": "completion condition",
+        "activationCondition": "activation condition",
         "loopCondition": "loop condition",
     }
     for el in process.iter():
@@ -672,7 +673,8 @@ def _reachability_problems(name: str, process: etree._Element) -> Iterator[Probl
             if _local(node.tag) == "boundaryEvent":
                 attached.setdefault(node.get("attachedToRef", ""), []).append(node_id)
         roots = [i for i, n in nodes.items() if _local(n.tag) == "startEvent"]
-        if not roots and nodes and container.get("triggeredByEvent") != "true":
+        if (not roots or _local(container.tag) == "adHocSubProcess") and nodes and (
+                container.get("triggeredByEvent") != "true"):
             # An ad-hoc subprocess or a process started by its first activity.
             roots = [i for i, n in nodes.items() if not any(i in t for t in flows.values())
                      and _local(n.tag) != "boundaryEvent"]

@@ -261,7 +261,9 @@ class ProcessRun:
             if not task.has_state(TaskState.READY | TaskState.STARTED):
                 task.internal_data[FAILED_ON_ARRIVAL] = True
             task._set_state(TaskState.ERROR)
-        element = _element_id(task) if task is not None else None
+        element = None
+        if task is not None:  # a step of sertiflow's own reports for the element it serves
+            element = _element_id(task) or getattr(task.task_spec, "incident_element", None)
         spec_type = type(task.task_spec).__name__ if task is not None else ""
         kind = {
             "ScriptTask": "script",
@@ -269,6 +271,8 @@ class ProcessRun:
             "TopicSendTask": "handler",
             "ExclusiveGateway": "condition",
             "InclusiveGateway": "condition",
+            "CompletionCheck": "condition",
+            "ComplexGateway": "condition",
         }.get(spec_type, "engine")
         message = _failure_message(exc)
         return StepFailure(
@@ -431,7 +435,9 @@ class ProcessRun:
         """Return the process variables as the most recent step left them.
 
         The task that changed state last (in the process or any subprocess) holds
-        the newest copy of the data; predicted future tasks hold none yet.
+        the newest copy of the data; predicted future tasks hold none yet, and
+        neither does a join that waits (it takes its data when it fires): a
+        branch that reached the end while another runs made one of those.
         """
         holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
                    | TaskState.COMPLETED)

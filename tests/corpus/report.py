@@ -43,7 +43,7 @@ CAUSES: list[tuple[str, str]] = [
     ("DMN", "DMN"),
     ("cron expression", "cron timer"),
     ("compensation", "compensation"),
-    ("complex gateway", "complex gateway"),
+    ("ad-hoc sub-process", "ad-hoc sub-process"),
     ("link '", "link event"),
     ("eventDefinitionRef", "shared event definition"),
     ("DTD", "XML"),
