@@ -27,6 +27,7 @@ from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
 from .adhoc import adhoc_problems
 from .expressions import ExpressionError, compile_expression, compile_template
+from .global_tasks import inline_global_tasks
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -170,6 +171,9 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
     doc.problems.extend(_schema_problems(name, root))
     if doc.problems:
         return doc
+    inline_global_tasks(root)
+    doc.called = {c.get("calledElement") for c in root.iter(_q("callActivity"))
+                  if c.get("calledElement")}
     if not doc.executable:
         doc.problems.append(Problem(
             name, 'no executable process: tick "Executable" on the process in Camunda '
