@@ -26,7 +26,7 @@ a failure at the end fails the task where SpiffWorkflow catches it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
@@ -328,7 +328,7 @@ class MappedCallActivity(CallActivity):
             return
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True,
                                           spec_name="Start")
-        start.set_data(**_mapped(my_task, mappings, my_task.data))
+        start.set_data(**mapped_variables(my_task, mappings, my_task.data))
 
     def update_data(self, my_task: Any, subworkflow: Any) -> None:
         extensions = getattr(self, "extensions", None) or {}
@@ -344,7 +344,7 @@ class MappedCallActivity(CallActivity):
             super().update_data(my_task, subworkflow)
             return
         returned = deepcopy(subworkflow.last_task.data)
-        my_task.data.update(_mapped(my_task, mappings, returned))
+        my_task.data.update(mapped_variables(my_task, mappings, returned))
 
 
 SEEN = "sertiflow_seen"  # the variables an event subprocess started with
@@ -436,8 +436,8 @@ class _StartFailed(Exception):
     """The start hooks of a sub-process failed; the task is failed already."""
 
 
-def _mapped(task: Any, mappings: list[Mapping[str, Any]], source: Mapping[str, Any]
-            ) -> dict[str, Any]:
+def mapped_variables(task: Any, mappings: Sequence[Mapping[str, Any]], source: Mapping[str, Any]
+                     ) -> dict[str, Any]:
     """The variables ``camunda:in``/``camunda:out`` entries carry from ``source``."""
     local_names = set((task.internal_data.get(LOCALS) or {}).get("names", []))
     result: dict[str, Any] = {}

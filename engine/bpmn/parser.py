@@ -67,7 +67,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from .adhoc import AdHocProcessParser, AdHocSubProcess
-from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayParser
 from .hooks import MappedCallActivity
 from .multiinstance import CamundaMultiInstanceParser
@@ -286,6 +286,15 @@ class ClockEvents:
         parsed = super().parse_timer_event(event)  # type: ignore[misc]
         cls = TIMER_CLASSES[type(parsed)]
         return cls(parsed.name, parsed.expression, description=parsed.description)
+
+    def parse_signal_event(self, signal_event: etree._Element) -> Any:
+        parsed = super().parse_signal_event(signal_event)  # type: ignore[misc]
+        extension = signal_event.find(
+            "{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+        mappings = (read_mappings_and_listeners(extension).get("callIn", [])
+                    if extension is not None else [])
+        return MappedSignalEventDefinition(parsed.name, mappings,
+                                           description=parsed.description)
 
     def parse_message_event(self, message_event: etree._Element) -> Any:
         parsed = super().parse_message_event(message_event)  # type: ignore[misc]

@@ -51,6 +51,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.helpers.spec import EventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, UserTask
@@ -62,7 +63,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
 from .adhoc import CompletionCheck as AdHocCompletionCheck
-from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
 from .multiinstance import (
@@ -190,6 +191,15 @@ class StateConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class MappedSignalConverter(EventDefinitionConverter):
+    """A signal definition with the ``camunda:in`` mappings of its throw."""
+
+    def to_dict(self, event_definition: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(event_definition)
+        dct["mappings"] = event_definition.mappings
+        return dct
+
+
 def _build_registry(*, state: bool) -> Any:
     """A registry for specs, or (``state``) for instance states with escaped data."""
     config = dict(CAMUNDA_CONFIG)
@@ -211,6 +221,7 @@ def _build_registry(*, state: bool) -> Any:
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
+    config[MappedSignalEventDefinition] = MappedSignalConverter
     config[CamundaSequentialInstances] = BehaviorLoopConverter
     config[CamundaParallelInstances] = BehaviorLoopConverter
     if state:

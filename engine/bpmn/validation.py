@@ -327,6 +327,12 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
             yield from _service_task_problems(name, el)
         elif tag == "callActivity":
             yield from _call_activity_problems(name, el)
+        elif tag == "signalEventDefinition":
+            yield from _mapping_problems(name, el, ("in",))
+            if el.find(f"./{_q('extensionElements')}/{_q('out', CAMUNDA_NS)}") is not None:
+                yield Problem(name, "camunda:out has no meaning on a signal: what a signal "
+                              "carries is named with camunda:in", _element_of(el),
+                              el.sourceline)
         elif tag == "adHocSubProcess":
             yield from adhoc_problems(name, el)
         elif tag in _NOT_SUPPORTED:
@@ -435,20 +441,26 @@ def _call_activity_problems(name: str, el: etree._Element) -> Iterator[Problem]:
     elif "${" in called or "#{" in called:
         yield Problem(name, "the called process must be a fixed process id, not an expression",
                       el.get("id"), el.sourceline)
-    for tag in ("in", "out"):
+    yield from _mapping_problems(name, el, ("in", "out"))
+
+
+def _mapping_problems(name: str, el: etree._Element, tags: tuple[str, ...]
+                      ) -> Iterator[Problem]:
+    """The ``camunda:in``/``camunda:out`` entries of a call activity or signal definition."""
+    for tag in tags:
         for mapping in el.iterfind(f"./{_q('extensionElements')}/{_q(tag, CAMUNDA_NS)}"):
             has_source = bool(mapping.get("source") or mapping.get("sourceExpression"))
             if mapping.get("variables") not in (None, "all"):
                 yield Problem(name, f'camunda:{tag} variables="{mapping.get("variables")}" is '
-                              'not supported: write variables="all"', el.get("id"),
+                              'not supported: write variables="all"', _element_of(el),
                               mapping.sourceline)
             elif has_source and not mapping.get("target"):
                 yield Problem(name, f"camunda:{tag} names a source but no target variable",
-                              el.get("id"), mapping.sourceline)
+                              _element_of(el), mapping.sourceline)
             elif not has_source and mapping.get("variables") is None and not (
                     tag == "in" and mapping.get("businessKey")):
                 yield Problem(name, f'camunda:{tag} needs source, sourceExpression or '
-                              'variables="all"', el.get("id"), mapping.sourceline)
+                              'variables="all"', _element_of(el), mapping.sourceline)
 
 
 def _listener_problems(name: str, listener: etree._Element) -> Iterator[Problem]:

@@ -35,7 +35,7 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from . import hooks
-from .events import MergingMessageEventDefinition
+from .events import MappedSignalEventDefinition, MergingMessageEventDefinition
 from .host import WorkflowScriptEngine
 from .serializer import TaskMemo, dump_state, load_state, spec_from_dict
 
@@ -343,7 +343,7 @@ class ProcessRun:
 
     def correlate_signal(self, name: str, variables: Mapping[str, Any]) -> int:
         """Deliver a signal to every element of this instance that waits for it."""
-        event = BpmnEvent(SignalEventDefinition(name), payload=dict(variables))
+        event = BpmnEvent(MappedSignalEventDefinition(name), payload=dict(variables))
         return self._deliver(event, SignalEventDefinition, name)
 
     def _deliver(self, event: BpmnEvent, kind: type, name: str) -> int:
