@@ -41,6 +41,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
 from SpiffWorkflow.bpmn.serializer.default.task_spec import (
     BpmnTaskSpecConverter,
     MultiInstanceTaskConverter,
+    StandardLoopTaskConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnEventConverter,
@@ -59,8 +60,10 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .data import CONVERTERS as DATA_CONVERTERS
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
+from .loops import WhileLoopTask
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
@@ -190,12 +193,17 @@ def _build_registry(*, state: bool) -> Any:
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
+    config.update(DATA_CONVERTERS)
+    config[WhileLoopTask] = StandardLoopTaskConverter
     if state:
         config[Task] = DataTaskConverter
         config[BpmnSubWorkflow] = DataSubWorkflowConverter
         config[BpmnEvent] = DataEventConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _add_plain_bpmn_classes(registry)
+    # Definitions stored before standard loops ran as BPMN says load as they now run.
+    registry.convert_from_dict["StandardLoopTask"] = registry.convert_from_dict[
+        "WhileLoopTask"]
     if not state:
         return registry
     registry._encoder_mode = True
@@ -306,3 +314,13 @@ def load_state(
     if dct.pop("format", None) not in READABLE_FORMATS:
         raise ValueError("instance state was written by an unknown serializer version")
     return _STATE.restore(dct, spec, subprocess_specs)
+
+
+def encode_value(value: Any) -> str:
+    """A process-data value as JSON text that :func:`decode_value` gives back exactly
+    (dates stay dates, dicts with a ``typename`` key stay dicts)."""
+    return json.dumps(escape_data(value), separators=(",", ":"), cls=_ENCODER)
+
+
+def decode_value(text: str) -> Any:
+    return _STATE_REGISTRY.restore(json.loads(text))
