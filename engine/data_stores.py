@@ -8,9 +8,10 @@ the command's transaction.
 
 A read on PostgreSQL locks the store's row until the command commits, so a
 command that reads, changes and writes a store (a counter, a register) cannot
-lose another's write; on SQLite every write transaction holds the database's
-writer lock already (``engine.db``). A rolled-back command leaves the store as
-it was, with everything else it did.
+lose another's write; a store never written gets its row (without a value) at
+its first read, so that even the first writers take turns. On SQLite every
+write transaction holds the database's writer lock already (``engine.db``). A
+rolled-back command leaves the store as it was, with everything else it did.
 """
 
 from __future__ import annotations
@@ -39,20 +40,28 @@ class DataStores:
 
     def read(self, name: str) -> tuple[bool, Any]:
         query = sa.select(DataStoreEntry.value).where(DataStoreEntry.name == name)
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._dialect() == "postgresql":
+            self.session.execute(self._insert().values(
+                name=name, value=None, updated_at=self.clock.now())
+                .on_conflict_do_nothing(index_elements=["name"]))
             query = query.with_for_update()
         text = self.session.scalar(query)
         if text is None:
             return False, None
         return True, decode_value(text)
 
+    def _dialect(self) -> str:
+        return str(self.session.get_bind().dialect.name)
+
+    def _insert(self) -> Any:
+        return (postgresql.insert if self._dialect() == "postgresql" else sqlite.insert)(
+            DataStoreEntry)
+
     def write(self, name: str, value: Any, element_id: str | None) -> None:
         values = {"value": encode_value(value), "updated_at": self.clock.now(),
                   "updated_by": self.instance_id, "element_id": element_id}
         # One statement, so that two commands writing a new store at once both succeed.
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self.session.execute(insert(DataStoreEntry).values(name=name, **values)
+        self.session.execute(self._insert().values(name=name, **values)
                              .on_conflict_do_update(index_elements=["name"], set_=values))
         if self._on_write is not None:
             self._on_write(name, value, element_id)

@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "data_store_entry",
         sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=True),
         sa.Column("updated_at", engine.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=36), nullable=True),
         sa.Column("element_id", sa.String(length=255), nullable=True),
