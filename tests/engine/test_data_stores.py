@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,8 @@ def test_instances_adding_to_one_store_at_once_on_sqlite(engine: Engine) -> None
 
 
 @pytest.mark.postgres
-def test_instances_adding_to_one_store_at_once_on_postgres(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_instances_adding_to_one_store_at_once_on_postgres(postgres_url: str,
+                                                           tmp_path: Path) -> None:
     settings = load_settings({"DATABASE_URL": postgres_url, "SERTIFLOW_SECRET_KEY": "x",
                               "SERTIFLOW_INSTANCE_PATH": str(tmp_path)})
     engine = Engine(settings, clock=FrozenClock(datetime(2027, 3, 1, tzinfo=UTC)))
