@@ -31,9 +31,9 @@ of each sub-process while it runs, by name.
 per store name, kept in the database (``engine.data_stores``) and shared by every
 instance of every process. Its name is the ``bpmn:dataStore``'s that the
 reference names, else the reference's own (the Modeler writes only a
-reference). Associations read and write it as they do a data object's; each
-write is in the command's transaction and is recorded in the instance's
-history.
+reference), and a task sees it as the variable of that name. Associations read
+and write it as they do a data object's; each write is in the command's
+transaction and is recorded in the writer's history (``data_store_written``).
 
 **ioSpecification.** On a task (or sub-process, call activity, event): each
 ``dataInput`` must be a variable when the task starts (else an incident names
@@ -81,7 +81,6 @@ from SpiffWorkflow.util.task import TaskState
 from ..errors import Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-_NS = {"bpmn": BPMN_NS}
 # The key SpiffWorkflow keeps data object values under, in a (sub)workflow's data.
 DATA_OBJECTS = "data_objects"
 # A task spec's extensions: {"inputs": [...], "outputs": [...], "optional": [...]}.
