@@ -37,7 +37,9 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
-HOOK_KEYS = ("inputs", "outputs", "listeners")
+from . import data
+
+HOOK_KEYS = ("inputs", "outputs", "listeners", data.IO)
 # Keys of a task's internal data.
 LOCALS = "sertiflow_locals"  # {"names": [...], "shadowed": {name: value}}
 TASK_CHANGES = "sertiflow_task"  # what task listeners set (assignee, due date...)
@@ -139,6 +141,7 @@ def run_start(task: Any) -> bool:
 
 
 def _start(task: Any) -> None:
+    data.io_start(task)
     extensions = task.task_spec.extensions
     inputs = extensions.get("inputs") or []
     if inputs:
@@ -158,6 +161,7 @@ def _start(task: Any) -> None:
 
 def run_end(task: Any) -> None:
     """Run the end hooks of ``task``; a failure propagates (SpiffWorkflow fails the task)."""
+    data.io_end(task)
     extensions = task.task_spec.extensions
     if isinstance(task.task_spec, UserTask):
         _listeners(task, "task", "complete")
@@ -308,7 +312,7 @@ class MappedCallActivity(CallActivity):
     def _update_hook(self, my_task: Any) -> Any:
         try:
             return super()._update_hook(my_task)
-        except _StartFailed:
+        except (_StartFailed, data.SubprocessNotStarted):
             return False  # the task failed; the engine was told why
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
@@ -359,7 +363,7 @@ def current_variables(workflow: Any) -> dict[str, Any]:
     """The variables of ``workflow`` as its most recent step left them."""
     definite = [t for t in workflow.tasks.values() if t.state & _HOLDING and t.data]
     latest = max(definite, key=lambda t: t.last_state_change, default=workflow.task_tree)
-    return {**workflow.data, **latest.data}
+    return {**data.without_data_objects(workflow.data), **latest.data}
 
 
 def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:

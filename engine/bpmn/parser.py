@@ -67,9 +67,11 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from .adhoc import AdHocProcessParser, AdHocSubProcess
+from .data import DataParsing, DataProcessParser, ignore_data_store_elements
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayParser
 from .hooks import MappedCallActivity
+from .loops import WhileLoopTask
 from .multiinstance import CamundaMultiInstanceParser
 from .specs import (
     PassThroughManualTask,
@@ -218,9 +220,14 @@ def _read_form_field(field: etree._Element) -> dict[str, Any]:
     return data
 
 
-class KeepCamundaExtensions:
-    """Parser mixin: store :func:`read_camunda_extensions` as the spec's extensions."""
+class KeepCamundaExtensions(DataParsing):
+    """Parser mixin: store :func:`read_camunda_extensions` as the spec's extensions.
 
+    Also data associations and ioSpecification (:mod:`engine.bpmn.data`), and
+    standard loops as BPMN defines them (:mod:`engine.bpmn.loops`).
+    """
+
+    STANDARD_LOOP_CLASS = WhileLoopTask
     node: etree._Element
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
@@ -370,6 +377,9 @@ class SertiflowParser(CamundaParser):
     validator's parser (no DTD, no entities, no network), not lxml's default.
     """
 
+    # Data objects and ioSpecification named as engine.bpmn.data describes.
+    PROCESS_PARSER_CLASS = DataProcessParser
+    _add_data_stores = ignore_data_store_elements
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (UserTaskParser, UserTask),

@@ -42,6 +42,7 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import (
     BoundaryEventConverter,
     BpmnTaskSpecConverter,
     MultiInstanceTaskConverter,
+    StandardLoopTaskConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnEventConverter,
@@ -63,9 +64,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
 from .adhoc import CompletionCheck as AdHocCompletionCheck
+from .data import CONVERTERS as DATA_CONVERTERS
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
+from .loops import WhileLoopTask
 from .multiinstance import (
     BehaviorLoopConverter,
     CamundaParallelInstances,
@@ -224,12 +227,17 @@ def _build_registry(*, state: bool) -> Any:
     config[MappedSignalEventDefinition] = MappedSignalConverter
     config[CamundaSequentialInstances] = BehaviorLoopConverter
     config[CamundaParallelInstances] = BehaviorLoopConverter
+    config.update(DATA_CONVERTERS)
+    config[WhileLoopTask] = StandardLoopTaskConverter
     if state:
         config[Task] = DataTaskConverter
         config[BpmnSubWorkflow] = DataSubWorkflowConverter
         config[BpmnEvent] = DataEventConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _add_plain_bpmn_classes(registry)
+    # Definitions stored before standard loops ran as BPMN says load as they now run.
+    registry.convert_from_dict["StandardLoopTask"] = registry.convert_from_dict[
+        "WhileLoopTask"]
     if not state:
         return registry
     registry._encoder_mode = True
@@ -340,3 +348,13 @@ def load_state(
     if dct.pop("format", None) not in READABLE_FORMATS:
         raise ValueError("instance state was written by an unknown serializer version")
     return _STATE.restore(dct, spec, subprocess_specs)
+
+
+def encode_value(value: Any) -> str:
+    """A process-data value as JSON text that :func:`decode_value` gives back exactly
+    (dates stay dates, dicts with a ``typename`` key stay dicts)."""
+    return json.dumps(escape_data(value), separators=(",", ":"), cls=_ENCODER)
+
+
+def decode_value(text: str) -> Any:
+    return _STATE_REGISTRY.restore(json.loads(text))

@@ -26,6 +26,7 @@ from lxml import etree
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
 from .adhoc import adhoc_problems
+from .data import data_problems
 from .expressions import ExpressionError, compile_expression, compile_template
 from .global_tasks import inline_global_tasks
 
@@ -187,6 +188,7 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
             doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
+            doc.problems.extend(data_problems(name, process))
             if not broken:  # unreachable elements would only repeat the broken links
                 doc.problems.extend(_reachability_problems(name, process))
     return doc
@@ -385,6 +387,11 @@ def _loop_problems(name: str, loop: etree._Element, element_id: str | None
         yield Problem(name, f"camunda:collection '{collection}' must name a variable, e.g. "
                       "${panel} or panel: set the list in a script task or an input "
                       "mapping first", element_id, loop.sourceline)
+    if (_local(loop.tag) == "standardLoopCharacteristics" and loop.get("loopMaximum") is None
+            and loop.find(_q("loopCondition")) is None):
+        yield Problem(name, "a standard loop needs a loopCondition (it runs the activity again "
+                      "while the condition holds) or a loopMaximum: without either it would "
+                      "never end", element_id, loop.sourceline)
     numbers = [("loopMaximum", loop.get("loopMaximum"))]
     numbers += [(_local(c.tag), (c.text or "").strip()) for c in loop
                 if _local(c.tag) == "loopCardinality"]

@@ -34,6 +34,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from . import data as dataflow
 from . import hooks
 from .events import MappedSignalEventDefinition, MergingMessageEventDefinition
 from .host import WorkflowScriptEngine
@@ -57,6 +58,7 @@ class DefinitionSpecs:
         )
         for spec in (specs.spec, *specs.subprocess_specs.values()):
             hooks.install(spec)
+            dataflow.install(spec, top=spec is specs.spec)
         return specs
 
 
@@ -122,6 +124,8 @@ class StepRecord:
     element_id: str
     element_type: str
     changed: dict[str, Any] = field(default_factory=dict)
+    #: The data objects the element wrote, by name (engine.bpmn.data).
+    data_objects: dict[str, Any] = field(default_factory=dict)
 
 
 class ProcessRun:
@@ -140,6 +144,7 @@ class ProcessRun:
         cls, specs: DefinitionSpecs, variables: Mapping[str, Any], engine: WorkflowScriptEngine
     ) -> ProcessRun:
         workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
+        dataflow.start(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(variables)
         return cls(workflow)
@@ -171,7 +176,10 @@ class ProcessRun:
 
         def did_complete(task: Any) -> None:
             element = _element_id(task)
-            if element is None:
+            if element is None or task.state != TaskState.COMPLETED:
+                # Not an element, or one that ran and goes on (a standard loop's next
+                # iteration): nothing finished yet.
+                before.pop(task.id, None)
                 return
             old = before.pop(task.id, {})
             changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
@@ -179,7 +187,8 @@ class ProcessRun:
             kind = type(task.task_spec).__name__
             if isinstance(task.task_spec, MultiInstanceTask):
                 element = f"{element}{MULTI_INSTANCE_BODY}"  # its instances are ``element``
-            records.append(StepRecord(str(task.id), element, kind, changed))
+            records.append(StepRecord(str(task.id), element, kind, changed,
+                                      dataflow.take_written(task)))
             if isinstance(task.task_spec, ThrowingEvent):
                 # An interrupting event subprocess that caught what this threw ends
                 # its scope now, before anything after the thrower runs.
@@ -273,11 +282,13 @@ class ProcessRun:
             "InclusiveGateway": "condition",
             "CompletionCheck": "condition",
             "ComplexGateway": "condition",
+            "WhileLoopTask": "condition",
         }.get(spec_type, "engine")
         message = _failure_message(exc)
         return StepFailure(
             task_id=str(task.id) if task is not None else None,
-            element_id=element,
+            # A missing process input or output names the call activity or end event.
+            element_id=getattr(exc, "element_id", None) or element,
             kind=kind,
             message=message,
             traceback="".join(traceback.format_exception(exc)),
@@ -296,6 +307,7 @@ class ProcessRun:
         task.data.update(data)
         try:
             task.run()
+            dataflow.take_written(task)  # the completion's own history shows the form's values
             hooks.publish(task.workflow, {k: v for k, v in task.data.items()
                                           if k not in old or old[k] != v}, source=task)
         except Exception as exc:
@@ -445,9 +457,10 @@ class ProcessRun:
         definite = [t for t in self._tasks() if t.state & holding
                     and not (t.state == TaskState.WAITING and isinstance(t.task_spec, Join))]
         latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
-        data = dict(self._wf.data)
-        data.update(latest.data)
-        return data
+        variables = dataflow.without_data_objects(self._wf.data)
+        variables.update(latest.data)
+        variables.update(dataflow.visible_data_objects(self._wf))
+        return variables
 
     def _tasks(self) -> Iterator[Any]:
         """Every task of the workflow and its subprocesses.
