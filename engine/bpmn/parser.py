@@ -63,6 +63,8 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
 )
 
+from . import compensation
+from .compensation import CompensationEvents
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
@@ -310,7 +312,8 @@ class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventPars
         return extensions
 
 
-class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):
+class EndEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
+                     CamundaEndEventParser):
     def create_task(self) -> Any:
         # SpiffWorkflow reads no signal definition on an end event: a signal end event
         # became a plain one and threw nothing.
@@ -326,7 +329,8 @@ class CatchEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateCa
     pass
 
 
-class ThrowEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateThrowEventParser):
+class ThrowEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
+                       CamundaIntermediateThrowEventParser):
     pass
 
 
@@ -368,6 +372,20 @@ class SertiflowParser(CamundaParser):
         full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
     }
+    # Compensation boundary events and handlers (engine.bpmn.compensation).
+    PROCESS_PARSER_CLASS = compensation.CompensationProcessParser
+
+    def get_subprocess_specs(self, name: str, specs: dict[str, Any] | None = None,
+                             require_call_activity_specs: bool = True) -> dict[str, Any]:
+        """The specs ``name`` needs: SpiffWorkflow's, and its compensation handlers'."""
+        used: dict[str, Any] = super().get_subprocess_specs(
+            name, specs, require_call_activity_specs)
+        spec = self.get_spec(name, required=False)
+        for handler in compensation.handler_specs(spec) if spec is not None else ():
+            if handler not in used:
+                used[handler] = self.get_spec(handler)
+                self.get_subprocess_specs(handler, used, require_call_activity_specs)
+        return used
 
     def add_bpmn_io(self, file_like_object: Any, filename: str | None = None) -> None:
         self.add_bpmn_str(file_like_object.read(), filename)

@@ -169,8 +169,8 @@ class ProcessRun:
 
         def did_complete(task: Any) -> None:
             element = _element_id(task)
-            if element is None:
-                return
+            if element is None or task.state == TaskState.STARTED:
+                return  # a compensation event runs on after its first run (.compensation)
             old = before.pop(task.id, {})
             changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
             hooks.publish(task.workflow, changed, source=task)
