@@ -708,14 +708,14 @@ def _throw_problems(name: str, event: etree._Element) -> Iterator[Problem]:
     target = activities.get(ref)
     if target is None:
         known = ", ".join(sorted(activities)) or "none"
-        yield _problem(name, event, f"activityRef '{ref}' names no activity of this event's "
-                       f"process or sub-process (its activities: {known})")
+        yield _problem(name, event, f"the compensation event's activityRef '{ref}' names no "
+                       f"activity of its process or sub-process (its activities: {known})")
         return
     compensable = any(is_compensation_boundary(b) and b.get("attachedToRef") == ref
                       for b in scope) or _local(target) in SUBPROCESS_TAGS
     if not compensable:
-        yield _problem(name, event, f"activityRef '{ref}' names an activity without a "
-                       "compensation boundary event: nothing would undo it")
+        yield _problem(name, event, f"the compensation event's activityRef '{ref}' names an "
+                       "activity without a compensation boundary event: nothing would undo it")
 
 
 def _cancel_problems(name: str, el: etree._Element, tag: str) -> Iterator[Problem]:

@@ -43,6 +43,7 @@ CAUSES: list[tuple[str, str]] = [
     ("DMN", "DMN"),
     ("cron expression", "cron timer"),
     ("compensation", "compensation"),
+    ("transaction", "transaction"),
     ("complex gateway", "complex gateway"),
     ("link '", "link event"),
     ("eventDefinitionRef", "shared event definition"),
