@@ -44,6 +44,11 @@ sets once when the task completes and keeps with the task.
 
 **Checking.** :func:`compensation_problems` refuses, by element and line,
 what the engine would otherwise run wrongly or not at all.
+
+**Upstream.** SpiffWorkflow (3.2 and before) has no compensation: it reads a
+compensation throw or end event as a plain event and cannot parse a
+compensation boundary event. No upstream change corresponds to the classes
+here; they can give way if SpiffWorkflow gains compensation.
 """
 
 from __future__ import annotations
