@@ -66,7 +66,9 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
 )
 
+from . import compensation
 from .adhoc import AdHocProcessParser, AdHocSubProcess
+from .compensation import CompensationEvents
 from .data import DataParsing, DataProcessParser, ignore_data_store_elements
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayParser
@@ -344,7 +346,8 @@ class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventPars
         return extensions
 
 
-class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):
+class EndEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
+                     CamundaEndEventParser):
     def create_task(self) -> Any:
         # SpiffWorkflow reads no signal definition on an end event: a signal end event
         # became a plain one and threw nothing.
@@ -360,12 +363,17 @@ class CatchEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateCa
     pass
 
 
-class ThrowEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateThrowEventParser):
+class ThrowEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
+                       CamundaIntermediateThrowEventParser):
     pass
 
 
 class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, CamundaBoundaryEventParser):
     pass
+
+
+class ProcessParserWithExtras(compensation.CompensationProcessParser, DataProcessParser):
+    """A process or sub-process: its data objects and its compensation handlers."""
 
 
 class SertiflowParser(CamundaParser):
@@ -378,7 +386,8 @@ class SertiflowParser(CamundaParser):
     """
 
     # Data objects and ioSpecification named as engine.bpmn.data describes.
-    PROCESS_PARSER_CLASS = DataProcessParser
+    # Named data objects (engine.bpmn.data), compensation handlers (engine.bpmn.compensation).
+    PROCESS_PARSER_CLASS = ProcessParserWithExtras
     _add_data_stores = ignore_data_store_elements
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -408,6 +417,19 @@ class SertiflowParser(CamundaParser):
         full_tag("boundaryEvent"): (BoundaryEventParser, RearmedBoundaryEvent),
     }
     AD_HOC_PARSER_CLASS = AdHocProcessParser
+
+
+    def get_subprocess_specs(self, name: str, specs: dict[str, Any] | None = None,
+                             require_call_activity_specs: bool = True) -> dict[str, Any]:
+        """The specs ``name`` needs: SpiffWorkflow's, and its compensation handlers'."""
+        used: dict[str, Any] = super().get_subprocess_specs(
+            name, specs, require_call_activity_specs)
+        spec = self.get_spec(name, required=False)
+        for handler in compensation.handler_specs(spec) if spec is not None else ():
+            if handler not in used:
+                used[handler] = self.get_spec(handler)
+                self.get_subprocess_specs(handler, used, require_call_activity_specs)
+        return used
 
     def add_bpmn_io(self, file_like_object: Any, filename: str | None = None) -> None:
         self.add_bpmn_str(file_like_object.read(), filename)

@@ -55,13 +55,19 @@ from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.helpers.spec import EventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity, UserTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    CallActivity,
+    EndEvent,
+    IntermediateThrowEvent,
+    UserTask,
+)
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import compensation
 from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
 from .adhoc import CompletionCheck as AdHocCompletionCheck
 from .data import CONVERTERS as DATA_CONVERTERS
@@ -156,6 +162,19 @@ class DataSubWorkflowConverter(BpmnSubWorkflowConverter):
         dct["data"] = escape_data(dct["data"])
         return dct
 
+    def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow
+                  ) -> BpmnSubWorkflow:
+        if not compensation.runs_handlers(task):
+            restored: BpmnSubWorkflow = super().from_dict(dct, task, top_workflow)
+            return restored
+        # A compensation handler: its spec is the one the state names, not the task spec's.
+        handler = BpmnSubWorkflow(top_workflow.subprocess_specs[dct["spec"]], task.id,
+                                  top_workflow, deserializing=True)
+        handler.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=handler)
+        handler.task_tree = handler.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(handler, dct)
+        return handler
+
 
 class DataEventConverter(BpmnEventConverter):
     """A pending event, its payload and correlation values escaped."""
@@ -178,6 +197,19 @@ class StateConverter(BpmnWorkflowConverter):
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
+
+    def subprocesses_from_dict(self, dct: dict[str, Any], workflow: Any,
+                               top_workflow: Any = None) -> None:
+        """SpiffWorkflow's, and the handler subworkflows of compensation events."""
+        top = top_workflow or workflow
+        super().subprocesses_from_dict(dct, workflow, top)
+        for task in list(workflow.tasks.values()):
+            if str(task.id) in dct and compensation.runs_handlers(task):
+                handler = self.registry.restore(dct.pop(str(task.id)), task=task,
+                                                top_workflow=top)
+                top.subprocesses[task.id] = handler
+                compensation.reconnect(handler, task)
+                self.subprocesses_from_dict(dct, handler, top)
 
     def restore(
         self,
@@ -220,6 +252,9 @@ def _build_registry(*, state: bool) -> Any:
     config[AdHocEndJoin] = BpmnTaskSpecConverter
     config[AdHocCompletionCheck] = BpmnTaskSpecConverter
     config[ComplexGateway] = ComplexGatewayConverter
+    config[compensation.CompensationThrowEvent] = config[IntermediateThrowEvent]
+    config[compensation.CompensationEndEvent] = config[EndEvent]
+    config[compensation.CancelEndEvent] = config[EndEvent]
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter

@@ -26,6 +26,7 @@ from lxml import etree
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
 from .adhoc import adhoc_problems
+from .compensation import compensation_problems, linked_handler_ids
 from .data import data_problems
 from .expressions import ExpressionError, compile_expression, compile_template
 from .global_tasks import inline_global_tasks
@@ -187,6 +188,7 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
                       *_shared_definition_problems(name, root, process)]
             doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
+            doc.problems.extend(compensation_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
             doc.problems.extend(data_problems(name, process))
             if not broken:  # unreachable elements would only repeat the broken links
@@ -341,9 +343,6 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
             yield Problem(name, _NOT_SUPPORTED[tag], _element_of(el), el.sourceline)
         elif tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
             yield from _loop_problems(name, el, element_id)
-        if el.get("isForCompensation") == "true":
-            yield Problem(name, _NOT_SUPPORTED["compensateEventDefinition"], element_id,
-                          el.sourceline)
         for attr in ("startQuantity", "completionQuantity"):
             if el.get(attr) not in (None, "1"):
                 yield Problem(name, f"{attr}=\"{el.get(attr)}\" is not supported: an "
@@ -358,11 +357,7 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
 
 
 # Constructs refused by their name, with what to draw instead.
-_NOT_SUPPORTED = {
-    "compensateEventDefinition": (
-        "compensation (compensation events and handlers) is not supported: model the undo "
-        "steps as ordinary tasks on an error or escalation path"),
-}
+_NOT_SUPPORTED: dict[str, str] = {}
 
 
 _COLLECTION = re.compile(r"\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*")
@@ -686,6 +681,7 @@ def _shared_definition_problems(name: str, root: etree._Element, process: etree.
 
 def _reachability_problems(name: str, process: etree._Element) -> Iterator[Problem]:
     """Report flow nodes that no path from a start event reaches."""
+    handlers = linked_handler_ids(process)  # compensation handlers are reached by none
     for container in [process, *_nested_containers(process)]:
         nodes = {c.get("id"): c for c in container if _local(c.tag) in FLOW_NODE_TAGS}
         flows: dict[str, list[str]] = {}
@@ -709,7 +705,7 @@ def _reachability_problems(name: str, process: etree._Element) -> Iterator[Probl
         reached = _walk(roots, successors)
         for node_id, node in nodes.items():
             if (node_id not in reached and not _is_event_subprocess(node)
-                    and node.get("isForCompensation") != "true"):
+                    and node.get("isForCompensation") != "true" and node_id not in handlers):
                 yield Problem(name, f"{_local(node.tag)} cannot be reached from a start event",
                               node_id, node.sourceline)
 

@@ -44,6 +44,7 @@ CAUSES: list[tuple[str, str]] = [
     ("cron expression", "cron timer"),
     ("compensation", "compensation"),
     ("ad-hoc sub-process", "ad-hoc sub-process"),
+    ("transaction", "transaction"),
     ("link '", "link event"),
     ("eventDefinitionRef", "shared event definition"),
     ("DTD", "XML"),
