@@ -76,8 +76,12 @@ class ProcessStartHooks:
 
 
 def install(spec: Any) -> None:
-    """Give every task spec of a process spec that has mappings or listeners its hooks."""
+    """Give every task spec of a process spec that has mappings or listeners its hooks,
+    and every join the instance's variables (:func:`join_variables`)."""
     for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, Join) and not task_spec.completed_event.is_connected(
+                _take_join_variables):
+            task_spec.completed_event.connect(_take_join_variables)
         if not has_hooks(getattr(task_spec, "extensions", None)):
             continue
         if isinstance(task_spec, BpmnStartTask):
@@ -375,6 +379,35 @@ def current_variables(workflow: Any) -> dict[str, Any]:
     definite = [t for t in workflow.tasks.values() if t.state & _HOLDING and t.data]
     latest = max(definite, key=lambda t: t.last_state_change, default=workflow.task_tree)
     return {**data.without_data_objects(workflow.data), **latest.data}
+
+
+def _take_join_variables(workflow: Any, join: Any) -> None:
+    """A join's completion, before what follows it inherits its data."""
+    joined = join_variables(join)
+    if joined is not None:
+        join.data = joined
+
+
+def join_variables(join: Any) -> dict[str, Any] | None:
+    """The variables a join goes on with: those of the step that finished last.
+
+    SpiffWorkflow's join takes the data of the branch it waited in and merges
+    the others into it (lists item by item), which is not Camunda's one set of
+    variables. Every change reaches every open task (:func:`publish`), so the
+    task of the workflow that completed last holds them all. None when no other
+    task has completed (nothing to take).
+    """
+    latest = None
+    for task in join.workflow.tasks.values():
+        if (task is join or task.state != TaskState.COMPLETED or not task.data
+                or isinstance(task.task_spec, Join)):
+            continue
+        if latest is None or task.last_state_change > latest.last_state_change:
+            latest = task
+    if latest is None:
+        return None
+    local = _instance_locals(latest) or _NONE
+    return {k: deepcopy(v) for k, v in latest.data.items() if k not in local}
 
 
 def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
