@@ -11,19 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.builders import definitions, process
+from tests.api.bpmn_rest import deploy, flow, history, instance, script, start, trace
 
 CONDITION = ('<bpmn:completionCondition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
              'xsi:type="bpmn:tFormalExpression">{}</bpmn:completionCondition>')
-
-
-def script(element: str, code: str) -> str:
-    return (f'<bpmn:scriptTask id="{element}" scriptFormat="python">'
-            f"<bpmn:script>{code}</bpmn:script></bpmn:scriptTask>")
-
-
-def flow(source: str, target: str) -> str:
-    return f'<bpmn:sequenceFlow id="f_{source}_{target}" sourceRef="{source}" targetRef="{target}" />'
 
 
 def around(inside: str, attributes: str = "", condition: str | None = None) -> str:
@@ -36,25 +27,6 @@ def around(inside: str, attributes: str = "", condition: str | None = None) -> s
             + '<bpmn:endEvent id="end" />')
 
 
-def deploy(client: Any, key: str, body: str) -> Any:
-    xml = definitions(key, process(key, body))
-    return client.post("/api/v1/deployments",
-                       files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
-
-
-def start(client: Any, key: str, variables: dict[str, Any]) -> str:
-    answer = client.post(f"/api/v1/process-definitions/{key}/start",
-                         json={"variables": variables})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
-def instance(client: Any, instance_id: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
-
-
 def open_tasks(client: Any, instance_id: str) -> dict[str, str]:
     """The element id and task id of each open task of the instance the client sees."""
     answer = client.get("/api/v1/tasks", params={"instance_id": instance_id})
@@ -65,19 +37,6 @@ def open_tasks(client: Any, instance_id: str) -> dict[str, str]:
 def complete(client: Any, task_id: str, variables: dict[str, Any] | None = None) -> None:
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"variables": variables or {}})
     assert answer.status_code == 200, answer.text
-
-
-def history(client: Any, instance_id: str) -> list[dict[str, Any]]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}/history",
-                        params={"per_page": 200})
-    assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
-
-
-def trace(client: Any, instance_id: str) -> list[str]:
-    """The elements completed, in order (engine steps and user tasks alike)."""
-    return [e["element"] for e in history(client, instance_id)
-            if e["kind"] in ("element_completed", "task_completed")]
 
 
 USER_TASKS = (

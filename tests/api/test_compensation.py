@@ -11,10 +11,9 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from tests.api import bpmn_rest as rest
+from tests.api.bpmn_rest import instance, trace
 from tests.builders import definitions, process
-
-DONE = ("element_completed", "task_completed")
-
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -37,16 +36,7 @@ def refusals(client: Any, key: str, body: str) -> list[tuple[str | None, str]]:
 
 
 def start(client: Any, key: str, variables: dict[str, Any] | None = None) -> str:
-    answer = client.post(f"/api/v1/process-definitions/{key}/start",
-                         json={"variables": {"trail": [], **(variables or {})}})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
-def instance(client: Any, instance_id: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
+    return rest.start(client, key, {"trail": [], **(variables or {})})
 
 
 def open_tasks(client: Any, instance_id: str) -> list[str]:
@@ -59,13 +49,6 @@ def complete(client: Any, instance_id: str, element: str,
     answer = client.post(f"/api/v1/tasks/{task['id']}/complete",
                          json={"variables": variables or {}})
     assert answer.status_code == 200, answer.text
-
-
-def trace(client: Any, instance_id: str) -> list[str]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}/history",
-                        params={"per_page": 200})
-    assert answer.status_code == 200, answer.text
-    return [e["element"] for e in answer.json()["items"] if e["kind"] in DONE]
 
 
 def finished(client: Any, instance_id: str) -> dict[str, Any]:

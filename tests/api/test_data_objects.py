@@ -11,9 +11,20 @@ from the database.
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
+from tests.api.bpmn_rest import complete_task as complete
+from tests.api.bpmn_rest import (
+    flows,
+    history,
+    incidents,
+    instance,
+    ready_task,
+    retry,
+    script,
+    start,
+    trace,
+)
 from tests.builders import definitions, process
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -41,64 +52,7 @@ def refusal(client: Any, key: str, body: str, top: str = "") -> list[dict[str, A
     return list(answer.json()["errors"])
 
 
-def start(client: Any, key: str, variables: dict[str, Any] | None = None) -> str:
-    answer = client.post(f"/api/v1/process-definitions/{key}/start",
-                         json={"variables": variables or {}})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
-def instance(client: Any, instance_id: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
-
-
-def history(client: Any, instance_id: str) -> list[dict[str, Any]]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}/history",
-                        params={"per_page": 200})
-    assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
-
-
-def trace(client: Any, instance_id: str) -> list[str]:
-    """The elements run, in order: steps the engine completed and user tasks completed."""
-    return [h["element"] for h in history(client, instance_id)
-            if h["kind"] in ("element_completed", "task_completed") and h["element"]]
-
-
-def incidents(client: Any, instance_id: str) -> list[dict[str, Any]]:
-    answer = client.get("/api/v1/incidents", params={"instance_id": instance_id})
-    assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
-
-
-def retry(client: Any, incident_id: int, variables: dict[str, Any]) -> None:
-    answer = client.post(f"/api/v1/incidents/{incident_id}/retry", json={"variables": variables})
-    assert answer.status_code == 200, answer.text
-
-
-def ready_task(client: Any, instance_id: str, element: str) -> str:
-    tasks = [t for t in instance(client, instance_id)["tasks"] if t["name"] == element]
-    assert len(tasks) == 1, instance(client, instance_id)["tasks"]
-    return str(tasks[0]["id"])
-
-
-def complete(client: Any, task_id: str, variables: dict[str, Any]) -> Any:
-    return client.post(f"/api/v1/tasks/{task_id}/complete", json={"variables": variables})
-
-
 # -- building blocks ---------------------------------------------------------------------
-
-def flows(*ids: str) -> str:
-    return "".join(f'<bpmn:sequenceFlow id="f_{a}_{b}" sourceRef="{a}" targetRef="{b}" />'
-                   for a, b in pairwise(ids))
-
-
-def script(element: str, code: str, inner: str = "") -> str:
-    return (f'<bpmn:scriptTask id="{element}" scriptFormat="python">{inner}'
-            f"<bpmn:script>{code}</bpmn:script></bpmn:scriptTask>")
-
 
 def data_object(name: str, ref: str | None = None) -> str:
     """A data object and its reference, as the Modeler writes them (the name on the ref)."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from engine.engine import Engine
+from tests.api.bpmn_rest import instance, start
 from tests.builders import definitions, process
 
 SIGNAL = '<bpmn:signal id="sig" name="recall" />\n'
@@ -26,22 +27,6 @@ def deploy(client: Any, key: str, body: str, top: str = "") -> None:
     answer = client.post("/api/v1/deployments",
                          files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
     assert answer.status_code == 201, answer.text
-
-
-def start(client: Any, key: str, variables: dict[str, Any] | None = None,
-          business_key: str | None = None) -> str:
-    body: dict[str, Any] = {"variables": variables or {}}
-    if business_key:
-        body["business_key"] = business_key
-    answer = client.post(f"/api/v1/process-definitions/{key}/start", json=body)
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
-def instance(client: Any, instance_id: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
 
 
 def instances_of(client: Any, key: str) -> list[dict[str, Any]]:
