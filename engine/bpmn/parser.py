@@ -63,6 +63,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
 )
 
+from .conditional import ConditionalEvents
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
@@ -289,7 +290,8 @@ class ReceiveParser(KeepCamundaExtensions, ReceiveTaskParser):
                                              description=parsed.description)
 
 
-class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventParser):
+class StartEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
+                       CamundaStartEventParser):
     def create_task(self) -> Any:
         # SpiffWorkflow reads no error or escalation definition on a start event, so
         # the start of an error or escalation event subprocess became a plain start:
@@ -322,7 +324,8 @@ class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):
         return task
 
 
-class CatchEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateCatchEventParser):
+class CatchEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
+                       CamundaIntermediateCatchEventParser):
     pass
 
 
@@ -330,7 +333,8 @@ class ThrowEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateTh
     pass
 
 
-class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, CamundaBoundaryEventParser):
+class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
+                          CamundaBoundaryEventParser):
     pass
 
 

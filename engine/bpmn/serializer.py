@@ -59,6 +59,7 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import conditional
 from .events import TIMER_CLASSES, MergingMessageEventDefinition
 from .hooks import MappedCallActivity
 from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
@@ -190,12 +191,14 @@ def _build_registry(*, state: bool) -> Any:
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
+    config.update(conditional.CONVERTERS)
     if state:
         config[Task] = DataTaskConverter
         config[BpmnSubWorkflow] = DataSubWorkflowConverter
         config[BpmnEvent] = DataEventConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _add_plain_bpmn_classes(registry)
+    conditional.upgrade_plain_definitions(registry)
     if not state:
         return registry
     registry._encoder_mode = True

@@ -25,6 +25,7 @@ from lxml import etree
 
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
+from . import conditional
 from .expressions import ExpressionError, compile_expression, compile_template
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -182,6 +183,7 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
             doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
+            doc.problems.extend(conditional.problems(name, root, process))
             if not broken:  # unreachable elements would only repeat the broken links
                 doc.problems.extend(_reachability_problems(name, process))
     return doc

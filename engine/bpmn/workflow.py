@@ -32,7 +32,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBased
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import hooks
+from . import conditional, hooks
 from .events import MergingMessageEventDefinition
 from .host import WorkflowScriptEngine
 from .serializer import TaskMemo, dump_state, load_state, spec_from_dict
@@ -169,20 +169,20 @@ class ProcessRun:
 
         def did_complete(task: Any) -> None:
             element = _element_id(task)
-            if element is None:
-                return
             old = before.pop(task.id, {})
-            changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
-            hooks.publish(task.workflow, changed, source=task)
-            kind = type(task.task_spec).__name__
-            records.append(StepRecord(str(task.id), element, kind, changed))
+            if element is not None:
+                changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
+                hooks.publish(task.workflow, changed, source=task)
+                kind = type(task.task_spec).__name__
+                records.append(StepRecord(str(task.id), element, kind, changed))
+            conditional.step_done(task, old)
 
         if self._failures:  # the command's own step broke off: run nothing further
             return records, self._failure(self._hook_failures()[0])
         try:
-            self._wf.do_engine_steps(will_complete, did_complete)
+            conditional.run_engine_steps(self._wf, will_complete, did_complete)
             while hooks.interrupt_scopes(self._wf):
-                self._wf.do_engine_steps(will_complete, did_complete)
+                conditional.run_engine_steps(self._wf, will_complete, did_complete)
             if self._wf.is_completed():
                 hooks.run_process_end(self._wf)
         except Exception as exc:
@@ -246,8 +246,12 @@ class ProcessRun:
             errored = self._wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
         element = _element_id(task) if task is not None else None
+        element = getattr(exc, "element_id", None) or element
         spec_type = type(task.task_spec).__name__ if task is not None else ""
+        if isinstance(exc, conditional.ConditionError):
+            spec_type = "ConditionalEvent"
         kind = {
+            "ConditionalEvent": "condition",
             "ScriptTask": "script",
             "TopicServiceTask": "handler",
             "TopicSendTask": "handler",
@@ -278,6 +282,7 @@ class ProcessRun:
             task.run()
             hooks.publish(task.workflow, {k: v for k, v in task.data.items()
                                           if k not in old or old[k] != v}, source=task)
+            conditional.step_done(task, old)
         except Exception as exc:
             if task.state == TaskState.ERROR:
                 raise TaskHookFailed(_failure_message(exc)) from exc
@@ -388,10 +393,17 @@ class ProcessRun:
         if task is None or task.state != TaskState.ERROR:
             raise LookupError(f"no failed task {task_id}")
         task.data.update(variables)
-        if hooks.failed_at_start(task):
+        if conditional.failed(task):
+            conditional.retry(task)
+        elif hooks.failed_at_start(task):
             hooks.restart(task)
         else:
             task._set_state(TaskState.READY)
+
+    def set_variables(self, variables: Mapping[str, Any], deletions: list[str]) -> None:
+        """Set and delete process variables from outside (Camunda's ``setVariables``);
+        the conditional events that see the change are evaluated."""
+        conditional.set_variables(self._wf, variables, deletions)
 
     def cancel(self) -> None:
         self._wf.cancel()
