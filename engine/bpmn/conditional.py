@@ -83,6 +83,8 @@ LANGUAGES = ("", "python", "juel", "${}")
 ARMED = "sertiflow_conditional_armed"  # when the event began to listen (time.time())
 FAILED = "sertiflow_conditional_failed"  # the condition raised; the message
 TRIGGERED = "sertiflow_conditional_triggered"  # an event sub-process its condition started
+# What other steps changed since the event began to wait: {"set": {...}, "deleted": [...]}.
+KNOWN = "sertiflow_conditional_known"
 
 Changes = dict[str, tuple[str, Any]]  # variable -> (create | update | delete, new value)
 _GONE = object()
@@ -109,6 +111,8 @@ class CamundaConditionalEventDefinition(ConditionalEventDefinition):
     def has_fired(self, my_task: Any) -> bool:
         """Fired already, or (the first time only) the condition holds on arrival."""
         internal = my_task.internal_data
+        if ARMED in internal:
+            _refresh(my_task)
         if internal.get("event_fired"):
             return True
         if ARMED in internal or FAILED in internal:
@@ -274,7 +278,7 @@ class ConditionFailed(Exception):
         self.message = message
 
 
-def condition_holds(engine: Any, expression: str, data: Mapping[str, Any],
+def condition_holds(sandbox: Any, expression: str, data: Mapping[str, Any],
                     context: Mapping[str, Any], extra: Mapping[str, Any] | None = None
                     ) -> bool:
     """Evaluate ``expression`` on ``data`` in the sandbox; an unknown variable is false.
@@ -284,9 +288,9 @@ def condition_holds(engine: Any, expression: str, data: Mapping[str, Any],
     try:
         code = compile_expression(expression)
         if uses_context(code):
-            value, _ = engine.sandbox.evaluate_in_context(code, dict(data), context)
+            value, _ = sandbox.evaluate_in_context(code, dict(data), context)
         else:
-            value = engine.sandbox.evaluate(code, dict(data), extra=extra)
+            value = sandbox.evaluate(code, dict(data), extra=extra)
     except ExpressionError as exc:
         raise ConditionFailed(f"the condition cannot be evaluated: {exc}") from exc
     except ScriptError as exc:
@@ -298,7 +302,7 @@ def condition_holds(engine: Any, expression: str, data: Mapping[str, Any],
 
 
 def task_condition_holds(task: Any, definition: Any) -> bool:
-    return condition_holds(task.workflow.script_engine, definition.expression, task.data,
+    return condition_holds(task.workflow.script_engine.sandbox, definition.expression, task.data,
                            hooks.context_info(task), loop_variables(task) or None)
 
 
@@ -342,8 +346,35 @@ def retry(task: Any) -> None:
 
 # -- firing ----------------------------------------------------------------------------------
 
+# How often one non-interrupting event may fire in one command: beyond, the path after
+# it changes what its own condition reads, and it would fire for ever.
+MOST_FIRINGS = 50
+
+
+def _too_often(task: Any, element: str | None) -> bool:
+    """Count a firing of a non-interrupting event in this command; True past the limit.
+
+    The count lives on the command's script engine (a new one for each command).
+    """
+    engine = task.workflow.script_engine
+    counts: dict[str | None, int] = engine.__dict__.setdefault("_sertiflow_firings", {})
+    counts[element] = counts.get(element, 0) + 1
+    return counts[element] > MOST_FIRINGS
+
+
+def _runaway(element: str | None) -> str:
+    return (f"the non-interrupting conditional event fired {MOST_FIRINGS} times in one step: "
+            "what happens after it changes what its own condition reads; restrict it to "
+            f"one variable with camunda:variableName (element '{element}')")
+
+
 def _fire(task: Any) -> None:
     """Let a waiting conditional event go (a copy stays when it is non-interrupting)."""
+    spec = task.task_spec
+    if isinstance(spec, BoundaryEvent) and not spec.cancel_activity and _too_often(
+            task, spec.bpmn_id):
+        _fail(task, _runaway(spec.bpmn_id))
+        return
     task.internal_data["event_fired"] = True
     _leave_a_copy(task)
     # Not task._update(): it would first copy the parent's (older) variables over
@@ -364,6 +395,8 @@ def _leave_a_copy(task: Any) -> None:
     spec._predict(copy)  # its outgoing path, as the first one had it
     copy.data = deepcopy(task.data)
     copy.internal_data[ARMED] = time.time()
+    if KNOWN in task.internal_data:
+        copy.internal_data[KNOWN] = deepcopy(task.internal_data[KNOWN])
     copy._set_state(TaskState.WAITING)
     task.workflow.top_workflow.event_manager.add_task(copy)
 
@@ -426,7 +459,7 @@ def step_done(task: Any, old: Mapping[str, Any]) -> None:
         return  # it merges what the branches set; they said so when they set it
     changes = diff(old, task.data)
     if changes:
-        notify(top, changes, since=task.last_state_change)
+        notify(top, changes, since=task.last_state_change, origin=workflow)
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
@@ -442,28 +475,46 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
     return changes
 
 
-def notify(top: Any, changes: Changes, *, since: float) -> None:
+def notify(top: Any, changes: Changes, *, since: float, origin: Any = None) -> None:
     """Evaluate what listens to ``changes``: event sub-process starts, then waiting events.
 
-    Only events that began to listen before ``since`` (the end of the step that made
-    the changes) are evaluated: one that began during the step saw the new values
-    on arrival already.
+    ``origin`` is the (sub-)process whose step made the changes (None: the process).
+    They are seen in every scope that shares its variables, as in Camunda: the
+    process and its embedded and event sub-processes, not a called process (or
+    what an origin inside a called process does not share). Only events that
+    began to listen before ``since`` (the end of the step that made the changes)
+    are evaluated: one that began during the step saw the new values on arrival.
     """
+    sharing = _share_root(top if origin is None else origin)
     for scope in _scopes(top):
-        if scope.task_tree.last_state_change < since:
+        if _share_root(scope) is sharing and scope.task_tree.last_state_change < since:
             _start_event_subprocesses(scope, changes)
     for task in list(top.event_manager.tasks.values()):
         if (task.state != TaskState.WAITING or not _conditional_definitions(task.task_spec)
-                or task.internal_data.get(ARMED, 0.0) >= since):
+                or task.internal_data.get(ARMED, 0.0) >= since
+                or _share_root(task.workflow) is not sharing):
             continue
         _evaluate_waiting(task, changes)
 
 
+def _share_root(workflow: Any) -> Any:
+    """The outermost (sub-)process whose variables ``workflow`` shares."""
+    top = workflow.top_workflow
+    while workflow is not top:
+        parent = top.get_task_from_id(workflow.parent_task_id)
+        if parent is None or (getattr(parent.task_spec, "extensions", None) or {}).get("calls"):
+            break
+        workflow = parent.workflow
+    return workflow
+
+
 def _evaluate_waiting(task: Any, changes: Changes | None) -> None:
-    """Evaluate a waiting task's conditional events on the changes it sees (None: all)."""
-    seen = changes if changes is None else _visible(changes, task.data)
-    if seen is not None and not seen:
-        return
+    """Evaluate a waiting task's conditional events on ``changes`` (None: whatever the
+    task sees now, as on arrival)."""
+    if changes:
+        _remember(task, changes)
+    _refresh(task)
+    seen = changes
     for definition in _conditional_definitions(task.task_spec):
         if seen is not None and not definition.listens_to(seen):
             continue
@@ -480,10 +531,33 @@ def _evaluate_waiting(task: Any, changes: Changes | None) -> None:
             return
 
 
-def _visible(changes: Changes, data: Mapping[str, Any]) -> Changes:
-    """The changes ``data`` holds: a task in another scope may not see them."""
-    return {name: change for name, change in changes.items()
-            if data.get(name, _GONE) is change[1] or data.get(name, _GONE) == change[1]}
+def _remember(task: Any, changes: Changes) -> None:
+    """Keep what a waiting event was told, for :func:`_refresh`."""
+    known = task.internal_data.setdefault(KNOWN, {"set": {}, "deleted": []})
+    for name, (kind, value) in changes.items():
+        if kind == "delete":
+            known["set"].pop(name, None)
+            if name not in known["deleted"]:
+                known["deleted"].append(name)
+        else:
+            known["set"][name] = deepcopy(value)
+            if name in known["deleted"]:
+                known["deleted"].remove(name)
+
+
+def _refresh(task: Any) -> None:
+    """Give a waiting event back what it was told since it began to wait.
+
+    SpiffWorkflow updates every waiting task after each step and copies its
+    parent's variables over its own then: a value another branch set since
+    (``hooks.publish``) would go back to the one it had when the event was reached.
+    """
+    known = task.internal_data.get(KNOWN)
+    if not known:
+        return
+    task.data.update(deepcopy(known["set"]))
+    for name in known["deleted"]:
+        task.data.pop(name, None)
 
 
 def _arm_gateways(top: Any) -> None:
@@ -553,47 +627,79 @@ def _start_event_subprocesses(scope: Any, changes: Changes | None) -> None:
     triggers = _triggers(scope)
     if not triggers or _interrupted(scope):
         return
-    variables = hooks.current_variables(scope)
-    seen = None if changes is None else _visible(changes, variables)
-    if seen is not None and not seen:
-        return
+    variables = scope_variables(scope, changes)
+    seen = changes
     for name, start, definition, interrupting in triggers:
         if seen is not None and not definition.listens_to(seen):
             continue
         context = {**hooks.context_info(scope.task_tree), "activityId": start.bpmn_id,
                    "activityName": start.bpmn_name}
         try:
-            holds = condition_holds(scope.script_engine, definition.expression, variables,
-                                    context)
+            holds = condition_holds(scope.script_engine.sandbox, definition.expression,
+                                    variables, context)
         except ConditionFailed as exc:
             _report(scope.task_tree, exc.message, start.bpmn_id)
             return
         if not holds:
             continue
-        _start_event_subprocess(scope, name, interrupting)
+        if not interrupting and _too_often(scope.task_tree, start.bpmn_id):
+            _report(scope.task_tree, _runaway(start.bpmn_id), start.bpmn_id)
+            return
+        _start_event_subprocess(scope, name, interrupting, variables)
         if interrupting:
             return
 
 
-def _start_event_subprocess(scope: Any, name: str, interrupting: bool) -> None:
-    """Start event sub-process ``name`` in ``scope``, its start event fired.
+def scope_variables(scope: Any, changes: Changes | None = None) -> dict[str, Any]:
+    """The variables of a (sub-)process as its latest step left them, with ``changes``.
+
+    A waiting task does not count: SpiffWorkflow copies its parent's (older)
+    variables over its own after each step.
+    """
+    holding = TaskState.READY | TaskState.STARTED | TaskState.ERROR | TaskState.COMPLETED
+    latest = max((t for t in scope.tasks.values() if t.state & holding and t.data),
+                 key=lambda t: t.last_state_change, default=scope.task_tree)
+    variables = {**scope.data, **latest.data}
+    for name, (kind, value) in (changes or {}).items():
+        if kind == "delete":
+            variables.pop(name, None)
+        else:
+            variables[name] = value
+    return variables
+
+
+def _start_event_subprocess(scope: Any, name: str, interrupting: bool,
+                            variables: Mapping[str, Any]) -> None:
+    """Start event sub-process ``name`` in ``scope`` with ``variables``, its start event
+    fired.
 
     As SpiffWorkflow's ``trigger_wf``, without connecting the shared spec (which
     would start the event sub-process with every later instance of the process).
     The scope's end waits for it: it gets an end join of its own.
     """
     task_spec = scope.spec.task_specs[name]
+    if not task_spec.inputs:
+        # SpiffWorkflow runs no task whose spec has no input; an input alone does
+        # not make the start task start it.
+        task_spec._connect_notify(scope.spec.start)
     child = scope.task_tree._add_child(task_spec, TaskState.FUTURE)
     child.triggered = True
     child.internal_data[TRIGGERED] = True
-    end = child._add_child(scope.spec.end, TaskState.FUTURE)
+    # Not spec.end: a restored spec keeps there the end join it replaced.
+    end_join = scope.spec.task_specs[f"{scope.spec.name}.EndJoin"]
+    end = child._add_child(end_join, TaskState.FUTURE)
     end.task_spec._predict(end, mask=TaskState.NOT_FINISHED_MASK)
     child.task_spec._update(child)
     sub = scope.top_workflow.subprocesses.get(child.id)
-    if sub is not None:  # its start event saw the same variables; make sure it went
-        for start in sub.tasks.values():
-            if isinstance(start.task_spec, StartEvent) and start.state == TaskState.WAITING:
-                _fire(start)
+    if sub is not None:
+        # It starts with the variables its condition held on (MappedCallActivity took
+        # them from the scope's latest task, which may be a waiting one), and its
+        # start event goes whatever it made of them.
+        child.internal_data[hooks.SEEN] = deepcopy(dict(variables))
+        for task in sub.tasks.values():
+            task.data.update(deepcopy(dict(variables)))
+            if isinstance(task.task_spec, StartEvent) and task.state == TaskState.WAITING:
+                _fire(task)
     if interrupting:
         child.internal_data[hooks.INTERRUPTED] = True
         hooks.cancel_scope(child)

@@ -422,7 +422,8 @@ class ProcessRun:
         """
         holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
                    | TaskState.COMPLETED)
-        definite = [t for t in self._tasks() if t.state & holding]
+        # A join that waits for its other branches holds no data until it fires.
+        definite = [t for t in self._tasks() if t.state & holding and t.data]
         latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
         data = dict(self._wf.data)
         data.update(latest.data)

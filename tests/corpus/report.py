@@ -63,6 +63,7 @@ CAUSES: list[tuple[str, str]] = [
     ("Quantity", "quantity or loop"),
     ("cannot be negative", "quantity or loop"),
     ("does not compile", "expression"),
+    ("has no condition", "conditional event"),
     ("script is refused", "script sandbox"),
     ("embedded or external form", "embedded form"),
     ("listener", "listener"),
