@@ -125,7 +125,8 @@ class CamundaConditionalEventDefinition(ConditionalEventDefinition):
             return False
         if holds:
             internal["event_fired"] = True
-            _leave_a_copy(my_task)
+            if _leave_a_copy(my_task):
+                _too_often(my_task, my_task.task_spec.bpmn_id)  # counts; the copy checks
             if isinstance(my_task.task_spec, BoundaryEvent) and my_task.task_spec.cancel_activity:
                 # Its activity is being started in the same breath; end it once the
                 # step is over (step_done), before the activity does anything.
@@ -384,13 +385,16 @@ def _fire(task: Any) -> None:
         _cancel_attached(task)
 
 
-def _leave_a_copy(task: Any) -> None:
-    """A non-interrupting boundary event that fires stays attached: a copy waits on."""
+def _leave_a_copy(task: Any) -> bool:
+    """A non-interrupting boundary event that fires stays attached: a copy waits on.
+
+    Returns whether there is a copy.
+    """
     spec = task.task_spec
     split = task.parent
     if not (isinstance(spec, BoundaryEvent) and not spec.cancel_activity
             and split is not None and isinstance(split.task_spec, BoundaryEventSplit)):
-        return
+        return False
     copy = split._add_child(spec, TaskState.MAYBE)
     spec._predict(copy)  # its outgoing path, as the first one had it
     copy.data = deepcopy(task.data)
@@ -399,6 +403,7 @@ def _leave_a_copy(task: Any) -> None:
         copy.internal_data[KNOWN] = deepcopy(task.internal_data[KNOWN])
     copy._set_state(TaskState.WAITING)
     task.workflow.top_workflow.event_manager.add_task(copy)
+    return True
 
 
 def _cancel_attached(boundary: Any) -> None:
@@ -697,6 +702,8 @@ def _start_event_subprocess(scope: Any, name: str, interrupting: bool,
         # start event goes whatever it made of them.
         child.internal_data[hooks.SEEN] = deepcopy(dict(variables))
         for task in sub.tasks.values():
+            if task.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE):
+                continue  # inherits when it is reached (merging lists into its own)
             task.data.update(deepcopy(dict(variables)))
             if isinstance(task.task_spec, StartEvent) and task.state == TaskState.WAITING:
                 _fire(task)
