@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from . import routing
 from .access import default_task_roles
 from .bpmn import conditional
+from .bpmn.data import required_inputs
 from .bpmn.expressions import compile_expression
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
 from .bpmn.script_engine import uses_context
@@ -37,6 +38,7 @@ from .bpmn.workflow import (
 )
 from .cache import SpecCache, WorkflowCache
 from .clock import Clock
+from .data_stores import DataStores
 from .deployments import latest_definition, latest_definitions
 from .errors import (
     Conflict,
@@ -132,6 +134,15 @@ class Runtime:
         scheduler calls it when that timer is due.
         """
         definition = self._definition(key, definition_id)
+        if variables is not None:  # started by a caller, not by an event that brings them
+            missing = [n for n in required_inputs(self.stored_spec(definition.id))
+                       if n not in variables]
+            if missing:
+                raise InvalidInput(
+                    f"process '{key}' needs the start variable{'s' if len(missing) > 1 else ''}"
+                    f" {', '.join(missing)} (its ioSpecification names them as data inputs)",
+                    {f"variables.{n}": "required: a data input of the process"
+                     for n in missing})
         variables = dict(variables or {})
         check_variables(variables)
         now = self.clock.now()
@@ -684,7 +695,9 @@ class Runtime:
             self.history.record(instance.id, "element_completed", element=record.element_id,
                                 task_id=record.task_id,
                                 data={"type": record.element_type,
-                                      **({"changed": record.changed} if record.changed else {})})
+                                      **({"changed": record.changed} if record.changed else {}),
+                                      **({"data_objects": record.data_objects}
+                                         if record.data_objects else {})})
 
     def _project_tasks(self, instance: InstanceRow, run: ProcessRun, ready_before: set[str]
                        ) -> list[str]:
@@ -817,11 +830,16 @@ class Runtime:
         return ProcessRun.restore(instance.state, self._specs(instance.definition_id), engine)
 
     def _script_engine(self, instance: InstanceRow) -> WorkflowScriptEngine:
+        def written(name: str, value: Any, element_id: str | None) -> None:
+            self.history.record(instance.id, "data_store_written", element=element_id,
+                                data={"store": name, "value": value})
+
         return WorkflowScriptEngine(
             clock=self.clock, timezone=self.settings.timezone, instance_id=instance.id,
             business_key=instance.business_key, dispatch=self.dispatch,
             add_duration=self.settings.add_duration, timeout=self.settings.script_timeout,
             memory_mb=self.settings.script_memory_mb,
+            data_stores=DataStores(self.session, self.clock, instance.id, written),
         )
 
     def _evaluate(self, expression: str, variables: Mapping[str, Any],

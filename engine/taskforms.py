@@ -91,6 +91,9 @@ def _generated_fields(session: Session, task: Task) -> list[dict[str, Any]]:
         .where(ProcessInstance.id == task.instance_id))
     for process in [spec["spec"], *spec["subprocess_specs"].values()] if spec else []:
         task_spec = process["task_specs"].get(task.element_id)
+        if task_spec is not None and task_spec.get("task_spec"):
+            # A multi-instance task: its instances' spec holds the form.
+            task_spec = process["task_specs"].get(task_spec["task_spec"])
         if task_spec is not None:
             fields: list[dict[str, Any]] = (task_spec.get("extensions") or {}).get(
                 "formFields", [])

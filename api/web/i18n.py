@@ -170,6 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.document_generated": ("Dokumen dibuat sistem", "Document generated"),
     "event.business_key_assigned": ("Nomor perkara diberikan", "Case number assigned"),
     "event.process_started": ("Proses lain dimulai", "Another process started"),
+    "event.data_store_written": ("Penyimpanan data ditulis", "Data store written"),
     # diagrams
     "diagram.title": ("Diagram proses", "Process diagram"),
     "diagram.current": ("langkah ini", "this step"),

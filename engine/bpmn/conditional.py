@@ -28,9 +28,12 @@ condition became true later was never taken. This module does the rest:
   :func:`run_engine_steps`, runs no task that was ended meanwhile), not after
   the rest of the step;
 - a non-interrupting boundary event stays attached: each firing leaves a copy
-  of it waiting, so it fires again on a later change (Camunda: each change
-  that satisfies the condition triggers it again); a non-interrupting event
-  sub-process starts again in the same way.
+  of it waiting (``engine.bpmn.specs.RearmedBoundaryEvent``), which does not
+  evaluate on arrival but on the next change, so it fires again then (Camunda:
+  each change that satisfies the condition triggers it again); a
+  non-interrupting event sub-process starts again in the same way. One that
+  fires 50 times in one command (its own path changes what it reads) is an
+  incident rather than a loop without end.
 
 What counts as one change: one step (a script, a user task's completion with
 its form, a message's arrival, one ``set_variables`` call), whatever number of
@@ -118,6 +121,8 @@ class CamundaConditionalEventDefinition(ConditionalEventDefinition):
         if ARMED in internal or FAILED in internal:
             return False
         internal[ARMED] = time.time()
+        if _rearmed(my_task):
+            return False  # a copy left by a firing: it waits for the next change
         try:
             holds = task_condition_holds(my_task, self)
         except ConditionFailed as exc:
@@ -125,9 +130,10 @@ class CamundaConditionalEventDefinition(ConditionalEventDefinition):
             return False
         if holds:
             internal["event_fired"] = True
-            if _leave_a_copy(my_task):
-                _too_often(my_task, my_task.task_spec.bpmn_id)  # counts; the copy checks
-            if isinstance(my_task.task_spec, BoundaryEvent) and my_task.task_spec.cancel_activity:
+            spec = my_task.task_spec
+            if isinstance(spec, BoundaryEvent) and not spec.cancel_activity:
+                _too_often(my_task, spec.bpmn_id)  # counted; a later firing may stop it
+            elif isinstance(spec, BoundaryEvent):
                 # Its activity is being started in the same breath; end it once the
                 # step is over (step_done), before the activity does anything.
                 _pending(my_task.workflow.top_workflow).append(my_task)
@@ -377,41 +383,37 @@ def _fire(task: Any) -> None:
         _fail(task, _runaway(spec.bpmn_id))
         return
     task.internal_data["event_fired"] = True
-    _leave_a_copy(task)
     # Not task._update(): it would first copy the parent's (older) variables over
-    # the ones this task was given since it began to wait.
+    # the ones this task was given since it began to wait. A non-interrupting
+    # boundary event leaves a waiting copy of itself as it becomes ready
+    # (engine.bpmn.specs.RearmedBoundaryEvent).
     task._ready()
     if isinstance(task.task_spec, BoundaryEvent) and task.task_spec.cancel_activity:
         _cancel_attached(task)
 
 
-def _leave_a_copy(task: Any) -> bool:
-    """A non-interrupting boundary event that fires stays attached: a copy waits on.
-
-    Returns whether there is a copy.
-    """
-    spec = task.task_spec
+def _rearmed(task: Any) -> bool:
+    """Whether a boundary event task is the copy a firing of its own left waiting."""
     split = task.parent
-    if not (isinstance(spec, BoundaryEvent) and not spec.cancel_activity
-            and split is not None and isinstance(split.task_spec, BoundaryEventSplit)):
-        return False
-    copy = split._add_child(spec, TaskState.MAYBE)
-    spec._predict(copy)  # its outgoing path, as the first one had it
-    copy.data = deepcopy(task.data)
-    copy.internal_data[ARMED] = time.time()
-    if KNOWN in task.internal_data:
-        copy.internal_data[KNOWN] = deepcopy(task.internal_data[KNOWN])
-    copy._set_state(TaskState.WAITING)
-    task.workflow.top_workflow.event_manager.add_task(copy)
-    return True
+    return (isinstance(task.task_spec, BoundaryEvent) and split is not None
+            and isinstance(split.task_spec, BoundaryEventSplit)
+            and any(t is not task and t.task_spec is task.task_spec for t in split.children))
+
+
+def _activity(boundary: Any) -> Any:
+    """The activity a boundary event task is attached to, when it has not finished."""
+    split = boundary.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return None
+    return next((t for t in split.children if not isinstance(t.task_spec, BoundaryEvent)
+                 and not t.has_state(TaskState.FINISHED_MASK)), None)
 
 
 def _cancel_attached(boundary: Any) -> None:
     """An interrupting boundary event ends its activity at once."""
-    for sibling in boundary.parent.children:
-        if (not isinstance(sibling.task_spec, BoundaryEvent)
-                and not sibling.has_state(TaskState.FINISHED_MASK)):
-            sibling.cancel()
+    activity = _activity(boundary)
+    if activity is not None:
+        activity.cancel()
 
 
 def _pending(top: Any) -> list[Any]:
@@ -557,12 +559,17 @@ def _refresh(task: Any) -> None:
     parent's variables over its own then: a value another branch set since
     (``hooks.publish``) would go back to the one it had when the event was reached.
     """
+    activity = _activity(task) if isinstance(task.task_spec, BoundaryEvent) else None
+    if activity is not None:
+        # An activity that runs is given every change made beside it (hooks.publish):
+        # a boundary event sees the variables as the activity does, and what it was
+        # told of changes inside a sub-process besides.
+        task.data.update(deepcopy(activity.data))
     known = task.internal_data.get(KNOWN)
-    if not known:
-        return
-    task.data.update(deepcopy(known["set"]))
-    for name in known["deleted"]:
-        task.data.pop(name, None)
+    if known:
+        task.data.update(deepcopy(known["set"]))
+        for name in known["deleted"]:
+            task.data.pop(name, None)
 
 
 def _arm_gateways(top: Any) -> None:
@@ -737,9 +744,11 @@ def set_variables(top: Any, values: Mapping[str, Any], deletions: list[str]) -> 
         hooks.publish(scope, dict(values))
         if deletions:
             for task in scope.tasks.values():
-                if task.state & _OPEN and not hooks.in_loop(task):
+                local = hooks.instance_locals(task)
+                if task.state & _OPEN and local is not None:
                     for name in deletions:
-                        task.data.pop(name, None)
+                        if name not in local:
+                            task.data.pop(name, None)
                     task.last_state_change = now
     changes: Changes = {name: ("update" if name in before else "create", value)
                         for name, value in values.items()

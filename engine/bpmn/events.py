@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -156,6 +157,35 @@ class MergingMessageEventDefinition(MessageEventDefinition):
     def update_internal_data(self, my_task: Any, event: Any) -> None:
         # Keep result_var as sent (None means "merge"), unlike the parent class.
         my_task.internal_data[self.name] = event.payload
+
+
+class MappedSignalEventDefinition(SignalEventDefinition):
+    """A signal that carries what its ``camunda:in`` mappings name, and nothing else.
+
+    SpiffWorkflow's signal carries every variable of the task that throws it,
+    so each instance that catches it received the thrower's variables over its
+    own (another company's data included). Camunda 7 passes variables with a
+    signal only through ``camunda:in`` on the definition (``source``/``target``,
+    ``sourceExpression``, ``variables="all"``). A catching definition matches
+    any signal of its name, whichever class threw it (the API throws plain
+    ones). Upstream: a ``payload`` on ``SignalEventDefinition`` built from mappings.
+    """
+
+    def __init__(self, name: str, mappings: list[dict[str, Any]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.mappings = mappings or []
+
+    def throw(self, my_task: Any) -> None:
+        from .hooks import mapped_variables  # hooks builds on this module's neighbours
+
+        payload = mapped_variables(my_task, self.mappings, my_task.data) if self.mappings else {}
+        my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SignalEventDefinition) and other.name == self.name
+
+    __hash__ = SignalEventDefinition.__hash__
 
 
 TIMER_CLASSES = {

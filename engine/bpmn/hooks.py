@@ -26,7 +26,7 @@ a failure at the end fails the task where SpiffWorkflow catches it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
@@ -37,7 +37,9 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
-HOOK_KEYS = ("inputs", "outputs", "listeners")
+from . import data
+
+HOOK_KEYS = ("inputs", "outputs", "listeners", data.IO)
 # Keys of a task's internal data.
 LOCALS = "sertiflow_locals"  # {"names": [...], "shadowed": {name: value}}
 TASK_CHANGES = "sertiflow_task"  # what task listeners set (assignee, due date...)
@@ -139,6 +141,7 @@ def run_start(task: Any) -> bool:
 
 
 def _start(task: Any) -> None:
+    data.io_start(task)
     extensions = task.task_spec.extensions
     inputs = extensions.get("inputs") or []
     if inputs:
@@ -158,6 +161,7 @@ def _start(task: Any) -> None:
 
 def run_end(task: Any) -> None:
     """Run the end hooks of ``task``; a failure propagates (SpiffWorkflow fails the task)."""
+    data.io_end(task)
     extensions = task.task_spec.extensions
     if isinstance(task.task_spec, UserTask):
         _listeners(task, "task", "complete")
@@ -308,7 +312,7 @@ class MappedCallActivity(CallActivity):
     def _update_hook(self, my_task: Any) -> Any:
         try:
             return super()._update_hook(my_task)
-        except _StartFailed:
+        except (_StartFailed, data.SubprocessNotStarted):
             return False  # the task failed; the engine was told why
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
@@ -328,7 +332,7 @@ class MappedCallActivity(CallActivity):
             return
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True,
                                           spec_name="Start")
-        start.set_data(**_mapped(my_task, mappings, my_task.data))
+        start.set_data(**mapped_variables(my_task, mappings, my_task.data))
 
     def update_data(self, my_task: Any, subworkflow: Any) -> None:
         extensions = getattr(self, "extensions", None) or {}
@@ -344,7 +348,7 @@ class MappedCallActivity(CallActivity):
             super().update_data(my_task, subworkflow)
             return
         returned = deepcopy(subworkflow.last_task.data)
-        my_task.data.update(_mapped(my_task, mappings, returned))
+        my_task.data.update(mapped_variables(my_task, mappings, returned))
 
 
 SEEN = "sertiflow_seen"  # the variables an event subprocess started with
@@ -359,7 +363,7 @@ def current_variables(workflow: Any) -> dict[str, Any]:
     """The variables of ``workflow`` as its most recent step left them."""
     definite = [t for t in workflow.tasks.values() if t.state & _HOLDING and t.data]
     latest = max(definite, key=lambda t: t.last_state_change, default=workflow.task_tree)
-    return {**workflow.data, **latest.data}
+    return {**data.without_data_objects(workflow.data), **latest.data}
 
 
 def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
@@ -369,10 +373,15 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
     copied along the flow, so parallel branches and event subprocesses would
     each work on their own copy and the join keep one of them. What a task
     (``source``) or an event subprocess sets reaches the rest of the process
-    this way. The instances of a multi-instance activity keep their own
-    variables (their element variable above all), and do not share.
+    this way. The instances of a multi-instance activity share too, but each
+    keeps its own element variable (:mod:`engine.bpmn.multiinstance`).
     """
-    if not changes or (source is not None and _in_loop(source)):
+    if source is not None:
+        own = _instance_locals(source)
+        if own is None:
+            return
+        changes = {k: v for k, v in changes.items() if k not in own}
+    if not changes:
         return
     # The tasks that follow the source have its data already (and may have changed
     # it since: their start listeners ran when they became ready); only those open
@@ -380,9 +389,16 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
     before = source.last_state_change if source is not None else None
     now = time.time()
     for task in workflow.tasks.values():
-        if (task is not source and task.state & _OPEN and not _in_loop(task)
-                and (before is None or (_shares(task) and task.last_state_change < before))):
-            task.data.update(deepcopy(changes))
+        if task is source or not task.state & _OPEN:
+            continue
+        if before is not None and not (_shares(task) and task.last_state_change < before):
+            continue
+        local = _instance_locals(task)
+        if local is None:
+            continue
+        given = {k: deepcopy(v) for k, v in changes.items() if k not in local}
+        if given:
+            task.data.update(given)
             # Its predicted children store their data relative to it: the saved
             # state's memo (engine.bpmn.serializer) must see it changed.
             task.last_state_change = now
@@ -396,20 +412,36 @@ def _shares(task: Any) -> bool:
     giving it each change on the way would only store the variables once more.
     (An event subprocess, which is no branch, gives its changes to joins too.)
     """
-    return not isinstance(task.task_spec, Join) and not _in_loop(task)
+    return not isinstance(task.task_spec, Join)
 
 
-def _in_loop(task: Any) -> bool:
+_NONE: frozenset[str] = frozenset()
+
+
+def _instance_locals(task: Any) -> frozenset[str] | None:
+    """The variables ``task`` keeps to itself as an instance of a loop.
+
+    Empty outside loops. ``None`` for an instance of SpiffWorkflow's own
+    multi-instance specs (definitions deployed before sertiflow had its own),
+    whose instances keep all their variables apart.
+    """
     parent = task.parent
-    return parent is not None and isinstance(parent.task_spec, LoopTask)
+    if parent is None or not isinstance(parent.task_spec, LoopTask):
+        return _NONE
+    local_names = getattr(parent.task_spec, "local_names", None)
+    if local_names is not None:
+        return frozenset(local_names())
+    if not hasattr(parent.task_spec, "data_input"):  # a standard loop
+        return _NONE
+    return None
 
 
 class _StartFailed(Exception):
     """The start hooks of a sub-process failed; the task is failed already."""
 
 
-def _mapped(task: Any, mappings: list[Mapping[str, Any]], source: Mapping[str, Any]
-            ) -> dict[str, Any]:
+def mapped_variables(task: Any, mappings: Sequence[Mapping[str, Any]], source: Mapping[str, Any]
+                     ) -> dict[str, Any]:
     """The variables ``camunda:in``/``camunda:out`` entries carry from ``source``."""
     local_names = set((task.internal_data.get(LOCALS) or {}).get("names", []))
     result: dict[str, Any] = {}
@@ -448,7 +480,7 @@ def interrupt_scopes(workflow: Any) -> bool:
             continue
         if task.state == TaskState.STARTED:  # begun: has its start event fired yet?
             sub = workflow.subprocesses.get(task.id)
-            if not any(isinstance(t.task_spec, StartEvent) and t.state == TaskState.COMPLETED
+            if not any(isinstance(t.task_spec, StartEvent) and t.state & _FIRED
                        for t in (sub.tasks.values() if sub is not None else ())):
                 continue
         task.internal_data[INTERRUPTED] = True
@@ -476,6 +508,7 @@ def cancel_scope(task: Any) -> bool:
 
 
 INTERRUPTED = "sertiflow_interrupted"  # an event subprocess whose start was handled
+_FIRED = TaskState.READY | TaskState.COMPLETED  # a start event that caught its event
 
 
 def is_interrupting(workflow: Any, spec: Any) -> bool:
@@ -483,9 +516,9 @@ def is_interrupting(workflow: Any, spec: Any) -> bool:
     return _interrupting(workflow, spec)
 
 
-def in_loop(task: Any) -> bool:
-    """Whether ``task`` is an instance of a multi-instance activity (keeps its own data)."""
-    return _in_loop(task)
+def instance_locals(task: Any) -> frozenset[str] | None:
+    """The variables ``task`` keeps to itself as an instance of a loop (None: all)."""
+    return _instance_locals(task)
 
 
 def _interrupting(workflow: Any, spec: Any) -> bool:

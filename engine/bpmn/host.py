@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from ..clock import Clock
 from ..scripting import DEFAULT_MEMORY_MB, UnstorableValue, check_storable
+from .data import DataStoreAccess
 from .script_engine import SandboxedScriptEngine
 
 
@@ -75,6 +76,7 @@ class WorkflowScriptEngine(SandboxedScriptEngine):
         add_duration: DurationAdder = add_calendar_duration,
         timeout: float = 2.0,
         memory_mb: int = DEFAULT_MEMORY_MB,
+        data_stores: DataStoreAccess | None = None,
     ) -> None:
         super().__init__(timeout=timeout, memory_mb=memory_mb)
         self.clock = clock
@@ -83,6 +85,8 @@ class WorkflowScriptEngine(SandboxedScriptEngine):
         self.business_key = business_key
         self._dispatch = dispatch
         self._add_duration = add_duration
+        #: BPMN data stores (engine.bpmn.data), kept by the runtime in the database.
+        self.data_stores = data_stores
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -31,10 +31,13 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     EventBasedGatewayParser,
     ReceiveTaskParser,
 )
-from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
+from SpiffWorkflow.bpmn.parser.task_parsers import (
+    AdHocSubprocessParser,
+    ConditionalGatewayParser,
+    GatewayParser,
+)
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
     EndEvent,
     EventBasedGateway,
     ExclusiveGateway,
@@ -63,10 +66,23 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
 )
 
+from . import compensation
+from .adhoc import AdHocProcessParser, AdHocSubProcess
+from .compensation import CompensationEvents
 from .conditional import ConditionalEvents
-from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from .data import DataParsing, DataProcessParser, ignore_data_store_elements
+from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
+from .gateways import ComplexGateway, ComplexGatewayParser
 from .hooks import MappedCallActivity
-from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
+from .loops import WhileLoopTask
+from .multiinstance import CamundaMultiInstanceParser
+from .specs import (
+    PassThroughManualTask,
+    PassThroughTask,
+    RearmedBoundaryEvent,
+    TopicSendTask,
+    TopicServiceTask,
+)
 from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -207,35 +223,38 @@ def _read_form_field(field: etree._Element) -> dict[str, Any]:
     return data
 
 
-class KeepCamundaExtensions:
-    """Parser mixin: store :func:`read_camunda_extensions` as the spec's extensions."""
+class KeepCamundaExtensions(DataParsing):
+    """Parser mixin: store :func:`read_camunda_extensions` as the spec's extensions.
 
+    Also data associations and ioSpecification (:mod:`engine.bpmn.data`), and
+    standard loops as BPMN defines them (:mod:`engine.bpmn.loops`).
+    """
+
+    STANDARD_LOOP_CLASS = WhileLoopTask
     node: etree._Element
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         return read_camunda_extensions(self.node if node is None else node)
 
 
-class TaskParser(KeepCamundaExtensions, CamundaTaskParser):
+class TaskParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CamundaTaskParser):
     pass
 
 
-class UserTaskParser(KeepCamundaExtensions, CamundaTaskParser):
+class UserTaskParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CamundaTaskParser):
     """User tasks become SpiffWorkflow's plain user task; the form link lives in extensions."""
 
 
-class ServiceTaskParser(KeepCamundaExtensions, CamundaTaskParser):
+class ServiceTaskParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CamundaTaskParser):
     pass
 
 
-class ScriptParser(KeepCamundaExtensions, ScriptTaskParser):
-    # Camunda's reading of a multi-instance marker (camunda:collection and
-    # camunda:elementVariable), as for every other task; SpiffWorkflow's script
-    # task parser knows only the plain BPMN one.
-    _add_multiinstance_task = CamundaTaskParser._add_multiinstance_task
+class ScriptParser(KeepCamundaExtensions, CamundaMultiInstanceParser, ScriptTaskParser):
+    """Script tasks read Camunda's multi-instance marker too (camunda:collection,
+    camunda:elementVariable), not only the plain BPMN one."""
 
 
-class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
+class SubprocessParser(KeepCamundaExtensions, CamundaMultiInstanceParser, SubWorkflowParser):
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         extensions = super().parse_extensions(node)
         if (self.node if node is None else node).get("triggeredByEvent") == "true":
@@ -244,7 +263,11 @@ class SubprocessParser(KeepCamundaExtensions, SubWorkflowParser):
         return extensions
 
 
-class CallParser(KeepCamundaExtensions, CallActivityParser):
+class AdHocParser(KeepCamundaExtensions, AdHocSubprocessParser):
+    """An ad-hoc sub-process (engine.bpmn.adhoc); its inside is an AdHocProcessParser's."""
+
+
+class CallParser(KeepCamundaExtensions, CamundaMultiInstanceParser, CallActivityParser):
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         # A call activity passes only what camunda:in/out name (engine.bpmn.hooks).
         return {**super().parse_extensions(node), "calls": True}
@@ -262,6 +285,10 @@ class EventBasedGatewayWithExtensions(KeepCamundaExtensions, EventBasedGatewayPa
     pass
 
 
+class ComplexGatewayWithExtensions(KeepCamundaExtensions, ComplexGatewayParser):
+    """A complex gateway (engine.bpmn.gateways)."""
+
+
 class ClockEvents:
     """Event-parser mixin: timers on the engine's clock, messages that set variables."""
 
@@ -269,6 +296,15 @@ class ClockEvents:
         parsed = super().parse_timer_event(event)  # type: ignore[misc]
         cls = TIMER_CLASSES[type(parsed)]
         return cls(parsed.name, parsed.expression, description=parsed.description)
+
+    def parse_signal_event(self, signal_event: etree._Element) -> Any:
+        parsed = super().parse_signal_event(signal_event)  # type: ignore[misc]
+        extension = signal_event.find(
+            "{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+        mappings = (read_mappings_and_listeners(extension).get("callIn", [])
+                    if extension is not None else [])
+        return MappedSignalEventDefinition(parsed.name, mappings,
+                                           description=parsed.description)
 
     def parse_message_event(self, message_event: etree._Element) -> Any:
         parsed = super().parse_message_event(message_event)  # type: ignore[misc]
@@ -281,7 +317,7 @@ class ClockEvents:
         )
 
 
-class ReceiveParser(KeepCamundaExtensions, ReceiveTaskParser):
+class ReceiveParser(KeepCamundaExtensions, CamundaMultiInstanceParser, ReceiveTaskParser):
     """A receive task whose message's variables become process variables, as a catch event's."""
 
     def parse_message_event(self, message_event: etree._Element) -> Any:
@@ -312,7 +348,8 @@ class StartEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
         return extensions
 
 
-class EndEventParser(KeepCamundaExtensions, ClockEvents, CamundaEndEventParser):
+class EndEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
+                     CamundaEndEventParser):
     def create_task(self) -> Any:
         # SpiffWorkflow reads no signal definition on an end event: a signal end event
         # became a plain one and threw nothing.
@@ -329,13 +366,18 @@ class CatchEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
     pass
 
 
-class ThrowEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateThrowEventParser):
+class ThrowEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
+                       CamundaIntermediateThrowEventParser):
     pass
 
 
 class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
                           CamundaBoundaryEventParser):
     pass
+
+
+class ProcessParserWithExtras(compensation.CompensationProcessParser, DataProcessParser):
+    """A process or sub-process: its data objects and its compensation handlers."""
 
 
 class SertiflowParser(CamundaParser):
@@ -347,6 +389,10 @@ class SertiflowParser(CamundaParser):
     validator's parser (no DTD, no entities, no network), not lxml's default.
     """
 
+    # Data objects and ioSpecification named as engine.bpmn.data describes.
+    # Named data objects (engine.bpmn.data), compensation handlers (engine.bpmn.compensation).
+    PROCESS_PARSER_CLASS = ProcessParserWithExtras
+    _add_data_stores = ignore_data_store_elements
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (UserTaskParser, UserTask),
@@ -360,18 +406,34 @@ class SertiflowParser(CamundaParser):
         full_tag("scriptTask"): (ScriptParser, ScriptTask),
         full_tag("subProcess"): (SubprocessParser, MappedCallActivity),
         full_tag("callActivity"): (CallParser, MappedCallActivity),
+        full_tag("adHocSubProcess"): (AdHocParser, AdHocSubProcess),
         # Gateways keep their listeners too.
         full_tag("exclusiveGateway"): (ConditionalGatewayWithExtensions, ExclusiveGateway),
         full_tag("inclusiveGateway"): (ConditionalGatewayWithExtensions, InclusiveGateway),
         full_tag("parallelGateway"): (GatewayWithExtensions, ParallelGateway),
         full_tag("eventBasedGateway"): (EventBasedGatewayWithExtensions, EventBasedGateway),
+        full_tag("complexGateway"): (ComplexGatewayWithExtensions, ComplexGateway),
         full_tag("transaction"): (SubprocessParser, TransactionSubprocess),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, RearmedBoundaryEvent),
     }
+    AD_HOC_PARSER_CLASS = AdHocProcessParser
+
+
+    def get_subprocess_specs(self, name: str, specs: dict[str, Any] | None = None,
+                             require_call_activity_specs: bool = True) -> dict[str, Any]:
+        """The specs ``name`` needs: SpiffWorkflow's, and its compensation handlers'."""
+        used: dict[str, Any] = super().get_subprocess_specs(
+            name, specs, require_call_activity_specs)
+        spec = self.get_spec(name, required=False)
+        for handler in compensation.handler_specs(spec) if spec is not None else ():
+            if handler not in used:
+                used[handler] = self.get_spec(handler)
+                self.get_subprocess_specs(handler, used, require_call_activity_specs)
+        return used
 
     def add_bpmn_io(self, file_like_object: Any, filename: str | None = None) -> None:
         self.add_bpmn_str(file_like_object.read(), filename)

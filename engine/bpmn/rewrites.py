@@ -13,7 +13,10 @@ elements and lines); :func:`rewrite` then returns a copy for the parser:
   and both become plain events;
 - an activity or event with several outgoing flows gets a gateway after it:
   parallel when the flows are plain, inclusive when any has a condition (its
-  ``default`` flow moves to the gateway), as the specification reads them.
+  ``default`` flow moves to the gateway), as the specification reads them;
+- a compensation event sub-process becomes a plain sub-process outside the
+  flow, and a cancel boundary event always interrupts
+  (:func:`engine.bpmn.compensation.rewrite`).
 
 Elements the rewrite adds have ids derived from the element they stand for,
 so history and incidents still point at the analyst's element nearby.
@@ -26,6 +29,7 @@ from typing import Any
 
 from lxml import etree
 
+from . import compensation
 from .validation import BPMN_NS, CAMUNDA_NS, collection_variable, link_name
 
 _GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway", "parallelGateway",
@@ -191,4 +195,5 @@ _REWRITES = (
     (_has_definition_refs, _shared_definitions_inlined),
     (_has_links, _links_as_flows),
     (_has_implicit_splits, _implicit_splits_as_gateways),
+    (compensation.needs_rewrite, compensation.rewrite),
 )

@@ -39,8 +39,10 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import (
+    BoundaryEventConverter,
     BpmnTaskSpecConverter,
     MultiInstanceTaskConverter,
+    StandardLoopTaskConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnEventConverter,
@@ -50,19 +52,41 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.helpers.spec import EventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity, UserTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    CallActivity,
+    EndEvent,
+    IntermediateThrowEvent,
+    UserTask,
+)
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import conditional
-from .events import TIMER_CLASSES, MergingMessageEventDefinition
+from . import compensation, conditional
+from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
+from .adhoc import CompletionCheck as AdHocCompletionCheck
+from .data import CONVERTERS as DATA_CONVERTERS
+from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
+from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
-from .specs import PassThroughManualTask, PassThroughTask, TopicSendTask, TopicServiceTask
+from .loops import WhileLoopTask
+from .multiinstance import (
+    BehaviorLoopConverter,
+    CamundaParallelInstances,
+    CamundaSequentialInstances,
+)
+from .specs import (
+    PassThroughManualTask,
+    PassThroughTask,
+    RearmedBoundaryEvent,
+    TopicSendTask,
+    TopicServiceTask,
+)
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
 # have none, and read the same way: their typed values are SpiffWorkflow's markers.
@@ -138,6 +162,19 @@ class DataSubWorkflowConverter(BpmnSubWorkflowConverter):
         dct["data"] = escape_data(dct["data"])
         return dct
 
+    def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow
+                  ) -> BpmnSubWorkflow:
+        if not compensation.runs_handlers(task):
+            restored: BpmnSubWorkflow = super().from_dict(dct, task, top_workflow)
+            return restored
+        # A compensation handler: its spec is the one the state names, not the task spec's.
+        handler = BpmnSubWorkflow(top_workflow.subprocess_specs[dct["spec"]], task.id,
+                                  top_workflow, deserializing=True)
+        handler.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=handler)
+        handler.task_tree = handler.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(handler, dct)
+        return handler
+
 
 class DataEventConverter(BpmnEventConverter):
     """A pending event, its payload and correlation values escaped."""
@@ -161,6 +198,19 @@ class StateConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
+    def subprocesses_from_dict(self, dct: dict[str, Any], workflow: Any,
+                               top_workflow: Any = None) -> None:
+        """SpiffWorkflow's, and the handler subworkflows of compensation events."""
+        top = top_workflow or workflow
+        super().subprocesses_from_dict(dct, workflow, top)
+        for task in list(workflow.tasks.values()):
+            if str(task.id) in dct and compensation.runs_handlers(task):
+                handler = self.registry.restore(dct.pop(str(task.id)), task=task,
+                                                top_workflow=top)
+                top.subprocesses[task.id] = handler
+                compensation.reconnect(handler, task)
+                self.subprocesses_from_dict(dct, handler, top)
+
     def restore(
         self,
         dct: dict[str, Any],
@@ -176,6 +226,15 @@ class StateConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class MappedSignalConverter(EventDefinitionConverter):
+    """A signal definition with the ``camunda:in`` mappings of its throw."""
+
+    def to_dict(self, event_definition: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(event_definition)
+        dct["mappings"] = event_definition.mappings
+        return dct
+
+
 def _build_registry(*, state: bool) -> Any:
     """A registry for specs, or (``state``) for instance states with escaped data."""
     config = dict(CAMUNDA_CONFIG)
@@ -186,11 +245,25 @@ def _build_registry(*, state: bool) -> Any:
     config[TopicSendTask] = BpmnTaskSpecConverter
     config[PassThroughTask] = BpmnTaskSpecConverter
     config[PassThroughManualTask] = BpmnTaskSpecConverter
+    config[RearmedBoundaryEvent] = BoundaryEventConverter
     config[MappedCallActivity] = config[CallActivity]
+    config[AdHocSubProcess] = config[CallActivity]
+    config[AdHocProcessSpec] = AdHocProcessSpecConverter
+    config[AdHocEndJoin] = BpmnTaskSpecConverter
+    config[AdHocCompletionCheck] = BpmnTaskSpecConverter
+    config[ComplexGateway] = ComplexGatewayConverter
+    config[compensation.CompensationThrowEvent] = config[IntermediateThrowEvent]
+    config[compensation.CompensationEndEvent] = config[EndEvent]
+    config[compensation.CancelEndEvent] = config[EndEvent]
     config[BpmnWorkflow] = StateConverter
     for cls in TIMER_CLASSES.values():
         config[cls] = TimerConditionalEventDefinitionConverter
     config[MergingMessageEventDefinition] = MessageEventDefinitionConverter
+    config[MappedSignalEventDefinition] = MappedSignalConverter
+    config[CamundaSequentialInstances] = BehaviorLoopConverter
+    config[CamundaParallelInstances] = BehaviorLoopConverter
+    config.update(DATA_CONVERTERS)
+    config[WhileLoopTask] = StandardLoopTaskConverter
     config.update(conditional.CONVERTERS)
     if state:
         config[Task] = DataTaskConverter
@@ -198,6 +271,9 @@ def _build_registry(*, state: bool) -> Any:
         config[BpmnEvent] = DataEventConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _add_plain_bpmn_classes(registry)
+    # Definitions stored before standard loops ran as BPMN says load as they now run.
+    registry.convert_from_dict["StandardLoopTask"] = registry.convert_from_dict[
+        "WhileLoopTask"]
     conditional.upgrade_plain_definitions(registry)
     if not state:
         return registry
@@ -309,3 +385,13 @@ def load_state(
     if dct.pop("format", None) not in READABLE_FORMATS:
         raise ValueError("instance state was written by an unknown serializer version")
     return _STATE.restore(dct, spec, subprocess_specs)
+
+
+def encode_value(value: Any) -> str:
+    """A process-data value as JSON text that :func:`decode_value` gives back exactly
+    (dates stay dates, dicts with a ``typename`` key stay dicts)."""
+    return json.dumps(escape_data(value), separators=(",", ":"), cls=_ENCODER)
+
+
+def decode_value(text: str) -> Any:
+    return _STATE_REGISTRY.restore(json.loads(text))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, ManualTask, NoneTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 
 class TopicServiceTask(ServiceTask):
@@ -45,3 +49,48 @@ class PassThroughManualTask(ManualTask):
     def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
+
+
+class RearmedBoundaryEvent(BoundaryEvent):
+    """A boundary event that sees the instance's variables and, when it does not
+    interrupt, keeps listening.
+
+    Camunda 7 (and the specification) lets a non-interrupting boundary event
+    fire once per event while its activity runs: two messages, two signals or
+    two escalations start two branches. SpiffWorkflow's boundary event fires
+    once. When one fires here, a new waiting copy of it joins its activity's
+    boundary split; the split's join cancels it with the rest when the activity
+    ends. Timers are left alone: a duration fires once and a cycle re-arms
+    itself. (Upstream: the same in ``BoundaryEvent._on_ready_hook``.)
+
+    SpiffWorkflow gives a boundary event the variables its activity started
+    with; in Camunda its path sees them as they are when it fires. They are
+    taken from the activity, which gets every change made meanwhile
+    (:func:`engine.bpmn.hooks.publish`).
+    """
+
+    def _update_hook(self, my_task: Any) -> Any:
+        fired = super()._update_hook(my_task)
+        if fired:
+            main = _activity(my_task)
+            if main is not None:
+                my_task.data.update(deepcopy(main.data))
+        return fired
+
+    def _on_ready_hook(self, my_task: Any) -> None:
+        super()._on_ready_hook(my_task)
+        if self.cancel_activity or isinstance(self.event_definition, TimerEventDefinition):
+            return
+        main = _activity(my_task)
+        if main is None or main.has_state(TaskState.FINISHED_MASK):
+            return
+        again = my_task.parent._add_child(self, TaskState.MAYBE)  # predicted: gets its branch
+        self._update(again)
+
+
+def _activity(boundary: Any) -> Any:
+    """The activity a boundary event task is attached to (its split's main branch)."""
+    split = boundary.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return None
+    return next((t for t in split.children if not isinstance(t.task_spec, BoundaryEvent)), None)

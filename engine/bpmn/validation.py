@@ -26,7 +26,11 @@ from lxml import etree
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
 from . import conditional
+from .adhoc import adhoc_problems
+from .compensation import compensation_problems, linked_handler_ids
+from .data import data_problems
 from .expressions import ExpressionError, compile_expression, compile_template
+from .global_tasks import inline_global_tasks
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -170,6 +174,9 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
     doc.problems.extend(_schema_problems(name, root))
     if doc.problems:
         return doc
+    inline_global_tasks(root)
+    doc.called = {c.get("calledElement") for c in root.iter(_q("callActivity"))
+                  if c.get("calledElement")}
     if not doc.executable:
         doc.problems.append(Problem(
             name, 'no executable process: tick "Executable" on the process in Camunda '
@@ -182,7 +189,9 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
                       *_shared_definition_problems(name, root, process)]
             doc.problems.extend(broken)
             doc.problems.extend(_dialect_problems(name, process))
+            doc.problems.extend(compensation_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
+            doc.problems.extend(data_problems(name, process))
             doc.problems.extend(conditional.problems(name, root, process))
             if not broken:  # unreachable elements would only repeat the broken links
                 doc.problems.extend(_reachability_problems(name, process))
@@ -322,18 +331,20 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
                           "exclusive gateway or a script task", element_id, el.sourceline)
         elif tag in ("serviceTask", "sendTask"):
             yield from _service_task_problems(name, el)
-        elif tag == "complexGateway":
-            yield Problem(name, "complex gateways are not supported: use an inclusive or "
-                          "exclusive gateway", element_id, el.sourceline)
         elif tag == "callActivity":
             yield from _call_activity_problems(name, el)
+        elif tag == "signalEventDefinition":
+            yield from _mapping_problems(name, el, ("in",))
+            if el.find(f"./{_q('extensionElements')}/{_q('out', CAMUNDA_NS)}") is not None:
+                yield Problem(name, "camunda:out has no meaning on a signal: what a signal "
+                              "carries is named with camunda:in", _element_of(el),
+                              el.sourceline)
+        elif tag == "adHocSubProcess":
+            yield from adhoc_problems(name, el)
         elif tag in _NOT_SUPPORTED:
             yield Problem(name, _NOT_SUPPORTED[tag], _element_of(el), el.sourceline)
         elif tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
             yield from _loop_problems(name, el, element_id)
-        if el.get("isForCompensation") == "true":
-            yield Problem(name, _NOT_SUPPORTED["compensateEventDefinition"], element_id,
-                          el.sourceline)
         for attr in ("startQuantity", "completionQuantity"):
             if el.get(attr) not in (None, "1"):
                 yield Problem(name, f"{attr}=\"{el.get(attr)}\" is not supported: an "
@@ -348,11 +359,7 @@ def _dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
 
 
 # Constructs refused by their name, with what to draw instead.
-_NOT_SUPPORTED = {
-    "compensateEventDefinition": (
-        "compensation (compensation events and handlers) is not supported: model the undo "
-        "steps as ordinary tasks on an error or escalation path"),
-}
+_NOT_SUPPORTED: dict[str, str] = {}
 
 
 _COLLECTION = re.compile(r"\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*")
@@ -377,6 +384,11 @@ def _loop_problems(name: str, loop: etree._Element, element_id: str | None
         yield Problem(name, f"camunda:collection '{collection}' must name a variable, e.g. "
                       "${panel} or panel: set the list in a script task or an input "
                       "mapping first", element_id, loop.sourceline)
+    if (_local(loop.tag) == "standardLoopCharacteristics" and loop.get("loopMaximum") is None
+            and loop.find(_q("loopCondition")) is None):
+        yield Problem(name, "a standard loop needs a loopCondition (it runs the activity again "
+                      "while the condition holds) or a loopMaximum: without either it would "
+                      "never end", element_id, loop.sourceline)
     numbers = [("loopMaximum", loop.get("loopMaximum"))]
     numbers += [(_local(c.tag), (c.text or "").strip()) for c in loop
                 if _local(c.tag) == "loopCardinality"]
@@ -433,20 +445,26 @@ def _call_activity_problems(name: str, el: etree._Element) -> Iterator[Problem]:
     elif "${" in called or "#{" in called:
         yield Problem(name, "the called process must be a fixed process id, not an expression",
                       el.get("id"), el.sourceline)
-    for tag in ("in", "out"):
+    yield from _mapping_problems(name, el, ("in", "out"))
+
+
+def _mapping_problems(name: str, el: etree._Element, tags: tuple[str, ...]
+                      ) -> Iterator[Problem]:
+    """The ``camunda:in``/``camunda:out`` entries of a call activity or signal definition."""
+    for tag in tags:
         for mapping in el.iterfind(f"./{_q('extensionElements')}/{_q(tag, CAMUNDA_NS)}"):
             has_source = bool(mapping.get("source") or mapping.get("sourceExpression"))
             if mapping.get("variables") not in (None, "all"):
                 yield Problem(name, f'camunda:{tag} variables="{mapping.get("variables")}" is '
-                              'not supported: write variables="all"', el.get("id"),
+                              'not supported: write variables="all"', _element_of(el),
                               mapping.sourceline)
             elif has_source and not mapping.get("target"):
                 yield Problem(name, f"camunda:{tag} names a source but no target variable",
-                              el.get("id"), mapping.sourceline)
+                              _element_of(el), mapping.sourceline)
             elif not has_source and mapping.get("variables") is None and not (
                     tag == "in" and mapping.get("businessKey")):
                 yield Problem(name, f'camunda:{tag} needs source, sourceExpression or '
-                              'variables="all"', el.get("id"), mapping.sourceline)
+                              'variables="all"', _element_of(el), mapping.sourceline)
 
 
 def _listener_problems(name: str, listener: etree._Element) -> Iterator[Problem]:
@@ -556,6 +574,7 @@ def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, str,
         "timeCycle": "timer cycle",
         "loopCardinality": "loop cardinality",
         "completionCondition": "completion condition",
+        "activationCondition": "activation condition",
         "loopCondition": "loop condition",
     }
     for el in process.iter():
@@ -664,6 +683,7 @@ def _shared_definition_problems(name: str, root: etree._Element, process: etree.
 
 def _reachability_problems(name: str, process: etree._Element) -> Iterator[Problem]:
     """Report flow nodes that no path from a start event reaches."""
+    handlers = linked_handler_ids(process)  # compensation handlers are reached by none
     for container in [process, *_nested_containers(process)]:
         nodes = {c.get("id"): c for c in container if _local(c.tag) in FLOW_NODE_TAGS}
         flows: dict[str, list[str]] = {}
@@ -674,7 +694,8 @@ def _reachability_problems(name: str, process: etree._Element) -> Iterator[Probl
             if _local(node.tag) == "boundaryEvent":
                 attached.setdefault(node.get("attachedToRef", ""), []).append(node_id)
         roots = [i for i, n in nodes.items() if _local(n.tag) == "startEvent"]
-        if not roots and nodes and container.get("triggeredByEvent") != "true":
+        if (not roots or _local(container.tag) == "adHocSubProcess") and nodes and (
+                container.get("triggeredByEvent") != "true"):
             # An ad-hoc subprocess or a process started by its first activity.
             roots = [i for i, n in nodes.items() if not any(i in t for t in flows.values())
                      and _local(n.tag) != "boundaryEvent"]
@@ -686,7 +707,7 @@ def _reachability_problems(name: str, process: etree._Element) -> Iterator[Probl
         reached = _walk(roots, successors)
         for node_id, node in nodes.items():
             if (node_id not in reached and not _is_event_subprocess(node)
-                    and node.get("isForCompensation") != "true"):
+                    and node.get("isForCompensation") != "true" and node_id not in handlers):
                 yield Problem(name, f"{_local(node.tag)} cannot be reached from a start event",
                               node_id, node.sourceline)
 

@@ -27,13 +27,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from . import conditional, hooks
-from .events import MergingMessageEventDefinition
+from . import data as dataflow
+from .events import MappedSignalEventDefinition, MergingMessageEventDefinition
 from .host import WorkflowScriptEngine
 from .serializer import TaskMemo, dump_state, load_state, spec_from_dict
 
@@ -55,6 +58,7 @@ class DefinitionSpecs:
         )
         for spec in (specs.spec, *specs.subprocess_specs.values()):
             hooks.install(spec)
+            dataflow.install(spec, top=spec is specs.spec)
         return specs
 
 
@@ -120,6 +124,8 @@ class StepRecord:
     element_id: str
     element_type: str
     changed: dict[str, Any] = field(default_factory=dict)
+    #: The data objects the element wrote, by name (engine.bpmn.data).
+    data_objects: dict[str, Any] = field(default_factory=dict)
 
 
 class ProcessRun:
@@ -138,6 +144,7 @@ class ProcessRun:
         cls, specs: DefinitionSpecs, variables: Mapping[str, Any], engine: WorkflowScriptEngine
     ) -> ProcessRun:
         workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
+        dataflow.start(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(variables)
         return cls(workflow)
@@ -169,17 +176,33 @@ class ProcessRun:
 
         def did_complete(task: Any) -> None:
             element = _element_id(task)
+            if element is None or task.state != TaskState.COMPLETED:
+                # Not an element, or one that ran and goes on (a standard loop's next
+                # iteration): nothing finished yet.
+                old = before.pop(task.id, {})
+                if element is None and task.state == TaskState.COMPLETED:
+                    conditional.step_done(task, old)  # a (sub-)process begins
+                return
             old = before.pop(task.id, {})
-            if element is not None:
-                changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
-                hooks.publish(task.workflow, changed, source=task)
-                kind = type(task.task_spec).__name__
-                records.append(StepRecord(str(task.id), element, kind, changed))
+            changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
+            hooks.publish(task.workflow, changed, source=task)
+            kind = type(task.task_spec).__name__
+            if isinstance(task.task_spec, MultiInstanceTask):
+                element = f"{element}{MULTI_INSTANCE_BODY}"  # its instances are ``element``
+            records.append(StepRecord(str(task.id), element, kind, changed,
+                                      dataflow.take_written(task)))
+            if isinstance(task.task_spec, ThrowingEvent):
+                # An interrupting event subprocess that caught what this threw ends
+                # its scope now, before anything after the thrower runs.
+                hooks.interrupt_scopes(self._wf)
             conditional.step_done(task, old)
 
         if self._failures:  # the command's own step broke off: run nothing further
             return records, self._failure(self._hook_failures()[0])
         try:
+            # A timer or an event from outside may have started an interrupting
+            # event subprocess: its scope ends before anything else runs.
+            hooks.interrupt_scopes(self._wf)
             conditional.run_engine_steps(self._wf, will_complete, did_complete)
             while hooks.interrupt_scopes(self._wf):
                 conditional.run_engine_steps(self._wf, will_complete, did_complete)
@@ -245,8 +268,14 @@ class ProcessRun:
         if task is None:
             errored = self._wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
-        element = _element_id(task) if task is not None else None
-        element = getattr(exc, "element_id", None) or element
+        elif not task.has_state(TaskState.FINISHED_MASK | TaskState.ERROR):
+            # Failed before it ran: mark it, so that the incident's retry finds it.
+            if not task.has_state(TaskState.READY | TaskState.STARTED):
+                task.internal_data[FAILED_ON_ARRIVAL] = True
+            task._set_state(TaskState.ERROR)
+        element = None
+        if task is not None:  # a step of sertiflow's own reports for the element it serves
+            element = _element_id(task) or getattr(task.task_spec, "incident_element", None)
         spec_type = type(task.task_spec).__name__ if task is not None else ""
         if isinstance(exc, conditional.ConditionError):
             spec_type = "ConditionalEvent"
@@ -257,11 +286,15 @@ class ProcessRun:
             "TopicSendTask": "handler",
             "ExclusiveGateway": "condition",
             "InclusiveGateway": "condition",
+            "CompletionCheck": "condition",
+            "ComplexGateway": "condition",
+            "WhileLoopTask": "condition",
         }.get(spec_type, "engine")
         message = _failure_message(exc)
         return StepFailure(
             task_id=str(task.id) if task is not None else None,
-            element_id=element,
+            # A missing process input or output names the call activity or end event.
+            element_id=getattr(exc, "element_id", None) or element,
             kind=kind,
             message=message,
             traceback="".join(traceback.format_exception(exc)),
@@ -280,6 +313,7 @@ class ProcessRun:
         task.data.update(data)
         try:
             task.run()
+            dataflow.take_written(task)  # the completion's own history shows the form's values
             hooks.publish(task.workflow, {k: v for k, v in task.data.items()
                                           if k not in old or old[k] != v}, source=task)
             conditional.step_done(task, old)
@@ -328,7 +362,7 @@ class ProcessRun:
 
     def correlate_signal(self, name: str, variables: Mapping[str, Any]) -> int:
         """Deliver a signal to every element of this instance that waits for it."""
-        event = BpmnEvent(SignalEventDefinition(name), payload=dict(variables))
+        event = BpmnEvent(MappedSignalEventDefinition(name), payload=dict(variables))
         return self._deliver(event, SignalEventDefinition, name)
 
     def _deliver(self, event: BpmnEvent, kind: type, name: str) -> int:
@@ -397,6 +431,15 @@ class ProcessRun:
             conditional.retry(task)
         elif hooks.failed_at_start(task):
             hooks.restart(task)
+        elif task.internal_data.pop(FAILED_ON_ARRIVAL, False):
+            # It failed as the flow reached it, before it could run (a loop's
+            # collection, a timer's expression): let the flow reach it again.
+            task._set_state(TaskState.FUTURE)
+            try:
+                task.task_spec._update(task)
+            except Exception as exc:
+                task._set_state(TaskState.ERROR)
+                self._failures.append(exc)
         else:
             task._set_state(TaskState.READY)
 
@@ -418,16 +461,20 @@ class ProcessRun:
         """Return the process variables as the most recent step left them.
 
         The task that changed state last (in the process or any subprocess) holds
-        the newest copy of the data; predicted future tasks hold none yet.
+        the newest copy of the data; predicted future tasks hold none yet, and
+        neither does a join that waits (it takes its data when it fires): a
+        branch that reached the end while another runs made one of those.
         """
         holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
                    | TaskState.COMPLETED)
-        # A join that waits for its other branches holds no data until it fires.
-        definite = [t for t in self._tasks() if t.state & holding and t.data]
+        # A join that waits for other branches holds no variables yet.
+        definite = [t for t in self._tasks() if t.state & holding
+                    and not (t.state == TaskState.WAITING and isinstance(t.task_spec, Join))]
         latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
-        data = dict(self._wf.data)
-        data.update(latest.data)
-        return data
+        variables = dataflow.without_data_objects(self._wf.data)
+        variables.update(latest.data)
+        variables.update(dataflow.visible_data_objects(self._wf))
+        return variables
 
     def _tasks(self) -> Iterator[Any]:
         """Every task of the workflow and its subprocesses.
@@ -565,6 +612,12 @@ def _failure_message(exc: BaseException) -> str:
         message = "; ".join([message, *exc.notes])
     return message
 
+
+# An element that failed when the flow reached it, before it became ready.
+FAILED_ON_ARRIVAL = "sertiflow_failed_on_arrival"
+
+# Camunda's name for the activity that holds the instances of a multi-instance one.
+MULTI_INSTANCE_BODY = "#multiInstanceBody"
 
 TIMER_KINDS = ("ClockTimeDate", "ClockDuration", "ClockCycle")
 

@@ -2,6 +2,7 @@
 
 from .billing import INVOICE_STATES, Invoice
 from .certificates import CERTIFICATE_STATES, Certificate, CertificateEvent
+from .data_stores import DataStoreEntry
 from .definitions import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
 from .documents import Document
 from .history import HistoryEvent
@@ -19,6 +20,7 @@ __all__ = [
     "ApiToken",
     "Certificate",
     "CertificateEvent",
+    "DataStoreEntry",
     "Deployment",
     "DeploymentResource",
     "Document",
