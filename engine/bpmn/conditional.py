@@ -77,7 +77,6 @@ from .script_engine import loop_variables, uses_context
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 VARIABLE_EVENTS = ("create", "update", "delete")
 LANGUAGES = ("", "python", "juel", "${}")
