@@ -329,6 +329,8 @@ class MappedCallActivity(CallActivity):
             return
         if not extensions.get("calls"):
             super().copy_data(my_task, subworkflow)
+            # What it started with, to give back only what it changed (update_data).
+            my_task.internal_data[SEEN] = deepcopy(my_task.data)
             return
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True,
                                           spec_name="Start")
@@ -345,7 +347,16 @@ class MappedCallActivity(CallActivity):
             publish(my_task.workflow, changes)
             return
         if not extensions.get("calls"):
-            super().update_data(my_task, subworkflow)
+            seen = my_task.internal_data.pop(SEEN, None)
+            if seen is None:  # begun before sertiflow kept what it started with
+                super().update_data(my_task, subworkflow)
+                return
+            # An embedded sub-process shares the variables: what it changed joins
+            # what other branches changed meanwhile (they gave it to this task).
+            final = deepcopy(subworkflow.last_task.data)
+            changes = {k: v for k, v in final.items() if k not in seen or seen[k] != v}
+            my_task.data.update(changes)
+            publish(my_task.workflow, changes)
             return
         returned = deepcopy(subworkflow.last_task.data)
         my_task.data.update(mapped_variables(my_task, mappings, returned))
@@ -402,6 +413,19 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
             # Its predicted children store their data relative to it: the saved
             # state's memo (engine.bpmn.serializer) must see it changed.
             task.last_state_change = now
+            inner = _embedded_subworkflow(task)
+            if inner is not None:  # the tasks running inside it share them too
+                publish(inner, given)
+
+
+def _embedded_subworkflow(task: Any) -> Any:
+    """The running subworkflow of an embedded sub-process task (not a call activity,
+    whose variables are its own), else None."""
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    if (task.state != TaskState.STARTED or extensions.get("calls")
+            or not isinstance(task.task_spec, CallActivity)):
+        return None
+    return task.workflow.top_workflow.subprocesses.get(task.id)
 
 
 def _shares(task: Any) -> bool:

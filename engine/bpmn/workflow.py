@@ -607,10 +607,13 @@ class TaskHookFailed(Exception):
 
 
 def _failure_message(exc: BaseException) -> str:
-    message = str(exc)
-    if isinstance(exc, SpiffWorkflowException) and getattr(exc, "notes", None):
-        message = "; ".join([message, *exc.notes])
-    return message
+    """The exception's message, with SpiffWorkflow's notes ("Did you mean ...?") once."""
+    if not isinstance(exc, SpiffWorkflowException):
+        return str(exc)
+    parts = [p for p in (Exception.__str__(exc).strip(), *(str(n).strip() for n in exc.notes))
+             if p]
+    return " ".join(p if p.endswith((".", "?", "!", ":")) or p is parts[-1] else p + "."
+                    for p in parts)
 
 
 # An element that failed when the flow reached it, before it became ready.
