@@ -359,12 +359,7 @@ def _start(find: Any) -> dict[str, Any]:
             definition.key, definition_id=definition.id, variables=variables,
             business_key=business_key or None, actor=actor.username,
             company=actor.company if actor.is_customer else None)
-        return {
-            "id": started.id, "definitionId": started.definition_id,
-            "businessKey": started.business_key, "caseInstanceId": None,
-            "ended": started.status in ("completed", "cancelled"),
-            "suspended": started.status == "suspended", "tenantId": None, "links": [],
-        }
+        return _instance_dict(started)
 
 
 @bp.route("/message", methods=["POST"])
@@ -401,6 +396,61 @@ def signal() -> Any:
             raise Forbidden("customers may not send signals")
         services.send_signal(body["name"], variables, actor=actor.username)
     return Response(status=204)
+
+
+@bp.route("/process-instance/<instance_id>/variables", methods=["POST"])
+def modify_variables(instance_id: str) -> Any:
+    """Camunda's variable modification: ``modifications`` (typed values) and
+    ``deletions`` (names); 204. Admins only; conditional events that listen to the
+    change are evaluated."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object with modifications and/or deletions")
+    variables = typed_variables(body.get("modifications"))
+    deletions = body.get("deletions") or []
+    if not isinstance(deletions, list) or not all(isinstance(n, str) for n in deletions):
+        raise BadRequest("deletions must be a list of variable names")
+    with signed_in() as (services, actor):
+        if not actor.is_admin:
+            raise Forbidden("only admins may change the variables of an instance")
+        services.queries.instance(actor, instance_id)
+        services.runtime.set_variables(instance_id, variables, deletions=deletions,
+                                       actor=actor.username)
+    return Response(status=204)
+
+
+@bp.route("/condition", methods=["POST"])
+def evaluate_conditions() -> Any:
+    """Camunda's condition evaluation: start every process whose conditional start
+    event holds on ``variables`` (``businessKey``, ``processDefinitionId``); answers
+    the instances started."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    if body.get("tenantId"):
+        raise BadRequest("sertiflow has no tenants: leave tenantId out")
+    variables = typed_variables(body.get("variables"))
+    business_key = body.get("businessKey")
+    definition_id = body.get("processDefinitionId")
+    if business_key is not None and not isinstance(business_key, str):
+        raise BadRequest("businessKey must be a string")
+    if definition_id is not None and not isinstance(definition_id, str):
+        raise BadRequest("processDefinitionId must be a string")
+    with signed_in() as (services, actor):
+        started = services.runtime.start_by_conditions(
+            variables, business_key=business_key or None, definition_id=definition_id,
+            actor=actor.username, company=actor.company if actor.is_customer else None,
+            may_start=lambda definition: may_start(actor, services, definition))
+        return [_instance_dict(row) for row in started]
+
+
+def _instance_dict(started: Any) -> dict[str, Any]:
+    return {
+        "id": started.id, "definitionId": started.definition_id,
+        "businessKey": started.business_key, "caseInstanceId": None,
+        "ended": started.status in ("completed", "cancelled"),
+        "suspended": started.status == "suspended", "tenantId": None, "links": [],
+    }
 
 
 # -- typed variables ------------------------------------------------------------------

@@ -189,6 +189,14 @@ class CancelRequest(Schema):
     reason = fields.String(allow_none=True, validate=validate.Length(max=1000))
 
 
+class VariablesRequest(Schema):
+    variables = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "variables to set (created or replaced)"})
+    deletions = fields.List(fields.String(validate=validate.Length(min=1, max=255)),
+                            load_default=list, metadata={
+                                "description": "names of variables to delete"})
+
+
 class HistoryEvent(Schema):
     id = fields.Integer()
     at = fields.DateTime()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import routing
 from .access import default_task_roles
+from .bpmn import conditional
 from .bpmn.data import required_inputs
 from .bpmn.expressions import compile_expression
 from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
@@ -354,6 +355,87 @@ class Runtime:
                             data={"signal": name, "variables": dict(variables)})
         self._advance_and_save(instance, run, actor, ready_before)
         return instance
+
+    def set_variables(self, instance_id: str, variables: Mapping[str, Any] | None = None, *,
+                      deletions: Sequence[str] = (), actor: str | None) -> InstanceRow:
+        """Set (and delete) variables of a running instance, as Camunda's ``setVariables``.
+
+        Every open part of the instance sees them (embedded and event sub-processes
+        too, not called processes); the conditional events that listen to the change
+        are evaluated and the instance runs on.
+
+        :raises InvalidInput: for names or values that are not process data.
+        :raises InstanceNotRunning: when the instance is not running.
+        """
+        variables = dict(variables or {})
+        check_variables(variables)
+        removed = list(dict.fromkeys(deletions))
+        check_variables({name: None for name in removed})
+        if not variables and not removed:
+            raise InvalidInput("give variables to set or delete",
+                               {"variables": "no variable given"})
+        instance = self._running_instance(instance_id)
+        run = self._load(instance)
+        ready_before = run.ready_user_task_ids()
+        run.set_variables(variables, removed)
+        self.history.record(instance.id, "variables_set", actor=actor,
+                            data={"variables": variables,
+                                  **({"deletions": removed} if removed else {})})
+        self._advance_and_save(instance, run, actor, ready_before)
+        return instance
+
+    def start_by_conditions(
+        self, variables: Mapping[str, Any] | None = None, *, business_key: str | None = None,
+        definition_id: str | None = None, actor: str | None = None, company: str | None = None,
+        may_start: Callable[[ProcessDefinition], bool] = lambda definition: True,
+    ) -> list[InstanceRow]:
+        """Start every process whose conditional start event holds on ``variables``
+        (Camunda's ``createConditionEvaluation().evaluateStartConditions()``).
+
+        The latest version of each process is evaluated, or exactly ``definition_id``.
+        A start event with ``camunda:variableName`` is evaluated only when that
+        variable is given; one naming a variable that is not given is false.
+
+        :raises InvalidInput: when no process (or not the one named) has a conditional
+            start event, or a condition cannot be evaluated.
+        :raises Forbidden: when a condition holds for a process ``may_start`` refuses.
+        """
+        variables = dict(variables or {})
+        check_variables(variables)
+        if definition_id is not None:
+            found = self.session.get(ProcessDefinition, definition_id)
+            if found is None:
+                raise NotFound(f"no process definition '{definition_id}'")
+            candidates = [found]
+        else:
+            candidates = latest_definitions(self.session)
+        subscribed = [(definition, event) for definition in candidates
+                      for event in conditional.start_conditions(self.stored_spec(definition.id))]
+        if not subscribed:
+            raise InvalidInput("no process has a conditional start event"
+                               + (f" (not {definition_id})" if definition_id else ""))
+        started = []
+        for definition, (element, expression, variable_name) in subscribed:
+            if variable_name is not None and variable_name not in variables:
+                continue
+            context = {"processInstanceId": None, "businessKey": business_key,
+                       "processDefinitionId": definition.key, "activityId": element,
+                       "activityName": None, "activityInstanceId": None,
+                       "eventName": None, "now": self.clock.now().isoformat()}
+            try:
+                holds = conditional.condition_holds(self.sandbox, expression, variables,
+                                                    context)
+            except conditional.ConditionFailed as exc:
+                raise InvalidInput(f"the conditional start event '{element}' of process "
+                                   f"'{definition.key}': {exc.message}") from exc
+            if not holds:
+                continue
+            if not may_start(definition):
+                raise Forbidden(f"you may not start {definition.key}")
+            started.append(self.start_instance(
+                definition.key, definition_id=definition.id, variables=variables,
+                business_key=business_key, actor=actor, company=company))
+        return started
 
     def open_incident(self, instance: InstanceRow, failure: StepFailure) -> None:
         """Open an incident on an instance outside its own step (engine.routing)."""

@@ -1,4 +1,4 @@
-"""Process instances: list, look at, history, suspend, resume, cancel."""
+"""Process instances: list, look at, history, set variables, suspend, resume, cancel."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ def list_instances(args: dict[str, Any]) -> Any:
 @documented(bp, 401, 404)
 def get_instance(instance_id: str) -> Any:
     """Return an instance with its variables, open tasks, timers and incidents."""
+    return _detail(instance_id)
+
+
+def _detail(instance_id: str) -> Any:
     with query() as (services, actor):
         instance = services.queries.instance(actor, instance_id)
         tasks = services.queries.open_tasks_seen_by(actor, instance.id)
@@ -55,6 +59,27 @@ def history(args: dict[str, Any], instance_id: str) -> Any:
                                         per_page=args["per_page"])
         return {**page_dict(page), "items": incident_view.history_for(
             actor, page.items, incident_view.api_language())}
+
+
+@bp.route("/<instance_id>/variables", methods=["POST"])
+@bp.arguments(schemas.VariablesRequest)
+@bp.response(200, schemas.InstanceDetail)
+@documented(bp, 400, 401, 403, 404, 409, 422)
+def set_variables(body: dict[str, Any], instance_id: str) -> Any:
+    """Set and delete variables of a running instance (admin), as Camunda's setVariables.
+
+    Every open part of the instance sees them (embedded and event subprocesses
+    too, called processes not); conditional events that listen to the change are
+    evaluated, and the instance runs on to its next wait. Answers the instance as
+    it is then.
+    """
+    with command() as (services, actor):
+        actor = require(actor, actor is not None and actor.is_admin,
+                        "set variables of instances")
+        services.queries.instance(actor, instance_id)
+        services.runtime.set_variables(instance_id, body["variables"],
+                                       deletions=body["deletions"], actor=actor.username)
+    return _detail(instance_id)
 
 
 def _admin_command(instance_id: str, what: str, reason: str | None = None) -> Any:

@@ -163,6 +163,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.element_completed": ("Langkah otomatis selesai", "Automatic step done"),
     "event.timer_fired": ("Pewaktu berbunyi", "Timer fired"),
     "event.message_received": ("Pesan diterima", "Message received"),
+    "event.variables_set": ("Variabel diubah", "Variables set"),
     "event.incident_opened": ("Insiden", "Incident"),
     "event.incident_retried": ("Insiden dicoba ulang", "Incident retried"),
     "event.document_uploaded": ("Dokumen diunggah", "Document uploaded"),

@@ -542,20 +542,40 @@ def interrupt_scopes(workflow: Any) -> bool:
                 continue
         task.internal_data[INTERRUPTED] = True
         if _interrupting(workflow, task.task_spec):
-            keep = {task.id}
-            parent = task.parent
-            while parent is not None:
-                keep.add(parent.id)
-                parent = parent.parent
-            for other in list(task.workflow.tasks.values()):
-                if other.id not in keep and other.state & _OPEN:
-                    other.cancel()
-                    interrupted = True
+            interrupted = cancel_scope(task) or interrupted
     return interrupted
+
+
+def cancel_scope(task: Any) -> bool:
+    """Cancel every open task of the scope of event sub-process ``task`` but it.
+
+    Returns whether anything was cancelled.
+    """
+    keep = {task.id}
+    parent = task.parent
+    while parent is not None:
+        keep.add(parent.id)
+        parent = parent.parent
+    cancelled = False
+    for other in list(task.workflow.tasks.values()):
+        if other.id not in keep and other.state & _OPEN:
+            other.cancel()
+            cancelled = True
+    return cancelled
 
 
 INTERRUPTED = "sertiflow_interrupted"  # an event subprocess whose start was handled
 _FIRED = TaskState.READY | TaskState.COMPLETED  # a start event that caught its event
+
+
+def is_interrupting(workflow: Any, spec: Any) -> bool:
+    """Whether the start event of an event subprocess spec interrupts its scope."""
+    return _interrupting(workflow, spec)
+
+
+def instance_locals(task: Any) -> frozenset[str] | None:
+    """The variables ``task`` keeps to itself as an instance of a loop (None: all)."""
+    return _instance_locals(task)
 
 
 def _interrupting(workflow: Any, spec: Any) -> bool:

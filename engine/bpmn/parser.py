@@ -69,6 +69,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from . import compensation
 from .adhoc import AdHocProcessParser, AdHocSubProcess
 from .compensation import CompensationEvents
+from .conditional import ConditionalEvents
 from .data import DataParsing, DataProcessParser, ignore_data_store_elements
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayParser
@@ -325,7 +326,8 @@ class ReceiveParser(KeepCamundaExtensions, CamundaMultiInstanceParser, ReceiveTa
                                              description=parsed.description)
 
 
-class StartEventParser(KeepCamundaExtensions, ClockEvents, CamundaStartEventParser):
+class StartEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
+                       CamundaStartEventParser):
     def create_task(self) -> Any:
         # SpiffWorkflow reads no error or escalation definition on a start event, so
         # the start of an error or escalation event subprocess became a plain start:
@@ -359,7 +361,8 @@ class EndEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
         return task
 
 
-class CatchEventParser(KeepCamundaExtensions, ClockEvents, CamundaIntermediateCatchEventParser):
+class CatchEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
+                       CamundaIntermediateCatchEventParser):
     pass
 
 
@@ -368,7 +371,8 @@ class ThrowEventParser(CompensationEvents, KeepCamundaExtensions, ClockEvents,
     pass
 
 
-class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, CamundaBoundaryEventParser):
+class BoundaryEventParser(KeepCamundaExtensions, ClockEvents, ConditionalEvents,
+                          CamundaBoundaryEventParser):
     pass
 
 

@@ -67,7 +67,7 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import compensation
+from . import compensation, conditional
 from .adhoc import AdHocEndJoin, AdHocProcessSpec, AdHocProcessSpecConverter, AdHocSubProcess
 from .adhoc import CompletionCheck as AdHocCompletionCheck
 from .data import CONVERTERS as DATA_CONVERTERS
@@ -264,6 +264,7 @@ def _build_registry(*, state: bool) -> Any:
     config[CamundaParallelInstances] = BehaviorLoopConverter
     config.update(DATA_CONVERTERS)
     config[WhileLoopTask] = StandardLoopTaskConverter
+    config.update(conditional.CONVERTERS)
     if state:
         config[Task] = DataTaskConverter
         config[BpmnSubWorkflow] = DataSubWorkflowConverter
@@ -273,6 +274,7 @@ def _build_registry(*, state: bool) -> Any:
     # Definitions stored before standard loops ran as BPMN says load as they now run.
     registry.convert_from_dict["StandardLoopTask"] = registry.convert_from_dict[
         "WhileLoopTask"]
+    conditional.upgrade_plain_definitions(registry)
     if not state:
         return registry
     registry._encoder_mode = True

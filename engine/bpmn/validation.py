@@ -25,6 +25,7 @@ from lxml import etree
 
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
+from . import conditional
 from .adhoc import adhoc_problems
 from .compensation import compensation_problems, linked_handler_ids
 from .data import data_problems
@@ -191,6 +192,7 @@ def read_bpmn(name: str, content: bytes) -> BpmnDocument:
             doc.problems.extend(compensation_problems(name, process))
             doc.problems.extend(_expression_problems(name, process))
             doc.problems.extend(data_problems(name, process))
+            doc.problems.extend(conditional.problems(name, root, process))
             if not broken:  # unreachable elements would only repeat the broken links
                 doc.problems.extend(_reachability_problems(name, process))
     return doc

@@ -34,8 +34,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from . import conditional, hooks
 from . import data as dataflow
-from . import hooks
 from .events import MappedSignalEventDefinition, MergingMessageEventDefinition
 from .host import WorkflowScriptEngine
 from .serializer import TaskMemo, dump_state, load_state, spec_from_dict
@@ -179,7 +179,9 @@ class ProcessRun:
             if element is None or task.state != TaskState.COMPLETED:
                 # Not an element, or one that ran and goes on (a standard loop's next
                 # iteration): nothing finished yet.
-                before.pop(task.id, None)
+                old = before.pop(task.id, {})
+                if element is None and task.state == TaskState.COMPLETED:
+                    conditional.step_done(task, old)  # a (sub-)process begins
                 return
             old = before.pop(task.id, {})
             changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
@@ -193,6 +195,7 @@ class ProcessRun:
                 # An interrupting event subprocess that caught what this threw ends
                 # its scope now, before anything after the thrower runs.
                 hooks.interrupt_scopes(self._wf)
+            conditional.step_done(task, old)
 
         if self._failures:  # the command's own step broke off: run nothing further
             return records, self._failure(self._hook_failures()[0])
@@ -200,9 +203,9 @@ class ProcessRun:
             # A timer or an event from outside may have started an interrupting
             # event subprocess: its scope ends before anything else runs.
             hooks.interrupt_scopes(self._wf)
-            self._wf.do_engine_steps(will_complete, did_complete)
+            conditional.run_engine_steps(self._wf, will_complete, did_complete)
             while hooks.interrupt_scopes(self._wf):
-                self._wf.do_engine_steps(will_complete, did_complete)
+                conditional.run_engine_steps(self._wf, will_complete, did_complete)
             if self._wf.is_completed():
                 hooks.run_process_end(self._wf)
         except Exception as exc:
@@ -274,7 +277,10 @@ class ProcessRun:
         if task is not None:  # a step of sertiflow's own reports for the element it serves
             element = _element_id(task) or getattr(task.task_spec, "incident_element", None)
         spec_type = type(task.task_spec).__name__ if task is not None else ""
+        if isinstance(exc, conditional.ConditionError):
+            spec_type = "ConditionalEvent"
         kind = {
+            "ConditionalEvent": "condition",
             "ScriptTask": "script",
             "TopicServiceTask": "handler",
             "TopicSendTask": "handler",
@@ -310,6 +316,7 @@ class ProcessRun:
             dataflow.take_written(task)  # the completion's own history shows the form's values
             hooks.publish(task.workflow, {k: v for k, v in task.data.items()
                                           if k not in old or old[k] != v}, source=task)
+            conditional.step_done(task, old)
         except Exception as exc:
             if task.state == TaskState.ERROR:
                 raise TaskHookFailed(_failure_message(exc)) from exc
@@ -420,7 +427,9 @@ class ProcessRun:
         if task is None or task.state != TaskState.ERROR:
             raise LookupError(f"no failed task {task_id}")
         task.data.update(variables)
-        if hooks.failed_at_start(task):
+        if conditional.failed(task):
+            conditional.retry(task)
+        elif hooks.failed_at_start(task):
             hooks.restart(task)
         elif task.internal_data.pop(FAILED_ON_ARRIVAL, False):
             # It failed as the flow reached it, before it could run (a loop's
@@ -433,6 +442,11 @@ class ProcessRun:
                 self._failures.append(exc)
         else:
             task._set_state(TaskState.READY)
+
+    def set_variables(self, variables: Mapping[str, Any], deletions: list[str]) -> None:
+        """Set and delete process variables from outside (Camunda's ``setVariables``);
+        the conditional events that see the change are evaluated."""
+        conditional.set_variables(self._wf, variables, deletions)
 
     def cancel(self) -> None:
         self._wf.cancel()

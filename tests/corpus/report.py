@@ -67,6 +67,7 @@ CAUSES: list[tuple[str, str]] = [
     ("name it like a variable", "data"),
     ("data association", "data"),
     ("does not compile", "expression"),
+    ("has no condition", "conditional event"),
     ("script is refused", "script sandbox"),
     ("embedded or external form", "embedded form"),
     ("listener", "listener"),
