@@ -78,6 +78,9 @@ class ProcessStartHooks:
 def install(spec: Any) -> None:
     """Give every task spec of a process spec that has mappings or listeners its hooks,
     and every join the instance's variables (:func:`join_variables`)."""
+    wire = getattr(spec.start, "wire_triggers", None)
+    if wire is not None:  # specs.IsolatedStartTask
+        wire()
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, Join) and not task_spec.completed_event.is_connected(
                 _take_join_variables):
@@ -562,6 +565,45 @@ def cancel_scope(task: Any) -> bool:
             other.cancel()
             cancelled = True
     return cancelled
+
+
+def end_idle_event_subprocesses(workflow: Any) -> bool:
+    """End the event subprocesses still waiting for their event once the rest of
+    their scope has finished; tell whether any was.
+
+    In Camunda a process (or sub-process) whose flow has ended completes: its
+    event subprocesses that never started stop listening. SpiffWorkflow keeps a
+    timer event subprocess waiting as a branch of its own, so the end would wait
+    for a timer that may never matter. One that has begun keeps its scope open
+    until it ends, as in Camunda.
+    """
+    ended = False
+    for scope in [workflow, *workflow.subprocesses.values()]:
+        idle: list[Any] = []
+        for task in scope.tasks.values():
+            if not task.state & _OPEN or (
+                    task.state == TaskState.WAITING and isinstance(task.task_spec, Join)):
+                continue  # not at work: done, still to come, or the end waiting
+            extensions = getattr(task.task_spec, "extensions", None) or {}
+            if not extensions.get("eventSubprocess") or _has_fired(workflow, task):
+                idle = []
+                break  # the scope is still at work
+            idle.append(task)
+        for task in idle:
+            task.cancel()
+            ended = True
+        if idle:
+            for join in [t for t in scope.tasks.values()
+                         if t.state == TaskState.WAITING and isinstance(t.task_spec, Join)]:
+                join.task_spec._update(join)
+    return ended
+
+
+def _has_fired(workflow: Any, task: Any) -> bool:
+    """Whether the start event of an event subprocess task has caught its event."""
+    sub = workflow.subprocesses.get(task.id)
+    return any(isinstance(t.task_spec, StartEvent) and t.state & _FIRED
+               for t in (sub.tasks.values() if sub is not None else ()))
 
 
 INTERRUPTED = "sertiflow_interrupted"  # an event subprocess whose start was handled

@@ -40,6 +40,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import (
     BoundaryEventConverter,
+    BpmnStartTaskConverter,
     BpmnTaskSpecConverter,
     MultiInstanceTaskConverter,
     StandardLoopTaskConverter,
@@ -81,6 +82,7 @@ from .multiinstance import (
     CamundaSequentialInstances,
 )
 from .specs import (
+    IsolatedStartTask,
     PassThroughManualTask,
     PassThroughTask,
     RearmedBoundaryEvent,
@@ -271,6 +273,9 @@ def _build_registry(*, state: bool) -> Any:
         config[BpmnEvent] = DataEventConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _add_plain_bpmn_classes(registry)
+    # Every process's start task is read back as the one that leaves the shared
+    # spec alone (specs.IsolatedStartTask), under the name SpiffWorkflow writes.
+    BpmnStartTaskConverter(IsolatedStartTask, registry, "BpmnStartTask")
     # Definitions stored before standard loops ran as BPMN says load as they now run.
     registry.convert_from_dict["StandardLoopTask"] = registry.convert_from_dict[
         "WhileLoopTask"]

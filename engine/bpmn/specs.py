@@ -5,7 +5,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit, BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, ManualTask, NoneTask, ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -109,3 +109,37 @@ def _activity(boundary: Any) -> Any:
     if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
         return None
     return next((t for t in split.children if not isinstance(t.task_spec, BoundaryEvent)), None)
+
+
+class IsolatedStartTask(BpmnStartTask):
+    """A process's start task that starts an event subprocess without rewiring the spec.
+
+    SpiffWorkflow's ``trigger_wf`` connects the start task to the event
+    subprocess it starts, in the process spec that every instance of the
+    definition shares: from then on each new instance started that event
+    subprocess at once, and could not end before it did. Here the subprocess
+    leads to the end and names the start as its input (the same for every
+    instance), but the start does not lead to it: the instance's start task gets
+    it as a child of its own. (Upstream: the same in
+    ``BpmnStartTask.trigger_wf``.)
+    """
+
+    def wire_triggers(self) -> None:
+        """Let each event subprocess lead to the end and come from the start (done once,
+        when the spec is loaded; the start does not lead to them)."""
+        for name in self.trigger_specs:
+            spec = self._wf_spec.task_specs.get(name)
+            if spec is None:
+                continue
+            if self._wf_spec.end not in spec.outputs:
+                spec.connect(self._wf_spec.end)
+            if self.name not in spec._inputs:
+                spec._inputs.append(self.name)
+
+    def trigger_wf(self, my_task: Any, spec_name: str) -> Any:
+        spec = self._wf_spec.task_specs.get(spec_name)
+        self.wire_triggers()
+        child = my_task._add_child(spec, TaskState.FUTURE)
+        child.triggered = True
+        child.task_spec._update(child)
+        return child.id

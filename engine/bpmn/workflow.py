@@ -204,7 +204,8 @@ class ProcessRun:
             # event subprocess: its scope ends before anything else runs.
             hooks.interrupt_scopes(self._wf)
             conditional.run_engine_steps(self._wf, will_complete, did_complete)
-            while hooks.interrupt_scopes(self._wf):
+            while (hooks.interrupt_scopes(self._wf)
+                   or hooks.end_idle_event_subprocesses(self._wf)):
                 conditional.run_engine_steps(self._wf, will_complete, did_complete)
             if self._wf.is_completed():
                 hooks.run_process_end(self._wf)
