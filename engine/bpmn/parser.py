@@ -39,13 +39,10 @@ from SpiffWorkflow.bpmn.parser.task_parsers import (
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     EndEvent,
-    EventBasedGateway,
     ExclusiveGateway,
     InclusiveGateway,
-    IntermediateCatchEvent,
     IntermediateThrowEvent,
     ParallelGateway,
-    ReceiveTask,
     ScriptTask,
     StartEvent,
     TransactionSubprocess,
@@ -82,6 +79,9 @@ from .specs import (
     RearmedBoundaryEvent,
     TopicSendTask,
     TopicServiceTask,
+    WaitingCatchEvent,
+    WaitingEventBasedGateway,
+    WaitingReceiveTask,
 )
 from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
 
@@ -400,7 +400,7 @@ class SertiflowParser(CamundaParser):
         # Camunda 7 runs a send task exactly like a service task.
         full_tag("sendTask"): (ServiceTaskParser, TopicSendTask),
         # Camunda 7 passes through both; SpiffWorkflow would wait for a person.
-        full_tag("receiveTask"): (ReceiveParser, ReceiveTask),
+        full_tag("receiveTask"): (ReceiveParser, WaitingReceiveTask),
         full_tag("task"): (TaskParser, PassThroughTask),
         full_tag("manualTask"): (TaskParser, PassThroughManualTask),
         full_tag("scriptTask"): (ScriptParser, ScriptTask),
@@ -411,12 +411,13 @@ class SertiflowParser(CamundaParser):
         full_tag("exclusiveGateway"): (ConditionalGatewayWithExtensions, ExclusiveGateway),
         full_tag("inclusiveGateway"): (ConditionalGatewayWithExtensions, InclusiveGateway),
         full_tag("parallelGateway"): (GatewayWithExtensions, ParallelGateway),
-        full_tag("eventBasedGateway"): (EventBasedGatewayWithExtensions, EventBasedGateway),
+        full_tag("eventBasedGateway"): (EventBasedGatewayWithExtensions,
+                                        WaitingEventBasedGateway),
         full_tag("complexGateway"): (ComplexGatewayWithExtensions, ComplexGateway),
         full_tag("transaction"): (SubprocessParser, TransactionSubprocess),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
-        full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateCatchEvent"): (CatchEventParser, WaitingCatchEvent),
         full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, RearmedBoundaryEvent),
     }

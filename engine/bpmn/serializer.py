@@ -59,7 +59,10 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import (
     CallActivity,
     EndEvent,
+    EventBasedGateway,
+    IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ReceiveTask,
     UserTask,
 )
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -88,6 +91,9 @@ from .specs import (
     RearmedBoundaryEvent,
     TopicSendTask,
     TopicServiceTask,
+    WaitingCatchEvent,
+    WaitingEventBasedGateway,
+    WaitingReceiveTask,
 )
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
@@ -248,6 +254,9 @@ def _build_registry(*, state: bool) -> Any:
     config[PassThroughTask] = BpmnTaskSpecConverter
     config[PassThroughManualTask] = BpmnTaskSpecConverter
     config[RearmedBoundaryEvent] = BoundaryEventConverter
+    config[WaitingCatchEvent] = config[IntermediateCatchEvent]
+    config[WaitingReceiveTask] = config[ReceiveTask]
+    config[WaitingEventBasedGateway] = config[EventBasedGateway]
     config[MappedCallActivity] = config[CallActivity]
     config[AdHocSubProcess] = config[CallActivity]
     config[AdHocProcessSpec] = AdHocProcessSpecConverter

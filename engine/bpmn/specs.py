@@ -6,7 +6,15 @@ from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit, BpmnStartTask
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, ManualTask, NoneTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EventBasedGateway,
+    IntermediateCatchEvent,
+    ManualTask,
+    NoneTask,
+    ReceiveTask,
+    ServiceTask,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -143,3 +151,34 @@ class IsolatedStartTask(BpmnStartTask):
         child.triggered = True
         child.task_spec._update(child)
         return child.id
+
+
+class KeepsGivenVariables:
+    """Spec mixin for elements that wait: what other branches set meanwhile stays.
+
+    While an element waits (for a message, a signal, a timer), the changes
+    other branches make reach it (:func:`engine.bpmn.hooks.publish`). But
+    SpiffWorkflow copies the data of the step before it over the waiting task's
+    each time it looks at it again, and so put back the values the instance had
+    when the element was reached. Here the waiting task's own values win; what
+    the event brings (a message's variables) is set after, as before.
+    (Upstream: ``_inherit_data`` only when the task is first reached.)
+    """
+
+    def _update_hook(self, my_task: Any) -> Any:
+        kept = dict(my_task.data)
+        result = super()._update_hook(my_task)  # type: ignore[misc]
+        my_task.data.update(kept)
+        return result
+
+
+class WaitingCatchEvent(KeepsGivenVariables, IntermediateCatchEvent):
+    """An intermediate catch event (see :class:`KeepsGivenVariables`)."""
+
+
+class WaitingReceiveTask(KeepsGivenVariables, ReceiveTask):
+    """A receive task (see :class:`KeepsGivenVariables`)."""
+
+
+class WaitingEventBasedGateway(KeepsGivenVariables, EventBasedGateway):
+    """An event-based gateway (see :class:`KeepsGivenVariables`)."""

@@ -86,3 +86,32 @@ def test_an_interrupting_boundary_path_sees_what_the_sub_process_set(as_user: An
     assert row["status"] == "completed"
     assert row["variables"]["reported"] == "half done"
     assert open_tasks(admin, run) == []
+
+
+def test_a_waiting_catch_event_keeps_what_another_branch_set(as_user: Any) -> None:
+    """Branch A waits for a message; branch B sets x meanwhile; after the message, x is B's."""
+    from tests.builders import definitions, process
+
+    admin = as_user("admin1")
+    body = ('<bpmn:startEvent id="s" /><bpmn:parallelGateway id="fork" />'
+            '<bpmn:intermediateCatchEvent id="wait">'
+            '<bpmn:messageEventDefinition messageRef="m_go" /></bpmn:intermediateCatchEvent>'
+            + script("read", "seen = x")
+            + '<bpmn:userTask id="set_x" camunda:candidateGroups="upp" />'
+            '<bpmn:parallelGateway id="join" /><bpmn:endEvent id="e" />'
+            + flows("s", "fork", "wait", "read", "join", "e") + flows("fork", "set_x", "join"))
+    xml = definitions("wait_keep", '<bpmn:message id="m_go" name="wait-keep-go" />'
+                      + process("wait_keep", body))
+    answer = admin.post("/api/v1/deployments",
+                        files=[("files", ("wait_keep.bpmn", xml.encode(), "text/xml"))])
+    assert answer.status_code == 201, answer.text
+    run = start(admin, "wait_keep", {"x": 1})
+    (task,) = open_tasks(admin, run)
+    assert admin.post(f"/api/v1/tasks/{task['id']}/complete",
+                      json={"variables": {"x": 2}}).status_code == 200
+    sent = admin.post("/api/v1/messages", json={"name": "wait-keep-go", "instance_id": run})
+    assert sent.status_code == 200, sent.text
+    row = instance(admin, run)
+    assert row["status"] == "completed"
+    assert row["variables"]["seen"] == 2
+    assert row["variables"]["x"] == 2
