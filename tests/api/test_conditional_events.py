@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.bpmn_rest import history, instance, start
 from tests.builders import definitions, process
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
@@ -76,26 +77,6 @@ def deploy(client: Any, key: str, body: str, top: str = "") -> Any:
 def deployed(client: Any, key: str, body: str, top: str = "") -> None:
     answer = deploy(client, key, body, top)
     assert answer.status_code == 201, answer.text
-
-
-def start(client: Any, key: str, variables: dict[str, Any] | None = None) -> str:
-    answer = client.post(f"/api/v1/process-definitions/{key}/start",
-                         json={"variables": variables or {}})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
-def instance(client: Any, instance_id: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
-
-
-def history(client: Any, instance_id: str) -> list[dict[str, Any]]:
-    answer = client.get(f"/api/v1/process-instances/{instance_id}/history",
-                        params={"per_page": 200})
-    assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
 
 
 def trace(client: Any, instance_id: str) -> list[str]:
