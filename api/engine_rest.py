@@ -31,12 +31,10 @@ from engine.access import Actor
 from engine.deployments import DeploymentResult
 from engine.engine import Services
 from engine.errors import (
-    Conflict,
     DeploymentRejected,
     EngineError,
     Forbidden,
     InvalidInput,
-    NotFound,
     TooManyAttempts,
     Unauthenticated,
 )
@@ -44,6 +42,7 @@ from engine.models import Deployment, ProcessDefinition
 
 from . import jsonio
 from .context import engine
+from .errors import mapping_for
 from .v1.definitions import may_start
 
 log = logging.getLogger(__name__)
@@ -53,18 +52,6 @@ bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
 # The Camunda 7 version the Modeler is told it talks to.
 CAMUNDA_VERSION = "7.21.0"
 REALM = 'Basic realm="sertiflow"'
-
-# Engine errors by (status, Camunda exception type); the first matching class wins.
-ERRORS: list[tuple[type[EngineError], int, str]] = [
-    (Unauthenticated, 401, "AuthenticationException"),
-    (TooManyAttempts, 429, "AuthenticationException"),
-    (Forbidden, 403, "AuthorizationException"),
-    (NotFound, 404, "InvalidRequestException"),
-    (DeploymentRejected, 400, "ParseException"),
-    (InvalidInput, 400, "InvalidRequestException"),
-    (Conflict, 409, "ProcessEngineException"),
-]
-
 
 class BadRequest(InvalidInput):
     """A request this endpoint family cannot take (400 InvalidRequestException)."""
@@ -89,8 +76,8 @@ PARSE_ERROR_PREFIX = "ENGINE-09005 Could not parse BPMN process."
 
 
 def _engine_error(exc: EngineError) -> Response:
-    status, kind = next(((s, k) for cls, s, k in ERRORS if isinstance(exc, cls)),
-                        (400, "ProcessEngineException"))
+    row = mapping_for(exc)
+    status, kind = row.camunda_status, row.camunda_type
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
     message = exc.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -26,16 +27,34 @@ from . import schemas
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
-# Engine errors by HTTP status; the first matching class wins (subclasses first).
-STATUS: list[tuple[type[EngineError], int, str]] = [
-    (Unauthenticated, 401, "unauthenticated"),
-    (TooManyAttempts, 429, "too-many-attempts"),
-    (Forbidden, 403, "forbidden"),
-    (NotFound, 404, "not-found"),
-    (Conflict, 409, "conflict"),
-    (DeploymentRejected, 422, "deployment-rejected"),
-    (InvalidInput, 422, "invalid-input"),
-]
+@dataclass(frozen=True)
+class ErrorMapping:
+    """How one kind of engine error is answered, by ``/api/v1`` (and the pages) and by
+    ``/engine-rest`` (as Camunda 7's REST API answers it)."""
+
+    error: type[EngineError]
+    status: int  # /api/v1 and the pages
+    problem: str  # /api/v1's problem type: /problems/<problem>
+    camunda_status: int  # /engine-rest
+    camunda_type: str  # /engine-rest's exception type
+
+
+# The one table; the first matching class wins (subclasses first).
+ERRORS: tuple[ErrorMapping, ...] = (
+    ErrorMapping(Unauthenticated, 401, "unauthenticated", 401, "AuthenticationException"),
+    ErrorMapping(TooManyAttempts, 429, "too-many-attempts", 429, "AuthenticationException"),
+    ErrorMapping(Forbidden, 403, "forbidden", 403, "AuthorizationException"),
+    ErrorMapping(NotFound, 404, "not-found", 404, "InvalidRequestException"),
+    ErrorMapping(Conflict, 409, "conflict", 409, "ProcessEngineException"),
+    ErrorMapping(DeploymentRejected, 422, "deployment-rejected", 400, "ParseException"),
+    ErrorMapping(InvalidInput, 422, "invalid-input", 400, "InvalidRequestException"),
+)
+OTHER = ErrorMapping(EngineError, 400, "bad-request", 400, "ProcessEngineException")
+
+
+def mapping_for(exc: EngineError) -> ErrorMapping:
+    """The row of :data:`ERRORS` for ``exc``."""
+    return next((row for row in ERRORS if isinstance(exc, row.error)), OTHER)
 
 
 def problem_document(status: int, title: str, detail: str | None, *, instance: str,
@@ -62,8 +81,8 @@ def problem(status: int, title: str, detail: str | None = None, *, kind: str | N
 
 
 def engine_problem(exc: EngineError) -> Response:
-    status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)),
-                        (400, "bad-request"))
+    row = mapping_for(exc)
+    status, kind = row.status, row.problem
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if isinstance(exc, InvalidInput) and exc.errors:

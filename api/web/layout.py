@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineError
 
 from ..context import engine
-from ..errors import STATUS, engine_problem
+from ..errors import engine_problem, mapping_for
 from . import bp, i18n
 from .session import SignInRequired, check_csrf, csrf_token, signed_in_actor
 from .sla import badge
@@ -64,7 +64,7 @@ def _sign_in(_exc: SignInRequired) -> ResponseReturnValue:
 def _engine_error(exc: EngineError) -> ResponseReturnValue:
     if wants_json():
         return engine_problem(exc)
-    status = next((s for cls, s, _ in STATUS if isinstance(exc, cls)), 400)
+    status = mapping_for(exc).status
     return render_template("error.html", status=status, message=exc.message), status
 
 
