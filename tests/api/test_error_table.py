@@ -18,7 +18,7 @@ KINDS = [cls for _, cls in inspect.getmembers(engine_errors, inspect.isclass)
 
 def make(cls: type[EngineError]) -> EngineError:
     if cls.__name__ == "DeploymentRejected":
-        return cls([])  # type: ignore[call-arg]
+        return cls([])  # type: ignore[arg-type]
     if cls.__name__ == "TooManyAttempts":
         return cls("slow down", 30)  # type: ignore[call-arg]
     return cls("something")
