@@ -69,7 +69,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON()}
 
 
-def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL",
+                     busy_timeout_s: float = WRITER_WAIT_S) -> Engine:
     """Create the SQLAlchemy engine for ``url`` with sertiflow's connection settings.
 
     SQLite runs in WAL mode (readers do not block the writer) with foreign keys
@@ -79,13 +80,13 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     """
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous, busy_timeout_s)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return engine
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
@@ -94,7 +95,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(WRITER_WAIT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -108,9 +109,13 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 class Database:
     """The engine plus the two kinds of transaction the edge may open."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL",
+                 writer_wait_s: float = WRITER_WAIT_S) -> None:
         self.url = url
-        self.engine = create_db_engine(url, sqlite_synchronous=sqlite_synchronous)
+        # How long a command waits for its turn to write before it gives up.
+        self.writer_wait_s = writer_wait_s
+        self.engine = create_db_engine(url, sqlite_synchronous=sqlite_synchronous,
+                                       busy_timeout_s=writer_wait_s)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(sertiflow_begin="IMMEDIATE")
         # No autoflush: a command flushes once, at its end, instead of before each query.
@@ -128,10 +133,11 @@ class Database:
         turn = self._writer_turn
         if turn is not None:
             limit = patience()
-            if not turn.acquire(timeout=WRITER_WAIT_S if limit is None else limit):
+            wait = self.writer_wait_s if limit is None else limit
+            if not turn.acquire(timeout=wait):
                 if limit is not None:
                     raise HandOver("another command holds the writer")
-                raise DatabaseBusy(f"no turn to write within {WRITER_WAIT_S:.0f} s")
+                raise DatabaseBusy(f"no turn to write within {self.writer_wait_s:g} s")
         try:
             session = self._write()
             try:

@@ -27,9 +27,10 @@ class TimerSweep:
     loses nothing: what was not committed is still due at the next sweep.
     """
 
-    def __init__(self, engine: Engine, *, batch: int = 1000) -> None:
+    def __init__(self, engine: Engine, *, batch: int = 1000, sla_batch: int = SLA_BATCH) -> None:
         self.engine = engine
         self.batch = batch
+        self.sla_batch = sla_batch
         # The SLA check looks only at tasks that fell due since the last check that
         # finished its batch, and at all of them every FULL_SLA_SCAN: open tasks
         # long past due (and already recorded) can be tens of thousands, and the
@@ -76,8 +77,8 @@ class TimerSweep:
         full = self._sla_full_at is None or started - self._sla_full_at >= FULL_SLA_SCAN
         with self.engine.write() as services:
             breaches = services.sla.detect_breaches(
-                SLA_BATCH, due_after=None if full else self._sla_checked_to)
-        if breaches < SLA_BATCH:
+                self.sla_batch, due_after=None if full else self._sla_checked_to)
+        if breaches < self.sla_batch:
             # Everything due up to ``started`` is recorded; a full batch may have left
             # some, so the next check starts from the same point again.
             self._sla_checked_to = started

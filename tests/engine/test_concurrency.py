@@ -156,7 +156,7 @@ def test_processes_completing_one_task_on_postgres(postgres_url: str, tmp_path) 
 
 
 def test_sqlite_writers_of_one_process_take_turns_and_give_up_cleanly(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Engine) -> None:
     # Writers queue on the process's own turn: each starts only after the one before
     # ended, whatever the order in which they arrived.
     instance_id, _ = _prepare(engine)
@@ -177,7 +177,7 @@ def test_sqlite_writers_of_one_process_take_turns_and_give_up_cleanly(
     assert overlaps == []
     # A writer that cannot get its turn in time gives up with a retryable conflict
     # and leaves the turn to the one holding it.
-    monkeypatch.setattr("engine.db.WRITER_WAIT_S", 0.05)
+    engine.db.writer_wait_s = 0.05
     with engine.write() as s:
         refused = _race(1, lambda i: _try_write(engine))
         s.runtime.instance(instance_id)

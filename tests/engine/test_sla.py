@@ -297,7 +297,7 @@ def test_a_due_date_without_offset_is_read_in_the_lspro_time_zone(
 
 
 def test_the_sweep_checks_newly_due_tasks_each_beat_and_all_of_them_every_ten_minutes(
-        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        settings: Settings) -> None:
     clock = FrozenClock(MONDAY_9)
     engine = _engine(settings, clock)
     sweep = TimerSweep(engine)
@@ -316,7 +316,7 @@ def test_the_sweep_checks_newly_due_tasks_each_beat_and_all_of_them_every_ten_mi
     clock.advance(timedelta(minutes=9))
     assert sweep.run_sla_once() == (1, 0)
     # A full batch leaves the starting point where it was, so nothing is skipped.
-    monkeypatch.setattr("engine.timers.SLA_BATCH", 1)
+    sweep.sla_batch = 1
     with engine.write() as s:
         third = s.runtime.start_instance("review").id
     clock.advance(timedelta(hours=3))  # past due: the second and the third task
