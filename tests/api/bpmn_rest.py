@@ -7,12 +7,28 @@ from typing import Any
 
 from tests.builders import definitions, process
 
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+START, END = '<bpmn:startEvent id="s" />', '<bpmn:endEvent id="e" />'
+
 
 def deploy(client: Any, key: str, body: str, top: str = "") -> Any:
     """Deploy one process ``key`` (``top``: root elements before it: messages, signals)."""
-    xml = definitions(key, top + process(key, body))
+    xml = definitions(key, top + process(key, body)).replace(
+        "xmlns:camunda=", XSI + "xmlns:camunda=", 1)
     return client.post("/api/v1/deployments",
                        files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
+
+
+def deployed(client: Any, key: str, body: str, top: str = "") -> None:
+    answer = deploy(client, key, body, top)
+    assert answer.status_code == 201, answer.text
+
+
+def refusal(client: Any, key: str, body: str, top: str = "") -> list[dict[str, Any]]:
+    """The errors of a deployment that must be refused."""
+    answer = deploy(client, key, body, top)
+    assert answer.status_code == 422, answer.text
+    return list(answer.json()["errors"])
 
 
 def start(client: Any, key: str, variables: dict[str, Any] | None = None,
@@ -60,6 +76,19 @@ def ready_task(client: Any, instance_id: str, element: str) -> str:
 
 def complete_task(client: Any, task_id: str, variables: dict[str, Any] | None = None) -> Any:
     return client.post(f"/api/v1/tasks/{task_id}/complete", json={"variables": variables or {}})
+
+
+def complete(client: Any, task_id: str, variables: dict[str, Any] | None = None) -> None:
+    """Complete a task, which must succeed."""
+    answer = complete_task(client, task_id, variables)
+    assert answer.status_code == 200, answer.text
+
+
+def task_ids(client: Any, instance_id: str) -> dict[str, str]:
+    """The element id and task id of each open task of the instance the client sees."""
+    answer = client.get("/api/v1/tasks", params={"instance_id": instance_id})
+    assert answer.status_code == 200, answer.text
+    return {t["name"]: t["id"] for t in answer.json()["items"]}
 
 
 def incidents(client: Any, instance_id: str) -> list[dict[str, Any]]:

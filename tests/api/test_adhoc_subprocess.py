@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.bpmn_rest import deploy, flow, history, instance, script, start, trace
+from tests.api.bpmn_rest import complete, deploy, flow, history, instance, script, start, trace
+from tests.api.bpmn_rest import task_ids as open_tasks
 
 CONDITION = ('<bpmn:completionCondition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
              'xsi:type="bpmn:tFormalExpression">{}</bpmn:completionCondition>')
@@ -25,18 +26,6 @@ def around(inside: str, attributes: str = "", condition: str | None = None) -> s
             "</bpmn:adHocSubProcess>" + flow("work", "after")
             + script("after", "trail = trail + ['after']") + flow("after", "end")
             + '<bpmn:endEvent id="end" />')
-
-
-def open_tasks(client: Any, instance_id: str) -> dict[str, str]:
-    """The element id and task id of each open task of the instance the client sees."""
-    answer = client.get("/api/v1/tasks", params={"instance_id": instance_id})
-    assert answer.status_code == 200, answer.text
-    return {t["name"]: t["id"] for t in answer.json()["items"]}
-
-
-def complete(client: Any, task_id: str, variables: dict[str, Any] | None = None) -> None:
-    answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"variables": variables or {}})
-    assert answer.status_code == 200, answer.text
 
 
 USER_TASKS = (

@@ -17,48 +17,7 @@ from tests.api.conftest import Client
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
 from tests.people import COMPANY, PASSWORD
-
-FORM = {
-    "id": "application-form",
-    "type": "default",
-    "components": [
-        {"key": "product", "label": "Product", "type": "textfield",
-         "validate": {"required": True, "maxLength": 100}},
-        {"key": "units", "label": "Units", "type": "number",
-         "validate": {"required": True, "min": 1, "max": 1000}},
-        {"key": "scheme", "label": "Scheme", "type": "select",
-         "values": [{"label": "Type 5", "value": "type5"}, {"label": "Type 1b", "value": "type1b"}]},
-        {"key": "checked_by_upp", "label": "Checked", "type": "checkbox", "readonly": True},
-        {"key": "nib", "label": "NIB (business licence)", "type": "filepicker"},
-    ],
-}
-
-CERTIFICATION = process("certification", """\
-    <bpmn:laneSet id="lanes">
-      <bpmn:lane id="l1" name="pelanggan"><bpmn:flowNodeRef>apply</bpmn:flowNodeRef></bpmn:lane>
-      <bpmn:lane id="l2" name="upp"><bpmn:flowNodeRef>check</bpmn:flowNodeRef></bpmn:lane>
-      <bpmn:lane id="l3" name="auditor"><bpmn:flowNodeRef>audit</bpmn:flowNodeRef></bpmn:lane>
-    </bpmn:laneSet>
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="apply" />
-    <bpmn:userTask id="apply" name="Submit the application" camunda:formRef="application-form" />
-    <bpmn:sequenceFlow id="f2" sourceRef="apply" targetRef="check" />
-    <bpmn:userTask id="check" name="Check completeness" camunda:dueDate="P2D" />
-    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="audit" />
-    <bpmn:userTask id="audit" name="Stage 2 audit" />
-    <bpmn:sequenceFlow id="f4" sourceRef="audit" targetRef="review" />
-    <bpmn:userTask id="review" name="Review the audit" camunda:candidateGroups="auditor,tim-teknis">
-      <bpmn:extensionElements>
-        <camunda:properties><camunda:property name="excludeCompletersOf" value="audit" /></camunda:properties>
-      </bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="f5" sourceRef="review" targetRef="wait" />
-    <bpmn:intermediateCatchEvent id="wait" name="Payment confirmed">
-      <bpmn:messageEventDefinition id="m" messageRef="paid" />
-    </bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="f6" sourceRef="wait" targetRef="end" />
-    <bpmn:endEvent id="end" />
-""") + '  <bpmn:message id="paid" name="payment_confirmed" />\n'
+from tests.samples import CERTIFICATION, FORM, PDF, SCRIPTED
 
 
 def deploy(client: Client) -> Any:
@@ -396,15 +355,6 @@ def test_message_correlation(as_user: Any) -> None:
     assert done.json()["instance"]["status"] == "completed"
 
 
-SCRIPTED = process("scripted", """\
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fee" />
-    <bpmn:scriptTask id="fee" scriptFormat="python"><bpmn:script>total = base * 2</bpmn:script></bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f2" sourceRef="fee" targetRef="pay" />
-    <bpmn:userTask id="pay" camunda:candidateGroups="upp" />
-    <bpmn:sequenceFlow id="f3" sourceRef="pay" targetRef="end" />
-    <bpmn:endEvent id="end" />
-""")
 
 
 def test_incidents_listed_and_retried_by_admin(as_user: Any) -> None:
@@ -441,9 +391,6 @@ def test_start_restricted_by_candidate_starter_groups(as_user: Any) -> None:
 
 
 # -- documents ------------------------------------------------------------------------------
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
 
 def test_documents_upload_list_and_download(as_user: Any) -> None:
     instance = start_as_customer(as_user)

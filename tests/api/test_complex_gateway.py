@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.bpmn_rest import deploy, flow, instance, script, start, trace
-from tests.api.test_adhoc_subprocess import complete, open_tasks
+from tests.api.bpmn_rest import complete, deploy, flow, instance, script, start, trace
+from tests.api.bpmn_rest import task_ids as open_tasks
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 

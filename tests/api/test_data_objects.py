@@ -13,21 +13,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.bpmn_rest import complete_task as complete
 from tests.api.bpmn_rest import (
+    END,
+    START,
+    XSI,
+    deployed,
     flows,
     history,
     incidents,
     instance,
     ready_task,
+    refusal,
     retry,
     script,
     start,
     trace,
 )
+from tests.api.bpmn_rest import complete_task as complete
 from tests.builders import definitions, process
-
-XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
 
 
 def bpmn(key: str, body: str, top: str = "") -> bytes:
@@ -39,17 +42,6 @@ def bpmn(key: str, body: str, top: str = "") -> bytes:
 def deploy(client: Any, *files: tuple[str, bytes]) -> Any:
     return client.post("/api/v1/deployments", files=[
         ("files", (f"{name}.bpmn", content, "text/xml")) for name, content in files])
-
-
-def deployed(client: Any, key: str, body: str, top: str = "") -> None:
-    answer = deploy(client, (key, bpmn(key, body, top)))
-    assert answer.status_code == 201, answer.text
-
-
-def refusal(client: Any, key: str, body: str, top: str = "") -> list[dict[str, Any]]:
-    answer = deploy(client, (key, bpmn(key, body, top)))
-    assert answer.status_code == 422, answer.text
-    return list(answer.json()["errors"])
 
 
 # -- building blocks ---------------------------------------------------------------------
@@ -87,7 +79,6 @@ def io(inputs: list[str], outputs: list[str], prefix: str = "io",
             f"<bpmn:outputSet>{out_refs}</bpmn:outputSet></bpmn:ioSpecification>")
 
 
-START, END = '<bpmn:startEvent id="s" />', '<bpmn:endEvent id="e" />'
 
 
 # -- data objects ------------------------------------------------------------------------

@@ -29,9 +29,9 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from engine.engine import Engine
 from tests.api.conftest import Client
-from tests.api.test_api import CERTIFICATION, FORM, PDF, SCRIPTED
 from tests.builders import definitions
 from tests.people import PASSWORD
+from tests.samples import CERTIFICATION, FORM, PDF, SCRIPTED
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.bpmn_rest import (
+    END,
+    START,
+    deployed,
+    flows,
+    incidents,
+    instance,
+    ready_task,
+    refusal,
+    retry,
+    start,
+    trace,
+)
 from tests.api.bpmn_rest import complete_task as complete
-from tests.api.bpmn_rest import flows, incidents, instance, ready_task, retry, start, trace
-from tests.api.test_data_objects import END, START, deployed, refusal
 
 
 def loop(condition: str | None = None, maximum: int | None = None,

@@ -17,8 +17,8 @@ from engine.db import Base
 from engine.engine import Engine
 from engine.migrate import upgrade
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
-from tests.builders import linear_user_tasks
-from tests.engine.test_runtime import TIMER, definitions
+from tests.builders import definitions, linear_user_tasks
+from tests.samples import TIMER
 
 
 def _schema_differences(engine: Engine) -> list[object]:

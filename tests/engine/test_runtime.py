@@ -23,6 +23,7 @@ from engine.errors import (
 from engine.models import HistoryEvent, Incident, ProcessInstance, Task, Timer
 from tests.builders import definitions, linear_user_tasks, process
 from tests.instances import ready as ready_tasks
+from tests.samples import TIMER
 
 
 def deploy(engine: Engine, *docs: tuple[str, str]) -> None:
@@ -302,20 +303,6 @@ def test_message_correlation_by_business_key_sets_variables(engine: Engine) -> N
     assert len(ready_tasks(engine, first.id)) == 1
 
 
-TIMER = process("deadline", """\
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
-    <bpmn:userTask id="work" name="Correct the NCR" />
-    <bpmn:boundaryEvent id="too_late" name="14 days" attachedToRef="work">
-      <bpmn:timerEventDefinition id="ted"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">P14D</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:boundaryEvent>
-    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="done" />
-    <bpmn:endEvent id="done" />
-    <bpmn:sequenceFlow id="f3" sourceRef="too_late" targetRef="suspend" />
-    <bpmn:userTask id="suspend" name="Suspend certificate" />
-    <bpmn:sequenceFlow id="f4" sourceRef="suspend" targetRef="suspended" />
-    <bpmn:endEvent id="suspended" />
-""")
 
 
 def test_interrupting_boundary_timer_fires_on_the_engine_clock(engine: Engine, clock) -> None:
