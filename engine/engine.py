@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .access import Actor
-from .bpmn.host import ServiceCall
 from .cache import SpecCache, WorkflowCache
 from .calendar import WorkingCalendar, duration_adder
 from .certificates import CertificateRegister
@@ -33,6 +32,7 @@ from .models import Task
 from .queries import Queries
 from .routing import broadcast_signal
 from .runtime import Completion, Runtime, RuntimeSettings, check_variables
+from .service_call import ServiceCall
 from .sla import ServiceClocks, SlaMonitor
 from .starttimers import StartTimers
 from .store import InstanceRow

@@ -1,6 +1,6 @@
 """Service-task handlers, looked up by the topic of ``camunda:topic``.
 
-A handler receives a :class:`~engine.bpmn.host.ServiceCall`: the topic, the
+A handler receives a :class:`~engine.service_call.ServiceCall`: the topic, the
 element's ``camunda:property`` parameters, the process variables, and a
 :class:`HandlerContext` with what the engine lends it for the command (the
 transaction's session, the clock, the document store). It returns the variables
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from .bpmn.host import ServiceCall
 from .calendar import WorkingCalendar
 from .clock import Clock
 from .config import Settings
 from .documents import DocumentService
 from .errors import InvalidInput
+from .service_call import ServiceCall
 
 if TYPE_CHECKING:
     from .runtime import Runtime

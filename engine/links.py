@@ -35,12 +35,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .bpmn.host import ServiceCall
 from .deployments import latest_definition
 from .errors import InvalidInput, NotFound
 from .handlers import HandlerContext, TopicRegistry, context_of, property_of
 from .models import ProcessInstance
 from .runtime import Runtime
+from .service_call import ServiceCall
 
 START = "process.start"
 HOLD = "instance.hold"

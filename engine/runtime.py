@@ -26,7 +26,7 @@ from .access import default_task_roles
 from .bpmn import conditional
 from .bpmn.data import required_inputs
 from .bpmn.expressions import compile_expression
-from .bpmn.host import ServiceCall, WorkflowScriptEngine, add_calendar_duration
+from .bpmn.host import WorkflowScriptEngine, add_calendar_duration
 from .bpmn.script_engine import uses_context
 from .bpmn.workflow import (
     ProcessRun,
@@ -59,6 +59,7 @@ from .models import (
     Timer,
 )
 from .scripting import DEFAULT_MEMORY_MB, Sandbox, UnstorableValue, check_storable
+from .service_call import ServiceCall
 from .store import InstanceRow, InstanceStore, TaskRow
 from .tasks import resolve_task_fields
 

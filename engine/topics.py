@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from .billing import BillingService
-from .bpmn.host import ServiceCall
 from .certificates import (
     REVOCATION_REASONS,
     SUSPENSION_REASONS,
@@ -40,6 +39,7 @@ from .scope import (
     required_documents,
 )
 from .sequences import next_number
+from .service_call import ServiceCall
 
 CASE_PREFIXES = ("PRM", "KLH", "BDG", "SGK", "BKU", "PCB")
 

@@ -9,7 +9,6 @@ A fresh one is attached to the workflow for each command.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -18,29 +17,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from ..clock import Clock
 from ..scripting import DEFAULT_MEMORY_MB, UnstorableValue, check_storable
+from ..service_call import ServiceCall, ServiceDispatcher
 from .data import DataStoreAccess
 from .script_engine import SandboxedScriptEngine
-
-
-@dataclass(frozen=True)
-class ServiceCall:
-    """What a service-task handler is told about the call."""
-
-    topic: str
-    instance_id: str
-    business_key: str | None
-    element_id: str
-    variables: Mapping[str, Any]
-    #: The element's ``camunda:property`` entries: the handler's parameters.
-    properties: Mapping[str, str] = field(default_factory=dict)
-    #: What the engine lends the handler for this command (``engine.handlers.HandlerContext``).
-    context: Any = None
-
 
 # What a timer event's duration counts when its element names no calendar.
 TIMER_CALENDAR = "calendar-days"
 
-ServiceDispatcher = Callable[[ServiceCall], Mapping[str, Any] | None]
 DurationAdder = Callable[[datetime, str, str | None], datetime]
 
 

@@ -27,12 +27,12 @@ from typing import Any
 import requests
 from lxml import etree
 
-from engine.bpmn.host import ServiceCall
 from engine.clock import FrozenClock
 from engine.db import create_db_engine
 from engine.engine import Engine
 from engine.handlers import TopicRegistry
 from engine.migrate import upgrade
+from engine.service_call import ServiceCall
 from engine.timers import TimerSweep
 from tests.people import COMPANY, PASSWORD, add_users, serving
 from tests.settings import settings_for
