@@ -531,6 +531,8 @@ def interrupt_scopes(workflow: Any) -> bool:
     subprocesses included: the scope ends with this one), once.
     """
     interrupted = False
+    if not has_event_subprocesses(workflow):
+        return False
     for task in [*workflow.tasks.values(),
                  *(t for sub in workflow.subprocesses.values() for t in sub.tasks.values())]:
         extensions = getattr(task.task_spec, "extensions", None) or {}
@@ -578,6 +580,8 @@ def end_idle_event_subprocesses(workflow: Any) -> bool:
     until it ends, as in Camunda.
     """
     ended = False
+    if not has_event_subprocesses(workflow):
+        return False
     for scope in [workflow, *workflow.subprocesses.values()]:
         idle: list[Any] = []
         for task in scope.tasks.values():
@@ -597,6 +601,19 @@ def end_idle_event_subprocesses(workflow: Any) -> bool:
                          if t.state == TaskState.WAITING and isinstance(t.task_spec, Join)]:
                 join.task_spec._update(join)
     return ended
+
+
+def has_event_subprocesses(workflow: Any) -> bool:
+    """Whether the process or anything it calls has an event subprocess (worked out
+    once per definition; most have none, and the scans above are then skipped)."""
+    spec = workflow.spec
+    found: bool | None = getattr(spec, "_sertiflow_event_subprocesses", None)
+    if found is None:
+        found = any((getattr(task_spec, "extensions", None) or {}).get("eventSubprocess")
+                    for process in (spec, *workflow.subprocess_specs.values())
+                    for task_spec in process.task_specs.values())
+        spec._sertiflow_event_subprocesses = found
+    return found
 
 
 def _has_fired(workflow: Any, task: Any) -> bool:
