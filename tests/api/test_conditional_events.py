@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.bpmn_rest import history, instance, start
+from tests.api.bpmn_rest import deploy, deployed, history, instance, start
 from tests.builders import definitions, process
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
@@ -66,18 +66,6 @@ def event_subprocess(definition: str, *, interrupting: bool, inner: str = "") ->
 
 
 # -- talking to the API ------------------------------------------------------------------------
-
-def deploy(client: Any, key: str, body: str, top: str = "") -> Any:
-    xml = definitions(key, process(key, body)).replace(
-        "  <bpmndi:BPMNDiagram", top + "  <bpmndi:BPMNDiagram", 1)
-    return client.post("/api/v1/deployments",
-                       files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
-
-
-def deployed(client: Any, key: str, body: str, top: str = "") -> None:
-    answer = deploy(client, key, body, top)
-    assert answer.status_code == 201, answer.text
-
 
 def trace(client: Any, instance_id: str) -> list[str]:
     """The elements the instance ran, in order (user tasks and automatic steps)."""
