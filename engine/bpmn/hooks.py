@@ -349,7 +349,7 @@ class MappedCallActivity(CallActivity):
         if extensions.get("eventSubprocess"):
             final = deepcopy(subworkflow.last_task.data)
             seen = my_task.internal_data.pop(SEEN, {})
-            changes = {k: v for k, v in final.items() if k not in seen or seen[k] != v}
+            changes = changed_values(seen, final)
             my_task.data = final
             publish(my_task.workflow, changes)
             return
@@ -361,7 +361,7 @@ class MappedCallActivity(CallActivity):
             # An embedded sub-process shares the variables: what it changed joins
             # what other branches changed meanwhile (they gave it to this task).
             final = deepcopy(subworkflow.last_task.data)
-            changes = {k: v for k, v in final.items() if k not in seen or seen[k] != v}
+            changes = changed_values(seen, final)
             my_task.data.update(changes)
             publish(my_task.workflow, changes)
             return
@@ -370,6 +370,20 @@ class MappedCallActivity(CallActivity):
 
 
 SEEN = "sertiflow_seen"  # the variables an event subprocess started with
+
+
+def changed_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables of ``after`` that are new or differ from ``before``."""
+    return {k: v for k, v in after.items() if k not in before or before[k] != v}
+
+
+def inner_changes(task: Any) -> dict[str, Any]:
+    """What the inside of a running embedded sub-process task has set so far."""
+    sub = embedded_subworkflow(task)
+    seen = task.internal_data.get(SEEN)
+    if sub is None or seen is None:
+        return {}
+    return deepcopy(changed_values(seen, current_variables(sub)))
 
 
 _HOLDING = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -449,12 +463,12 @@ def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:
             # Its predicted children store their data relative to it: the saved
             # state's memo (engine.bpmn.serializer) must see it changed.
             task.last_state_change = now
-            inner = _embedded_subworkflow(task)
+            inner = embedded_subworkflow(task)
             if inner is not None:  # the tasks running inside it share them too
                 publish(inner, given)
 
 
-def _embedded_subworkflow(task: Any) -> Any:
+def embedded_subworkflow(task: Any) -> Any:
     """The running subworkflow of an embedded sub-process task (not a call activity,
     whose variables are its own), else None."""
     extensions = getattr(task.task_spec, "extensions", None) or {}
@@ -540,11 +554,8 @@ def interrupt_scopes(workflow: Any) -> bool:
                 or task.state not in (TaskState.STARTED, TaskState.COMPLETED)
                 or task.internal_data.get(INTERRUPTED)):
             continue
-        if task.state == TaskState.STARTED:  # begun: has its start event fired yet?
-            sub = workflow.subprocesses.get(task.id)
-            if not any(isinstance(t.task_spec, StartEvent) and t.state & _FIRED
-                       for t in (sub.tasks.values() if sub is not None else ())):
-                continue
+        if task.state == TaskState.STARTED and not _has_fired(workflow, task):
+            continue  # begun, but its start event has not caught its event yet
         task.internal_data[INTERRUPTED] = True
         if _interrupting(workflow, task.task_spec):
             interrupted = cancel_scope(task) or interrupted

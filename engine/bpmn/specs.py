@@ -82,8 +82,10 @@ class RearmedBoundaryEvent(BoundaryEvent):
         if fired:
             main = _activity(my_task)
             if main is not None:
+                from .hooks import inner_changes  # hooks builds on these specs
+
                 my_task.data.update(deepcopy(main.data))
-                my_task.data.update(_inside(main))
+                my_task.data.update(inner_changes(main))
         return fired
 
     def _on_ready_hook(self, my_task: Any) -> None:
@@ -95,20 +97,6 @@ class RearmedBoundaryEvent(BoundaryEvent):
             return
         again = my_task.parent._add_child(self, TaskState.MAYBE)  # predicted: gets its branch
         self._update(again)
-
-
-def _inside(main: Any) -> dict[str, Any]:
-    """What an embedded sub-process that is running has set so far (it shares the
-    instance's variables; a call activity's are its own)."""
-    from .hooks import SEEN, current_variables  # hooks builds on these specs
-
-    extensions = getattr(main.task_spec, "extensions", None) or {}
-    sub = main.workflow.top_workflow.subprocesses.get(main.id)
-    seen = main.internal_data.get(SEEN)
-    if sub is None or extensions.get("calls") or seen is None:
-        return {}
-    now = current_variables(sub)
-    return {k: deepcopy(v) for k, v in now.items() if k not in seen or seen[k] != v}
 
 
 def _activity(boundary: Any) -> Any:

@@ -176,15 +176,14 @@ class ProcessRun:
 
         def did_complete(task: Any) -> None:
             element = _element_id(task)
+            old = before.pop(task.id, {})
             if element is None or task.state != TaskState.COMPLETED:
                 # Not an element, or one that ran and goes on (a standard loop's next
                 # iteration): nothing finished yet.
-                old = before.pop(task.id, {})
                 if element is None and task.state == TaskState.COMPLETED:
                     conditional.step_done(task, old)  # a (sub-)process begins
                 return
-            old = before.pop(task.id, {})
-            changed = {k: v for k, v in task.data.items() if k not in old or old[k] != v}
+            changed = hooks.changed_values(old, task.data)
             hooks.publish(task.workflow, changed, source=task)
             kind = type(task.task_spec).__name__
             if isinstance(task.task_spec, MultiInstanceTask):
@@ -315,8 +314,7 @@ class ProcessRun:
         try:
             task.run()
             dataflow.take_written(task)  # the completion's own history shows the form's values
-            hooks.publish(task.workflow, {k: v for k, v in task.data.items()
-                                          if k not in old or old[k] != v}, source=task)
+            hooks.publish(task.workflow, hooks.changed_values(old, task.data), source=task)
             conditional.step_done(task, old)
         except Exception as exc:
             if task.state == TaskState.ERROR:
