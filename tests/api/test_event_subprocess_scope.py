@@ -43,6 +43,7 @@ def test_a_message_event_subprocess_in_one_instance_leaves_the_next_alone(
     second = start(admin, "scope_msg")
     print(instance(admin, second)["incidents"])
     assert "noted" not in instance(admin, second)["variables"]  # nothing ran by itself
+    assert instance(admin, second)["active_elements"] == ["work"]  # "side" is not begun
     assert trace(admin, second) == ["s"]
     complete_work(admin, second)
     assert instance(admin, second)["status"] == "completed"
