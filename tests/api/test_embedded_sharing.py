@@ -115,3 +115,25 @@ def test_a_waiting_catch_event_keeps_what_another_branch_set(as_user: Any) -> No
     assert row["status"] == "completed"
     assert row["variables"]["seen"] == 2
     assert row["variables"]["x"] == 2
+
+
+def test_a_join_keeps_every_append_of_the_branches_it_merges(as_user: Any) -> None:
+    """Three branches append the same word; the join must not merge the copies away."""
+    admin = as_user("admin1")
+    body = ('<bpmn:startEvent id="s" /><bpmn:parallelGateway id="fork" />'
+            + script("a", "trail = trail + ['tick']") + script("b", "trail = trail + ['tick']")
+            + '<bpmn:userTask id="c" camunda:candidateGroups="upp" />'
+            + script("c2", "trail = trail + ['tick']")
+            + '<bpmn:parallelGateway id="join" />' + script("after", "count = len(trail)")
+            + '<bpmn:endEvent id="e" />'
+            + flows("s", "fork", "a", "join", "after", "e") + flows("fork", "b", "join")
+            + flows("fork", "c", "c2", "join"))
+    assert deploy(admin, "join_keep", body).status_code == 201
+    run = start(admin, "join_keep", {"trail": []})
+    (task,) = open_tasks(admin, run)
+    assert admin.post(f"/api/v1/tasks/{task['id']}/complete",
+                      json={"variables": {}}).status_code == 200
+    row = instance(admin, run)
+    assert row["status"] == "completed"
+    assert row["variables"]["trail"] == ["tick", "tick", "tick"]
+    assert row["variables"]["count"] == 3
