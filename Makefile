@@ -25,7 +25,7 @@ test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check engine api tests bench
+	$(VENV)/bin/ruff check engine api lspro tests bench
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)

@@ -5,25 +5,33 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from flask import Flask, Response
 
     from engine.config import Settings
     from engine.engine import Engine
+    from engine.extensions import Extension
 
 # Flask and the engine are imported when an app is built, not with the package:
 # the server's master process (api.server) imports this package and must stay small.
 
 API_DESCRIPTION = """\
-sertiflow runs the product-certification procedures of an LSPro (SPPT SNI,
-ISO/IEC 17065) as BPMN processes. Sign in with `POST /api/v1/auth/token` and
+sertiflow runs BPMN processes drawn in Camunda Modeler (Camunda 7 flavour),
+with the procedures of the extensions it loads. Sign in with `POST /api/v1/auth/token` and
 send the token as `Authorization: Bearer <token>`. Errors are
 `application/problem+json`; lists are `{"items", "total", "page", "per_page"}`.
 """
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               **overrides: Any) -> Flask:
-    """Build the Flask app around one :class:`Engine`."""
+               extensions: Iterable[Extension] | None = None, **overrides: Any) -> Flask:
+    """Build the Flask app around one :class:`Engine`.
+
+    :param engine: the engine to serve; by default one is built from ``settings``
+        with ``extensions`` (by default :func:`api.extensions.default_extensions`).
+        A given engine brings its own extensions.
+    """
     from flask import Flask
     from flask_smorest import Api
 
@@ -51,7 +59,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
         **overrides,
     )
-    app.extensions["sertiflow"] = engine or Engine(settings)
+    if engine is None:
+        from .extensions import default_extensions
+
+        chosen = default_extensions() if extensions is None else list(extensions)
+        engine = Engine(settings, extensions=chosen)
+    app.extensions["sertiflow"] = engine
 
     from . import errors, health, metrics, v1, web
     from .engine_rest import bp as engine_rest_bp
@@ -59,6 +72,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     v1.register(api)
+    for blueprint in engine.setup.rest_blueprints:
+        api.register_blueprint(blueprint)
     # After Api(app): its own HTTP error handler would answer in another format.
     errors.init_app(app)
     app.after_request(_security_headers)

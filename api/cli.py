@@ -15,9 +15,9 @@ from engine.config import ConfigError, Settings, load_settings
 from engine.engine import Engine
 from engine.errors import Conflict, DeploymentRejected, InvalidInput
 from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
-from engine.migrate import upgrade
-from engine.models import ROLES
 
+from .extensions import VARIABLE as EXTENSIONS_VARIABLE
+from .extensions import default_extensions
 from .server import configure_logging, exec_server
 
 log = logging.getLogger("sertiflow")
@@ -28,6 +28,15 @@ def _settings(demo_default: bool = False) -> Settings:
         return load_settings(demo_default=demo_default)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _engine(settings: Settings, **options: Any) -> Engine:
+    """An engine with the extensions of ``SERTIFLOW_EXTENSIONS`` (or ``--extension``)."""
+    try:
+        extensions = default_extensions()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return Engine(settings, extensions=extensions, **options)
 
 
 def _print_deployment(engine: Engine, paths: list[Path]) -> None:
@@ -47,9 +56,15 @@ def _print_deployment(engine: Engine, paths: list[Path]) -> None:
 
 
 @click.group()
-def main() -> None:
-    """sertiflow: BPMN processes of an LSPro, run on SpiffWorkflow."""
+@click.option("--extension", "extensions", multiple=True, metavar="MODULE:FACTORY",
+              help="load this extension instead of those of SERTIFLOW_EXTENSIONS (default: "
+                   "the LSPro's, lspro:extension); repeat for several, give '' for none")
+def main(extensions: tuple[str, ...]) -> None:
+    """sertiflow: BPMN processes run on SpiffWorkflow, with the extensions it loads."""
     configure_logging()
+    if extensions:
+        # Through the environment, so that the server's workers load the same ones.
+        os.environ[EXTENSIONS_VARIABLE] = ",".join(e for e in extensions if e)
 
 
 @main.group()
@@ -60,8 +75,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations."""
-    engine = Engine(_settings())
-    upgrade(engine.db.engine)
+    engine = _engine(_settings())
+    engine.migrate()
     click.echo("database is up to date")
 
 
@@ -70,8 +85,8 @@ def db_upgrade() -> None:
                 type=click.Path(exists=True, path_type=Path))
 def deploy(paths: tuple[Path, ...]) -> None:
     """Deploy .bpmn and .form files, or every such file in the given folders."""
-    engine = Engine(_settings())
-    upgrade(engine.db.engine)
+    engine = _engine(_settings())
+    engine.migrate()
     _print_deployment(engine, list(paths))
 
 
@@ -83,7 +98,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
-              help=f"a role, repeat for several: {', '.join(ROLES)}")
+              help="a role, repeat for several (a wrong one lists those known)")
 @click.option("--company", help="the customer's company (required with role pelanggan)")
 @click.option("--display-name", help="the name shown in task lists")
 @click.option("--password-stdin", is_flag=True,
@@ -96,9 +111,9 @@ def users_add(name: str, roles: tuple[str, ...], company: str | None,
     else:
         # Asked before the database is opened, so no transaction waits on the typist.
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    engine = Engine(_settings())
+    engine = _engine(_settings())
     try:
-        upgrade(engine.db.engine)
+        engine.migrate()
         with engine.write() as services:
             user = services.identity.add_user(name, password, roles=roles, company=company,
                                               display_name=display_name)
@@ -114,8 +129,8 @@ def users_add(name: str, roles: tuple[str, ...], company: str | None,
 
 
 def _prepare(settings: Settings) -> Engine:
-    engine = Engine(settings)
-    upgrade(engine.db.engine)
+    engine = _engine(settings)
+    engine.migrate()
     folders = [p for p in (settings.processes_path, settings.forms_path)
                if p.is_dir() and any(f.suffix in (".bpmn", ".form") for f in p.rglob("*"))]
     if folders:
@@ -141,8 +156,8 @@ def scheduler(once: bool, interval: float) -> None:
 
     # No workflow cache: the next command on these instances comes from a web
     # process, and a large live heap only lengthens garbage collections here.
-    engine = Engine(_settings(), workflow_cache_size=0)
-    upgrade(engine.db.engine)
+    engine = _engine(_settings(), workflow_cache_size=0)
+    engine.migrate()
     sweep = TimerSweep(engine)
     if once:
         total = 0

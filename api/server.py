@@ -119,10 +119,11 @@ def worker_app() -> WsgiBridge:
 
     from . import create_app
     from .bridge import WsgiBridge
+    from .extensions import default_extensions
 
     return_memory_to_the_system()
     settings = load_settings()
-    engine = Engine(settings)
+    engine = Engine(settings, extensions=default_extensions())
     if os.environ.get(SCHEDULER_ENV, "1") == "1":
         start_scheduler_when_first(engine, settings.instance_path / "scheduler.lock")
     app = create_app(settings, engine=engine)

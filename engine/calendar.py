@@ -1,7 +1,7 @@
 """Working time in Indonesia: SLA durations counted in working days and office hours.
 
 A working day is Monday to Friday, not an Indonesian public holiday (the
-``holidays`` package) and not one of the LSPro's own closure days (collective
+``holidays`` package) and not one of the organisation's own closure days (collective
 leave, *cuti bersama*). Days and weeks of an ISO 8601 duration count working
 days (``P1W`` is five of them) and keep the time of day; hours, minutes and
 seconds count office time (08:00-16:00 local by default), so a one-hour step

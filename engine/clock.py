@@ -17,7 +17,7 @@ class Clock(Protocol):
 
 
 def local_today(clock: Clock, zone: tzinfo) -> date:
-    """Today's date in ``zone`` (the LSPro's time zone), by ``clock``."""
+    """Today's date in ``zone`` (the service's time zone), by ``clock``."""
     return clock.now().astimezone(zone).date()
 
 

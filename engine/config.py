@@ -18,9 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .mailer import SmtpSettings
 
 CALENDARS = ("working-days", "calendar-days")
-DEFAULT_LSPRO_NAME = "LSPro BSPJI Manado"
-DEFAULT_LSPRO_CODE = "LSPr-034-IDN"
-DEFAULT_CERTIFICATE_NUMBER = "{seq:04d}/{lspro}/{sni}/{yyyy}"
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 
 
@@ -73,16 +70,6 @@ class Settings:
     documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
     processes_path: Path = field(default_factory=lambda: PROJECT_ROOT / "processes")
     forms_path: Path = field(default_factory=lambda: PROJECT_ROOT / "forms")
-    # The LSPro itself: its name on letters and its KAN accreditation number.
-    lspro_name: str = DEFAULT_LSPRO_NAME
-    lspro_code: str = DEFAULT_LSPRO_CODE
-    # Certificate numbers: a str.format pattern over seq, lspro, sni, yyyy.
-    certificate_number_pattern: str = DEFAULT_CERTIFICATE_NUMBER
-    certificate_validity_years: int = 4
-    surveillance_interval_months: int = 12
-    suspension_days: int = 90
-    # An e-Billing code is payable for this many calendar days, until 23:59 local time.
-    billing_payment_days: int = 14
 
 
 def load_settings(
@@ -133,7 +120,7 @@ def load_settings(
         script_timeout=_positive_float(
             env.get("SERTIFLOW_SCRIPT_TIMEOUT"), 2.0, "SERTIFLOW_SCRIPT_TIMEOUT"
         ),
-        script_memory_mb=_positive_int(
+        script_memory_mb=positive_int(
             env.get("SERTIFLOW_SCRIPT_MEMORY_MB"), 64, "SERTIFLOW_SCRIPT_MEMORY_MB", 16384
         ),
         closure_days=_dates(env.get("SERTIFLOW_CLOSURE_DAYS"), "SERTIFLOW_CLOSURE_DAYS"),
@@ -148,45 +135,16 @@ def load_settings(
         documents_path=Path(env.get("SERTIFLOW_DOCUMENTS_PATH") or folder / "documents"),
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
-        lspro_name=env.get("SERTIFLOW_LSPRO_NAME") or DEFAULT_LSPRO_NAME,
-        lspro_code=env.get("SERTIFLOW_LSPRO_CODE") or DEFAULT_LSPRO_CODE,
-        certificate_number_pattern=_number_pattern(env.get("SERTIFLOW_CERTIFICATE_NUMBER")),
-        certificate_validity_years=_positive_int(
-            env.get("SERTIFLOW_CERTIFICATE_VALIDITY_YEARS"), 4,
-            "SERTIFLOW_CERTIFICATE_VALIDITY_YEARS", 20),
-        surveillance_interval_months=_positive_int(
-            env.get("SERTIFLOW_SURVEILLANCE_MONTHS"), 12, "SERTIFLOW_SURVEILLANCE_MONTHS", 60),
-        suspension_days=_positive_int(
-            env.get("SERTIFLOW_SUSPENSION_DAYS"), 90, "SERTIFLOW_SUSPENSION_DAYS", 3650),
-        billing_payment_days=_positive_int(
-            env.get("SERTIFLOW_BILLING_PAYMENT_DAYS"), 14, "SERTIFLOW_BILLING_PAYMENT_DAYS", 365),
     )
 
 
-def _positive_int(value: str | None, default: int, name: str, maximum: int) -> int:
+def positive_int(value: str | None, default: int, name: str, maximum: int) -> int:
+    """Read a whole number from 1 to ``maximum``; unset or empty is ``default``."""
     if value is None or value == "":
         return default
     if not value.strip().isdigit() or not 1 <= int(value) <= maximum:
         raise ConfigError(f"{name} must be a whole number from 1 to {maximum}, not {value!r}")
     return int(value)
-
-
-def certificate_number(pattern: str, *, seq: int, lspro: str, sni: str, year: int) -> str:
-    """Format a certificate number; ``sni`` is the standard's number without its edition."""
-    return pattern.format(seq=seq, lspro=lspro, sni=sni, yyyy=f"{year:04d}")
-
-
-def _number_pattern(value: str | None) -> str:
-    pattern = value or DEFAULT_CERTIFICATE_NUMBER
-    try:
-        sample = certificate_number(pattern, seq=1, lspro="X", sni="1", year=2000)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError("SERTIFLOW_CERTIFICATE_NUMBER must be a pattern over {seq}, "
-                          f"{{lspro}}, {{sni}} and {{yyyy}}, not {pattern!r} ({exc})") from None
-    if "{seq" not in pattern or len(sample) > 200:
-        raise ConfigError("SERTIFLOW_CERTIFICATE_NUMBER must contain {seq} (the registration "
-                          f"sequence number) and stay short, not {pattern!r}")
-    return pattern
 
 
 def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:

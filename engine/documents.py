@@ -1,15 +1,15 @@
 """Documents uploaded to process instances, and the file store that keeps their bytes.
 
-Applicants upload the application documents (NIB, trademark certificate, product
-photos...), auditors their reports and NCR sheets, laboratories their test reports.
+Customers upload the documents a process asks of them (registrations, product
+photos...), staff their reports and working papers, outside parties theirs.
 The bytes live on disk in a :class:`FileStore`, addressed by their SHA-256, so one
 file is stored once however often it is uploaded; the ``document`` table links each
 upload to its instance, its task and form field.
 
-Accepted kinds (:data:`DOCUMENT_TYPES`), chosen for what a certification body
+Accepted kinds (:data:`DOCUMENT_TYPES`), chosen for what an office
 receives and can open for review:
 
-- PDF (``.pdf``): scans, certificates, audit and test reports;
+- PDF (``.pdf``): scans, signed letters, reports;
 - PNG, JPEG, WebP images (``.png``, ``.jpg``/``.jpeg``, ``.webp``): product and
   label photos;
 - Word and Excel, current (``.docx``, ``.xlsx``) and 97-2003 (``.doc``, ``.xls``):
@@ -62,7 +62,7 @@ _PPTX: Final = "application/vnd.openxmlformats-officedocument.presentationml.pre
 _OLE2: Final = "application/x-ole-storage"
 _EMPTY: Final = "application/x-empty"
 _UNKNOWN: Final = "application/octet-stream"
-#: The media type of the documents the server renders itself (letters, certificates).
+#: The media type of the documents the server renders itself (letters, receipts).
 GENERATED_HTML: Final = "text/html"
 #: ``uploaded_by`` of a generated document made without a named user.
 GENERATED_BY: Final = "sertiflow"
@@ -493,7 +493,7 @@ class DocumentService:
         field: str | None = None,
         created_by: str | None = None,
     ) -> Document:
-        """Store a document the server made itself (a letter, a receipt, a certificate).
+        """Store a document the server made itself (a letter, a receipt, a report).
 
         The upload allow-list refuses HTML on purpose (a browser would run it in our
         origin); generated documents are our own escaped HTML, so they bypass it,

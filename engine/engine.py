@@ -7,27 +7,29 @@ and asks for the services it needs with that session.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from .access import Actor
+from .access import ADMIN, ANALYST, CUSTOMER, Actor
 from .cache import SpecCache, WorkflowCache
 from .calendar import WorkingCalendar, duration_adder
-from .certificates import CertificateRegister
 from .clock import Clock, SystemClock
 from .config import Settings
 from .db import Database
 from .deployments import BPMN_SUFFIXES, FORM_SUFFIXES, DeploymentResult, DeploymentService
 from .documents import DocumentService, FileStore
 from .errors import Forbidden, InvalidInput, NotFound
+from .extensions import Extension, Setup, load
 from .handlers import HandlerContext, TopicRegistry
 from .identity import IdentityService, TokenCache
+from .links import register_links
+from .migrate import upgrade
 from .models import Task
 from .queries import Queries
 from .routing import broadcast_signal
@@ -37,7 +39,10 @@ from .sla import ServiceClocks, SlaMonitor
 from .starttimers import StartTimers
 from .store import InstanceRow
 from .taskforms import check_file_references, check_submission, form_by_id, form_for_task
-from .topics import default_topics
+
+T = TypeVar("T")
+# The roles the engine itself knows; extensions add their staff roles before them.
+ENGINE_ROLES = (CUSTOMER, ADMIN, ANALYST)
 
 
 class Services:
@@ -50,6 +55,21 @@ class Services:
     def __init__(self, engine: Engine, session: Session) -> None:
         self.session = session
         self._engine = engine
+        self._extension_services: dict[type, Any] = {}
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def get(self, kind: type[T]) -> T:
+        """The service ``kind`` an extension registered, built once for this transaction.
+
+        :raises LookupError: when no loaded extension provides it.
+        """
+        found = self._extension_services.get(kind)
+        if found is None:
+            found = self._extension_services[kind] = self._engine.setup.factory(kind)(self)
+        return found
 
     @cached_property
     def documents(self) -> DocumentService:
@@ -73,7 +93,8 @@ class Services:
         engine = self._engine
         return HandlerContext(session=self.session, clock=engine.clock,
                               settings=engine.settings, calendar=engine.calendar,
-                              documents=self.documents, runtime=self.runtime)
+                              documents=self.documents, runtime=self.runtime,
+                              services=self)
 
     @cached_property
     def deployments(self) -> DeploymentService:
@@ -90,19 +111,18 @@ class Services:
         engine = self._engine
         return IdentityService(
             self.session, engine.clock,
-            token_ttl=timedelta(hours=engine.settings.token_ttl_hours), cache=engine.tokens)
+            token_ttl=timedelta(hours=engine.settings.token_ttl_hours), cache=engine.tokens,
+            roles=engine.roles)
 
     @cached_property
     def sla(self) -> SlaMonitor:
-        return SlaMonitor(self.session, self._engine.clock)
+        return SlaMonitor(self.session, self._engine.clock,
+                          escalation=self._engine.setup.escalation)
 
     @cached_property
     def service_clocks(self) -> ServiceClocks:
-        return ServiceClocks(self.session, self._engine.clock, self._engine.calendar)
-
-    @cached_property
-    def certificates(self) -> CertificateRegister:
-        return CertificateRegister(self.session, self._engine.clock, self._engine.settings)
+        return ServiceClocks(self.session, self._engine.clock, self._engine.calendar,
+                             outside=frozenset(self._engine.setup.outside_roles))
 
     def submit_task(self, task: Task, data: Mapping[str, Any], *,
                     actor: str) -> tuple[dict[str, Any], Completion]:
@@ -183,12 +203,25 @@ class Engine:
         *,
         clock: Clock | None = None,
         topics: TopicRegistry | None = None,
+        extensions: Iterable[Extension] = (),
         database: Database | None = None,
         workflow_cache_size: int = 2000,
     ) -> None:
+        """
+        :param topics: the service-task handlers; by default a registry with the
+            engine's own topics (:mod:`engine.links`). Extensions add theirs to it.
+        :param extensions: what an organisation brings (:mod:`engine.extensions`).
+        """
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.topics = topics if topics is not None else default_topics()
+        if topics is None:
+            topics = TopicRegistry()
+            register_links(topics)
+        self.topics = topics
+        self.extensions = list(extensions)
+        self.setup: Setup = load(self.extensions, settings, topics)
+        self.roles: tuple[str, ...] = tuple(
+            self.setup.known_roles + [r for r in ENGINE_ROLES if r not in self.setup.known_roles])
         self.db = database or Database(settings.database_url)
         self.specs = SpecCache()
         self.workflows = WorkflowCache(workflow_cache_size)
@@ -200,6 +233,10 @@ class Engine:
         )
         self.file_store = FileStore(settings.documents_path)
         self.tokens = TokenCache()
+
+    def provided(self, kind: type[T]) -> T:
+        """The object of type ``kind`` an extension provided (its settings, say)."""
+        return self.setup.provided(kind)
 
     def services(self, session: Session) -> Services:
         """The services bound to ``session`` (built as they are first used)."""
@@ -235,6 +272,10 @@ class Engine:
         with self.write() as services:
             return services.deployments.deploy(files, actor=actor, source=source,
                                                name=", ".join(p.name for p in paths))
+
+    def migrate(self) -> None:
+        """Bring the database to the head of the engine's and the extensions' migrations."""
+        upgrade(self.db.engine, extension_folders=self.setup.migration_folders)
 
     def close(self) -> None:
         self.db.dispose()

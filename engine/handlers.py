@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,10 @@ from .errors import InvalidInput
 from .service_call import ServiceCall
 
 if TYPE_CHECKING:
+    from .engine import Services
     from .runtime import Runtime
+
+T = TypeVar("T")
 
 Handler = Callable[[ServiceCall], Mapping[str, Any] | None]
 
@@ -46,6 +49,14 @@ class HandlerContext:
     calendar: WorkingCalendar
     documents: DocumentService
     runtime: Runtime
+    #: The transaction's services, through which extension services are reached.
+    services: Services | None = None
+
+    def service(self, kind: type[T]) -> T:
+        """The extension service ``kind`` for this command's transaction."""
+        if self.services is None:
+            raise LookupError(f"no services are lent to this handler for {kind.__name__}")
+        return self.services.get(kind)
 
     @property
     def instance_id(self) -> str:

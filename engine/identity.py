@@ -56,10 +56,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .access import CUSTOMER, Actor
+from .access import ADMIN, ANALYST, CUSTOMER, Actor
 from .clock import Clock
 from .errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
-from .models import ROLES, ApiToken, SignInFailure, User, UserRole
+from .models import ApiToken, SignInFailure, User, UserRole
 
 DEMO_PASSWORD = "demo"
 DEMO_COMPANY = "PT Contoh Sejahtera"
@@ -261,10 +261,13 @@ class IdentityService:
         token_ttl: timedelta,
         limits: SignInLimits = SignInLimits(),
         cache: TokenCache | None = None,
+        roles: tuple[str, ...] = (CUSTOMER, ADMIN, ANALYST),
     ) -> None:
+        """:param roles: the roles users may hold (the engine's and its extensions')."""
         self.session = session
         self.clock = clock
         self.cache = cache
+        self.roles = roles
         self.token_ttl = token_ttl
         self.limits = limits
 
@@ -298,12 +301,12 @@ class IdentityService:
         if not USERNAME_PATTERN.fullmatch(name):
             errors["username"] = ("must be 3 to 64 characters: letters a-z, digits, "
                                   "'.', '_' or '-'")
-        unknown = [r for r in wanted if r not in ROLES]
+        unknown = [r for r in wanted if r not in self.roles]
         if unknown:
             errors["roles"] = (f"unknown role {', '.join(repr(r) for r in unknown)}; "
-                               f"known roles: {', '.join(ROLES)}")
+                               f"known roles: {', '.join(self.roles)}")
         elif not wanted:
-            errors["roles"] = f"give at least one role; known roles: {', '.join(ROLES)}"
+            errors["roles"] = f"give at least one role; known roles: {', '.join(self.roles)}"
         if CUSTOMER in wanted and company is None:
             errors["company"] = f"a user with role '{CUSTOMER}' must belong to a company"
         if check_password:
@@ -367,20 +370,20 @@ class IdentityService:
         """
         if self.session.scalar(sa.select(User.id).limit(1)) is not None:
             return None
-        for role in ROLES:
+        for role in self.roles:
             self.add_user(
                 role, DEMO_PASSWORD, roles=[role],
                 company=DEMO_COMPANY if role == CUSTOMER else None,
                 display_name=f"Demo {role}", check_password=False,
             )
-        return list(ROLES)
+        return list(self.roles)
 
     def demo_users(self) -> list[str]:
         """The demo users ``ensure_demo_users`` made that are still active, in role order."""
         found = {name: shown for name, shown in self.session.execute(
             sa.select(User.username, User.display_name)
-            .where(User.username.in_(ROLES), User.active.is_(True)))}
-        return [role for role in ROLES if found.get(role) == f"Demo {role}"]
+            .where(User.username.in_(self.roles), User.active.is_(True)))}
+        return [role for role in self.roles if found.get(role) == f"Demo {role}"]
 
     def _find(self, username: str) -> User | None:
         return self.session.scalars(sa.select(User).where(User.username == username)).first()

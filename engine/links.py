@@ -1,14 +1,13 @@
 """Service topics that connect process instances: start another process, hold and release one.
 
-They are how the LSPro's processes hand work to each other when a call activity
-does not fit, because the other process has a life of its own:
+They are how processes hand work to each other when a call activity does not
+fit, because the other process has a life of its own:
 
-- ``process.start`` starts a process once this instance is saved. The grant starts
-  the certificate's surveillance cycle this way, and that cycle outlives the
-  application that created it.
+- ``process.start`` starts a process once this instance is saved. An approval can
+  start a yearly review cycle this way, which outlives the request that made it.
 - ``instance.hold`` and ``instance.release`` suspend and resume the instance with a
-  given business key. A brand dispute holds the customer's application until the
-  Ministry clarifies, and its timers and service clock stop meanwhile.
+  given business key. A dispute can hold the customer's request until it is
+  settled, and its timers and service clock stop meanwhile.
 
 The work happens after the calling instance is saved, in the same transaction. If
 it fails, the whole command fails, so nothing is left half done. The checks that

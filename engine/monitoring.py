@@ -2,7 +2,7 @@
 
 Everything here reads the projected tables (instances, tasks and their
 candidate rows, SLA breaches, incidents) with grouped queries; no workflow is
-loaded. Access is the caller's concern: these figures are for LSPro staff.
+loaded. Access is the caller's concern: these figures are for staff.
 """
 
 from __future__ import annotations

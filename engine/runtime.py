@@ -206,8 +206,8 @@ class Runtime:
         """Refuse a user who completed a task this one must be independent of.
 
         ``camunda:property name="excludeCompletersOf" value="audit_stage2,panel_review"``
-        names the elements; ISO/IEC 17065 asks, for example, that the reviewer is
-        not the auditor. The rule holds whoever calls the engine.
+        names the elements; an audit standard may ask, for example, that the
+        reviewer is not the one who did the work. The rule holds whoever calls the engine.
         """
         excluded = [e.strip() for e in
                     str((task.properties or {}).get("excludeCompletersOf", "")).split(",")

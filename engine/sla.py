@@ -1,11 +1,12 @@
 """SLA breaches, their escalation, and the service clock of each instance.
 
 A user task past its due time becomes a breach record (task, role, assignee,
-due, completed-at, lateness) and a notification to the coordinator of its role.
-The service clock measures, per instance, the LSPro's own elapsed working time:
-it runs while some open task belongs to LSPro staff and stops while the next
-action is the customer's (``pelanggan``) or the laboratory's, and while the
-instance is suspended, against a target set on the process
+due, completed-at, lateness) and a notification to the role its role escalates
+to (an extension registers that chain). The service clock measures, per
+instance, the organisation's own elapsed working time: it runs while some open
+task belongs to its staff and stops while the next action is the customer's or
+another outside party's (roles an extension names), and while the instance is
+suspended, against a target set on the process
 (``camunda:property name="serviceTimeTarget" value="P41D"``, working days).
 """
 
@@ -18,6 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from .access import CUSTOMER
 from .bpmn.host import parse_duration
 from .calendar import WorkingCalendar
 from .clock import Clock
@@ -31,30 +33,19 @@ from .models import (
 )
 from .queries import Page, page_bounds
 
-# Who hears of a breach in each role: the coordinator one level up (SOP 2.2.1-3).
-ESCALATION: Mapping[str, str] = {
-    "upp": "koordinator-pk",
-    "administrasi": "subkoordinator-sertifikasi",
-    "auditor": "lead-auditor",
-    "lead-auditor": "subkoordinator-sertifikasi",
-    "ppc": "subkoordinator-sertifikasi",
-    "tim-teknis": "subkoordinator-sertifikasi",
-    "subkoordinator-sertifikasi": "koordinator-pk",
-    "koordinator-pk": "kepala-balai",
-    "kepala-balai": "admin",
-    "pelanggan": "upp",
-}
-# Time spent while only these have work is not the LSPro's (DOMAIN.md §2.3).
-OUTSIDE_LSPRO = frozenset({"pelanggan", "laboratorium", "lab"})
+# Whose time is not the organisation's own unless an extension names more (a laboratory).
+OUTSIDE = frozenset({CUSTOMER})
 TARGET_PROPERTY = "serviceTimeTarget"
 
 
 class SlaMonitor:
     def __init__(self, session: Session, clock: Clock, *,
-                 escalation: Mapping[str, str] = ESCALATION) -> None:
+                 escalation: Mapping[str, str] | None = None) -> None:
+        """:param escalation: role -> the role that hears when its task is late
+            (extensions register it; a role not in it escalates to nobody)."""
         self.session = session
         self.clock = clock
-        self.escalation = escalation
+        self.escalation = escalation or {}
 
     def detect_breaches(self, limit: int = 500, *, due_after: datetime | None = None) -> int:
         """Record and escalate ready tasks that passed their due time; return how many.
@@ -178,10 +169,14 @@ def _subtract(intervals: list[tuple[datetime, datetime]],
 class ServiceClocks:
     """Computes the service clock of instances from their task and history rows."""
 
-    def __init__(self, session: Session, clock: Clock, calendar: WorkingCalendar) -> None:
+    def __init__(self, session: Session, clock: Clock, calendar: WorkingCalendar, *,
+                 outside: frozenset[str] = OUTSIDE) -> None:
+        """:param outside: roles whose work is not the organisation's: while only they
+            have open tasks, the clock stands still."""
         self.session = session
         self.clock = clock
         self.calendar = calendar
+        self.outside = outside | OUTSIDE
 
     def of(self, instance: ProcessInstance) -> ServiceClock:
         now = self.clock.now()
@@ -189,16 +184,16 @@ class ServiceClocks:
         tasks = list(self.session.scalars(
             sa.select(Task).options(selectinload(Task.candidates))
             .where(Task.instance_id == instance.id)))
-        lspro = []
+        own = []
         running_now = False
         for task in tasks:
             roles = set(task.candidate_groups) or ({task.lane} if task.lane else set())
-            if roles and roles <= OUTSIDE_LSPRO:
+            if roles and roles <= self.outside:
                 continue
             finished = task.completed_at or end
-            lspro.append((task.created_at, min(finished, end)))
+            own.append((task.created_at, min(finished, end)))
             running_now = running_now or (task.state == "ready" and instance.status == "running")
-        counted = _subtract(_merge(lspro), self._suspensions(instance.id, end))
+        counted = _subtract(_merge(own), self._suspensions(instance.id, end))
         seconds = sum(self.calendar.office_seconds_between(a, b) for a, b in counted)
         used = seconds / self.calendar.office_day_seconds
         definition = self.session.get(ProcessDefinition, instance.definition_id)

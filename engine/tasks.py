@@ -32,7 +32,7 @@ def resolve_task_fields(
     """Evaluate the task's Camunda attributes against its data.
 
     A date or date-time without an offset (``2027-03-31``, ``2027-03-31T12:00``) is
-    read in ``timezone``, the LSPro's own (``SERTIFLOW_TIMEZONE``); a bare date means
+    read in ``timezone``, the service's own (``SERTIFLOW_TIMEZONE``); a bare date means
     the end of that day there.
 
     A value that cannot be evaluated does not stop the task from being created;

@@ -14,8 +14,11 @@ from engine.config import Settings
 from engine.db import create_db_engine
 from engine.engine import Engine
 from engine.handlers import TopicRegistry
+from engine.links import register_links
 from engine.migrate import upgrade
-from tests.settings import settings_for
+from lspro import LsproExtension
+from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
+from tests.settings import LSPRO, settings_for
 
 pytest_plugins = ["tests.postgres"]
 
@@ -28,7 +31,8 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file with every migration applied, copied by each test that needs a DB."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     db_engine = create_db_engine(f"sqlite:///{path}")
-    upgrade(db_engine)
+    # The LSPro's branch too: its tests share the template with the engine's.
+    upgrade(db_engine, extension_folders=[LSPRO_MIGRATIONS])
     db_engine.dispose()
     return path
 
@@ -47,13 +51,25 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def topics() -> TopicRegistry:
-    return TopicRegistry()
+    """The engine's own topics (process links); tests register theirs beside them."""
+    registry = TopicRegistry()
+    register_links(registry)
+    return registry
 
 
 @pytest.fixture
 def engine(settings: Settings, clock: FrozenClock, topics: TopicRegistry) -> Iterator[Engine]:
     # No workflow cache: every command rebuilds the instance from the database,
     # so each test step goes through a save and a load (test_cache covers the cache).
-    built = Engine(settings, clock=clock, topics=topics, workflow_cache_size=0)
+    # With the LSPro's extension, as the product runs: its roles, topics and pages.
+    # tests/example_extension/ shows the engine without it.
+    built = Engine(settings, clock=clock, topics=topics, extensions=[LsproExtension(LSPRO)],
+                   workflow_cache_size=0)
     yield built
     built.close()
+
+
+@pytest.fixture
+def lspro_engine(engine: Engine) -> Engine:
+    """The engine, named for tests of the LSPro's processes and services."""
+    return engine

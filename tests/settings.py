@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.config import Settings, load_settings
+from lspro.settings import LsproSettings
 
 
 def settings_for(workdir: Path, database: Path, *, secret: str = "test-secret") -> Settings:
@@ -20,3 +21,7 @@ def settings_for(workdir: Path, database: Path, *, secret: str = "test-secret") 
             "SERTIFLOW_CALENDAR": "calendar-days",
         }
     )
+
+
+# The LSPro's settings with their defaults, for tests that build its services directly.
+LSPRO = LsproSettings()

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN_IN_ENGINE = {"flask", "flask_smorest", "marshmallow", "api", "werkzeug"}
+FORBIDDEN_IN_ENGINE = {"flask", "flask_smorest", "marshmallow", "api", "werkzeug", "lspro"}
+# Words of one certification body (the LSPro) that a generic BPMN engine has no
+# reason to know: its name, its certificates, fees, roles and procedures.
+LSPRO_WORDS = re.compile(
+    r"lspro|sppt|\bsni\b|sertifikat|certificat|bspji|e-?billing|\bntpn\b|makloon|pnbp|"
+    r"kepala-balai|koordinator|auditor|\bupp\b|\bppc\b|tim-teknis|laboratori|17065|"
+    r"\bkan\b|surveil|permohonan", re.IGNORECASE)
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -52,4 +59,36 @@ def test_only_the_adapter_imports_spiffworkflow() -> None:
             continue
         if any(n.split(".")[0] == "SpiffWorkflow" for n in _imported_modules(path)):
             offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_the_engine_knows_no_certification_body() -> None:
+    """engine/ is a generic BPMN service: the LSPro's words live in lspro/."""
+    offenders = []
+    files = [p for p in sorted((ROOT / "engine").rglob("*"))
+             if p.is_file() and p.suffix in (".py", ".mako", ".ini", ".xsd", ".txt", ".md")]
+    assert len(files) > 10
+    for path in files:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            found = LSPRO_WORDS.search(line)
+            if found:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {found.group(0)!r}")
+    assert offenders == []
+
+
+def test_importing_the_engine_loads_no_extension() -> None:
+    code = (
+        "import sys, engine.engine, engine.timers, engine.runtime, engine.deployments\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'lspro')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_the_web_layer_names_the_lspro_only_as_its_default_extension() -> None:
+    """api/ loads extensions by name (api/extensions.py); no module of it imports one."""
+    offenders = [f"{path.relative_to(ROOT)} imports {name}"
+                 for path in sorted((ROOT / "api").rglob("*.py"))
+                 for name in _imported_modules(path) if name.split(".")[0] == "lspro"]
     assert offenders == []

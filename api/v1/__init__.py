@@ -7,7 +7,6 @@ from flask_smorest import Api
 from .. import errors
 from . import (
     auth,
-    certificates,
     definitions,
     documents,
     incidents,
@@ -19,7 +18,7 @@ from . import (
 )
 
 BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, signals.bp,
-              incidents.bp, documents.bp, sla.bp, certificates.bp, certificates.public]
+              incidents.bp, documents.bp, sla.bp]
 
 
 def register(api: Api) -> None:

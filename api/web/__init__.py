@@ -11,12 +11,24 @@ registry into ``node_modules/`` and are served by :mod:`.assets`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask
 
 from engine.config import Settings
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/web/static")
+
+
+def page_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
+    """A blueprint for an extension's pages, behaving like the engine's own: the same
+    language choice, CSRF check, headers, error pages and layout (``base.html``)."""
+    from .layout import install
+
+    blueprint = Blueprint(name, import_name, **options)
+    install(blueprint)
+    return blueprint
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -34,7 +46,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     from . import (  # noqa: F401
         assets,
         auth,
-        certificates,
         customer,
         dashboard,
         deployments,
@@ -45,3 +56,5 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
 
     app.register_blueprint(bp)
+    for pages in app.extensions["sertiflow"].setup.page_blueprints:
+        app.register_blueprint(pages)

@@ -1,8 +1,9 @@
 """The customer's view, and starting a process from the pages.
 
-A customer (``pelanggan``) sees the instances of their own company (the
-engine's ``Queries.instances`` applies that rule), the step each stands at,
-the tasks asked of them, their certificates and their bills.
+A customer sees the instances of their own company (the engine's
+``Queries.instances`` applies that rule), the step each stands at, the tasks
+asked of them, and what the loaded extensions add (the LSPro: certificates and
+bills).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.billing import BillingService
 from engine.errors import Forbidden
 from engine.queries import may_act_on
 
@@ -26,16 +26,11 @@ def applications() -> ResponseReturnValue:
         page = services.queries.instances(actor, per_page=100)
         steps = services.queries.open_tasks_of_instances(actor, [i.id for i in page.items])
         mine = services.queries.tasks(actor, per_page=100).items
-        built = engine()
-        certificates = []
-        invoices = []
-        if actor.company:
-            certificates = services.certificates.for_company(actor.company)
-            invoices = BillingService(services.session, built.clock, built.settings).search(
-                company=actor.company, per_page=50).items
+        # What the loaded extensions add to a customer's page (certificates, bills...).
+        sections = [(section.template, section.build(services, actor))
+                    for section in engine().setup.customer_sections]
         return render_template(
-            "applications.html", page=page, steps=steps, my_tasks=mine,
-            certificates=certificates, invoices=invoices,
+            "applications.html", page=page, steps=steps, my_tasks=mine, sections=sections,
             may_act={t.id: may_act_on(actor, t) for ts in steps.values() for t in ts})
 
 

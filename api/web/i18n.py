@@ -2,15 +2,15 @@
 
 A small catalogue of our own: each key has its Indonesian and English text, with
 ``str.format`` fields. The language is chosen with ``?lang=id|en`` (kept in a
-cookie) and falls back to Indonesian. Domain terms the LSPro uses in Indonesian
-(SPPT SNI, pelanggan, the roles) stay as they are in both languages.
+cookie) and falls back to Indonesian. Role names stay as they are in both
+languages. Extensions add their own words (``Setup.words``), which come first.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import current_app, g
 
 DEFAULT = "id"
 LANGUAGES = ("id", "en")
@@ -24,12 +24,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.instances": ("Monitor", "Monitor"),
     "nav.dashboard": ("Dasbor", "Dashboard"),
     "nav.deployments": ("Deployment", "Deployments"),
-    "nav.certificates": ("Sertifikat", "Certificates"),
-    "nav.verify": ("Cek sertifikat", "Check a certificate"),
     "nav.signin": ("Masuk", "Sign in"),
     "nav.signout": ("Keluar", "Sign out"),
-    "footer.text": ("Layanan alur kerja LSPro (SPPT SNI, ISO/IEC 17065)",
-                    "Workflow service of the LSPro (SPPT SNI, ISO/IEC 17065)"),
+    "footer.text": ("Layanan alur kerja BPMN", "BPMN workflow service"),
+    "brand.tag": ("BPMN", "BPMN"),
     "yes": ("Ya", "Yes"),
     "no": ("Tidak", "No"),
     # errors
@@ -56,8 +54,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signin.demo": ("Mode demo: masuk sebagai salah satu peran berikut, "
                     "kata sandi \u201c{password}\u201d:",
                     "Demo mode: sign in as one of these roles, password \u201c{password}\u201d:"),
-    "signin.verify_hint": ("Ingin memeriksa keabsahan sertifikat tanpa masuk?",
-                           "Want to check a certificate without signing in?"),
     # filters, sorting, paging
     "filter.process": ("Proses", "Process"),
     "filter.role": ("Peran", "Role"),
@@ -241,14 +237,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "apps.no_number": ("(belum bernomor)", "(no number yet)"),
     "apps.yours": ("giliran Anda", "your turn"),
     "apps.no_open_step": ("tidak ada langkah terbuka", "no open step"),
-    "apps.certificates": ("Sertifikat saya", "My certificates"),
-    "apps.no_certificates": ("Belum ada sertifikat.", "No certificates yet."),
-    "apps.invoices": ("Tagihan (e-Billing)", "Bills (e-Billing)"),
-    "bill.code": ("Kode billing", "Billing code"),
-    "bill.subject": ("Untuk", "For"),
-    "bill.total": ("Jumlah", "Amount"),
-    "bill.due": ("Batas bayar", "Pay by"),
-    "bill.state": ("Status", "State"),
     # starting
     "start.title": ("Mulai proses", "Start a process"),
     "start.intro": ("Pilih proses yang ingin dimulai.", "Choose the process to start."),
@@ -298,34 +286,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "deploy.versions": ("Versi", "Versions"),
     "deploy.deployed_at": ("Versi terakhir", "Latest version at"),
     "deploy.none": ("Belum ada proses yang di-deploy.", "No process is deployed yet."),
-    # certificates
-    "cert.register": ("Daftar sertifikat SPPT SNI", "SPPT SNI certificate register"),
-    "cert.number": ("Nomor sertifikat", "Certificate number"),
-    "cert.product": ("Produk", "Product"),
-    "cert.state": ("Status", "State"),
-    "cert.issued": ("Terbit", "Issued"),
-    "cert.expires": ("Berlaku sampai", "Valid until"),
-    "cert.valid": ("Masih berlaku", "Still valid"),
-    "cert.next_surveillance": ("Surveilan berikutnya", "Next surveillance"),
-    "cert.application": ("Permohonan", "Application"),
-    "cert.brands": ("Merek dan kemasan", "Brands and packaging"),
-    "cert.scheme": ("skema tipe {type}", "scheme type {type}"),
-    "cert.reason": ("Alasan", "Reason"),
-    "cert.total": ("{total} sertifikat", "{total} certificates"),
-    "cert.none": ("Tidak ada sertifikat yang sesuai.", "No certificates match."),
-    "verify.title": ("Cek keabsahan sertifikat SPPT SNI", "Check an SPPT SNI certificate"),
-    "verify.intro": ("Masukkan nomor sertifikat persis seperti tercetak.",
-                     "Enter the certificate number exactly as printed."),
-    "verify.check": ("Periksa", "Check"),
-    "verify.valid": ("Sertifikat sah dan berlaku", "The certificate is genuine and valid"),
-    "verify.not_valid": ("Sertifikat terdaftar tetapi tidak berlaku",
-                         "The certificate is registered but not valid"),
-    "verify.unknown": ("Tidak ada sertifikat bernomor \u201c{number}\u201d.",
-                       "There is no certificate numbered \u201c{number}\u201d."),
-    "verify.replaced_by": ("Diganti dengan", "Replaced by"),
-    "verify.revoked": ("Sertifikat yang dicabut", "Revoked certificates"),
-    "verify.revoked_on": ("Dicabut", "Revoked"),
-    "verify.none_revoked": ("Tidak ada sertifikat yang dicabut.", "No certificate is revoked."),
 }
 
 
@@ -344,7 +304,12 @@ def current() -> str:
 
 def translate(lang: str, key: str, default: str | None = None, **fields: Any) -> str:
     """The text of ``key`` in ``lang``; the key itself (or ``default``) when unknown."""
-    texts = MESSAGES.get(key)
+    # The loaded extensions' words first: they add their pages' words and may
+    # reword the engine's (the footer, the brand).
+    texts = current_app.extensions["sertiflow"].setup.messages.get(key) if current_app \
+        else None
+    if texts is None:
+        texts = MESSAGES.get(key)
     if texts is None:
         return default if default is not None else key
     text = texts[LANGUAGES.index(lang) if lang in LANGUAGES else 0]

@@ -6,7 +6,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -25,13 +35,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "form-action 'self'; frame-ancestors 'none'")
 
 
-@bp.before_request
 def _before() -> None:
     g.lang = i18n.choose(request.args.get("lang"), request.cookies.get(LANG_COOKIE))
     check_csrf()
 
 
-@bp.after_request
 def _after(response: Response) -> Response:
     chosen = request.args.get("lang")
     if chosen in i18n.LANGUAGES and chosen != request.cookies.get(LANG_COOKIE):
@@ -53,14 +61,12 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-@bp.errorhandler(SignInRequired)
 def _sign_in(_exc: SignInRequired) -> ResponseReturnValue:
     if wants_json():
         return jsonify(title="sign in first", status=401), 401
     return redirect(url_for("web.signin", next=request.full_path.rstrip("?")))
 
 
-@bp.errorhandler(EngineError)
 def _engine_error(exc: EngineError) -> ResponseReturnValue:
     if wants_json():
         return engine_problem(exc)
@@ -68,7 +74,6 @@ def _engine_error(exc: EngineError) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=exc.message), status
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     if wants_json():
@@ -90,7 +95,7 @@ def page_count(total: int, per_page: int) -> int:
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:
-    """A moment in the LSPro's time zone, as people there read it."""
+    """A moment in the service's time zone, as people there read it."""
     if value is None:
         return NOTHING
     local = value.astimezone(engine().settings.timezone)
@@ -119,7 +124,6 @@ def _day_filter(value: Any) -> str:
     return str(value.strftime("%d-%m-%Y"))
 
 
-@bp.context_processor
 def _layout_context() -> dict[str, Any]:
     lang = g.get("lang", i18n.DEFAULT)
     return {
@@ -130,4 +134,20 @@ def _layout_context() -> dict[str, Any]:
         "me": signed_in_actor(),
         "url_with": url_with,
         "badge": badge,
+        "extension_links": engine().setup.nav_links,
     }
+
+
+def install(blueprint: Blueprint) -> None:
+    """Give ``blueprint`` what every page has: language, CSRF check, security headers,
+    error pages and the layout's template context. The engine's pages and each
+    extension's pages (``page_blueprint``) get the same."""
+    blueprint.before_request(_before)
+    blueprint.after_request(_after)
+    blueprint.register_error_handler(SignInRequired, _sign_in)
+    blueprint.register_error_handler(EngineError, _engine_error)
+    blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.context_processor(_layout_context)
+
+
+install(bp)

@@ -14,7 +14,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.errors import Forbidden, InvalidInput
-from engine.models import ROLES, ProcessInstance, Task
+from engine.models import ProcessInstance, Task
 from engine.queries import TASK_SORTS, may_act_on
 from engine.taskforms import form_for_task
 
@@ -52,7 +52,7 @@ def task_list() -> ResponseReturnValue:
     sort = request.args.get("sort") if request.args.get("sort") in TASK_SORTS else "due"
     due = request.args.get("due") if request.args.get("due") in DUE_FILTERS else None
     key = request.args.get("key") or None
-    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    role = request.args.get("role") if request.args.get("role") in engine().roles else None
     search = (request.args.get("q") or "").strip()[:100] or None
     page_number = page_arg()
     with reading() as (services, actor):
@@ -76,7 +76,7 @@ def task_list() -> ResponseReturnValue:
                      for t in page.items}
         processes = [(d.key, d.name or d.key)
                      for d in services.deployments.definitions(latest=True)]
-        roles = sorted(ROLES) if actor.is_admin else sorted(actor.roles)
+        roles = sorted(engine().roles) if actor.is_admin else sorted(actor.roles)
         return render_template(
             "tasks.html", page=page, instances=instances, counts=counts, processes=processes,
             roles=roles, view=view, sort=sort, due=due, key=key, role=role, q=search or "",

@@ -59,6 +59,7 @@ Names must be variable names (``order``, ``register_entry``): the validator
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Iterator, Mapping
 from copy import deepcopy
 from typing import Any, Protocol
@@ -627,7 +628,15 @@ def _association_problems(name: str, root: etree._Element, process: etree._Eleme
             if kind == "store" and not is_variable_name(ref):
                 yield Problem(name, f"the data store '{ref}' is the variable of its name, "
                               "which is not a variable name: name it like one (letters, "
-                              "digits and _, e.g. certificate_register)", owner_id, line)
+                              f"digits and _, e.g. {_variable_like(ref)})", owner_id, line)
+
+
+def _variable_like(name: str) -> str:
+    """A variable name close to ``name``: "Order register" -> "order_register"."""
+    suggested = re.sub(r"\W+", "_", name.strip()).strip("_").lower()
+    if not suggested or suggested[0].isdigit():
+        suggested = f"store_{suggested}".rstrip("_")
+    return suggested
 
 
 def _data_object_problems(name: str, root: etree._Element, process: etree._Element

@@ -9,7 +9,7 @@ so the engine can read it back from a stored definition without the XML.
 ``extensions`` of every flow node has this shape::
 
     {"properties": {"calendar": "working-days", ...},   # camunda:properties
-     "camunda": {"candidateGroups": "upp", "dueDate": "P14D", ...},
+     "camunda": {"candidateGroups": "sales", "dueDate": "P14D", ...},
      "formFields": [...]}                                 # camunda:formData, user tasks only
 """
 

@@ -9,24 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, Str255
 
-ROLES = (
-    "upp",
-    "koordinator-pk",
-    "subkoordinator-sertifikasi",
-    "auditor",
-    "lead-auditor",
-    "ppc",
-    "tim-teknis",
-    "kepala-balai",
-    "administrasi",
-    "pelanggan",
-    "admin",
-    "analyst",
-)
-
 
 class User(Base):
-    """A person who signs in: LSPro staff, or a customer (role ``pelanggan``) of a company."""
+    """A person who signs in: staff, or a customer (the customer role) of a company."""
 
     __tablename__ = "app_user"
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from engine.billing import BillingService
-from engine.certificates import CertificateRegister
 from engine.engine import Engine
+from lspro.billing import BillingService
+from lspro.certificates import CertificateRegister
 from tests.api.conftest import Client
 from tests.builders import definitions, process
 from tests.people import COMPANY, OTHER_COMPANY
+from tests.settings import LSPRO
 
 BRANDS = [{"merek": "Segar", "kemasan": "botol 600 ml"}]
 
@@ -20,7 +21,7 @@ BRANDS = [{"merek": "Segar", "kemasan": "botol 600 ml"}]
 def register(server: str, engine: Engine) -> dict[str, Any]:
     """Three certificates (one of another company, revoked) and two bills."""
     with engine.write() as s:
-        certificates = CertificateRegister(s.session, engine.clock, engine.settings)
+        certificates = CertificateRegister(s.session, engine.clock, LSPRO)
         ours = certificates.issue(company=COMPANY, product_code="AIR_MINERAL",
                                   sni="SNI 3553:2023", scheme_type=5, brands=BRANDS,
                                   application_number="PRM-2027-00001")
@@ -33,7 +34,7 @@ def register(server: str, engine: Engine) -> dict[str, Any]:
                                     sni="2973:2011", scheme_type="5", brands=BRANDS,
                                     application_number="PRM-2027-00003")
         certificates.revoke(theirs.number, "tidak_membayar")
-        billing = BillingService(s.session, engine.clock, engine.settings)
+        billing = BillingService(s.session, engine.clock, LSPRO)
         our_bill = billing.issue("PRM-2027-00001", ["INITIAL_OR_RECERT"], company=COMPANY)
         their_bill = billing.issue("PRM-2027-00003", ["INITIAL_OR_RECERT", "MAKLOON"],
                                    company=OTHER_COMPANY)
@@ -125,7 +126,7 @@ def test_public_lookup_by_number_shows_nothing_confidential(
 def test_public_lookup_names_the_replacement_of_a_withdrawn_certificate(
         anonymous: Client, register: dict[str, Any], engine: Engine) -> None:
     with engine.write() as s:
-        old, new = CertificateRegister(s.session, engine.clock, engine.settings).reissue(
+        old, new = CertificateRegister(s.session, engine.clock, LSPRO).reissue(
             register["ours"][1], "salah ketik alamat")
     body = anonymous.get("/api/v1/public/certificates", params={"number": old.number}).json()
     assert body["state"] == "ditarik" and body["replaced_by"] == new.number

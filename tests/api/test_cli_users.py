@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from api.extensions import default_extensions
 from engine.config import load_settings
 from engine.engine import Engine
-from engine.models import ROLES
 from tests.people import start_cli_server
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -39,7 +39,9 @@ def _add_user(tmp_path: Path, *args: str,
 
 
 def _engine(tmp_path: Path) -> Engine:
-    return Engine(load_settings(_env(tmp_path)))
+    # The extensions the CLI loads by default (the LSPro's): the same roles.
+    env = _env(tmp_path)
+    return Engine(load_settings(env), extensions=default_extensions(env))
 
 
 def test_users_add_creates_a_user_who_can_sign_in(tmp_path: Path) -> None:
@@ -65,7 +67,7 @@ def test_users_add_refuses_an_unknown_role_and_lists_the_known_ones(tmp_path: Pa
     result = _add_user(tmp_path, "ani", "--role", "manager")
     assert result.returncode != 0
     assert "roles: unknown role 'manager'" in result.stderr
-    assert all(role in result.stderr for role in ROLES)
+    assert all(role in result.stderr for role in _engine(tmp_path).roles)
 
 
 def test_users_add_refuses_a_customer_without_company_and_a_short_password(
@@ -100,7 +102,7 @@ def test_run_creates_demo_users_once_and_says_so_in_one_line(tmp_path: Path) -> 
     engine = _engine(tmp_path)
     try:
         with engine.write() as s:
-            assert len(s.identity.users()) == len(ROLES)
+            assert len(s.identity.users()) == len(engine.roles)
             assert s.identity.authenticate("admin", "demo").role_names == {"admin"}
     finally:
         engine.close()

@@ -34,8 +34,10 @@ from engine.handlers import TopicRegistry
 from engine.migrate import upgrade
 from engine.service_call import ServiceCall
 from engine.timers import TimerSweep
+from lspro import LsproExtension
+from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.people import COMPANY, PASSWORD, add_users, serving
-from tests.settings import settings_for
+from tests.settings import LSPRO, settings_for
 
 CORPUS = Path(__file__).resolve().parent
 MANIFEST = CORPUS / "manifest.toml"
@@ -277,14 +279,15 @@ class CorpusServer:
             shutil.copy(self.template, database)
         else:
             migrating = create_db_engine(f"sqlite:///{database}")
-            upgrade(migrating)
+            upgrade(migrating, extension_folders=[LSPRO_MIGRATIONS])
             migrating.dispose()
         settings = settings_for(workdir, database, secret="corpus")
         self.clock = FrozenClock(START_TIME)
         # No workflow cache: every command rebuilds its instance from the database,
         # so every diagram goes through a save and a load at each step.
+        # With the LSPro's extension, as the product runs (its roles are the corpus's).
         self.engine = Engine(settings, clock=self.clock, topics=corpus_topics(),
-                             workflow_cache_size=0)
+                             extensions=[LsproExtension(LSPRO)], workflow_cache_size=0)
         self._stack.callback(self.engine.close)
         add_users(self.engine, USERS)
         from api import create_app

@@ -29,8 +29,10 @@ from engine.clock import FrozenClock
 from engine.config import Settings
 from engine.engine import Engine
 from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
-from engine.models import Certificate, Document, HistoryEvent, Invoice, ProcessInstance
-from engine.topics import default_topics
+from engine.models import Document, HistoryEvent, ProcessInstance
+from lspro import LsproExtension
+from lspro.models import Certificate, Invoice
+from tests.settings import LSPRO
 
 from .conftest import screenshot, sign_in, sign_out
 
@@ -101,7 +103,8 @@ def sop(today: str) -> list[tuple[str, str, dict[str, Any], tuple[str, ...]]]:
 @pytest.fixture
 def engine(settings: Settings, clock: FrozenClock) -> Iterator[Engine]:
     """The LSPro as ``sertiflow run`` starts it: every process and form, the demo users."""
-    built = Engine(settings, clock=clock, topics=default_topics(), workflow_cache_size=0)
+    built = Engine(settings, clock=clock, extensions=[LsproExtension(LSPRO)],
+                   workflow_cache_size=0)
     built.deploy_paths([ROOT / "processes", ROOT / "forms"], actor="analyst")
     with built.write() as s:
         assert s.identity.ensure_demo_users() is not None

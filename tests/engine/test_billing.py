@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.billing import BillingService, luhn_digit, new_code, valid_code
 from engine.clock import FrozenClock
 from engine.engine import Engine
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.fees import quote
-from engine.models import Invoice
+from lspro.billing import BillingService, luhn_digit, new_code, valid_code
+from lspro.fees import quote
+from lspro.models import Invoice
+from tests.settings import LSPRO
 
 COMPANY = "PT Garam Sehat"
 
@@ -24,7 +25,7 @@ COMPANY = "PT Garam Sehat"
 def act(engine: Engine) -> Callable[..., Any]:
     def run(action: Callable[[BillingService], Any], settings: Any = None) -> Any:
         with engine.write() as s:
-            return action(BillingService(s.session, engine.clock, settings or engine.settings))
+            return action(BillingService(s.session, engine.clock, settings or LSPRO))
     return run
 
 
@@ -72,7 +73,7 @@ def test_the_deadline_follows_the_local_day_and_the_setting(act: Callable[..., A
     clock.set(datetime(2027, 3, 1, 18, 30, tzinfo=UTC))  # already 2 March in Jakarta
     made = act(lambda b: b.issue("PRM-2027-00002", ["INITIAL_OR_RECERT"], company=None))
     assert made.due_at == datetime(2027, 3, 16, 16, 59, tzinfo=UTC)
-    week = dataclasses.replace(engine.settings, billing_payment_days=7)
+    week = dataclasses.replace(LSPRO, billing_payment_days=7)
     made = act(lambda b: b.issue("PRM-2027-00003", ["INITIAL_OR_RECERT"], company=None), week)
     assert made.due_at == datetime(2027, 3, 9, 16, 59, tzinfo=UTC)
 

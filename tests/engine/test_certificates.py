@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.certificates import CertificateRegister, add_months
 from engine.clock import FrozenClock
 from engine.config import ConfigError, load_settings
 from engine.engine import Engine
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.migrate import upgrade
-from engine.models import Certificate, CertificateEvent
-from engine.sequences import current_number, next_number
+from lspro import LsproExtension
+from lspro.certificates import CertificateRegister, add_months
+from lspro.models import Certificate, CertificateEvent
+from lspro.numbering import current_number, next_number
+from lspro.settings import load_lspro_settings
+from tests.settings import LSPRO
 
 BRANDS = [{"merek": " Renyah ", "kemasan": "kaleng 300 g"}]
 COMPANY = "PT Biskuit Nusantara"
@@ -38,7 +40,7 @@ def act(engine: Engine) -> Callable[..., Any]:
     def run(action: Callable[[CertificateRegister], Any],
             settings: Any = None) -> Any:
         with engine.write() as s:
-            register = CertificateRegister(s.session, engine.clock, settings or engine.settings)
+            register = CertificateRegister(s.session, engine.clock, settings or LSPRO)
             return action(register)
     return run
 
@@ -72,7 +74,7 @@ def test_issue_numbers_dates_and_records_the_certificate(act: Callable[..., Any]
 
 def test_number_pattern_lspro_code_and_validity_come_from_settings(
         act: Callable[..., Any], engine: Engine, tmp_path: Any) -> None:
-    custom = dataclasses.replace(engine.settings, lspro_code="LSPr-099-IDN",
+    custom = dataclasses.replace(LSPRO, lspro_code="LSPr-099-IDN",
                                  certificate_number_pattern="SPPT-{yyyy}-{seq:05d}-{lspro}",
                                  certificate_validity_years=3)
     made = act(issue, custom)
@@ -82,7 +84,7 @@ def test_number_pattern_lspro_code_and_validity_come_from_settings(
            "SERTIFLOW_CERTIFICATE_NUMBER": "{seq:03d}/{lspro}/{yyyy}",
            "SERTIFLOW_LSPRO_CODE": "LSPr-001-IDN",
            "SERTIFLOW_CERTIFICATE_VALIDITY_YEARS": "5"}
-    loaded = load_settings(env)
+    loaded = load_lspro_settings(env)
     assert (loaded.certificate_number_pattern, loaded.lspro_code,
             loaded.certificate_validity_years) == ("{seq:03d}/{lspro}/{yyyy}", "LSPr-001-IDN", 5)
     for bad in ({"SERTIFLOW_CERTIFICATE_NUMBER": "{nomor}/{yyyy}"},
@@ -90,7 +92,7 @@ def test_number_pattern_lspro_code_and_validity_come_from_settings(
                 {"SERTIFLOW_CERTIFICATE_VALIDITY_YEARS": "0"},
                 {"SERTIFLOW_BILLING_PAYMENT_DAYS": "two weeks"}):
         with pytest.raises(ConfigError):
-            load_settings({**env, **bad})
+            load_lspro_settings({**env, **bad})
 
 
 def test_validity_counts_whole_years_also_from_a_leap_day(act: Callable[..., Any],
@@ -291,8 +293,8 @@ def pg(postgres_url: str, tmp_path: Any) -> Iterator[Engine]:
     settings = load_settings({"DATABASE_URL": postgres_url, "SERTIFLOW_SECRET_KEY": "x",
                               "SERTIFLOW_INSTANCE_PATH": str(tmp_path)})
     built = Engine(settings, clock=FrozenClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC)),
-                   workflow_cache_size=0)
-    upgrade(built.db.engine)
+                   extensions=[LsproExtension(LSPRO)], workflow_cache_size=0)
+    built.migrate()
     yield built
     built.close()
 
@@ -301,10 +303,10 @@ def pg(postgres_url: str, tmp_path: Any) -> Iterator[Engine]:
 def test_the_sequence_and_the_register_on_postgres(pg: Engine) -> None:
     test_the_sequence_hands_out_each_number_once_under_concurrent_writers(pg)
     with pg.write() as s:
-        register = CertificateRegister(s.session, pg.clock, pg.settings)
+        register = CertificateRegister(s.session, pg.clock, LSPRO)
         made = issue(register)
         register.suspend(made.number, "penyalahgunaan")
     with pg.read() as s:
-        register = CertificateRegister(s.session, pg.clock, pg.settings)
+        register = CertificateRegister(s.session, pg.clock, LSPRO)
         assert register.get(made.number).state == "dibekukan"
         assert [e.kind for e in register.events(made.id)] == ["issued", "suspended"]

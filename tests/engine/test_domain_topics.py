@@ -1,4 +1,4 @@
-"""Each domain topic through a small BPMN with its service task, in an engine with default_topics().
+"""Each domain topic through a small BPMN with its service task, in an engine with the LSPro's extension.
 
 Every step goes through the engine (one transaction per command, no workflow
 cache), and the assertions read what the handlers wrote: business keys,
@@ -16,31 +16,31 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.billing import valid_code
-from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
 from engine.config import Settings
 from engine.engine import Engine
 from engine.models import (
-    Certificate,
-    CertificateEvent,
     Document,
     Incident,
-    Invoice,
-    PanelMember,
     ProcessInstance,
 )
 from engine.timers import TimerSweep
-from engine.topics import DOMAIN_TOPICS, default_topics
+from lspro import LsproExtension
+from lspro.billing import valid_code
+from lspro.certificates import CertificateRegister
+from lspro.models import Certificate, CertificateEvent, Invoice, PanelMember
+from lspro.topics import DOMAIN_TOPICS
 from tests.builders import definitions, process, service
 from tests.instances import the_ready_task as ready_task
+from tests.settings import LSPRO
 
 COMPANY = "PT Air Segar Minahasa"
 
 
 @pytest.fixture
 def lspro(settings: Settings, clock: FrozenClock) -> Iterator[Engine]:
-    built = Engine(settings, clock=clock, topics=default_topics(), workflow_cache_size=0)
+    built = Engine(settings, clock=clock, extensions=[LsproExtension(LSPRO)],
+                   workflow_cache_size=0)
     yield built
     built.close()
 
@@ -109,8 +109,8 @@ def document(engine: Engine, document_id: str) -> tuple[Document, str]:
             return found, stream.read().decode()
 
 
-def test_every_contract_topic_is_registered_next_to_the_links() -> None:
-    topics = default_topics().topics()
+def test_every_contract_topic_is_registered_next_to_the_links(lspro: Engine) -> None:
+    topics = lspro.topics.topics()
     assert set(DOMAIN_TOPICS) <= topics
     assert {"process.start", "instance.hold", "instance.release"} <= topics
     assert {"case.open", "application.receive", "billing.issue", "billing.confirm",
@@ -432,7 +432,7 @@ def test_certificate_check_of_a_withdrawn_certificate_ends_its_cycle(lspro: Engi
     instance_id = start(lspro, "surveilan", dict(GRANT))
     old = state(lspro, instance_id)[1]["nomor_sertifikat"]
     with lspro.write() as s:
-        CertificateRegister(s.session, lspro.clock, lspro.settings).reissue(
+        CertificateRegister(s.session, lspro.clock, LSPRO).reissue(
             old, "salah ketik merek")
     complete(lspro, instance_id, "upp1")
     _, variables = state(lspro, instance_id)

@@ -9,7 +9,7 @@ import pytest
 
 from engine.clock import FrozenClock
 from engine.errors import InvalidInput
-from engine.fees import (
+from lspro.fees import (
     ADD_BRAND_OR_PACKAGING,
     INITIAL,
     MAKLOON,

@@ -22,7 +22,7 @@ from engine.identity import (
     hash_password,
     verify_password,
 )
-from engine.models import ROLES, ApiToken, SignInFailure, User
+from engine.models import ApiToken, SignInFailure, User
 
 PASSWORD = "kata-sandi-rahasia"
 
@@ -121,7 +121,7 @@ def test_duplicate_user_name_is_a_conflict_whatever_the_case(engine: Engine) -> 
 def test_unknown_or_missing_roles_are_refused_with_the_known_ones(engine: Engine) -> None:
     errors = refused(engine, "ani", roles=["upp", "manager"])
     assert "'manager'" in errors["roles"]
-    assert all(role in errors["roles"] for role in ROLES)
+    assert all(role in errors["roles"] for role in engine.roles)
     assert "known roles" in refused(engine, "ani", roles=[])["roles"]
     assert count(engine, User) == 0
 
@@ -438,17 +438,17 @@ def test_last_used_is_written_at_most_once_a_minute(engine: Engine, clock: Froze
 def test_demo_users_one_per_role_only_on_an_empty_table(engine: Engine) -> None:
     with engine.write() as s:
         created = s.identity.ensure_demo_users()
-    assert created is not None and sorted(created) == sorted(ROLES)
+    assert created is not None and sorted(created) == sorted(engine.roles)
     with engine.read() as s:
         users = {u.username: u for u in s.identity.users()}
-    assert set(users) == set(ROLES)
+    assert set(users) == set(engine.roles)
     assert all(u.role_names == {name} for name, u in users.items())
     assert users["pelanggan"].company == DEMO_COMPANY
     assert all(u.company is None for name, u in users.items() if name != "pelanggan")
     assert sign_in(engine, "kepala-balai", "demo").role_names == {"kepala-balai"}
     with engine.write() as s:
         assert s.identity.ensure_demo_users() is None
-    assert count(engine, User) == len(ROLES)
+    assert count(engine, User) == len(engine.roles)
 
 
 def test_no_demo_users_beside_real_ones(engine: Engine) -> None:

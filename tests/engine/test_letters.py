@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.billing import BillingService
-from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
-from engine.config import Settings
 from engine.engine import Engine
-from engine.letters import RECEIPT, TEMPLATES, LetterService, display, render_letter
 from engine.models import Document, HistoryEvent
+from lspro.billing import BillingService
+from lspro.certificates import CertificateRegister
+from lspro.letters import RECEIPT, TEMPLATES, LetterService, display, render_letter
 from tests.builders import definitions, process
+from tests.settings import LSPRO
 
 # processes/CONTRACT.md, "letter.generate" templates.
 CONTRACT_TEMPLATES = {
@@ -68,10 +68,10 @@ def test_every_contract_template_exists() -> None:
 
 
 @pytest.mark.parametrize("key", [*sorted(CONTRACT_TEMPLATES), "tanda_terima"])
-def test_no_variable_text_becomes_markup(settings: Settings, key: str) -> None:
+def test_no_variable_text_becomes_markup(key: str) -> None:
     template = TEMPLATES.get(key, RECEIPT)
     page = render_letter(template, every_variable(EVIL), number="0001/X/Y/III/2027",
-                         day=date(2027, 3, 1), settings=settings, company=EVIL)
+                         day=date(2027, 3, 1), settings=LSPRO, company=EVIL)
     text = page.decode()
     tags = parse(page)
     assert "script" not in tags.tags and "img" not in tags.tags
@@ -79,14 +79,14 @@ def test_no_variable_text_becomes_markup(settings: Settings, key: str) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;&amp;" in text
     assert "<script" not in text and "<img" not in text
     assert text.startswith("<!DOCTYPE html>") and template.title in text
-    assert "1 Maret 2027" in text and settings.lspro_code in text
+    assert "1 Maret 2027" in text and LSPRO.lspro_code in text
 
 
-def test_a_letter_shows_its_data_and_leaves_out_what_is_unset(settings: Settings) -> None:
+def test_a_letter_shows_its_data_and_leaves_out_what_is_unset() -> None:
     page = render_letter(TEMPLATES["surat_pencabutan"], {
         "nomor_sertifikat": "0003/LSPr-034-IDN/3553/2027", "nama_produk": "Air mineral",
         "alasan_pencabutan": "tidak membayar biaya SPPT SNI", "sni": ""},
-        number="0005/SPC/LSPr-034-IDN/III/2027", day=date(2027, 3, 1), settings=settings,
+        number="0005/SPC/LSPr-034-IDN/III/2027", day=date(2027, 3, 1), settings=LSPRO,
         company="PT Air Segar").decode()
     assert "0003/LSPr-034-IDN/3553/2027" in page and "PT Air Segar" in page
     assert "<th>Standar</th>" not in page  # sni is empty: no row
@@ -119,7 +119,7 @@ def test_letters_are_numbered_per_year_and_stored_with_the_instance(
         engine: Engine, clock: FrozenClock, instance_id: str) -> None:
     def make(key: str) -> tuple[Document, str]:
         with engine.write() as s:
-            letters = LetterService(s.session, engine.clock, engine.settings, s.documents)
+            letters = LetterService(s.session, engine.clock, LSPRO, s.documents)
             return letters.generate(key, {"nomor_permohonan": "PRM-2027-00001"},
                                     instance_id=instance_id, company="PT Contoh",
                                     reference="PRM-2027-00001")
@@ -142,14 +142,14 @@ def test_letters_are_numbered_per_year_and_stored_with_the_instance(
 
 def test_certificate_and_billing_slip_documents(engine: Engine, instance_id: str) -> None:
     with engine.write() as s:
-        register = CertificateRegister(s.session, engine.clock, engine.settings)
+        register = CertificateRegister(s.session, engine.clock, LSPRO)
         certificate = register.issue(
             company="PT <Contoh>", product_code="AIR_DEMINERAL", sni="SNI 6241:2023",
             scheme_type=5, brands=[{"merek": "Murni", "kemasan": "botol 1500 ml"}],
             application_number="PRM-2027-00001")
-        invoice = BillingService(s.session, engine.clock, engine.settings).issue(
+        invoice = BillingService(s.session, engine.clock, LSPRO).issue(
             "PRM-2027-00001", ["INITIAL_OR_RECERT"], company="PT <Contoh>")
-        letters = LetterService(s.session, engine.clock, engine.settings, s.documents)
+        letters = LetterService(s.session, engine.clock, LSPRO, s.documents)
         sppt = letters.certificate(certificate, instance_id=instance_id)
         slip = letters.billing_slip(invoice, instance_id=instance_id)
     with engine.read() as s:

@@ -161,8 +161,8 @@ def test_a_handler_names_its_instance_and_effects_run_after_the_save(
                                    .where(ProcessInstance.id == instance_id))))
         return {"nomor_perkara": context.business_key}
 
-    topics.register("case.open", open_case)
-    deploy(engine, ("case.bpmn", chain("case", ("open", service("open", "case.open",
+    topics.register("dossier.open", open_case)
+    deploy(engine, ("case.bpmn", chain("case", ("open", service("open", "dossier.open",
                                                                  prefix="KLH")))))
     with engine.write() as s:
         case = s.runtime.start_instance("case", company="PT Contoh")

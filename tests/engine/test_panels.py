@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from engine.engine import Engine
 from engine.errors import InvalidInput
-from engine.models import PanelMember
-from engine.panels import PanelService, names
+from lspro.models import PanelMember
+from lspro.panels import PanelService, names
 
 APPLICATION = "PRM-2027-00010"
 STAFF = ("ani", "budi", "citra", "dewi", "eko", "fajar")

@@ -17,8 +17,11 @@ from engine.db import Base
 from engine.engine import Engine
 from engine.migrate import upgrade
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from lspro import LsproExtension
+from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.builders import definitions, linear_user_tasks
 from tests.samples import TIMER
+from tests.settings import LSPRO
 
 
 def _schema_differences(engine: Engine) -> list[object]:
@@ -130,8 +133,9 @@ def pg_engine(postgres_url: str, tmp_path):  # type: ignore[no-untyped-def]
                               "SERTIFLOW_INSTANCE_PATH": str(tmp_path),
                               "SERTIFLOW_CALENDAR": "calendar-days"})
     clock = FrozenClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
-    engine = Engine(settings, clock=clock, workflow_cache_size=0)
-    upgrade(engine.db.engine)
+    engine = Engine(settings, clock=clock, extensions=[LsproExtension(LSPRO)],
+                    workflow_cache_size=0)
+    engine.migrate()
     yield engine
     engine.close()
 
@@ -161,3 +165,31 @@ def test_process_with_timer_on_postgres(pg_engine: Engine) -> None:
         kinds = list(s.session.scalars(sa.select(HistoryEvent.kind).where(
             HistoryEvent.instance_id == instance.id).order_by(HistoryEvent.id)))
     assert "timer_fired" in kinds and kinds[-1] == "instance_completed"
+
+
+def test_a_database_from_before_the_split_adopts_the_lspro_branch(tmp_path: Path) -> None:
+    """Revision 0006 used to create the LSPro's tables; such a database keeps them and
+    gets the LSPro's branch recorded, a fresh one gets them from the branch."""
+    old = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(old)
+    lspro_tables = [Base.metadata.tables[name] for name in
+                    ("certificate", "certificate_event", "invoice", "number_sequence",
+                     "panel_member")]
+    Base.metadata.create_all(old, tables=lspro_tables)  # what the old 0006 made
+    with old.begin() as conn:
+        conn.execute(sa.text("INSERT INTO number_sequence (name, year, last_value) "
+                             "VALUES ('perkara:PRM', 2026, 7)"))
+    upgrade(old, extension_folders=[LSPRO_MIGRATIONS])
+    with old.connect() as conn:
+        versions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
+        kept = conn.scalar(sa.text("SELECT last_value FROM number_sequence"))
+    old.dispose()
+    assert versions == {"0008", "lspro_0001"} and kept == 7
+
+    fresh = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade(fresh)
+    assert "certificate" not in sa.inspect(fresh).get_table_names()
+    upgrade(fresh, extension_folders=[LSPRO_MIGRATIONS])
+    assert {"certificate", "invoice", "panel_member"} <= set(
+        sa.inspect(fresh).get_table_names())
+    fresh.dispose()

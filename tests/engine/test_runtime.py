@@ -200,7 +200,7 @@ def test_failing_script_becomes_incident_and_retry_after_fixing_data(engine: Eng
 SERVICE = process("billing", """\
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="issue" />
-    <bpmn:serviceTask id="issue" name="Issue bill" camunda:type="external" camunda:topic="billing.issue" />
+    <bpmn:serviceTask id="issue" name="Issue bill" camunda:type="external" camunda:topic="invoice.issue" />
     <bpmn:sequenceFlow id="f2" sourceRef="issue" targetRef="check" />
     <bpmn:userTask id="check" name="Check bill" />
     <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end" />
@@ -217,7 +217,7 @@ def test_service_task_runs_the_topic_handler(engine: Engine) -> None:
             raise RuntimeError("billing system down")
         return {"bill_number": f"B-{call.business_key}", "amount": 10_950_000}
 
-    engine.topics.register("billing.issue", issue)
+    engine.topics.register("invoice.issue", issue)
     deploy(engine, ("billing.bpmn", definitions("billing", SERVICE)))
     with engine.write() as s:
         ok = s.runtime.start_instance("billing", business_key="APP-7")

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from engine.errors import InvalidInput
-from engine.scope import (
+from lspro.scope import (
     AIR_DEMINERAL,
     AIR_MINERAL,
     BISKUIT,

@@ -17,7 +17,9 @@ from engine.engine import Engine
 from engine.mailer import SmtpSettings
 from engine.models import Notification, SlaBreach, Task
 from engine.timers import TimerSweep
+from lspro import LsproExtension
 from tests.builders import definitions, process
+from tests.settings import LSPRO
 
 # Monday 1 March 2027, 09:00 in Jakarta.
 MONDAY_9 = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
@@ -32,7 +34,8 @@ REVIEW = process("review", """\
 
 
 def _engine(settings: Settings, clock: FrozenClock, **changes: Any) -> Engine:
-    return Engine(replace(settings, **changes), clock=clock)
+    # The LSPro's escalation chain: upp -> koordinator-pk -> ...
+    return Engine(replace(settings, **changes), clock=clock, extensions=[LsproExtension(LSPRO)])
 
 
 def _start(engine: Engine, xml: str, key: str, **kwargs: Any) -> str:

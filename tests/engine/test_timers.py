@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from engine.clock import FrozenClock
 from engine.config import Settings, load_settings
 from engine.engine import Engine
-from engine.migrate import upgrade
 from engine.models import HistoryEvent, ProcessInstance, Task, Timer
 from engine.timers import TimerSweep
+from lspro import LsproExtension
 from tests.builders import definitions, process
+from tests.settings import LSPRO
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = process("wait", """\
@@ -139,8 +140,8 @@ def test_two_scheduler_processes_on_postgres_fire_each_timer_once(
     settings = load_settings({"DATABASE_URL": postgres_url, "SERTIFLOW_SECRET_KEY": "x",
                               "SERTIFLOW_INSTANCE_PATH": str(tmp_path),
                               "SERTIFLOW_CALENDAR": "calendar-days"})
-    migrating = Engine(settings)
-    upgrade(migrating.db.engine)
+    migrating = Engine(settings, extensions=[LsproExtension(LSPRO)])
+    migrating.migrate()
     migrating.close()
     total = 800
     engine = _seeded_engine(settings, total)

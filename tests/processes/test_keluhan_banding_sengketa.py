@@ -21,28 +21,26 @@ import sqlalchemy as sa
 from lxml import etree
 
 from engine.access import Actor
-from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
 from engine.engine import Engine
 from engine.errors import InstanceNotRunning, NotFound
 from engine.models import (
-    Certificate,
-    CertificateEvent,
     Document,
     EventSubscription,
     HistoryEvent,
-    Invoice,
-    PanelMember,
     ProcessDefinition,
     ProcessInstance,
     SlaBreach,
     Task,
     Timer,
 )
-from engine.panels import PanelService
 from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
+from lspro.certificates import CertificateRegister
+from lspro.models import Certificate, CertificateEvent, Invoice, PanelMember
+from lspro.panels import PanelService
 from tests.instances import ready_ids, task_of, variables
+from tests.settings import LSPRO
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY = "PT Contoh Pangan Sulawesi"
@@ -419,7 +417,7 @@ def test_a_complaint_about_a_panel_decision_becomes_an_appeal_to_a_disjoint_pane
 
 def issue_certificate(engine: Engine) -> Certificate:
     with engine.write() as s:
-        issued = CertificateRegister(s.session, engine.clock, engine.settings).issue(
+        issued = CertificateRegister(s.session, engine.clock, LSPRO).issue(
             company=COMPANY, product_code="BISKUIT", sni="SNI 2973:2022", scheme_type=5,
             brands=[{"merek": "Kukis Nyiur", "kemasan": "kotak karton 300 g"}],
             application_number=APPLICATION, actor="hadi.kepala-balai")

@@ -17,20 +17,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.certificates import add_months
 from engine.clock import FrozenClock
 from engine.engine import Engine
 from engine.errors import Forbidden
 from engine.models import (
-    Certificate,
-    CertificateEvent,
     Document,
     HistoryEvent,
     Notification,
-    PanelMember,
     SlaBreach,
 )
 from engine.timers import TimerSweep
+from lspro.certificates import add_months
+from lspro.models import Certificate, CertificateEvent, PanelMember
 from tests.processes.test_sertifikasi_produk import (
     ADA_NCR,
     ADA_TEMUAN,

@@ -23,23 +23,22 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
 from engine.engine import Engine
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import (
-    Certificate,
-    CertificateEvent,
     Document,
     HistoryEvent,
-    Invoice,
     SlaBreach,
     Task,
     Timer,
 )
 from engine.taskforms import check_submission, form_for_task
 from engine.timers import TimerSweep
+from lspro.certificates import CertificateRegister
+from lspro.models import Certificate, CertificateEvent, Invoice
 from tests.instances import ready, ready_ids, task_of, variables
+from tests.settings import LSPRO
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ("surveilan_sertifikat", "pembekuan_sertifikat", "pencabutan_sertifikat")
@@ -114,7 +113,7 @@ def engine(lspro_engine: Engine) -> Engine:
 def issue_certificate(engine: Engine) -> str:
     """A mineral-water SPPT SNI (scheme type 5), issued today through the register."""
     with engine.write() as s:
-        certificate = CertificateRegister(s.session, engine.clock, engine.settings).issue(
+        certificate = CertificateRegister(s.session, engine.clock, LSPRO).issue(
             company=COMPANY, product_code="AIR_MINERAL", sni="SNI 3553:2023", scheme_type=5,
             brands=[{"merek": "Sehatku", "kemasan": "botol 600 ml"}],
             application_number=APPLICATION, actor="hadi.kepala-balai")
@@ -229,7 +228,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 def revoked_numbers(engine: Engine) -> list[str]:
     with engine.read() as s:
-        page = CertificateRegister(s.session, engine.clock, engine.settings).revoked()
+        page = CertificateRegister(s.session, engine.clock, LSPRO).revoked()
         return [c.number for c in page.items]
 
 
@@ -673,7 +672,7 @@ def test_an_ignored_reminder_is_a_breach_and_the_certificate_still_expires(
     # Staff start the cycle late for an existing certificate, last surveyed in March 2030.
     clock.set(local(2030, 3, 10, 10))
     with engine.write() as s:
-        CertificateRegister(s.session, engine.clock, engine.settings).record_surveillance(
+        CertificateRegister(s.session, engine.clock, LSPRO).record_surveillance(
             number, actor="citra.subkoordinator")
     instance_id = start_surveillance(engine, number)
     assert timers(engine, instance_id) == {"sv_tunggu_pengingat": local(2030, 8, 31)}

@@ -19,18 +19,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
 from engine.deployments import latest_definition
 from engine.engine import Engine
 from engine.errors import InvalidInput, NotFound
 from engine.models import (
-    Certificate,
-    CertificateEvent,
     Document,
     EventSubscription,
     HistoryEvent,
-    Invoice,
     ProcessInstance,
     SlaBreach,
     Task,
@@ -38,8 +34,11 @@ from engine.models import (
 )
 from engine.taskforms import form_for_task
 from engine.timers import TimerSweep
+from lspro.certificates import CertificateRegister
+from lspro.models import Certificate, CertificateEvent, Invoice
 from tests.instances import ready_ids, task_of, variables
 from tests.processes.test_pemeliharaan import AUDIT, NO_NCR, REVOCATION_SENT, REVOKE, SAMPLING
+from tests.settings import LSPRO
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "permohonan_sertifikasi"
@@ -738,7 +737,7 @@ def test_the_life_of_a_certificate_from_application_to_revocation_and_a_new_appl
         events = [(e.kind, e.to_state) for e in s.session.scalars(
             sa.select(CertificateEvent).where(CertificateEvent.certificate_id == certificate.id)
             .order_by(CertificateEvent.id))]
-        register = CertificateRegister(s.session, engine.clock, engine.settings)
+        register = CertificateRegister(s.session, engine.clock, LSPRO)
         published = [c.number for c in register.revoked().items]
     assert revoked.state == "dicabut" and revoked.revocation_published
     assert events == [("issued", "aktif"), ("handed_over", "aktif"),

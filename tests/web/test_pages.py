@@ -12,18 +12,21 @@ import pytest
 import sqlalchemy as sa
 
 from api.web import i18n
-from engine.certificates import CertificateRegister
 from engine.clock import FrozenClock
 from engine.engine import Engine
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.monitoring import Monitoring
+from lspro.certificates import CertificateRegister
+from lspro.words import WORDS
 from tests.people import COMPANY, OTHER_COMPANY
+from tests.settings import LSPRO
 
 from . import sample
 from .conftest import Browser
 from .test_tasks import complete_first_step, start, task_of
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "api" / "web" / "templates"
 PAGES = ["/tasks", "/start", "/certificates", "/verify"]
 STAFF_PAGES = ["/instances", "/dashboard", "/deployments"]
 
@@ -57,7 +60,7 @@ def test_customer_sees_applications_steps_tasks_and_certificates(
     complete_first_step(web_engine, browser("cust1"), checked)
     start(web_engine, company=OTHER_COMPANY, business_key="PRM-2027-00003", by="cust2")
     with web_engine.write() as s:
-        register = CertificateRegister(s.session, web_engine.clock, web_engine.settings)
+        register = CertificateRegister(s.session, web_engine.clock, LSPRO)
         mine = register.issue(company=COMPANY, product_code="AIR_MINERAL",
                               sni="SNI 3553:2023", scheme_type=5,
                               brands=[{"merek": "Segar", "kemasan": "botol 600 ml"}])
@@ -86,7 +89,7 @@ def test_customer_sees_applications_steps_tasks_and_certificates(
 
 def test_public_lookup_needs_no_sign_in(app: Any, web_engine: Engine) -> None:
     with web_engine.write() as s:
-        register = CertificateRegister(s.session, web_engine.clock, web_engine.settings)
+        register = CertificateRegister(s.session, web_engine.clock, LSPRO)
         valid = register.issue(company=COMPANY, product_code="AIR_MINERAL", sni="SNI 3553:2023",
                                scheme_type=5, brands=[{"merek": "Segar", "kemasan": "botol"}])
         gone = register.issue(company=OTHER_COMPANY, product_code="AIR_MINERAL",
@@ -219,7 +222,13 @@ def test_every_word_on_the_pages_is_in_both_languages() -> None:
                   "instance.suspended", "instance.resumed", "instance.cancelled"})
     missing = sorted((used | dynamic) - set(i18n.MESSAGES))
     assert missing == []
-    for key, (indonesian, english) in i18n.MESSAGES.items():
+    for key, (indonesian, english) in [*i18n.MESSAGES.items(), *WORDS.items()]:
         assert indonesian and english, key
         assert re.findall(r"\{(\w+)\}", indonesian) == re.findall(r"\{(\w+)\}", english), key
     assert len(used) > 150
+    # The LSPro's pages use its own words or the engine's.
+    lspro_used = set()
+    for template in (ROOT / "lspro" / "templates").rglob("*.html"):
+        lspro_used |= set(re.findall(r"\bt\('([a-z_.-]+)'\s*[,)]", template.read_text()))
+    assert len(lspro_used) > 20
+    assert sorted(lspro_used - set(i18n.MESSAGES) - set(WORDS)) == []

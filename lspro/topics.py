@@ -1,4 +1,5 @@
-"""The service-task topics a sertiflow server offers: process links and the LSPro's domain.
+"""The LSPro's service-task topics: case numbers, applications, billing, letters,
+certificates and panels.
 
 Each domain handler reads its inputs from the process variables and its
 parameters from the element's ``camunda:property`` entries, checks them (a
@@ -15,21 +16,22 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from .billing import BillingService
-from .certificates import (
+from engine.clock import local_today
+from engine.errors import InvalidInput, NotFound
+from engine.handlers import HandlerContext, context_of, property_of
+from engine.service_call import ServiceCall
+from lspro.billing import BillingService
+from lspro.certificates import (
     REVOCATION_REASONS,
     SUSPENSION_REASONS,
     CertificateRegister,
     normalise_brands,
 )
-from .clock import local_today
-from .errors import InvalidInput, NotFound
-from .fees import INITIAL, MAKLOON, SURVEILLANCE
-from .handlers import HandlerContext, TopicRegistry, context_of, property_of
-from .letters import LetterService
-from .links import register_links
-from .panels import PanelService, names
-from .scope import (
+from lspro.fees import INITIAL, MAKLOON, SURVEILLANCE
+from lspro.letters import LetterService
+from lspro.numbering import next_number
+from lspro.panels import PanelService, names
+from lspro.scope import (
     APPLICATION_TYPES,
     REQUIREMENTS,
     ApplicationFacts,
@@ -38,26 +40,12 @@ from .scope import (
     missing_documents,
     required_documents,
 )
-from .sequences import next_number
-from .service_call import ServiceCall
 
 CASE_PREFIXES = ("PRM", "KLH", "BDG", "SGK", "BKU", "PCB")
 
 Result = Mapping[str, Any] | None
 
 
-def default_topics() -> TopicRegistry:
-    """A registry with every topic the processes in ``processes/`` use."""
-    registry = TopicRegistry()
-    register_links(registry)
-    register_domain(registry)
-    return registry
-
-
-def register_domain(registry: TopicRegistry) -> None:
-    """Register the LSPro's domain topics (case numbers, billing, letters, certificates...)."""
-    for topic, handler in DOMAIN_TOPICS.items():
-        registry.register(topic, handler)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -91,15 +79,15 @@ def _today(context: HandlerContext) -> date:
 
 
 def _register(context: HandlerContext) -> CertificateRegister:
-    return CertificateRegister(context.session, context.clock, context.settings)
+    return context.service(CertificateRegister)
 
 
 def _billing(context: HandlerContext) -> BillingService:
-    return BillingService(context.session, context.clock, context.settings)
+    return context.service(BillingService)
 
 
 def _letters(context: HandlerContext) -> LetterService:
-    return LetterService(context.session, context.clock, context.settings, context.documents)
+    return context.service(LetterService)
 
 
 def case_number(context: HandlerContext, prefix: str) -> str:

@@ -1,6 +1,6 @@
 """The LSPro's accredited scope and the documents an application must bring.
 
-Reference data, versioned like the fee table (``engine.fees``): a
+Reference data, versioned like the fee table (``lspro.fees``): a
 :class:`ScopeVersion` is in force from its ``effective_from`` day, and an
 application is checked against the version in force on the day it is received.
 The source is the scope table published by LSPro BSPJI Manado (KAN accreditation
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .errors import InvalidInput
+from engine.errors import InvalidInput
 
 BISKUIT = "BISKUIT"
 MINYAK_GORENG_SAWIT = "MINYAK_GORENG_SAWIT"

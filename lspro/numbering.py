@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .models import Sequence
+from lspro.models import Sequence
 
 #: The year of a sequence that never starts again (certificate registration numbers).
 NO_RESET = 0

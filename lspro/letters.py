@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .clock import Clock, local_today
-from .config import Settings
-from .documents import DocumentService
-from .errors import InvalidInput
-from .fees import format_rupiah
-from .models import Certificate, Document, Invoice
-from .sequences import next_number
+from engine.clock import Clock, local_today
+from engine.documents import DocumentService
+from engine.errors import InvalidInput
+from engine.models import Document
+from lspro.fees import format_rupiah
+from lspro.models import Certificate, Invoice
+from lspro.numbering import next_number
+from lspro.settings import LsproSettings
 
 LETTER_SEQUENCE = "surat"
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -287,7 +288,7 @@ class Page:
                 "<body>" + "".join(self.parts) + "</body></html>\n").encode()
 
 
-def _header(page: Page, settings: Settings, form: str | None) -> None:
+def _header(page: Page, settings: LsproSettings, form: str | None) -> None:
     if form:
         page.add(f'<div class="form">{html.escape(form)}</div>')
     page.add(f"<header><h1>{html.escape(settings.lspro_name)}</h1>"
@@ -312,7 +313,7 @@ def _brands_table(brands: Any) -> str:
 
 
 def render_letter(template: LetterTemplate, variables: Mapping[str, Any], *, number: str,
-                  day: date, settings: Settings, company: str | None) -> bytes:
+                  day: date, settings: LsproSettings, company: str | None) -> bytes:
     """Render one letter as a complete HTML page."""
     company_text = company or variables.get("perusahaan") or variables.get("nama_perusahaan")
     values = _Escaped({key: escape(value) for key, value in variables.items()})
@@ -345,7 +346,7 @@ def render_letter(template: LetterTemplate, variables: Mapping[str, Any], *, num
     return page.render()
 
 
-def render_certificate(certificate: Certificate, settings: Settings) -> bytes:
+def render_certificate(certificate: Certificate, settings: LsproSettings) -> bytes:
     """The SPPT SNI itself."""
     page = Page(f"SPPT SNI {certificate.number}")
     _header(page, settings, None)
@@ -370,7 +371,7 @@ def render_certificate(certificate: Certificate, settings: Settings) -> bytes:
     return page.render()
 
 
-def render_billing_slip(invoice: Invoice, settings: Settings) -> bytes:
+def render_billing_slip(invoice: Invoice, settings: LsproSettings) -> bytes:
     """The e-Billing slip: the code, the amount, the deadline and the fee lines."""
     page = Page(f"e-Billing {invoice.code}")
     _header(page, settings, None)
@@ -402,7 +403,7 @@ def render_billing_slip(invoice: Invoice, settings: Settings) -> bytes:
 class LetterService:
     """Numbers, renders and stores letters and other generated documents."""
 
-    def __init__(self, session: Session, clock: Clock, settings: Settings,
+    def __init__(self, session: Session, clock: Clock, settings: LsproSettings,
                  documents: DocumentService) -> None:
         self.session = session
         self.clock = clock

@@ -16,7 +16,7 @@ A move that is not allowed from the current state raises
 :class:`~engine.models.CertificateEvent`. The register only flushes; the caller
 owns the transaction.
 
-Numbers follow ``Settings.certificate_number_pattern`` (default
+Numbers follow ``LsproSettings.certificate_number_pattern`` (default
 ``{seq:04d}/{lspro}/{sni}/{yyyy}``, e.g. ``0007/LSPr-034-IDN/3553/2027``): ``seq``
 is the client registration sequence number, one running sequence that never
 starts again, so a number stays unique whatever the pattern leaves out; a
@@ -36,15 +36,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .access import Actor
-from .clock import Clock, end_of_office_day, local_today
-from .config import Settings, certificate_number
-from .errors import Conflict, InvalidInput, NotFound
-from .history import jsonable
-from .models import Certificate, CertificateEvent
-from .queries import Page, page_bounds
-from .scope import check_application
-from .sequences import next_number
+from engine.access import Actor
+from engine.clock import Clock, end_of_office_day, local_today
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.history import jsonable
+from engine.queries import Page, page_bounds
+from lspro.models import Certificate, CertificateEvent
+from lspro.numbering import next_number
+from lspro.scope import check_application
+from lspro.settings import LsproSettings, certificate_number
 
 ACTIVE = "aktif"
 SUSPENDED = "dibekukan"
@@ -114,7 +114,7 @@ def normalise_brands(value: Any) -> list[dict[str, str]]:
 class CertificateRegister:
     """Issues certificates and moves them between states, with their history."""
 
-    def __init__(self, session: Session, clock: Clock, settings: Settings) -> None:
+    def __init__(self, session: Session, clock: Clock, settings: LsproSettings) -> None:
         self.session = session
         self.clock = clock
         self.settings = settings

@@ -14,14 +14,14 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine.billing import BillingService
-from engine.models import CERTIFICATE_STATES, INVOICE_STATES
+from api import schemas
+from api.context import engine, query
+from api.errors import PROBLEM
+from api.v1.common import Extended, blueprint, documented, page_dict
 from engine.queries import Page
-
-from .. import schemas
-from ..context import engine, query
-from ..errors import PROBLEM
-from .common import Extended, blueprint, documented, page_dict
+from lspro.billing import BillingService
+from lspro.certificates import CertificateRegister
+from lspro.models import CERTIFICATE_STATES, INVOICE_STATES
 
 bp = blueprint("certificates", "", "The certificate register (SPPT SNI) and e-Billing records")
 public = blueprint("public", "/public", "The public register: no sign-in needed")
@@ -160,7 +160,7 @@ def _public(blueprint_: Blueprint, *codes: int) -> Any:
 def list_certificates(args: dict[str, Any]) -> Any:
     """List certificates, newest first (a customer: their company's)."""
     with query() as (services, actor):
-        return page_dict(services.certificates.search(
+        return page_dict(services.get(CertificateRegister).search(
             company=actor.company_filter(args.get("company")), state=args.get("state"),
             number=args.get("number"), page=args["page"], per_page=args["per_page"]))
 
@@ -171,8 +171,9 @@ def list_certificates(args: dict[str, Any]) -> Any:
 def get_certificate(certificate_id: str) -> Any:
     """Return a certificate with the history of its states."""
     with query() as (services, actor):
-        certificate = services.certificates.seen_by(actor, certificate_id)
-        return Extended(certificate, history=services.certificates.events(certificate.id))
+        register = services.get(CertificateRegister)
+        certificate = register.seen_by(actor, certificate_id)
+        return Extended(certificate, history=register.events(certificate.id))
 
 
 @bp.route("/invoices", methods=["GET"])
@@ -182,8 +183,7 @@ def get_certificate(certificate_id: str) -> Any:
 def list_invoices(args: dict[str, Any]) -> Any:
     """List e-Billing records, newest first (a customer: their company's)."""
     with query() as (services, actor):
-        built = engine()
-        billing = BillingService(services.session, built.clock, built.settings)
+        billing = services.get(BillingService)
         return page_dict(billing.search(
             company=actor.company_filter(args.get("company")), state=args.get("state"),
             subject=args.get("subject"), page=args["page"], per_page=args["per_page"]))
@@ -198,9 +198,9 @@ def list_invoices(args: dict[str, Any]) -> Any:
 def lookup(args: dict[str, Any]) -> Any:
     """Look a certificate up by its exact number: is it genuine, and is it valid?"""
     with engine().read() as services:
-        certificate = services.certificates.get(args["number"])
+        certificate = services.get(CertificateRegister).get(args["number"])
         return Extended(certificate,
-                        replaced_by=services.certificates.replacement_number(certificate))
+                        replaced_by=services.get(CertificateRegister).replacement_number(certificate))
 
 
 @public.route("/revoked-certificates", methods=["GET"])
@@ -210,6 +210,6 @@ def lookup(args: dict[str, Any]) -> Any:
 def revoked(args: dict[str, Any]) -> Any:
     """The published list of revoked certificates, most recently revoked first."""
     with engine().read() as services:
-        page: Page[Any] = services.certificates.revoked(page=args["page"],
+        page: Page[Any] = services.get(CertificateRegister).revoked(page=args["page"],
                                                        per_page=args["per_page"])
         return page_dict(page)

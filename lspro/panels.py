@@ -18,9 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .clock import Clock
-from .errors import InvalidInput
-from .models import PanelMember, Task, TaskCandidate, User
+from engine.clock import Clock
+from engine.errors import InvalidInput
+from engine.models import Task, TaskCandidate, User
+from lspro.models import PanelMember
 
 ORIGINAL = "original"
 APPEAL = "appeal"

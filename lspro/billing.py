@@ -3,7 +3,7 @@
 The LSPro's fees are non-tax state revenue (PNBP): the receipts treasurer creates
 an e-Billing code (*kode billing*, 15 digits), the company pays it at a bank or
 post office, and the payment gets a state receipt number, the NTPN (*Nomor
-Transaksi Penerimaan Negara*, 16 characters). Amounts come from ``engine.fees``
+Transaksi Penerimaan Negara*, 16 characters). Amounts come from ``lspro.fees``
 quotes; this module only records them.
 
 Payment deadline (a decision; the source gives none): ``billing_payment_days``
@@ -29,12 +29,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .clock import Clock, end_of_office_day, local_today
-from .config import Settings
-from .errors import Conflict, InvalidInput, NotFound
-from .fees import Quote, quote
-from .models import Invoice
-from .queries import Page, page_bounds
+from engine.clock import Clock, end_of_office_day, local_today
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.queries import Page, page_bounds
+from lspro.fees import Quote, quote
+from lspro.models import Invoice
+from lspro.settings import LsproSettings
 
 ISSUED = "terbit"
 PAID = "lunas"
@@ -82,7 +82,7 @@ def _lines(quotes: Sequence[Quote]) -> list[dict[str, Any]]:
 class BillingService:
     """Issues e-Billing records and records their payment or expiry."""
 
-    def __init__(self, session: Session, clock: Clock, settings: Settings) -> None:
+    def __init__(self, session: Session, clock: Clock, settings: LsproSettings) -> None:
         self.session = session
         self.clock = clock
         self.settings = settings

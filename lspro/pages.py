@@ -1,7 +1,7 @@
 """The certificate register (signed in) and the public lookup page (no sign-in).
 
-Both read the engine's :class:`~engine.certificates.CertificateRegister`, as
-``api/v1/certificates.py`` does: staff see every certificate, a customer those
+Both read the engine's :class:`~lspro.certificates.CertificateRegister`, as
+``lspro/rest.py`` does: staff see every certificate, a customer those
 of their own company; the public page shows what the LSPro publishes anyway
 (ISO/IEC 17065 §7.8, §7.11): a certificate by its exact number, and the list
 of revoked certificates.
@@ -12,13 +12,15 @@ from __future__ import annotations
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
+from api.context import engine
+from api.web import page_blueprint
+from api.web.layout import page_arg, page_count
+from api.web.session import optional_actor, reading
 from engine.errors import NotFound
-from engine.models import CERTIFICATE_STATES, Certificate
+from lspro.certificates import CertificateRegister
+from lspro.models import CERTIFICATE_STATES, Certificate
 
-from ..context import engine
-from . import bp
-from .layout import page_arg, page_count
-from .session import optional_actor, reading
+bp = page_blueprint("lspro", __name__, template_folder="templates")
 
 PER_PAGE = 25
 
@@ -32,9 +34,9 @@ def certificate_list() -> ResponseReturnValue:
     page_number = page_arg()
     with reading() as (services, actor):
         company = actor.company_filter(company)
-        page = services.certificates.search(company=company, state=state, number=number,
+        page = services.get(CertificateRegister).search(company=company, state=state, number=number,
                                           page=page_number, per_page=PER_PAGE)
-        return render_template("certificates.html", page=page, states=CERTIFICATE_STATES,
+        return render_template("lspro/certificates.html", page=page, states=CERTIFICATE_STATES,
                                state=state, number=number or "", company=company or "",
                                customer=actor.is_customer,
                                pages=page_count(page.total, PER_PAGE))
@@ -43,10 +45,10 @@ def certificate_list() -> ResponseReturnValue:
 @bp.get("/certificates/<certificate_id>")
 def certificate_page(certificate_id: str) -> ResponseReturnValue:
     with reading() as (services, actor):
-        register = services.certificates
+        register = services.get(CertificateRegister)
         certificate = register.seen_by(actor, certificate_id)
         status = register.check(certificate.number)
-        return render_template("certificate.html", certificate=certificate, status=status,
+        return render_template("lspro/certificate.html", certificate=certificate, status=status,
                                events=register.events(certificate.id))
 
 
@@ -59,7 +61,7 @@ def verify() -> ResponseReturnValue:
     still_valid = False
     with engine().read() as services:
         optional_actor(services)  # for the navigation of a signed-in visitor
-        register = services.certificates
+        register = services.get(CertificateRegister)
         if number:
             try:
                 found = register.get(number)
@@ -69,7 +71,7 @@ def verify() -> ResponseReturnValue:
                 still_valid = register.check(found.number).still_valid
                 replaced_by = register.replacement_number(found)
         revoked = register.revoked(per_page=20).items
-        page = render_template("verify.html", number=number, found=found,
+        page = render_template("lspro/verify.html", number=number, found=found,
                                replaced_by=replaced_by, still_valid=still_valid,
                                revoked=revoked)
     return page, (404 if number and found is None else 200)
