@@ -9,8 +9,8 @@ if TYPE_CHECKING:
 
     from flask import Flask, Response
 
+    from engine.composition import Engine
     from engine.config import Settings
-    from engine.engine import Engine
     from engine.extensions import Extension
 
 # Flask and the engine are imported when an app is built, not with the package:
@@ -35,8 +35,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from flask import Flask
     from flask_smorest import Api
 
+    from engine.composition import Engine
     from engine.config import load_settings
-    from engine.engine import Engine
 
     from .jsonio import StrictJSONProvider
 

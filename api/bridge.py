@@ -13,7 +13,7 @@ the app, either
   SQLite, whose writes take turns anyway, this serves the most requests. A
   request that would wait longer than :data:`LOOP_PATIENCE` there (a script
   running to its time limit, the writer held by another command) rolls back
-  and is run again in a thread of its own (:mod:`engine.waits`), so the loop
+  and is run again in a thread of its own (:mod:`engine.runtime.waits`), so the loop
   goes on serving; while such a request runs, other commands queue behind it in
   that thread and reads stay in the loop; or
 - in a pool of ``threads`` threads, for a database reached over the network,
@@ -35,7 +35,7 @@ from typing import Any
 
 from granian.rsgi import ProtocolClosed
 
-from engine.waits import HandOver, impatient
+from engine.runtime.waits import HandOver, impatient
 
 from .errors import PROBLEM, problem_document
 

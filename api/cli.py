@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
+from engine.composition import Engine
 from engine.config import ConfigError, Settings, load_settings
-from engine.engine import Engine
 from engine.errors import Conflict, DeploymentRejected, InvalidInput
-from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
+from engine.identity.users import DEMO_COMPANY, DEMO_PASSWORD
 
 from .extensions import VARIABLE as EXTENSIONS_VARIABLE
 from .extensions import default_extensions
@@ -152,7 +152,7 @@ def scheduler(once: bool, interval: float) -> None:
     """Run the timer sweep alone (for deployments with several web processes)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from engine.timers import TimerSweep
+    from engine.time.timers import TimerSweep
 
     # No workflow cache: the next command on these instances comes from a web
     # process, and a large live heap only lengthens garbage collections here.

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 from flask import current_app, g, request
 
-from engine.access import Actor
-from engine.engine import Engine, Services
+from engine.composition import Engine, Services
 from engine.errors import Forbidden, Unauthenticated
+from engine.identity.access import Actor
 
 
 def engine() -> Engine:

@@ -27,9 +27,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
-from engine.access import Actor
-from engine.deployments import DeploymentResult
-from engine.engine import Services
+from engine.composition import Services
+from engine.deployment.service import DeploymentResult
 from engine.errors import (
     DeploymentRejected,
     EngineError,
@@ -38,6 +37,7 @@ from engine.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from engine.identity.access import Actor
 from engine.models import Deployment, ProcessDefinition
 
 from . import jsonio

@@ -4,7 +4,7 @@ An incident keeps the exception's text and traceback for the staff who fix it;
 both can name server files, paths and internals. A customer (``pelanggan``)
 gets, in their language, a short message in place of the text and no traceback:
 in the instance's incidents and in its history, in the REST API and the pages.
-Who sees the detail is :attr:`engine.access.Actor.sees_failure_details`.
+Who sees the detail is :attr:`engine.identity.access.Actor.sees_failure_details`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import request
 
-from engine.access import Actor
+from engine.identity.access import Actor
 from engine.models import HistoryEvent, Incident
 
 from .v1.common import Extended

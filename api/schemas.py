@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from engine.queries import INSTANCE_STATUSES, MAX_PER_PAGE, TASK_SORTS
+from engine.queries.lists import INSTANCE_STATUSES, MAX_PER_PAGE, TASK_SORTS
 
 
 class Paging(Schema):

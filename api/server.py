@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.composition import Engine
 
     from .bridge import WsgiBridge
 
@@ -72,7 +72,7 @@ def start_scheduler(engine: Engine) -> Any:
     """Run the timer sweep every second in a background thread of this process."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from engine.timers import TimerSweep
+    from engine.time.timers import TimerSweep
 
     sweep = TimerSweep(engine)
     scheduler = BackgroundScheduler(daemon=True)
@@ -114,8 +114,8 @@ def app_threads(database_url: str, given: str | None) -> int:
 
 def worker_app() -> WsgiBridge:
     """Build one worker's engine and app (granian calls this in each worker)."""
+    from engine.composition import Engine
     from engine.config import load_settings
-    from engine.engine import Engine
 
     from . import create_app
     from .bridge import WsgiBridge

@@ -35,10 +35,10 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # noqa: E4
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
+from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
-from engine.engine import Engine  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
 from engine.models import Task  # noqa: E402
+from engine.persistence.migrate import upgrade  # noqa: E402
 from tests.builders import linear_user_tasks  # noqa: E402
 
 STEPS = 17

@@ -73,13 +73,13 @@ from bench.api import (  # noqa: E402
     sign_in,
     verdict,
 )
-from engine.access import Actor  # noqa: E402
+from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
-from engine.db import Base  # noqa: E402
-from engine.engine import Engine  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.identity.access import Actor  # noqa: E402
 from engine.models import ProcessInstance, SlaBreach, Task, TaskCandidate  # noqa: E402
-from engine.queries import COUNT_CAP, TASK_SORTS  # noqa: E402
+from engine.persistence.db import Base  # noqa: E402
+from engine.persistence.migrate import upgrade  # noqa: E402
+from engine.queries.lists import COUNT_CAP, TASK_SORTS  # noqa: E402
 from tests.builders import definitions, process  # noqa: E402
 
 PROCESS_KEY = "bench_paralel"

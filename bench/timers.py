@@ -48,10 +48,10 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
-from engine.engine import Engine  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
 from engine.models import HistoryEvent  # noqa: E402
+from engine.persistence.migrate import upgrade  # noqa: E402
 from tests.builders import definitions, process  # noqa: E402
 
 TARGET_S = 60.0

@@ -1,5 +1,8 @@
-"""sertiflow's workflow engine: BPMN deployments, instances, tasks and their history.
+"""sertiflow's workflow engine: a generic BPMN service on SpiffWorkflow.
 
-Nothing in this package imports flask, marshmallow or ``api``; the web layer
-builds on the services defined here.
+It knows no organisation: what one brings (its topics, tables, roles, pages)
+plugs in as an extension (:mod:`engine.extensions`). Nothing in this package
+imports flask, marshmallow, ``api`` or an extension; the web layer builds on the
+services defined here. The folders, and which way the imports go, are in
+README.md (Architecture).
 """

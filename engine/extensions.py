@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from engine.runtime.handlers import Handler, TopicRegistry
+
 from .config import Settings
-from .handlers import Handler, TopicRegistry
 
 if TYPE_CHECKING:
-    from .engine import Services
+    from engine.composition import Services
 
 T = TypeVar("T")
 

@@ -10,7 +10,8 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .clock import Clock
+from engine.time.clock import Clock
+
 from .models import Notification, User, UserRole
 
 log = logging.getLogger(__name__)

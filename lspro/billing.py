@@ -29,9 +29,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.clock import Clock, end_of_office_day, local_today
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.queries import Page, page_bounds
+from engine.queries.lists import Page, page_bounds
+from engine.time.clock import Clock, end_of_office_day, local_today
 from lspro.fees import Quote, quote
 from lspro.models import Invoice
 from lspro.settings import LsproSettings

@@ -36,11 +36,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.access import Actor
-from engine.clock import Clock, end_of_office_day, local_today
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.history import jsonable
-from engine.queries import Page, page_bounds
+from engine.identity.access import Actor
+from engine.queries.history import jsonable
+from engine.queries.lists import Page, page_bounds
+from engine.time.clock import Clock, end_of_office_day, local_today
 from lspro.models import Certificate, CertificateEvent
 from lspro.numbering import next_number
 from lspro.scope import check_application

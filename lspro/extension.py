@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.engine import Services
+from engine.composition import Services
 from engine.extensions import Setup
 
 from .billing import BillingService

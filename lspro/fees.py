@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from engine.clock import Clock, SystemClock
 from engine.errors import InvalidInput
+from engine.time.clock import Clock, SystemClock
 
 CURRENCY = "IDR"
 LEGAL_BASIS = "PP 54/2021"

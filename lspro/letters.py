@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.clock import Clock, local_today
-from engine.documents import DocumentService
+from engine.documents.service import DocumentService
 from engine.errors import InvalidInput
 from engine.models import Document
+from engine.time.clock import Clock, local_today
 from lspro.fees import format_rupiah
 from lspro.models import Certificate, Invoice
 from lspro.numbering import next_number

@@ -3,7 +3,7 @@
 A number is taken by one ``UPDATE ... RETURNING`` on the sequence's row. On
 PostgreSQL that statement locks the row until the command commits, so a second
 command waits and then gets the next number; on SQLite every write transaction
-starts with ``BEGIN IMMEDIATE`` (``engine.db``), so writers never overlap at all.
+starts with ``BEGIN IMMEDIATE`` (``engine.persistence.db``), so writers never overlap at all.
 A rolled-back command gives its number back with everything else it did.
 """
 

@@ -18,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.clock import Clock
 from engine.errors import InvalidInput
 from engine.models import Task, TaskCandidate, User
+from engine.time.clock import Clock
 from lspro.models import PanelMember
 
 ORIGINAL = "original"

@@ -18,7 +18,7 @@ from api import schemas
 from api.context import engine, query
 from api.errors import PROBLEM
 from api.v1.common import Extended, blueprint, documented, page_dict
-from engine.queries import Page
+from engine.queries.lists import Page
 from lspro.billing import BillingService
 from lspro.certificates import CertificateRegister
 from lspro.models import CERTIFICATE_STATES, INVOICE_STATES

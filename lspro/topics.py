@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from engine.clock import local_today
 from engine.errors import InvalidInput, NotFound
-from engine.handlers import HandlerContext, context_of, property_of
-from engine.service_call import ServiceCall
+from engine.runtime.handlers import HandlerContext, context_of, property_of
+from engine.runtime.service_call import ServiceCall
+from engine.time.clock import local_today
 from lspro.billing import BillingService
 from lspro.certificates import (
     REVOCATION_REASONS,

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings
-from engine.db import create_db_engine
-from engine.engine import Engine
-from engine.handlers import TopicRegistry
-from engine.links import register_links
-from engine.migrate import upgrade
+from engine.persistence.db import create_db_engine
+from engine.persistence.migrate import upgrade
+from engine.runtime.handlers import TopicRegistry
+from engine.runtime.links import register_links
+from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.settings import LSPRO, settings_for

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import Task
 
 

@@ -16,7 +16,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from engine.engine import Engine
+from engine.composition import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"

@@ -20,10 +20,10 @@ import requests
 import sqlalchemy as sa
 
 from api import create_app
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import load_settings
-from engine.engine import Engine
 from engine.errors import InvalidInput
+from engine.time.clock import FrozenClock
 from tests.api.bpmn_rest import START, complete_task, deployed, flows, ready_task, start
 from tests.builders import service
 from tests.example_extension import OrderDesk

@@ -43,7 +43,8 @@ def test_engine_source_imports_no_web_layer() -> None:
 def test_importing_the_engine_loads_no_web_layer() -> None:
     forbidden = sorted(FORBIDDEN_IN_ENGINE)
     code = (
-        "import sys, engine.engine, engine.timers, engine.runtime, engine.deployments\n"
+        "import sys, engine.composition, engine.time.timers, engine.runtime.commands, "
+        "engine.deployment.service\n"
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})\n"
         "print(','.join(bad))\n"
     )
@@ -78,7 +79,8 @@ def test_the_engine_knows_no_certification_body() -> None:
 
 def test_importing_the_engine_loads_no_extension() -> None:
     code = (
-        "import sys, engine.engine, engine.timers, engine.runtime, engine.deployments\n"
+        "import sys, engine.composition, engine.time.timers, engine.runtime.commands, "
+        "engine.deployment.service\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'lspro')))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
-from engine.queries import Page
+from engine.queries.lists import Page
 
 from .. import jsonio, schemas
 from ..errors import PROBLEM

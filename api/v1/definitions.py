@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Response, request
 
-from engine.access import Actor
-from engine.engine import Services
+from engine.composition import Services
 from engine.errors import InvalidInput
+from engine.identity.access import Actor
 from engine.models import ProcessDefinition
 
 from .. import schemas

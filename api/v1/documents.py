@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Response, send_file
 
-from engine.access import Actor
-from engine.engine import Services
+from engine.composition import Services
+from engine.identity.access import Actor
 
 from .. import schemas
 from ..context import query

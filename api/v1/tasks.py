@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
-from engine.taskforms import form_for_task
+from engine.tasks.taskforms import form_for_task
 
 from .. import jsonio, schemas
 from ..context import command, query

@@ -1,7 +1,7 @@
 """The web pages: server-rendered Jinja pages for staff, customers and administrators.
 
-The pages call the same engine services as the REST API (``engine.queries``,
-``engine.runtime``, ``engine.documents``, ``engine.deployments``, …) and
+The pages call the same engine services as the REST API (``engine.queries.lists``,
+``engine.runtime.commands``, ``engine.documents.service``, ``engine.deployment.service``, …) and
 apply the same access rules, which live in the engine. A page session is a
 bearer token kept in the signed session cookie (see :mod:`.session`); every
 POST carries a CSRF token. Indonesian is the default language, English can be

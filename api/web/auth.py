@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.access import Actor
 from engine.errors import EngineError, NotFound, TooManyAttempts, Unauthenticated
+from engine.identity.access import Actor
 
 from ..context import engine
 from . import bp

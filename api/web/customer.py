@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.errors import Forbidden
-from engine.queries import may_act_on
+from engine.queries.lists import may_act_on
 
 from ..context import engine
 from ..v1.definitions import may_start

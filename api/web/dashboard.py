@@ -6,7 +6,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from engine.errors import Forbidden
-from engine.monitoring import Monitoring
+from engine.queries.monitoring import Monitoring
 
 from ..context import engine
 from . import bp, i18n

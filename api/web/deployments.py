@@ -13,7 +13,7 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from engine.deployments import DeploymentResult
+from engine.deployment.service import DeploymentResult
 from engine.errors import DeploymentRejected, Forbidden, Problem
 
 from . import bp

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from engine.engine import Services
+from engine.composition import Services
 from engine.errors import NotFound
 from engine.models import HistoryEvent, Incident, ProcessInstance, Timer
 

@@ -3,7 +3,7 @@
 A Camunda Form is handed over as deployed. A generated form
 (``camunda:formData``) is turned into the equivalent form-js components, so
 the same viewer renders it; the server checks the submission against the
-original fields either way (``engine.taskforms.check_submission``).
+original fields either way (``engine.tasks.taskforms.check_submission``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any, BinaryIO, cast
 from flask import request
 from werkzeug.datastructures import FileStorage
 
-from engine.access import Actor
-from engine.engine import Services
+from engine.composition import Services
 from engine.errors import InvalidInput
-from engine.form_validation import Kind, form_fields_generated
-from engine.taskforms import TaskForm
+from engine.identity.access import Actor
+from engine.tasks.form_validation import Kind, form_fields_generated
+from engine.tasks.taskforms import TaskForm
 
 _COMPONENT = {
     Kind.TEXT: "textfield", Kind.NUMBER: "number", Kind.INTEGER: "number",

@@ -15,11 +15,11 @@ from typing import Any, cast
 from flask import flash, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.access import Actor
-from engine.engine import Services
+from engine.composition import Services
 from engine.errors import InvalidInput, NotFound
+from engine.identity.access import Actor
 from engine.models import ProcessInstance
-from engine.taskforms import form_by_id
+from engine.tasks.taskforms import form_by_id
 
 from . import bp, i18n
 from .forms import sent_file, store_sent_file, viewer_schema

@@ -13,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.errors import Forbidden, InvalidInput
-from engine.queries import INSTANCE_STATUSES
+from engine.queries.lists import INSTANCE_STATUSES
 
 from .. import incident_view, jsonio
 from ..context import engine

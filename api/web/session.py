@@ -1,7 +1,7 @@
 """Who is signed in to the pages, one transaction per request, and CSRF protection.
 
 Signing in to the pages issues an ordinary bearer token (named ``web``) through
-the engine's :class:`~engine.identity.IdentityService` and keeps it in the Flask
+the engine's :class:`~engine.identity.users.IdentityService` and keeps it in the Flask
 session cookie (signed, HttpOnly, SameSite=Lax). Each request resolves it to an
 actor exactly as the REST API resolves a token, so an expired or revoked token,
 or a deactivated user, ends the page session too; signing out revokes it.
@@ -19,9 +19,9 @@ from contextlib import AbstractContextManager, contextmanager
 
 from flask import abort, g, request, session
 
-from engine.access import Actor
-from engine.engine import Services
+from engine.composition import Services
 from engine.errors import Unauthenticated
+from engine.identity.access import Actor
 
 from ..context import command, query
 

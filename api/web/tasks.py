@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance, Task
-from engine.queries import TASK_SORTS, may_act_on
-from engine.taskforms import form_for_task
+from engine.queries.lists import TASK_SORTS, may_act_on
+from engine.tasks.taskforms import form_for_task
 
 from .. import incident_view
 from ..context import engine

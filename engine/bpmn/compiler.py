@@ -11,7 +11,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 
-from ..access import default_task_roles
+from engine.identity.access import default_task_roles
+
 from ..errors import Problem
 from .parser import SertiflowParser, read_mappings_and_listeners
 from .rewrites import rewrite

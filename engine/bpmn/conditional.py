@@ -69,10 +69,11 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from engine.scripting.expressions import ExpressionError, compile_expression
+
 from ..errors import Problem
 from ..scripting import ScriptError
 from . import hooks
-from .expressions import ExpressionError, compile_expression
 from .script_engine import loop_variables, uses_context
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -28,7 +28,7 @@ as SpiffWorkflow gives them. The instance's variables
 of each sub-process while it runs, by name.
 
 **Data stores.** A data store outlives the instance (§10.4.4): it is one value
-per store name, kept in the database (``engine.data_stores``) and shared by every
+per store name, kept in the database (``engine.runtime.data_stores``) and shared by every
 instance of every process. Its name is the ``bpmn:dataStore``'s that the
 reference names, else the reference's own (the Modeler writes only a
 reference), and a task sees it as the variable of that name. Associations read
@@ -221,7 +221,7 @@ class DataWrite(DataAssociation):
 
 
 class DataStoreAccess(Protocol):
-    """What the runtime lends the script engine for data stores (``engine.data_stores``)."""
+    """What the runtime lends the script engine for data stores (``engine.runtime.data_stores``)."""
 
     def read(self, name: str) -> tuple[bool, Any]:
         """(whether the store has a value, the value)."""

@@ -213,8 +213,9 @@ class _Timebase:
 
 def evaluate_constant_timer(expression: str) -> str:
     """Evaluate a timer expression that may not use process variables (a start event's)."""
+    from engine.scripting.expressions import translate
+
     from ..scripting import evaluate
-    from .expressions import translate
 
     value = evaluate(translate(expression), {})
     if isinstance(value, datetime):

@@ -15,9 +15,10 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from ..clock import Clock
+from engine.runtime.service_call import ServiceCall, ServiceDispatcher
+from engine.time.clock import Clock
+
 from ..scripting import DEFAULT_MEMORY_MB, UnstorableValue, check_storable
-from ..service_call import ServiceCall, ServiceDispatcher
 from .data import DataStoreAccess
 from .script_engine import SandboxedScriptEngine
 

@@ -20,6 +20,13 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.scripting.expressions import (
+    ExpressionError,
+    compile_expression,
+    compile_template,
+    translate,
+)
+
 from ..scripting import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
@@ -30,7 +37,6 @@ from ..scripting import (
 )
 from ..scripting.context import CONTEXT_NAMES
 from ..scripting.restricted import facts
-from .expressions import ExpressionError, compile_expression, compile_template, translate
 from .hooks import context_info
 
 _NO_SERVICES = ("sertiflow runs service tasks itself (camunda:topic handlers or "

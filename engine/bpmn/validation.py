@@ -23,13 +23,14 @@ from pathlib import Path
 import SpiffWorkflow.bpmn.parser as spiff_parser
 from lxml import etree
 
+from engine.scripting.expressions import ExpressionError, compile_expression, compile_template
+
 from ..errors import Problem
 from ..scripting import SandboxViolation, check_script
 from . import conditional
 from .adhoc import adhoc_problems
 from .compensation import compensation_problems, linked_handler_ids
 from .data import data_problems
-from .expressions import ExpressionError, compile_expression, compile_template
 from .global_tasks import inline_global_tasks
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

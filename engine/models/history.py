@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from engine.persistence.db import Base
 
 
 class HistoryEvent(Base):

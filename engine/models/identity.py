@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, Str255
+from engine.persistence.db import Base, Str255
 
 
 class User(Base):

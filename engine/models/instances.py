@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, Str36, Str255
+from engine.persistence.db import Base, Str36, Str255
 
 INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, Str36, Str255
+from engine.persistence.db import Base, Str36, Str255
 
 TASK_STATES = ("ready", "completed", "cancelled")
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)

@@ -34,7 +34,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from ..waits import HandOver, patience
+from engine.runtime.waits import HandOver, patience
+
 from .errors import (
     KINDS,
     ScriptError,
@@ -123,7 +124,7 @@ class ScriptHost:
     def call(self, header: bytes, body: bytes, wait: float) -> bytes:
         """Run one request in an idle script process (started if none is idle).
 
-        :raises HandOver: when the caller's patience (:mod:`engine.waits`) ran
+        :raises HandOver: when the caller's patience (:mod:`engine.runtime.waits`) ran
             out first; the script and its process are killed.
         """
         limit = patience()

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.db import Base, Str36, Str255
+from engine.persistence.db import Base, Str36, Str255
 
 INVOICE_STATES = ("terbit", "lunas", "kedaluwarsa", "dibatalkan")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.db import Base, Str255
+from engine.persistence.db import Base, Str255
 
 
 class Sequence(Base):

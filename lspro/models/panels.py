@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.db import Base, Str255
+from engine.persistence.db import Base, Str255
 
 PANEL_KINDS = ("original", "appeal")
 PANEL_SOURCES = ("declared", "completed")

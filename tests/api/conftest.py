@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from api import create_app
-from engine.engine import Engine
+from engine.composition import Engine
 from tests.people import COMPANY, OTHER_COMPANY, PASSWORD, add_users, serving
 
 # user name -> (roles, company)

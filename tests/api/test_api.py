@@ -499,7 +499,7 @@ def test_reads_record_token_use_in_a_write_of_their_own(as_user: Any, engine: An
 def test_overdue_flag_and_sla_report(as_user: Any, engine: Any, server: str) -> None:
     from datetime import timedelta
 
-    from engine.timers import TimerSweep
+    from engine.time.timers import TimerSweep
 
     instance = start_as_customer(as_user)
     apply = only(as_user("cust1"))

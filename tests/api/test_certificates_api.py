@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.engine import Engine
+from engine.composition import Engine
 from lspro.billing import BillingService
 from lspro.certificates import CertificateRegister
 from tests.api.conftest import Client

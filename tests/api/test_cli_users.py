@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from api.extensions import default_extensions
+from engine.composition import Engine
 from engine.config import load_settings
-from engine.engine import Engine
 from tests.people import start_cli_server
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from engine.engine import Engine
+from engine.composition import Engine
 from tests.api.bpmn_rest import instance, start
 from tests.builders import definitions, process
 
@@ -168,7 +168,7 @@ def test_the_throw_and_its_deliveries_are_one_transaction(engine: Engine,
     with engine.read() as s:
         [task] = _ready(s, thrower)
 
-    from engine import routing
+    from engine.runtime import routing
 
     real = routing.broadcast_signal
 

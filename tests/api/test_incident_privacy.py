@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.handlers import TopicRegistry
+from engine.runtime.handlers import TopicRegistry
 from tests.builders import definitions, process
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -15,8 +15,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from engine.composition import Engine
 from engine.config import Settings
-from engine.engine import Engine
 from engine.errors import InvalidInput
 from engine.models import ProcessInstance
 from tests.api.conftest import Client

@@ -27,7 +27,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from engine.engine import Engine
+from engine.composition import Engine
 from tests.api.conftest import Client
 from tests.builders import definitions
 from tests.people import PASSWORD

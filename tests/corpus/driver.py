@@ -27,13 +27,13 @@ from typing import Any
 import requests
 from lxml import etree
 
-from engine.clock import FrozenClock
-from engine.db import create_db_engine
-from engine.engine import Engine
-from engine.handlers import TopicRegistry
-from engine.migrate import upgrade
-from engine.service_call import ServiceCall
-from engine.timers import TimerSweep
+from engine.composition import Engine
+from engine.persistence.db import create_db_engine
+from engine.persistence.migrate import upgrade
+from engine.runtime.handlers import TopicRegistry
+from engine.runtime.service_call import ServiceCall
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro import LsproExtension
 from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.people import COMPANY, PASSWORD, add_users, serving

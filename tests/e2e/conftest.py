@@ -20,7 +20,7 @@ import pytest
 
 from api import create_app
 from api.web.assets import PROJECT_ROOT, VENDOR
-from engine.engine import Engine
+from engine.composition import Engine
 from tests.people import PASSWORD, add_users, serving
 
 CHROMIUM = os.environ.get("SERTIFLOW_CHROMIUM", "/usr/bin/chromium")

@@ -25,11 +25,11 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings
-from engine.engine import Engine
-from engine.identity import DEMO_COMPANY, DEMO_PASSWORD
+from engine.identity.users import DEMO_COMPANY, DEMO_PASSWORD
 from engine.models import Document, HistoryEvent, ProcessInstance
+from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.models import Certificate, Invoice
 from tests.settings import LSPRO

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import Document, HistoryEvent, ProcessInstance, Task
 from tests.web import sample
 

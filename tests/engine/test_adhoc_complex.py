@@ -18,7 +18,7 @@ from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import spec_from_dict
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.time.clock import FrozenClock
 from lspro.billing import BillingService, luhn_digit, new_code, valid_code
 from lspro.fees import quote
 from lspro.models import Invoice

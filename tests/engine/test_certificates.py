@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import ConfigError, load_settings
-from engine.engine import Engine
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.certificates import CertificateRegister, add_months
 from lspro.models import Certificate, CertificateEvent

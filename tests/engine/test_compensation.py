@@ -19,7 +19,7 @@ from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import dump_state
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 
 # a, then the sub-process S (x inside) and b; the throw undoes b (a user task

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import load_settings
-from engine.engine import Engine
 from engine.errors import Conflict
-from engine.migrate import upgrade
 from engine.models import HistoryEvent, Task
+from engine.persistence.migrate import upgrade
+from engine.time.clock import FrozenClock
 from tests.builders import linear_user_tasks
 
 RACERS = 6

@@ -14,7 +14,7 @@ from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import dump_state, load_state, spec_from_dict, spec_to_dict
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'

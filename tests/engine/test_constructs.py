@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import HistoryEvent, ProcessDefinition, Task, Timer
 from tests.builders import definitions, process
 from tests.instances import ready

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import load_settings
-from engine.data_stores import read_data_store
-from engine.engine import Engine
-from engine.migrate import upgrade
+from engine.persistence.migrate import upgrade
+from engine.runtime.data_stores import read_data_store
+from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 
 RACERS = 6

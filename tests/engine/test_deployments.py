@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.bpmn.parser import SertiflowParser
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import DeploymentRejected
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
 from tests.builders import definitions, linear_user_tasks, process

@@ -14,15 +14,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.documents import (
+from engine.composition import Engine
+from engine.documents.service import (
     MAX_NAME_LENGTH,
     DocumentFileError,
     DocumentService,
     FileStore,
     sanitize_filename,
 )
-from engine.engine import Engine
 from engine.errors import (
     Conflict,
     InstanceNotRunning,
@@ -31,6 +30,7 @@ from engine.errors import (
     TaskAlreadyCompleted,
 )
 from engine.models import Document, HistoryEvent
+from engine.time.clock import FrozenClock
 from tests.builders import linear_user_tasks
 from tests.instances import the_ready_task as ready_task
 

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings
-from engine.engine import Engine
 from engine.models import (
     Document,
     Incident,
     ProcessInstance,
 )
-from engine.timers import TimerSweep
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro import LsproExtension
 from lspro.billing import valid_code
 from lspro.certificates import CertificateRegister

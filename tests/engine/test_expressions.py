@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine import scripting as sandbox
-from engine.bpmn.expressions import (
+from engine.scripting.expressions import (
     ExpressionError,
     compile_expression,
     is_timer_literal,

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from engine.clock import FrozenClock
 from engine.errors import InvalidInput
+from engine.time.clock import FrozenClock
 from lspro.fees import (
     ADD_BRAND_OR_PACKAGING,
     INITIAL,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import DeploymentRejected
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bpmn"

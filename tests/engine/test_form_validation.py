@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.form_validation import (
+from engine.tasks.form_validation import (
     TEXT_CAP,
     FieldError,
     FormValidationError,

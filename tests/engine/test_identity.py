@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from engine.access import Actor
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
-from engine.identity import (
+from engine.identity.access import Actor
+from engine.identity.users import (
     DEMO_COMPANY,
     IssuedToken,
     ScryptParameters,
@@ -23,6 +22,7 @@ from engine.identity import (
     verify_password,
 )
 from engine.models import ApiToken, SignInFailure, User
+from engine.time.clock import FrozenClock
 
 PASSWORD = "kata-sandi-rahasia"
 

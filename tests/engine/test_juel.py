@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from engine import scripting
-from engine.bpmn import juel
-from engine.bpmn.expressions import (
+from engine.scripting import juel
+from engine.scripting.expressions import (
     ExpressionError,
     compile_expression,
     translate,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import Document, HistoryEvent
+from engine.time.clock import FrozenClock
 from lspro.billing import BillingService
 from lspro.certificates import CertificateRegister
 from lspro.letters import RECEIPT, TEMPLATES, LetterService, display, render_letter

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import InvalidInput
-from engine.handlers import TopicRegistry
-from engine.links import register_links
 from engine.models import HistoryEvent, Incident, ProcessInstance
-from engine.service_call import ServiceCall
-from engine.timers import TimerSweep
+from engine.runtime.handlers import TopicRegistry
+from engine.runtime.links import register_links
+from engine.runtime.service_call import ServiceCall
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from tests.builders import definitions, process, service
 from tests.instances import ready
 

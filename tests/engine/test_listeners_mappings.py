@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import DeploymentRejected, InvalidInput
 from engine.models import Incident, ProcessInstance, Task
 from tests.builders import definitions, process
@@ -354,8 +354,8 @@ def test_listeners_and_mappings_that_cannot_run_are_refused(
 
 
 def test_every_method_juel_may_call_exists_on_the_runtime_objects() -> None:
-    from engine.bpmn.juel import EXECUTION_METHODS, TASK_METHODS
     from engine.scripting.context import ExecutionObject, TaskObject
+    from engine.scripting.juel import EXECUTION_METHODS, TASK_METHODS
 
     assert sorted(m for m in EXECUTION_METHODS if not hasattr(ExecutionObject, m)) == []
     assert sorted(m for m in TASK_METHODS if not hasattr(TaskObject, m)) == []

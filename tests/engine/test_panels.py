@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import InvalidInput
 from lspro.models import PanelMember
 from lspro.panels import PanelService, names

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings, load_settings
-from engine.db import Base
-from engine.engine import Engine
-from engine.migrate import upgrade
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.persistence.db import Base
+from engine.persistence.migrate import upgrade
+from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.builders import definitions, linear_user_tasks

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.access import Actor
-from engine.engine import Engine
+from engine.composition import Engine
+from engine.identity.access import Actor
 from engine.models import ProcessInstance
-from engine.queries import Queries
+from engine.queries.lists import Queries
 from tests.builders import definitions, process
 
 FLOW = process("mixed", """\

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import DeploymentRejected
 from tests.builders import definitions, process
 

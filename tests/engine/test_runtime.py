@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import (
     Conflict,
     InstanceNotRunning,

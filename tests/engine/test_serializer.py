@@ -17,7 +17,7 @@ from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import STATE_FORMAT, dump_state, escape_data, load_state
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 
 LOOP = process("loop", """\

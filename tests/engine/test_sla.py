@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings
-from engine.engine import Engine
 from engine.mailer import SmtpSettings
 from engine.models import Notification, SlaBreach, Task
-from engine.timers import TimerSweep
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro import LsproExtension
 from tests.builders import definitions, process
 from tests.settings import LSPRO

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings
-from engine.engine import Engine
 from engine.models import HistoryEvent, ProcessInstance, StartTimer, Task
-from engine.timers import TimerSweep
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from tests.builders import definitions, process
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
+from engine.composition import Engine
 from engine.config import Settings, load_settings
-from engine.engine import Engine
 from engine.models import HistoryEvent, ProcessInstance, Task, Timer
-from engine.timers import TimerSweep
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro import LsproExtension
 from tests.builders import definitions, process
 from tests.settings import LSPRO
@@ -223,7 +223,7 @@ def test_timer_events_count_wall_clock_time_whatever_the_default_calendar(
     and so does the SLA due date (P1D), which follows the configured default."""
     from dataclasses import replace
 
-    from engine.calendar import WorkingCalendar, duration_adder
+    from engine.time.calendar import WorkingCalendar, duration_adder
 
     settings = replace(settings, calendar=calendar)
     saturday = datetime(2026, 12, 5, 5, 0, tzinfo=UTC)

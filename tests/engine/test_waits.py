@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import ProcessInstance
+from engine.runtime.waits import HandOver, impatient, patience
 from engine.scripting import run_script
-from engine.waits import HandOver, impatient, patience
 from tests.builders import definitions, process
 
 

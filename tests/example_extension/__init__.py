@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.extensions import Setup
-from engine.handlers import context_of
-from engine.service_call import ServiceCall
+from engine.runtime.handlers import context_of
+from engine.runtime.service_call import ServiceCall
 
 from .models import OrderBook
 

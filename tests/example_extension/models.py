@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from engine.clock import Clock
 from engine.errors import InvalidInput
+from engine.time.clock import Clock
 
 
 class OrderBase(DeclarativeBase):

@@ -26,10 +26,10 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from engine.bpmn.expressions import translate
-from engine.engine import Engine
-from engine.form_validation import Field, form_fields_camunda
+from engine.composition import Engine
 from engine.models import FormDefinition
+from engine.scripting.expressions import translate
+from engine.tasks.form_validation import Field, form_fields_camunda
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = sorted((ROOT / "processes").glob("*.bpmn"))

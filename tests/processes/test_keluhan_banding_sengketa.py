@@ -20,10 +20,9 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from engine.access import Actor
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import InstanceNotRunning, NotFound
+from engine.identity.access import Actor
 from engine.models import (
     Document,
     EventSubscription,
@@ -34,8 +33,9 @@ from engine.models import (
     Task,
     Timer,
 )
-from engine.taskforms import form_for_task
-from engine.timers import TimerSweep
+from engine.tasks.taskforms import form_for_task
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro.certificates import CertificateRegister
 from lspro.models import Certificate, CertificateEvent, Invoice, PanelMember
 from lspro.panels import PanelService

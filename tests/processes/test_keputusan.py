@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import Forbidden
 from engine.models import (
     Document,
@@ -26,7 +25,8 @@ from engine.models import (
     Notification,
     SlaBreach,
 )
-from engine.timers import TimerSweep
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro.certificates import add_months
 from lspro.models import Certificate, CertificateEvent, PanelMember
 from tests.processes.test_sertifikasi_produk import (

@@ -23,8 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import (
     Document,
@@ -33,8 +32,9 @@ from engine.models import (
     Task,
     Timer,
 )
-from engine.taskforms import check_submission, form_for_task
-from engine.timers import TimerSweep
+from engine.tasks.taskforms import check_submission, form_for_task
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro.certificates import CertificateRegister
 from lspro.models import Certificate, CertificateEvent, Invoice
 from tests.instances import ready, ready_ids, task_of, variables

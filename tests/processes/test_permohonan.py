@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.deployments import latest_definition
-from engine.engine import Engine
+from engine.composition import Engine
+from engine.deployment.service import latest_definition
 from engine.errors import InvalidInput, NotFound
 from engine.models import (
     Document,
@@ -32,8 +31,9 @@ from engine.models import (
     Task,
     Timer,
 )
-from engine.taskforms import form_for_task
-from engine.timers import TimerSweep
+from engine.tasks.taskforms import form_for_task
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from lspro.certificates import CertificateRegister
 from lspro.models import Certificate, CertificateEvent, Invoice
 from tests.instances import ready_ids, task_of, variables

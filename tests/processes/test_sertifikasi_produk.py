@@ -26,8 +26,7 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import (
     Document,
@@ -38,8 +37,9 @@ from engine.models import (
     Task,
     Timer,
 )
-from engine.taskforms import form_for_task
-from engine.timers import TimerSweep
+from engine.tasks.taskforms import form_for_task
+from engine.time.clock import FrozenClock
+from engine.time.timers import TimerSweep
 from tests.instances import ready_ids, task_of, variables
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api import create_app
-from engine.engine import Engine
+from engine.composition import Engine
 from tests.people import COMPANY, OTHER_COMPANY, PASSWORD, add_users
 
 from . import sample

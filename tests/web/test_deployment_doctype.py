@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import Deployment, ProcessDefinition
 from tests.hostile_xml import DOCTYPES, with_doctype
 

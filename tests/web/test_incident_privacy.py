@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import Incident
 from tests.builders import definitions, process
 from tests.people import COMPANY

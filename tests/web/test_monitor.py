@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import HistoryEvent, Incident, ProcessInstance
+from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 from tests.people import COMPANY, PASSWORD
 

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from api.web import i18n
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import ProcessDefinition, ProcessInstance
-from engine.monitoring import Monitoring
+from engine.queries.monitoring import Monitoring
+from engine.time.clock import FrozenClock
 from lspro.certificates import CertificateRegister
 from lspro.words import WORDS
 from tests.people import COMPANY, OTHER_COMPANY

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from api import create_app
-from engine.engine import Engine
-from engine.handlers import TopicRegistry
+from engine.composition import Engine
 from engine.models import ApiToken, SignInFailure
+from engine.runtime.handlers import TopicRegistry
 from tests.people import PASSWORD
 
 from .conftest import Browser

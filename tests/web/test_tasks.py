@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from engine.clock import FrozenClock
-from engine.engine import Engine
+from engine.composition import Engine
 from engine.models import Document, HistoryEvent, ProcessInstance, Task
+from engine.time.clock import FrozenClock
 from tests.people import COMPANY, OTHER_COMPANY
 
 from . import sample

@@ -13,7 +13,7 @@ Create Date: 2026-11-21 17:05:59.732180
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.persistence.db
 
 revision = 'lspro_0001'
 down_revision = None
@@ -44,17 +44,17 @@ def _create() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=False),
     sa.Column('expires_on', sa.Date(), nullable=False),
-    sa.Column('handed_over_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_surveillance_on', sa.Date(), nullable=True),
     sa.Column('superseded_by', sa.String(length=36), nullable=True),
     sa.Column('supersedes', sa.String(length=36), nullable=True),
     sa.Column('suspension_reason', sa.String(length=64), nullable=True),
-    sa.Column('suspension_deadline', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('suspension_deadline', engine.persistence.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revocation_reason', sa.String(length=255), nullable=True),
-    sa.Column('revoked_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revocation_published', sa.Boolean(), nullable=False),
-    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("state IN ('aktif', 'dibekukan', 'dicabut', 'ditarik', 'kedaluwarsa')", name=op.f('ck_certificate_state')),
     sa.ForeignKeyConstraint(['superseded_by'], ['certificate.id'], name=op.f('fk_certificate_superseded_by_certificate')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
@@ -80,12 +80,12 @@ def _create() -> None:
     sa.Column('legal_basis', sa.String(length=64), nullable=False),
     sa.Column('instance_id', sa.String(length=36), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('issued_at', engine.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('paid_on', sa.Date(), nullable=True),
     sa.Column('ntpn', sa.String(length=32), nullable=True),
-    sa.Column('updated_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("state IN ('terbit', 'lunas', 'kedaluwarsa', 'dibatalkan')", name=op.f('ck_invoice_state')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice')),
     sa.UniqueConstraint('code', name=op.f('uq_invoice_code')),
@@ -109,7 +109,7 @@ def _create() -> None:
     sa.Column('username', sa.String(length=255), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('instance_id', sa.String(length=36), nullable=True),
-    sa.Column('recorded_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_member')),
     sa.UniqueConstraint('application_number', 'kind', 'username', name=op.f('uq_panel_member_application_number'))
     )
@@ -119,7 +119,7 @@ def _create() -> None:
     op.create_table('certificate_event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('certificate_id', sa.String(length=36), nullable=False),
-    sa.Column('at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', engine.persistence.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('actor', sa.String(length=255), nullable=True),
     sa.Column('instance_id', sa.String(length=36), nullable=True),

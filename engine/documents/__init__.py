@@ -1,0 +1,1 @@
+"""Documents of instances: uploaded files and the ones the server renders itself."""

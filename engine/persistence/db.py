@@ -1,0 +1,170 @@
+"""Database engine, sessions and the declarative base.
+
+Only the edge (a request handler, a scheduler job, a CLI command) opens and
+commits a transaction: it uses :meth:`Database.write` or :meth:`Database.read`
+and hands the session to the services, which only ``flush()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from engine.errors import ConcurrentModification, DatabaseBusy
+from engine.runtime.waits import HandOver, patience
+
+# How long a command waits for its turn to write before giving up (SQLite's busy
+# timeout is the same).
+WRITER_WAIT_S = 30.0
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC on every database.
+
+    SQLite keeps no offset; this type refuses naive values going in and attaches
+    UTC coming out, so the rest of the code only ever sees aware datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+Str36 = Annotated[str, mapped_column(sa.String(36))]
+Str255 = Annotated[str, mapped_column(sa.String(255))]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON()}
+
+
+def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL",
+                     busy_timeout_s: float = WRITER_WAIT_S) -> Engine:
+    """Create the SQLAlchemy engine for ``url`` with sertiflow's connection settings.
+
+    SQLite runs in WAL mode (readers do not block the writer) with foreign keys
+    on. Write transactions start with ``BEGIN IMMEDIATE`` so that two commands
+    never both read an instance and then fail to upgrade their lock: the second
+    waits for the first and then sees its result.
+    """
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine, sqlite_synchronous, busy_timeout_s)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_s: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # maintenance statements such as VACUUM run outside transactions
+        connection.exec_driver_sql(f"BEGIN {options.get('sertiflow_begin', 'DEFERRED')}")
+
+
+class Database:
+    """The engine plus the two kinds of transaction the edge may open."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL",
+                 writer_wait_s: float = WRITER_WAIT_S) -> None:
+        self.url = url
+        # How long a command waits for its turn to write before it gives up.
+        self.writer_wait_s = writer_wait_s
+        self.engine = create_db_engine(url, sqlite_synchronous=sqlite_synchronous,
+                                       busy_timeout_s=writer_wait_s)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        writer = self.engine.execution_options(sertiflow_begin="IMMEDIATE")
+        # No autoflush: a command flushes once, at its end, instead of before each query.
+        self._write = sessionmaker(bind=writer, expire_on_commit=False, autoflush=False)
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of this process queue for it here
+        # and are woken the moment it is free; left to SQLite's busy handler they
+        # would poll with sleeps of up to 100 ms. Other processes still meet the
+        # busy timeout.
+        self._writer_turn = threading.Lock() if self.is_sqlite else None
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """Open one command's transaction; commit on success, roll back on error."""
+        turn = self._writer_turn
+        if turn is not None:
+            limit = patience()
+            wait = self.writer_wait_s if limit is None else limit
+            if not turn.acquire(timeout=wait):
+                if limit is not None:
+                    raise HandOver("another command holds the writer")
+                raise DatabaseBusy(f"no turn to write within {self.writer_wait_s:g} s")
+        try:
+            session = self._write()
+            try:
+                yield session
+                session.commit()
+            except sa.orm.exc.StaleDataError as exc:
+                session.rollback()
+                raise ConcurrentModification(
+                    "the instance was changed by another command; reload and try again"
+                ) from exc
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+        finally:
+            if turn is not None:
+                turn.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Open a read-only unit of work; closing it rolls back and detaches the objects."""
+        session = self._read()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,61 @@
+"""Append-only audit history of instances (who, what, when, which data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.models import HistoryEvent
+from engine.time.clock import Clock
+
+
+class HistoryLog:
+    """Records history events; writes go through ``sink`` (the runtime batches them)."""
+
+    def __init__(self, session: Session, clock: Clock,
+                 sink: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.session = session
+        self.clock = clock
+        self._sink = sink
+
+    def record(
+        self,
+        instance_id: str,
+        kind: str,
+        *,
+        actor: str | None = None,
+        element: str | None = None,
+        task_id: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        values = {"instance_id": instance_id, "at": self.clock.now(), "actor": actor,
+                  "kind": kind, "element_id": element, "task_id": task_id,
+                  "data": jsonable(data)}
+        if self._sink is not None:
+            self._sink(values)
+        else:
+            self.session.add(HistoryEvent(**values))
+
+    def events(self, instance_id: str, *, offset: int = 0, limit: int | None = None
+               ) -> list[HistoryEvent]:
+        query = (sa.select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                 .order_by(HistoryEvent.id).offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self.session.scalars(query))
+
+
+def jsonable(value: Any) -> Any:
+    """Make process data storable as JSON (dates as ISO text, sets as lists)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

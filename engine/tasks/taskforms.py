@@ -1,0 +1,156 @@
+"""The form a user task shows, and the server-side check of what is submitted.
+
+A task's form is a deployed Camunda Form (``camunda:formRef`` by form id, or
+``camunda:formKey="camunda-forms:deployment:<file>.form"`` by file name) or a
+generated form (``camunda:formData`` fields kept in the task spec). Whatever the
+browser checked, the server checks again; only the form's fields reach the
+process data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.errors import InvalidInput, NotFound
+from engine.models import FormDefinition, ProcessDefinition, ProcessInstance, Task
+from engine.tasks.form_validation import (
+    FormValidationError,
+    Kind,
+    form_fields_camunda,
+    form_fields_generated,
+    validate_submission,
+)
+
+CAMUNDA_FORM_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:")
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """A task's form: a form-js ``schema`` or generated ``fields``, never both."""
+
+    kind: str  # "camunda-form" | "generated"
+    schema: dict[str, Any] | None = None
+    fields: list[dict[str, Any]] | None = None
+    form_id: str | None = None
+    version: int | None = None
+
+    def field_keys(self) -> list[str]:
+        """The top-level variable names the form reads and writes."""
+        if self.fields is not None:
+            fields = form_fields_generated(self.fields)
+        else:
+            fields = form_fields_camunda(self.schema or {})
+        return list(dict.fromkeys(f.path[0] for f in fields if f.path))
+
+
+def form_for_task(session: Session, task: Task) -> TaskForm | None:
+    """Return the form a task shows, or None for a task without one."""
+    key = task.form_key
+    if not key:
+        return None
+    if key == "generated":
+        return TaskForm("generated", fields=_generated_fields(session, task))
+    if key.startswith(CAMUNDA_FORM_PREFIXES):
+        file_name = key.split(":", 2)[2].rsplit("/", 1)[-1]
+        found = _latest_form(session, FormDefinition.resource_name == file_name)
+    else:
+        found = form_by_id(session, key)
+    if found is None:
+        # Deployment checks every form link, so this means the form was removed.
+        raise InvalidInput(f"the form '{key}' of this task is not deployed")
+    return found
+
+
+def form_by_id(session: Session, form_id: str) -> TaskForm | None:
+    """The latest deployed Camunda Form with this id, or None.
+
+    A form whose id is a message's name is the form staff fill in to record that
+    message when it does not arrive from another system by itself.
+    """
+    return _latest_form(session, FormDefinition.form_id == form_id)
+
+
+def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | None:
+    form = session.scalars(sa.select(FormDefinition).where(where)
+                           .order_by(FormDefinition.version.desc()).limit(1)).first()
+    if form is None:
+        return None
+    return TaskForm("camunda-form", schema=form.schema, form_id=form.form_id,
+                    version=form.version)
+
+
+def _generated_fields(session: Session, task: Task) -> list[dict[str, Any]]:
+    spec = session.scalar(
+        sa.select(ProcessDefinition.spec)
+        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessInstance.id == task.instance_id))
+    for process in [spec["spec"], *spec["subprocess_specs"].values()] if spec else []:
+        task_spec = process["task_specs"].get(task.element_id)
+        if task_spec is not None and task_spec.get("task_spec"):
+            # A multi-instance task: its instances' spec holds the form.
+            task_spec = process["task_specs"].get(task_spec["task_spec"])
+        if task_spec is not None:
+            fields: list[dict[str, Any]] = (task_spec.get("extensions") or {}).get(
+                "formFields", [])
+            return fields
+    return []
+
+
+def check_submission(form: TaskForm | None, data: Mapping[str, Any],
+                     current: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``data`` against the form; return the variables to store.
+
+    :raises InvalidInput: with one message per field that failed.
+    """
+    if form is None:
+        return dict(data)
+    try:
+        if form.kind == "generated":
+            return validate_submission(data, form_data=form.fields or [], current=current)
+        return validate_submission(data, schema=form.schema or {}, current=current)
+    except FormValidationError as exc:
+        raise InvalidInput("the form has errors",
+                           {e.field: e.message for e in exc.errors}) from exc
+
+
+def file_references(form: TaskForm | None, cleaned: Mapping[str, Any]
+                    ) -> list[tuple[str, dict[str, Any]]]:
+    """Return (field, reference) for every document a submission points to."""
+    if form is None or form.kind != "camunda-form":
+        return []
+    found: list[tuple[str, dict[str, Any]]] = []
+    for field in form_fields_camunda(form.schema or {}):
+        if field.kind != Kind.FILE:
+            continue
+        value: Any = cleaned
+        for part in field.path:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        for reference in value if isinstance(value, list) else [value]:
+            if isinstance(reference, dict):
+                found.append((field.key, reference))
+    return found
+
+
+def check_file_references(form: TaskForm | None, cleaned: Mapping[str, Any], instance_id: str,
+                          lookup: Callable[[str], Any]) -> None:
+    """Refuse references to documents that were not uploaded to this instance.
+
+    :param lookup: returns the document row for an id, or raises NotFound.
+    :raises InvalidInput: naming each field whose reference does not hold.
+    """
+    errors: dict[str, str] = {}
+    for field, reference in file_references(form, cleaned):
+        try:
+            document = lookup(str(reference.get("id")))
+        except NotFound:
+            document = None
+        if (document is None or document.instance_id != instance_id
+                or document.sha256 != reference.get("sha256")):
+            errors[field] = "refers to a document that was not uploaded to this instance"
+    if errors:
+        raise InvalidInput("the form has errors", errors)
