@@ -5,6 +5,9 @@ from __future__ import annotations
 # key -> (Indonesian, English)
 WORDS: dict[str, tuple[str, str]] = {
     "brand.tag": ("LSPro", "LSPro"),
+    "clock.running": ("berjalan (giliran LSPro)", "running (the LSPro's turn)"),
+    "apps.new": ("Ajukan permohonan baru", "Apply for certification"),
+    "clock.paused": ("berhenti (giliran pelanggan/lab)", "paused (customer's or lab's turn)"),
     "footer.text": ("Layanan alur kerja LSPro (SPPT SNI, ISO/IEC 17065)",
                     "Workflow service of the LSPro (SPPT SNI, ISO/IEC 17065)"),
     "nav.certificates": ("Sertifikat", "Certificates"),

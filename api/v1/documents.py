@@ -31,8 +31,8 @@ def list_documents(args: dict[str, Any], instance_id: str) -> Any:
 @bp.route("/documents/<document_id>", methods=["GET"])
 @bp.response(200, {"type": "string", "format": "binary"}, content_type="*/*",
              description="the file, with the media type it was accepted as (PDF, an image, "
-                         "an Office document, text) or, for a letter or certificate the "
-                         "server generated, text/html",
+                         "an Office document, text) or, for a letter the server made "
+                         "itself, text/html",
              headers={"Content-Disposition": {
                  "description": "attachment, with the file's name",
                  "schema": {"type": "string"}},

@@ -10,7 +10,7 @@ from .. import schemas
 from ..context import query, require
 from .common import blueprint, documented, page_dict
 
-bp = blueprint("sla", "/sla", "Due-time breaches and service-clock use (LSPro staff)")
+bp = blueprint("sla", "/sla", "Due-time breaches and service-clock use (staff)")
 
 
 class Breach(Schema):
@@ -37,11 +37,11 @@ class Clock(Schema):
     key = fields.String(attribute="definition_key")
     business_key = fields.String(allow_none=True)
     status = fields.String()
-    used_days = fields.Float(metadata={"description": "LSPro working days used so far"})
+    used_days = fields.Float(metadata={"description": "the organisation's working days used"})
     target_days = fields.Float(allow_none=True)
     remaining_days = fields.Float(allow_none=True)
     running_now = fields.Boolean(metadata={
-        "description": "the next action is the LSPro's (not the customer's or the lab's)"})
+        "description": "the next action is the organisation's (not an outside party's)"})
     projected_finish = fields.DateTime(allow_none=True)
 
 

@@ -20,7 +20,7 @@ WEEKS = 8
 def dashboard() -> ResponseReturnValue:
     with reading() as (services, actor):
         if actor.is_customer:
-            raise Forbidden("the dashboard is for LSPro staff")
+            raise Forbidden("the dashboard is for staff")
         built = engine()
         monitoring = Monitoring(services.session, built.clock, built.settings.timezone)
         weeks = monitoring.sla_compliance(WEEKS)

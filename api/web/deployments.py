@@ -24,7 +24,7 @@ def _render(result: DeploymentResult | None = None, problems: list[Problem] | No
             status: int = 200) -> ResponseReturnValue:
     with reading() as (services, actor):
         if actor.is_customer:
-            raise Forbidden("deployments are for LSPro staff")
+            raise Forbidden("deployments are for staff")
         found = services.deployments.definitions()
         versions: list[tuple[str, list[Any]]] = [
             (key, sorted(group, key=lambda d: -d.version))
