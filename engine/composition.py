@@ -23,7 +23,8 @@ from engine.deployment.service import (
     DeploymentResult,
     DeploymentService,
 )
-from engine.documents.service import DocumentService, FileStore
+from engine.documents.service import DocumentService
+from engine.documents.store import FileStore
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.extensions import Extension, Setup, load
 from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
