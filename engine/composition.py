@@ -28,7 +28,8 @@ from engine.documents.store import FileStore
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.extensions import Extension, Setup, load
 from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
-from engine.identity.users import IdentityService, TokenCache
+from engine.identity.tokens import TokenCache
+from engine.identity.users import IdentityService
 from engine.models import Task
 from engine.persistence.db import Database
 from engine.persistence.migrate import upgrade
