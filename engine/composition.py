@@ -23,11 +23,13 @@ from engine.deployment.service import (
     DeploymentResult,
     DeploymentService,
 )
-from engine.documents.service import DocumentService, FileStore
+from engine.documents.service import DocumentService
+from engine.documents.store import FileStore
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.extensions import Extension, Setup, load
 from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
-from engine.identity.users import IdentityService, TokenCache
+from engine.identity.tokens import TokenCache
+from engine.identity.users import IdentityService
 from engine.models import Task
 from engine.persistence.db import Database
 from engine.persistence.migrate import upgrade

@@ -16,7 +16,8 @@ from werkzeug.datastructures import FileStorage
 from engine.composition import Services
 from engine.errors import InvalidInput
 from engine.identity.access import Actor
-from engine.tasks.form_validation import Kind, form_fields_generated
+from engine.tasks.form_fields import Kind
+from engine.tasks.formdata_fields import form_fields_generated
 from engine.tasks.taskforms import TaskForm
 
 _COMPONENT = {

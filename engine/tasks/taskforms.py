@@ -18,13 +18,10 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.models import FormDefinition, ProcessDefinition, ProcessInstance, Task
-from engine.tasks.form_validation import (
-    FormValidationError,
-    Kind,
-    form_fields_camunda,
-    form_fields_generated,
-    validate_submission,
-)
+from engine.tasks.camunda_form_fields import form_fields_camunda
+from engine.tasks.form_fields import Kind
+from engine.tasks.form_submission import FormValidationError, validate_submission
+from engine.tasks.formdata_fields import form_fields_generated
 
 CAMUNDA_FORM_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:")
 

@@ -15,13 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine.composition import Engine
-from engine.documents.service import (
-    MAX_NAME_LENGTH,
-    DocumentFileError,
-    DocumentService,
-    FileStore,
-    sanitize_filename,
-)
+from engine.documents.filenames import MAX_NAME_LENGTH, sanitize_filename
+from engine.documents.service import DocumentFileError, DocumentService
+from engine.documents.store import FileStore
 from engine.errors import (
     Conflict,
     InstanceNotRunning,

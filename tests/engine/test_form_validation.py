@@ -9,15 +9,11 @@ from typing import Any
 
 import pytest
 
-from engine.tasks.form_validation import (
-    TEXT_CAP,
-    FieldError,
-    FormValidationError,
-    Kind,
-    form_fields_camunda,
-    form_fields_generated,
-    validate_submission,
-)
+from engine.tasks.camunda_form_fields import form_fields_camunda
+from engine.tasks.field_values import TEXT_CAP
+from engine.tasks.form_fields import Kind
+from engine.tasks.form_submission import FieldError, FormValidationError, validate_submission
+from engine.tasks.formdata_fields import form_fields_generated
 
 EXAMPLES = (Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bpmn" / "camunda7"
             / "camunda-bpm-examples" / "usertask" / "task-camunda-forms" / "src" / "main"

@@ -14,13 +14,9 @@ import sqlalchemy as sa
 from engine.composition import Engine
 from engine.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from engine.identity.access import Actor
-from engine.identity.users import (
-    DEMO_COMPANY,
-    IssuedToken,
-    ScryptParameters,
-    hash_password,
-    verify_password,
-)
+from engine.identity.passwords import ScryptParameters, hash_password, verify_password
+from engine.identity.tokens import IssuedToken
+from engine.identity.users import DEMO_COMPANY
 from engine.models import ApiToken, SignInFailure, User
 from engine.time.clock import FrozenClock
 

@@ -29,7 +29,8 @@ from lxml import etree
 from engine.composition import Engine
 from engine.models import FormDefinition
 from engine.scripting.expressions import translate
-from engine.tasks.form_validation import Field, form_fields_camunda
+from engine.tasks.camunda_form_fields import form_fields_camunda
+from engine.tasks.form_fields import Field
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = sorted((ROOT / "processes").glob("*.bpmn"))
