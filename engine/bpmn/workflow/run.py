@@ -1,0 +1,172 @@
+"""One instance's live workflow, with the operations the runtime needs.
+
+:class:`ProcessRun` is the runtime's one handle on a SpiffWorkflow workflow:
+creating and storing it, and the commands and questions of the runtime. The
+work is done by the modules of this package, each for one job: running the
+engine's steps (:mod:`.steps`), user tasks (:mod:`.user_tasks`), events in and
+out (:mod:`.waiting`), failures and retries (:mod:`.incidents`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.specs.Join import Join
+from SpiffWorkflow.util.task import TaskState
+
+from .. import conditional
+from .. import data as dataflow
+from ..host import WorkflowScriptEngine
+from ..serializer import TaskMemo, dump_state, load_state
+from . import incidents, steps, user_tasks, waiting
+from .definitions import TIMER_KINDS, DefinitionSpecs, start_events
+from .records import (
+    StepFailure,
+    StepRecord,
+    ThrownEvent,
+    UserTaskView,
+    WaitingMessage,
+    WaitingTimer,
+)
+from .tasks import all_tasks, element_id
+
+
+class ProcessRun:
+    """One instance's live workflow, with the operations the runtime needs."""
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._wf = workflow
+        self._memo: TaskMemo = {}
+        # Failures of the current command that happened outside advance().
+        self._failures: list[Exception] = []
+
+    # -- creation and storage -------------------------------------------------
+
+    @classmethod
+    def start(
+        cls, specs: DefinitionSpecs, variables: Mapping[str, Any], engine: WorkflowScriptEngine
+    ) -> ProcessRun:
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
+        dataflow.start(workflow)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(variables)
+        return cls(workflow)
+
+    @classmethod
+    def restore(
+        cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
+    ) -> ProcessRun:
+        workflow = load_state(state, specs.spec, specs.subprocess_specs)
+        workflow.script_engine = engine
+        return cls(workflow)
+
+    def dump(self) -> bytes:
+        return dump_state(self._wf, self._memo)
+
+    def attach(self, engine: WorkflowScriptEngine) -> None:
+        """Give a cached workflow this command's script engine (clock, handlers)."""
+        self._wf.script_engine = engine
+
+    # -- running ---------------------------------------------------------------
+
+    def advance(self) -> tuple[list[StepRecord], StepFailure | None]:
+        """Run every engine step that is ready; stop at the first failure."""
+        return steps.advance(self._wf, self._failures)
+
+    def complete_user_task(self, task_id: str, data: Mapping[str, Any]) -> None:
+        """Complete a ready user task with ``data``.
+
+        :raises TaskHookFailed: when a ``complete`` task listener, an output
+            mapping or an ``end`` listener of the task fails; the workflow is
+            then left half-changed and must be dropped, as in Camunda, where the
+            completion is rolled back.
+        """
+        user_tasks.complete(user_tasks.user_task(self._wf, task_id), data, self._failures)
+
+    def fire_timers(self) -> None:
+        self._wf.refresh_timers()
+
+    def fire_start_timers(self) -> None:
+        """Let a waiting timer start event go now (the scheduler decided it is due)."""
+        waiting.fire_start_timers(self._wf)
+
+    @staticmethod
+    def timer_start_events(stored_spec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """(element id, timer kind, expression) of each timer start event of a stored spec."""
+        return [(e.element_id, e.kind, e.expression or "") for e in start_events(stored_spec)
+                if e.kind in TIMER_KINDS]
+
+    def correlate_message(self, name: str, variables: Mapping[str, Any]) -> int:
+        """Deliver a message; return how many waiting events caught it."""
+        return waiting.correlate_message(self._wf, name, variables)
+
+    def correlate_signal(self, name: str, variables: Mapping[str, Any]) -> int:
+        """Deliver a signal to every element of this instance that waits for it."""
+        return waiting.correlate_signal(self._wf, name, variables)
+
+    def take_thrown(self) -> list[ThrownEvent]:
+        """The messages and signals thrown since the last look, for other instances."""
+        return waiting.take_thrown(self._wf)
+
+    def retry(self, task_id: str, variables: Mapping[str, Any]) -> None:
+        """Put a failed task back to READY, with corrected data, for the next advance."""
+        incidents.retry(self._wf, task_id, variables, self._failures)
+
+    def set_variables(self, variables: Mapping[str, Any], deletions: list[str]) -> None:
+        """Set and delete process variables from outside (Camunda's ``setVariables``);
+        the conditional events that see the change are evaluated."""
+        conditional.set_variables(self._wf, variables, deletions)
+
+    def cancel(self) -> None:
+        self._wf.cancel()
+
+    # -- looking at the state --------------------------------------------------
+
+    @property
+    def completed(self) -> bool:
+        return bool(self._wf.is_completed())
+
+    def variables(self) -> dict[str, Any]:
+        """Return the process variables as the most recent step left them.
+
+        The task that changed state last (in the process or any subprocess) holds
+        the newest copy of the data; predicted future tasks hold none yet, and
+        neither does a join that waits (it takes its data when it fires): a
+        branch that reached the end while another runs made one of those.
+        """
+        holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+                   | TaskState.COMPLETED)
+        # A join that waits for other branches holds no variables yet.
+        definite = [t for t in all_tasks(self._wf) if t.state & holding
+                    and not (t.state == TaskState.WAITING and isinstance(t.task_spec, Join))]
+        latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
+        variables = dataflow.without_data_objects(self._wf.data)
+        variables.update(latest.data)
+        variables.update(dataflow.visible_data_objects(self._wf))
+        return variables
+
+    def ready_user_task_ids(self) -> set[str]:
+        return {str(t.id) for t in user_tasks.ready_user_tasks(self._wf)}
+
+    def ready_user_tasks(self) -> list[UserTaskView]:
+        return [user_tasks.view(t) for t in user_tasks.ready_user_tasks(self._wf)]
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        task = self._wf.get_task_from_id(UUID(task_id))
+        return dict(task.data) if task is not None else {}
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        return waiting.waiting_timers(self._wf)
+
+    def waiting_messages(self) -> list[WaitingMessage]:
+        return waiting.waiting_messages(self._wf)
+
+    def failed_task_ids(self) -> list[str]:
+        return [str(t.id) for t in self._wf.get_tasks(state=TaskState.ERROR)]
+
+    def active_element_ids(self) -> list[str]:
+        mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+        return [e for e in (element_id(t) for t in self._wf.get_tasks(state=mask)) if e]
