@@ -1,0 +1,107 @@
+"""The commands on a ready user task: complete, claim, assign, unclaim.
+
+:class:`~engine.runtime.commands.runtime.Runtime`'s methods of the same names
+call these functions; what each command promises is documented there. All of
+them read the task as of its instance's lock (:meth:`.InstanceLoader.ready_task`),
+and those that give the task to someone apply the separation of duties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.bpmn.workflow import TaskHookFailed
+from engine.errors import Conflict, InvalidInput, TaskAlreadyCompleted, TaskClaimedByOther
+from engine.models import Task
+from engine.runtime.commands.variables import check_variables
+from engine.runtime.separation_of_duties import check_separation_of_duties
+from engine.runtime.store import InstanceRow, TaskRow
+
+if TYPE_CHECKING:
+    from engine.runtime.commands.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task did: the task, its instance, and the user tasks that follow."""
+
+    task: TaskRow
+    instance: InstanceRow
+    next_tasks: list[str]
+
+
+def complete_task(rt: Runtime, task_id: str, variables: Mapping[str, Any] | None, *,
+                  actor: str | None) -> Completion:
+    variables = dict(variables or {})
+    check_variables(variables)
+    task, instance = rt.loader.ready_task(task_id)
+    if task.assignee and actor and task.assignee != actor:
+        raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
+    check_separation_of_duties(rt.store, task, actor)
+    run = rt.loader.workflow(instance)
+    ready_before = run.ready_user_task_ids() - {task.id}
+    try:
+        run.complete_user_task(task.id, variables)
+    except (LookupError, ValueError) as exc:
+        raise Conflict(str(exc)) from exc
+    except TaskHookFailed as exc:
+        # As in Camunda, a failing complete listener or output mapping refuses the
+        # completion; the transaction, and the half-changed workflow, are dropped.
+        raise InvalidInput(f"the task cannot be completed: {exc}") from exc
+    now = rt.clock.now()
+    if not rt.store.finish_task(task.id, "completed", now, actor):
+        raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
+    if task.due_at is not None and task.due_at < now:
+        rt.store.close_breach(task.id, now, actor)
+    rt.history.record(instance.id, "task_completed", actor=actor, element=task.element_id,
+                      task_id=task.id, data={"variables": variables})
+    created = rt.advance_and_save(instance, run, actor, ready_before)
+    return Completion(task=task, instance=instance, next_tasks=created)
+
+
+def claim_task(rt: Runtime, task_id: str, user: str, *, actor: str | None) -> TaskRow:
+    task, instance = rt.loader.ready_task(task_id)
+    if task.assignee and task.assignee != user:
+        raise TaskClaimedByOther(f"task {task_id} is already claimed by {task.assignee}")
+    check_separation_of_duties(rt.store, task, user)
+    rt.store.set_assignee(task.id, user)
+    rt.history.record(instance.id, "task_claimed", actor=actor or user,
+                      element=task.element_id, task_id=task.id, data={"assignee": user})
+    rt.loader.save_without_state(instance)
+    return task
+
+
+def assign_task(rt: Runtime, task_id: str, *, assignee: str | None,
+                roles: Sequence[str] | None, actor: str | None) -> TaskRow:
+    task, instance = rt.loader.ready_task(task_id)
+    data: dict[str, Any] = {}
+    before = rt.session.get(Task, task.id)
+    if roles is not None:
+        wanted = sorted({r.strip() for r in roles if r.strip()})
+        if not wanted:
+            raise InvalidInput("name at least one role", {"roles": "no role given"})
+        rt.store.set_candidates(task.id, wanted, [])
+        data.update(roles=wanted,
+                    previous_roles=list(before.candidate_groups if before else []),
+                    previous_users=list(before.candidate_users if before else []))
+    if assignee is not None:
+        check_separation_of_duties(rt.store, task, assignee)
+        rt.store.set_assignee(task.id, assignee)
+        data.update(assignee=assignee, previous_assignee=task.assignee)
+    if not data:
+        raise InvalidInput("name a user or roles", {"assignee": "give assignee or roles"})
+    rt.history.record(instance.id, "task_assigned", actor=actor, element=task.element_id,
+                      task_id=task.id, data=data)
+    rt.loader.save_without_state(instance)
+    return task
+
+
+def unclaim_task(rt: Runtime, task_id: str, *, actor: str | None) -> TaskRow:
+    task, instance = rt.loader.ready_task(task_id)
+    rt.store.set_assignee(task.id, None)
+    rt.history.record(instance.id, "task_unclaimed", actor=actor, element=task.element_id,
+                      task_id=task.id, data={"previous_assignee": task.assignee})
+    rt.loader.save_without_state(instance)
+    return task

@@ -1,0 +1,205 @@
+"""What a command works on, read and written back: :class:`InstanceLoader`.
+
+A command reads (on PostgreSQL, locks) its instance's row, finds the
+definition's specs, and takes the instance's live workflow from the
+:class:`~engine.runtime.cache.WorkflowCache`, or rebuilds it from the stored
+state when the cache has none of that revision. Saving writes the state back
+and keeps the workflow aside; it returns to the cache only once the
+transaction has committed (:func:`_settle_workflows`), so a rolled-back
+command never leaves a workflow the database does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from engine.bpmn.host import WorkflowScriptEngine
+from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
+from engine.deployment.service import latest_definition
+from engine.errors import InstanceNotRunning, NotFound, TaskAlreadyCompleted
+from engine.identity.access import default_task_roles
+from engine.models import ProcessDefinition, ProcessInstance
+from engine.queries.history import HistoryLog
+from engine.runtime.cache import SpecCache, WorkflowCache
+from engine.runtime.data_stores import DataStores
+from engine.runtime.service_call import ServiceDispatcher
+from engine.runtime.settings import RuntimeSettings
+from engine.runtime.store import InstanceRow, InstanceStore, TaskRow
+from engine.time.clock import Clock
+
+# Where a session keeps the workflows its commands saved, until commit or rollback.
+_PENDING = "sertiflow_pending_workflows"
+_CACHE = "sertiflow_workflow_cache"
+
+
+class InstanceLoader:
+    """Reads definitions, instances and workflows for the commands of one session."""
+
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        store: InstanceStore,
+        history: HistoryLog,
+        *,
+        specs: SpecCache,
+        workflows: WorkflowCache,
+        dispatch: ServiceDispatcher,
+        settings: RuntimeSettings,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.store = store
+        self.history = history
+        self.specs = specs
+        self.workflows = workflows
+        self.dispatch = dispatch
+        self.settings = settings
+        # Workflows go back into the cache only once the transaction has committed.
+        self._pending: dict[str, tuple[InstanceRow, ProcessRun]] = session.info.setdefault(
+            _PENDING, {})
+        session.info[_CACHE] = workflows
+
+    # -- definitions -------------------------------------------------------------------
+
+    def definition(self, key: str, definition_id: str | None) -> ProcessDefinition:
+        """The latest version of ``key``, or exactly ``definition_id`` (which must be of it)."""
+        if definition_id is not None:
+            definition = self.session.get(ProcessDefinition, definition_id)
+            if definition is None or definition.key != key:
+                raise NotFound(f"no process definition '{definition_id}'")
+            return definition
+        definition = latest_definition(self.session, key)
+        if definition is None:
+            raise NotFound(f"no process with key '{key}' is deployed")
+        return definition
+
+    def definition_specs(self, definition_id: str) -> DefinitionSpecs:
+        return self.specs.get(definition_id, self._spec_loader(definition_id))
+
+    def stored_spec(self, definition_id: str) -> Mapping[str, Any]:
+        """The stored spec dict of a definition version (cached; do not modify)."""
+        return self.specs.stored(definition_id, self._spec_loader(definition_id))
+
+    def default_roles(self, definition_id: str) -> list[str]:
+        """:func:`~engine.identity.access.default_task_roles` of the definition's starters."""
+        starters = self.stored_spec(definition_id).get("starters") or {}
+        return default_task_roles(starters.get("groups") or [])
+
+    def _spec_loader(self, definition_id: str) -> Callable[[], dict[str, Any]]:
+        def load() -> dict[str, Any]:
+            spec = self.session.scalar(
+                sa.select(ProcessDefinition.spec).where(ProcessDefinition.id == definition_id))
+            if spec is None:
+                raise NotFound(f"no process definition '{definition_id}'")
+            return dict(spec)
+        return load
+
+    # -- instance rows -----------------------------------------------------------------
+
+    def instance(self, instance_id: str) -> InstanceRow:
+        """Read (and on PostgreSQL lock) an instance for a command."""
+        instance = self.store.load(instance_id)
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return instance
+
+    def running_instance(self, instance_id: str) -> InstanceRow:
+        instance = self.instance(instance_id)
+        if instance.status != "running":
+            raise InstanceNotRunning(f"instance {instance_id} is {instance.status}")
+        return instance
+
+    def ready_task(self, task_id: str) -> tuple[TaskRow, InstanceRow]:
+        """Lock the task's instance, then check the task as of that lock."""
+        if self.store.lock_rows:
+            first = self.store.task(task_id)
+            if first is None:
+                raise NotFound(f"no task {task_id}")
+            instance = self.instance(first.instance_id)
+            task = self.store.task(task_id) or first  # the lock came after the first read
+        else:
+            # SQLite: the command's transaction holds the database's write lock
+            # from its first statement, so one read gives both, current.
+            found = self.store.task_with_instance(task_id)
+            if found is None:
+                raise NotFound(f"no task {task_id}")
+            task, instance = found
+        if task.state != "ready":
+            raise TaskAlreadyCompleted(f"task {task.id} is {task.state}")
+        if instance.status != "running":
+            raise InstanceNotRunning(f"instance {instance.id} is {instance.status}")
+        return task, instance
+
+    # -- workflows ---------------------------------------------------------------------
+
+    def workflow(self, instance: InstanceRow) -> ProcessRun:
+        """The instance's workflow: from the cache when it is of this revision, else rebuilt."""
+        engine = self.script_engine(instance)
+        run = self.workflows.take(instance.id, instance.revision)
+        if run is not None:
+            run.attach(engine)
+            return run
+        return ProcessRun.restore(instance.state, self.definition_specs(instance.definition_id),
+                                  engine)
+
+    def restore(self, instance: ProcessInstance) -> ProcessRun:
+        """Rebuild an instance's workflow to read it (never cached, never saved)."""
+        row = InstanceRow(instance.id, instance.definition_id, instance.definition_key,
+                          instance.business_key, instance.status, instance.revision,
+                          instance.waits_digest, instance.state)
+        return ProcessRun.restore(instance.state, self.definition_specs(instance.definition_id),
+                                  self.script_engine(row))
+
+    def script_engine(self, instance: InstanceRow) -> WorkflowScriptEngine:
+        def written(name: str, value: Any, element_id: str | None) -> None:
+            self.history.record(instance.id, "data_store_written", element=element_id,
+                                data={"store": name, "value": value})
+
+        return WorkflowScriptEngine(
+            clock=self.clock, timezone=self.settings.timezone, instance_id=instance.id,
+            business_key=instance.business_key, dispatch=self.dispatch,
+            add_duration=self.settings.add_duration, timeout=self.settings.script_timeout,
+            memory_mb=self.settings.script_memory_mb,
+            data_stores=DataStores(self.session, self.clock, instance.id, written),
+        )
+
+    def take_saved(self, instance_id: str) -> ProcessRun:
+        """Take back the workflow a command of this transaction saved, to run it on."""
+        _, run = self._pending.pop(instance_id)
+        return run
+
+    # -- saving ------------------------------------------------------------------------
+
+    def save(self, instance: InstanceRow, run: ProcessRun) -> None:
+        self.store.flush_history()
+        self.store.save(instance, self.clock.now(), state=run.dump())
+        self._pending[instance.id] = (instance, run)
+
+    def save_without_state(self, instance: InstanceRow) -> None:
+        """Bump the revision for a command that changes no workflow state."""
+        self.store.flush_history()
+        self.store.save(instance, self.clock.now())
+
+
+def _settle_workflows(session: Session, *, committed: bool) -> None:
+    """Return a command's workflows to the cache after commit; forget them after rollback."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    cache: WorkflowCache = session.info[_CACHE]
+    for instance_id, (instance, run) in pending.items():
+        if committed and instance.status not in ("completed", "cancelled"):
+            cache.put(instance_id, instance.revision, run)
+        else:
+            cache.discard(instance_id)
+    pending.clear()
+
+
+event.listen(Session, "after_commit", lambda s: _settle_workflows(s, committed=True))
+event.listen(Session, "after_rollback", lambda s: _settle_workflows(s, committed=False))
