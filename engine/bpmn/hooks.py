@@ -37,9 +37,10 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
-from . import data
+from .data.associations import without_data_objects
+from .data.io_specification import IO, SubprocessNotStarted, io_end, io_start
 
-HOOK_KEYS = ("inputs", "outputs", "listeners", data.IO)
+HOOK_KEYS = ("inputs", "outputs", "listeners", IO)
 # Keys of a task's internal data.
 LOCALS = "sertiflow_locals"  # {"names": [...], "shadowed": {name: value}}
 TASK_CHANGES = "sertiflow_task"  # what task listeners set (assignee, due date...)
@@ -148,7 +149,7 @@ def run_start(task: Any) -> bool:
 
 
 def _start(task: Any) -> None:
-    data.io_start(task)
+    io_start(task)
     extensions = task.task_spec.extensions
     inputs = extensions.get("inputs") or []
     if inputs:
@@ -168,7 +169,7 @@ def _start(task: Any) -> None:
 
 def run_end(task: Any) -> None:
     """Run the end hooks of ``task``; a failure propagates (SpiffWorkflow fails the task)."""
-    data.io_end(task)
+    io_end(task)
     extensions = task.task_spec.extensions
     if isinstance(task.task_spec, UserTask):
         _listeners(task, "task", "complete")
@@ -319,7 +320,7 @@ class MappedCallActivity(CallActivity):
     def _update_hook(self, my_task: Any) -> Any:
         try:
             return super()._update_hook(my_task)
-        except (_StartFailed, data.SubprocessNotStarted):
+        except (_StartFailed, SubprocessNotStarted):
             return False  # the task failed; the engine was told why
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
@@ -395,7 +396,7 @@ def current_variables(workflow: Any) -> dict[str, Any]:
     """The variables of ``workflow`` as its most recent step left them."""
     definite = [t for t in workflow.tasks.values() if t.state & _HOLDING and t.data]
     latest = max(definite, key=lambda t: t.last_state_change, default=workflow.task_tree)
-    return {**data.without_data_objects(workflow.data), **latest.data}
+    return {**without_data_objects(workflow.data), **latest.data}
 
 
 def _take_join_variables(workflow: Any, join: Any) -> None:
