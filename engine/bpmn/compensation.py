@@ -71,7 +71,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import Problem
-from . import hooks
+from .hooks.sharing import publish
 from .script_engine import loop_variables
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -559,7 +559,7 @@ def _handler_done(my_task: Any, subworkflow: Any) -> None:
     changes = {key: deepcopy(value) for key, value in after.items()
                if key not in before or before[key] != value}
     my_task.data.update(changes)
-    hooks.publish(my_task.workflow, changes)
+    publish(my_task.workflow, changes)
     state["done"].append(state["current"]["target"])
     # What compensation events inside the handler compensated stays compensated.
     state["done"].extend(sorted(compensated(top, subworkflow)))

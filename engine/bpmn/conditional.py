@@ -73,7 +73,9 @@ from engine.scripting.expressions import ExpressionError, compile_expression
 
 from ..errors import Problem
 from ..scripting import ScriptError
-from . import hooks
+from .hooks.event_subprocesses import INTERRUPTED, cancel_scope, is_interrupting
+from .hooks.sharing import SEEN, current_variables, instance_locals, publish
+from .hooks.start_end import context_info
 from .script_engine import loop_variables, uses_context
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -310,7 +312,7 @@ def condition_holds(sandbox: Any, expression: str, data: Mapping[str, Any],
 
 def task_condition_holds(task: Any, definition: Any) -> bool:
     return condition_holds(task.workflow.script_engine.sandbox, definition.expression, task.data,
-                           hooks.context_info(task), loop_variables(task) or None)
+                           context_info(task), loop_variables(task) or None)
 
 
 def _fail(task: Any, message: str) -> None:
@@ -644,7 +646,7 @@ def _start_event_subprocesses(scope: Any, changes: Changes | None) -> None:
     for name, start, definition, interrupting in triggers:
         if seen is not None and not definition.listens_to(seen):
             continue
-        context = {**hooks.context_info(scope.task_tree), "activityId": start.bpmn_id,
+        context = {**context_info(scope.task_tree), "activityId": start.bpmn_id,
                    "activityName": start.bpmn_name}
         try:
             holds = condition_holds(scope.script_engine.sandbox, definition.expression,
@@ -707,7 +709,7 @@ def _start_event_subprocess(scope: Any, name: str, interrupting: bool,
         # It starts with the variables its condition held on (MappedCallActivity took
         # them from the scope's latest task, which may be a waiting one), and its
         # start event goes whatever it made of them.
-        child.internal_data[hooks.SEEN] = deepcopy(dict(variables))
+        child.internal_data[SEEN] = deepcopy(dict(variables))
         for task in sub.tasks.values():
             if task.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE):
                 continue  # inherits when it is reached (merging lists into its own)
@@ -715,16 +717,16 @@ def _start_event_subprocess(scope: Any, name: str, interrupting: bool,
             if isinstance(task.task_spec, StartEvent) and task.state == TaskState.WAITING:
                 _fire(task)
     if interrupting:
-        child.internal_data[hooks.INTERRUPTED] = True
-        hooks.cancel_scope(child)
+        child.internal_data[INTERRUPTED] = True
+        cancel_scope(child)
 
 
 def _interrupted(scope: Any) -> bool:
     """Whether an interrupting event sub-process took ``scope`` over."""
     for task in scope.task_tree.children:
         extensions = getattr(task.task_spec, "extensions", None) or {}
-        if (extensions.get("eventSubprocess") and task.internal_data.get(hooks.INTERRUPTED)
-                and hooks.is_interrupting(scope.top_workflow, task.task_spec)):
+        if (extensions.get("eventSubprocess") and task.internal_data.get(INTERRUPTED)
+                and is_interrupting(scope.top_workflow, task.task_spec)):
             return True
     return False
 
@@ -738,13 +740,13 @@ def set_variables(top: Any, values: Mapping[str, Any], deletions: list[str]) -> 
     variables (embedded and event sub-processes, not called processes) gets them;
     then the conditional events that see the change are evaluated.
     """
-    before = hooks.current_variables(top)
+    before = current_variables(top)
     now = time.time()
     for scope in _shared_scopes(top):
-        hooks.publish(scope, dict(values))
+        publish(scope, dict(values))
         if deletions:
             for task in scope.tasks.values():
-                local = hooks.instance_locals(task)
+                local = instance_locals(task)
                 if task.state & _OPEN and local is not None:
                     for name in deletions:
                         if name not in local:
