@@ -1,4 +1,4 @@
-"""Compensation and transactions through the REST API (issue 17; engine/bpmn/compensation.py).
+"""Compensation and transactions through the REST API (issue 17; engine/bpmn/compensation/).
 
 Each test deploys a diagram over HTTP, starts it, drives it, and compares the
 history's trace (the elements run, in order) with what Camunda 7 runs. The

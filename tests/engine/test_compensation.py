@@ -1,4 +1,4 @@
-"""Compensation in the stored state (engine/bpmn/compensation.py, engine/bpmn/serializer.py).
+"""Compensation in the stored state (engine/bpmn/compensation/, engine/bpmn/serializer.py).
 
 A compensation event runs its handlers as its own subworkflow; the state dump
 must carry that subworkflow (and what the event planned), so an instance
