@@ -168,12 +168,20 @@ class Driver:
             s.runtime.correlate_message(name, business_key=business_key,
                                         variables=dict(variables), actor=actor)
 
-    def pay(self, business_key: str, kode_billing: str, *, ntpn: str = NTPN,
+    def pay(self, instance_id: str, *, kode_billing: str | None = None, ntpn: str = NTPN,
             on: date | None = None) -> date:
-        """The bank's payment notice for a bill, paid ``on`` (today); returns the day paid."""
-        day = on or self.clock.now().astimezone(self.engine.settings.timezone).date()
+        """The bank's payment notice for the bill of an instance; returns the day paid.
+
+        The bill is the instance's ``kode_billing`` unless another is named; the
+        notice is correlated by the instance's business key, as the bank's is, and
+        says the bill was paid ``on`` (today).
+        """
+        code = kode_billing or self.variables(instance_id)["kode_billing"]
+        business_key = self.business_key(instance_id)
+        assert business_key is not None, instance_id
+        day = on or self.today()
         self.message("pembayaran_diterima", business_key=business_key, actor="bank-persepsi",
-                     variables={"kode_billing": kode_billing, "ntpn": ntpn,
+                     variables={"kode_billing": code, "ntpn": ntpn,
                                 "tanggal_bayar": day.isoformat()})
         return day
 
@@ -195,6 +203,10 @@ class Driver:
             return issued
 
     # -- time -------------------------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The date now in the LSPro's time zone."""
+        return self.clock.now().astimezone(self.engine.settings.timezone).date()
 
     def sweep(self) -> int:
         """Fire the timers due now, as the scheduler does; return how many instances."""
