@@ -92,7 +92,7 @@ class Driver:
     # -- completing tasks -----------------------------------------------------------------------
 
     def check_task(self, task: Task) -> None:
-        """The task is its lane's role's (USER_TASKS), due by its working-day SLA."""
+        """The task belongs to its lane's role (steps.USER_TASKS), due by its working-day SLA."""
         role, due = USER_TASKS[task.element_id]
         assert task.lane == role, task.element_id
         if task.candidate_users:  # named people (an appeal panel), no role

@@ -528,8 +528,7 @@ def test_held_timers_do_not_fire_and_a_brand_found_not_the_applicants_is_left_ou
     assert bill.state == "kedaluwarsa"
 
 
-def test_no_dispute_found_leaves_the_application_running(
-        driver: Driver) -> None:
+def test_no_dispute_found_leaves_the_application_running(driver: Driver) -> None:
     application, number = application_under_review(driver)
     dispute = driver.start("sengketa_merek", actor=STAFF["koordinator-pk"], company=None)
     driver.complete(dispute, "sg_catat_sengketa", {

@@ -203,8 +203,7 @@ def test_the_surveillance_tasks_have_their_roles_and_working_day_dues(
 
 # -- 2. the surveillance fee is not paid ----------------------------------------------------------
 
-def test_an_unpaid_surveillance_fee_revokes_the_certificate(
-        driver: Driver, engine: Engine) -> None:
+def test_an_unpaid_surveillance_fee_revokes_the_certificate(driver: Driver, engine: Engine) -> None:
     number = driver.issue_certificate(**CERTIFICATE).number
     instance_id = start_surveillance(driver, number)
     bill = surveillance_due(driver, instance_id, local(2028, 3, 1))
@@ -393,8 +392,7 @@ def test_a_suspension_period_passing_without_correction_revokes_the_certificate(
         driver.letters(instance_id))
 
 
-def test_an_inadequate_correction_revokes_the_certificate(
-        driver: Driver, engine: Engine) -> None:
+def test_an_inadequate_correction_revokes_the_certificate(driver: Driver, engine: Engine) -> None:
     number, instance_id = to_suspension(driver, via="timer")
     driver.complete(instance_id, "bk_koreksi_pelanggan", CORRECTION)
     driver.complete(
@@ -452,8 +450,7 @@ def test_misuse_reported_by_staff_starts_a_suspension_directly(
     assert driver.timers_due(surveillance) == {"sv_tunggu_surveilan": local(2028, 3, 1)}
 
 
-def test_top_management_may_refuse_a_proposed_suspension(
-        driver: Driver, engine: Engine) -> None:
+def test_top_management_may_refuse_a_proposed_suspension(driver: Driver, engine: Engine) -> None:
     number = driver.issue_certificate(**CERTIFICATE).number
     instance_id = driver.start(
         "pembekuan_sertifikat", company=COMPANY, actor=USERS["subkoordinator-sertifikasi"],

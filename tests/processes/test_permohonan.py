@@ -87,8 +87,7 @@ def accept(driver: Driver, instance_id: str) -> None:
 # -- the file ---------------------------------------------------------------------------------
 
 @pytest.mark.usefixtures("driver")  # all of processes/ and forms/ deployed
-def test_the_process_carries_its_service_target_and_one_form_per_user_task(
-        engine: Engine) -> None:
+def test_the_process_carries_its_service_target_and_one_form_per_user_task(engine: Engine) -> None:
     with engine.read() as s:
         definition = latest_definition(s.session, KEY)
         assert definition is not None

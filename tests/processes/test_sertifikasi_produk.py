@@ -284,8 +284,7 @@ def test_happy_path_runs_the_17_steps_in_order_with_roles_and_working_day_dues(
     assert clock_.target_days == 41.0 and clock_.running_now is False
 
 
-def test_without_findings_steps_7_and_10_are_skipped(
-        driver: Driver, instance_id: str) -> None:
+def test_without_findings_steps_7_and_10_are_skipped(driver: Driver, instance_id: str) -> None:
     driver.walk(instance_id, [*TO_STAGE_1, ("s06_audit_tahap_1", TANPA_TEMUAN)])
     assert driver.ready_ids(instance_id) == ["s08_audit_tahap_2", "s08_pengambilan_contoh"]
     with pytest.raises(NotFound):  # the lab report is awaited only once samples are taken
@@ -489,8 +488,7 @@ def test_stage_1_past_14_working_days_escalates_to_the_subkoordinator(
     assert "scr_alasan_audit_dihentikan" in driver.history(instance_id, "element_completed")
 
 
-def test_stage_1_done_in_time_leaves_no_timer(
-        driver: Driver, instance_id: str) -> None:
+def test_stage_1_done_in_time_leaves_no_timer(driver: Driver, instance_id: str) -> None:
     driver.walk(instance_id, [*TO_STAGE_1, ("s06_audit_tahap_1", TANPA_TEMUAN)],
                 hours=3)
     assert driver.timers(instance_id) == []
