@@ -94,3 +94,36 @@ def test_the_web_layer_names_the_lspro_only_as_its_default_extension() -> None:
                  for path in sorted((ROOT / "api").rglob("*.py"))
                  for name in _imported_modules(path) if name.split(".")[0] == "lspro"]
     assert offenders == []
+
+
+def _test_modules_imported(path: Path) -> set[str]:
+    """The test modules (test_*) that a file imports, absolutely or relatively."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names
+                         if a.name.rsplit(".", 1)[-1].startswith("test_"))
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            if module.rsplit(".", 1)[-1].startswith("test_"):
+                found.add(module)
+            package = module if module.endswith(".") else f"{module}."
+            found.update(package + a.name for a in node.names if a.name.startswith("test_"))
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    """Helpers that several test modules share live in modules of their own.
+
+    tests/instances.py, tests/processes/driver.py, tests/web/driving.py...; never in a
+    test module, which is read, moved and deleted on its own (and a test function
+    imported from one is collected twice).
+    """
+    offenders = []
+    files = sorted((ROOT / "tests").rglob("*.py"))
+    assert len(files) > 50
+    for path in files:
+        for name in sorted(_test_modules_imported(path)):
+            offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []

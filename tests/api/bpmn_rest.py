@@ -11,12 +11,17 @@ XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
 START, END = '<bpmn:startEvent id="s" />', '<bpmn:endEvent id="e" />'
 
 
-def deploy(client: Any, key: str, body: str, top: str = "") -> Any:
-    """Deploy one process ``key`` (``top``: root elements before it: messages, signals)."""
+def bpmn(key: str, body: str, top: str = "") -> bytes:
+    """The file of one process ``key`` (``top``: root elements before it: messages, signals)."""
     xml = definitions(key, top + process(key, body)).replace(
         "xmlns:camunda=", XSI + "xmlns:camunda=", 1)
+    return xml.encode()
+
+
+def deploy(client: Any, key: str, body: str, top: str = "") -> Any:
+    """Deploy one process ``key`` (``top``: root elements before it: messages, signals)."""
     return client.post("/api/v1/deployments",
-                       files=[("files", (f"{key}.bpmn", xml.encode(), "text/xml"))])
+                       files=[("files", (f"{key}.bpmn", bpmn(key, body, top), "text/xml"))])
 
 
 def deployed(client: Any, key: str, body: str, top: str = "") -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from tests.api.bpmn_rest import (
     END,
     START,
-    XSI,
+    bpmn,
     deployed,
     flows,
     history,
@@ -30,13 +30,6 @@ from tests.api.bpmn_rest import (
     trace,
 )
 from tests.api.bpmn_rest import complete_task as complete
-from tests.builders import definitions, process
-
-
-def bpmn(key: str, body: str, top: str = "") -> bytes:
-    xml = definitions(key, top + process(key, body)).replace(
-        "xmlns:camunda=", XSI + "xmlns:camunda=", 1)
-    return xml.encode()
 
 
 def deploy(client: Any, *files: tuple[str, bytes]) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from tests.api.bpmn_rest import (
     END,
     START,
+    bpmn,
     deployed,
     flows,
     incidents,
@@ -145,7 +146,6 @@ def test_a_definition_stored_with_spiffworkflows_loop_class_runs_as_a_standard_l
     from engine.bpmn.loops import WhileLoopTask
     from engine.bpmn.serializer import spec_from_dict
     from engine.bpmn.validation import read_bpmn
-    from tests.api.test_data_objects import bpmn
 
     doc = read_bpmn("old.bpmn", bpmn("old_loop", START + script("count", COUNT, loop(
         "n &lt; 3")) + END + flows("s", "count", "e")))

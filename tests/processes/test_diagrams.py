@@ -31,6 +31,7 @@ from engine.models import FormDefinition
 from engine.scripting.expressions import translate
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.form_fields import Field
+from tests.processes.driver import Driver
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = sorted((ROOT / "processes").glob("*.bpmn"))
@@ -446,11 +447,11 @@ def test_every_message_from_outside_has_a_form_staff_can_record_it_with(
 # -- all of it together ----------------------------------------------------------------------------
 
 def test_processes_and_forms_deploy_together_with_the_domain_topics(
-        lspro_engine: Engine) -> None:
-    result = lspro_engine.deploy_paths([ROOT / "processes", ROOT / "forms"], actor="analyst")
+        driver: Driver, engine: Engine) -> None:
+    result = driver.deploy()
     keys = {etree.parse(str(p)).getroot().find("bpmn:process", NS).get("id") for p in PROCESSES}
     assert {p.key for p in result.processes} == keys
     assert all(p.version == 1 for p in result.processes)
-    with lspro_engine.read() as s:
+    with engine.read() as s:
         deployed = set(s.session.scalars(sa.select(FormDefinition.form_id)))
     assert deployed == {json.loads(p.read_text(encoding="utf-8"))["id"] for p in FORMS}

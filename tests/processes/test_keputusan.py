@@ -5,7 +5,7 @@ runs as the call activity of sertifikasi_produk, so every scenario starts an
 application there and walks it through the real files of processes/ and forms/,
 with the real domain handlers: the panel register, the letters, the certificate
 register and the start of the surveillance cycle. Tasks are completed through
-their forms, as the API completes them.
+their forms, as the API completes them (driver.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from engine.models import (
     SlaBreach,
 )
 from engine.time.clock import FrozenClock
-from engine.time.timers import TimerSweep
 from lspro.certificates import add_months
 from lspro.models import Certificate, CertificateEvent, PanelMember
-from tests.processes.test_sertifikasi_produk import (
+from tests.processes.driver import Driver
+from tests.processes.entries import (
     ADA_NCR,
     ADA_TEMUAN,
     APPLICATION,
@@ -40,30 +40,18 @@ from tests.processes.test_sertifikasi_produk import (
     DISETUJUI,
     DOC,
     EFEKTIF,
-    EVALUATORS,
     GRANT,
+    HASIL_UJI,
     SESUAI,
     TANPA_NCR,
     TANPA_TEMUAN,
     TERPENUHI,
     TO_STAGE_1,
-    complete,
-    deploy,
-    document_text,
-    history,
-    lab_report,
-    ready_ids,
-    start,
-    status,
-    surveillances,
-    task_of,
-    timers,
-    to_panel,
-    variables,
-    waits_for_lab,
-    walk,
 )
+from tests.processes.steps import EVALUATORS
 
+MESSAGE = "hasil_uji_diterima"
+SURVEILLANCE = "surveilan_sertifikat"  # the process the grant starts
 NUMBER = re.compile(r"\d{4}/LSPr-034-IDN/2973/2027")
 
 
@@ -72,15 +60,14 @@ def letter_number(code: str) -> re.Pattern[str]:
     return re.compile(rf"\d{{4}}/{code}/LSPr-034-IDN/[IVX]+/2027")
 
 
-@pytest.fixture
-def engine(lspro_engine: Engine) -> Engine:
-    return lspro_engine
-
-
-@pytest.fixture
-def instance_id(engine: Engine) -> str:
-    deploy(engine)
-    return start(engine)
+def to_panel(driver: Driver, instance_id: str) -> None:
+    """Steps 1-11 without findings or NCRs, and the lab report: step 12 is ready."""
+    driver.walk(instance_id, [
+        *TO_STAGE_1, ("s06_audit_tahap_1", TANPA_TEMUAN), ("s08_pengambilan_contoh", {}),
+        ("s08_audit_tahap_2", {}), ("s09_susun_laporan_audit", TANPA_NCR),
+        ("s11_evaluasi_tindak_lanjut", EFEKTIF)])
+    driver.lab_report(BUSINESS_KEY, HASIL_UJI)
+    assert driver.ready_ids(instance_id) == ["s12_siapkan_rapat_tim_teknis"]
 
 
 def certificates(engine: Engine) -> list[Certificate]:
@@ -97,65 +84,61 @@ def panel(engine: Engine) -> list[tuple[str, str]]:
             .order_by(PanelMember.id))]
 
 
-def event_order(engine: Engine, instance_id: str) -> list[tuple[str, str | None]]:
+def event_order(driver: Driver, instance_id: str) -> list[tuple[str, str | None]]:
     """(kind, element) of the task and engine steps of an instance, in order."""
-    with engine.read() as s:
-        return [(k, e) for k, e in s.session.execute(
-            sa.select(HistoryEvent.kind, HistoryEvent.element_id)
-            .where(HistoryEvent.instance_id == instance_id,
-                   HistoryEvent.kind.in_(("task_completed", "element_completed")))
-            .order_by(HistoryEvent.id)).all()]
+    return [(e.kind, e.element_id)
+            for e in driver.events(instance_id, "task_completed", "element_completed")]
 
 
 # -- the panel ---------------------------------------------------------------------------------
 
 def test_not_fulfilled_sends_a_deficiency_letter_and_the_clarified_application_passes(
-        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+        driver: Driver, engine: Engine, clock: FrozenClock, instance_id: str) -> None:
     cal = engine.calendar
-    to_panel(engine, clock, instance_id)
-    step_12 = task_of(engine, instance_id, "s12_siapkan_rapat_tim_teknis")
+    to_panel(driver, instance_id)
+    step_12 = driver.task_of(instance_id, "s12_siapkan_rapat_tim_teknis")
     assert step_12.due_at == cal.add(step_12.created_at, "P1D")
-    complete(engine, instance_id, "s12_siapkan_rapat_tim_teknis")
-    review = task_of(engine, instance_id, "s13_bahas_dan_rekomendasi")
+    driver.complete(instance_id, "s12_siapkan_rapat_tim_teknis")
+    review = driver.task_of(instance_id, "s13_bahas_dan_rekomendasi")
     assert review.due_at == cal.add(review.created_at, "P1D")
     assert panel(engine) == []  # recorded once the panel has spoken
 
     clock.advance(timedelta(hours=2))
-    complete(engine, instance_id, "s13_bahas_dan_rekomendasi", BELUM_TERPENUHI)
-    assert ready_ids(engine, instance_id) == ["k13_kirim_surat_kekurangan"]
+    driver.complete(instance_id, "s13_bahas_dan_rekomendasi", BELUM_TERPENUHI)
+    assert driver.ready_ids(instance_id) == ["k13_kirim_surat_kekurangan"]
     # The panel: who completed step 13, then who was named in step 12.
     assert panel(engine) == [("gita.tim-teknis", "completed"), ("joko.tim-teknis", "declared")]
-    letter = variables(engine, instance_id)
+    letter = driver.variables(instance_id)
     assert letter_number("SKP").fullmatch(letter["nomor_surat_surat_kekurangan"])
-    document, text = document_text(engine, letter["dokumen_surat_kekurangan"])
+    document, text = driver.document_text(letter["dokumen_surat_kekurangan"])
     assert document.instance_id == instance_id and document.content_type.startswith("text/html")
     assert BELUM_TERPENUHI["catatan_rekomendasi"] in text
     assert letter["nomor_surat_surat_kekurangan"] in text and BUSINESS_KEY in text
 
-    send = task_of(engine, instance_id, "k13_kirim_surat_kekurangan")
+    send = driver.task_of(instance_id, "k13_kirim_surat_kekurangan")
     assert send.due_at == cal.add(send.created_at, "P1D")
-    complete(engine, instance_id, "k13_kirim_surat_kekurangan")
-    answer = task_of(engine, instance_id, "k13_klarifikasi_pelanggan")
+    driver.complete(instance_id, "k13_kirim_surat_kekurangan")
+    answer = driver.task_of(instance_id, "k13_klarifikasi_pelanggan")
     assert answer.lane == "pelanggan" and answer.company == COMPANY
     assert answer.due_at == cal.add(answer.created_at, "P14D")
     assert answer.due_at > answer.created_at + timedelta(days=18)  # working days
     clock.advance(timedelta(days=5))
-    complete(engine, instance_id, "k13_klarifikasi_pelanggan",
-             {"dok_klarifikasi_pelanggan": DOC})
+    driver.complete(instance_id, "k13_klarifikasi_pelanggan",
+                    {"dok_klarifikasi_pelanggan": DOC})
 
     # The re-review sees the clarification; another member gives the recommendation.
-    again = task_of(engine, instance_id, "s13_bahas_dan_rekomendasi")
+    again = driver.task_of(instance_id, "s13_bahas_dan_rekomendasi")
     with engine.read() as s:
         shown = s.runtime.task_data(s.runtime.instance(instance_id), again.id)
     assert shown["klarifikasi_pelanggan"] == "Label kemasan telah diperbaiki."
     assert shown["dok_klarifikasi_pelanggan"]["name"] == "dok_klarifikasi_pelanggan.pdf"
-    complete(engine, instance_id, "s13_bahas_dan_rekomendasi", TERPENUHI,
-             actor="joko.tim-teknis")
-    assert ready_ids(engine, instance_id) == ["m14_siapkan_perjanjian_tanda_sni"]
+    driver.complete(instance_id, "s13_bahas_dan_rekomendasi", TERPENUHI,
+                    actor="joko.tim-teknis")
+    assert driver.ready_ids(instance_id) == ["m14_siapkan_perjanjian_tanda_sni"]
     assert panel(engine) == [("gita.tim-teknis", "completed"), ("joko.tim-teknis", "declared")]
-    assert variables(engine, instance_id)["panel_asli"] == ["gita.tim-teknis",
-                                                            "joko.tim-teknis"]
-    assert event_order(engine, instance_id)[-11:] == [
+    assert driver.variables(instance_id)["panel_asli"] == ["gita.tim-teknis",
+                                                           "joko.tim-teknis"]
+    assert event_order(driver, instance_id)[-11:] == [
         ("element_completed", "start_keputusan"),
         ("task_completed", "s12_siapkan_rapat_tim_teknis"),
         ("task_completed", "s13_bahas_dan_rekomendasi"),
@@ -170,10 +153,10 @@ def test_not_fulfilled_sends_a_deficiency_letter_and_the_clarified_application_p
 # -- the grant ----------------------------------------------------------------------------------
 
 def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
-        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+        driver: Driver, engine: Engine, clock: FrozenClock, instance_id: str) -> None:
     # The whole application: stage-1 findings, a round of NCRs, the lab, then the panel.
-    walk(engine, clock, instance_id, [*TO_STAGE_1, ("s06_audit_tahap_1", ADA_TEMUAN)])
-    follow_up = task_of(engine, instance_id, "s07_tindak_lanjut_audit_tahap_1")
+    driver.walk(instance_id, [*TO_STAGE_1, ("s06_audit_tahap_1", ADA_TEMUAN)])
+    follow_up = driver.task_of(instance_id, "s07_tindak_lanjut_audit_tahap_1")
     with engine.read() as s:
         shown = s.runtime.task_data(s.runtime.instance(instance_id), follow_up.id)
         (stage_1_report,) = s.session.scalars(sa.select(Document).where(
@@ -181,16 +164,16 @@ def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
     assert shown["uraian_temuan_tahap1"] == ADA_TEMUAN["uraian_temuan_tahap1"]
     assert shown["dok_laporan_audit_tahap1"]["id"] == stage_1_report.id
     assert stage_1_report.uploaded_by == "dedi.auditor"
-    walk(engine, clock, instance_id, [
+    driver.walk(instance_id, [
         ("s07_tindak_lanjut_audit_tahap_1", {}), ("s08_pengambilan_contoh", {}),
         ("s08_audit_tahap_2", {}), ("s09_susun_laporan_audit", ADA_NCR),
         ("s10_selesaikan_temuan", {}), ("s11_evaluasi_tindak_lanjut", BELUM_EFEKTIF),
         ("s10_selesaikan_temuan", {}), ("s11_evaluasi_tindak_lanjut", EFEKTIF)])
-    lab_report(engine)
-    assert certificates(engine) == [] and surveillances(engine) == []
-    walk(engine, clock, instance_id, GRANT[:-1])
+    driver.lab_report(BUSINESS_KEY, HASIL_UJI)
+    assert certificates(engine) == [] and driver.instances_of(SURVEILLANCE) == []
+    driver.walk(instance_id, GRANT[:-1])
     signed_on = clock.now().astimezone(engine.settings.timezone).date()
-    assert ready_ids(engine, instance_id) == ["s17_serahkan_sertifikat"]
+    assert driver.ready_ids(instance_id) == ["s17_serahkan_sertifikat"]
 
     # Signing put the certificate in the register, active for four years.
     (certificate,) = certificates(engine)
@@ -202,27 +185,28 @@ def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
     assert certificate.instance_id == instance_id and certificate.handed_over_at is None
     assert certificate.issued_on == signed_on == date(2027, 3, 2)
     assert certificate.expires_on == add_months(signed_on, 48) - timedelta(days=1)
-    found = variables(engine, instance_id)
+    found = driver.variables(instance_id)
     assert found["nomor_sertifikat"] == certificate.number
     assert found["berlaku_sampai"] == certificate.expires_on.isoformat()
-    _, sppt = document_text(engine, found["dokumen_sertifikat"])
+    _, sppt = driver.document_text(found["dokumen_sertifikat"])
     assert certificate.number in sppt and COMPANY in sppt
-    ba, minutes = document_text(engine, found["dokumen_berita_acara_serah_terima"])
+    ba, minutes = driver.document_text(found["dokumen_berita_acara_serah_terima"])
     assert ba.instance_id == instance_id
     assert "F.52.01.00.2014" in minutes and certificate.number in minutes
     assert letter_number("BAST").fullmatch(found["nomor_surat_berita_acara_serah_terima"])
     # The SNI mark use agreement was signed before the certificate was issued.
-    order = [e for _, e in event_order(engine, instance_id)]
+    order = [e for _, e in event_order(driver, instance_id)]
     assert (order.index("m14_tandatangani_perjanjian_tanda_sni")
             < order.index("s16_sahkan_sertifikat") < order.index("svc_terbitkan_sertifikat")
             < order.index("svc_berita_acara_serah_terima"))
-    assert surveillances(engine) == []  # only once the certificate is in the customer's hand
+    # Surveillance starts only once the certificate is in the customer's hand.
+    assert driver.instances_of(SURVEILLANCE) == []
 
-    handover = task_of(engine, instance_id, "s17_serahkan_sertifikat")
+    handover = driver.task_of(instance_id, "s17_serahkan_sertifikat")
     assert handover.due_at == engine.calendar.add(handover.created_at, "PT1H")
     clock.advance(timedelta(minutes=40))
-    complete(engine, instance_id, "s17_serahkan_sertifikat")
-    assert status(engine, instance_id) == "completed"
+    driver.complete(instance_id, "s17_serahkan_sertifikat")
+    assert driver.status(instance_id) == "completed"
     with engine.read() as s:
         handed = s.session.get(Certificate, certificate.id)
         assert handed is not None and handed.handed_over_at == clock.now()
@@ -237,7 +221,7 @@ def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
     assert receipt.task_id == handover.id
 
     # The surveillance cycle is its own instance, keyed by the certificate number.
-    (surveillance,) = surveillances(engine)
+    (surveillance,) = driver.instances_of(SURVEILLANCE)
     assert (surveillance.business_key, surveillance.company, surveillance.status) == (
         certificate.number, COMPANY, "running")
     with engine.read() as s:
@@ -254,7 +238,7 @@ def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
     assert started.data == {"process": "surveilan_sertifikat", "instance_id": surveillance.id,
                             "business_key": certificate.number}
     # The handover is recorded, surveillance starts, and the call activity returns.
-    assert event_order(engine, instance_id)[-6:] == [
+    assert event_order(driver, instance_id)[-6:] == [
         ("task_completed", "s17_serahkan_sertifikat"),
         ("element_completed", "svc_catat_serah_terima"),
         ("element_completed", "svc_mulai_surveilan"),
@@ -264,28 +248,28 @@ def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
 
 
 def test_whoever_audited_the_application_may_not_initial_or_sign_the_certificate(
-        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+        driver: Driver, engine: Engine, instance_id: str) -> None:
     both = "rudi.auditor-dan-kepala-balai"  # one person holding both roles
-    walk(engine, clock, instance_id, TO_STAGE_1)
-    complete(engine, instance_id, "s06_audit_tahap_1", TANPA_TEMUAN, actor=both)
-    walk(engine, clock, instance_id, [
+    driver.walk(instance_id, TO_STAGE_1)
+    driver.complete(instance_id, "s06_audit_tahap_1", TANPA_TEMUAN, actor=both)
+    driver.walk(instance_id, [
         ("s08_pengambilan_contoh", {}), ("s08_audit_tahap_2", {}),
         ("s09_susun_laporan_audit", TANPA_NCR), ("s11_evaluasi_tindak_lanjut", EFEKTIF)])
-    lab_report(engine)
-    walk(engine, clock, instance_id, GRANT[:6])
-    initials = task_of(engine, instance_id, "a16_paraf_konsep_sertifikat")
+    driver.lab_report(BUSINESS_KEY, HASIL_UJI)
+    driver.walk(instance_id, GRANT[:6])
+    initials = driver.task_of(instance_id, "a16_paraf_konsep_sertifikat")
     assert initials.properties["excludeCompletersOf"] == EVALUATORS
     with pytest.raises(Forbidden, match="s06_audit_tahap_1"):
-        complete(engine, instance_id, "a16_paraf_konsep_sertifikat", DISETUJUI, actor=both)
+        driver.complete(instance_id, "a16_paraf_konsep_sertifikat", DISETUJUI, actor=both)
     with engine.write() as s, pytest.raises(Forbidden):
         s.runtime.claim_task(initials.id, both)
-    complete(engine, instance_id, "a16_paraf_konsep_sertifikat", DISETUJUI)
-    signing = task_of(engine, instance_id, "s16_sahkan_sertifikat")
+    driver.complete(instance_id, "a16_paraf_konsep_sertifikat", DISETUJUI)
+    signing = driver.task_of(instance_id, "s16_sahkan_sertifikat")
     assert signing.properties["excludeCompletersOf"] == EVALUATORS
     with pytest.raises(Forbidden, match="separation of duties"):
-        complete(engine, instance_id, "s16_sahkan_sertifikat", actor=both)
+        driver.complete(instance_id, "s16_sahkan_sertifikat", actor=both)
     assert certificates(engine) == []  # the refused signature issued nothing
-    complete(engine, instance_id, "s16_sahkan_sertifikat")
+    driver.complete(instance_id, "s16_sahkan_sertifikat")
     (certificate,) = certificates(engine)
     assert certificate.state == "aktif"
     with engine.read() as s:
@@ -296,32 +280,32 @@ def test_whoever_audited_the_application_may_not_initial_or_sign_the_certificate
 
 
 def test_the_drafter_may_not_verify_and_returned_drafts_go_back_to_step_14(
-        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
-    to_panel(engine, clock, instance_id)
-    walk(engine, clock, instance_id, GRANT[:5])
-    verify = task_of(engine, instance_id, "s15_verifikasi_sertifikat")
+        driver: Driver, engine: Engine, instance_id: str) -> None:
+    to_panel(driver, instance_id)
+    driver.walk(instance_id, GRANT[:5])
+    verify = driver.task_of(instance_id, "s15_verifikasi_sertifikat")
     assert verify.properties["excludeCompletersOf"] == "s14_terbitkan_sertifikat"
     with pytest.raises(Forbidden, match="s14_terbitkan_sertifikat"):
-        complete(engine, instance_id, "s15_verifikasi_sertifikat", SESUAI,
-                 actor="citra.subkoordinator")
-    complete(engine, instance_id, "s15_verifikasi_sertifikat", {
+        driver.complete(instance_id, "s15_verifikasi_sertifikat", SESUAI,
+                        actor="citra.subkoordinator")
+    driver.complete(instance_id, "s15_verifikasi_sertifikat", {
         "konsep_sertifikat_sesuai": False,
         "catatan_verifikasi": "Kemasan 150 g belum tercantum."})
-    assert ready_ids(engine, instance_id) == ["s14_terbitkan_sertifikat"]
+    assert driver.ready_ids(instance_id) == ["s14_terbitkan_sertifikat"]
     scope = [{"merek": "Renyah", "kemasan": "Kotak karton 300 g"},
              {"merek": "Renyah", "kemasan": "Pouch 150 g"}]
-    complete(engine, instance_id, "s14_terbitkan_sertifikat", {"merek_kemasan": scope})
-    complete(engine, instance_id, "s15_verifikasi_sertifikat", SESUAI)
+    driver.complete(instance_id, "s14_terbitkan_sertifikat", {"merek_kemasan": scope})
+    driver.complete(instance_id, "s15_verifikasi_sertifikat", SESUAI)
     # Top management returns the draft too; it goes back to the drafter, not to the verifier.
-    complete(engine, instance_id, "a16_paraf_konsep_sertifikat", {
+    driver.complete(instance_id, "a16_paraf_konsep_sertifikat", {
         "konsep_disetujui": False, "catatan_paraf": "Perbaiki ejaan merek."})
-    assert ready_ids(engine, instance_id) == ["s14_terbitkan_sertifikat"]
-    walk(engine, clock, instance_id, [
+    assert driver.ready_ids(instance_id) == ["s14_terbitkan_sertifikat"]
+    driver.walk(instance_id, [
         ("s14_terbitkan_sertifikat", {}), ("s15_verifikasi_sertifikat", SESUAI),
         ("a16_paraf_konsep_sertifikat", DISETUJUI), ("s16_sahkan_sertifikat", {})])
     (certificate,) = certificates(engine)
     assert certificate.brands == scope  # the draft's scope is the certificate's
-    assert [e for e in history(engine, instance_id, "task_completed")
+    assert [e for e in driver.completed_tasks(instance_id)
             if e.startswith(("s14", "s15", "a16"))] == [
         "s14_terbitkan_sertifikat", "s15_verifikasi_sertifikat", "s14_terbitkan_sertifikat",
         "s15_verifikasi_sertifikat", "a16_paraf_konsep_sertifikat", "s14_terbitkan_sertifikat",
@@ -329,17 +313,16 @@ def test_the_drafter_may_not_verify_and_returned_drafts_go_back_to_step_14(
 
 
 def test_an_overdue_signature_is_a_breach_escalated_and_closed_when_signed(
-        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
-    to_panel(engine, clock, instance_id)
-    walk(engine, clock, instance_id, GRANT[:7])
-    signing = task_of(engine, instance_id, "s16_sahkan_sertifikat")
+        driver: Driver, engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    to_panel(driver, instance_id)
+    driver.walk(instance_id, GRANT[:7])
+    signing = driver.task_of(instance_id, "s16_sahkan_sertifikat")
     assert signing.due_at == engine.calendar.add(signing.created_at, "PT1H")
-    sweep = TimerSweep(engine)
     clock.set(signing.due_at)
-    assert sweep.run_sla_once() == (1, 0)
-    assert sweep.run_sla_once() == (0, 0)  # recorded once
+    assert driver.check_slas() == (1, 0)
+    assert driver.check_slas() == (0, 0)  # recorded once
     clock.advance(timedelta(hours=3))
-    complete(engine, instance_id, "s16_sahkan_sertifikat")
+    driver.complete(instance_id, "s16_sahkan_sertifikat")
     with engine.read() as s:
         breaches = {b.element_id: b for b in s.session.scalars(sa.select(SlaBreach).where(
             SlaBreach.instance_id == instance_id))}
@@ -357,28 +340,29 @@ def test_an_overdue_signature_is_a_breach_escalated_and_closed_when_signed(
 # -- termination ---------------------------------------------------------------------------------
 
 def test_ncrs_closed_too_late_terminate_the_application_without_a_certificate(
-        engine: Engine, clock: FrozenClock, instance_id: str) -> None:
-    walk(engine, clock, instance_id, [
+        driver: Driver, engine: Engine, clock: FrozenClock, instance_id: str) -> None:
+    driver.walk(instance_id, [
         *TO_STAGE_1, ("s06_audit_tahap_1", TANPA_TEMUAN), ("s08_pengambilan_contoh", {}),
         ("s08_audit_tahap_2", {}), ("s09_susun_laporan_audit", ADA_NCR),
         ("s10_selesaikan_temuan", {}), ("s11_evaluasi_tindak_lanjut", BELUM_EFEKTIF)])
-    second = task_of(engine, instance_id, "s10_selesaikan_temuan")
-    (timer,) = timers(engine, instance_id)
+    second = driver.task_of(instance_id, "s10_selesaikan_temuan")
+    (timer,) = driver.timers(instance_id)
     assert timer.due_at == engine.calendar.add(second.created_at, "P60D") == second.due_at
     clock.set(timer.due_at + timedelta(minutes=5))
-    assert TimerSweep(engine).run_once() == 1
-    assert ready_ids(engine, instance_id) == ["x_kirim_surat_penghentian"]
-    notice = task_of(engine, instance_id, "x_kirim_surat_penghentian")
+    assert driver.sweep() == 1
+    assert driver.ready_ids(instance_id) == ["x_kirim_surat_penghentian"]
+    notice = driver.task_of(instance_id, "x_kirim_surat_penghentian")
     assert notice.due_at == engine.calendar.add(notice.created_at, "P1D")
-    found: dict[str, Any] = variables(engine, instance_id)
+    found: dict[str, Any] = driver.variables(instance_id)
     assert "60 hari kerja" in found["alasan_penghentian"]
     assert found["permohonan_dihentikan"] is True  # a calling process can tell
-    letter, text = document_text(engine, found["dokumen_surat_penghentian"])
+    letter, text = driver.document_text(found["dokumen_surat_penghentian"])
     assert letter.instance_id == instance_id and found["alasan_penghentian"] in text
     assert letter_number("SHP").fullmatch(found["nomor_surat_surat_penghentian"])
-    complete(engine, instance_id, "x_kirim_surat_penghentian")
-    assert status(engine, instance_id) == "completed"
-    assert not waits_for_lab(engine, instance_id)
-    assert certificates(engine) == [] and surveillances(engine) == [] and panel(engine) == []
-    assert "ca_keputusan_sertifikasi" not in history(engine, instance_id, "element_completed")
-    assert history(engine, instance_id, "timer_fired") == ["t10_batas_60_hari"]
+    driver.complete(instance_id, "x_kirim_surat_penghentian")
+    assert driver.status(instance_id) == "completed"
+    assert not driver.waits_for(instance_id, MESSAGE)
+    assert certificates(engine) == [] and driver.instances_of(SURVEILLANCE) == []
+    assert panel(engine) == []
+    assert "ca_keputusan_sertifikasi" not in driver.history(instance_id, "element_completed")
+    assert driver.history(instance_id, "timer_fired") == ["t10_batas_60_hari"]

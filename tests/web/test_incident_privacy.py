@@ -19,7 +19,7 @@ from tests.people import COMPANY
 
 from . import sample
 from .conftest import Browser
-from .test_tasks import config_of, task_of
+from .driving import config_of, task_of
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CUSTOMER_ID = "Terjadi kendala teknis pada langkah ini; petugas sudah diberi tahu."

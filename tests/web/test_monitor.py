@@ -17,7 +17,7 @@ from tests.people import COMPANY, PASSWORD
 
 from . import sample
 from .conftest import Browser
-from .test_tasks import complete_first_step, start
+from .driving import complete_first_step, start
 
 SCRIPTED = definitions("scripted", process("scripted", """\
     <bpmn:startEvent id="start" />

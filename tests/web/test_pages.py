@@ -23,7 +23,7 @@ from tests.settings import LSPRO
 
 from . import sample
 from .conftest import Browser
-from .test_tasks import complete_first_step, start, task_of
+from .driving import complete_first_step, start, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "api" / "web" / "templates"

@@ -1,4 +1,4 @@
-"""Each domain topic through a small BPMN with its service task, in an engine with the LSPro's extension.
+"""Each domain topic of the LSPro's extension, through a small BPMN with its service task.
 
 Every step goes through the engine (one transaction per command, no workflow
 cache), and the assertions read what the handlers wrote: business keys,

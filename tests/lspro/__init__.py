@@ -1,0 +1,1 @@
+"""Tests of the LSPro's domain package (lspro/), apart from the generic engine's."""
