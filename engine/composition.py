@@ -32,7 +32,6 @@ from engine.identity.tokens import TokenCache
 from engine.identity.users import IdentityService
 from engine.models import Task
 from engine.persistence.db import Database
-from engine.persistence.migrate import upgrade
 from engine.queries.lists import Queries
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import Completion, Runtime, RuntimeSettings, check_variables
@@ -287,6 +286,9 @@ class Engine:
 
     def migrate(self) -> None:
         """Bring the database to the head of the engine's and the extensions' migrations."""
+        # Alembic is imported only here: a server's workers never migrate (about 6 MiB).
+        from engine.persistence.migrate import upgrade
+
         upgrade(self.db.engine, extension_folders=self.setup.migration_folders)
 
     def close(self) -> None:
