@@ -127,3 +127,16 @@ def test_no_test_module_imports_another() -> None:
         for name in sorted(_test_modules_imported(path)):
             offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
+
+
+def test_a_server_worker_does_not_load_the_migration_tools() -> None:
+    """Workers never migrate; Alembic and Mako would cost each one about 9 MiB."""
+    code = (
+        "import sys, engine.composition, lspro, api\n"
+        "from api import create_app\n"
+        "tools = ('alembic', 'mako')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in tools)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == ""
