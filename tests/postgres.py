@@ -132,7 +132,7 @@ def postgres_template(postgres_server: PostgresServer) -> str:
     """The name of a database with every migration applied, for tests to copy."""
     url = postgres_server.create_database(name=TEMPLATE)
     db_engine = create_db_engine(url)
-    # The LSPro's branch too, as in the SQLite template (tests/conftest.py).
+    # The LSPro's branch too, as in the SQLite template (tests/databases.py).
     upgrade(db_engine, extension_folders=[LSPRO_MIGRATIONS])
     # A template must have no connections while it is copied.
     db_engine.dispose()
