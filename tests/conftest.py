@@ -1,8 +1,10 @@
-"""Shared fixtures: a migrated SQLite database per test, a frozen clock, an engine."""
+"""Shared fixtures: a migrated database per test, a frozen clock, an engine.
+
+The database is SQLite, or PostgreSQL under ``--database=postgresql`` (tests/databases.py).
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,37 +13,21 @@ import pytest
 
 from engine.composition import Engine
 from engine.config import Settings
-from engine.persistence.db import create_db_engine
-from engine.persistence.migrate import upgrade
 from engine.runtime.handlers import TopicRegistry
 from engine.runtime.links import register_links
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
-from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.settings import LSPRO, settings_for
 
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.databases"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with every migration applied, copied by each test that needs a DB."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    db_engine = create_db_engine(f"sqlite:///{path}")
-    # The LSPro's branch too: its tests share the template with the engine's.
-    upgrade(db_engine, extension_folders=[LSPRO_MIGRATIONS])
-    db_engine.dispose()
-    return path
-
-
 @pytest.fixture
-def settings(tmp_path: Path, migrated_template: Path) -> Settings:
-    database = tmp_path / "sertiflow.db"
-    shutil.copy(migrated_template, database)
-    return settings_for(tmp_path, database)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return settings_for(tmp_path, database_url)
 
 
 @pytest.fixture

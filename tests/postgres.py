@@ -1,9 +1,15 @@
-"""Start a throw-away PostgreSQL server for the tests marked ``postgres``.
+"""A throw-away PostgreSQL server for the test session, and databases on it.
 
 The server is Debian's ``postgresql`` package (installed by ``.ci/run``), started
 by the test session in a temporary folder on a free 127.0.0.1 port and stopped
 at the end. PostgreSQL refuses to run as root, so as root the server runs as the
 ``postgres`` system user.
+
+Two kinds of test use it: those marked ``postgres`` ask for ``postgres_url`` (an
+empty database) and migrate it themselves; under ``--database=postgresql`` the
+ordinary ``settings`` fixture gets a database copied from a template that the
+session migrates once (``CREATE DATABASE ... TEMPLATE``, far cheaper than running
+the migrations for every test).
 """
 
 from __future__ import annotations
@@ -18,8 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from engine.persistence.db import create_db_engine
+from engine.persistence.migrate import upgrade
+from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
 from tests.people import free_port
+
+# The migrated database every test database under --database=postgresql is copied from.
+TEMPLATE = "sertiflow_template"
 
 
 def _bin_dir() -> Path | None:
@@ -37,6 +50,7 @@ class PostgresServer:
         self.sockets = base / "sockets"
         self.port = free_port()
         self.as_root = os.geteuid() == 0
+        self._admin: sa.Engine | None = None
 
     def _run(self, *args: str) -> None:
         command = [str(self.bin_dir / args[0]), *args[1:]]
@@ -58,27 +72,39 @@ class PostgresServer:
                   str(self.data / "server.log"), "start")
 
     def stop(self) -> None:
+        if self._admin is not None:
+            self._admin.dispose()
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        import sqlalchemy as sa
+    def _admin_sql(self, statement: str) -> None:
+        # CREATE and DROP DATABASE cannot run inside a transaction.
+        if self._admin is None:
+            self._admin = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            conn.execute(sa.text(statement))
 
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+    def create_database(self, *, template: str | None = None, name: str | None = None) -> str:
+        """Create a database (empty, or a copy of ``template``) and return its URL."""
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self._admin_sql(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop the database of ``url``, ending any connection a test left open."""
+        name = sa.make_url(url).database
+        self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
     bin_dir = _bin_dir()
     if bin_dir is None:
-        if os.environ.get("CI"):
+        # A run asked to be on PostgreSQL must not pass by skipping every test.
+        if os.environ.get("CI") or request.config.getoption("database") == "postgresql":
             pytest.fail("PostgreSQL is not installed; .ci/run installs Debian's postgresql")
         pytest.skip("PostgreSQL binaries not found (apt-get install postgresql)")
     # Not under pytest's tmp folder: that one is private to root, and the server
@@ -94,6 +120,20 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     """A fresh, empty database on the session's PostgreSQL server."""
-    return postgres_server.create_database()
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    """The name of a database with every migration applied, for tests to copy."""
+    url = postgres_server.create_database(name=TEMPLATE)
+    db_engine = create_db_engine(url)
+    # The LSPro's branch too, as in the SQLite template (tests/databases.py).
+    upgrade(db_engine, extension_folders=[LSPRO_MIGRATIONS])
+    # A template must have no connections while it is copied.
+    db_engine.dispose()
+    return TEMPLATE

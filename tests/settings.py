@@ -1,4 +1,4 @@
-"""The settings every test engine runs with: its own folder and SQLite file, no processes."""
+"""The settings every test engine runs with: its own folder and database, no processes."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from engine.config import Settings, load_settings
 from lspro.settings import LsproSettings
 
 
-def settings_for(workdir: Path, database: Path, *, secret: str = "test-secret") -> Settings:
+def settings_for(workdir: Path, database_url: str, *, secret: str = "test-secret") -> Settings:
     return load_settings(
         {
             "SERTIFLOW_INSTANCE_PATH": str(workdir / "instance"),
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url,
             "SERTIFLOW_SECRET_KEY": secret,
             "SERTIFLOW_PROCESSES": str(workdir / "no-processes"),
             "SERTIFLOW_FORMS": str(workdir / "no-forms"),

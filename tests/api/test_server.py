@@ -22,13 +22,14 @@ import pytest
 import requests
 
 from tests.builders import definitions, linear_user_tasks, process
+from tests.databases import new_database
 from tests.people import ROOT, CliServer, start_cli_server
 
 UPLOAD_MAX_MB = 1  # the app accepts bodies up to this plus 1 MiB (form fields around a file)
 BODY_LIMIT = (UPLOAD_MAX_MB + 1) * 1024 * 1024
 
 
-def start_server(tmp_path: Path, *options: str, **env: str) -> CliServer:
+def start_server(tmp_path: Path, database_url: str, *options: str, **env: str) -> CliServer:
     """Run ``sertiflow serve`` with demo users and wait until it answers ``/healthz``."""
     processes = tmp_path / "processes"
     processes.mkdir(exist_ok=True)
@@ -36,7 +37,7 @@ def start_server(tmp_path: Path, *options: str, **env: str) -> CliServer:
     environ = dict(os.environ)
     environ.update({
         "SERTIFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
+        "DATABASE_URL": database_url,
         "SERTIFLOW_SECRET_KEY": "server-test",
         "SERTIFLOW_DEMO": "true",
         "SERTIFLOW_PROCESSES": str(processes),
@@ -49,8 +50,10 @@ def start_server(tmp_path: Path, *options: str, **env: str) -> CliServer:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
-    served = start_server(tmp_path_factory.mktemp("server"))
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
+    folder = tmp_path_factory.mktemp("server")
+    served = start_server(folder, new_database(request, folder, migrated=False))
     yield served
     output = served.stop()
     assert "Traceback" not in output, output
@@ -185,8 +188,8 @@ def test_paths_queries_and_repeated_headers_reach_the_app_as_sent(server: CliSer
     assert b"Sign in" in answer
 
 
-def test_serve_with_two_workers_and_one_sweep(tmp_path: Path) -> None:
-    served = start_server(tmp_path, "--workers", "2", "--threads", "2")
+def test_serve_with_two_workers_and_one_sweep(tmp_path: Path, blank_database_url: str) -> None:
+    served = start_server(tmp_path, blank_database_url, "--workers", "2", "--threads", "2")
     try:
         token = _token(served.base, "upp")
         # Both workers answer with the same database; ask a few times.
@@ -211,13 +214,14 @@ SLOW_SCRIPT = definitions("slow", process("slow", """\
 """))
 
 
-def test_a_script_at_its_time_limit_holds_up_no_other_request(tmp_path: Path) -> None:
+def test_a_script_at_its_time_limit_holds_up_no_other_request(tmp_path: Path,
+                                                              blank_database_url: str) -> None:
     # The script's work is one C call (sum concatenating lists) that would take
     # minutes; it is stopped at its time limit, and reads go on meanwhile.
     processes = tmp_path / "processes"
     processes.mkdir()
     (processes / "slow.bpmn").write_text(SLOW_SCRIPT)
-    served = start_server(tmp_path, SERTIFLOW_SCRIPT_TIMEOUT="3")
+    served = start_server(tmp_path, blank_database_url, SERTIFLOW_SCRIPT_TIMEOUT="3")
     try:
         headers = {"Authorization": f"Bearer {_token(served.base, 'upp')}"}
         started: dict[str, Any] = {}

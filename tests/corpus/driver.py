@@ -281,7 +281,7 @@ class CorpusServer:
             migrating = create_db_engine(f"sqlite:///{database}")
             upgrade(migrating, extension_folders=[LSPRO_MIGRATIONS])
             migrating.dispose()
-        settings = settings_for(workdir, database, secret="corpus")
+        settings = settings_for(workdir, f"sqlite:///{database}", secret="corpus")
         self.clock = FrozenClock(START_TIME)
         # No workflow cache: every command rebuilds its instance from the database,
         # so every diagram goes through a save and a load at each step.

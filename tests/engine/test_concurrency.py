@@ -155,6 +155,8 @@ def test_processes_completing_one_task_on_postgres(postgres_url: str, tmp_path) 
     engine.close()
 
 
+@pytest.mark.sqlite_only("the writers' turn is SQLite's (one writer at a time); "
+                         "PostgreSQL's writers run side by side")
 def test_sqlite_writers_of_one_process_take_turns_and_give_up_cleanly(
         engine: Engine) -> None:
     # Writers queue on the process's own turn: each starts only after the one before

@@ -329,3 +329,4 @@ def test_the_sweep_checks_newly_due_tasks_each_beat_and_all_of_them_every_ten_mi
     with engine.read() as s:
         breached = set(s.session.scalars(sa.select(SlaBreach.instance_id)))
     assert breached == {first, second, third}
+    engine.close()

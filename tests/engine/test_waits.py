@@ -63,6 +63,8 @@ def test_a_handed_over_command_leaves_nothing_behind(engine: Engine) -> None:
             sa.select(sa.func.count()).select_from(ProcessInstance)) == 0
 
 
+@pytest.mark.sqlite_only("SQLite has one writer at a time; PostgreSQL's writers do not queue "
+                         "for a turn, so there is no writer to hand over for")
 def test_the_writer_held_elsewhere_is_a_hand_over_for_an_impatient_caller(
         engine: Engine) -> None:
     held, release = threading.Event(), threading.Event()
