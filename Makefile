@@ -30,7 +30,8 @@ run: $(STAMP) $(NODE_STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/pytest
 	$(VENV)/bin/pytest --database=postgresql -m "not postgres" \
-		tests/engine tests/api tests/web tests/processes --ignore=tests/api/test_corpus.py
+		tests/engine tests/lspro tests/api tests/web tests/processes \
+		--ignore=tests/api/test_corpus.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check engine api lspro tests bench

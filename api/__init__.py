@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         engine = Engine(settings, extensions=chosen)
     app.extensions["sertiflow"] = engine
 
-    from . import errors, health, metrics, v1, web
+    from . import errors, health, input_checks, metrics, v1, web
     from .engine_rest import bp as engine_rest_bp
 
     api = Api(app)
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         api.register_blueprint(blueprint)
     # After Api(app): its own HTTP error handler would answer in another format.
     errors.init_app(app)
+    input_checks.init_app(app)
     app.after_request(_security_headers)
     health.init_app(app)
     metrics.init_app(app)

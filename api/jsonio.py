@@ -10,11 +10,12 @@ as a bad body, naming where; a non-finite float that reaches an answer anyway
 from __future__ import annotations
 
 import json
-import math
 from datetime import date
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
+
+from engine.scripting.values import finite
 
 
 class RefusedJSON(ValueError):
@@ -81,22 +82,6 @@ def _path_to_constant(value: Any, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
-
-
-def finite(value: Any) -> Any:
-    """Return ``value`` with each non-finite float (at any depth) replaced by None.
-
-    Containers are copied only where something changed.
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        changed = {k: finite(v) for k, v in value.items()}
-        return value if all(changed[k] is v for k, v in value.items()) else changed
-    if isinstance(value, list | tuple):
-        items = [finite(v) for v in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    return value
 
 
 def dumps(value: Any, **kwargs: Any) -> str:

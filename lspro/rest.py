@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api import schemas
 from api.context import engine, query
-from api.errors import PROBLEM
 from api.v1.common import Extended, blueprint, documented, page_dict
 from engine.queries.lists import Page
 from lspro.billing import BillingService
@@ -140,17 +138,6 @@ class PublicLookup(Schema):
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _public(blueprint_: Blueprint, *codes: int) -> Any:
-    """Declare the problem answers of an operation that needs no token."""
-    def decorate(func: Any) -> Any:
-        for code in codes:
-            func = blueprint_.alt_response(code, schema=schemas.Problem,
-                                           description="problem details (RFC 7807)",
-                                           content_type=PROBLEM)(func)
-        return func
-    return decorate
-
-
 # -- staff and customers -----------------------------------------------------------------------
 
 @bp.route("/certificates", methods=["GET"])
@@ -194,7 +181,7 @@ def list_invoices(args: dict[str, Any]) -> Any:
 @public.route("/certificates", methods=["GET"])
 @public.arguments(PublicLookup, location="query")
 @public.response(200, PublicCertificate)
-@_public(public, 404, 422)
+@documented(public, 404, 422, anonymous=True)
 def lookup(args: dict[str, Any]) -> Any:
     """Look a certificate up by its exact number: is it genuine, and is it valid?"""
     with engine().read() as services:
@@ -206,7 +193,7 @@ def lookup(args: dict[str, Any]) -> Any:
 @public.route("/revoked-certificates", methods=["GET"])
 @public.arguments(schemas.Paging, location="query")
 @public.response(200, schemas.page_of(PublicCertificate, "RevokedCertificatePage"))
-@_public(public, 422)
+@documented(public, 422, anonymous=True)
 def revoked(args: dict[str, Any]) -> Any:
     """The published list of revoked certificates, most recently revoked first."""
     with engine().read() as services:

@@ -73,12 +73,17 @@ class Extended:
         return getattr(self._base, name)
 
 
-def documented(bp: Blueprint, *codes: int) -> Any:
-    """Declare the problem+json answers an operation can give (400: a body not JSON)."""
+def documented(bp: Blueprint, *codes: int, anonymous: bool = False) -> Any:
+    """Declare the problem+json answers an operation can give.
+
+    400 is always among them: any request may be malformed (a body that is not
+    JSON, a NUL character anywhere, see api/input_checks.py). ``anonymous``: the
+    operation needs no token.
+    """
     def decorate(func: Any) -> Any:
-        for code in codes:
+        for code in sorted({400, *codes}):
             func = bp.alt_response(code, schema=schemas.Problem,
                                    description="problem details (RFC 7807)",
                                    content_type=PROBLEM)(func)
-        return bp.doc(security=BEARER)(func)
+        return func if anonymous else bp.doc(security=BEARER)(func)
     return decorate

@@ -94,12 +94,22 @@ class DeploymentService:
             raise DeploymentRejected([Problem("(none)", "no files to deploy")])
         for file_name, content in files:
             lowered = file_name.lower()
-            if lowered.endswith(BPMN_SUFFIXES):
+            if len(file_name) > MAX_NAME:
+                problems.append(Problem(file_name[:60] + "…", f"the file name is longer than "
+                                        f"{MAX_NAME} characters: give the file a shorter name"))
+            elif lowered.endswith(BPMN_SUFFIXES):
                 doc = read_bpmn(file_name, content)
                 problems.extend(doc.problems)
+                problems.extend(Problem(file_name, f"the process id is longer than {MAX_KEY} "
+                                        "characters: give the process a shorter id",
+                                        element=key[:60] + "…", line=doc.line_of(key))
+                                for key in doc.executable if len(key) > MAX_KEY)
                 docs.append(doc)
             elif lowered.endswith(FORM_SUFFIXES):
                 form = read_form(file_name, content)
+                if not isinstance(form, Problem) and len(form.form_id) > MAX_NAME:
+                    form = Problem(file_name, f"the form id is longer than {MAX_NAME} "
+                                   "characters: give the form a shorter id")
                 if isinstance(form, Problem):
                     problems.append(form)
                 else:
@@ -157,7 +167,8 @@ class DeploymentService:
     ) -> DeploymentResult:
         now = self.clock.now()
         contents = dict(files)
-        deployment = Deployment(id=str(uuid.uuid4()), name=name, source=source,
+        # A deployment's name is for people (the files it came from): kept short, never refused.
+        deployment = Deployment(id=str(uuid.uuid4()), name=_shown(name) or "", source=source,
                                 deployed_at=now, deployed_by=actor)
         new_rows: list[Any] = []
         result_forms = [self._version_form(f, contents[f.name], deployment, now, new_rows)
@@ -233,7 +244,7 @@ class DeploymentService:
         version = latest.version + 1 if latest else 1
         definition = ProcessDefinition(
             id=f"{process.key}:{version}:{content_hash[:12]}", key=process.key,
-            version=version, name=process.name, content_hash=content_hash,
+            version=version, name=_shown(process.name), content_hash=content_hash,
             deployment_id=deployment.id, resource_name=process.resource_name,
             bpmn_xml=contents[process.resource_name].decode("utf-8"),
             spec=process.stored_spec, deployed_at=now,
@@ -306,6 +317,17 @@ def latest_definitions(session: Session) -> list[ProcessDefinition]:
         .join(newest, sa.and_(ProcessDefinition.key == newest.c.key,
                               ProcessDefinition.version == newest.c.v))
         .order_by(ProcessDefinition.key)))
+
+
+# The length of the names a deployment stores (columns of 255 characters); a
+# definition's id is its process id with ":<version>:<hash>" after it.
+MAX_NAME = 255
+MAX_KEY = 200
+
+
+def _shown(name: str | None) -> str | None:
+    """A name shown to people, cut to what its column holds."""
+    return name if name is None or len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…"
 
 
 def _base(name: str) -> str:

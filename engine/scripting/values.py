@@ -133,6 +133,22 @@ _STORABLE = _Encoder(storable=True)
 _ANY = _Encoder(storable=False)
 
 
+def finite(value: Any) -> Any:
+    """Return ``value`` with each non-finite float (at any depth) replaced by None.
+
+    Containers are copied only where something changed.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        changed = {k: finite(v) for k, v in value.items()}
+        return value if all(changed[k] is v for k, v in value.items()) else changed
+    if isinstance(value, list | tuple):
+        items = [finite(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
 def check_storable(name: str, value: Any) -> None:
     """Raise :class:`UnstorableValue` unless ``value`` is process data."""
     _STORABLE.encode(value, name)

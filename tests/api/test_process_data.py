@@ -267,3 +267,52 @@ def test_the_engine_refuses_variables_that_are_not_process_data(
     assert "holds the number nan" in caught.value.errors["ratio"]
     with engine.read() as s:
         assert s.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) == 0
+
+
+@pytest.mark.parametrize("where", ["query", "path", "body", "key", "form"])
+def test_a_nul_character_is_refused_with_400_and_changes_nothing(
+        as_user: Any, where: str) -> None:
+    """PostgreSQL cannot store a NUL in text: it is refused at the door on both databases."""
+    _deploy(as_user)
+    staff = as_user("upp1")
+    if where == "query":
+        answer = staff.get("/api/v1/tasks", params={"business_key": "A\x00B"})
+    elif where == "path":
+        answer = staff.get("/api/v1/process-definitions/da%00ta")
+    elif where == "body":
+        answer = staff.post("/api/v1/process-definitions/data/start",
+                            json={"business_key": "PRM\x002027", "variables": {}})
+    elif where == "key":
+        answer = staff.post("/api/v1/process-definitions/data/start",
+                            json={"variables": {"a\x00b": 1}})
+    else:
+        answer = staff.post("/api/v1/deployments", files=[
+            ("files", ("x\x00.bpmn", b"<x/>", "text/xml"))])
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "NUL character" in answer.json()["detail"]
+    assert staff.get("/api/v1/process-instances").json()["total"] == 0
+
+
+def test_long_names_are_cut_or_refused_never_a_server_error(
+        as_user: Any, engine: Engine, tmp_path: Any) -> None:
+    analyst = as_user("analyst1")
+    long_key = "p" + "x" * 220
+    xml = definitions(long_key, process(long_key, '<bpmn:startEvent id="s" />'))
+    refused = analyst.post("/api/v1/deployments", files=[
+        ("files", ("long.bpmn", xml.encode(), "text/xml"))])
+    assert refused.status_code == 422, refused.text
+    assert "process id is longer than 200 characters" in refused.text
+    folder = tmp_path / "many"
+    folder.mkdir()
+    paths = []
+    for number in range(40):
+        key = f"proses_dengan_nama_yang_cukup_panjang_{number:02d}"
+        path = folder / f"{key}.bpmn"
+        path.write_text(definitions(key, process(key, '<bpmn:startEvent id="s" />')))
+        paths.append(path)
+    result = engine.deploy_paths(paths, actor="analyst1")
+    assert len(result.processes) == 40
+    with engine.read() as s:
+        names = list(s.session.scalars(sa.text("SELECT name FROM deployment")))
+    assert any(len(name) == 255 and name.endswith("…") for name in names)
