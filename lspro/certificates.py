@@ -27,6 +27,7 @@ of its issue (issued 1 March 2027, valid through 28 February 2031).
 
 from __future__ import annotations
 
+import re
 import uuid
 from calendar import monthrange
 from dataclasses import dataclass
@@ -342,6 +343,29 @@ class CertificateRegister:
             raise NotFound(f"no certificate number {number}")
         return certificate
 
+    def lookup(self, typed: str) -> Certificate:
+        """The certificate a person means by ``typed``: its number as read off paper,
+        in any letter case and with stray spaces (``0001 / lspr-034-idn/3553/2027``).
+
+        The exact number is tried first (the unique index); otherwise numbers are
+        compared with case and spacing folded.
+
+        :raises NotFound: when no certificate has such a number.
+        """
+        wanted = str(typed).strip()
+        exact = self.session.scalar(sa.select(Certificate).where(Certificate.number == wanted))
+        if exact is not None:
+            return exact
+        folded = fold_number(wanted)
+        if folded:
+            for certificate in self.session.scalars(
+                    sa.select(Certificate).where(
+                        sa.func.upper(sa.func.replace(Certificate.number, " ", ""))
+                        == folded.replace(" ", ""))):
+                if fold_number(certificate.number) == folded:
+                    return certificate
+        raise NotFound(f"no certificate number {wanted}")
+
     def by_id(self, certificate_id: str) -> Certificate:
         certificate = self.session.get(Certificate, certificate_id)
         if certificate is None:
@@ -457,3 +481,10 @@ class CertificateRegister:
 def _sni_number(label: str) -> str:
     """``SNI 3553:2023`` -> ``3553``."""
     return label.removeprefix("SNI ").split(":")[0]
+
+
+def fold_number(number: str) -> str:
+    """A certificate number as compared when a person types it: upper case, runs of
+    spaces as one, none around a slash."""
+    collapsed = re.sub(r"\s+", " ", number.strip().upper())
+    return re.sub(r"\s*/\s*", "/", collapsed)

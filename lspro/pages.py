@@ -64,7 +64,7 @@ def verify() -> ResponseReturnValue:
         register = services.get(CertificateRegister)
         if number:
             try:
-                found = register.get(number)
+                found = register.lookup(number)
             except NotFound:
                 found = None
             if found is not None:

@@ -183,9 +183,10 @@ def list_invoices(args: dict[str, Any]) -> Any:
 @public.response(200, PublicCertificate)
 @documented(public, 404, 422, anonymous=True)
 def lookup(args: dict[str, Any]) -> Any:
-    """Look a certificate up by its exact number: is it genuine, and is it valid?"""
+    """Look a certificate up by its number (any letter case, stray spaces): is it genuine,
+    and is it valid?"""
     with engine().read() as services:
-        certificate = services.get(CertificateRegister).get(args["number"])
+        certificate = services.get(CertificateRegister).lookup(args["number"])
         return Extended(certificate,
                         replaced_by=services.get(CertificateRegister).replacement_number(certificate))
 

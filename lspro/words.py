@@ -37,8 +37,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "cert.total": ("{total} sertifikat", "{total} certificates"),
     "cert.none": ("Tidak ada sertifikat yang sesuai.", "No certificates match."),
     "verify.title": ("Cek keabsahan sertifikat SPPT SNI", "Check an SPPT SNI certificate"),
-    "verify.intro": ("Masukkan nomor sertifikat persis seperti tercetak.",
-                     "Enter the certificate number exactly as printed."),
+    "verify.intro": ("Masukkan nomor sertifikat seperti tercetak (huruf besar atau kecil "
+                     "sama saja).",
+                     "Enter the certificate number as printed (upper or lower case alike)."),
     "verify.check": ("Periksa", "Check"),
     "verify.valid": ("Sertifikat sah dan berlaku", "The certificate is genuine and valid"),
     "verify.not_valid": ("Sertifikat terdaftar tetapi tidak berlaku",

@@ -117,6 +117,9 @@ def test_public_lookup_by_number_shows_nothing_confidential(
         "sni": "SNI 2973:2022", "scheme_type": 5, "state": "dibekukan",
         "issued_on": "2027-03-01", "expires_on": "2031-02-28", "revoked_on": None,
         "replaced_by": None}
+    typed = anonymous.get("/api/v1/public/certificates",
+                          params={"number": " " + register["second"][1].lower() + " "})
+    assert typed.status_code == 200 and typed.json()["number"] == register["second"][1]
     missing = anonymous.get("/api/v1/public/certificates", params={"number": "0999/X/1/2027"})
     assert missing.status_code == 404
     assert missing.headers["Content-Type"] == "application/problem+json"

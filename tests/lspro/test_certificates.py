@@ -16,7 +16,7 @@ from engine.config import ConfigError, load_settings
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
-from lspro.certificates import CertificateRegister, add_months
+from lspro.certificates import CertificateRegister, add_months, fold_number
 from lspro.models import Certificate, CertificateEvent
 from lspro.numbering import current_number, next_number
 from lspro.settings import load_lspro_settings
@@ -310,3 +310,18 @@ def test_the_sequence_and_the_register_on_postgres(pg: Engine) -> None:
         register = CertificateRegister(s.session, pg.clock, LSPRO)
         assert register.get(made.number).state == "dibekukan"
         assert [e.kind for e in register.events(made.id)] == ["issued", "suspended"]
+
+
+def test_a_typed_number_is_found_in_any_case_and_spacing(act: Callable[..., Any],
+                                                         engine: Engine) -> None:
+    made = act(issue)
+    with engine.read() as s:
+        register = CertificateRegister(s.session, engine.clock, LSPRO)
+        for typed in (made.number, made.number.lower(), f"  {made.number.upper()} ",
+                      made.number.replace("/", " / ").lower()):
+            assert register.lookup(typed).id == made.id, typed
+        with pytest.raises(NotFound):
+            register.lookup(made.number.replace("/", "-"))
+        with pytest.raises(NotFound):
+            register.get(made.number.lower())  # what processes hold is matched exactly
+    assert fold_number(" 0001 /lspr-034-IDN/ 3553/2027 ") == "0001/LSPR-034-IDN/3553/2027"

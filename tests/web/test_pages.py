@@ -105,6 +105,10 @@ def test_public_lookup_needs_no_sign_in(app: Any, web_engine: Engine) -> None:
     assert "registered but not valid" in revoked and 'id="verify-state">dicabut<' in revoked
     # The published list of revoked certificates is on the page for everyone.
     assert gone.number in revoked.split('id="revoked"')[1]
+    # People type numbers as they read them: any letter case, spaces around slashes.
+    typed = valid.number.lower().replace("/", " / ")
+    assert "Sertifikat sah dan berlaku" in client.get(
+        "/verify", query_string={"number": typed, "lang": "id"}).get_data(as_text=True)
     unknown = client.get("/verify?number=9999/XX/1/2027&lang=id")
     assert unknown.status_code == 404
     assert "Tidak ada sertifikat bernomor" in unknown.get_data(as_text=True)
