@@ -17,12 +17,14 @@ from api.web import page_blueprint
 from api.web.layout import page_arg, page_count
 from api.web.session import optional_actor, reading
 from engine.errors import NotFound
-from lspro.certificates import CertificateRegister
+from lspro.certificates import REVOCATION_REASONS, SUSPENSION_REASONS, CertificateRegister
 from lspro.models import CERTIFICATE_STATES, Certificate
 
 bp = page_blueprint("lspro", __name__, template_folder="templates")
 
 PER_PAGE = 25
+# A reason recorded as a code is shown in the words of the procedure.
+REASONS = {**SUSPENSION_REASONS, **REVOCATION_REASONS}
 
 
 @bp.get("/certificates")
@@ -49,7 +51,7 @@ def certificate_page(certificate_id: str) -> ResponseReturnValue:
         certificate = register.seen_by(actor, certificate_id)
         status = register.check(certificate.number)
         return render_template("lspro/certificate.html", certificate=certificate, status=status,
-                               events=register.events(certificate.id))
+                               events=register.events(certificate.id), reasons=REASONS)
 
 
 @bp.get("/verify")

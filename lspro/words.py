@@ -37,6 +37,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "cert.total": ("{total} sertifikat", "{total} certificates"),
     "cert.none": ("Tidak ada sertifikat yang sesuai.", "No certificates match."),
     "verify.title": ("Cek keabsahan sertifikat SPPT SNI", "Check an SPPT SNI certificate"),
+    # what happened to a certificate, in its history
+    "cert.event.issued": ("diterbitkan", "issued"),
+    "cert.event.handed_over": ("diserahkan kepada pelanggan", "handed over to the customer"),
+    "cert.event.suspended": ("dibekukan", "suspended"),
+    "cert.event.reinstated": ("diaktifkan kembali", "reinstated"),
+    "cert.event.revoked": ("dicabut", "revoked"),
+    "cert.event.withdrawn": ("ditarik (diganti nomor baru)",
+                             "withdrawn (replaced by a new number)"),
+    "cert.event.expired": ("kedaluwarsa", "expired"),
+    "cert.event.surveillance_recorded": ("surveilan dicatat", "surveillance recorded"),
     "verify.intro": ("Masukkan nomor sertifikat seperti tercetak (huruf besar atau kecil "
                      "sama saja).",
                      "Enter the certificate number as printed (upper or lower case alike)."),

@@ -84,7 +84,9 @@ def test_customer_sees_applications_steps_tasks_and_certificates(
     assert mine.number in register_page and theirs.number not in register_page
     assert customer.page(f"/certificates/{theirs.id}").status_code == 404
     detail = customer.page(f"/certificates/{mine.id}").get_data(as_text=True)
-    assert "Segar (botol 600 ml)" in detail and "issued" in detail
+    assert "Segar (botol 600 ml)" in detail
+    # The history in words, not the register's event codes.
+    assert "<td>diterbitkan</td>" in detail and "<td>issued</td>" not in detail
 
 
 def test_public_lookup_needs_no_sign_in(app: Any, web_engine: Engine) -> None:
