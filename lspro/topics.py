@@ -152,6 +152,9 @@ def receive_application(call: ServiceCall) -> Result:
         "catatan_lingkup": checked.note,
         "dokumen_wajib": [r.key for r in required],
         "dokumen_kurang": [r.label_id for r in missing],
+        # The same list as text, one document a line, for the forms' read-only
+        # text areas (a text area cannot show a list).
+        "dokumen_kurang_teks": "\n".join(f"- {r.label_id}" for r in missing),
         "dokumen_lengkap_sistem": not missing,
         # The application's outcome, set true by a termination in the SOP: the
         # intake's last gateway reads it, so it must exist on the happy path too.

@@ -10,6 +10,7 @@ variable.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -203,6 +204,13 @@ def test_missing_documents_go_back_to_the_customer_and_makloon_adds_its_fee(
     data = driver.variables(instance_id)
     assert data["dokumen_lengkap_sistem"] is False
     assert len(data["dokumen_kurang"]) == 1 and "makloon" in data["dokumen_kurang"][0].lower()
+    # The officer's and the customer's forms show the list as text (a text area
+    # shows no list): one "- document" line each.
+    assert data["dokumen_kurang_teks"] == f"- {data['dokumen_kurang'][0]}"
+    for form in ("p_periksa_kelengkapan", "p_lengkapi_dokumen"):
+        fields = json.loads((FORMS / f"{form}.form").read_text())["components"]
+        shown = [f["key"] for f in fields if f.get("label") == "Dokumen yang belum diunggah"]
+        assert shown == ["dokumen_kurang_teks"], form
     receipt_number = data["nomor_tanda_terima"]
 
     # Even an officer who ticks "complete" cannot pass what the system finds missing.
@@ -221,6 +229,7 @@ def test_missing_documents_go_back_to_the_customer_and_makloon_adds_its_fee(
     driver.complete(instance_id, "p_lengkapi_dokumen", {}, documents=("perjanjian_makloon",))
     data = driver.variables(instance_id)
     assert data["dokumen_lengkap_sistem"] is True and data["dokumen_kurang"] == []
+    assert data["dokumen_kurang_teks"] == ""
     # Received again: the same number, no second receipt.
     assert driver.status_and_key(instance_id)[1] == number == data["nomor_permohonan"]
     assert data["nomor_tanda_terima"] == receipt_number
