@@ -15,7 +15,7 @@ from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
 
-from engine.scripting.values import finite
+from engine.scripting.values import dumps_finite
 
 
 class RefusedJSON(ValueError):
@@ -86,14 +86,7 @@ def _path_to_constant(value: Any, path: str = "") -> str | None:
 
 def dumps(value: Any, **kwargs: Any) -> str:
     """:func:`json.dumps` that writes a non-finite float as ``null``."""
-    kwargs["allow_nan"] = False
-    try:
-        return json.dumps(value, **kwargs)
-    except ValueError:
-        cleaned = finite(value)
-        if cleaned is value:
-            raise  # another problem than a non-finite number
-        return json.dumps(cleaned, **kwargs)
+    return dumps_finite(value, **kwargs)
 
 
 def _default(value: Any) -> Any:

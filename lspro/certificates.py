@@ -337,11 +337,13 @@ class CertificateRegister:
 
         :raises NotFound: when there is none.
         """
-        certificate = self.session.scalar(
-            sa.select(Certificate).where(Certificate.number == str(number).strip()))
+        certificate = self._numbered(str(number).strip())
         if certificate is None:
             raise NotFound(f"no certificate number {number}")
         return certificate
+
+    def _numbered(self, number: str) -> Certificate | None:
+        return self.session.scalar(sa.select(Certificate).where(Certificate.number == number))
 
     def lookup(self, typed: str) -> Certificate:
         """The certificate a person means by ``typed``: its number as read off paper,
@@ -353,7 +355,7 @@ class CertificateRegister:
         :raises NotFound: when no certificate has such a number.
         """
         wanted = str(typed).strip()
-        exact = self.session.scalar(sa.select(Certificate).where(Certificate.number == wanted))
+        exact = self._numbered(wanted)
         if exact is not None:
             return exact
         folded = fold_number(wanted)

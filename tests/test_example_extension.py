@@ -25,6 +25,7 @@ from engine.config import load_settings
 from engine.errors import InvalidInput
 from engine.time.clock import FrozenClock
 from tests.api.bpmn_rest import START, complete_task, deployed, flows, ready_task, start
+from tests.api.conftest import Client
 from tests.builders import service
 from tests.example_extension import OrderDesk
 from tests.example_extension.models import OrderBook
@@ -107,22 +108,22 @@ def test_the_extension_registers_its_topic_service_role_and_escalation(desk: Eng
 
 def test_its_process_runs_over_rest_and_its_page_shows_the_result(desk: Engine) -> None:
     with serving(create_app(desk.settings, engine=desk)) as base:
-        analyst, clerk = _client(base, "analyst1"), _client(base, "gudang1")
+        analyst, clerk = Client(base, "analyst1"), Client(base, "gudang1")
         deployed(analyst, "order", START + ORDER + flows("s", "approve", "keep", "e"))
         instance_id = start(analyst, "order", {"barang": "Kertas A4", "jumlah": 12})
         answer = complete_task(clerk, ready_task(clerk, instance_id, "approve"))
         assert answer.status_code == 200, answer.text
-        finished = analyst.get(f"{base}/api/v1/process-instances/{instance_id}").json()
+        finished = analyst.get(f"/api/v1/process-instances/{instance_id}").json()
         assert finished["status"] == "completed"
         assert finished["variables"]["nomor_pesanan"] == "PO-0001"
 
         # None of the LSPro's endpoints or pages exists here.
         spec = requests.get(f"{base}/api/v1/openapi.json", timeout=30).json()
         assert not [p for p in spec["paths"] if "certificate" in p or "invoice" in p]
-        assert analyst.get(f"{base}/api/v1/certificates").status_code == 404
+        assert analyst.get("/api/v1/certificates").status_code == 404
         assert requests.get(f"{base}/verify", timeout=30).status_code == 404
         lspro_process = (ROOT / "processes" / "permohonan_sertifikasi.bpmn").read_bytes()
-        refused = analyst.post(f"{base}/api/v1/deployments", files=[
+        refused = analyst.post("/api/v1/deployments", files=[
             ("files", ("permohonan_sertifikasi.bpmn", lspro_process, "text/xml"))])
         assert refused.status_code == 422
         assert "no handler is registered for topic" in refused.text
@@ -139,11 +140,11 @@ def test_its_process_runs_over_rest_and_its_page_shows_the_result(desk: Engine) 
 
 def test_its_handler_errors_become_incidents_on_the_element(desk: Engine) -> None:
     with serving(create_app(desk.settings, engine=desk)) as base:
-        analyst, clerk = _client(base, "analyst1"), _client(base, "gudang1")
+        analyst, clerk = Client(base, "analyst1"), Client(base, "gudang1")
         deployed(analyst, "order", START + ORDER + flows("s", "approve", "keep", "e"))
         instance_id = start(analyst, "order", {"barang": "", "jumlah": 0})
         complete_task(clerk, ready_task(clerk, instance_id, "approve"))
-        incidents = _client(base, "admin1").get(f"{base}/api/v1/incidents",
+        incidents = Client(base, "admin1").get("/api/v1/incidents",
                                 params={"instance_id": instance_id}).json()["items"]
     assert [i["element"] for i in incidents] == ["keep"]
     assert "an order needs an item" in incidents[0]["message"]
@@ -152,22 +153,6 @@ def test_its_handler_errors_become_incidents_on_the_element(desk: Engine) -> Non
         with pytest.raises(InvalidInput):
             s.get(OrderBook).add(item="", quantity=0, instance_id="x")
 
-
-def _client(base: str, username: str) -> requests.Session:
-    http = requests.Session()
-    answer = http.post(f"{base}/api/v1/auth/token",
-                       json={"username": username, "password": PASSWORD}, timeout=30)
-    assert answer.status_code == 201, answer.text
-    http.headers["Authorization"] = f"Bearer {answer.json()['token']}"
-    # bpmn_rest's helpers take paths: give the session the server's address.
-    original = http.request
-
-    def request(method: str, url: str, *args: object, **kwargs: object) -> requests.Response:
-        return original(method, url if url.startswith("http") else base + url,
-                        *args, **kwargs)  # type: ignore[arg-type]
-
-    http.request = request  # type: ignore[method-assign]
-    return http
 
 
 def _page_session(base: str, username: str) -> requests.Session:

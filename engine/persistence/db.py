@@ -7,7 +7,6 @@ and hands the session to the services, which only ``flush()``.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from engine.errors import ConcurrentModification, DatabaseBusy
 from engine.runtime.waits import HandOver, patience
-from engine.scripting.values import finite
+from engine.scripting.values import dumps_finite
 
 # How long a command waits for its turn to write before giving up (SQLite's busy
 # timeout is the same).
@@ -80,26 +79,17 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL",
     never both read an instance and then fail to upgrade their lock: the second
     waits for the first and then sees its result.
     """
+    # JSON columns hold non-finite numbers as null, as the API shows them: PostgreSQL
+    # refuses a bare NaN, and SQLite stored one that no JSON reader accepts.
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                                  json_serializer=json_text)
+                                  json_serializer=dumps_finite)
         _configure_sqlite(engine, sqlite_synchronous, busy_timeout_s)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                                  json_serializer=json_text)
+                                  json_serializer=dumps_finite)
     return engine
 
-
-def json_text(value: Any) -> str:
-    """A JSON column's text: NaN and the infinities, which JSON has no words for, as null.
-
-    PostgreSQL refuses them in a json value (SQLite stored the bare word NaN), and
-    the API already shows them as null, so both databases now store what is shown.
-    """
-    try:
-        return json.dumps(value, allow_nan=False)
-    except ValueError:
-        return json.dumps(finite(value), allow_nan=False)
 
 
 

@@ -149,6 +149,19 @@ def finite(value: Any) -> Any:
     return value
 
 
+def dumps_finite(value: Any, **kwargs: Any) -> str:
+    """:func:`json.dumps` that writes a non-finite float (NaN, the infinities) as ``null``:
+    JSON has no words for them, and PostgreSQL refuses them in a json value."""
+    kwargs["allow_nan"] = False
+    try:
+        return json.dumps(value, **kwargs)
+    except ValueError:
+        cleaned = finite(value)
+        if cleaned is value:
+            raise  # another problem than a non-finite number
+        return json.dumps(cleaned, **kwargs)
+
+
 def check_storable(name: str, value: Any) -> None:
     """Raise :class:`UnstorableValue` unless ``value`` is process data."""
     _STORABLE.encode(value, name)
