@@ -70,6 +70,9 @@ class Settings:
     documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
     processes_path: Path = field(default_factory=lambda: PROJECT_ROOT / "processes")
     forms_path: Path = field(default_factory=lambda: PROJECT_ROOT / "forms")
+    # The address people reach the pages at ("https://sertiflow.example.go.id"), for
+    # links written where no request is at hand: e-mails, printed QR codes. None: unset.
+    public_url: str | None = None
 
 
 def load_settings(
@@ -135,6 +138,7 @@ def load_settings(
         documents_path=Path(env.get("SERTIFLOW_DOCUMENTS_PATH") or folder / "documents"),
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
+        public_url=_public_url(env.get("SERTIFLOW_PUBLIC_URL")),
     )
 
 
@@ -161,7 +165,28 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
         username=env.get("SERTIFLOW_SMTP_USER") or None,
         password=env.get("SERTIFLOW_SMTP_PASSWORD") or None,
         starttls=_flag(env.get("SERTIFLOW_SMTP_STARTTLS"), False, "SERTIFLOW_SMTP_STARTTLS"),
+        digest_hour=_hour(env.get("SERTIFLOW_DIGEST_HOUR"), 7, "SERTIFLOW_DIGEST_HOUR"),
     )
+
+
+def _hour(value: str | None, default: int, name: str) -> int:
+    if value is None or value == "":
+        return default
+    if not value.strip().isdigit() or not 0 <= int(value) <= 23:
+        raise ConfigError(f"{name} must be an hour from 0 to 23, not {value!r}")
+    return int(value)
+
+
+def _public_url(value: str | None) -> str | None:
+    """An http(s) address without a trailing slash; unset or empty is None."""
+    if not value or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in url):
+        raise ConfigError(f"SERTIFLOW_PUBLIC_URL must be an http or https address, "
+                          f"not {value!r}")
+    return url
 
 
 def _dates(value: str | None, name: str) -> frozenset[date]:

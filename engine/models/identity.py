@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +23,13 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # How the user hears of new work by e-mail: "every" (a mail per task), "digest"
+    # (one mail a day) or "none" (engine.notifications.preferences).
+    notify: Mapped[str] = mapped_column(sa.String(8), default="every", server_default="every")
+    # The language of the user's e-mails: "id" or "en".
+    language: Mapped[str] = mapped_column(sa.String(8), default="id", server_default="id")
+    # The local day of the last daily digest, so a day never gets two.
+    digest_sent_on: Mapped[date | None]
 
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.bpmn.script_engine import uses_context
 from engine.bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView
+from engine.notifications.outbox import queue_task_created
 from engine.queries.history import HistoryLog
 from engine.runtime.loading import InstanceLoader
 from engine.runtime.settings import RuntimeSettings
@@ -87,6 +88,9 @@ class Projection:
              "created_at": now, "due_at": fields.due_at, "follow_up_at": fields.follow_up_at},
             fields.candidate_groups, fields.candidate_users,
         )
+        # Whoever may do it hears of it: one row, recipients resolved when mailed.
+        queue_task_created(self.store.session, task_id=view.id, instance_id=instance.id,
+                           title=view.title, now=now)
         for problem in fields.problems:
             self.open_incident(instance, StepFailure(view.id, view.element_id, "expression",
                                                      problem, ""))

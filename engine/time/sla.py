@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -29,6 +29,8 @@ from engine.models import (
     SlaBreach,
     Task,
 )
+from engine.notifications.outbox import SLA_BREACH
+from engine.notifications.texts import when
 from engine.queries.lists import Page, page_bounds
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import Clock
@@ -73,15 +75,18 @@ class SlaMonitor:
                 title=task.title, roles=",".join(roles), assignee=task.assignee,
                 due_at=task.due_at, detected_at=now, completed_at=None, completed_by=None,
                 escalated_to=coordinator))
-            what = task.title or task.element_id
-            body = (f"The task '{what}' of instance {task.instance_id} ({task.definition_key}) "
-                    f"was due at {task.due_at:%Y-%m-%d %H:%M} UTC and is not done. "
-                    f"Roles: {', '.join(roles) or '-'}; assignee: {task.assignee or 'nobody'}.")
+            # The stored words summarise the row; each mail is written for its reader
+            # in their language and time zone (engine.notifications.texts).
+            what = task.title or "-"
+            body = (f"Tugas \u201c{what}\u201d melewati batas waktu "
+                    f"{when(task.due_at or now, 'id', UTC)} dan belum selesai. "
+                    f"Peran: {', '.join(roles) or '-'}; dikerjakan oleh: "
+                    f"{task.assignee or 'belum ada'}.")
             if coordinator:
-                self._notify(task, subject=f"Overdue: {what}", body=body,
+                self._notify(task, subject=f"Terlambat: {what}", body=body,
                              recipient_role=coordinator)
             if task.assignee:
-                self._notify(task, subject=f"Your task is overdue: {what}", body=body,
+                self._notify(task, subject=f"Tugas Anda terlambat: {what}", body=body,
                              recipient_user=task.assignee)
         self.session.flush()
         return len(overdue)
@@ -89,7 +94,7 @@ class SlaMonitor:
     def _notify(self, task: Task, *, subject: str, body: str,
                 recipient_role: str | None = None, recipient_user: str | None = None) -> None:
         self.session.add(Notification(
-            recipient_role=recipient_role, recipient_user=recipient_user, kind="sla_breach",
+            recipient_role=recipient_role, recipient_user=recipient_user, kind=SLA_BREACH,
             subject=subject[:255], body=body, instance_id=task.instance_id, task_id=task.id,
             created_at=self.clock.now(), emailed_at=None, email_error=None, email_attempts=0))
 

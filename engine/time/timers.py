@@ -72,7 +72,7 @@ class TimerSweep:
         return started
 
     def run_sla_once(self) -> tuple[int, int]:
-        """Record breaches of tasks past due, then e-mail pending notifications."""
+        """Record breaches of tasks past due, then e-mail pending notifications and digests."""
         started = self.engine.clock.now()
         full = self._sla_full_at is None or started - self._sla_full_at >= FULL_SLA_SCAN
         with self.engine.write() as services:
@@ -85,10 +85,12 @@ class TimerSweep:
             if full:
                 self._sla_full_at = started
         sent = 0
-        smtp = self.engine.settings.smtp
-        if smtp is not None:
+        settings = self.engine.settings
+        if settings.smtp is not None:
             with self.engine.write() as services:
-                sent = Mailer(services.session, self.engine.clock, smtp).send_pending()
+                mailer = Mailer(services.session, self.engine.clock, settings.smtp,
+                                public_url=settings.public_url, timezone=settings.timezone)
+                sent = mailer.send_pending() + mailer.send_digests()
         return breaches, sent
 
     def tick(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -65,7 +67,8 @@ def test_overdue_task_becomes_one_breach_escalated_to_the_coordinator(settings: 
     assert sweep.run_sla_once() == (0, 0)  # recorded once
     with engine.read() as s:
         breach = s.session.scalars(sa.select(SlaBreach)).one()
-        notes = s.session.scalars(sa.select(Notification).order_by(Notification.id)).all()
+        notes = s.session.scalars(sa.select(Notification).where(
+            Notification.kind == "sla_breach").order_by(Notification.id)).all()
     assert (breach.roles, breach.assignee, breach.escalated_to) == ("upp", "rina", "koordinator-pk")
     assert breach.due_at == MONDAY_9 + timedelta(hours=2) and breach.completed_at is None
     assert [(n.recipient_role, n.recipient_user) for n in notes] == [
@@ -144,11 +147,14 @@ def test_escalation_is_emailed_through_a_real_smtp_server(settings: Settings,
     (envelope,) = inbox.messages
     assert envelope.mail_from == "sla@lspro.example"
     assert envelope.rcpt_tos == ["koord@lspro.example"]  # koord2 has no address
-    text = envelope.content.decode()
-    assert "Subject: [sertiflow] Overdue: Check the application" in text
-    assert "due at 2027-03-01 04:00 UTC" in text
+    mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert mail["Subject"] == "[sertiflow] Terlambat: Check the application (APP-5)"
+    text = mail.get_body(("plain",)).get_content()
+    # The due time in Indonesian, in the organisation's time zone (04:00 UTC).
+    assert "Batas waktu: Senin, 1 Maret 2027 pukul 11.00 WIB" in text
     with engine.read() as s:
-        note = s.session.scalars(sa.select(Notification)).one()
+        note = s.session.scalars(sa.select(Notification).where(
+            Notification.kind == "sla_breach")).one()
     assert note.emailed_at == clock.now() and note.email_error is None
     assert TimerSweep(engine).run_sla_once() == (0, 0)  # sent once
     engine.close()
@@ -161,11 +167,16 @@ def test_unreachable_smtp_server_is_recorded_and_retried(settings: Settings) -> 
     clock = FrozenClock(MONDAY_9)
     engine = _engine(settings, clock, smtp=SmtpSettings(host="127.0.0.1", port=closed_port,
                                                          timeout=2))
+    with engine.write() as s:
+        # Someone to write to: without a recipient no connection is even tried.
+        s.identity.add_user("koord", "a-long-password", roles=["koordinator-pk"])
+        s.identity.user("koord").email = "koord@lspro.example"
     _start(engine, definitions("review", REVIEW), "review")
     clock.advance(timedelta(hours=3))
     assert TimerSweep(engine).run_sla_once() == (1, 0)
     with engine.read() as s:
-        note = s.session.scalars(sa.select(Notification)).one()
+        note = s.session.scalars(sa.select(Notification).where(
+            Notification.kind == "sla_breach")).one()
     assert note.emailed_at is None and note.email_attempts == 1
     assert "ConnectionRefusedError" in (note.email_error or "")
     engine.close()
