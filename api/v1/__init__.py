@@ -11,6 +11,7 @@ from . import (
     documents,
     incidents,
     instances,
+    me,
     messages,
     signals,
     sla,
@@ -18,7 +19,7 @@ from . import (
 )
 
 BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, signals.bp,
-              incidents.bp, documents.bp, sla.bp]
+              incidents.bp, documents.bp, sla.bp, me.bp]
 
 
 def register(api: Api) -> None:

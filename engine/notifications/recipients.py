@@ -83,9 +83,9 @@ def facts_of(session: Session, tasks: Sequence[Task]) -> list[TaskFacts]:
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .where(ProcessInstance.id.in_(instance_ids)))}
     assignees = {t.assignee for t in tasks if t.assignee}
-    names = dict(session.execute(
-        sa.select(User.username, User.display_name).where(User.username.in_(sorted(assignees)))
-    ).tuples()) if assignees else {}
+    names = {name: shown for name, shown in session.execute(
+        sa.select(User.username, User.display_name)
+        .where(User.username.in_(sorted(assignees))))} if assignees else {}
     found = []
     for task in tasks:
         case = cases.get(task.instance_id)
