@@ -130,7 +130,7 @@ class Writer:
     def task_mail(self, kind: str, reader: str, facts: TaskFacts) -> Mail:
         """``kind``: "task" (new work), "overdue" (to whom it escalates), "mine_overdue"."""
         lang = self.lang
-        lines = [(None, facts.name(lang))]
+        lines: list[tuple[str | None, str]] = [(None, facts.name(lang))]
         if facts.case():
             lines.append((word(lang, "for"), facts.case()))
         if facts.company:
