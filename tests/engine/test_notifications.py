@@ -220,3 +220,36 @@ def test_a_new_task_queues_one_row_whoever_holds_the_role(
             Notification.instance_id == instance.id)).all()
     assert [(n.kind, n.recipient_role, n.recipient_user) for n in rows] == [
         ("task_created", None, None)]
+
+
+def test_a_late_task_is_told_in_the_readers_language(mailing: tuple[Engine, Inbox]) -> None:
+    engine, box = mailing
+    late = definitions("late", process("late", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sign" />
+    <bpmn:userTask id="sign" name="Tanda tangani" camunda:candidateGroups="upp" camunda:dueDate="PT1H" />
+    <bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""", name="Pengesahan"))
+    with engine.write() as s:
+        s.deployments.deploy([("late.bpmn", late.encode())])
+        # The LSPro's escalation: a late upp task is told to koordinator-pk.
+        koord = s.identity.add_user("koord", "a-long-password", roles=["koordinator-pk"])
+        koord.email = "koord@lspro.example"
+        instance = s.runtime.start_instance("late", business_key="APP-9")
+        task_id = s.session.scalars(sa.select(Task.id).where(
+            Task.instance_id == instance.id)).one()
+        s.runtime.claim_task(task_id, "english")
+    assert _sweep(engine) == 1  # the new task, to its assignee
+    box.take()
+    _clock(engine).advance(timedelta(hours=2))
+    assert _sweep(engine) == 2
+    mails = {to[0]: mail for to, mail in box.take()}
+    assert mails["english@lspro.example"]["Subject"] == (
+        "[sertiflow] Your task is overdue: Tanda tangani (APP-9)")
+    assert "Due: Tuesday, 2 March 2027 at 06:00 WIB" in text_of(mails["english@lspro.example"])
+    assert mails["koord@lspro.example"]["Subject"] == (
+        "[sertiflow] Terlambat: Tanda tangani (APP-9)")
+    text = text_of(mails["koord@lspro.example"])
+    assert "Peran: upp" in text and "Dikerjakan oleh: English" in text
+    assert "Batas waktu: Selasa, 2 Maret 2027 pukul 06.00 WIB" in text
