@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from engine.composition import Engine
-from engine.config import Settings
+from engine.config import ConfigError, Settings, load_settings
 from engine.mailer import SmtpSettings
 from engine.models import Notification, Task
 from engine.time.clock import FrozenClock
@@ -253,3 +253,18 @@ def test_a_late_task_is_told_in_the_readers_language(mailing: tuple[Engine, Inbo
     text = text_of(mails["koord@lspro.example"])
     assert "Peran: upp" in text and "Dikerjakan oleh: English" in text
     assert "Batas waktu: Selasa, 2 Maret 2027 pukul 06.00 WIB" in text
+
+
+def test_public_url_and_digest_hour_are_read_and_checked(tmp_path: Any) -> None:
+    base = {"SERTIFLOW_INSTANCE_PATH": str(tmp_path), "SERTIFLOW_SECRET_KEY": "x",
+            "SERTIFLOW_SMTP_HOST": "127.0.0.1"}
+    read = load_settings({**base, "SERTIFLOW_PUBLIC_URL": "https://lspro.example.go.id/",
+                          "SERTIFLOW_DIGEST_HOUR": "6"})
+    assert read.public_url == "https://lspro.example.go.id"
+    assert read.smtp is not None and read.smtp.digest_hour == 6
+    unset = load_settings(base)
+    assert unset.public_url is None and unset.smtp is not None and unset.smtp.digest_hour == 7
+    with pytest.raises(ConfigError, match="SERTIFLOW_PUBLIC_URL"):
+        load_settings({**base, "SERTIFLOW_PUBLIC_URL": "lspro.example.go.id"})
+    with pytest.raises(ConfigError, match="SERTIFLOW_DIGEST_HOUR"):
+        load_settings({**base, "SERTIFLOW_DIGEST_HOUR": "24"})
