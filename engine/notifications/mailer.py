@@ -15,7 +15,7 @@ import logging
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -31,6 +31,9 @@ from .texts import Mail, Writer
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# A new-task notice this old is not sent any more: when SMTP is first configured on a
+# running service, its backlog would flood everyone (the task list and digests show them).
+STALE_AFTER = timedelta(days=1)
 SUBJECT_PREFIX = "[sertiflow] "
 
 
@@ -108,9 +111,13 @@ class Mailer:
     def _letters(self, notification: Notification) -> list[Letter]:
         """The mails a notification becomes now; notes on the row why there are none."""
         task = self.session.get(Task, notification.task_id) if notification.task_id else None
-        if notification.kind == TASK_CREATED and (task is None or task.state != "ready"):
-            notification.email_error = "not sent: the task was no longer open"
-            return []
+        if notification.kind == TASK_CREATED:
+            if task is None or task.state != "ready":
+                notification.email_error = "not sent: the task was no longer open"
+                return []
+            if self.clock.now() - notification.created_at > STALE_AFTER:
+                notification.email_error = "not sent: more than a day old"
+                return []
         people = recipients(self.session, notification, task)
         if not people:
             notification.email_error = "nobody to send to: no active user with an e-mail address"

@@ -268,3 +268,15 @@ def test_public_url_and_digest_hour_are_read_and_checked(tmp_path: Any) -> None:
         load_settings({**base, "SERTIFLOW_PUBLIC_URL": "lspro.example.go.id"})
     with pytest.raises(ConfigError, match="SERTIFLOW_DIGEST_HOUR"):
         load_settings({**base, "SERTIFLOW_DIGEST_HOUR": "24"})
+
+
+def test_a_new_task_notice_older_than_a_day_is_not_sent(mailing: tuple[Engine, Inbox]) -> None:
+    """As when SMTP is configured on a service that ran without it: no flood of old news."""
+    engine, box = mailing
+    with engine.write() as s:
+        s.runtime.start_instance("ask", business_key="APP-8", company=COMPANY)
+    _clock(engine).advance(timedelta(days=1, minutes=1))
+    assert _sweep(engine) == 0 and box.take() == []
+    with engine.read() as s:
+        (note,) = s.session.scalars(sa.select(Notification)).all()
+    assert note.email_error == "not sent: more than a day old" and note.emailed_at is not None
