@@ -82,7 +82,9 @@ class Mailer:
             sa.select(Notification)
             .where(Notification.emailed_at.is_(None),
                    Notification.email_attempts < MAX_ATTEMPTS)
-            .order_by(Notification.id).limit(limit)))
+            .order_by(Notification.id).limit(limit)
+            # Several schedulers on PostgreSQL: each mails different rows (SQLite: one writer).
+            .with_for_update(skip_locked=True)))
         if not pending:
             return 0
         # Written before connecting: when nobody wants a mail now, no connection is made.
@@ -169,7 +171,7 @@ class Mailer:
             sa.select(User).where(
                 User.active.is_(True), User.notify == DIGEST, User.email.is_not(None),
                 sa.or_(User.digest_sent_on.is_(None), User.digest_sent_on < today))
-            .order_by(User.id).limit(limit)))
+            .order_by(User.id).limit(limit).with_for_update(skip_locked=True)))
         letters: list[tuple[User, Letter]] = []
         for user in due:
             tasks, more = waiting_for(self.session, user)
