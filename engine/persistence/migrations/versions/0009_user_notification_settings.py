@@ -1,6 +1,6 @@
 """user notification settings
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2027-01-20 10:00:00
 
@@ -13,7 +13,7 @@ only ``down_revision`` names its place in the chain.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
