@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .mailer import SmtpSettings
+from .notifications.mailer import SmtpSettings
 
 CALENDARS = ("working-days", "calendar-days")
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from engine.composition import Engine
 from engine.errors import Conflict, NotFound
-from engine.mailer import Mailer
+from engine.notifications.mailer import Mailer
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 
 from engine.composition import Engine
 from engine.config import ConfigError, Settings, load_settings
-from engine.mailer import SmtpSettings
 from engine.models import Notification, Task
+from engine.notifications.mailer import SmtpSettings
 from engine.time.clock import FrozenClock
 from engine.time.timers import TimerSweep
 from lspro import LsproExtension

@@ -15,8 +15,8 @@ from aiosmtpd.controller import Controller
 
 from engine.composition import Engine
 from engine.config import Settings
-from engine.mailer import SmtpSettings
 from engine.models import Notification, SlaBreach, Task
+from engine.notifications.mailer import SmtpSettings
 from engine.time.clock import FrozenClock
 from engine.time.timers import TimerSweep
 from lspro import LsproExtension
