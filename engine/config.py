@@ -70,6 +70,8 @@ class Settings:
     documents_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance" / "documents")
     processes_path: Path = field(default_factory=lambda: PROJECT_ROOT / "processes")
     forms_path: Path = field(default_factory=lambda: PROJECT_ROOT / "forms")
+    # The address people reach the service at (links in documents and e-mails).
+    public_url: str | None = None
 
 
 def load_settings(
@@ -135,7 +137,19 @@ def load_settings(
         documents_path=Path(env.get("SERTIFLOW_DOCUMENTS_PATH") or folder / "documents"),
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
+        public_url=_public_url(env.get("SERTIFLOW_PUBLIC_URL")),
     )
+
+
+def _public_url(value: str | None) -> str | None:
+    """An http(s) address without a trailing slash; unset or empty is None."""
+    if not value or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")) or " " in url or len(url) > 500:
+        raise ConfigError(f"SERTIFLOW_PUBLIC_URL must be an http:// or https:// address, "
+                          f"not {value!r}")
+    return url
 
 
 def positive_int(value: str | None, default: int, name: str, maximum: int) -> int:
