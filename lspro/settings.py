@@ -52,9 +52,10 @@ class LsproSettings:
     # The key that signs certificates (SERTIFLOW_CERTIFICATE_KEY) with its id, and
     # earlier keys still accepted when checking; None: derived from the engine's
     # secret key when the extension loads (lspro.signature.derived_key).
-    certificate_key: bytes | None = None
+    certificate_key: bytes | None = field(default=None, repr=False)
     certificate_key_id: str = "D"
-    old_certificate_keys: Mapping[str, bytes] = field(default_factory=dict, hash=False)
+    old_certificate_keys: Mapping[str, bytes] = field(default_factory=dict, hash=False,
+                                                       repr=False)
     # Where the public check page is served (the engine's SERTIFLOW_PUBLIC_URL, copied
     # in when the extension loads); without it a certificate carries no QR code.
     public_url: str | None = None

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode
@@ -83,12 +84,18 @@ def sign(certificate: Certificate, settings: LsproSettings) -> str:
 
 
 def normalise(typed: str) -> tuple[str, str] | None:
-    """A signature as typed or scanned -> (key id, code), or None when it cannot be one."""
-    text = "".join(typed.upper().split())
-    key_id, dash, rest = text.partition("-")
-    code = rest.replace("-", "").translate(_TYPED)
-    if not dash or not key_id or len(code) != CODE_CHARS \
-            or any(c not in _CROCKFORD for c in code):
+    """A signature as typed or scanned -> (key id, code), or None when it cannot be one.
+
+    Any letter case; dashes or spaces between the groups, or none at all (the code is
+    then the last 16 characters); O for 0, I and L for 1.
+    """
+    parts = [part for part in re.split(r"[\s\-]+", typed.upper()) if part]
+    if len(parts) == 1 and len(parts[0]) > CODE_CHARS:
+        parts = [parts[0][:-CODE_CHARS], parts[0][-CODE_CHARS:]]
+    if len(parts) < 2:
+        return None
+    key_id, code = parts[0], "".join(parts[1:]).translate(_TYPED)
+    if len(code) != CODE_CHARS or any(c not in _CROCKFORD for c in code):
         return None
     return key_id, code
 
