@@ -3,6 +3,7 @@ signature, a look at its first page, and inline downloads of PDFs."""
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 
 import pypdfium2
 import pytest
+import segno
 import sqlalchemy as sa
 from flask import Flask
+from PIL import Image
 from flask.testing import FlaskClient
 
 from api import create_app
@@ -23,7 +26,7 @@ from lspro.models import Certificate
 from lspro.settings import LsproSettings, load_lspro_settings
 from lspro.signature import ALTERED, GENUINE, UNKNOWN, check, check_url, normalise, sign
 from tests.builders import definitions, process
-from tests.pdfread import pdf_links, pdf_pages, pdf_text
+from tests.pdfread import pdf_links, pdf_pages, pdf_text, reader
 from tests.people import COMPANY, PASSWORD, add_users
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "e2e" / "screenshots"
@@ -97,6 +100,14 @@ def test_the_certificate_shows_holder_product_scope_signatory_and_its_check_link
     url = check_url("http://127.0.0.1:5000", certificate.number, signature)
     assert set(pdf_links(content)) == {url}
     assert url.startswith("http://127.0.0.1:5000/verify?number=0001%2FLSPr-034-IDN")
+    # The QR code's picture in the PDF is the code of exactly that address: segno
+    # reads no codes, but draws the one for the address again, module for module.
+    (picture,) = reader(content).pages[0].images
+    drawn = io.BytesIO()
+    segno.make(url, error="m").save(drawn, kind="png", scale=8, border=2)
+    expected = Image.open(io.BytesIO(drawn.getvalue())).convert("L")
+    found = picture.image.convert("L")
+    assert found.size == expected.size and found.tobytes() == expected.tobytes()
     # A generous bound on a loaded machine; the report gives the measured time.
     assert elapsed < 5, elapsed
 
