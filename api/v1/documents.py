@@ -14,8 +14,8 @@ from ..context import query
 from .common import blueprint, documented, page_dict
 
 bp = blueprint("documents", "", "Documents uploaded to instances")
-# Images a browser shows itself (no SVG: it could carry script).
-INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp"})
+# What a browser shows itself: PDFs and images (no SVG: it could carry script).
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp"})
 
 
 @bp.route("/process-instances/<instance_id>/documents", methods=["GET"])
@@ -40,8 +40,7 @@ def list_documents(args: dict[str, Any], instance_id: str) -> Any:
                                 "attachment for other types; with the file's name",
                  "schema": {"type": "string"}},
                  "Content-Security-Policy": {
-                     "description": "sandbox (not on a PDF, whose viewer a sandbox stops): "
-                                    "a document runs no script in our origin",
+                     "description": "sandbox: a document runs no script in our origin",
                      "schema": {"type": "string"}}})
 @documented(bp, 401, 404)
 def download(document_id: str) -> Any:
@@ -55,8 +54,7 @@ def send_document(services: Services, actor: Actor, document_id: str) -> Respons
     document = services.documents.get(document_id)
     services.queries.instance(actor, document.instance_id)
     stream = services.documents.open(document)
-    pdf = document.content_type == "application/pdf"
-    shown = pdf or document.content_type in INLINE_IMAGES
+    shown = document.content_type in INLINE_TYPES
     response = send_file(stream, mimetype=document.content_type, as_attachment=True,
                          download_name=document.name, max_age=0)
     if shown:
@@ -66,10 +64,8 @@ def send_document(services: Services, actor: Actor, document_id: str) -> Respons
         response.headers["Content-Disposition"] = "inline" + disposition.removeprefix(
             "attachment")
     # A document opened from here must not run script in our origin (older generated
-    # letters are HTML), and no browser may guess another type. Browsers' PDF viewers
-    # refuse to run in a sandbox, and a PDF's own script runs in the viewer, not in
-    # our origin, so a PDF goes without it.
-    if not pdf:
-        response.headers["Content-Security-Policy"] = "sandbox"
+    # letters are HTML), and no browser may guess another type. Chromium's PDF viewer
+    # shows a PDF inline in the sandbox too.
+    response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -165,10 +165,10 @@ def test_a_large_upload_and_its_download_pass_whole(server: CliServer) -> None:
                             headers=headers, timeout=30)
     assert download.status_code == 200
     assert download.content == content
-    # A PDF opens in the browser's viewer (which a CSP sandbox would stop), never sniffed.
+    # A PDF opens in the browser's viewer, in a sandbox, never sniffed.
     assert download.headers["Content-Disposition"] == \
         'inline; filename="laporan uji.pdf"'
-    assert "Content-Security-Policy" not in download.headers
+    assert download.headers["Content-Security-Policy"] == "sandbox"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 

@@ -14,8 +14,8 @@ import pytest
 import segno
 import sqlalchemy as sa
 from flask import Flask
-from PIL import Image
 from flask.testing import FlaskClient
+from PIL import Image
 
 from api import create_app
 from engine.composition import Engine
@@ -266,10 +266,10 @@ def test_documents_download_inline_when_pdf(engine: Engine, client: FlaskClient,
     answer = client.get(f"/api/v1/documents/{sppt_id}", headers=headers)
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     assert answer.headers["Content-Disposition"] == f"inline; filename={sppt_name}"
-    assert "Content-Security-Policy" not in answer.headers
+    assert answer.headers["Content-Security-Policy"] == "sandbox"
     assert certificate.number in pdf_text(answer.get_data())
     answer.close()
-    # Other types stay attachments, in a sandbox.
+    # Other types stay attachments.
     html = client.get(f"/api/v1/documents/{old_id}", headers=headers)
     assert html.headers["Content-Disposition"] == "attachment; filename=surat.html"
     assert html.headers["Content-Security-Policy"] == "sandbox"
