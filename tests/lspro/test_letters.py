@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from engine.composition import Engine
+from engine.config import ConfigError, load_settings
 from engine.models import Document, HistoryEvent
 from engine.time.clock import FrozenClock
 from lspro.billing import BillingService
 from lspro.certificates import CertificateRegister
 from lspro.letters import RECEIPT, TEMPLATES, LetterService, display, render_letter
-from lspro.settings import LsproSettings
+from lspro.settings import LsproSettings, load_lspro_settings
 from tests.builders import definitions, process
 from tests.pdfread import pdf_pages, pdf_text
 from tests.settings import LSPRO
@@ -172,3 +175,31 @@ def test_certificate_and_billing_slip_documents(engine: Engine, instance_id: str
     assert slip.name == f"e_billing_{invoice.code}.pdf"
     assert invoice.code in bill and "Rp 10.950.000" in bill and "15 Maret 2027" in bill
     assert "23.59" in bill and "Biaya Permohonan" in bill and "Halaman 1 dari 1" in bill
+
+
+def test_an_lspro_restyles_a_document_with_its_own_template(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "lspro/templates/lspro/documents/base.html"
+    (tmp_path / "base.html").write_text(shipped.read_text().replace(
+        "<h1>{{ lspro.name }}</h1>",
+        "<h1>KEMENTERIAN PERINDUSTRIAN</h1><h1>{{ lspro.name }}</h1>"))
+    restyled = replace(LSPRO, document_templates=tmp_path)
+    text = pdf_text(render_letter(TEMPLATES["surat_pemulihan"], {}, number="0009/SPM/X/III/2027",
+                                  day=date(2027, 3, 1), settings=restyled, company="PT A"))
+    assert "KEMENTERIAN PERINDUSTRIAN" in text and "0009/SPM/X/III/2027" in text
+    assert "KEMENTERIAN" not in pdf_text(render_letter(
+        TEMPLATES["surat_pemulihan"], {}, number="0009/SPM/X/III/2027", day=date(2027, 3, 1),
+        settings=LSPRO, company="PT A"))
+    # The setting must name a folder; a typo stops the start with a message.
+    with pytest.raises(ConfigError, match="SERTIFLOW_DOCUMENT_TEMPLATES"):
+        load_lspro_settings({"SERTIFLOW_DOCUMENT_TEMPLATES": str(tmp_path / "missing")})
+    assert load_lspro_settings(
+        {"SERTIFLOW_DOCUMENT_TEMPLATES": str(tmp_path)}).document_templates == tmp_path
+
+
+def test_the_public_url_is_an_http_address(tmp_path: Path) -> None:
+    base = {"SERTIFLOW_INSTANCE_PATH": str(tmp_path), "SERTIFLOW_SECRET_KEY": "x"}
+    assert load_settings(base).public_url is None
+    assert load_settings({**base, "SERTIFLOW_PUBLIC_URL": "https://lspro.example.id/"}
+                         ).public_url == "https://lspro.example.id"
+    with pytest.raises(ConfigError, match="SERTIFLOW_PUBLIC_URL"):
+        load_settings({**base, "SERTIFLOW_PUBLIC_URL": "lspro.example.id"})
