@@ -90,6 +90,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "its data. The certificate you hold was altered or was not issued by us. Compare "
         "it with the official data below, check the code you typed, and contact us if it "
         "still does not match."),
+    "verify.register_entry": ("Data resmi sertifikat bernomor ini dalam daftar kami",
+                              "The official data of this certificate number in our register"),
     "verify.state.aktif": ("aktif", "active"),
     "verify.state.dibekukan": ("dibekukan", "suspended"),
     "verify.state.dicabut": ("dicabut", "revoked"),

@@ -217,6 +217,9 @@ def test_the_check_page_tells_genuine_altered_and_unknown(
     status, text = verdict(client, certificate.number, off)
     assert status == 200 and 'data-verdict="altered"' in text
     assert "sertifikat diubah atau palsu" in text
+    # The register's entry is shown to compare with, never as "genuine and valid".
+    assert "Sertifikat sah dan berlaku" not in text
+    assert "Data resmi sertifikat bernomor ini dalam daftar kami" in text
     # Without a signature: the register entry as before, and no verdict on the paper.
     status, text = verdict(client, certificate.number, None)
     assert status == 200 and "data-verdict" not in text and "Sertifikat sah dan berlaku" in text
