@@ -183,7 +183,8 @@ def _public_url(value: str | None) -> str | None:
         return None
     url = value.strip().rstrip("/")
     scheme, _, rest = url.partition("://")
-    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in url):
+    if (scheme not in ("http", "https") or not rest or len(url) > 500
+            or any(c.isspace() for c in url)):
         raise ConfigError(f"SERTIFLOW_PUBLIC_URL must be an http or https address, "
                           f"not {value!r}")
     return url

@@ -21,6 +21,7 @@ from .certificates import CertificateRegister
 from .letters import LetterService
 from .panels import PanelService
 from .settings import LsproSettings, load_lspro_settings
+from .signature import derived_key
 
 # The LSPro's staff roles (DOMAIN.md §2), in the order of the procedure.
 STAFF_ROLES = ("upp", "koordinator-pk", "subkoordinator-sertifikasi", "auditor",
@@ -56,8 +57,14 @@ class LsproExtension:
         from .topics import DOMAIN_TOPICS
         from .words import WORDS
 
-        # The engine's time zone is the LSPro's: dates on letters and bills are local.
-        settings = replace(self.settings, timezone=setup.settings.timezone)
+        # The engine's time zone is the LSPro's: dates on letters and bills are local;
+        # its public address is where a certificate's QR code leads; without a key of
+        # its own, certificates are signed with one derived from the engine's secret.
+        settings = replace(
+            self.settings, timezone=setup.settings.timezone,
+            public_url=self.settings.public_url or setup.settings.public_url,
+            certificate_key=self.settings.certificate_key
+            or derived_key(setup.settings.secret_key))
         setup.provide(settings)
         for topic, handler in DOMAIN_TOPICS.items():
             setup.topic(topic, handler)

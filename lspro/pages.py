@@ -17,8 +17,10 @@ from api.web import page_blueprint
 from api.web.layout import page_arg, page_count
 from api.web.session import optional_actor, reading
 from engine.errors import NotFound
+from lspro import signature
 from lspro.certificates import REVOCATION_REASONS, SUSPENSION_REASONS, CertificateRegister
 from lspro.models import CERTIFICATE_STATES, Certificate
+from lspro.settings import LsproSettings
 
 bp = page_blueprint("lspro", __name__, template_folder="templates")
 
@@ -56,11 +58,19 @@ def certificate_page(certificate_id: str) -> ResponseReturnValue:
 
 @bp.get("/verify")
 def verify() -> ResponseReturnValue:
-    """Anyone may check a certificate by its number; no sign-in needed."""
+    """Anyone may check a certificate by its number; no sign-in needed.
+
+    With ``s``, the signature printed on the certificate (and in its QR code), the
+    page also tells whether the certificate is genuine: the signature matches what
+    the register holds for that number now, or it does not (the paper was altered,
+    or made up).
+    """
     number = (request.args.get("number") or "").strip()[:255]
+    typed_signature = (request.args.get("s") or "").strip()[:64]
     found: Certificate | None = None
     replaced_by: str | None = None
     still_valid = False
+    verdict: str | None = None
     with engine().read() as services:
         optional_actor(services)  # for the navigation of a signed-in visitor
         register = services.get(CertificateRegister)
@@ -72,8 +82,11 @@ def verify() -> ResponseReturnValue:
             if found is not None:
                 still_valid = register.check(found.number).still_valid
                 replaced_by = register.replacement_number(found)
+            if typed_signature:
+                verdict = signature.check(found, typed_signature,
+                                          services.engine.provided(LsproSettings)).verdict
         revoked = register.revoked(per_page=20).items
         page = render_template("lspro/verify.html", number=number, found=found,
                                replaced_by=replaced_by, still_valid=still_valid,
-                               revoked=revoked)
+                               revoked=revoked, signature=typed_signature, verdict=verdict)
     return page, (404 if number and found is None else 200)

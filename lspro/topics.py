@@ -259,7 +259,8 @@ def issue_certificate(call: ServiceCall) -> Result:
         scheme_type=call.variables.get("tipe_skema"),
         brands=call.variables.get("merek_kemasan"),
         application_number=_text(call, "nomor_permohonan"), instance_id=context.instance_id)
-    document = _letters(context).certificate(certificate, instance_id=context.instance_id)
+    document = _letters(context).certificate(certificate, instance_id=context.instance_id,
+                                             holder=call.variables)
     return {"nomor_sertifikat": certificate.number,
             "berlaku_sampai": certificate.expires_on.isoformat(),
             "dokumen_sertifikat": document.id,
@@ -340,7 +341,8 @@ def reissue_certificate(call: ServiceCall) -> Result:
         sni=_text(call, "koreksi_sni", required=False) or None,
         brands=call.variables.get("koreksi_merek_kemasan") or None,
         instance_id=context.instance_id)
-    document = _letters(context).certificate(new, instance_id=context.instance_id)
+    document = _letters(context).certificate(new, instance_id=context.instance_id,
+                                             holder=call.variables)
     return {"nomor_sertifikat": new.number, "nomor_sertifikat_lama": old.number,
             "dokumen_sertifikat": document.id, "berlaku_sampai": new.expires_on.isoformat(),
             "status_sertifikat": new.state}

@@ -60,4 +60,42 @@ WORDS: dict[str, tuple[str, str]] = {
     "verify.revoked": ("Sertifikat yang dicabut", "Revoked certificates"),
     "verify.revoked_on": ("Dicabut", "Revoked"),
     "verify.none_revoked": ("Tidak ada sertifikat yang dicabut.", "No certificate is revoked."),
+    "verify.signature": ("Kode keaslian", "Authenticity code"),
+    "verify.signature_hint": (
+        "Kode keaslian tercetak di bawah tanda SNI pada sertifikat; memindai kode QR "
+        "sertifikat mengisinya sendiri. Tanpa kode, halaman ini hanya menunjukkan data "
+        "sertifikat bernomor itu dalam daftar kami.",
+        "The authenticity code is printed under the SNI mark on the certificate; scanning "
+        "the certificate's QR code fills it in. Without it this page only shows what our "
+        "register holds for that number."),
+    "verify.genuine": ("Sertifikat asli", "The certificate is genuine"),
+    "verify.genuine_valid": (
+        "Kode keaslian cocok dengan data sertifikat dalam daftar kami, dan sertifikat ini "
+        "berlaku.",
+        "The authenticity code matches the certificate's data in our register, and the "
+        "certificate is valid."),
+    "verify.genuine_not_valid": (
+        "Kode keaslian cocok dengan data sertifikat dalam daftar kami, tetapi sertifikat "
+        "ini tidak berlaku lagi: {state}.",
+        "The authenticity code matches the certificate's data in our register, but the "
+        "certificate is no longer valid: {state}."),
+    "verify.altered": ("Kode keaslian tidak cocok: sertifikat diubah atau palsu",
+                       "The authenticity code does not match: altered or forged"),
+    "verify.altered_text": (
+        "Nomor ini ada dalam daftar kami, tetapi kode keaslian yang diberikan tidak cocok "
+        "dengan datanya. Sertifikat yang Anda pegang telah diubah atau bukan terbitan kami. "
+        "Bandingkan dengan data resmi di bawah, periksa kembali kode yang Anda ketik, dan "
+        "hubungi kami bila tetap tidak cocok.",
+        "This number is in our register, but the authenticity code given does not match "
+        "its data. The certificate you hold was altered or was not issued by us. Compare "
+        "it with the official data below, check the code you typed, and contact us if it "
+        "still does not match."),
+    "verify.register_entry": ("Data resmi sertifikat bernomor ini dalam daftar kami",
+                              "The official data of this certificate number in our register"),
+    "verify.state.aktif": ("aktif", "active"),
+    "verify.state.dibekukan": ("dibekukan", "suspended"),
+    "verify.state.dicabut": ("dicabut", "revoked"),
+    "verify.state.ditarik": ("ditarik dan diganti dengan nomor baru",
+                             "withdrawn and replaced by a new number"),
+    "verify.state.kedaluwarsa": ("kedaluwarsa", "expired"),
 }

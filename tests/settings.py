@@ -19,6 +19,8 @@ def settings_for(workdir: Path, database_url: str, *, secret: str = "test-secret
             # Durations in tests are calendar time unless a test says otherwise; the
             # working-day calendar has tests of its own.
             "SERTIFLOW_CALENDAR": "calendar-days",
+            # Where certificates' QR codes lead (the development server's address).
+            "SERTIFLOW_PUBLIC_URL": "http://127.0.0.1:5000",
         }
     )
 

@@ -14,6 +14,8 @@ from ..context import query
 from .common import blueprint, documented, page_dict
 
 bp = blueprint("documents", "", "Documents uploaded to instances")
+# What a browser shows itself: PDFs and images (no SVG: it could carry script).
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp"})
 
 
 @bp.route("/process-instances/<instance_id>/documents", methods=["GET"])
@@ -31,13 +33,14 @@ def list_documents(args: dict[str, Any], instance_id: str) -> Any:
 @bp.route("/documents/<document_id>", methods=["GET"])
 @bp.response(200, {"type": "string", "format": "binary"}, content_type="*/*",
              description="the file, with the media type it was accepted as (PDF, an image, "
-                         "an Office document, text) or, for a letter the server made "
-                         "itself, text/html",
+                         "an Office document, text); the documents the server makes itself "
+                         "(letters, certificates, bills) are PDF",
              headers={"Content-Disposition": {
-                 "description": "attachment, with the file's name",
+                 "description": "inline for a PDF or an image (the browser shows it), "
+                                "attachment for other types; with the file's name",
                  "schema": {"type": "string"}},
                  "Content-Security-Policy": {
-                     "description": "sandbox: a generated HTML letter runs no script",
+                     "description": "sandbox: a document runs no script in our origin",
                      "schema": {"type": "string"}}})
 @documented(bp, 401, 404)
 def download(document_id: str) -> Any:
@@ -51,10 +54,18 @@ def send_document(services: Services, actor: Actor, document_id: str) -> Respons
     document = services.documents.get(document_id)
     services.queries.instance(actor, document.instance_id)
     stream = services.documents.open(document)
+    shown = document.content_type in INLINE_TYPES
     response = send_file(stream, mimetype=document.content_type, as_attachment=True,
                          download_name=document.name, max_age=0)
-    # Generated letters are HTML: opened from the download, they must not run
-    # script or reach our origin, and no browser may guess another type.
+    if shown:
+        # send_file names (and encodes the name of) attachments only; an inline file
+        # keeps its name for "Save as".
+        disposition = response.headers["Content-Disposition"]
+        response.headers["Content-Disposition"] = "inline" + disposition.removeprefix(
+            "attachment")
+    # A document opened from here must not run script in our origin (older generated
+    # letters are HTML), and no browser may guess another type. Chromium's PDF viewer
+    # shows a PDF inline in the sandbox too.
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

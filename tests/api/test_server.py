@@ -165,7 +165,11 @@ def test_a_large_upload_and_its_download_pass_whole(server: CliServer) -> None:
                             headers=headers, timeout=30)
     assert download.status_code == 200
     assert download.content == content
+    # A PDF opens in the browser's viewer, in a sandbox, never sniffed.
+    assert download.headers["Content-Disposition"] == \
+        'inline; filename="laporan uji.pdf"'
     assert download.headers["Content-Security-Policy"] == "sandbox"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_paths_queries_and_repeated_headers_reach_the_app_as_sent(server: CliServer) -> None:

@@ -32,6 +32,7 @@ from lspro.models import Certificate, CertificateEvent, Invoice, PanelMember
 from lspro.topics import DOMAIN_TOPICS
 from tests.builders import definitions, process, service
 from tests.instances import the_ready_task as ready_task
+from tests.pdfread import pdf_text
 from tests.settings import LSPRO
 
 COMPANY = "PT Air Segar Minahasa"
@@ -106,7 +107,7 @@ def document(engine: Engine, document_id: str) -> tuple[Document, str]:
     with engine.read() as s:
         found = s.documents.get(document_id)
         with s.documents.open(found) as stream:
-            return found, stream.read().decode()
+            return found, pdf_text(stream.read())
 
 
 def test_every_contract_topic_is_registered_next_to_the_links(lspro: Engine) -> None:
@@ -188,7 +189,7 @@ def test_application_receive_numbers_checks_scope_lists_documents_and_issues_a_r
     assert variables["dokumen_lengkap_sistem"] is False
     assert re.fullmatch(r"0001/TT/LSPr-034-IDN/III/2027", variables["nomor_tanda_terima"])
     receipt, text = document(lspro, variables["dokumen_tanda_terima"])
-    assert receipt.instance_id == instance_id and receipt.content_type == "text/html"
+    assert receipt.instance_id == instance_id and receipt.content_type == "application/pdf"
     assert receipt.field == "dokumen_tanda_terima"
     assert "F.10.01.00.2014" in text and "PRM-2027-00001" in text and COMPANY in text
     assert "galon 19 l" in text and "Salinan NPWP" in text
@@ -315,9 +316,9 @@ def test_letter_generate_numbers_escapes_and_stores_the_letter(lspro: Engine) ->
     assert variables["nomor_surat_surat_pencabutan"] == "0001/SPC/LSPr-034-IDN/III/2027"
     assert variables["nomor_surat_surat_pembekuan"] == "0002/SBK/LSPr-034-IDN/III/2027"
     letter, text = document(lspro, variables["dokumen_surat_pencabutan"])
-    assert letter.content_type == "text/html" and letter.instance_id == instance_id
-    assert "<script>" not in text and "&lt;script&gt;" in text
-    assert "<b>Jahat</b>" not in text and "PT &lt;b&gt;Jahat&lt;/b&gt; &amp; Co" in text
+    assert letter.content_type == "application/pdf" and letter.instance_id == instance_id
+    # Values stay text: the PDF shows the angle brackets a markup would have hidden.
+    assert '<script>alert("x")</script>' in text and "PT <b>Jahat</b> & Co" in text
     assert "tidak membayar biaya SPPT SNI" in text  # the reason's label, not its code
     assert "Komite Akreditasi Nasional (KAN)" in text and "Tembusan" in text
     _, suspension = document(lspro, variables["dokumen_surat_pembekuan"])

@@ -111,7 +111,7 @@ def test_not_fulfilled_sends_a_deficiency_letter_and_the_clarified_application_p
     letter = driver.variables(instance_id)
     assert letter_number("SKP").fullmatch(letter["nomor_surat_surat_kekurangan"])
     document, text = driver.document_text(letter["dokumen_surat_kekurangan"])
-    assert document.instance_id == instance_id and document.content_type.startswith("text/html")
+    assert document.instance_id == instance_id and document.content_type == "application/pdf"
     assert BELUM_TERPENUHI["catatan_rekomendasi"] in text
     assert letter["nomor_surat_surat_kekurangan"] in text and BUSINESS_KEY in text
 

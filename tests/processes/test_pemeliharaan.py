@@ -156,7 +156,7 @@ def test_a_paid_surveillance_without_findings_schedules_the_next_a_year_later(
     assert driver.timers_due(instance_id) == {"sv_batas_pembayaran": bill.due_at}
     facts = driver.variables(instance_id)
     assert facts["kode_billing"] == bill.code and facts["total_tagihan"] == 5_800_000
-    assert driver.letters(instance_id)["dokumen_tagihan"].startswith("text/html")
+    assert driver.letters(instance_id)["dokumen_tagihan"] == "application/pdf"
 
     audited(driver, instance_id, date(2028, 3, 6), NO_NCR)
 

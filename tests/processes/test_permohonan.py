@@ -118,7 +118,7 @@ def test_happy_intake_runs_to_the_first_sop_step(
     assert data["dokumen_kurang"] == []
     assert data["nomor_tanda_terima"]
     receipt = driver.document(data["dokumen_tanda_terima"])
-    assert receipt.instance_id == instance_id and receipt.content_type.startswith("text/html")
+    assert receipt.instance_id == instance_id and receipt.content_type == "application/pdf"
 
     check = driver.task_of(instance_id, "p_periksa_kelengkapan")
     driver.check_task(check)
@@ -493,7 +493,7 @@ def test_from_application_to_certificate_in_hand(driver: Driver, engine: Engine)
     assert data["nomor_sertifikat"] == certificate.number
     assert driver.document(data["dokumen_sertifikat"]).instance_id == instance_id
     minutes = driver.document(data["dokumen_berita_acara_serah_terima"])
-    assert minutes.instance_id == instance_id and minutes.content_type.startswith("text/html")
+    assert minutes.instance_id == instance_id and minutes.content_type == "application/pdf"
     # The surveillance cycle runs on its own, keyed by the certificate number.
     assert (surveillance.business_key, surveillance.company, surveillance.status) == (
         certificate.number, COMPANY, "running")

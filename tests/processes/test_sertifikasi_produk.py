@@ -429,7 +429,7 @@ def test_step_10_past_60_working_days_terminates_the_application(
     assert driver.waits_for(instance_id, MESSAGE)  # the parallel lab branch still waits
     letter = driver.variables(instance_id)
     document, text = driver.document_text(letter["dokumen_surat_penghentian"])
-    assert document.instance_id == instance_id and document.content_type.startswith("text/html")
+    assert document.instance_id == instance_id and document.content_type == "application/pdf"
     assert "60 hari kerja" in text and BUSINESS_KEY in text
     assert letter["nomor_surat_surat_penghentian"] in text
     driver.complete(instance_id, "x_kirim_surat_penghentian")

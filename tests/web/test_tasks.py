@@ -152,7 +152,10 @@ def test_a_customer_cannot_reach_another_companys_work(browser: Any,
     # The owner downloads it.
     download = customer.page(f"/documents/{reference['id']}")
     assert download.status_code == 200 and download.get_data() == sample.PDF
+    # A PDF opens in the browser's viewer, in a sandbox, never sniffed.
+    assert download.headers["Content-Disposition"] == "inline; filename=surat.pdf"
     assert download.headers["Content-Security-Policy"] == "sandbox"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
     download.close()
 
 

@@ -1,0 +1,94 @@
+"""Numbers, renders and stores the documents the LSPro generates.
+
+Letters get a number from one running sequence per year:
+``NNNN/<code>/<LSPro code>/<month in Roman numerals>/<year>``, e.g.
+``0012/SPB/LSPr-034-IDN/III/2027``. Every document is a PDF stored as a document of
+the instance that made it (with its SHA-256, as every document).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.documents.service import DocumentService
+from engine.errors import InvalidInput
+from engine.models import Document
+from engine.time.clock import Clock, local_today
+from lspro.documents.pdf import PDF
+from lspro.documents.render import render_billing_slip, render_certificate, render_letter
+from lspro.documents.texts import RECEIPT, TEMPLATES
+from lspro.documents.values import ROMAN
+from lspro.models import Certificate, Invoice
+from lspro.numbering import next_number
+from lspro.settings import LsproSettings
+
+LETTER_SEQUENCE = "surat"
+
+
+class LetterService:
+    """Numbers, renders and stores letters and other generated documents."""
+
+    def __init__(self, session: Session, clock: Clock, settings: LsproSettings,
+                 documents: DocumentService) -> None:
+        self.session = session
+        self.clock = clock
+        self.settings = settings
+        self.documents = documents
+
+    def today(self) -> date:
+        return local_today(self.clock, self.settings.timezone)
+
+    def next_letter_number(self, code: str) -> str:
+        today = self.today()
+        seq = next_number(self.session, LETTER_SEQUENCE, today.year)
+        return (f"{seq:04d}/{code}/{self.settings.lspro_code}/{ROMAN[today.month - 1]}/"
+                f"{today.year}")
+
+    def generate(self, template_key: str, variables: Mapping[str, Any], *, instance_id: str,
+                 company: str | None, reference: str | None = None,
+                 actor: str | None = None) -> tuple[Document, str]:
+        """Render, number and store a letter; return the document and its number.
+
+        :raises InvalidInput: when there is no such template.
+        """
+        template = TEMPLATES.get(template_key) if template_key != RECEIPT.key else RECEIPT
+        if template is None:
+            known = ", ".join(sorted(TEMPLATES))
+            raise InvalidInput(f"no letter template {template_key!r} (known: {known})",
+                               {"template": f"one of {known}"})
+        number = self.next_letter_number(template.code)
+        content = render_letter(template, variables, number=number, day=self.today(),
+                                settings=self.settings, company=company)
+        document = self.documents.store_generated(
+            instance_id, content, name=file_name(template.key, reference), content_type=PDF,
+            field=f"dokumen_{template.key}", created_by=actor)
+        return document, number
+
+    def receipt(self, variables: Mapping[str, Any], *, instance_id: str, company: str | None,
+                reference: str | None = None) -> tuple[Document, str]:
+        """The application file receipt F.10.01.00.2014 (requirement 21)."""
+        return self.generate(RECEIPT.key, variables, instance_id=instance_id, company=company,
+                             reference=reference)
+
+    def certificate(self, certificate: Certificate, *, instance_id: str,
+                    holder: Mapping[str, Any] | None = None) -> Document:
+        """The signed SPPT SNI; ``holder``: the application's variables (addresses)."""
+        return self.documents.store_generated(
+            instance_id, render_certificate(certificate, self.settings, holder),
+            name=file_name("sppt_sni", certificate.number), content_type=PDF,
+            field="dokumen_sertifikat")
+
+    def billing_slip(self, invoice: Invoice, *, instance_id: str) -> Document:
+        return self.documents.store_generated(
+            instance_id, render_billing_slip(invoice, self.settings, self.today()),
+            name=file_name("e_billing", invoice.code), content_type=PDF,
+            field="dokumen_tagihan")
+
+
+def file_name(kind: str, reference: str | None) -> str:
+    stem = kind if not reference else f"{kind}_{reference}"
+    return stem.replace("/", "-").replace("\\", "-") + ".pdf"
