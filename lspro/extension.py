@@ -53,6 +53,7 @@ class LsproExtension:
 
     def register(self, setup: Setup) -> None:
         from . import pages, rest
+        from .entry_checks import CHECKS
         from .topics import DOMAIN_TOPICS
         from .words import WORDS
 
@@ -81,6 +82,8 @@ class LsproExtension:
         setup.nav("nav.certificates", "lspro.certificate_list")
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")
         setup.customer_section("lspro/customer_section.html", _customer_section)
+        for form_id, checker in CHECKS.items():
+            setup.check(form_id, checker)
 
 
 def _customer_section(services: Services, actor: Any) -> dict[str, Any]:
