@@ -32,6 +32,7 @@ from engine.identity.tokens import TokenCache
 from engine.identity.users import IdentityService
 from engine.models import Task
 from engine.persistence.db import Database
+from engine.queries.awaited import AwaitedWork, Catalogue
 from engine.queries.lists import Queries
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import Completion, Runtime, RuntimeSettings, check_variables
@@ -116,6 +117,12 @@ class Services:
     @cached_property
     def queries(self) -> Queries:
         return Queries(self.session)
+
+    @cached_property
+    def awaited(self) -> AwaitedWork:
+        """The messages instances wait for that people record (``recordedBy``)."""
+        return AwaitedWork(self.session, self._engine.awaited_catalogue,
+                           lambda definition_id: self.runtime.stored_spec(definition_id))
 
     @cached_property
     def identity(self) -> IdentityService:
@@ -254,6 +261,7 @@ class Engine:
             self.setup.known_roles + [r for r in ENGINE_ROLES if r not in self.setup.known_roles])
         self.db = database or Database(settings.database_url)
         self.specs = SpecCache()
+        self.awaited_catalogue = Catalogue()
         self.workflows = WorkflowCache(workflow_cache_size)
         self.calendar = WorkingCalendar(settings.timezone, closures=settings.closure_days)
         self.runtime_settings = RuntimeSettings(

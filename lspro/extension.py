@@ -24,7 +24,8 @@ from .settings import LsproSettings, load_lspro_settings
 
 # The LSPro's staff roles (DOMAIN.md §2), in the order of the procedure.
 STAFF_ROLES = ("upp", "koordinator-pk", "subkoordinator-sertifikasi", "auditor",
-               "lead-auditor", "ppc", "tim-teknis", "kepala-balai", "administrasi")
+               "lead-auditor", "ppc", "tim-teknis", "kepala-balai", "administrasi",
+               "keuangan")
 # Who hears of a late task in each role: the coordinator one level up (SOP 2.2.1-3).
 ESCALATION: Mapping[str, str] = {
     "upp": "koordinator-pk",
