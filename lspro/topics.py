@@ -55,11 +55,12 @@ def _text(call: ServiceCall, name: str, *, required: bool = True) -> str:
     value = call.variables.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidInput(f"{call.topic}: variable '{name}' is not set", {name: "missing"})
+            raise InvalidInput(f"Nilai {name} belum diisi ({call.topic}).",
+                               {name: "belum diisi"})
         return ""
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise InvalidInput(f"{call.topic}: variable '{name}' must be text, not {value!r}",
-                           {name: "must be text"})
+        raise InvalidInput(f"Nilai {name} harus berupa teks, bukan {value!r} ({call.topic}).",
+                           {name: "harus berupa teks"})
     return str(value).strip()
 
 
@@ -69,8 +70,8 @@ def _flag(call: ServiceCall, name: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise InvalidInput(f"{call.topic}: variable '{name}' must be true or false, "
-                           f"not {value!r}", {name: "must be true or false"})
+        raise InvalidInput(f"Nilai {name} harus Ya atau Tidak, bukan {value!r} "
+                           f"({call.topic}).", {name: "harus Ya atau Tidak"})
     return value
 
 
