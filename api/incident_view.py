@@ -12,8 +12,9 @@ variables), the incident's opening in the history names those variables. Staff
 then get a form for exactly them, typed as each current value is, that sets them
 and runs the step again in one command (``Runtime.retry_incident``, recorded in
 the history with who did it and the values). Who may: admins, and staff holding
-the role of the failing step's lane: the people who own that step of the
-procedure know what its values should be, and nobody else needs an admin for it.
+the role of the failing step's lane, or of the message it follows (``recordedBy``:
+those who record a payment fix its NTPN): the people who own that step know what
+its values should be, and need no admin for it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from flask import request
 from engine.errors import InvalidInput
 from engine.identity.access import Actor
 from engine.models import HistoryEvent, Incident
+from engine.queries.awaited import RECORDED_BY
 
 from . import jsonio
 from .v1.common import Extended
@@ -106,24 +108,32 @@ def fix_fields(incident: Incident, history: Iterable[Any],
             for name, problem in sorted(input_problems(incident, history).items())]
 
 
-def step_role(stored_spec: Mapping[str, Any], element_id: str | None) -> str | None:
-    """The lane (role) of an element in a stored definition spec, or None."""
+def step_roles(stored_spec: Mapping[str, Any], element_id: str | None) -> set[str]:
+    """The roles owning an element of a stored definition spec: its lane's, and the
+    ``recordedBy`` role of a message event right before it (whose values it used)."""
     if element_id is None:
-        return None
+        return set()
     for process in [stored_spec.get("spec") or {},
                     *(stored_spec.get("subprocess_specs") or {}).values()]:
-        spec = (process.get("task_specs") or {}).get(element_id)
-        if spec is not None:
-            lane = spec.get("lane")
-            return str(lane) if lane else None
-    return None
+        specs = process.get("task_specs") or {}
+        spec = specs.get(element_id)
+        if spec is None:
+            continue
+        roles = {str(spec["lane"])} if spec.get("lane") else set()
+        for before in spec.get("inputs") or []:
+            properties = ((specs.get(before) or {}).get("extensions") or {}).get(
+                "properties") or {}
+            if properties.get(RECORDED_BY):
+                roles.add(str(properties[RECORDED_BY]))
+        return roles
+    return set()
 
 
-def may_fix(actor: Actor, role: str | None) -> bool:
-    """Admins, and staff of the role that owns the failing step."""
+def may_fix(actor: Actor, roles: set[str]) -> bool:
+    """Admins, and staff of a role that owns the failing step."""
     if actor.is_customer:
         return False
-    return actor.is_admin or (role is not None and role in actor.roles)
+    return actor.is_admin or bool(roles & actor.roles)
 
 
 def parse_fix(fields: Iterable[FixField], form: Mapping[str, str], *,

@@ -202,10 +202,21 @@ def issue_bill(call: ServiceCall) -> Result:
 
 
 def confirm_payment(call: ServiceCall) -> Result:
-    """``billing.confirm``: the bill is paid (NTPN and payment date from the message)."""
+    """``billing.confirm``: the bill is paid (NTPN and payment date from the message).
+
+    The payment form refuses what this would refuse; a payment that still fails
+    here (recorded twice at the same moment, or sent without the form) opens an
+    incident naming the variables to correct, which staff fix on the instance page.
+    """
     context = context_of(call)
-    invoice = _billing(context).confirm(_text(call, "kode_billing"), _text(call, "ntpn"),
-                                        _text(call, "tanggal_bayar"))
+    billing = _billing(context)
+    code, ntpn, paid_on = (_text(call, "kode_billing"), _text(call, "ntpn"),
+                           _text(call, "tanggal_bayar"))
+    problems = billing.payment_problems(code, ntpn, paid_on)
+    if problems:
+        raise InvalidInput("Pembayaran tidak dapat dicatat: " + " ".join(problems.values()),
+                           problems)
+    invoice = billing.confirm(code, ntpn, paid_on)
     return {"status_tagihan": invoice.state}
 
 

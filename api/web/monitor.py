@@ -90,9 +90,9 @@ def _fixes(services: Any, actor: Any, instance: Any, incidents: list[Any], histo
     found: dict[int, list[incident_view.FixField]] = {}
     for incident in incidents:
         fields = incident_view.fix_fields(incident, history, variables)
-        role = incident_view.step_role(services.runtime.stored_spec(instance.definition_id),
-                                       incident.element_id) if fields else None
-        if fields and incident_view.may_fix(actor, role):
+        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
+                                         incident.element_id) if fields else set()
+        if fields and incident_view.may_fix(actor, roles):
             found[incident.id] = [f for f in fields if actor.is_admin or f.kind != "json"]
     return found
 
@@ -163,12 +163,12 @@ def fix_incident(incident_id: int) -> ResponseReturnValue:
         instance = services.queries.instance(actor, incident.instance_id)
         history = services.queries.history(actor, instance.id, per_page=200).items
         fields = incident_view.fix_fields(incident, history, services.runtime.variables(instance))
-        role = incident_view.step_role(services.runtime.stored_spec(instance.definition_id),
-                                       incident.element_id)
+        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
+                                         incident.element_id)
         if not fields:
             raise InvalidInput("this incident was not caused by a value; an admin retries it",
                                {"incident": "not caused by a variable's value"})
-        if not incident_view.may_fix(actor, role):
+        if not incident_view.may_fix(actor, roles):
             raise Forbidden("only staff of the step's role or an admin may fix this incident")
         values = incident_view.parse_fix(fields, request.form, admin=actor.is_admin)
         services.runtime.retry_incident(incident_id, actor=actor.username, variables=values)

@@ -43,7 +43,7 @@ class Catch:
     element_id: str
     message: str
     role: str
-    #: The element's name in the diagram ("Pembayaran diterima").
+    #: The element's name in the diagram ("Payment received").
     label: str
     #: Timer elements racing this message; the earliest one due is its deadline.
     timers: frozenset[str] = frozenset()

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from engine.composition import Engine
 from engine.time.clock import FrozenClock
+from lspro.billing import BillingService
 from tests.people import COMPANY, PASSWORD, add_users
 from tests.processes.driver import NTPN, Driver
 from tests.processes.entries import ALWAYS
@@ -165,3 +166,35 @@ def test_complete_is_refused_while_documents_are_missing(driver: Driver, browser
     message = errors_of(answer)["dokumen_lengkap"]
     assert missing in message and message.startswith("Dokumen belum lengkap")
     assert driver.task_of(instance_id, "p_periksa_kelengkapan").state == "ready"
+
+
+def test_a_payment_that_fails_after_all_is_fixed_by_finance_with_the_value_form(
+        driver: Driver, browser: Any) -> None:
+    """Two payments with one NTPN recorded at the same moment: the form's check passed
+    for both, ``billing.confirm`` refuses the second. The incident names the NTPN, in
+    Indonesian; finance (who record payments) corrects it, and the application goes on."""
+    first = waiting_for_payment(driver, "PT Sudah Bayar")
+    second = waiting_for_payment(driver)
+    paid_code = driver.variables(first)["kode_billing"]
+    code = driver.variables(second)["kode_billing"]
+    today = driver.today().isoformat()
+    with driver.engine.write() as s:  # the other payment lands between check and step
+        s.get(BillingService).confirm(paid_code, NTPN, today)
+        s.runtime.correlate_message(PAYMENT, instance_id=second, actor="keu1", variables={
+            "kode_billing": code, "ntpn": NTPN, "tanggal_bayar": today})
+    with driver.engine.read() as s:
+        (incident,) = s.queries.incidents(instance_id=second).items
+    assert incident.element_id == "p_konfirmasi_pembayaran"
+    assert f"NTPN ini sudah dipakai untuk tagihan {paid_code}" in incident.message
+
+    finance = browser("keu1")
+    page = finance.page(f"/instances/{second}").get_data(as_text=True)
+    assert f'id="fix-{incident.id}"' in page and 'name="value.ntpn"' in page
+    assert 'name="variables"' not in page  # the JSON box is an admin's
+    assert f'value="{NTPN}"' in page  # the current value, to correct
+    answer = finance.post(f"/incidents/{incident.id}/fix", {"value.ntpn": "9Z8Y7X6W5V4U3T2S"})
+    assert answer.status_code == 302
+    (bill,) = driver.invoices(driver.business_key(second) or "")
+    assert (bill.state, bill.ntpn) == ("lunas", "9Z8Y7X6W5V4U3T2S")
+    assert driver.status(second) == "running"
+    assert driver.ready_ids(second) == ["p_siapkan_perjanjian"]
