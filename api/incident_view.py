@@ -168,3 +168,26 @@ def parse_fix(fields: Iterable[FixField], form: Mapping[str, str], *,
     if errors:
         raise InvalidInput("the corrected values have errors", errors)
     return values
+
+
+def check_fix(fields: Iterable[FixField], given: Mapping[str, Any], *,
+              admin: bool) -> dict[str, Any]:
+    """Corrected values sent as JSON: only the incident's variables, each of its type.
+
+    :raises InvalidInput: naming each variable that is not the incident's or not of
+        its type.
+    """
+    by_name = {field.name: field for field in fields}
+    errors: dict[str, str] = {}
+    for name, value in given.items():
+        field = by_name.get(name)
+        if field is None:
+            errors[name] = f"not a variable of this incident; those are {', '.join(by_name)}"
+        elif field.kind == "json" and not admin:
+            errors[name] = "lists and objects are corrected by an admin"
+        elif field.kind not in ("json", kind_of(value)) and not (
+                field.kind == "number" and kind_of(value) == "integer"):
+            errors[name] = f"must be of the same type as its value ({field.kind})"
+    if errors:
+        raise InvalidInput("the corrected values have errors", errors)
+    return dict(given)

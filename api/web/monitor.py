@@ -12,7 +12,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.queries.lists import INSTANCE_STATUSES
 
 from .. import incident_view, jsonio
@@ -162,6 +162,8 @@ def fix_incident(incident_id: int) -> ResponseReturnValue:
         incident = services.queries.incident(incident_id)
         instance = services.queries.instance(actor, incident.instance_id)
         history = services.queries.history(actor, instance.id, per_page=200).items
+        if incident.status != "open":
+            raise Conflict(f"incident {incident_id} is already resolved")
         fields = incident_view.fix_fields(incident, history, services.runtime.variables(instance))
         roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
                                          incident.element_id)

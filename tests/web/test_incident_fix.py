@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 
 from engine.composition import Engine
 from engine.errors import InvalidInput
@@ -23,7 +25,7 @@ from engine.models import HistoryEvent, Incident
 from engine.runtime.handlers import TopicRegistry
 from engine.runtime.service_call import ServiceCall
 from tests.builders import definitions, process
-from tests.people import add_users
+from tests.people import PASSWORD, add_users
 
 KEY = "pesanan_uji"
 BODY = """
@@ -142,3 +144,30 @@ def test_other_roles_and_customers_cannot_fix_and_only_admins_see_the_json_box(
     with web_engine.read() as s:
         incident = s.session.get(Incident, incident_id)
         assert incident is not None and incident.status == "open"
+
+
+def test_the_rest_api_fixes_only_the_refused_variables_with_their_types(
+        web_engine: Engine, app: Flask, failed: tuple[str, int]) -> None:
+    instance_id, incident_id = failed
+
+    def client(username: str) -> FlaskClient:
+        made = app.test_client()
+        token = made.post("/api/v1/auth/token", json={"username": username,
+                                                      "password": PASSWORD}).get_json()
+        made.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token['token']}"
+        return made
+
+    path = f"/api/v1/incidents/{incident_id}/fix"
+    clerk = client("upp1")
+    wrong = clerk.post(path, json={"variables": {"jumlah": "3", "biaya": 1}})
+    assert wrong.status_code == 422
+    assert {e["field"] for e in wrong.get_json()["errors"]} == {"jumlah", "biaya"}
+    assert client("ppc9").post(path, json={"variables": {"jumlah": 3}}).status_code == 403
+    assert client("cust1").post(path, json={"variables": {"jumlah": 3}}).status_code == 403
+    with web_engine.read() as s:
+        assert s.queries.incident(incident_id).status == "open"
+    fixed = clerk.post(path, json={"variables": {"jumlah": 2}})
+    assert fixed.status_code == 200 and fixed.get_json()["status"] == "resolved"
+    with web_engine.read() as s:
+        assert s.runtime.variables(s.runtime.instance(instance_id))["biaya"] == 2000
+    assert clerk.post(path, json={"variables": {"jumlah": 2}}).status_code == 409
