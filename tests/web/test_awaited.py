@@ -88,6 +88,14 @@ def test_an_awaited_payment_is_the_finance_roles_work_until_recorded(
     assert admin.get("/api/v1/awaited-messages").get_json()["total"] == 1
     assert admin.get("/api/v1/awaited-messages?role=upp").get_json()["total"] == 0
     assert api(app, "keu1").get("/api/v1/tasks").get_json()["items"] == []  # tasks unchanged
+    # Paged, earliest deadline first: a later application comes second.
+    driver.clock.advance(timedelta(days=1))
+    later = waiting_for_payment(driver)
+    pages = [api(app, "keu1").get(f"/api/v1/awaited-messages?per_page=1&page={n}").get_json()
+             for n in (1, 2)]
+    assert [p["total"] for p in pages] == [2, 2]
+    assert [p["items"][0]["instance_id"] for p in pages] == [instance_id, later]
+    driver.pay(later, ntpn="1111222233334444")
 
     # The page: an entry with the number, company and deadline, opening the message form.
     finance = browser("keu1")
