@@ -26,12 +26,13 @@ from engine.deployment.service import (
 from engine.documents.service import DocumentService
 from engine.documents.store import FileStore
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.extensions import Extension, Setup, load
+from engine.extensions import Entry, Extension, Setup, load
 from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
 from engine.identity.tokens import TokenCache
 from engine.identity.users import IdentityService
 from engine.models import Task
 from engine.persistence.db import Database
+from engine.queries.awaited import AwaitedWork, Catalogue
 from engine.queries.lists import Queries
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import Completion, Runtime, RuntimeSettings, check_variables
@@ -118,6 +119,12 @@ class Services:
         return Queries(self.session)
 
     @cached_property
+    def awaited(self) -> AwaitedWork:
+        """The messages instances wait for that people record (``recordedBy``)."""
+        return AwaitedWork(self.session, self._engine.awaited_catalogue,
+                           lambda definition_id: self.runtime.stored_spec(definition_id))
+
+    @cached_property
     def identity(self) -> IdentityService:
         engine = self._engine
         return IdentityService(
@@ -152,7 +159,25 @@ class Services:
             current = self.runtime.task_data(self.runtime.instance(task.instance_id), task.id)
             cleaned = check_submission(form, data, current)
             check_file_references(form, cleaned, task.instance_id, self.documents.get)
+            self.check_entry(form.form_id or task.element_id, cleaned, current,
+                             instance_id=task.instance_id)
         return cleaned, self.runtime.complete_task(task.id, cleaned, actor=actor)
+
+    def check_entry(self, form_id: str, values: Mapping[str, Any],
+                    variables: Mapping[str, Any], *, instance_id: str | None) -> None:
+        """Run the extensions' checkers of form ``form_id`` (``Setup.check``) on
+        values that already fit the form.
+
+        :raises InvalidInput: naming every field a checker refused.
+        """
+        errors: dict[str, str] = {}
+        for checker in self._engine.setup.entry_checks.get(form_id, ()):
+            entry = Entry(form_id=form_id, values=values, variables=variables,
+                          services=self, instance_id=instance_id)
+            for key, message in (checker(entry) or {}).items():
+                errors.setdefault(key, message)
+        if errors:
+            raise InvalidInput("the form has errors", errors)
 
     def hand_over(self, actor: Actor, task_id: str, *, assignee: str | None,
                   roles: list[str] | None) -> None:
@@ -195,6 +220,7 @@ class Services:
                        if target is not None else {})
             cleaned = check_submission(form, data, current)
             check_file_references(form, cleaned, target or "", self.documents.get)
+            self.check_entry(name, cleaned, current, instance_id=target)
         return self.runtime.correlate_message(name, business_key=business_key,
                                               instance_id=instance_id, variables=cleaned,
                                               actor=actor)
@@ -235,6 +261,7 @@ class Engine:
             self.setup.known_roles + [r for r in ENGINE_ROLES if r not in self.setup.known_roles])
         self.db = database or Database(settings.database_url)
         self.specs = SpecCache()
+        self.awaited_catalogue = Catalogue()
         self.workflows = WorkflowCache(workflow_cache_size)
         self.calendar = WorkingCalendar(settings.timezone, closures=settings.closure_days)
         self.runtime_settings = RuntimeSettings(

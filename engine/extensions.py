@@ -75,6 +75,25 @@ class CustomerSection:
     build: Callable[[Any, Any], Mapping[str, Any]]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What a checker of entered values (:meth:`Setup.check`) is given."""
+
+    #: The form's id (a task's form, or the message's name for a message's form).
+    form_id: str
+    #: The submitted values, already checked against the form's fields and types.
+    values: Mapping[str, Any]
+    #: The variables of the instance the values are for (empty when none yet).
+    variables: Mapping[str, Any]
+    #: The transaction's services, for queries of the organisation's own records.
+    services: Services
+    instance_id: str | None = None
+
+
+# A checker returns field key -> message words, one per refused field (empty: all fine).
+EntryChecker = Callable[[Entry], Mapping[str, str] | None]
+
+
 @dataclass
 class Setup:
     """What the loaded extensions registered, gathered for the engine and the web app."""
@@ -91,6 +110,8 @@ class Setup:
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
     nav_links: list[NavLink] = field(default_factory=list)
     customer_sections: list[CustomerSection] = field(default_factory=list)
+    #: Per form id, the checkers of what is entered on that form (:meth:`check`).
+    entry_checks: dict[str, list[EntryChecker]] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
@@ -150,6 +171,17 @@ class Setup:
     def customer_section(self, template: str,
                          build: Callable[[Any, Any], Mapping[str, Any]]) -> None:
         self.customer_sections.append(CustomerSection(template, build))
+
+    def check(self, form_id: str, checker: EntryChecker) -> None:
+        """Check what is entered on form ``form_id`` (a task's or a message's form)
+        against the organisation's own records before anything is stored.
+
+        ``checker`` is given an :class:`Entry` (the submitted values, already checked
+        against the form's types, and the instance's variables) and returns field
+        key -> message for each field it refuses; any message refuses the whole
+        submission (422 naming the fields), and nothing is stored.
+        """
+        self.entry_checks.setdefault(form_id, []).append(checker)
 
     # -- what the engine reads -----------------------------------------------------------
 

@@ -23,16 +23,18 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.queries.lists import Page, page_bounds
 from engine.time.clock import Clock, end_of_office_day, local_today
 from lspro.fees import Quote, quote
+from lspro.letters import indonesian_date
 from lspro.models import Invoice
 from lspro.settings import LsproSettings
 
@@ -134,43 +136,98 @@ class BillingService:
     def confirm(self, code: str, ntpn: str, paid_on: date | str) -> Invoice:
         """Record the payment of a bill.
 
+        The payment form checks the same (:meth:`payment_problems`) before the
+        message is taken; these checks stay as the last line of defence against
+        two payments recorded at the same moment. Messages are in Indonesian: they
+        become the incident staff read.
+
         :raises InvalidInput: for a malformed code, NTPN or date, or a date in the
             future or before the bill was issued.
         :raises NotFound: when no bill has the code.
         :raises Conflict: when the bill is already paid, expired or cancelled, the
             payment date is after its deadline, or the NTPN was used for another bill.
         """
-        ntpn = str(ntpn or "").strip().upper()
-        if not _NTPN.fullmatch(ntpn):
-            raise InvalidInput("the NTPN must be 16 letters and digits",
-                               {"ntpn": "16 letters and digits"})
-        day = _day(paid_on, "tanggal_bayar")
+        problems = self._payment_problems(code, ntpn, paid_on)
+        if problems:
+            errors = {problem.field: problem.message for problem in problems}
+            text = " ".join(problem.message for problem in problems)
+            kind = problems[0].kind
+            if kind is InvalidInput:
+                raise InvalidInput(text, errors)
+            raise kind(text)
         invoice = self.get(code)
-        issued_on = invoice.issued_at.astimezone(self.settings.timezone).date()
-        if day > self.today():
-            raise InvalidInput(f"payment date {day.isoformat()} is in the future",
-                               {"tanggal_bayar": "in the future"})
-        if day < issued_on:
-            raise InvalidInput(f"payment date {day.isoformat()} is before the bill was "
-                               f"issued ({issued_on.isoformat()})",
-                               {"tanggal_bayar": "before the bill was issued"})
-        if invoice.state == PAID:
-            raise Conflict(f"e-Billing {invoice.code} is already paid (NTPN {invoice.ntpn}, "
-                           f"{invoice.paid_on})")
-        if invoice.state != ISSUED:
-            raise Conflict(f"e-Billing {invoice.code} is {invoice.state} and cannot be paid")
-        if day > invoice.due_at.astimezone(self.settings.timezone).date():
-            raise Conflict(f"payment date {day.isoformat()} is after the deadline of "
-                           f"e-Billing {invoice.code}")
-        used = self.session.scalar(sa.select(Invoice.code).where(Invoice.ntpn == ntpn))
-        if used is not None:
-            raise Conflict(f"NTPN {ntpn} already paid e-Billing {used}")
         invoice.state = PAID
-        invoice.ntpn = ntpn
-        invoice.paid_on = day
+        invoice.ntpn = _ntpn(ntpn)
+        invoice.paid_on = _day(paid_on, "tanggal_bayar")
         invoice.paid_at = invoice.updated_at = self.clock.now()
         self.session.flush()
         return invoice
+
+    def payment_problems(self, code: str, ntpn: str, paid_on: date | str) -> dict[str, str]:
+        """What is wrong with recording this payment, field -> message in Indonesian
+        (``kode_billing``, ``ntpn``, ``tanggal_bayar``); empty when it may be recorded."""
+        problems: dict[str, str] = {}
+        for problem in self._payment_problems(code, ntpn, paid_on):
+            problems.setdefault(problem.field, problem.message)
+        return problems
+
+    def _payment_problems(self, code: str, ntpn: str, paid_on: date | str
+                          ) -> list[_Problem]:
+        found: list[_Problem] = []
+        ntpn = _ntpn(ntpn)
+        if not _NTPN.fullmatch(ntpn):
+            found.append(_Problem("ntpn", "NTPN harus 16 huruf dan angka, seperti tertulis "
+                                  "pada bukti penerimaan negara.", InvalidInput))
+        try:
+            day: date | None = _day(paid_on, "tanggal_bayar")
+        except InvalidInput:
+            day = None
+            found.append(_Problem("tanggal_bayar", "Tanggal bayar harus berupa tanggal "
+                                  "(TTTT-BB-HH).", InvalidInput))
+        try:
+            invoice: Invoice | None = self.get(code)
+        except InvalidInput:
+            return [_Problem("kode_billing", "Kode billing harus 15 angka; periksa kembali "
+                             "angka yang diketik.", InvalidInput), *found]
+        except NotFound:
+            return [_Problem("kode_billing", "Tidak ada tagihan dengan kode billing "
+                             f"{str(code).strip()}.", NotFound), *found]
+        assert invoice is not None
+        zone = self.settings.timezone
+        if day is not None:
+            issued_on = invoice.issued_at.astimezone(zone).date()
+            due_on = invoice.due_at.astimezone(zone).date()
+            if day > self.today():
+                found.append(_Problem("tanggal_bayar", f"Tanggal bayar {indonesian_date(day)} "
+                                      "belum tiba; isi tanggal pada bukti bayar.", InvalidInput))
+            elif day < issued_on:
+                found.append(_Problem("tanggal_bayar", f"Tanggal bayar {indonesian_date(day)} "
+                                      "sebelum tagihan diterbitkan "
+                                      f"({indonesian_date(issued_on)}).", InvalidInput))
+            elif day > due_on and invoice.state == ISSUED:
+                found.append(_Problem("tanggal_bayar", f"Tanggal bayar {indonesian_date(day)} "
+                                      "melewati batas pembayaran tagihan "
+                                      f"{invoice.code} ({indonesian_date(due_on)}).", Conflict))
+        if invoice.state == PAID:
+            paid = indonesian_date(invoice.paid_on) if invoice.paid_on else "-"
+            found.insert(0, _Problem("kode_billing", f"Tagihan {invoice.code} sudah lunas "
+                                     f"(NTPN {invoice.ntpn}, dibayar {paid}).", Conflict))
+        elif invoice.state != ISSUED:
+            what = {EXPIRED: "kedaluwarsa karena tidak dibayar sampai batas waktunya",
+                    CANCELLED: "dibatalkan dan diganti tagihan yang lebih baru"}.get(
+                        invoice.state, invoice.state)
+            found.insert(0, _Problem("kode_billing", f"Tagihan {invoice.code} sudah {what}; "
+                                     "tagihan ini tidak dapat dibayar lagi.", Conflict))
+        if _NTPN.fullmatch(ntpn):
+            other = self.session.scalar(sa.select(Invoice).where(
+                Invoice.ntpn == ntpn, Invoice.id != invoice.id))
+            if other is not None:
+                owner = f" ({other.company})" if other.company else ""
+                found.append(_Problem("ntpn", f"NTPN ini sudah dipakai untuk tagihan "
+                                      f"{other.code}{owner}.", Conflict))
+        # Input errors first: their exception names the fields.
+        found.sort(key=lambda problem: problem.kind is not InvalidInput)
+        return found
 
     def expire(self, code: str) -> Invoice:
         """Mark an unpaid bill expired once its deadline has passed.
@@ -232,6 +289,19 @@ class BillingService:
             if self.session.scalar(sa.select(Invoice.id).where(Invoice.code == code)) is None:
                 return code
         raise RuntimeError("could not find an unused e-Billing code")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One reason a payment cannot be recorded, and the error it raises in ``confirm``."""
+
+    field: str
+    message: str
+    kind: type[EngineError]
+
+
+def _ntpn(value: object) -> str:
+    return str(value or "").strip().upper()
 
 
 def _day(value: date | str, name: str) -> date:

@@ -25,7 +25,8 @@ from .signature import derived_key
 
 # The LSPro's staff roles (DOMAIN.md §2), in the order of the procedure.
 STAFF_ROLES = ("upp", "koordinator-pk", "subkoordinator-sertifikasi", "auditor",
-               "lead-auditor", "ppc", "tim-teknis", "kepala-balai", "administrasi")
+               "lead-auditor", "ppc", "tim-teknis", "kepala-balai", "administrasi",
+               "keuangan")
 # Who hears of a late task in each role: the coordinator one level up (SOP 2.2.1-3).
 ESCALATION: Mapping[str, str] = {
     "upp": "koordinator-pk",
@@ -54,6 +55,7 @@ class LsproExtension:
 
     def register(self, setup: Setup) -> None:
         from . import pages, rest
+        from .entry_checks import CHECKS
         from .topics import DOMAIN_TOPICS
         from .words import WORDS
 
@@ -88,6 +90,8 @@ class LsproExtension:
         setup.nav("nav.certificates", "lspro.certificate_list")
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")
         setup.customer_section("lspro/customer_section.html", _customer_section)
+        for form_id, checker in CHECKS.items():
+            setup.check(form_id, checker)
 
 
 def _customer_section(services: Services, actor: Any) -> dict[str, Any]:

@@ -55,11 +55,12 @@ def _text(call: ServiceCall, name: str, *, required: bool = True) -> str:
     value = call.variables.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidInput(f"{call.topic}: variable '{name}' is not set", {name: "missing"})
+            raise InvalidInput(f"Nilai {name} belum diisi ({call.topic}).",
+                               {name: "belum diisi"})
         return ""
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise InvalidInput(f"{call.topic}: variable '{name}' must be text, not {value!r}",
-                           {name: "must be text"})
+        raise InvalidInput(f"Nilai {name} harus berupa teks, bukan {value!r} ({call.topic}).",
+                           {name: "harus berupa teks"})
     return str(value).strip()
 
 
@@ -69,8 +70,8 @@ def _flag(call: ServiceCall, name: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise InvalidInput(f"{call.topic}: variable '{name}' must be true or false, "
-                           f"not {value!r}", {name: "must be true or false"})
+        raise InvalidInput(f"Nilai {name} harus Ya atau Tidak, bukan {value!r} "
+                           f"({call.topic}).", {name: "harus Ya atau Tidak"})
     return value
 
 
@@ -201,10 +202,21 @@ def issue_bill(call: ServiceCall) -> Result:
 
 
 def confirm_payment(call: ServiceCall) -> Result:
-    """``billing.confirm``: the bill is paid (NTPN and payment date from the message)."""
+    """``billing.confirm``: the bill is paid (NTPN and payment date from the message).
+
+    The payment form refuses what this would refuse; a payment that still fails
+    here (recorded twice at the same moment, or sent without the form) opens an
+    incident naming the variables to correct, which staff fix on the instance page.
+    """
     context = context_of(call)
-    invoice = _billing(context).confirm(_text(call, "kode_billing"), _text(call, "ntpn"),
-                                        _text(call, "tanggal_bayar"))
+    billing = _billing(context)
+    code, ntpn, paid_on = (_text(call, "kode_billing"), _text(call, "ntpn"),
+                           _text(call, "tanggal_bayar"))
+    problems = billing.payment_problems(code, ntpn, paid_on)
+    if problems:
+        raise InvalidInput("Pembayaran tidak dapat dicatat: " + " ".join(problems.values()),
+                           problems)
+    invoice = billing.confirm(code, ntpn, paid_on)
     return {"status_tagihan": invoice.state}
 
 

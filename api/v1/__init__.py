@@ -7,6 +7,7 @@ from flask_smorest import Api
 from .. import errors
 from . import (
     auth,
+    awaited,
     definitions,
     documents,
     incidents,
@@ -19,7 +20,7 @@ from . import (
 )
 
 BLUEPRINTS = [auth.bp, definitions.bp, instances.bp, tasks.bp, messages.bp, signals.bp,
-              incidents.bp, documents.bp, sla.bp, me.bp]
+              incidents.bp, documents.bp, sla.bp, me.bp, awaited.bp]
 
 
 def register(api: Api) -> None:

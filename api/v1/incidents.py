@@ -1,10 +1,13 @@
-"""Incidents: failures inside instances, and their retry (admin)."""
+"""Incidents: failures inside instances, their retry (admin), and their fix by the
+people of the step when the cause is a variable's value (``api.incident_view``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import schemas
+from engine.errors import Conflict, Forbidden, InvalidInput
+
+from .. import incident_view, schemas
 from ..context import command, query, require
 from .common import blueprint, documented, page_dict
 
@@ -34,5 +37,37 @@ def retry(body: dict[str, Any], incident_id: int) -> Any:
         actor = require(actor, actor is not None and actor.is_admin, "retry incidents")
         services.runtime.retry_incident(incident_id, actor=actor.username,
                                         variables=body["variables"])
+    with query() as (services, _actor):
+        return services.queries.incident(incident_id)
+
+
+@bp.route("/<int:incident_id>/fix", methods=["POST"])
+@bp.arguments(schemas.RetryRequest)
+@bp.response(200, schemas.Incident)
+@documented(bp, 400, 401, 403, 404, 409, 422)
+def fix(body: dict[str, Any], incident_id: int) -> Any:
+    """Set the variables whose values the failed step refused and run it again.
+
+    Only the variables the step named, each of its current value's type; staff of
+    the step's role (its lane, or the role recording the message it follows) and
+    admins may. Recorded in the history with who did it.
+    """
+    with command() as (services, actor):
+        actor = require(actor, actor is not None and not actor.is_customer, "fix incidents")
+        incident = services.queries.incident(incident_id)
+        instance = services.queries.instance(actor, incident.instance_id)
+        history = services.queries.history(actor, instance.id, per_page=200).items
+        if incident.status != "open":
+            raise Conflict(f"incident {incident_id} is already resolved")
+        fields = incident_view.fix_fields(incident, history, services.runtime.variables(instance))
+        if not fields:
+            raise InvalidInput("this incident was not caused by a variable's value",
+                               {"variables": "nothing to correct; an admin retries it"})
+        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
+                                         incident.element_id)
+        if not incident_view.may_fix(actor, roles):
+            raise Forbidden("only staff of the step's role or an admin may fix this incident")
+        values = incident_view.check_fix(fields, body["variables"], admin=actor.is_admin)
+        services.runtime.retry_incident(incident_id, actor=actor.username, variables=values)
     with query() as (services, _actor):
         return services.queries.incident(incident_id)

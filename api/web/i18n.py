@@ -231,6 +231,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Another system (the bank, the laboratory, an agency) normally sends this message. "
         "Record it here when it does not arrive by itself; the values are checked like a "
         "task's form."),
+    "awaited.title": ("Pesan yang ditunggu", "Awaited messages"),
+    "awaited.explain": (
+        "Pembayaran, laporan laboratorium atau surat yang ditunggu proses dan dicatat oleh "
+        "peran Anda bila tidak datang dengan sendirinya.",
+        "Payments, laboratory reports or letters a process waits for, which your role "
+        "records when they do not arrive by themselves."),
+    "awaited.col_message": ("Yang ditunggu", "Awaited"),
+    "awaited.col_deadline": ("Batas waktu", "Deadline"),
+    "awaited.no_deadline": ("tanpa batas waktu", "no deadline"),
+    "awaited.unnamed": ("Pesan", "Message"),
+    "awaited.back": ("Kembali ke daftar tugas", "Back to the task list"),
     "message.no_form": ("Pesan ini tidak memiliki formulir; dikirim tanpa data.",
                         "This message has no form; it is sent without data."),
     "message.send": ("Kirim pesan", "Send the message"),
@@ -244,6 +255,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A technical problem occurred at this step; our staff have been notified."),
     "incident.variables": ("Variabel perbaikan (JSON, opsional)",
                            "Corrected variables (JSON, optional)"),
+    "incident.fix_explain": (
+        "Langkah ini berhenti karena nilai berikut tidak dapat dipakai. Perbaiki nilainya; "
+        "langkah itu lalu dijalankan lagi.",
+        "This step stopped because the values below could not be used. Correct them; the "
+        "step then runs again."),
+    "incident.fix": ("Simpan dan jalankan lagi", "Save and run again"),
+    "incident.fixed": ("Nilai diperbaiki; langkah yang gagal dijalankan lagi.",
+                       "Values corrected; the failed step ran again."),
+    "incident.last_resort": ("Upaya terakhir: coba lagi dengan variabel JSON (admin)",
+                             "Last resort: retry with JSON variables (admin)"),
+    "incident.yes": ("Ya", "Yes"),
+    "incident.no": ("Tidak", "No"),
     "incident.retry": ("Coba lagi", "Retry"),
     "incident.retried": ("Langkah yang gagal dijalankan lagi.", "The failed step ran again."),
     "clock.title": ("Jam layanan (target SOP)", "Service clock (SOP target)"),

@@ -41,10 +41,17 @@ def message_page(instance_id: str, name: str) -> ResponseReturnValue:
         form = form_by_id(services.session, name)
         variables = services.runtime.variables(instance)
         keys = form.field_keys() if form is not None else []
+        catch = services.awaited.of_instance(instance.id).get(name)
         return render_template(
             "message.html", instance=instance, name=name, form=form,
-            form_schema=viewer_schema(form) if form is not None else None,
+            label=catch.label if catch is not None and catch.label else name,
+            back=_back(), form_schema=viewer_schema(form) if form is not None else None,
             data={k: variables[k] for k in keys if k in variables})
+
+
+def _back() -> str | None:
+    """Where the page returns after recording: the task list when opened from it."""
+    return "tasks" if request.args.get("back") == "tasks" else None
 
 
 @bp.post("/instances/<instance_id>/messages/<name>")
@@ -56,9 +63,13 @@ def send_message(instance_id: str, name: str) -> ResponseReturnValue:
                            {"variables": "must be an object of field values"})
     with writing() as (services, actor):
         awaited(services, actor, instance_id, name)
+        catch = services.awaited.of_instance(instance_id).get(name)
         services.send_message(name, cast(dict[str, Any], body["variables"]),
                               instance_id=instance_id, actor=actor.username)
-    flash(i18n.translate(i18n.current(), "message.sent", name=name), "ok")
+    label = catch.label if catch is not None and catch.label else name
+    flash(i18n.translate(i18n.current(), "message.sent", name=label), "ok")
+    if _back() == "tasks":
+        return jsonify(redirect=url_for("web.task_list"))
     return jsonify(redirect=url_for("web.instance_page", instance_id=instance_id))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.queries.lists import INSTANCE_STATUSES
 
 from .. import incident_view, jsonio
@@ -72,6 +72,7 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
         variables = services.runtime.variables(instance) if not actor.is_customer else {}
         awaited = (services.queries.awaited_messages(instance.id)
                    if not actor.is_customer and instance.status == "running" else [])
+        fixes = _fixes(services, actor, instance, incidents, history, variables)
         return render_template(
             "instance.html", instance=instance, tasks=tasks, history=history,
             incidents=incidents, timers=timers, variables=variables, awaited=awaited,
@@ -80,7 +81,20 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
             documents=services.documents.list_for_instance(instance.id),
             clock=services.service_clocks.of(instance) if not actor.is_customer else None,
             diagrams=[d.as_json() for d in diagrams_for(services, instance, marks)],
-            is_admin=actor.is_admin)
+            is_admin=actor.is_admin, fixes=fixes)
+
+
+def _fixes(services: Any, actor: Any, instance: Any, incidents: list[Any], history: list[Any],
+           variables: dict[str, Any]) -> dict[int, list[incident_view.FixField]]:
+    """Per open incident caused by values, the value form ``actor`` may use to fix it."""
+    found: dict[int, list[incident_view.FixField]] = {}
+    for incident in incidents:
+        fields = incident_view.fix_fields(incident, history, variables)
+        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
+                                         incident.element_id) if fields else set()
+        if fields and incident_view.may_fix(actor, roles):
+            found[incident.id] = [f for f in fields if actor.is_admin or f.kind != "json"]
+    return found
 
 
 def _admin_command(instance_id: str, what: str) -> ResponseReturnValue:
@@ -134,6 +148,34 @@ def retry_incident(incident_id: int) -> ResponseReturnValue:
         services.runtime.retry_incident(incident_id, actor=actor.username, variables=variables)
         instance_id = incident.instance_id
     flash(i18n.translate(i18n.current(), "incident.retried"), "ok")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.post("/incidents/<int:incident_id>/fix")
+def fix_incident(incident_id: int) -> ResponseReturnValue:
+    """Set the variables an incident's step refused and run the step again, in one command.
+
+    Only the variables the step named are taken, each parsed as its current
+    value's type; admins and staff of the step's role may (``incident_view``).
+    """
+    with writing() as (services, actor):
+        incident = services.queries.incident(incident_id)
+        instance = services.queries.instance(actor, incident.instance_id)
+        history = services.queries.history(actor, instance.id, per_page=200).items
+        if incident.status != "open":
+            raise Conflict(f"incident {incident_id} is already resolved")
+        fields = incident_view.fix_fields(incident, history, services.runtime.variables(instance))
+        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
+                                         incident.element_id)
+        if not fields:
+            raise InvalidInput("this incident was not caused by a value; an admin retries it",
+                               {"incident": "not caused by a variable's value"})
+        if not incident_view.may_fix(actor, roles):
+            raise Forbidden("only staff of the step's role or an admin may fix this incident")
+        values = incident_view.parse_fix(fields, request.form, admin=actor.is_admin)
+        services.runtime.retry_incident(incident_id, actor=actor.username, variables=values)
+        instance_id = instance.id
+    flash(i18n.translate(i18n.current(), "incident.fixed"), "ok")
     return redirect(url_for("web.instance_page", instance_id=instance_id))
 
 

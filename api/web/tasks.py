@@ -27,6 +27,7 @@ from .layout import page_arg, page_count, wants_json
 from .session import reading, writing
 
 PER_PAGE = 25
+AWAITED_PER_PAGE = 10
 # "todo": mine and my roles' unclaimed (the default); "everything": also those a
 # colleague claimed (for coordinators and admins).
 VIEWS = ("todo", "mine", "open", "everything")
@@ -80,7 +81,22 @@ def task_list() -> ResponseReturnValue:
         return render_template(
             "tasks.html", page=page, instances=instances, counts=counts, processes=processes,
             roles=roles, view=view, sort=sort, due=due, key=key, role=role, q=search or "",
-            pages=page_count(page.total, PER_PAGE))
+            pages=page_count(page.total, PER_PAGE), **_awaited_section(services, actor, role,
+                                                                       processes))
+
+
+def _awaited_section(services: Any, actor: Any, role: str | None,
+                     processes: list[tuple[str, str]]) -> dict[str, Any]:
+    """The messages the reader's roles record, for ``_awaited.html`` (none for customers)."""
+    if actor.is_customer:
+        return {"awaited": None, "awaited_pages": 0, "process_names": {}}
+    try:
+        number = max(1, int(request.args.get("apage", 1)))
+    except ValueError:
+        number = 1
+    awaited = services.awaited.list(actor, role=role, page=number, per_page=AWAITED_PER_PAGE)
+    return {"awaited": awaited, "awaited_pages": page_count(awaited.total, AWAITED_PER_PAGE),
+            "process_names": dict(processes)}
 
 
 def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:

@@ -120,7 +120,8 @@ class Projection:
         })
         self.history.record(instance.id, "incident_opened", element=failure.element_id,
                             task_id=failure.task_id,
-                            data={"kind": failure.kind, "message": failure.message})
+                            data={"kind": failure.kind, "message": failure.message,
+                                  **({"fields": failure.fields} if failure.fields else {})})
 
 
 def waits_digest(timers: list[Any], messages: list[Any]) -> str:

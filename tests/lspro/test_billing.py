@@ -98,22 +98,22 @@ def test_confirm_records_the_payment_once(act: Callable[..., Any], engine: Engin
     row = invoice_row(engine, made.code)
     assert (row.state, row.ntpn, row.paid_on, row.paid_at) == (
         "lunas", "0A1B2C3D4E5F6G7H", date(2027, 3, 2), clock.now())
-    with pytest.raises(Conflict, match="already paid"):
+    with pytest.raises(Conflict, match="sudah lunas"):
         act(lambda b: b.confirm(made.code, "ZZZZZZZZZZZZZZZZ", "2027-03-03"))
     other = act(lambda b: b.issue("PRM-2027-00002", ["INITIAL_OR_RECERT"], company=COMPANY))
-    with pytest.raises(Conflict, match="already paid e-Billing"):
+    with pytest.raises(Conflict, match="NTPN ini sudah dipakai untuk tagihan " + made.code):
         act(lambda b: b.confirm(other.code, "0A1B2C3D4E5F6G7H", "2027-03-04"))
     assert invoice_row(engine, other.code).state == "terbit"
 
 
 @pytest.mark.parametrize(("code", "ntpn", "day", "error", "message"), [
     (None, "0A1B2C3D4E5F6G7H", "2027-03-05", InvalidInput, "NTPN"),
-    (None, "short", "2027-03-05", InvalidInput, "16 letters"),
-    (None, "0A1B2C3D4E5F6G7H", "5 Maret", InvalidInput, "ISO date"),
-    (None, "0A1B2C3D4E5F6G7H", "2027-03-20", InvalidInput, "in the future"),
-    (None, "0A1B2C3D4E5F6G7H", "2027-02-27", InvalidInput, "before the bill"),
-    ("123456789012345", "0A1B2C3D4E5F6G7H", "2027-03-05", InvalidInput, "not an e-Billing"),
-    ("VALID-UNKNOWN", "0A1B2C3D4E5F6G7H", "2027-03-05", NotFound, "no e-Billing code"),
+    (None, "short", "2027-03-05", InvalidInput, "16 huruf"),
+    (None, "0A1B2C3D4E5F6G7H", "5 Maret", InvalidInput, "TTTT-BB-HH"),
+    (None, "0A1B2C3D4E5F6G7H", "2027-03-20", InvalidInput, "belum tiba"),
+    (None, "0A1B2C3D4E5F6G7H", "2027-02-27", InvalidInput, "sebelum tagihan diterbitkan"),
+    ("123456789012345", "0A1B2C3D4E5F6G7H", "2027-03-05", InvalidInput, "15 angka"),
+    ("VALID-UNKNOWN", "0A1B2C3D4E5F6G7H", "2027-03-05", NotFound, "Tidak ada tagihan"),
 ])
 def test_confirm_refuses_bad_payments_and_changes_nothing(
         act: Callable[..., Any], engine: Engine, clock: FrozenClock, code: str | None,
@@ -125,7 +125,7 @@ def test_confirm_refuses_bad_payments_and_changes_nothing(
         code = body + luhn_digit(body)
     if message == "NTPN":
         ntpn = "0A1B2C3D4E5F6G7"  # 15 characters
-        message = "16 letters"
+        message = "16 huruf"
     with pytest.raises(error, match=message):
         act(lambda b: b.confirm(code or made.code, ntpn, day))
     assert invoice_row(engine, made.code).state == "terbit"
@@ -149,7 +149,7 @@ def test_expire_after_the_deadline_and_then_no_payment(act: Callable[..., Any],
     # The other bill: a payment dated after its deadline is refused; one made on the
     # last day but reported a day later is accepted while the bill is not expired.
     clock.advance(timedelta(days=1))
-    with pytest.raises(Conflict, match="after the deadline"):
+    with pytest.raises(Conflict, match="melewati batas pembayaran"):
         act(lambda b: b.confirm(late.code, "0A1B2C3D4E5F6G7H", "2027-03-16"))
     assert act(lambda b: b.confirm(late.code, "0A1B2C3D4E5F6G7H", "2027-03-15")).state == "lunas"
 

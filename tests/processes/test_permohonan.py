@@ -213,9 +213,16 @@ def test_missing_documents_go_back_to_the_customer_and_makloon_adds_its_fee(
         assert shown == ["dokumen_kurang_teks"], form
     receipt_number = data["nomor_tanda_terima"]
 
-    # Even an officer who ticks "complete" cannot pass what the system finds missing.
+    # An officer who answers "complete" while the system finds a document missing is
+    # told which one, and nothing is stored; "not complete" then goes on.
+    with pytest.raises(InvalidInput) as refused:
+        driver.complete(instance_id, "p_periksa_kelengkapan", {
+            "dokumen_lengkap": True, "catatan_kelengkapan": "Lampirkan perjanjian makloon."})
+    assert list(refused.value.errors) == ["dokumen_lengkap"]
+    assert data["dokumen_kurang"][0] in refused.value.errors["dokumen_lengkap"]
+    assert driver.ready_ids(instance_id) == ["p_periksa_kelengkapan"]
     driver.complete(instance_id, "p_periksa_kelengkapan", {
-        "dokumen_lengkap": True, "catatan_kelengkapan": "Lampirkan perjanjian makloon."})
+        "dokumen_lengkap": False, "catatan_kelengkapan": "Lampirkan perjanjian makloon."})
     letter = driver.letter_text(instance_id, driver.variables(instance_id)[
         "dokumen_surat_kekurangan_dokumen"])
     assert "perjanjian makloon" in letter and "Lampirkan perjanjian makloon." in letter

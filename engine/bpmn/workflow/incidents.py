@@ -76,7 +76,25 @@ def step_failure(workflow: BpmnWorkflow, exc: BaseException) -> StepFailure:
         kind=kind,
         message=message,
         traceback="".join(traceback.format_exception(exc)),
+        fields=input_errors(exc),
     )
+
+
+def input_errors(exc: BaseException) -> dict[str, str]:
+    """The per-variable errors of the input error behind ``exc`` (none: not an input error).
+
+    A handler refuses its input with an exception carrying ``errors`` (variable
+    name -> message, ``engine.errors.InvalidInput``); SpiffWorkflow may wrap it.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        errors = getattr(current, "errors", None)
+        if isinstance(errors, dict) and errors:
+            return {str(k): str(v) for k, v in errors.items()}
+        current = current.__cause__ or current.__context__
+    return {}
 
 
 def uncaught_error(workflow: BpmnWorkflow) -> StepFailure | None:

@@ -61,6 +61,9 @@ class StepFailure:
     kind: str
     message: str
     traceback: str
+    #: Variable name -> what is wrong with its value, when the failure was caused by
+    #: input values (a handler's ``InvalidInput``): a person may correct exactly those.
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
