@@ -24,6 +24,9 @@ from .layout import page_arg, page_count
 from .session import reading, writing
 
 PER_PAGE = 25
+# A person who suspends, resumes or cancels an instance says why, in a few sentences:
+# the history keeps it for the audit and shows it to whoever reads the instance.
+REASON_MAX = 500
 DONE_MESSAGES = {"suspend": "instance.suspended", "resume": "instance.resumed",
                  "cancel": "instance.cancelled"}
 
@@ -80,11 +83,24 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
             documents=services.documents.list_for_instance(instance.id),
             clock=services.service_clocks.of(instance) if not actor.is_customer else None,
             diagrams=[d.as_json() for d in diagrams_for(services, instance, marks)],
-            is_admin=actor.is_admin)
+            is_admin=actor.is_admin, reason_max=REASON_MAX)
+
+
+def _reason() -> str:
+    """The reason sent with a command: required, at most :data:`REASON_MAX` characters."""
+    reason = (request.form.get("reason") or "").strip()
+    lang = i18n.current()
+    if not reason:
+        message = i18n.translate(lang, "instance.reason_required")
+        raise InvalidInput(message, {"reason": message})
+    if len(reason) > REASON_MAX:
+        message = i18n.translate(lang, "instance.reason_too_long", limit=REASON_MAX)
+        raise InvalidInput(message, {"reason": message})
+    return reason
 
 
 def _admin_command(instance_id: str, what: str) -> ResponseReturnValue:
-    reason = (request.form.get("reason") or "").strip()[:500] or None
+    reason = _reason()
     with writing() as (services, actor):
         if not actor.is_admin:
             raise Forbidden(f"you may not {what} instances")
