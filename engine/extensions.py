@@ -91,6 +91,7 @@ class Setup:
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
     nav_links: list[NavLink] = field(default_factory=list)
     customer_sections: list[CustomerSection] = field(default_factory=list)
+    search_variables: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
@@ -146,6 +147,13 @@ class Setup:
             hint: str | None = None) -> None:
         """A link in the pages' top bar (``signed_in=False``: for everyone)."""
         self.nav_links.append(NavLink(label, endpoint, signed_in, hint))
+
+    def search(self, *names: str) -> None:
+        """Variables whose words find an instance in the task list and the monitor's
+        search, besides its business key and company (a product's name, say)."""
+        for name in names:
+            if name not in self.search_variables:
+                self.search_variables.append(name)
 
     def customer_section(self, template: str,
                          build: Callable[[Any, Any], Mapping[str, Any]]) -> None:

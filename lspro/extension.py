@@ -78,6 +78,9 @@ class LsproExtension:
         setup.rest(rest.public)
         setup.pages(pages.bp)
         setup.words(WORDS)
+        # What staff type to find an application: its product, brands, numbers.
+        setup.search("nama_produk", "produk", "merek_kemasan", "nomor_permohonan",
+                     "nomor_sertifikat")
         setup.nav("nav.certificates", "lspro.certificate_list")
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")
         setup.customer_section("lspro/customer_section.html", _customer_section)

@@ -20,7 +20,7 @@ def list_instances(args: dict[str, Any]) -> Any:
     with query() as (services, actor):
         return page_dict(services.queries.instances(
             actor, status=args.get("status"), key=args.get("key"),
-            business_key=args.get("business_key"), page=args["page"],
+            business_key=args.get("business_key"), search=args.get("q"), page=args["page"],
             per_page=args["per_page"]))
 
 

@@ -39,11 +39,12 @@ def instance_list() -> ResponseReturnValue:
     business_key = (request.args.get("business_key") or "").strip() or None
     overdue = request.args.get("overdue") == "1"
     incidents = request.args.get("incidents") == "1"
+    search = (request.args.get("q") or "").strip()[:100] or None
     with reading() as (services, actor):
         if actor.is_customer:
             return redirect(url_for("web.applications"))
         page = services.queries.instances(
-            actor, status=status, key=key, business_key=business_key,
+            actor, status=status, key=key, business_key=business_key, search=search,
             overdue_at=engine().clock.now() if overdue else None,
             with_open_incidents=incidents, page=page_arg(), per_page=PER_PAGE)
         ids = [i.id for i in page.items]
@@ -54,7 +55,8 @@ def instance_list() -> ResponseReturnValue:
         return render_template(
             "instances.html", page=page, steps=steps, awaited=awaited, processes=processes,
             statuses=INSTANCE_STATUSES, status=status, key=key, business_key=business_key or "",
-            overdue=overdue, incidents=incidents, pages=page_count(page.total, PER_PAGE))
+            overdue=overdue, incidents=incidents, q=search or "",
+            pages=page_count(page.total, PER_PAGE))
 
 
 @bp.get("/instances/<instance_id>")

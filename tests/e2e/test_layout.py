@@ -1,4 +1,4 @@
-"""The pages fit a laptop screen (1366×768): measured in Chromium on a real SOP instance.
+"""The pages fit a laptop screen (1366x768): measured in Chromium on a real SOP instance.
 
 The LSPro's sertifikasi_produk runs from its real files through the first five SOP
 steps (tests/processes/driver.py), so the instance has a history, documents, a
@@ -45,7 +45,7 @@ def sop(engine: Engine, clock: FrozenClock) -> str:
 
 @pytest.fixture
 def laptop(chromium: Any, live_server: str) -> Iterator[Any]:
-    """``laptop(user)``: a signed-in page in a 1366×768 window."""
+    """``laptop(user)``: a signed-in page in a 1366x768 window."""
     contexts: list[Any] = []
 
     def make(username: str) -> Any:
