@@ -61,6 +61,8 @@ class NavLink:
     signed_in: bool = True
     #: A message key shown with a public link on the sign-in page.
     hint: str | None = None
+    #: Only users with one of these roles (or admins) see it; empty: everyone signed in.
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,10 @@ class Setup:
         self.messages.update(messages)
 
     def nav(self, label: str, endpoint: str, *, signed_in: bool = True,
-            hint: str | None = None) -> None:
-        """A link in the pages' top bar (``signed_in=False``: for everyone)."""
-        self.nav_links.append(NavLink(label, endpoint, signed_in, hint))
+            hint: str | None = None, roles: tuple[str, ...] = ()) -> None:
+        """A link in the pages' top bar (``signed_in=False``: for everyone; ``roles``:
+        only for those roles and admins)."""
+        self.nav_links.append(NavLink(label, endpoint, signed_in, hint, tuple(roles)))
 
     def search(self, *names: str) -> None:
         """Variables whose words find an instance in the task list and the monitor's

@@ -52,7 +52,7 @@ class LsproExtension:
         self.settings = settings or LsproSettings()
 
     def register(self, setup: Setup) -> None:
-        from . import pages, rest
+        from . import bill_pages, pages, rest  # bill_pages adds its view to pages.bp
         from .topics import DOMAIN_TOPICS
         from .words import WORDS
 
@@ -82,6 +82,7 @@ class LsproExtension:
         setup.search("nama_produk", "produk", "merek_kemasan", "nomor_permohonan",
                      "nomor_sertifikat")
         setup.nav("nav.certificates", "lspro.certificate_list")
+        setup.nav("nav.bills", "lspro.bill_list_page", roles=bill_pages.BILL_ROLES)
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")
         setup.customer_section("lspro/customer_section.html", _customer_section)
 
