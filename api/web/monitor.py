@@ -102,10 +102,10 @@ def _reason() -> str:
 
 
 def _admin_command(instance_id: str, what: str) -> ResponseReturnValue:
-    reason = _reason()
     with writing() as (services, actor):
         if not actor.is_admin:
             raise Forbidden(f"you may not {what} instances")
+        reason = _reason()  # after the permission: a clerk is told they may not, first
         services.queries.instance(actor, instance_id)
         if what == "suspend":
             services.runtime.suspend(instance_id, actor=actor.username, reason=reason)
