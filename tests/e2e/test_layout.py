@@ -160,4 +160,4 @@ def test_lists_and_dashboard_stay_within_the_window(laptop: Any, sop: str) -> No
         for right, overflowing, overflow_x in cards:
             assert right <= WIDTH
             assert not overflowing or overflow_x in ("auto", "scroll"), path
-    screenshot(admin, "layout-dashboard")
+        screenshot(admin, "layout-" + path.strip("/").split("?")[0])
