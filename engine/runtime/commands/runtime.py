@@ -315,8 +315,8 @@ class Runtime:
             self.history.record(instance.id, "instance_completed", actor=actor,
                                 data={"variables": run.variables()})
         thrown = run.take_thrown()
-        self._index_words(instance, run)
         self.loader.save(instance, run)
+        self._index_words(instance, run)  # after the revision check: a lost race stops first
         if thrown:  # to other instances, once this one is saved (engine.routing)
             self.defer(lambda runtime: routing.deliver(runtime, instance, thrown))
         self._run_effects()
