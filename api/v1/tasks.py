@@ -22,7 +22,7 @@ bp = blueprint("tasks", "/tasks", "The tasks a user may see and act on")
 @bp.route("", methods=["GET"])
 @bp.arguments(schemas.TaskArgs, location="query")
 @bp.response(200, schemas.page_of(schemas.Task, "TaskPage"))
-@documented(bp, 401, 422)
+@documented(bp, 401, 403, 422)
 def list_tasks(args: dict[str, Any]) -> Any:
     """List tasks the caller may act on: their own, their roles', or named to them.
 
