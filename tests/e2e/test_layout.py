@@ -108,7 +108,7 @@ def test_task_page_fits_two_screens_with_the_form_first(laptop: Any, sop: str) -
     expect(auditor.locator("#history-card")).to_be_visible()
     expect(auditor.locator("#documents")).to_be_hidden()
     expect(auditor.locator("#tab-history")).to_be_focused()
-    assert auditor.url.endswith("#tab-history-card")
+    assert auditor.url.endswith("#tab-history")
     auditor.reload()
     expect(auditor.locator("#history-card")).to_be_visible()
     expect(auditor.locator("#diagram-card")).to_be_hidden()

@@ -10,7 +10,7 @@
   /* Tabs: <div data-tabs> holding a [role=tablist] of [role=tab] buttons, each with
    * aria-controls naming its [role=tabpanel]. Without the script every panel shows, one
    * after the other; with it one panel shows at a time. The open tab is kept in the
-   * address's hash (#tab-<panel>), so a reload or a shared link opens it again, and a
+   * address's hash (the tab's id), so a reload or a shared link opens it again, and a
    * hash naming something inside a panel (#documents, #incidents) opens that panel.
    * Keyboard: the arrow keys, Home and End move between tabs (WAI-ARIA tabs pattern). */
   function tabsOf(set) {
@@ -27,7 +27,7 @@
     });
     var shown = document.getElementById(tab.getAttribute('aria-controls'));
     if (remember && window.history && window.history.replaceState) {
-      window.history.replaceState(null, '', '#tab-' + tab.getAttribute('aria-controls'));
+      window.history.replaceState(null, '', '#' + tab.id);
     }
     // The diagram draws itself once its panel is visible (it needs a size to fit).
     if (shown) {
@@ -36,15 +36,18 @@
   }
 
   function fromHash(set) {
-    var hash = window.location.hash.replace(/^#/, '');
-    if (!hash) { return null; }
-    var wanted = hash.indexOf('tab-') === 0 ? hash.slice(4) : hash;
-    var target = document.getElementById(wanted);
+    // The hash names a tab (#tab-history), a panel, or something inside a panel.
+    var target = null;
+    try {
+      target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+    } catch (ignored) { return null; }  // a malformed hash names nothing
     if (!target) { return null; }
     var found = null;
     tabsOf(set).forEach(function (tab) {
       var panel = document.getElementById(tab.getAttribute('aria-controls'));
-      if (panel && (panel === target || panel.contains(target))) { found = tab; }
+      if (tab === target || (panel && (panel === target || panel.contains(target)))) {
+        found = tab;
+      }
     });
     return found;
   }
