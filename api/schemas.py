@@ -153,6 +153,9 @@ class InstanceArgs(Paging):
     status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
     key = fields.String()
     business_key = fields.String()
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "words typed: each starts a word of the business key, the company "
+                       "or a searched variable (a product's name)"})
 
 
 class Timer(Schema):
@@ -245,6 +248,12 @@ class TaskArgs(Paging):
     state = fields.String(load_default="ready",
                           validate=validate.OneOf(["ready", "completed", "cancelled"]))
     sort = fields.String(load_default="due", validate=validate.OneOf(list(TASK_SORTS)))
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "words typed: each starts a word of the instance's business key, "
+                       "company or a searched variable (a product's name)"})
+    completed_by = fields.String(validate=validate.Length(min=1, max=255), metadata={
+        "description": "'me' (or a user name, for admins): the tasks that person "
+                       "completed, newest first; only key and q filter them"})
 
 
 class Form(Schema):

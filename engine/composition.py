@@ -268,6 +268,7 @@ class Engine:
             timezone=settings.timezone, script_timeout=settings.script_timeout,
             script_memory_mb=settings.script_memory_mb,
             add_duration=duration_adder(self.calendar, settings.calendar),
+            search_variables=tuple(self.setup.search_variables),
         )
         self.file_store = FileStore(settings.documents_path)
         self.tokens = TokenCache()

@@ -61,6 +61,8 @@ class NavLink:
     signed_in: bool = True
     #: A message key shown with a public link on the sign-in page.
     hint: str | None = None
+    #: Only users with one of these roles (or admins) see it; empty: everyone signed in.
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Setup:
     customer_sections: list[CustomerSection] = field(default_factory=list)
     #: Per form id, the checkers of what is entered on that form (:meth:`check`).
     entry_checks: dict[str, list[EntryChecker]] = field(default_factory=dict)
+    search_variables: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
@@ -164,9 +167,17 @@ class Setup:
         self.messages.update(messages)
 
     def nav(self, label: str, endpoint: str, *, signed_in: bool = True,
-            hint: str | None = None) -> None:
-        """A link in the pages' top bar (``signed_in=False``: for everyone)."""
-        self.nav_links.append(NavLink(label, endpoint, signed_in, hint))
+            hint: str | None = None, roles: tuple[str, ...] = ()) -> None:
+        """A link in the pages' top bar (``signed_in=False``: for everyone; ``roles``:
+        only for those roles and admins)."""
+        self.nav_links.append(NavLink(label, endpoint, signed_in, hint, tuple(roles)))
+
+    def search(self, *names: str) -> None:
+        """Variables whose words find an instance in the task list and the monitor's
+        search, besides its business key and company (a product's name, say)."""
+        for name in names:
+            if name not in self.search_variables:
+                self.search_variables.append(name)
 
     def customer_section(self, template: str,
                          build: Callable[[Any, Any], Mapping[str, Any]]) -> None:

@@ -31,6 +31,7 @@ STAFF_ROLES = ("upp", "koordinator-pk", "subkoordinator-sertifikasi", "auditor",
 ESCALATION: Mapping[str, str] = {
     "upp": "koordinator-pk",
     "administrasi": "subkoordinator-sertifikasi",
+    "keuangan": "kepala-balai",
     "auditor": "lead-auditor",
     "lead-auditor": "subkoordinator-sertifikasi",
     "ppc": "subkoordinator-sertifikasi",
@@ -54,7 +55,7 @@ class LsproExtension:
         self.settings = settings or LsproSettings()
 
     def register(self, setup: Setup) -> None:
-        from . import pages, rest
+        from . import bill_pages, pages, rest  # bill_pages adds its view to pages.bp
         from .entry_checks import CHECKS
         from .topics import DOMAIN_TOPICS
         from .words import WORDS
@@ -87,7 +88,11 @@ class LsproExtension:
         setup.rest(rest.public)
         setup.pages(pages.bp)
         setup.words(WORDS)
+        # What staff type to find an application: its product, brands, numbers.
+        setup.search("nama_produk", "produk", "merek_kemasan", "nomor_permohonan",
+                     "nomor_sertifikat")
         setup.nav("nav.certificates", "lspro.certificate_list")
+        setup.nav("nav.bills", "lspro.bill_list_page", roles=bill_pages.BILL_ROLES)
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")
         setup.customer_section("lspro/customer_section.html", _customer_section)
         for form_id, checker in CHECKS.items():

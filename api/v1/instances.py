@@ -20,7 +20,7 @@ def list_instances(args: dict[str, Any]) -> Any:
     with query() as (services, actor):
         return page_dict(services.queries.instances(
             actor, status=args.get("status"), key=args.get("key"),
-            business_key=args.get("business_key"), page=args["page"],
+            business_key=args.get("business_key"), search=args.get("q"), page=args["page"],
             per_page=args["per_page"]))
 
 
@@ -88,29 +88,40 @@ def _admin_command(instance_id: str, what: str, reason: str | None = None) -> An
         services.queries.instance(actor, instance_id)
         runtime = services.runtime
         if what == "suspend":
-            runtime.suspend(instance_id, actor=actor.username)
+            runtime.suspend(instance_id, actor=actor.username, reason=reason)
         elif what == "resume":
-            runtime.resume(instance_id, actor=actor.username)
+            runtime.resume(instance_id, actor=actor.username, reason=reason)
         else:
             runtime.cancel(instance_id, actor=actor.username, reason=reason)
     with query() as (services, actor):
         return services.queries.instance(actor, instance_id)
 
 
+# The reason is optional here: the API's callers are other systems and scripts, which
+# may have none to give, and clients written before it existed send no body. The
+# pages, where a person decides, require one.
 @bp.route("/<instance_id>/suspend", methods=["POST"])
+@bp.arguments(schemas.CancelRequest)
 @bp.response(200, schemas.Instance)
-@documented(bp, 401, 403, 404, 409)
-def suspend(instance_id: str) -> Any:
-    """Suspend a running instance: no task can be completed, no timer fires (admin)."""
-    return _admin_command(instance_id, "suspend")
+@documented(bp, 400, 401, 403, 404, 409)
+def suspend(body: dict[str, Any], instance_id: str) -> Any:
+    """Suspend a running instance: no task can be completed, no timer fires (admin).
+
+    An optional ``reason`` is kept in the instance's history.
+    """
+    return _admin_command(instance_id, "suspend", body.get("reason"))
 
 
 @bp.route("/<instance_id>/resume", methods=["POST"])
+@bp.arguments(schemas.CancelRequest)
 @bp.response(200, schemas.Instance)
-@documented(bp, 401, 403, 404, 409)
-def resume(instance_id: str) -> Any:
-    """Resume a suspended instance; overdue timers fire on the next sweep (admin)."""
-    return _admin_command(instance_id, "resume")
+@documented(bp, 400, 401, 403, 404, 409)
+def resume(body: dict[str, Any], instance_id: str) -> Any:
+    """Resume a suspended instance; overdue timers fire on the next sweep (admin).
+
+    An optional ``reason`` is kept in the instance's history.
+    """
+    return _admin_command(instance_id, "resume", body.get("reason"))
 
 
 @bp.route("/<instance_id>/cancel", methods=["POST"])

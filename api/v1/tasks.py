@@ -9,6 +9,7 @@ from flask import current_app, request
 
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
+from engine.queries.completed import completed_by
 from engine.tasks.taskforms import form_for_task
 
 from .. import jsonio, schemas
@@ -21,11 +22,21 @@ bp = blueprint("tasks", "/tasks", "The tasks a user may see and act on")
 @bp.route("", methods=["GET"])
 @bp.arguments(schemas.TaskArgs, location="query")
 @bp.response(200, schemas.page_of(schemas.Task, "TaskPage"))
-@documented(bp, 401, 422)
+@documented(bp, 401, 403, 422)
 def list_tasks(args: dict[str, Any]) -> Any:
-    """List tasks the caller may act on: their own, their roles', or named to them."""
+    """List tasks the caller may act on: their own, their roles', or named to them.
+
+    ``q`` searches by business key, company or product; ``completed_by=me`` lists
+    the tasks the caller completed instead, newest first.
+    """
+    args = dict(args)
+    search, done_by = args.pop("q", None), args.pop("completed_by", None)
     with query() as (services, actor):
-        page = services.queries.tasks(actor, **args)
+        if done_by is not None:
+            page = completed_by(services.session, actor, done_by, key=args.get("key"),
+                                search=search, page=args["page"], per_page=args["per_page"])
+        else:
+            page = services.queries.tasks(actor, search=search, **args)
         body = {**page_dict(page), "items": [task_json(t) for t in page.items]}
     # Written by hand: the task list is the most frequent call, and dumping it
     # through marshmallow cost more than the query. The schema above documents

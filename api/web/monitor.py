@@ -24,6 +24,9 @@ from .layout import page_arg, page_count
 from .session import reading, writing
 
 PER_PAGE = 25
+# A person who suspends, resumes or cancels an instance says why, in a few sentences:
+# the history keeps it for the audit and shows it to whoever reads the instance.
+REASON_MAX = 500
 DONE_MESSAGES = {"suspend": "instance.suspended", "resume": "instance.resumed",
                  "cancel": "instance.cancelled"}
 
@@ -36,11 +39,12 @@ def instance_list() -> ResponseReturnValue:
     business_key = (request.args.get("business_key") or "").strip() or None
     overdue = request.args.get("overdue") == "1"
     incidents = request.args.get("incidents") == "1"
+    search = (request.args.get("q") or "").strip()[:100] or None
     with reading() as (services, actor):
         if actor.is_customer:
             return redirect(url_for("web.applications"))
         page = services.queries.instances(
-            actor, status=status, key=key, business_key=business_key,
+            actor, status=status, key=key, business_key=business_key, search=search,
             overdue_at=engine().clock.now() if overdue else None,
             with_open_incidents=incidents, page=page_arg(), per_page=PER_PAGE)
         ids = [i.id for i in page.items]
@@ -51,7 +55,8 @@ def instance_list() -> ResponseReturnValue:
         return render_template(
             "instances.html", page=page, steps=steps, awaited=awaited, processes=processes,
             statuses=INSTANCE_STATUSES, status=status, key=key, business_key=business_key or "",
-            overdue=overdue, incidents=incidents, pages=page_count(page.total, PER_PAGE))
+            overdue=overdue, incidents=incidents, q=search or "",
+            pages=page_count(page.total, PER_PAGE))
 
 
 @bp.get("/instances/<instance_id>")
@@ -81,7 +86,7 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
             documents=services.documents.list_for_instance(instance.id),
             clock=services.service_clocks.of(instance) if not actor.is_customer else None,
             diagrams=[d.as_json() for d in diagrams_for(services, instance, marks)],
-            is_admin=actor.is_admin, fixes=fixes)
+            is_admin=actor.is_admin, fixes=fixes, reason_max=REASON_MAX)
 
 
 def _fixes(services: Any, actor: Any, instance: Any, incidents: list[Any], history: list[Any],
@@ -97,11 +102,24 @@ def _fixes(services: Any, actor: Any, instance: Any, incidents: list[Any], histo
     return found
 
 
+def _reason() -> str:
+    """The reason sent with a command: required, at most :data:`REASON_MAX` characters."""
+    reason = (request.form.get("reason") or "").strip()
+    lang = i18n.current()
+    if not reason:
+        message = i18n.translate(lang, "instance.reason_required")
+        raise InvalidInput(message, {"reason": message})
+    if len(reason) > REASON_MAX:
+        message = i18n.translate(lang, "instance.reason_too_long", limit=REASON_MAX)
+        raise InvalidInput(message, {"reason": message})
+    return reason
+
+
 def _admin_command(instance_id: str, what: str) -> ResponseReturnValue:
-    reason = (request.form.get("reason") or "").strip()[:500] or None
     with writing() as (services, actor):
         if not actor.is_admin:
             raise Forbidden(f"you may not {what} instances")
+        reason = _reason()  # after the permission: a clerk is told they may not, first
         services.queries.instance(actor, instance_id)
         if what == "suspend":
             services.runtime.suspend(instance_id, actor=actor.username, reason=reason)

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance, Task
+from engine.queries.completed import completed_by
 from engine.queries.lists import TASK_SORTS, may_act_on
 from engine.tasks.taskforms import form_for_task
 
@@ -29,8 +30,8 @@ from .session import reading, writing
 PER_PAGE = 25
 AWAITED_PER_PAGE = 10
 # "todo": mine and my roles' unclaimed (the default); "everything": also those a
-# colleague claimed (for coordinators and admins).
-VIEWS = ("todo", "mine", "open", "everything")
+# colleague claimed (for coordinators and admins); "done": those I completed.
+VIEWS = ("todo", "mine", "open", "everything", "done")
 DUE_FILTERS = ("overdue", "today", "week")
 
 
@@ -65,7 +66,11 @@ def task_list() -> ResponseReturnValue:
             filters["assignee"] = "me"
         elif view == "open":
             filters["unassigned"] = True
-        page = services.queries.tasks(actor, page=page_number, per_page=PER_PAGE, **filters)
+        if view == "done":
+            page = completed_by(services.session, actor, key=key, search=search,
+                                page=page_number, per_page=PER_PAGE)
+        else:
+            page = services.queries.tasks(actor, page=page_number, per_page=PER_PAGE, **filters)
         counts = {
             "mine": services.queries.tasks(actor, assignee="me", per_page=1).total,
             "open": services.queries.tasks(actor, unassigned=True, per_page=1).total,

@@ -6,6 +6,7 @@ from .documents import Document
 from .history import HistoryEvent
 from .identity import ApiToken, SignInFailure, User, UserRole
 from .instances import EventSubscription, Incident, ProcessInstance, StartTimer, Timer
+from .search import InstanceSearchWord
 from .sla import Notification, SlaBreach
 from .tasks import Task, TaskCandidate
 
@@ -19,6 +20,7 @@ __all__ = [
     "FormDefinition",
     "HistoryEvent",
     "Incident",
+    "InstanceSearchWord",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",

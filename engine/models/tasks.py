@@ -25,6 +25,8 @@ class Task(Base):
         # straight off an index, for everyone and for one company's customers.
         sa.Index("ix_task_state_due", "state", "due_order", "created_at"),
         sa.Index("ix_task_company_state_due", "company", "state", "due_order", "created_at"),
+        # "Completed by me", newest first.
+        sa.Index("ix_task_completed_by", "completed_by", "completed_at"),
     )
 
     id: Mapped[Str36] = mapped_column(primary_key=True)

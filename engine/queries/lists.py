@@ -25,6 +25,7 @@ from engine.models import (
     TaskCandidate,
     Timer,
 )
+from engine.queries.search import found_by
 
 T = TypeVar("T")
 
@@ -99,15 +100,6 @@ def instance_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
-def _search_condition(text: str) -> sa.ColumnElement[bool]:
-    """A business key starting with ``text``, or a company name containing it."""
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    by_key = sa.select(ProcessInstance.id).where(
-        sa.func.lower(ProcessInstance.business_key).like(f"{escaped}%", escape="\\"))
-    return sa.or_(Task.instance_id.in_(by_key),
-                  sa.func.lower(Task.company).like(f"%{escaped}%", escape="\\"))
-
-
 def sees(actor: Actor, task: Task) -> bool:
     """:func:`task_visible_to` for a loaded task: admins see all, others what they may act on."""
     return (actor.is_admin and not actor.is_customer) or may_act_on(actor, task)
@@ -154,8 +146,8 @@ class Queries:
     ) -> Page[Task]:
         """List the tasks ``actor`` may see, filtered, sorted and paged.
 
-        ``search`` matches the start of the instance's business key or a part of
-        the task's company name (case-insensitive), as the web task list offers;
+        ``search``: each word typed starts a word of the instance's business key,
+        company or searched variables (engine.queries.search);
         ``claimable`` keeps the tasks that are the actor's or nobody's yet (not
         those a colleague has claimed).
         """
@@ -181,7 +173,7 @@ class Queries:
         if due_before is not None:
             filters.append(Task.due_at < due_before)
         if search:
-            filters.append(_search_condition(search))
+            filters.append(found_by(Task.instance_id, search))
         if instance_id is not None or business_key is not None:
             return self._few_tasks(actor, state, filters, sort, offset, limit, page, per_page,
                                    instance_id=instance_id, business_key=business_key)
@@ -288,13 +280,15 @@ class Queries:
         business_key: str | None = None,
         overdue_at: datetime | None = None,
         with_open_incidents: bool = False,
+        search: str | None = None,
         page: int = 1,
         per_page: int = 50,
     ) -> Page[ProcessInstance]:
         """List the instances ``actor`` may see, newest first.
 
         ``overdue_at``: only those with an open task due before that moment;
-        ``with_open_incidents``: only those with an incident not yet resolved.
+        ``with_open_incidents``: only those with an incident not yet resolved;
+        ``search``: found by the words typed (engine.queries.search).
         """
         offset, limit = page_bounds(page, per_page)
         where: list[sa.ColumnElement[bool]] = [instance_visible_to(actor)]
@@ -313,6 +307,8 @@ class Queries:
         if with_open_incidents:
             where.append(sa.exists().where(Incident.instance_id == ProcessInstance.id,
                                            Incident.status == "open"))
+        if search:
+            where.append(found_by(ProcessInstance.id, search))
         total = self.session.scalar(
             sa.select(sa.func.count()).select_from(ProcessInstance).where(*where))
         items = self.session.scalars(

@@ -19,3 +19,6 @@ class RuntimeSettings:
     script_timeout: float = 2.0
     script_memory_mb: int = DEFAULT_MEMORY_MB
     add_duration: Callable[[datetime, str, str | None], datetime] = add_calendar_duration
+    #: Variables whose words an instance is searched by, besides its business key and
+    #: company (``Setup.search_variables``).
+    search_variables: tuple[str, ...] = ()

@@ -337,8 +337,12 @@ def test_from_application_to_certificate_in_the_browser(
     assert "sf-completed" in (intake.get_attribute("class") or "")
     expect(admin.locator("#service-clock")).to_contain_text("41")
     screenshot(admin, "14-lspro-admin-instance", full_page=False)
+    admin.click("#suspend-open")
+    admin.fill("#suspend-reason", "Menunggu klarifikasi dari pemohon.")
     admin.click("#suspend")
     expect(admin.locator("#instance-status")).to_have_text("Ditangguhkan")
+    admin.click("#resume-open")
+    admin.fill("#resume-reason", "Klarifikasi sudah diterima.")
     admin.click("#resume")
     expect(admin.locator("#instance-status")).to_have_text("Berjalan")
 

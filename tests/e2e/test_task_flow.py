@@ -129,8 +129,12 @@ def test_customer_applies_admin_suspends_staff_complete(
     assert "sf-timer" in (timer.get_attribute("class") or "")
     assert "ingatkan" in admin.locator("#timers").inner_text()
     screenshot(admin, "05-admin-instance")
+    admin.click("#suspend-open")
+    admin.fill("#suspend-reason", "Menunggu klarifikasi dari pemohon.")
     admin.click("#suspend")
     assert admin.locator("#instance-status").inner_text() == "Ditangguhkan"
+    admin.click("#resume-open")
+    admin.fill("#resume-reason", "Klarifikasi sudah diterima.")
     admin.click("#resume")
     assert admin.locator("#instance-status").inner_text() == "Berjalan"
     kinds = [k for k, _, actor in history_kinds(demo_engine, instance.id) if actor == "admin1"]

@@ -104,17 +104,26 @@ def test_admin_suspends_resumes_and_cancels_with_csrf(browser: Any, web_engine: 
     admin.page(f"/instances/{instance_id}")
     assert admin.client.post(f"/instances/{instance_id}/suspend").status_code == 400
     assert status(web_engine, instance_id) == "running"
-    assert admin.post(f"/instances/{instance_id}/suspend").status_code == 302
+    # Without a reason nothing happens: the page says what is missing.
+    refused_without = admin.post(f"/instances/{instance_id}/suspend")
+    assert refused_without.status_code == 422
+    assert "Tuliskan alasannya." in refused_without.get_data(as_text=True)
+    too_long = admin.post(f"/instances/{instance_id}/suspend", {"reason": "x" * 501})
+    assert too_long.status_code == 422 and "500 karakter" in too_long.get_data(as_text=True)
+    assert status(web_engine, instance_id) == "running"
+    assert admin.post(f"/instances/{instance_id}/suspend",
+                      {"reason": "menunggu klarifikasi merek"}).status_code == 302
     assert status(web_engine, instance_id) == "suspended"
     page = admin.page(f"/instances/{instance_id}").get_data(as_text=True)
     assert "Proses ditangguhkan." in page and 'id="resume"' in page
     # Suspended: the customer's task cannot be completed meanwhile.
-    assert admin.post(f"/instances/{instance_id}/resume").status_code == 302
+    assert admin.post(f"/instances/{instance_id}/resume",
+                      {"reason": "klarifikasi diterima"}).status_code == 302
     assert status(web_engine, instance_id) == "running"
     # Somebody else may not.
     clerk: Browser = browser("upp1")
     clerk.page("/tasks")
-    refused = clerk.post(f"/instances/{instance_id}/suspend")
+    refused = clerk.post(f"/instances/{instance_id}/suspend", {"reason": "coba"})
     assert refused.status_code == 403
     assert "Anda tidak berwenang" in refused.get_data(as_text=True)
     assert admin.post(f"/instances/{instance_id}/cancel",
@@ -122,13 +131,18 @@ def test_admin_suspends_resumes_and_cancels_with_csrf(browser: Any, web_engine: 
     assert status(web_engine, instance_id) == "cancelled"
     events = [(kind, actor, data) for kind, actor, data in history(web_engine, instance_id)
               if actor == "admin1"]
-    assert events == [("instance_suspended", "admin1", None),
-                      ("instance_resumed", "admin1", None),
+    assert events == [("instance_suspended", "admin1", {"reason": "menunggu klarifikasi merek"}),
+                      ("instance_resumed", "admin1", {"reason": "klarifikasi diterima"}),
                       ("task_cancelled", "admin1", None),
                       ("instance_cancelled", "admin1",
                        {"reason": "permohonan ditarik pelanggan"})]
+    # The history on the page tells each reason in words.
+    shown = admin.page(f"/instances/{instance_id}").get_data(as_text=True)
+    for reason in ("menunggu klarifikasi merek", "klarifikasi diterima",
+                   "permohonan ditarik pelanggan"):
+        assert f"Alasan: {reason}" in shown
     # Resuming what is not suspended is a conflict, shown as a page.
-    conflict = admin.post(f"/instances/{instance_id}/resume")
+    conflict = admin.post(f"/instances/{instance_id}/resume", {"reason": "lagi"})
     assert conflict.status_code == 409 and "Sudah berubah" in conflict.get_data(as_text=True)
 
 

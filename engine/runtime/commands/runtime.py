@@ -24,7 +24,7 @@ from engine.bpmn.workflow import ProcessRun, StepFailure
 from engine.errors import Conflict, NotFound
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.queries.history import HistoryLog
-from engine.runtime import routing
+from engine.runtime import routing, search_words
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import events, instances, tasks, timers
 from engine.runtime.commands.tasks import Completion
@@ -316,10 +316,25 @@ class Runtime:
                                 data={"variables": run.variables()})
         thrown = run.take_thrown()
         self.loader.save(instance, run)
+        self._index_words(instance, run)  # after the revision check: a lost race stops first
         if thrown:  # to other instances, once this one is saved (engine.routing)
             self.defer(lambda runtime: routing.deliver(runtime, instance, thrown))
         self._run_effects()
         return created
+
+    def _index_words(self, instance: InstanceRow, run: ProcessRun) -> None:
+        """Keep the words the instance is searched by in step with its variables.
+
+        The words last stored ride on the workflow object (kept by the workflow
+        cache), so an unchanged instance costs no query; a reloaded one, one read.
+        """
+        names = self.settings.search_variables
+        words = search_words.words_of(instance.business_key, instance.company,
+                                      run.variables() if names else {}, names)
+        if getattr(run, "search_words", None) == words:
+            return
+        search_words.store_words(self.session, instance.id, words)
+        run.search_words = words  # type: ignore[attr-defined]
 
     def defer(self, effect: Callable[[Runtime], Any]) -> None:
         """Run ``effect`` after the running instance is saved, in this transaction."""

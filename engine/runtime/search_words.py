@@ -1,0 +1,72 @@
+"""The words an instance is found by, and keeping their rows in step with the instance.
+
+An instance is searched by its business key, its company and the few variables the
+loaded extensions name (``Setup.search_variables``: a product's name, say). Each is
+split into lower-case words, stored one per row of ``instance_search_word``; a
+search then asks for each typed word as the start of a stored one, an indexed
+``LIKE 'typed%'`` (engine.queries.search), never a scan of the variables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.models.search import WORD_LENGTH, InstanceSearchWord
+
+# Enough for a company, a key and a few product names; a long free text named by
+# mistake must not flood the table.
+MAX_WORDS = 48
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def split_words(text: str) -> list[str]:
+    """The lower-case words of ``text``, in order, each cut to the stored length."""
+    return [w[:WORD_LENGTH] for w in _WORD.findall(text.casefold())]
+
+
+def _texts(value: Any) -> Iterable[str]:
+    """The text inside a variable's value: strings and numbers, in lists and objects too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, (int, float)):
+        yield str(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+
+
+def words_of(business_key: str | None, company: str | None,
+             variables: Mapping[str, Any], names: Iterable[str]) -> set[str]:
+    """The search words of an instance with these attributes and variables."""
+    found: list[str] = []
+    for text in (business_key, company):
+        if text:
+            found.extend(split_words(text))
+    for name in names:
+        for text in _texts(variables.get(name)):
+            found.extend(split_words(text))
+    return set(list(dict.fromkeys(found))[:MAX_WORDS])
+
+
+def store_words(session: Session, instance_id: str, words: set[str]) -> None:
+    """Make the instance's stored words ``words``: insert what is new, delete what went."""
+    table = sa.table("instance_search_word", sa.column("instance_id"), sa.column("word"))
+    stored = set(session.scalars(sa.select(InstanceSearchWord.word)
+                                 .where(InstanceSearchWord.instance_id == instance_id)))
+    added, gone = words - stored, stored - words
+    if added:
+        session.execute(sa.insert(table), [{"instance_id": instance_id, "word": w}
+                                           for w in sorted(added)])
+    if gone:
+        session.execute(sa.delete(table).where(table.c.instance_id == instance_id,
+                                               table.c.word.in_(sorted(gone))))
