@@ -40,6 +40,7 @@ from engine.runtime.links import register_links
 from engine.runtime.routing import broadcast_signal
 from engine.runtime.service_call import ServiceCall
 from engine.runtime.store import InstanceRow
+from engine.tasks.option_lists import engine_option_lists
 from engine.tasks.taskforms import (
     check_file_references,
     check_submission,
@@ -150,7 +151,10 @@ class Services:
         cleaned = dict(data)
         if form is not None:
             current = self.runtime.task_data(self.runtime.instance(task.instance_id), task.id)
-            cleaned = check_submission(form, data, current)
+            # A choice from an engine-filled list (users of a role) is checked
+            # against that list as it is now.
+            cleaned = check_submission(form, data, current,
+                                       engine_option_lists(self.session, form))
             check_file_references(form, cleaned, task.instance_id, self.documents.get)
         return cleaned, self.runtime.complete_task(task.id, cleaned, actor=actor)
 

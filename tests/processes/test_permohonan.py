@@ -199,26 +199,30 @@ def test_happy_intake_runs_to_the_first_sop_step(
 def test_missing_documents_go_back_to_the_customer_and_makloon_adds_its_fee(
         driver: Driver, clock: FrozenClock) -> None:
     instance_id = start(driver)
-    # Makloon, but the toll-manufacturing agreement is not attached.
-    number = apply(driver, instance_id, {**BISKUIT, "makloon": True})
+    # Makloon, but the toll-manufacturing agreement is not attached: the form asks
+    # for it (its rule shows it for makloon) and the server refuses, naming it.
+    with pytest.raises(InvalidInput) as refused:
+        apply(driver, instance_id, {**BISKUIT, "makloon": True})
+    assert refused.value.errors == {"dok_perjanjian_makloon": "is required"}
+    number = apply(driver, instance_id, {**BISKUIT, "makloon": True},
+                   extra=("bukti_smm_cppob", "perjanjian_makloon"))
     data = driver.variables(instance_id)
-    assert data["dokumen_lengkap_sistem"] is False
-    assert len(data["dokumen_kurang"]) == 1 and "makloon" in data["dokumen_kurang"][0].lower()
-    # The officer's and the customer's forms show the list as text (a text area
-    # shows no list): one "- document" line each.
-    assert data["dokumen_kurang_teks"] == f"- {data['dokumen_kurang'][0]}"
+    assert data["dokumen_lengkap_sistem"] is True and data["dokumen_kurang"] == []
+    # The officer's and the customer's forms show the system's list as text (a text
+    # area shows no list), should a document still be missing.
     for form in ("p_periksa_kelengkapan", "p_lengkapi_dokumen"):
         fields = json.loads((FORMS / f"{form}.form").read_text())["components"]
         shown = [f["key"] for f in fields if f.get("label") == "Dokumen yang belum diunggah"]
         assert shown == ["dokumen_kurang_teks"], form
     receipt_number = data["nomor_tanda_terima"]
 
-    # Even an officer who ticks "complete" cannot pass what the system finds missing.
+    # The officer finds the agreement unsigned: the customer is asked for it again.
     driver.complete(instance_id, "p_periksa_kelengkapan", {
-        "dokumen_lengkap": True, "catatan_kelengkapan": "Lampirkan perjanjian makloon."})
+        "dokumen_lengkap": False,
+        "catatan_kelengkapan": "Lampirkan perjanjian makloon yang ditandatangani."})
     letter = driver.letter_text(instance_id, driver.variables(instance_id)[
         "dokumen_surat_kekurangan_dokumen"])
-    assert "perjanjian makloon" in letter and "Lampirkan perjanjian makloon." in letter
+    assert "Lampirkan perjanjian makloon yang ditandatangani." in letter
     assert number in letter
     again = driver.task_of(instance_id, "p_lengkapi_dokumen")
     driver.check_task(again)
@@ -292,10 +296,14 @@ def test_staff_record_a_payment_with_its_form_when_the_bank_does_not_send_it(
 def test_documents_not_completed_in_14_working_days_the_application_lapses(
         driver: Driver, engine: Engine, clock: FrozenClock) -> None:
     instance_id = start(driver)
-    # Air mineral (AMDK) without the raw-water test certificate.
-    number = apply(driver, instance_id, {
-        **BISKUIT, "produk": "AIR_MINERAL", "sni": "SNI 3553:2023"})
-    assert len(driver.variables(instance_id)["dokumen_kurang"]) == 1
+    # Air mineral (AMDK): the form asks for the raw-water test certificate too.
+    amdk = {**BISKUIT, "produk": "AIR_MINERAL", "sni": "SNI 3553:2023"}
+    with pytest.raises(InvalidInput) as refused:
+        apply(driver, instance_id, amdk)
+    assert refused.value.errors == {"dok_uji_bahan_baku": "is required"}
+    number = apply(driver, instance_id, amdk, extra=("bukti_smm_cppob", "uji_bahan_baku"))
+    assert driver.variables(instance_id)["dokumen_kurang"] == []
+    # The officer finds the certificate is not from an accredited laboratory.
     driver.complete(instance_id, "p_periksa_kelengkapan", {"dokumen_lengkap": False})
     waiting = driver.task_of(instance_id, "p_lengkapi_dokumen")
     (timer,) = driver.timers(instance_id)
