@@ -58,6 +58,7 @@ MAKLOON_FEE = 3_850_000
 def driver(lspro_engine: Engine, clock: FrozenClock) -> Driver:
     """The LSPro engine with every process and form of the repository deployed."""
     driver = Driver(lspro_engine, clock)
+    driver.add_team()
     result = driver.deploy()
     assert KEY in {p.key for p in result.processes}
     return driver
@@ -417,7 +418,7 @@ def _sop(today: str) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
          ("pernyataan_ketidakberpihakan",)),
         ("s03_siapkan_usulan_tim", {"lead_auditor": USERS["auditor"],
                                     "petugas_ppc": USERS["ppc"],
-                                    "usulan_tim_teknis": USERS["tim-teknis"]}, ()),
+                                    "usulan_tim_teknis": [USERS["tim-teknis"]]}, ()),
         ("s04_validasi_usulan_tim", {"tim_valid": True, "nomor_surat_tugas": "ST-017"}, ()),
         ("s05_serahkan_kecukupan_dokumen", {"rencana_audit_tahap1": today}, ("surat_tugas",)),
         ("s06_audit_tahap_1", {"temuan_tahap1": False}, ("laporan_audit_tahap1",)),
