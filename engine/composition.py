@@ -158,6 +158,19 @@ class Services:
             check_file_references(form, cleaned, task.instance_id, self.documents.get)
         return cleaned, self.runtime.complete_task(task.id, cleaned, actor=actor)
 
+    def start_instance(self, key: str, *, variables: Mapping[str, Any] | None = None,
+                       company: str | None = None, **options: Any) -> InstanceRow:
+        """Start an instance for a person, as every edge does (``runtime.start_instance``).
+
+        The extensions' start variables (``Setup.start_variables``) come first; the
+        variables sent win over them.
+        """
+        started_with: dict[str, Any] = {}
+        for build in self._engine.setup.start_builders:
+            started_with.update(build(self, key, company))
+        return self.runtime.start_instance(key, variables={**started_with, **(variables or {})},
+                                           company=company, **options)
+
     def hand_over(self, actor: Actor, task_id: str, *, assignee: str | None,
                   roles: list[str] | None) -> None:
         """An admin gives a task to a user and/or roles, as every edge does.

@@ -91,6 +91,8 @@ class Setup:
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
     nav_links: list[NavLink] = field(default_factory=list)
     customer_sections: list[CustomerSection] = field(default_factory=list)
+    start_builders: list[Callable[[Any, str, str | None], Mapping[str, Any]]] = field(
+        default_factory=list)
     names: list[str] = field(default_factory=list)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
@@ -150,6 +152,16 @@ class Setup:
     def customer_section(self, template: str,
                          build: Callable[[Any, Any], Mapping[str, Any]]) -> None:
         self.customer_sections.append(CustomerSection(template, build))
+
+    def start_variables(self, build: Callable[[Any, str, str | None],
+                                              Mapping[str, Any]]) -> None:
+        """Variables an instance started by a person begins with.
+
+        ``build(services, process_key, company)`` is called when someone starts an
+        instance (REST, engine-rest, the start page); what the starter sends wins
+        over what it returns.
+        """
+        self.start_builders.append(build)
 
     # -- what the engine reads -----------------------------------------------------------
 

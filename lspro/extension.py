@@ -18,6 +18,7 @@ from engine.extensions import Setup
 
 from .billing import BillingService
 from .certificates import CertificateRegister
+from .companies import CompanyProfiles, missing_items, start_variables
 from .letters import LetterService
 from .panels import PanelService
 from .settings import LsproSettings, load_lspro_settings
@@ -69,6 +70,9 @@ class LsproExtension:
             services.session, services.engine.clock, settings, services.documents))
         setup.service(PanelService, lambda services: PanelService(
             services.session, services.engine.clock))
+        setup.service(CompanyProfiles, lambda services: CompanyProfiles(
+            services.session, services.engine.clock))
+        setup.start_variables(_company_variables)
         setup.roles(*STAFF_ROLES)
         for role, coordinator in ESCALATION.items():
             setup.escalate(role, coordinator)
@@ -76,18 +80,33 @@ class LsproExtension:
         setup.migrations(MIGRATIONS)
         setup.rest(rest.bp)
         setup.rest(rest.public)
+        setup.rest(rest.profiles)
         setup.pages(pages.bp)
         setup.words(WORDS)
         setup.nav("nav.certificates", "lspro.certificate_list")
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")
         setup.customer_section("lspro/customer_section.html", _customer_section)
+        setup.nav("nav.profile", "lspro.profile_page")
+
+
+def _company_variables(services: Services, key: str, company: str | None) -> dict[str, Any]:
+    """An instance started for a company begins with its profile (processes/CONTRACT.md)."""
+    if not company:
+        return {}
+    from .words import WORDS
+
+    labels = {k: WORDS[f"profile.{k}"][0] for k in ("legal_name", "npwp", "nib", "address",
+                                                  "contact_name", "contact_phone",
+                                                  "contact_email", "factories")}
+    return start_variables(services.get(CompanyProfiles).get(company), company, labels)
 
 
 def _customer_section(services: Services, actor: Any) -> dict[str, Any]:
-    """A customer's certificates and bills, for their own page."""
+    """A customer's certificates and bills, and what their company profile still lacks."""
     if not actor.company:
-        return {"certificates": [], "invoices": []}
+        return {"certificates": [], "invoices": [], "profile_missing": []}
     return {
+        "profile_missing": missing_items(services.get(CompanyProfiles).get(actor.company)),
         "certificates": services.get(CertificateRegister).for_company(actor.company),
         "invoices": services.get(BillingService).search(company=actor.company,
                                                         per_page=50).items,

@@ -1,7 +1,7 @@
 """A small subset of FEEL, enough to decide a form field's ``conditional.hide``.
 
 Camunda Modeler writes a field's show/hide rule as a FEEL expression
-(``=makloon != true``, ``=not(produk = "AIR_MINERAL" or produk = "AIR_DEMINERAL")``).
+(``=express != true``, ``=not(country = "ID" or country = "SG")``).
 The server must evaluate the same rule as the browser to know whether a required
 field is asked for, so this module reads the part of FEEL such rules use:
 

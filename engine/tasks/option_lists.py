@@ -8,11 +8,11 @@ submitted, so the server checks a choice against the same list the person saw:
 
 ``users:<role>[,<role>...]``
     the active users holding any of those roles: the value is the user name, the
-    label the person's full name (``users:auditor`` for a lead-auditor picker).
+    label the person's full name (``users:reviewer`` for a reviewer picker).
 
 Any diagram can use it: in Camunda Modeler set the field's options source to
-"Input data" and its key to ``users:auditor``. The chosen user names can then name
-a task's ``camunda:assignee`` or ``camunda:candidateUsers`` (``${lead_auditor}``).
+"Input data" and its key to ``users:reviewer``. The chosen user names can then name
+a task's ``camunda:assignee`` or ``camunda:candidateUsers`` (``${reviewer}``).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class Driver:
               variables: Mapping[str, Any] | None = None) -> str:
         """Start the latest version of process ``key``; return the instance's id."""
         with self.engine.write() as s:
-            return s.runtime.start_instance(
+            return s.start_instance(
                 key, business_key=business_key, company=company,
                 actor=None if actor is None else _username(actor),
                 variables=None if variables is None else dict(variables)).id

@@ -25,6 +25,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.models import ProcessInstance, SlaBreach, Task
 from engine.time.clock import FrozenClock
 from lspro.certificates import CertificateRegister
+from lspro.companies import CompanyProfiles
 from lspro.models import Certificate, CertificateEvent, Invoice
 from tests.processes.driver import FORMS, Driver
 from tests.processes.entries import (
@@ -621,3 +622,39 @@ def test_the_life_of_a_certificate_from_application_to_revocation_and_a_new_appl
     accept(driver, again)
     assert [i.total for i in driver.invoices(second_application)] == [10_950_000]
     assert driver.status_and_key(application_id) == ("completed", application)
+
+
+# -- 7. the company profile the application starts from -------------------------------------------
+
+def test_the_application_starts_from_the_company_profile_and_its_chosen_factory(
+        driver: Driver, engine: Engine) -> None:
+    incomplete = driver.variables(start(driver))  # no profile yet: the form says what to fill
+    assert incomplete["nama_perusahaan"] == COMPANY and incomplete["pabrik"] is None
+    assert "- Nama badan usaha (sesuai akta)" in incomplete["profil_kurang_teks"]
+    with engine.write() as s:
+        s.get(CompanyProfiles).save(COMPANY, {
+            "legal_name": "PT Contoh Pangan Sulawesi Tbk", "npwp": "012345678901000",
+            "nib": "9120001234567", "address": "Jl. Sam Ratulangi 10, Manado",
+            "contact_name": "Eka", "contact_phone": "0431-555-010",
+            "contact_email": "eka@contoh.co.id",
+            "factories": [{"name": "Pabrik Bitung", "address": "KEK Bitung Blok C"},
+                          {"name": "Pabrik Minahasa", "address": "Jl. Raya Tondano 4"}],
+            "makloon_name": "CV Rasa Nyiur",
+            "makloon_address": "Jl. Pelabuhan 3, Bitung"}, actor=USERS["pelanggan"])
+    instance_id = start(driver)
+    data = driver.variables(instance_id)
+    assert (data["nama_perusahaan"], data["alamat_perusahaan"], data["nama_pabrik"],
+            data["makloon_nama"], data["profil_kurang_teks"]) == (
+        "PT Contoh Pangan Sulawesi Tbk", "Jl. Sam Ratulangi 10, Manado", "Pabrik Bitung",
+        "CV Rasa Nyiur", "")
+    second = data["daftar_pabrik"][1]["value"]
+    # Only a factory of the list, and the company's details cannot be changed here.
+    with pytest.raises(InvalidInput) as refused:
+        apply(driver, instance_id, {**BISKUIT, "pabrik": "999",
+                                    "nama_perusahaan": "PT Lain"})
+    assert refused.value.errors == {"pabrik": "is not one of the options",
+                                    "nama_perusahaan": "is read-only"}
+    apply(driver, instance_id, {**BISKUIT, "pabrik": second})
+    data = driver.variables(instance_id)
+    assert (data["nama_pabrik"], data["alamat_pabrik"]) == ("Pabrik Minahasa",
+                                                            "Jl. Raya Tondano 4")
