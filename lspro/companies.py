@@ -192,7 +192,8 @@ def start_variables(profile: CompanyProfile | None, company: str,
         # (each option also keeps name and address, so the choice is resolved from
         # the instance's own copy even if the profile changes meanwhile).
         "daftar_pabrik": [{"label": f"{f.name} — {f.address}", "value": str(f.id),
-                           "nama": f.name, "alamat": f.address} for f in factories],
+                           "nama": f.name, "alamat": f.address} for f in factories]
+        or None,  # none: the form hides the choice
         "pabrik": str(first.id) if first else None,
         "profil_kurang_teks": "\n".join(f"- {labels.get(k, k)}" for k in missing),
     }
