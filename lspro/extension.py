@@ -42,6 +42,9 @@ ESCALATION: Mapping[str, str] = {
 # Time spent while only these have work is not the LSPro's (DOMAIN.md §2.3).
 OUTSIDE_LSPRO = ("laboratorium", "lab")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+# The processes that start from the customer's company profile: the application,
+# whose letters, receipt and certificate print the company's and factory's details.
+PROFILE_PROCESSES = frozenset({"permohonan_sertifikasi"})
 
 
 class LsproExtension:
@@ -90,8 +93,8 @@ class LsproExtension:
 
 
 def _company_variables(services: Services, key: str, company: str | None) -> dict[str, Any]:
-    """An instance started for a company begins with its profile (processes/CONTRACT.md)."""
-    if not company:
+    """An application started for a company begins with its profile (processes/CONTRACT.md)."""
+    if not company or key not in PROFILE_PROCESSES:
         return {}
     from .words import WORDS
 

@@ -3,6 +3,7 @@ start from it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from engine.composition import Engine
 from engine.models import ProcessInstance
 from tests.people import COMPANY, OTHER_COMPANY
 
+ROOT = Path(__file__).resolve().parents[2]
 FORM: dict[str, Any] = {
     "legal_name": "PT Maju Jaya Makmur", "npwp": "01.234.567.8-901.000",
     "nib": "9120 0012 3456 7", "address": "Jl. Industri No. 5, Bekasi",
@@ -69,12 +71,14 @@ def test_staff_read_profiles_and_a_customer_only_their_own(browser: Any) -> None
 
 def test_an_application_started_by_the_customer_begins_with_the_profile(
         browser: Any, engine: Engine) -> None:
+    engine.deploy_paths([ROOT / "processes", ROOT / "forms"], actor="analyst1")
     customer = browser("cust1")
     customer.page("/profile")
     assert customer.post("/profile", {**FORM, "makloon_name": "CV Mitra Rasa",
                                       "makloon_address": "Jl. Pangan 2, Bogor"}).status_code == 302
     customer.page("/start")
-    assert customer.post("/start/web_demo").status_code == 302
+    started = customer.post("/start/permohonan_sertifikasi")
+    assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
     with engine.read() as s:
         instance = s.session.scalars(sa.select(ProcessInstance)).one()
         variables = s.runtime.variables(s.runtime.instance(instance.id))
@@ -87,3 +91,17 @@ def test_an_application_started_by_the_customer_begins_with_the_profile(
         "profil_kurang_teks": ""}
     assert [o["nama"] for o in variables["daftar_pabrik"]] == ["Pabrik Cikarang",
                                                                "Pabrik Karawang"]
+    # The application form is given them (read-only fields) and the factory list.
+    page = customer.page(started.headers["Location"]).get_data(as_text=True)
+    assert "PT Maju Jaya Makmur" in page and "Pabrik Karawang" in page
+
+
+def test_another_process_does_not_take_the_profile(browser: Any, engine: Engine) -> None:
+    customer = browser("cust1")
+    customer.page("/profile")
+    assert customer.post("/profile", FORM).status_code == 302
+    customer.page("/start")
+    assert customer.post("/start/web_demo").status_code == 302
+    with engine.read() as s:
+        instance = s.session.scalars(sa.select(ProcessInstance)).one()
+        assert "nama_perusahaan" not in s.runtime.variables(s.runtime.instance(instance.id))
