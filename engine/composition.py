@@ -41,6 +41,7 @@ from engine.runtime.links import register_links
 from engine.runtime.routing import broadcast_signal
 from engine.runtime.service_call import ServiceCall
 from engine.runtime.store import InstanceRow
+from engine.tasks.option_lists import engine_option_lists
 from engine.tasks.taskforms import (
     check_file_references,
     check_submission,
@@ -157,7 +158,10 @@ class Services:
         cleaned = dict(data)
         if form is not None:
             current = self.runtime.task_data(self.runtime.instance(task.instance_id), task.id)
-            cleaned = check_submission(form, data, current)
+            # A choice from an engine-filled list (users of a role) is checked
+            # against that list as it is now.
+            cleaned = check_submission(form, data, current,
+                                       engine_option_lists(self.session, form))
             check_file_references(form, cleaned, task.instance_id, self.documents.get)
             self.check_entry(form.form_id or task.element_id, cleaned, current,
                              instance_id=task.instance_id)
@@ -178,6 +182,19 @@ class Services:
                 errors.setdefault(key, message)
         if errors:
             raise InvalidInput("the form has errors", errors)
+
+    def start_instance(self, key: str, *, variables: Mapping[str, Any] | None = None,
+                       company: str | None = None, **options: Any) -> InstanceRow:
+        """Start an instance for a person, as every edge does (``runtime.start_instance``).
+
+        The extensions' start variables (``Setup.start_variables``) come first; the
+        variables sent win over them.
+        """
+        started_with: dict[str, Any] = {}
+        for build in self._engine.setup.start_builders:
+            started_with.update(build(self, key, company))
+        return self.runtime.start_instance(key, variables={**started_with, **(variables or {})},
+                                           company=company, **options)
 
     def hand_over(self, actor: Actor, task_id: str, *, assignee: str | None,
                   roles: list[str] | None) -> None:

@@ -115,6 +115,8 @@ class Setup:
     #: Per form id, the checkers of what is entered on that form (:meth:`check`).
     entry_checks: dict[str, list[EntryChecker]] = field(default_factory=dict)
     search_variables: list[str] = field(default_factory=list)
+    start_builders: list[Callable[[Any, str, str | None], Mapping[str, Any]]] = field(
+        default_factory=list)
     names: list[str] = field(default_factory=list)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
@@ -193,6 +195,16 @@ class Setup:
         submission (422 naming the fields), and nothing is stored.
         """
         self.entry_checks.setdefault(form_id, []).append(checker)
+
+    def start_variables(self, build: Callable[[Any, str, str | None],
+                                              Mapping[str, Any]]) -> None:
+        """Variables an instance started by a person begins with.
+
+        ``build(services, process_key, company)`` is called when someone starts an
+        instance (REST, engine-rest, the start page); what the starter sends wins
+        over what it returns.
+        """
+        self.start_builders.append(build)
 
     # -- what the engine reads -----------------------------------------------------------
 

@@ -18,6 +18,7 @@ from engine.extensions import Setup
 
 from .billing import BillingService
 from .certificates import CertificateRegister
+from .companies import CompanyProfiles, missing_items, start_variables
 from .letters import LetterService
 from .panels import PanelService
 from .settings import LsproSettings, load_lspro_settings
@@ -44,6 +45,9 @@ ESCALATION: Mapping[str, str] = {
 # Time spent while only these have work is not the LSPro's (DOMAIN.md §2.3).
 OUTSIDE_LSPRO = ("laboratorium", "lab")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+# The processes that start from the customer's company profile: the application,
+# whose letters, receipt and certificate print the company's and factory's details.
+PROFILE_PROCESSES = frozenset({"permohonan_sertifikasi"})
 
 
 class LsproExtension:
@@ -79,6 +83,9 @@ class LsproExtension:
             services.session, services.engine.clock, settings, services.documents))
         setup.service(PanelService, lambda services: PanelService(
             services.session, services.engine.clock))
+        setup.service(CompanyProfiles, lambda services: CompanyProfiles(
+            services.session, services.engine.clock))
+        setup.start_variables(_company_variables)
         setup.roles(*STAFF_ROLES)
         for role, coordinator in ESCALATION.items():
             setup.escalate(role, coordinator)
@@ -86,6 +93,7 @@ class LsproExtension:
         setup.migrations(MIGRATIONS)
         setup.rest(rest.bp)
         setup.rest(rest.public)
+        setup.rest(rest.profiles)
         setup.pages(pages.bp)
         setup.words(WORDS)
         # What staff type to find an application: its product, brands, numbers.
@@ -97,13 +105,27 @@ class LsproExtension:
         setup.customer_section("lspro/customer_section.html", _customer_section)
         for form_id, checker in CHECKS.items():
             setup.check(form_id, checker)
+        setup.nav("nav.profile", "lspro.profile_page")
+
+
+def _company_variables(services: Services, key: str, company: str | None) -> dict[str, Any]:
+    """An application started for a company begins with its profile (processes/CONTRACT.md)."""
+    if not company or key not in PROFILE_PROCESSES:
+        return {}
+    from .words import WORDS
+
+    labels = {k: WORDS[f"profile.{k}"][0] for k in ("legal_name", "npwp", "nib", "address",
+                                                  "contact_name", "contact_phone",
+                                                  "contact_email", "factories")}
+    return start_variables(services.get(CompanyProfiles).get(company), company, labels)
 
 
 def _customer_section(services: Services, actor: Any) -> dict[str, Any]:
-    """A customer's certificates and bills, for their own page."""
+    """A customer's certificates and bills, and what their company profile still lacks."""
     if not actor.company:
-        return {"certificates": [], "invoices": []}
+        return {"certificates": [], "invoices": [], "profile_missing": []}
     return {
+        "profile_missing": missing_items(services.get(CompanyProfiles).get(actor.company)),
         "certificates": services.get(CertificateRegister).for_company(actor.company),
         "invoices": services.get(BillingService).search(company=actor.company,
                                                         per_page=50).items,

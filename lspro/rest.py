@@ -1,4 +1,4 @@
-"""The certificate register and e-Billing records, and the public register.
+"""The certificate register and e-Billing records, company profiles, and the public register.
 
 Staff see every certificate and bill; a customer (``pelanggan``) only those of
 their own company. The public endpoints need no sign-in and show only what the
@@ -14,14 +14,18 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from api import schemas
-from api.context import engine, query
+from api.context import command, engine, query
 from api.v1.common import Extended, blueprint, documented, page_dict
+from engine.errors import Forbidden, NotFound
 from engine.queries.lists import Page
 from lspro.billing import BillingService
 from lspro.certificates import CertificateRegister
+from lspro.companies import CompanyProfiles, ProfileSchema
 from lspro.models import CERTIFICATE_STATES, INVOICE_STATES
 
 bp = blueprint("certificates", "", "The certificate register (SPPT SNI) and e-Billing records")
+profiles = blueprint("company-profiles", "", "Customer companies' profiles: legal identity, "
+                     "contact, factories, makloon partner")
 public = blueprint("public", "/public", "The public register: no sign-in needed")
 
 
@@ -201,3 +205,53 @@ def revoked(args: dict[str, Any]) -> Any:
         page: Page[Any] = services.get(CertificateRegister).revoked(page=args["page"],
                                                        per_page=args["per_page"])
         return page_dict(page)
+
+
+# -- company profiles ------------------------------------------------------------------------
+
+def _own_company(actor: Any) -> str:
+    if not actor.is_customer or not actor.company:
+        raise Forbidden("only a customer has an own company profile; staff read "
+                        "/company-profiles/{company}")
+    return str(actor.company)
+
+
+@profiles.route("/company-profile", methods=["GET"])
+@profiles.response(200, ProfileSchema)
+@documented(profiles, 401, 403, 404)
+def get_own_profile() -> Any:
+    """The signed-in customer's own company profile (404 until it is first saved)."""
+    with query() as (services, actor):
+        company = _own_company(actor)
+        found = services.get(CompanyProfiles).get(company)
+        if found is None:
+            raise NotFound(f"company {company!r} has no profile yet")
+        return found
+
+
+@profiles.route("/company-profile", methods=["PUT"])
+@profiles.arguments(ProfileSchema)
+@profiles.response(200, ProfileSchema)
+@documented(profiles, 400, 401, 403, 422)
+def put_own_profile(body: dict[str, Any]) -> Any:
+    """Create or replace the signed-in customer's own company profile.
+
+    Every application the company starts afterwards begins with it (the
+    variables ``nama_perusahaan``, ``alamat_perusahaan``, ``nama_pabrik``, ...).
+    """
+    with command() as (services, actor):
+        assert actor is not None
+        return services.get(CompanyProfiles).save(_own_company(actor), body,
+                                                   actor=actor.username)
+
+
+@profiles.route("/company-profiles/<path:company>", methods=["GET"])
+@profiles.response(200, ProfileSchema)
+@documented(profiles, 401, 404)
+def get_profile(company: str) -> Any:
+    """A company's profile: staff read any; a customer only their own (else 404)."""
+    with query() as (services, actor):
+        found = services.get(CompanyProfiles).get(company)
+        if found is None or (actor.is_customer and actor.company != company):
+            raise NotFound(f"no profile of company {company!r}")
+        return found

@@ -27,6 +27,7 @@ from lspro.certificates import (
     CertificateRegister,
     normalise_brands,
 )
+from lspro.companies import chosen_factory
 from lspro.fees import INITIAL, MAKLOON, SURVEILLANCE
 from lspro.letters import LetterService
 from lspro.numbering import next_number
@@ -146,6 +147,8 @@ def receive_application(call: ServiceCall) -> Result:
     required = required_documents(facts)
     missing = missing_documents(required, call.variables)
     result: dict[str, Any] = {
+        # The factory picked on the form (from the company profile copied at the start).
+        **chosen_factory(call.variables),
         "nomor_permohonan": number,
         "nama_produk": checked.entry.name_id if checked.entry else product,
         "regulasi": (checked.entry.regulation or "") if checked.entry else "",

@@ -67,7 +67,7 @@ def _start(find: Any) -> dict[str, Any]:
         definition: ProcessDefinition = find(services)
         if not may_start(actor, services, definition):
             raise Forbidden(f"you may not start {definition.key}")
-        started = services.runtime.start_instance(
+        started = services.start_instance(
             definition.key, definition_id=definition.id, variables=variables,
             business_key=business_key or None, actor=actor.username,
             company=actor.company if actor.is_customer else None)

@@ -103,7 +103,7 @@ def start(body: dict[str, Any], key: str) -> Any:
         definition = services.deployments.latest(key)
         require(actor, may_start(actor, services, definition), f"start {key}")
         company = actor.company if actor.is_customer else body.get("company")
-        started = services.runtime.start_instance(
+        started = services.start_instance(
             key, definition_id=definition.id, variables=body["variables"],
             business_key=body.get("business_key"), actor=actor.username, company=company)
     return started  # the row as the command wrote it: no second read for the answer

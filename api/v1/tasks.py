@@ -10,6 +10,7 @@ from flask import current_app, request
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
 from engine.queries.completed import completed_by
+from engine.tasks.option_lists import form_input_data
 from engine.tasks.taskforms import form_for_task
 
 from .. import jsonio, schemas
@@ -72,9 +73,8 @@ def get_task(task_id: str) -> Any:
         form = form_for_task(services.session, task)
         instance = services.queries.instance(actor, task.instance_id)
         variables = services.runtime.task_data(instance, task.id)
-        keys = form.field_keys() if form is not None else list(variables)
         return Extended(
-            task, form=form, data={k: variables[k] for k in keys if k in variables},
+            task, form=form, data=form_input_data(services.session, form, variables),
             variables=None if actor.is_customer else variables,
             documents=services.documents.list_for_task(task.id))
 

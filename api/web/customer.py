@@ -51,7 +51,7 @@ def start(key: str) -> ResponseReturnValue:
         definition = services.deployments.latest(key)
         if not may_start(actor, services, definition):
             raise Forbidden(f"you may not start {key}")
-        started = services.runtime.start_instance(
+        started = services.start_instance(
             key, definition_id=definition.id, variables={}, business_key=business_key,
             actor=actor.username, company=actor.company if actor.is_customer else company)
         follow = [t for t in services.queries.tasks(actor, instance_id=started.id).items

@@ -17,6 +17,7 @@ from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance, Task
 from engine.queries.completed import completed_by
 from engine.queries.lists import TASK_SORTS, may_act_on
+from engine.tasks.option_lists import form_input_data
 from engine.tasks.taskforms import form_for_task
 
 from .. import incident_view
@@ -108,8 +109,8 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
     form = form_for_task(services.session, task)
     instance = services.queries.instance(actor, task.instance_id)
     variables = services.runtime.task_data(instance, task.id)
-    keys = form.field_keys() if form is not None else []
-    data = {k: variables[k] for k in keys if k in variables}
+    # The fields' values and the option lists the form names (users of a role...).
+    data = form_input_data(services.session, form, variables) if form is not None else {}
     history = incident_view.history_for(
         actor, services.queries.history(actor, instance.id, per_page=200).items, i18n.current())
     incidents = services.queries.incidents(instance_id=instance.id, status="open",

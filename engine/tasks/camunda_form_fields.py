@@ -1,11 +1,14 @@
 """Reading a Camunda Form (form-js JSON, as Camunda Modeler 5.x writes it) into field rules.
 
-FEEL expressions (``conditional.hide``, ``readonly: "=..."``, ``min: "=..."``,
-``valuesKey`` / ``valuesExpression``) cannot be evaluated without a FEEL engine, so
-they are read permissively: a field that may be hidden is marked ``conditional``
-(never required); a read-only/disabled flag given as an expression counts as
-editable; a bound given as an expression is not enforced; options that come from
-variables or expressions are left unchecked (``options`` is None). That way a
+A ``conditional.hide`` rule within the FEEL subset of :mod:`engine.tasks.feel` is
+compiled and kept on the field (``hide``): the submission check evaluates it on the
+form's data, as the browser does, so a hidden field is never required nor written
+and a shown required field is always required. Other FEEL expressions are read
+permissively: a field whose hide rule is outside the subset is marked
+``conditional`` (never required); a read-only/disabled flag given as an expression
+counts as editable; a bound given as an expression is not enforced; options that
+come from ``valuesExpression`` are left unchecked, and those named by ``valuesKey``
+are checked against the list the form was given (``values_key``). That way a
 legitimate submission is never refused by a rule we cannot evaluate.
 """
 
@@ -16,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from engine.tasks.feel import Compiled, compile_feel
 from engine.tasks.form_fields import Field, Kind, check_no_clash, static_count, static_decimal
 
 _INPUT_KINDS: Final = {
@@ -48,13 +52,14 @@ def form_fields_camunda(schema: Mapping[str, Any]) -> list[Field]:
     components = schema.get("components") if isinstance(schema, Mapping) else None
     if not isinstance(components, list):
         raise ValueError("not a Camunda Form: expected a JSON object with 'components'")
-    fields = _camunda_fields(components, (), hidden=False)
+    fields = _camunda_fields(components, (), hidden=False, rules=())
     check_no_clash(fields)
     return fields
 
 
 def _camunda_fields(
-    components: Sequence[Any], prefix: tuple[str, ...], *, hidden: bool
+    components: Sequence[Any], prefix: tuple[str, ...], *, hidden: bool,
+    rules: tuple[Compiled, ...],
 ) -> list[Field]:
     found: list[Field] = []
     for component in components:
@@ -63,17 +68,20 @@ def _camunda_fields(
         kind_name = component.get("type")
         if not isinstance(kind_name, str):
             continue
-        # A hidden container hides everything inside it, so the flag is inherited.
-        conditional = hidden or _may_be_hidden(component)
+        # A hidden container hides everything inside it, so flag and rules are inherited.
+        rule = _hide_rule(component)
+        conditional = hidden or rule is False
+        hide = rules + ((rule,) if callable(rule) else ())
         children = component.get("components")
         children = children if isinstance(children, list) else []
         if kind_name in _GROUPS:
             path = _split_path(component.get("path"), component, allow_empty=True)
-            found.extend(_camunda_fields(children, prefix + path, hidden=conditional))
+            found.extend(_camunda_fields(children, prefix + path, hidden=conditional,
+                                         rules=hide))
         elif kind_name == "dynamiclist":
             path = _split_path(component.get("path"), component, allow_empty=False)
             # Rows are their own namespace; the list being hidden does not hide a row's fields.
-            rows = _camunda_fields(children, (), hidden=False)
+            rows = _camunda_fields(children, (), hidden=False, rules=())
             check_no_clash(rows)
             # A list whose rows only show values is a display: it is never written, or
             # the rows a browser sends back (holding only the shown keys) would replace it.
@@ -81,15 +89,16 @@ def _camunda_fields(
             readonly = (_static_flag(component.get("readonly"))
                         or _static_flag(component.get("disabled")) or shown_only)
             found.append(Field(prefix + path, Kind.LIST, label=_label(component),
-                               readonly=readonly, conditional=conditional,
+                               readonly=readonly, conditional=conditional, hide=hide,
                                children=tuple(rows)))
         elif kind_name in _INPUT_KINDS or kind_name == "datetime":
             path = _split_path(component.get("key"), component, allow_empty=False)
-            found.append(_camunda_input(component, prefix + path, conditional))
+            found.append(_camunda_input(component, prefix + path, conditional, hide))
     return found
 
 
-def _camunda_input(component: Mapping[str, Any], path: tuple[str, ...], conditional: bool) -> Field:
+def _camunda_input(component: Mapping[str, Any], path: tuple[str, ...], conditional: bool,
+                   hide: tuple[Compiled, ...]) -> Field:
     kind_name = str(component["type"])
     if kind_name == "datetime":
         subtype = component.get("subtype") or "date"
@@ -112,6 +121,8 @@ def _camunda_input(component: Mapping[str, Any], path: tuple[str, ...], conditio
         required=validate.get("required") is True,
         readonly=_static_flag(component.get("readonly")) or _static_flag(component.get("disabled")),
         conditional=conditional,
+        hide=hide,
+        values_key=_values_key(component),
         minimum=static_decimal(validate.get("min"), where, "min"),
         maximum=static_decimal(validate.get("max"), where, "max"),
         min_length=static_count(validate.get("minLength"), where, "minLength"),
@@ -140,9 +151,19 @@ def _label(component: Mapping[str, Any]) -> str:
     return label if isinstance(label, str) else ""
 
 
-def _may_be_hidden(component: Mapping[str, Any]) -> bool:
+def _hide_rule(component: Mapping[str, Any]) -> Compiled | bool | None:
+    """The compiled hide rule; None without one, False for one outside the FEEL subset."""
     conditional = component.get("conditional")
-    return isinstance(conditional, Mapping) and bool(conditional.get("hide"))
+    if not isinstance(conditional, Mapping) or not conditional.get("hide"):
+        return None
+    rule = conditional.get("hide")
+    compiled = compile_feel(rule) if isinstance(rule, str) else None
+    return compiled if compiled is not None else False
+
+
+def _values_key(component: Mapping[str, Any]) -> str | None:
+    key = component.get("valuesKey")
+    return key if isinstance(key, str) and key and not component.get("valuesExpression") else None
 
 
 def _static_flag(value: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
@@ -52,6 +52,11 @@ class Field:
     readonly: bool = False
     # May be hidden by a FEEL condition we cannot evaluate, so never required.
     conditional: bool = False
+    # The ``conditional.hide`` rules of the field and of the groups around it, compiled
+    # (engine.tasks.feel): the field is hidden when any gives true for the form's data.
+    hide: tuple[Callable[[Mapping[str, Any]], Any], ...] = ()
+    # Where the options of a select/taglist come from when not listed in the form.
+    values_key: str | None = None
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     min_length: int | None = None

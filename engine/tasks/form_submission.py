@@ -8,10 +8,16 @@ fields, is read into :class:`~engine.tasks.form_fields.Field` rules, and
 
 What cannot be checked here, and what is done instead:
 
-* FEEL expressions cannot be evaluated without a FEEL engine; the form readers
-  read them permissively (see :mod:`.camunda_form_fields`) so that a legitimate
-  submission is never refused by a rule we cannot evaluate, though a value's type
-  is still checked.
+* A field's ``conditional.hide`` rule is evaluated (:mod:`.feel`) on the data as
+  the form holds it (the stored variables with the submission over them): a hidden
+  field is neither required nor written, as form-js leaves it out; a shown
+  required field is required. Other FEEL expressions, and hide rules outside the
+  subset, are read permissively (see :mod:`.camunda_form_fields`) so that a
+  legitimate submission is never refused by a rule we cannot evaluate, though a
+  value's type is still checked.
+* Options named by ``valuesKey`` are checked against the list the form was given
+  under that key: ``option_lists`` (lists the engine fills, such as the users of a
+  role, :mod:`.option_lists`) or else the stored variable of that name.
 * ``defaultValue`` is a rendering concern: a field missing from the submission is
   left untouched, never filled with its default.
 * Computed fields (form-js ``expression``) are never written: their value would
@@ -21,7 +27,7 @@ What cannot be checked here, and what is done instead:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from engine.tasks.camunda_form_fields import form_fields_camunda
@@ -60,6 +66,7 @@ def validate_submission(
     schema: Mapping[str, Any] | None = None,
     form_data: list[dict[str, Any]] | None = None,
     current: Mapping[str, Any] | None = None,
+    option_lists: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Check a task submission against its form and return the variables to store.
 
@@ -85,7 +92,11 @@ def validate_submission(
     else:
         fields = form_fields_generated(form_data or [])
     errors: list[FieldError] = []
-    cleaned = _clean_scope(fields, data, current or {}, "", errors)
+    held = current or {}
+    # What the form's rules see: the stored variables, the submission over them.
+    scope = {**held, **data}
+    lists = {**{k: v for k, v in held.items() if isinstance(v, list)}, **(option_lists or {})}
+    cleaned = _clean_scope(fields, data, held, "", errors, scope, lists)
     if errors:
         raise FormValidationError(errors)
     return cleaned
@@ -97,11 +108,17 @@ def _clean_scope(
     current: Mapping[str, Any],
     prefix: str,
     errors: list[FieldError],
+    scope: Mapping[str, Any],
+    lists: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Validate the fields of one object (the whole form or one dynamic-list row)."""
     cleaned: dict[str, Any] = {}
     for f in fields:
         name = prefix + f.key
+        if any(rule(scope) is True for rule in f.hide):
+            continue  # hidden: form-js submits nothing for it, so nothing is asked or kept
+        if f.values_key is not None and f.options is None:
+            f = replace(f, options=_listed_options(lists.get(f.values_key)))
         sent = _lookup(data, f.path)
         held = _lookup(current, f.path)
         try:
@@ -121,7 +138,7 @@ def _clean_scope(
                     raise InvalidValue("is required")
                 value = _blank_value(f, sent)
             elif f.kind == Kind.LIST:
-                value = _clean_rows(f, sent, held, name, errors)
+                value = _clean_rows(f, sent, held, name, errors, scope, lists)
             else:
                 value = coerce(f, sent)
         except InvalidValue as exc:
@@ -132,7 +149,8 @@ def _clean_scope(
 
 
 def _clean_rows(
-    f: Field, sent: Any, held: Any, name: str, errors: list[FieldError]
+    f: Field, sent: Any, held: Any, name: str, errors: list[FieldError],
+    scope: Mapping[str, Any], lists: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     if not isinstance(sent, list):
         raise InvalidValue("must be a list")
@@ -148,9 +166,21 @@ def _clean_rows(
         held_row = held_row if isinstance(held_row, Mapping) else {}
         # A row keeps what it held (its read-only values, keys the form does not show)
         # and takes what was entered: the stored list is replaced as a whole.
+        # A row's rules see the row's own values over the whole form's.
+        row_scope = {**scope, **held_row, **row}
         rows.append({**held_row, **_clean_scope(f.children, row, held_row, row_name + ".",
-                                                errors)})
+                                                errors, row_scope, lists)})
     return rows
+
+
+def _listed_options(listed: Any) -> tuple[Any, ...] | None:
+    """The option values of a ``valuesKey`` list (form-js: ``{label, value}`` or bare values).
+
+    None (unchecked) when the form was given no list under that key.
+    """
+    if not isinstance(listed, list):
+        return None
+    return tuple(item.get("value") if isinstance(item, Mapping) else item for item in listed)
 
 
 def _lookup(scope: Mapping[str, Any], path: tuple[str, ...]) -> Any:

@@ -99,8 +99,12 @@ def _generated_fields(session: Session, task: Task) -> list[dict[str, Any]]:
 
 
 def check_submission(form: TaskForm | None, data: Mapping[str, Any],
-                     current: Mapping[str, Any]) -> dict[str, Any]:
+                     current: Mapping[str, Any],
+                     option_lists: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Validate ``data`` against the form; return the variables to store.
+
+    ``option_lists`` are the lists the engine filled for the form's ``valuesKey``
+    names (:mod:`.option_lists`); a choice outside them is refused.
 
     :raises InvalidInput: with one message per field that failed.
     """
@@ -109,7 +113,8 @@ def check_submission(form: TaskForm | None, data: Mapping[str, Any],
     try:
         if form.kind == "generated":
             return validate_submission(data, form_data=form.fields or [], current=current)
-        return validate_submission(data, schema=form.schema or {}, current=current)
+        return validate_submission(data, schema=form.schema or {}, current=current,
+                                   option_lists=option_lists)
     except FormValidationError as exc:
         raise InvalidInput("the form has errors",
                            {e.field: e.message for e in exc.errors}) from exc

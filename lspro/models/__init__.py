@@ -1,4 +1,5 @@
-"""The LSPro's tables: certificates, e-Billing invoices, number sequences, panel members.
+"""The LSPro's tables: certificates, e-Billing invoices, number sequences, panel members,
+company profiles.
 
 They live on the engine's declarative base (so one metadata describes the whole
 database) and are created by this package's own Alembic branch
@@ -7,6 +8,7 @@ database) and are created by this package's own Alembic branch
 
 from .billing import INVOICE_STATES, Invoice
 from .certificates import CERTIFICATE_STATES, Certificate, CertificateEvent
+from .companies import CompanyFactory, CompanyProfile
 from .numbering import Sequence
 from .panels import PanelMember
 
@@ -15,6 +17,8 @@ __all__ = [
     "INVOICE_STATES",
     "Certificate",
     "CertificateEvent",
+    "CompanyFactory",
+    "CompanyProfile",
     "Invoice",
     "PanelMember",
     "Sequence",

@@ -63,7 +63,7 @@ def sop(today: str) -> list[tuple[str, str, dict[str, Any], tuple[str, ...]]]:
         ("s02_tugaskan_subkoordinator", "koordinator-pk",
          {"disposisi": "Siapkan tim sertifikasi."}, ("pernyataan_ketidakberpihakan",)),
         ("s03_siapkan_usulan_tim", "subkoordinator-sertifikasi",
-         {"lead_auditor": "auditor", "petugas_ppc": "ppc", "usulan_tim_teknis": "tim-teknis"},
+         {"lead_auditor": "auditor", "petugas_ppc": "ppc", "usulan_tim_teknis": ["tim-teknis"]},
          ()),
         ("s04_validasi_usulan_tim", "koordinator-pk",
          {"tim_valid": True, "nomor_surat_tugas": "ST-017"}, ()),
@@ -186,6 +186,14 @@ def fill(page: Any, form_id: str, values: dict[str, Any], files: tuple[str, ...]
             entry = by_id(page, f"{component['id']}-date")
             entry.fill(shown)
             entry.press("Enter")
+        elif kind in ("select", "taglist") and component.get("valuesKey"):
+            # People are picked by name from the list the server gave the form: type
+            # to narrow it, then click the person (the demo users are "Demo <role>").
+            for picked in value if isinstance(value, list) else [value]:
+                entry = by_id(page, component["id"])
+                entry.click()
+                entry.fill(str(picked))
+                page.locator(".fjs-dropdownlist-item", has_text=f"Demo {picked}").first.click()
         else:
             by_id(page, component["id"]).fill(str(value))
     for name in files:

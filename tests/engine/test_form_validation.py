@@ -156,7 +156,9 @@ RICH: dict[str, Any] = {
         {"type": "textfield", "key": "caseNumber", "readonly": True},
         {"type": "number", "key": "fee", "disabled": True},
         {"type": "textfield", "key": "reviewer", "readonly": "=isLocked"},
-        {"type": "textfield", "key": "reason", "conditional": {"hide": "=agree"},
+        # Hide rules outside the FEEL subset the server evaluates (a function call):
+        # read permissively, never required. Evaluated rules: test_hide_rules_*.
+        {"type": "textfield", "key": "reason", "conditional": {"hide": "=is defined(agree)"},
          "validate": {"required": True}},
         {"type": "group", "label": "Applicant", "path": "applicant", "components": [
             {"type": "textfield", "key": "company.name", "validate": {"required": True}},
@@ -166,7 +168,8 @@ RICH: dict[str, Any] = {
             {"type": "textfield", "key": "city"},
             {"type": "separator"},
         ]},
-        {"type": "group", "path": "inspection", "conditional": {"hide": "=remote"},
+        {"type": "group", "path": "inspection",
+         "conditional": {"hide": "=get value(context, \"remote\")"},
          "components": [
              {"type": "textfield", "key": "inspector", "validate": {"required": True}},
          ]},

@@ -15,10 +15,13 @@ def driver(lspro_engine: Engine, clock: FrozenClock) -> Driver:
     """The driver of the LSPro's engine and the test's clock; nothing deployed yet.
 
     The steps of sertifikasi_produk and keputusan_sertifikasi are given their usual
-    entries (ENTRIES) unless a test says otherwise. A module that needs other users
+    entries (ENTRIES) unless a test says otherwise; the staff the team proposal
+    picks from (TEAM) exist. A module that needs other users
     or a deployment of its own defines its own ``driver``.
     """
-    return Driver(lspro_engine, clock, defaults=ENTRIES)
+    driver = Driver(lspro_engine, clock, defaults=ENTRIES)
+    driver.add_team()
+    return driver
 
 
 @pytest.fixture

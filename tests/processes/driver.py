@@ -40,7 +40,7 @@ from lspro.certificates import CertificateRegister
 from lspro.models import Certificate, Invoice
 from tests import instances
 from tests.pdfread import pdf_text
-from tests.processes.entries import DOC, USERS
+from tests.processes.entries import DOC, TEAM, USERS
 from tests.processes.steps import MORE_ROLES, USER_TASKS
 from tests.settings import LSPRO
 
@@ -74,6 +74,13 @@ class Driver:
         # One scheduler for the whole test: its SLA check remembers how far it got.
         self.scheduler = TimerSweep(engine)
 
+    def add_team(self, team: Mapping[str, tuple[str, str]] = TEAM) -> None:
+        """Create the staff the team proposal picks from (user name -> role, full name)."""
+        with self.engine.write() as s:
+            for username, (role, full_name) in team.items():
+                s.identity.add_user(username, "rahasia-tim-2027", roles=[role],
+                                    display_name=full_name)
+
     # -- deploying and starting ---------------------------------------------------------------
 
     def deploy(self, *paths: Path) -> DeploymentResult:
@@ -85,7 +92,7 @@ class Driver:
               variables: Mapping[str, Any] | None = None) -> str:
         """Start the latest version of process ``key``; return the instance's id."""
         with self.engine.write() as s:
-            return s.runtime.start_instance(
+            return s.start_instance(
                 key, business_key=business_key, company=company,
                 actor=None if actor is None else _username(actor),
                 variables=None if variables is None else dict(variables)).id
@@ -96,7 +103,8 @@ class Driver:
         """The task belongs to its lane's role (steps.USER_TASKS), due by its working-day SLA."""
         role, due = USER_TASKS[task.element_id]
         assert task.lane == role, task.element_id
-        if task.candidate_users:  # named people (an appeal panel), no role
+        if task.candidate_users or task.assignee:
+            # Named people (an appeal panel, the audit team picked at s03), no role.
             assert task.candidate_groups == [], task.element_id
         else:
             roles = [role, *MORE_ROLES.get(task.element_id, ())]
@@ -108,7 +116,8 @@ class Driver:
     def complete(self, instance_id: str, element: str,
                  values: Mapping[str, Any] | None = None, *, actor: str | Actor | None = None,
                  documents: Iterable[str] = ()) -> Task:
-        """Complete the ready task of ``element`` as a user of its role (or ``actor``).
+        """Complete the ready task of ``element`` as its assignee, else a user of its role
+        (or ``actor``).
 
         The task is checked first (:meth:`check_task`). The form is given the step's
         ``defaults`` merged with ``values``; each ``DOC`` value, and each field named
@@ -117,7 +126,8 @@ class Driver:
         """
         task = self.task_of(instance_id, element)
         self.check_task(task)
-        who = actor or self.users[USER_TASKS[element][0]]
+        # A task given to a named person (the lead auditor picked at s03) is theirs.
+        who = actor or task.assignee or self.users[USER_TASKS[element][0]]
         data = {**self.defaults.get(element, {}), **(values or {})}
         for name in documents:
             data[name if name.startswith("dok_") else f"dok_{name}"] = DOC

@@ -36,6 +36,17 @@ USERS: dict[str, str] = {
     "lead-auditor": "joko.lead-auditor",
 }
 
+# The staff the team proposal (s03) picks from: the form offers the active users of
+# each role (valuesKey users:<role>) and the server refuses anyone else.
+TEAM: dict[str, tuple[str, str]] = {
+    "dedi.auditor": ("auditor", "Dedi Kurniawan"),
+    "eko.auditor": ("auditor", "Eko Prasetyo"),
+    "fajar.ppc": ("ppc", "Fajar Nugroho"),
+    "lina.ppc": ("ppc", "Lina Marlina"),
+    "gita.tim-teknis": ("tim-teknis", "Gita Permata"),
+    "joko.tim-teknis": ("tim-teknis", "Joko Susilo"),
+}
+
 # The documents an application always carries (DOMAIN.md §4; the form requires them).
 ALWAYS = (
     "surat_permohonan", "akta_pendirian", "nib_atau_iui", "npwp", "daftar_merek_kemasan",
@@ -66,8 +77,8 @@ ENTRIES: dict[str, dict[str, Any]] = {
         "disposisi": "Siapkan kebutuhan sertifikasi PRM-2027-00001.",
         "dok_pernyataan_ketidakberpihakan": DOC},
     "s03_siapkan_usulan_tim": {
-        "lead_auditor": "dedi.auditor", "petugas_ppc": "fajar.ppc",
-        "usulan_tim_teknis": "gita.tim-teknis, joko.tim-teknis"},
+        "lead_auditor": "dedi.auditor", "anggota_auditor": [], "petugas_ppc": "fajar.ppc",
+        "usulan_tim_teknis": ["gita.tim-teknis", "joko.tim-teknis"]},
     "s04_validasi_usulan_tim": {"nomor_surat_tugas": "ST-027/LSPro/III/2027"},
     "s05_serahkan_kecukupan_dokumen": {"rencana_audit_tahap1": "2027-03-08",
                                        "dok_surat_tugas": DOC},

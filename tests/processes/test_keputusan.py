@@ -250,7 +250,10 @@ def test_the_grant_issues_the_certificate_hands_it_over_and_starts_surveillance(
 def test_whoever_audited_the_application_may_not_initial_or_sign_the_certificate(
         driver: Driver, engine: Engine, instance_id: str) -> None:
     both = "rudi.auditor-dan-kepala-balai"  # one person holding both roles
-    driver.walk(instance_id, TO_STAGE_1)
+    driver.add_team({both: ("auditor", "Rudi Hartono")})  # picked as the lead auditor
+    driver.walk(instance_id, [(element, {"lead_auditor": both}
+                               if element == "s03_siapkan_usulan_tim" else values)
+                              for element, values in TO_STAGE_1])
     driver.complete(instance_id, "s06_audit_tahap_1", TANPA_TEMUAN, actor=both)
     driver.walk(instance_id, [
         ("s08_pengambilan_contoh", {}), ("s08_audit_tahap_2", {}),

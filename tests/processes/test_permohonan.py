@@ -25,6 +25,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.models import ProcessInstance, SlaBreach, Task
 from engine.time.clock import FrozenClock
 from lspro.certificates import CertificateRegister
+from lspro.companies import CompanyProfiles
 from lspro.models import Certificate, CertificateEvent, Invoice
 from tests.processes.driver import FORMS, Driver
 from tests.processes.entries import (
@@ -58,6 +59,7 @@ MAKLOON_FEE = 3_850_000
 def driver(lspro_engine: Engine, clock: FrozenClock) -> Driver:
     """The LSPro engine with every process and form of the repository deployed."""
     driver = Driver(lspro_engine, clock)
+    driver.add_team()
     result = driver.deploy()
     assert KEY in {p.key for p in result.processes}
     return driver
@@ -199,33 +201,30 @@ def test_happy_intake_runs_to_the_first_sop_step(
 def test_missing_documents_go_back_to_the_customer_and_makloon_adds_its_fee(
         driver: Driver, clock: FrozenClock) -> None:
     instance_id = start(driver)
-    # Makloon, but the toll-manufacturing agreement is not attached.
-    number = apply(driver, instance_id, {**BISKUIT, "makloon": True})
+    # Makloon, but the toll-manufacturing agreement is not attached: the form asks
+    # for it (its rule shows it for makloon) and the server refuses, naming it.
+    with pytest.raises(InvalidInput) as refused:
+        apply(driver, instance_id, {**BISKUIT, "makloon": True})
+    assert refused.value.errors == {"dok_perjanjian_makloon": "is required"}
+    number = apply(driver, instance_id, {**BISKUIT, "makloon": True},
+                   extra=("bukti_smm_cppob", "perjanjian_makloon"))
     data = driver.variables(instance_id)
-    assert data["dokumen_lengkap_sistem"] is False
-    assert len(data["dokumen_kurang"]) == 1 and "makloon" in data["dokumen_kurang"][0].lower()
-    # The officer's and the customer's forms show the list as text (a text area
-    # shows no list): one "- document" line each.
-    assert data["dokumen_kurang_teks"] == f"- {data['dokumen_kurang'][0]}"
+    assert data["dokumen_lengkap_sistem"] is True and data["dokumen_kurang"] == []
+    # The officer's and the customer's forms show the system's list as text (a text
+    # area shows no list), should a document still be missing.
     for form in ("p_periksa_kelengkapan", "p_lengkapi_dokumen"):
         fields = json.loads((FORMS / f"{form}.form").read_text())["components"]
         shown = [f["key"] for f in fields if f.get("label") == "Dokumen yang belum diunggah"]
         assert shown == ["dokumen_kurang_teks"], form
     receipt_number = data["nomor_tanda_terima"]
 
-    # An officer who answers "complete" while the system finds a document missing is
-    # told which one, and nothing is stored; "not complete" then goes on.
-    with pytest.raises(InvalidInput) as refused:
-        driver.complete(instance_id, "p_periksa_kelengkapan", {
-            "dokumen_lengkap": True, "catatan_kelengkapan": "Lampirkan perjanjian makloon."})
-    assert list(refused.value.errors) == ["dokumen_lengkap"]
-    assert data["dokumen_kurang"][0] in refused.value.errors["dokumen_lengkap"]
-    assert driver.ready_ids(instance_id) == ["p_periksa_kelengkapan"]
+    # The officer finds the agreement unsigned: the customer is asked for it again.
     driver.complete(instance_id, "p_periksa_kelengkapan", {
-        "dokumen_lengkap": False, "catatan_kelengkapan": "Lampirkan perjanjian makloon."})
+        "dokumen_lengkap": False,
+        "catatan_kelengkapan": "Lampirkan perjanjian makloon yang ditandatangani."})
     letter = driver.letter_text(instance_id, driver.variables(instance_id)[
         "dokumen_surat_kekurangan_dokumen"])
-    assert "perjanjian makloon" in letter and "Lampirkan perjanjian makloon." in letter
+    assert "Lampirkan perjanjian makloon yang ditandatangani." in letter
     assert number in letter
     again = driver.task_of(instance_id, "p_lengkapi_dokumen")
     driver.check_task(again)
@@ -299,10 +298,14 @@ def test_staff_record_a_payment_with_its_form_when_the_bank_does_not_send_it(
 def test_documents_not_completed_in_14_working_days_the_application_lapses(
         driver: Driver, engine: Engine, clock: FrozenClock) -> None:
     instance_id = start(driver)
-    # Air mineral (AMDK) without the raw-water test certificate.
-    number = apply(driver, instance_id, {
-        **BISKUIT, "produk": "AIR_MINERAL", "sni": "SNI 3553:2023"})
-    assert len(driver.variables(instance_id)["dokumen_kurang"]) == 1
+    # Air mineral (AMDK): the form asks for the raw-water test certificate too.
+    amdk = {**BISKUIT, "produk": "AIR_MINERAL", "sni": "SNI 3553:2023"}
+    with pytest.raises(InvalidInput) as refused:
+        apply(driver, instance_id, amdk)
+    assert refused.value.errors == {"dok_uji_bahan_baku": "is required"}
+    number = apply(driver, instance_id, amdk, extra=("bukti_smm_cppob", "uji_bahan_baku"))
+    assert driver.variables(instance_id)["dokumen_kurang"] == []
+    # The officer finds the certificate is not from an accredited laboratory.
     driver.complete(instance_id, "p_periksa_kelengkapan", {"dokumen_lengkap": False})
     waiting = driver.task_of(instance_id, "p_lengkapi_dokumen")
     (timer,) = driver.timers(instance_id)
@@ -416,7 +419,7 @@ def _sop(today: str) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
          ("pernyataan_ketidakberpihakan",)),
         ("s03_siapkan_usulan_tim", {"lead_auditor": USERS["auditor"],
                                     "petugas_ppc": USERS["ppc"],
-                                    "usulan_tim_teknis": USERS["tim-teknis"]}, ()),
+                                    "usulan_tim_teknis": [USERS["tim-teknis"]]}, ()),
         ("s04_validasi_usulan_tim", {"tim_valid": True, "nomor_surat_tugas": "ST-017"}, ()),
         ("s05_serahkan_kecukupan_dokumen", {"rencana_audit_tahap1": today}, ("surat_tugas",)),
         ("s06_audit_tahap_1", {"temuan_tahap1": False}, ("laporan_audit_tahap1",)),
@@ -619,3 +622,39 @@ def test_the_life_of_a_certificate_from_application_to_revocation_and_a_new_appl
     accept(driver, again)
     assert [i.total for i in driver.invoices(second_application)] == [10_950_000]
     assert driver.status_and_key(application_id) == ("completed", application)
+
+
+# -- 7. the company profile the application starts from -------------------------------------------
+
+def test_the_application_starts_from_the_company_profile_and_its_chosen_factory(
+        driver: Driver, engine: Engine) -> None:
+    incomplete = driver.variables(start(driver))  # no profile yet: the form says what to fill
+    assert incomplete["nama_perusahaan"] == COMPANY and incomplete["pabrik"] is None
+    assert "- Nama badan usaha (sesuai akta)" in incomplete["profil_kurang_teks"]
+    with engine.write() as s:
+        s.get(CompanyProfiles).save(COMPANY, {
+            "legal_name": "PT Contoh Pangan Sulawesi Tbk", "npwp": "012345678901000",
+            "nib": "9120001234567", "address": "Jl. Sam Ratulangi 10, Manado",
+            "contact_name": "Eka", "contact_phone": "0431-555-010",
+            "contact_email": "eka@contoh.co.id",
+            "factories": [{"name": "Pabrik Bitung", "address": "KEK Bitung Blok C"},
+                          {"name": "Pabrik Minahasa", "address": "Jl. Raya Tondano 4"}],
+            "makloon_name": "CV Rasa Nyiur",
+            "makloon_address": "Jl. Pelabuhan 3, Bitung"}, actor=USERS["pelanggan"])
+    instance_id = start(driver)
+    data = driver.variables(instance_id)
+    assert (data["nama_perusahaan"], data["alamat_perusahaan"], data["nama_pabrik"],
+            data["makloon_nama"], data["profil_kurang_teks"]) == (
+        "PT Contoh Pangan Sulawesi Tbk", "Jl. Sam Ratulangi 10, Manado", "Pabrik Bitung",
+        "CV Rasa Nyiur", "")
+    second = data["daftar_pabrik"][1]["value"]
+    # Only a factory of the list, and the company's details cannot be changed here.
+    with pytest.raises(InvalidInput) as refused:
+        apply(driver, instance_id, {**BISKUIT, "pabrik": "999",
+                                    "nama_perusahaan": "PT Lain"})
+    assert refused.value.errors == {"pabrik": "is not one of the options",
+                                    "nama_perusahaan": "is read-only"}
+    apply(driver, instance_id, {**BISKUIT, "pabrik": second})
+    data = driver.variables(instance_id)
+    assert (data["nama_pabrik"], data["alamat_pabrik"]) == ("Pabrik Minahasa",
+                                                            "Jl. Raya Tondano 4")

@@ -27,7 +27,10 @@ from lxml import etree
 
 from engine.composition import Engine
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.identity.access import Actor
 from engine.models import ProcessDefinition, Task
+from engine.tasks.option_lists import form_input_data
+from engine.tasks.taskforms import form_for_task
 from engine.time.clock import FrozenClock
 from tests.processes.driver import FORMS, PROCESSES, Driver
 from tests.processes.entries import (
@@ -218,6 +221,16 @@ def test_the_forms_refuse_a_missing_decision_and_a_text_for_a_yes_no_choice(
 
 # -- 1. the happy path ----------------------------------------------------------------------
 
+# The audit steps go to the people picked at step 3 (ENTRIES): the lead auditor is
+# the assignee, the other auditors (none here) candidates; sampling to the PPC.
+NAMED: dict[str, tuple[str, list[str]]] = {
+    "s06_audit_tahap_1": ("dedi.auditor", []), "s08_audit_tahap_2": ("dedi.auditor", []),
+    "s09_susun_laporan_audit": ("dedi.auditor", []),
+    "s11_evaluasi_tindak_lanjut": ("dedi.auditor", []),
+    "s08_pengambilan_contoh": ("fajar.ppc", ["fajar.ppc"]),
+}
+
+
 def test_happy_path_runs_the_17_steps_in_order_with_roles_and_working_day_dues(
         driver: Driver, engine: Engine, clock: FrozenClock, instance_id: str) -> None:
     cal = engine.calendar
@@ -260,7 +273,11 @@ def test_happy_path_runs_the_17_steps_in_order_with_roles_and_working_day_dues(
             assert driver.ready_ids(instance_id) == ["s12_siapkan_rapat_tim_teknis"]
         task = driver.task_of(instance_id, element)
         role, due = ALL_STEPS[element]
-        assert (task.lane, task.candidate_groups) == (role, [role])
+        if element in NAMED:  # the team picked at s03 acts, not the whole role
+            assert (task.lane, task.candidate_groups) == (role, [])
+            assert (task.assignee, task.candidate_users) == NAMED[element], element
+        else:
+            assert (task.lane, task.candidate_groups) == (role, [role])
         assert task.definition_key == KEY  # the called process's tasks are this instance's
         assert task.properties["calendar"] == "working-days"
         assert task.due_at == cal.add(task.created_at, due), element
@@ -382,10 +399,15 @@ def test_the_team_proposer_cannot_validate_the_team(
 
 def test_an_auditor_of_the_instance_cannot_give_the_recommendation(
         driver: Driver, instance_id: str) -> None:
-    # Someone with both roles audits stage 2 and then tries to review in the called process.
-    driver.walk(instance_id, [*TO_STAGE_1, ("s06_audit_tahap_1", TANPA_TEMUAN),
+    # Someone with both roles, picked as the lead auditor, audits stage 2 and then
+    # tries to review in the called process.
+    both = "rina.auditor-dan-tim-teknis"
+    driver.add_team({both: ("auditor", "Rina Wulandari")})
+    proposal = [(element, {"lead_auditor": both} if element == "s03_siapkan_usulan_tim"
+                 else values) for element, values in TO_STAGE_1]
+    driver.walk(instance_id, [*proposal, ("s06_audit_tahap_1", TANPA_TEMUAN),
                               ("s08_pengambilan_contoh", {})])
-    driver.complete(instance_id, "s08_audit_tahap_2", actor="rina.auditor-dan-tim-teknis")
+    driver.complete(instance_id, "s08_audit_tahap_2", actor=both)
     driver.walk(instance_id, [
         ("s09_susun_laporan_audit", TANPA_NCR), ("s11_evaluasi_tindak_lanjut", EFEKTIF)])
     driver.lab_report(BUSINESS_KEY, HASIL_UJI)
@@ -541,3 +563,59 @@ def test_service_clock_skips_customer_steps_and_the_lab_wait(
     assert running.running_now is True
     assert running.used_days == pytest.approx(after_evaluation + counted, abs=1e-3)
     assert running.remaining_days == pytest.approx(41 - running.used_days, abs=1e-3)
+
+
+# -- the team picked at step 3 and the tasks it is given ---------------------------------------
+
+def test_the_team_is_picked_from_the_users_of_each_role(driver: Driver, instance_id: str) -> None:
+    driver.walk(instance_id, TO_STAGE_1[:2])
+    task = driver.task_of(instance_id, "s03_siapkan_usulan_tim")
+    with driver.engine.read() as s:
+        data = form_input_data(s.session, form_for_task(s.session, task),
+                               s.runtime.task_data(s.runtime.instance(instance_id), task.id))
+    # The page gets each list under the form's valuesKey: full names shown, user names kept.
+    assert data["users:auditor"] == [{"label": "Dedi Kurniawan", "value": "dedi.auditor"},
+                                     {"label": "Eko Prasetyo", "value": "eko.auditor"}]
+    assert [o["value"] for o in data["users:ppc"]] == ["fajar.ppc", "lina.ppc"]
+    assert [o["value"] for o in data["users:tim-teknis"]] == ["gita.tim-teknis",
+                                                              "joko.tim-teknis"]
+    # Someone without the role, or no one at all, is refused by name of the field.
+    with pytest.raises(InvalidInput) as refused:
+        driver.complete(instance_id, "s03_siapkan_usulan_tim", {
+            "lead_auditor": "fajar.ppc", "anggota_auditor": ["eko.auditor", "siapa.saja"]})
+    assert refused.value.errors == {
+        "lead_auditor": "is not one of the options",
+        "anggota_auditor": "contains a value that is not one of the options"}
+    with driver.engine.write() as s:  # a deactivated auditor is no longer offered
+        s.identity.set_active("eko.auditor", False)
+    with pytest.raises(InvalidInput):
+        driver.complete(instance_id, "s03_siapkan_usulan_tim",
+                        {"anggota_auditor": ["eko.auditor"]})
+
+
+def test_the_audit_goes_to_the_lead_auditor_picked_not_to_every_auditor(
+        driver: Driver, instance_id: str) -> None:
+    proposal = [(element, {"lead_auditor": "eko.auditor", "anggota_auditor": ["dedi.auditor"]}
+                 if element == "s03_siapkan_usulan_tim" else values)
+                for element, values in TO_STAGE_1]
+    driver.walk(instance_id, proposal)
+    audit = driver.task_of(instance_id, "s06_audit_tahap_1")
+    assert (audit.assignee, audit.candidate_users, audit.candidate_groups) == (
+        "eko.auditor", ["dedi.auditor"], [])
+    driver.add_team({"oki.auditor": ("auditor", "Oki Saputra")})
+    lead = Actor.of("eko.auditor", ["auditor"])
+    member = Actor.of("dedi.auditor", ["auditor"])
+    outsider = Actor.of("oki.auditor", ["auditor"])
+    with driver.engine.read() as s:
+        def visible(actor: Actor) -> list[str]:
+            return [t.element_id for t in s.queries.tasks(actor, instance_id=instance_id).items]
+        assert visible(lead) == ["s06_audit_tahap_1"]
+        assert visible(member) == ["s06_audit_tahap_1"]  # the team sees it; the lead acts
+        assert visible(outsider) == []  # an auditor outside the team does not
+        with pytest.raises(NotFound):
+            s.queries.task(outsider, audit.id)
+    with pytest.raises(NotFound):  # for them the task does not exist
+        driver.complete(instance_id, "s06_audit_tahap_1", TANPA_TEMUAN, actor=outsider)
+    driver.complete(instance_id, "s06_audit_tahap_1", TANPA_TEMUAN, actor=lead)
+    sampling = driver.task_of(instance_id, "s08_pengambilan_contoh")
+    assert (sampling.assignee, sampling.candidate_groups) == ("fajar.ppc", [])
