@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from engine.documents.visibility import INTERNAL, VisibilityTable
 from engine.runtime.handlers import Handler, TopicRegistry
 
 from .config import Settings
@@ -92,6 +93,8 @@ class Setup:
     nav_links: list[NavLink] = field(default_factory=list)
     customer_sections: list[CustomerSection] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    #: Which documents a customer sees (``document_visibility``); all, without a table.
+    visibility: VisibilityTable = field(default_factory=VisibilityTable)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
 
@@ -150,6 +153,15 @@ class Setup:
     def customer_section(self, template: str,
                          build: Callable[[Any, Any], Mapping[str, Any]]) -> None:
         self.customer_sections.append(CustomerSection(template, build))
+
+    def document_visibility(self, kinds: Mapping[str, str], *,
+                            default: str = INTERNAL) -> None:
+        """Which kinds of document (the form field a document was uploaded through,
+        or generated under) a customer sees: ``kind -> "customer" | "internal"``,
+        ``default`` for the kinds not named. A customer always sees what a customer
+        uploaded; staff see everything. One table: a later call adds to it."""
+        merged = {**self.visibility.kinds, **kinds}
+        self.visibility = VisibilityTable(merged, default)
 
     # -- what the engine reads -----------------------------------------------------------
 

@@ -65,7 +65,8 @@ def get_task(task_id: str) -> Any:
         return Extended(
             task, form=form, data={k: variables[k] for k in keys if k in variables},
             variables=None if actor.is_customer else variables,
-            documents=services.documents.list_for_task(task.id))
+            documents=services.documents.visible_to(
+                actor, services.documents.list_for_task(task.id)))
 
 
 @bp.route("/<task_id>/claim", methods=["POST"])

@@ -140,6 +140,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task.saving": ("Menyimpan…", "Saving…"),
     "task.uploading": ("Mengunggah…", "Uploading…"),
     "task.stored_document": ("Tersimpan:", "Stored:"),
+    "task.document": ("dokumen", "document"),
+    "task.no_document": ("Belum ada dokumen.", "No document yet."),
     # documents and history
     "documents.title": ("Dokumen", "Documents"),
     "documents.none": ("Belum ada dokumen.", "No documents yet."),

@@ -77,7 +77,8 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
             incidents=incidents, timers=timers, variables=variables, awaited=awaited,
             variables_json={k: jsonio.dumps(v, ensure_ascii=False, default=str)
                             for k, v in sorted(variables.items())},
-            documents=services.documents.list_for_instance(instance.id),
+            documents=services.documents.visible_to(
+                actor, services.documents.list_for_instance(instance.id)),
             clock=services.service_clocks.of(instance) if not actor.is_customer else None,
             diagrams=[d.as_json() for d in diagrams_for(services, instance, marks)],
             is_admin=actor.is_admin)

@@ -88,7 +88,11 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
     instance = services.queries.instance(actor, task.instance_id)
     variables = services.runtime.task_data(instance, task.id)
     keys = form.field_keys() if form is not None else []
-    data = {k: variables[k] for k in keys if k in variables}
+    all_documents = services.documents.list_for_instance(instance.id)
+    documents = services.documents.visible_to(actor, all_documents)
+    hidden = {d.id for d in all_documents} - {d.id for d in documents}
+    data = {k: variables[k] for k in keys
+            if k in variables and not _names_hidden(variables[k], hidden)}
     history = incident_view.history_for(
         actor, services.queries.history(actor, instance.id, per_page=200).items, i18n.current())
     incidents = services.queries.incidents(instance_id=instance.id, status="open",
@@ -103,10 +107,23 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
         "form_schema": viewer_schema(form) if form is not None else None,
         "may_act": may_act_on(actor, task) and task.state == "ready",
         "claimed_by_other": task.assignee not in (None, actor.username),
-        "documents": services.documents.list_for_instance(instance.id),
+        "documents": documents,
+        "document_names": {d.id: d.name for d in documents},
         "history": history,
         "diagrams": [d.as_json() for d in diagrams_for(services, instance, marks)],
     }
+
+
+def _names_hidden(value: Any, hidden: set[str]) -> bool:
+    """Whether a field's value is (or refers to) a document its reader may not see:
+    such a field is shown empty, as if nothing were stored."""
+    if isinstance(value, str):
+        return value in hidden
+    if isinstance(value, dict):
+        return value.get("id") in hidden
+    if isinstance(value, list):
+        return any(_names_hidden(item, hidden) for item in value)
+    return False
 
 
 @bp.get("/tasks/<task_id>")
