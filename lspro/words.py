@@ -8,6 +8,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "clock.running": ("berjalan (giliran LSPro)", "running (the LSPro's turn)"),
     "apps.new": ("Ajukan permohonan baru", "Apply for certification"),
     "clock.paused": ("berhenti (giliran pelanggan/lab)", "paused (customer's or lab's turn)"),
+    "clock.off_hours": ("berhenti (di luar jam kerja LSPro)",
+                        "stopped (outside the LSPro's working hours)"),
     "footer.text": ("Layanan alur kerja LSPro (SPPT SNI, ISO/IEC 17065)",
                     "Workflow service of the LSPro (SPPT SNI, ISO/IEC 17065)"),
     "nav.certificates": ("Sertifikat", "Certificates"),

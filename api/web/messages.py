@@ -23,6 +23,7 @@ from engine.tasks.taskforms import form_by_id
 
 from . import bp, i18n
 from .forms import sent_file, store_sent_file, viewer_schema
+from .progress import message_labels, outlines_for
 from .session import reading, writing
 
 
@@ -41,8 +42,11 @@ def message_page(instance_id: str, name: str) -> ResponseReturnValue:
         form = form_by_id(services.session, name)
         variables = services.runtime.variables(instance)
         keys = form.field_keys() if form is not None else []
+        # The title is the waiting event's name ("Pembayaran diterima"), not the
+        # message's technical name.
+        label = message_labels(outlines_for(services, instance).values()).get(name) or name
         return render_template(
-            "message.html", instance=instance, name=name, form=form,
+            "message.html", instance=instance, name=name, label=label, form=form,
             form_schema=viewer_schema(form) if form is not None else None,
             data={k: variables[k] for k in keys if k in variables})
 
@@ -55,10 +59,11 @@ def send_message(instance_id: str, name: str) -> ResponseReturnValue:
         raise InvalidInput("send {\"variables\": {...}}",
                            {"variables": "must be an object of field values"})
     with writing() as (services, actor):
-        awaited(services, actor, instance_id, name)
+        instance = awaited(services, actor, instance_id, name)
+        label = message_labels(outlines_for(services, instance).values()).get(name) or name
         services.send_message(name, cast(dict[str, Any], body["variables"]),
                               instance_id=instance_id, actor=actor.username)
-    flash(i18n.translate(i18n.current(), "message.sent", name=name), "ok")
+    flash(i18n.translate(i18n.current(), "message.sent", name=label), "ok")
     return jsonify(redirect=url_for("web.instance_page", instance_id=instance_id))
 
 

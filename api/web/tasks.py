@@ -109,6 +109,7 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
         "claimed_by_other": task.assignee not in (None, actor.username),
         "documents": documents,
         "document_names": {d.id: d.name for d in documents},
+        "hidden_documents": hidden,
         "history": history,
         "diagrams": [d.as_json() for d in diagrams_for(services, instance, marks)],
     }
