@@ -40,6 +40,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "cert.none": ("Tidak ada sertifikat yang sesuai.", "No certificates match."),
     "verify.title": ("Cek keabsahan sertifikat SPPT SNI", "Check an SPPT SNI certificate"),
     # what happened to a certificate, in its history
+    # coded values of process variables, in words (pages: "value.<variable>.<value>")
+    "value.status_tagihan.terbit": ("Belum dibayar", "Not paid yet"),
+    "value.status_tagihan.lunas": ("Lunas", "Paid"),
+    "value.status_tagihan.kedaluwarsa": ("Kedaluwarsa (tidak dibayar)", "Expired (not paid)"),
+    "value.status_tagihan.dibatalkan": ("Dibatalkan", "Cancelled"),
     "cert.event.issued": ("diterbitkan", "issued"),
     "cert.event.handed_over": ("diserahkan kepada pelanggan", "handed over to the customer"),
     "cert.event.suspended": ("dibekukan", "suspended"),

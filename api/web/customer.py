@@ -85,30 +85,56 @@ RECENT = 8
 
 def field_labels(services: Services, outlines: dict[str, Outline]) -> dict[str, str]:
     """Form field key -> its label, over the forms the instance's user tasks show."""
+    return form_words(services, outlines)[0]
+
+
+def form_words(services: Services, outlines: dict[str, Outline]
+               ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Over the forms the instance's user tasks show: field key -> its label, and
+    field key -> {value: label} of the fields offering choices (select, radio...)."""
     form_ids = {e.form for o in outlines.values() for e in o.elements.values() if e.form}
+    labels: dict[str, str] = {}
+    choices: dict[str, dict[str, str]] = {}
     if not form_ids:
-        return {}
+        return labels, choices
     rows = services.session.scalars(
         sa.select(FormDefinition).where(FormDefinition.form_id.in_(form_ids))
         .order_by(FormDefinition.form_id, FormDefinition.version.desc()))
-    labels: dict[str, str] = {}
     seen: set[str] = set()
     for form in rows:
         if form.form_id in seen:
             continue  # only the latest version of each form
         seen.add(form.form_id)
-        _labels_of(form.schema.get("components") or [], labels)
-    return labels
+        _labels_of(form.schema.get("components") or [], labels, choices)
+    return labels, choices
 
 
-def _labels_of(components: list[Any], labels: dict[str, str]) -> None:
+def _labels_of(components: list[Any], labels: dict[str, str],
+               choices: dict[str, dict[str, str]]) -> None:
     for component in components:
         if not isinstance(component, dict):
             continue
         key, label = component.get("key"), component.get("label")
         if isinstance(key, str) and isinstance(label, str) and label.strip():
             labels.setdefault(key, label.strip())
-        _labels_of(component.get("components") or [], labels)
+        values = component.get("values")
+        if isinstance(key, str) and isinstance(values, list):
+            offered = choices.setdefault(key, {})
+            for entry in values:
+                if isinstance(entry, dict) and isinstance(entry.get("label"), str):
+                    offered.setdefault(str(entry.get("value")), entry["label"])
+        _labels_of(component.get("components") or [], labels, choices)
+
+
+def value_word(key: str, value: Any, lang: str,
+               choices: dict[str, dict[str, str]]) -> str | None:
+    """The words for a coded value of field ``key``: the extension's (page words
+    ``value.<key>.<value>``, e.g. a bill's state), else the label a form offers the
+    value under (a scheme type's description); None when there are none."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    word = i18n.translate(lang, f"value.{key}.{value}", default="")
+    return word or choices.get(key, {}).get(str(value))
 
 
 def instance_view(services: Services, actor: Actor, instance: ProcessInstance, *,
@@ -119,12 +145,12 @@ def instance_view(services: Services, actor: Actor, instance: ProcessInstance, *
     fields, and for a customer the progress view (``_progress.html``)."""
     outlines = outlines_for(services, instance)
     names = element_names(outlines.values())
-    labels = field_labels(services, outlines)
+    labels, choices = form_words(services, outlines)
     view: dict[str, Any] = {"element_names": names, "field_labels": labels,
                             "message_labels": message_labels(outlines.values()),
                             "customer_view": actor.is_customer}
     if not actor.is_customer:
-        view["variable_rows"] = variable_rows(variables, labels, i18n.current(),
+        view["variable_rows"] = variable_rows(variables, labels, choices, i18n.current(),
                                               {d.id: d.name for d in documents})
         return view
     own = outlines[services.deployments.get(instance.definition_id).key]
@@ -183,9 +209,11 @@ def _humane(key: str) -> str:
     return words[:1].upper() + words[1:] if words else key
 
 
-def variable_rows(variables: dict[str, Any], labels: dict[str, str], lang: str,
+def variable_rows(variables: dict[str, Any], labels: dict[str, str],
+                  choices: dict[str, dict[str, str]], lang: str,
                   documents: dict[str, str]) -> list[tuple[str, str, str]]:
     """(label, key, value in words) for each variable, labelled ones first."""
-    rows = [(labels.get(k) or _humane(k), k, shown_value(v, lang, documents))
+    rows = [(labels.get(k) or _humane(k), k,
+             value_word(k, v, lang, choices) or shown_value(v, lang, documents))
             for k, v in variables.items()]
     return sorted(rows, key=lambda row: (row[1] not in labels, row[0].lower()))

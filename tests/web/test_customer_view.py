@@ -12,6 +12,7 @@ admins' only.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -145,10 +146,27 @@ def test_the_customer_reads_milestones_asks_and_deadlines_not_diagrams(
     assert f'href="/tasks/{task.id}"' in asked and "Tandatangani perjanjian" in asked
     assert "Pembayaran diterima" in visible_text(page[page.index('id="recent"'):])
 
-    # Staff keep the diagram with the current step.
+    # Staff keep the diagram with the current step, and read variables in words.
     clerk = signed_in(CLERK)
     page = clerk.page(f"/instances/{instance_id}").get_data(as_text=True)
     assert 'id="diagram-card"' in page and 'id="progress"' not in page
+    rows = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td></tr>",
+                           page[page.index('id="variable-table"'):]))
+    assert rows["Status tagihan"] == "Lunas"  # not the code "lunas"
+    assert rows["Tipe skema"].startswith("Tipe 5 (uji produk")  # not "5"
+    assert 'id="variables-json"' not in page  # raw JSON is for admins
+
+
+def test_read_only_fields_show_codes_in_words(driver: Driver, clock: FrozenClock,
+                                              signed_in: Any) -> None:
+    instance_id = to_agreement(driver, clock)
+    driver.pay(instance_id)
+    task = driver.task_of(instance_id, "p_siapkan_perjanjian")
+    page = signed_in(USERS["upp"]).page(f"/tasks/{task.id}").get_data(as_text=True)
+    config = json.loads(html.unescape(
+        re.search(r'id="task-config">(.*?)</script>', page, re.DOTALL).group(1)))
+    assert config["data"]["status_tagihan"] == "Lunas"
+    assert config["documents"]  # the instance's documents, for read-only file fields
 
 
 def test_internal_documents_are_not_the_customers_to_see(
@@ -212,6 +230,7 @@ def test_pages_show_no_process_key_element_id_uuid_or_json(
     driver.complete(instance_id, "p_siapkan_perjanjian", {"catatan_perjanjian": "Mohon."})
     task = driver.task_of(instance_id, "p_tandatangani_perjanjian")
     customer = signed_in(CUSTOMER)
+    assert 'id="diagram-card"' not in customer.page(f"/tasks/{task.id}").get_data(as_text=True)
     pages = [(customer, "/applications"), (customer, f"/instances/{instance_id}"),
              (customer, f"/tasks/{task.id}"), (signed_in(CLERK), f"/instances/{instance_id}")]
     for who, path in pages:
