@@ -7,6 +7,7 @@ from typing import Any, BinaryIO, cast
 
 from flask import current_app, request
 
+from engine.documents.visibility import refers_to
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
 from engine.tasks.taskforms import form_for_task
@@ -62,8 +63,14 @@ def get_task(task_id: str) -> Any:
         instance = services.queries.instance(actor, task.instance_id)
         variables = services.runtime.task_data(instance, task.id)
         keys = form.field_keys() if form is not None else list(variables)
+        every = services.documents.list_for_instance(instance.id)
+        # A customer is not told of the documents they may not see, even by id.
+        hidden = {d.id for d in every} - {d.id for d in services.documents.visible_to(
+            actor, every)}
         return Extended(
-            task, form=form, data={k: variables[k] for k in keys if k in variables},
+            task, form=form,
+            data={k: variables[k] for k in keys
+                  if k in variables and not refers_to(variables[k], hidden)},
             variables=None if actor.is_customer else variables,
             documents=services.documents.visible_to(
                 actor, services.documents.list_for_task(task.id)))

@@ -13,6 +13,7 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.documents.visibility import refers_to
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance, Task
 from engine.queries.lists import TASK_SORTS, may_act_on
@@ -95,7 +96,7 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
     documents = services.documents.visible_to(actor, all_documents)
     hidden = {d.id for d in all_documents} - {d.id for d in documents}
     data = {k: variables[k] for k in keys
-            if k in variables and not _names_hidden(variables[k], hidden)}
+            if k in variables and not refers_to(variables[k], hidden)}
     outlines = outlines_for(services, instance)
     if form is not None and form.kind != "generated":
         _words_for_codes(services, outlines, form.schema or {}, data)
@@ -144,18 +145,6 @@ def _components(components: list[Any]) -> list[dict[str, Any]]:
             found.append(c)
             found.extend(_components(c.get("components") or []))
     return found
-
-
-def _names_hidden(value: Any, hidden: set[str]) -> bool:
-    """Whether a field's value is (or refers to) a document its reader may not see:
-    such a field is shown empty, as if nothing were stored."""
-    if isinstance(value, str):
-        return value in hidden
-    if isinstance(value, dict):
-        return value.get("id") in hidden
-    if isinstance(value, list):
-        return any(_names_hidden(item, hidden) for item in value)
-    return False
 
 
 @bp.get("/tasks/<task_id>")

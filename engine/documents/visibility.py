@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -80,3 +80,15 @@ def visible(actor: Actor, document: Document, table: VisibilityTable,
     if document.uploaded_by and document.uploaded_by in uploaders:
         return True  # a customer's own upload
     return table.of(document.field) == CUSTOMER
+
+
+def refers_to(value: Any, document_ids: set[str]) -> bool:
+    """Whether a variable's value is, or holds a reference to, one of the documents
+    (a document id, a form file field's ``{"id": ...}``, or a list of these)."""
+    if isinstance(value, str):
+        return value in document_ids
+    if isinstance(value, dict):
+        return value.get("id") in document_ids
+    if isinstance(value, list):
+        return any(refers_to(item, document_ids) for item in value)
+    return False
