@@ -210,7 +210,8 @@ def record_lab_report(pages: dict[str, Any], new_page: Any, instance_id: str,
          ("laporan_hasil_uji",), tmp_path)
     officer.click("#complete")
     officer.wait_for_url(f"**/instances/{instance_id}")
-    expect(officer.locator(".flash.ok")).to_contain_text("hasil_uji_diterima")
+    # The message is named by the event waiting for it, not its technical name.
+    expect(officer.locator(".flash.ok")).to_contain_text("Laporan hasil uji diterima")
     expect(officer.locator("#instance-status")).to_have_text("Berjalan")
 
 
@@ -303,7 +304,7 @@ def test_from_application_to_certificate_in_the_browser(
     screenshot(clerk, "13-lspro-record-payment", full_page=False)
     clerk.click("#complete")
     clerk.wait_for_url(f"**/instances/{instance_id}")
-    expect(clerk.locator(".flash.ok")).to_contain_text("pembayaran_diterima")
+    expect(clerk.locator(".flash.ok")).to_contain_text("Pembayaran diterima")  # the event's name
     with engine.read() as s:
         (bill,) = s.session.scalars(sa.select(Invoice).where(Invoice.code == code)).all()
     assert (bill.state, bill.ntpn, bill.paid_on.isoformat()) == (
