@@ -11,11 +11,12 @@ admins' only.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from api import create_app
 from engine.composition import Engine
 from engine.models import Document
 from engine.time.clock import FrozenClock
-from tests.people import add_users
+from tests.people import PASSWORD, add_users
 from tests.processes.driver import Driver
 from tests.processes.entries import ALWAYS, ENTRIES, USERS
 from tests.web.conftest import Browser
@@ -39,6 +40,7 @@ BISKUIT = {
 CUSTOMER = USERS["pelanggan"]
 CLERK = USERS["administrasi"]  # staff, neither admin nor analyst
 ANALYST = "analis.proses"
+ADMIN = "admin.lspro"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
@@ -52,6 +54,7 @@ def driver(lspro_engine: Engine, clock: FrozenClock) -> Driver:
         name: ([role], COMPANY if role == "pelanggan" else None)
         for role, name in USERS.items()}
     users[ANALYST] = (["analyst"], None)
+    users[ADMIN] = (["admin"], None)
     add_users(lspro_engine, users)
     return driver
 
@@ -155,6 +158,9 @@ def test_the_customer_reads_milestones_asks_and_deadlines_not_diagrams(
     assert rows["Status tagihan"] == "Lunas"  # not the code "lunas"
     assert rows["Tipe skema"].startswith("Tipe 5 (uji produk")  # not "5"
     assert 'id="variables-json"' not in page  # raw JSON is for admins
+    assert instance_id not in visible_text(page)
+    page = signed_in(ADMIN).page(f"/instances/{instance_id}").get_data(as_text=True)
+    assert 'id="variables-json"' in page and instance_id in visible_text(page)
 
 
 def test_read_only_fields_show_codes_in_words(driver: Driver, clock: FrozenClock,
@@ -195,7 +201,7 @@ def test_internal_documents_are_not_the_customers_to_see(
     # The REST API: the same rule, and 404 (not 403) so the document's existence does not leak.
     api = app.test_client()
     token = api.post("/api/v1/auth/token",
-                     json={"username": CUSTOMER, "password": "correct-horse-battery"})
+                     json={"username": CUSTOMER, "password": PASSWORD})
     assert token.status_code == 201, token.get_data(as_text=True)
     auth = {"Authorization": f"Bearer {token.get_json()['token']}"}
     answer = api.get(f"/api/v1/process-instances/{instance_id}/documents?per_page=100",
@@ -240,10 +246,49 @@ def test_pages_show_no_process_key_element_id_uuid_or_json(
         assert found == [], (path, found)
 
 
-def test_deployments_are_for_analysts_and_admins(driver: Driver, signed_in: Any) -> None:
+def test_the_service_clock_says_why_it_stands(driver: Driver, clock: FrozenClock,
+                                              signed_in: Any) -> None:
+    instance_id = to_agreement(driver, clock)  # waiting for the bank: no staff work
+
+    def state() -> str:
+        clerk = signed_in(CLERK)  # signed in afresh: the clock jumps past a session's life
+        page = clerk.page(f"/instances/{instance_id}").get_data(as_text=True)
+        found = re.search(r'id="clock-state">([^<]+)<', page)
+        assert found is not None
+        return found.group(1)
+
+    assert state() == "berhenti (giliran pelanggan/lab)"
+    driver.pay(instance_id)  # the front office prepares the agreement now
+    local = driver.engine.settings.timezone
+    monday = datetime(2027, 3, 15, 10, 0, tzinfo=local)
+    clock.set(monday)
+    assert state() == "berjalan (giliran LSPro)"
+    # The LSPro has work, but the clock stands at night, on a Saturday and on a
+    # public holiday (Monday 8 March 2027): not the customer's or the lab's turn.
+    for moment in (monday.replace(hour=22), monday + timedelta(days=5),
+                   datetime(2027, 3, 8, 10, 0, tzinfo=local)):
+        clock.set(moment)
+        assert state() == "berhenti (di luar jam kerja LSPro)", moment
+
+
+def test_deployments_are_for_analysts_and_admins(driver: Driver, signed_in: Any,
+                                                 app: Flask) -> None:
+    # /engine-rest (Camunda Modeler): the connection check answers any signed-in user;
+    # the list of deployments, like deploying, is the analysts' and admins'.
+    rest = app.test_client()
+
+    def basic(user: str) -> dict[str, str]:
+        token = base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    assert status(rest, "/engine-rest/deployment?maxResults=0", headers=basic(CLERK)) == 200
+    assert status(rest, "/engine-rest/deployment", headers=basic(CLERK)) == 403
+    assert status(rest, "/engine-rest/deployment", headers=basic(ANALYST)) == 200
+
     clerk = signed_in(CLERK)
     assert status(clerk.client, "/deployments") == 403
     assert 'href="/deployments"' not in clerk.page("/tasks").get_data(as_text=True)
     analyst = signed_in(ANALYST)
     assert status(analyst.client, "/deployments") == 200
+    assert status(signed_in(ADMIN).client, "/deployments") == 200
     assert 'href="/deployments"' in analyst.page("/tasks").get_data(as_text=True)
