@@ -210,6 +210,10 @@ def test_internal_documents_are_not_the_customers_to_see(
     assert internal.id not in ids and {own.id, letter.id} <= ids
     assert status(api, f"/api/v1/documents/{internal.id}", headers=auth) == 404
     assert status(api, f"/api/v1/documents/{letter.id}", headers=auth) == 200
+    history = api.get(f"/api/v1/process-instances/{instance_id}/history?per_page=200",
+                      headers=auth).get_json()["items"]
+    mentioned = {(e.get("data") or {}).get("document_id") for e in history}
+    assert internal.id not in mentioned and own.id in mentioned
     missing = api.get("/api/v1/documents/00000000-0000-4000-8000-000000000000", headers=auth)
     refused = api.get(f"/api/v1/documents/{internal.id}", headers=auth)
     assert refused.get_json()["title"] == missing.get_json()["title"]
