@@ -289,7 +289,7 @@ def test_from_application_to_certificate_in_the_browser(
     today = clock.now().astimezone(engine.settings.timezone).date().isoformat()
     clerk.goto(f"/instances?business_key={number}")
     row = clerk.locator("#instance-table tbody tr").filter(has_text=number)
-    expect(row).to_contain_text("pembayaran_diterima")
+    expect(row).to_contain_text("Pembayaran diterima")  # the waiting event's name
     row.locator("a").first.click()
     clerk.click("#record-pembayaran_diterima")
     open_form(clerk)
