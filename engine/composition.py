@@ -88,7 +88,8 @@ class Services:
     def documents(self) -> DocumentService:
         engine = self._engine
         return DocumentService(self.session, engine.clock, engine.file_store,
-                               max_bytes=engine.settings.upload_max_bytes)
+                               max_bytes=engine.settings.upload_max_bytes,
+                               visibility=engine.setup.visibility)
 
     @cached_property
     def runtime(self) -> Runtime:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from engine.documents.visibility import INTERNAL, VisibilityTable
 from engine.runtime.handlers import Handler, TopicRegistry
 
 from .config import Settings
@@ -118,6 +119,8 @@ class Setup:
     start_builders: list[Callable[[Any, str, str | None], Mapping[str, Any]]] = field(
         default_factory=list)
     names: list[str] = field(default_factory=list)
+    #: Which documents a customer sees (``document_visibility``); all, without a table.
+    visibility: VisibilityTable = field(default_factory=VisibilityTable)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
 
@@ -205,6 +208,15 @@ class Setup:
         over what it returns.
         """
         self.start_builders.append(build)
+
+    def document_visibility(self, kinds: Mapping[str, str], *,
+                            default: str = INTERNAL) -> None:
+        """Which kinds of document (the form field a document was uploaded through,
+        or generated under) a customer sees: ``kind -> "customer" | "internal"``,
+        ``default`` for the kinds not named. A customer always sees what a customer
+        uploaded; staff see everything. One table: a later call adds to it."""
+        merged = {**self.visibility.kinds, **kinds}
+        self.visibility = VisibilityTable(merged, default)
 
     # -- what the engine reads -----------------------------------------------------------
 

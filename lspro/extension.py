@@ -23,6 +23,7 @@ from .letters import LetterService
 from .panels import PanelService
 from .settings import LsproSettings, load_lspro_settings
 from .signature import derived_key
+from .visibility import DOCUMENT_VISIBILITY
 
 # The LSPro's staff roles (DOMAIN.md §2), in the order of the procedure.
 STAFF_ROLES = ("upp", "koordinator-pk", "subkoordinator-sertifikasi", "auditor",
@@ -90,6 +91,7 @@ class LsproExtension:
         for role, coordinator in ESCALATION.items():
             setup.escalate(role, coordinator)
         setup.outside(*OUTSIDE_LSPRO)
+        setup.document_visibility(DOCUMENT_VISIBILITY, default="internal")
         setup.migrations(MIGRATIONS)
         setup.rest(rest.bp)
         setup.rest(rest.public)

@@ -8,6 +8,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "clock.running": ("berjalan (giliran LSPro)", "running (the LSPro's turn)"),
     "apps.new": ("Ajukan permohonan baru", "Apply for certification"),
     "clock.paused": ("berhenti (giliran pelanggan/lab)", "paused (customer's or lab's turn)"),
+    "clock.off_hours": ("berhenti (di luar jam kerja LSPro)",
+                        "stopped (outside the LSPro's working hours)"),
     "footer.text": ("Layanan alur kerja LSPro (SPPT SNI, ISO/IEC 17065)",
                     "Workflow service of the LSPro (SPPT SNI, ISO/IEC 17065)"),
     "nav.certificates": ("Sertifikat", "Certificates"),
@@ -54,6 +56,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "cert.none": ("Tidak ada sertifikat yang sesuai.", "No certificates match."),
     "verify.title": ("Cek keabsahan sertifikat SPPT SNI", "Check an SPPT SNI certificate"),
     # what happened to a certificate, in its history
+    # coded values of process variables, in words (pages: "value.<variable>.<value>")
+    "value.status_tagihan.terbit": ("Belum dibayar", "Not paid yet"),
+    "value.status_tagihan.lunas": ("Lunas", "Paid"),
+    "value.status_tagihan.kedaluwarsa": ("Kedaluwarsa (tidak dibayar)", "Expired (not paid)"),
+    "value.status_tagihan.dibatalkan": ("Dibatalkan", "Cancelled"),
     "cert.event.issued": ("diterbitkan", "issued"),
     "cert.event.handed_over": ("diserahkan kepada pelanggan", "handed over to the customer"),
     "cert.event.suspended": ("dibekukan", "suspended"),

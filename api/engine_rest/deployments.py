@@ -23,9 +23,12 @@ from .shapes import definition_dict, deployment_dict
 def list_deployments() -> Any:
     """Deployments, oldest first; the Modeler's connection check asks ``maxResults=0``."""
     first, limit = paging()
-    with signed_in() as (services, _):
+    with signed_in() as (services, actor):
         if limit == 0:
-            return []
+            return []  # the Modeler's connection check: the credentials are good
+        if not actor.may_deploy:
+            # Deployments are the analysts' and admins' work, as on the pages.
+            raise Forbidden("you may not list deployments (needs the analyst or admin role)")
         query = sa.select(Deployment).order_by(Deployment.deployed_at, Deployment.id)
         if request.args.get("name"):
             query = query.where(Deployment.name == request.args["name"])

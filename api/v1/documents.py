@@ -1,4 +1,9 @@
-"""Documents of an instance: list and download."""
+"""Documents of an instance: list and download.
+
+A customer sees only the documents the extension's visibility table gives them
+(and their own uploads); asking for another is answered 404, as for a document
+that does not exist, so its existence does not leak.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +28,11 @@ INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/w
 @bp.response(200, schemas.page_of(schemas.Document, "DocumentPage"))
 @documented(bp, 401, 404, 422)
 def list_documents(args: dict[str, Any], instance_id: str) -> Any:
-    """List the documents of an instance, oldest first."""
+    """List the documents of an instance you may see, oldest first."""
     with query() as (services, actor):
         services.queries.instance(actor, instance_id)
-        documents = services.documents.list_for_instance(instance_id)
+        documents = services.documents.visible_to(
+            actor, services.documents.list_for_instance(instance_id))
         return page_dict(services.queries.paginate(documents, args["page"], args["per_page"]))
 
 
@@ -44,15 +50,17 @@ def list_documents(args: dict[str, Any], instance_id: str) -> Any:
                      "schema": {"type": "string"}}})
 @documented(bp, 401, 404)
 def download(document_id: str) -> Any:
-    """Download a document; whoever may see its instance may."""
+    """Download a document; whoever may see its instance and the document may."""
     with query() as (services, actor):
         return send_document(services, actor, document_id)
 
 
 def send_document(services: Services, actor: Actor, document_id: str) -> Response:
-    """The download of a document for whoever may see its instance (404 for others)."""
+    """The download of a document for whoever may see its instance and the document
+    (404 for others)."""
     document = services.documents.get(document_id)
     services.queries.instance(actor, document.instance_id)
+    document = services.documents.get_for(actor, document_id)
     stream = services.documents.open(document)
     shown = document.content_type in INLINE_TYPES
     response = send_file(stream, mimetype=document.content_type, as_attachment=True,

@@ -53,12 +53,23 @@ def _detail(instance_id: str) -> Any:
 @bp.response(200, schemas.page_of(schemas.HistoryEvent, "HistoryPage"))
 @documented(bp, 401, 404)
 def history(args: dict[str, Any], instance_id: str) -> Any:
-    """Return the instance's audit history, oldest first."""
+    """Return the instance's audit history, oldest first.
+
+    A customer is not shown the upload of a document they may not see (an internal
+    paper): the event is left out of its page.
+    """
     with query() as (services, actor):
         page = services.queries.history(actor, instance_id, page=args["page"],
                                         per_page=args["per_page"])
+        items = page.items
+        if actor.is_customer:
+            every = services.documents.list_for_instance(instance_id)
+            hidden = {d.id for d in every} - {
+                d.id for d in services.documents.visible_to(actor, every)}
+            items = [e for e in items
+                     if not (isinstance(e.data, dict) and e.data.get("document_id") in hidden)]
         return {**page_dict(page), "items": incident_view.history_for(
-            actor, page.items, incident_view.api_language())}
+            actor, items, incident_view.api_language())}
 
 
 @bp.route("/<instance_id>/variables", methods=["POST"])

@@ -7,6 +7,7 @@ from typing import Any, BinaryIO, cast
 
 from flask import current_app, request
 
+from engine.documents.visibility import refers_to
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Task
 from engine.queries.completed import completed_by
@@ -73,10 +74,17 @@ def get_task(task_id: str) -> Any:
         form = form_for_task(services.session, task)
         instance = services.queries.instance(actor, task.instance_id)
         variables = services.runtime.task_data(instance, task.id)
+        every = services.documents.list_for_instance(instance.id)
+        # A customer is not told of the documents they may not see, even by id.
+        hidden = {d.id for d in every} - {d.id for d in services.documents.visible_to(
+            actor, every)}
+        data = form_input_data(services.session, form, variables)
         return Extended(
-            task, form=form, data=form_input_data(services.session, form, variables),
+            task, form=form,
+            data={k: v for k, v in data.items() if not refers_to(v, hidden)},
             variables=None if actor.is_customer else variables,
-            documents=services.documents.list_for_task(task.id))
+            documents=services.documents.visible_to(
+                actor, services.documents.list_for_task(task.id)))
 
 
 @bp.route("/<task_id>/claim", methods=["POST"])

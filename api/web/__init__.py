@@ -52,6 +52,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         layout,
         messages,
         monitor,
+        naming,
         notifications,
         tasks,
     )

@@ -2,7 +2,9 @@
 
 An upload goes to the same ``DeploymentService.deploy`` as ``POST
 /api/v1/deployments`` and ``sertiflow deploy``; a refused deployment shows each
-problem with its file, element and line, and nothing of it is stored.
+problem with its file, element and line, and nothing of it is stored. Only
+analysts and admins see these pages (``Actor.may_deploy``), as only they may
+deploy through ``/api/v1`` and ``/engine-rest``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from .session import reading, writing
 def _render(result: DeploymentResult | None = None, problems: list[Problem] | None = None,
             status: int = 200) -> ResponseReturnValue:
     with reading() as (services, actor):
-        if actor.is_customer:
-            raise Forbidden("deployments are for staff")
+        if not actor.may_deploy:
+            # Analysts and admins draw and deploy the processes; other staff have
+            # nothing to do here (and see no link to it).
+            raise Forbidden("deployments are for the analyst and admin roles")
         found = services.deployments.definitions()
         versions: list[tuple[str, list[Any]]] = [
             (key, sorted(group, key=lambda d: -d.version))

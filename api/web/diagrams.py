@@ -4,6 +4,7 @@ An instance runs its own definition version; the user tasks of a called
 process (call activity) belong to the calling instance but are drawn in the
 called process's own file. So the instance's diagram comes first, then the
 diagram of every called process that holds a marked element the first lacks.
+Customers get none: their pages show the progress in milestones instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 from engine.composition import Services
 from engine.errors import NotFound
+from engine.identity.access import Actor
 from engine.models import HistoryEvent, Incident, ProcessInstance, Timer
 
 ACTIVE = "sf-active"
@@ -64,8 +66,14 @@ def element_marks(*, active: Iterable[str], history: Iterable[HistoryEvent],
 
 
 def diagrams_for(services: Services, instance: ProcessInstance,
-                 marks: dict[str, set[str]]) -> list[Diagram]:
-    """The instance's diagram and those of called processes with marked elements."""
+                 marks: dict[str, set[str]], actor: Actor | None = None) -> list[Diagram]:
+    """The instance's diagram and those of called processes with marked elements.
+
+    None for a customer (``actor``): they read the progress view (``progress.py``);
+    the diagrams are the staff's.
+    """
+    if actor is not None and actor.is_customer:
+        return []
     own = services.deployments.get(instance.definition_id)
     diagrams = [Diagram(own.key, own.version, own.name, own.bpmn_xml)]
     unplaced = {e for e in marks if not _declares(own.bpmn_xml, e)}

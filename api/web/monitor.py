@@ -19,6 +19,7 @@ from .. import incident_view, jsonio
 from ..context import engine
 from ..v1.documents import send_document
 from . import bp, i18n
+from .customer import instance_view
 from .diagrams import diagrams_for, element_marks
 from .layout import page_arg, page_count
 from .session import reading, writing
@@ -75,6 +76,8 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
         marks = element_marks(active=active, history=history, incidents=incidents,
                               timers=timers)
         variables = services.runtime.variables(instance) if not actor.is_customer else {}
+        every = services.documents.list_for_instance(instance.id)
+        documents = services.documents.visible_to(actor, every)
         awaited = (services.queries.awaited_messages(instance.id)
                    if not actor.is_customer and instance.status == "running" else [])
         fixes = _fixes(services, actor, instance, incidents, history, variables)
@@ -83,10 +86,14 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
             incidents=incidents, timers=timers, variables=variables, awaited=awaited,
             variables_json={k: jsonio.dumps(v, ensure_ascii=False, default=str)
                             for k, v in sorted(variables.items())},
-            documents=services.documents.list_for_instance(instance.id),
+            documents=documents, hidden_documents={d.id for d in every} - {d.id for d in documents},
             clock=services.service_clocks.of(instance) if not actor.is_customer else None,
-            diagrams=[d.as_json() for d in diagrams_for(services, instance, marks)],
-            is_admin=actor.is_admin, fixes=fixes, reason_max=REASON_MAX)
+            # A customer reads the progress view (customer.instance_view), not diagrams.
+            diagrams=[d.as_json() for d in diagrams_for(services, instance, marks, actor)],
+            is_admin=actor.is_admin, fixes=fixes, reason_max=REASON_MAX,
+            **instance_view(services, actor, instance, marks=marks, history=history,
+                            timers=timers, tasks=tasks, variables=variables,
+                            documents=every))
 
 
 def _fixes(services: Any, actor: Any, instance: Any, incidents: list[Any], history: list[Any],

@@ -13,6 +13,7 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.documents.visibility import refers_to
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance, Task
 from engine.queries.completed import completed_by
@@ -23,9 +24,12 @@ from engine.tasks.taskforms import form_for_task
 from .. import incident_view
 from ..context import engine
 from . import bp, i18n
+from .bpmn_outline import Outline
+from .customer import form_words, value_word
 from .diagrams import diagrams_for, element_marks
 from .forms import sent_file, store_sent_file, viewer_schema
 from .layout import page_arg, page_count, wants_json
+from .progress import element_names, outlines_for
 from .session import reading, writing
 
 PER_PAGE = 25
@@ -109,8 +113,17 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
     form = form_for_task(services.session, task)
     instance = services.queries.instance(actor, task.instance_id)
     variables = services.runtime.task_data(instance, task.id)
-    # The fields' values and the option lists the form names (users of a role...).
-    data = form_input_data(services.session, form, variables) if form is not None else {}
+    all_documents = services.documents.list_for_instance(instance.id)
+    documents = services.documents.visible_to(actor, all_documents)
+    hidden = {d.id for d in all_documents} - {d.id for d in documents}
+    # The fields' values and the option lists the form names (users of a role...),
+    # without references to documents the reader may not see.
+    data = {k: v for k, v in (form_input_data(services.session, form, variables)
+                              if form is not None else {}).items()
+            if not refers_to(v, hidden)}
+    outlines = outlines_for(services, instance)
+    if form is not None and form.kind != "generated":
+        _words_for_codes(services, outlines, form.schema or {}, data)
     history = incident_view.history_for(
         actor, services.queries.history(actor, instance.id, per_page=200).items, i18n.current())
     incidents = services.queries.incidents(instance_id=instance.id, status="open",
@@ -125,10 +138,37 @@ def _task_context(services: Any, actor: Any, task: Task) -> dict[str, Any]:
         "form_schema": viewer_schema(form) if form is not None else None,
         "may_act": may_act_on(actor, task) and task.state == "ready",
         "claimed_by_other": task.assignee not in (None, actor.username),
-        "documents": services.documents.list_for_instance(instance.id),
+        "documents": documents,
+        "document_names": {d.id: d.name for d in documents},
+        "hidden_documents": hidden,
+        "element_names": element_names(outlines.values()),
         "history": history,
-        "diagrams": [d.as_json() for d in diagrams_for(services, instance, marks)],
+        "diagrams": [d.as_json() for d in diagrams_for(services, instance, marks, actor)],
     }
+
+
+def _words_for_codes(services: Any, outlines: dict[str, Outline], schema: dict[str, Any],
+                     data: dict[str, Any]) -> None:
+    """Read-only text fields show a coded value in words ("lunas" -> "Lunas", a scheme
+    type's description); they are never submitted, so the words replace the code."""
+    fixed = [c.get("key") for c in _components(schema.get("components") or [])
+             if c.get("type") == "textfield" and (c.get("readonly") or c.get("disabled"))]
+    if not any(key in data for key in fixed):
+        return
+    _, choices = form_words(services, outlines)
+    lang = i18n.current()
+    for key in fixed:
+        if key in data:
+            data[key] = value_word(key, data[key], lang, choices) or data[key]
+
+
+def _components(components: list[Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for c in components:
+        if isinstance(c, dict):
+            found.append(c)
+            found.extend(_components(c.get("components") or []))
+    return found
 
 
 @bp.get("/tasks/<task_id>")

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from engine.documents.accepted_types import match_type
 from engine.documents.filenames import sanitize_filename
 from engine.documents.store import FileStore, StoredFile
+from engine.documents.visibility import VisibilityTable, customer_uploaders, visible
 from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound, TaskAlreadyCompleted
+from engine.identity.access import Actor
 from engine.models import Document, ProcessInstance, Task
 from engine.queries.history import HistoryLog
 from engine.time.clock import Clock
@@ -48,16 +50,18 @@ def _instance_row(session: Session, instance_id: str) -> bool:
 class DocumentService:
     """Uploads, lists and opens the documents of process instances.
 
-    Access control is not this service's job: the caller decides who may see an
-    instance (and so its documents) and who may add to a task before calling.
+    The caller decides who may see an instance and who may add to a task before
+    calling; which of a seen instance's documents an actor may see is the
+    visibility table's (:meth:`visible_to`, :meth:`get_for`).
     """
 
     def __init__(self, session: Session, clock: Clock, store: FileStore, *,
-                 max_bytes: int) -> None:
+                 max_bytes: int, visibility: VisibilityTable | None = None) -> None:
         self.session = session
         self.clock = clock
         self.store = store
         self.max_bytes = max_bytes
+        self.visibility = visibility or VisibilityTable()
         self.history = HistoryLog(session, clock)
 
     def upload(
@@ -155,6 +159,27 @@ class DocumentService:
         if document is None:
             raise NotFound(f"no document {document_id}")
         return document
+
+    def get_for(self, actor: Actor, document_id: str) -> Document:
+        """The document if ``actor`` may see it (its instance is the caller's to check).
+
+        :raises NotFound: when there is no such document, or ``actor`` may not see it.
+        """
+        document = self.get(document_id)
+        if not self.visible_to(actor, [document]):
+            raise NotFound(f"no document {document_id}")
+        return document
+
+    def visible_to(self, actor: Actor, documents: list[Document]) -> list[Document]:
+        """Those of ``documents`` that ``actor`` may see, in the same order."""
+        if not actor.is_customer:
+            return documents
+        uploaders = customer_uploaders(self.session, documents)
+        return [d for d in documents if visible(actor, d, self.visibility, uploaders)]
+
+    def visible_ids(self, actor: Actor, instance_id: str) -> set[str]:
+        """The ids of the instance's documents ``actor`` may see."""
+        return {d.id for d in self.visible_to(actor, self.list_for_instance(instance_id))}
 
     def list_for_instance(self, instance_id: str) -> list[Document]:
         return self._list(Document.instance_id == instance_id)

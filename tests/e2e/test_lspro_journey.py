@@ -218,6 +218,7 @@ def record_lab_report(pages: dict[str, Any], new_page: Any, instance_id: str,
          ("laporan_hasil_uji",), tmp_path)
     officer.click("#complete")
     officer.wait_for_url(f"**/instances/{instance_id}")
+    # The message is named by the event waiting for it, not its technical name.
     expect(officer.locator(".flash.ok")).to_contain_text("Laporan hasil uji diterima")
     expect(officer.locator("#instance-status")).to_have_text("Berjalan")
 
@@ -296,7 +297,7 @@ def test_from_application_to_certificate_in_the_browser(
     today = clock.now().astimezone(engine.settings.timezone).date().isoformat()
     clerk.goto(f"/instances?business_key={number}")
     row = clerk.locator("#instance-table tbody tr").filter(has_text=number)
-    expect(row).to_contain_text("pembayaran_diterima")
+    expect(row).to_contain_text("Pembayaran diterima")  # the waiting event's name
     row.locator("a").first.click()
     clerk.click("#record-pembayaran_diterima")
     open_form(clerk)
@@ -311,7 +312,7 @@ def test_from_application_to_certificate_in_the_browser(
     screenshot(clerk, "13-lspro-record-payment", full_page=False)
     clerk.click("#complete")
     clerk.wait_for_url(f"**/instances/{instance_id}")
-    expect(clerk.locator(".flash.ok")).to_contain_text("Pembayaran diterima")
+    expect(clerk.locator(".flash.ok")).to_contain_text("Pembayaran diterima")  # the event's name
     with engine.read() as s:
         (bill,) = s.session.scalars(sa.select(Invoice).where(Invoice.code == code)).all()
     assert (bill.state, bill.ntpn, bill.paid_on.isoformat()) == (

@@ -112,6 +112,16 @@ def test_customer_applies_admin_suspends_staff_complete(
     assert "Periksa permohonan" in customer.locator("#applications").inner_text()
     screenshot(customer, "03-customer-applications")
 
+    # The done step, read again: its file field names the stored document, as a link
+    # to its download, not "no files selected".
+    customer.goto(f"/tasks/{done.id}")
+    wait_for_form(customer)
+    link = customer.locator("#form a[href^='/documents/']")
+    assert link.inner_text() == "surat-permohonan.pdf"
+    assert link.get_attribute("href") == f"/documents/{documents[0].id}"
+    assert customer.locator(".fjs-form-field-filepicker").count() == 0
+    assert "Surat permohonan" in customer.locator("#form").inner_text()
+
     # -- an admin looks at the instance, suspends and resumes it -------------------------
     admin = new_page()
     sign_in(admin, "admin1")
@@ -127,7 +137,7 @@ def test_customer_applies_admin_suspends_staff_complete(
     # The reminder timer waits on the boundary event, and is listed.
     timer = admin.locator("#diagram-0 g.djs-element[data-element-id='ingatkan']")
     assert "sf-timer" in (timer.get_attribute("class") or "")
-    assert "ingatkan" in admin.locator("#timers").inner_text()
+    assert "10 hari" in admin.locator("#timers").inner_text()  # the timer event's name
     screenshot(admin, "05-admin-instance")
     admin.click("#suspend-open")
     admin.fill("#suspend-reason", "Menunggu klarifikasi dari pemohon.")

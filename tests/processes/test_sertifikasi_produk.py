@@ -73,11 +73,14 @@ SERVICES: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
     },
     "keputusan_sertifikasi.bpmn": {
         "svc_catat_panel": ("panel.record", {"completersOf": "s13_bahas_dan_rekomendasi"}),
-        "svc_surat_kekurangan": ("letter.generate", {"template": "surat_kekurangan"}),
-        "svc_terbitkan_sertifikat": ("certificate.issue", {}),
+        # "milestone": the step of the customer's progress view the task belongs to
+        "svc_surat_kekurangan": ("letter.generate", {"template": "surat_kekurangan",
+                                                     "milestone": "Evaluasi oleh tim teknis"}),
+        "svc_terbitkan_sertifikat": ("certificate.issue", {"milestone": "Penerbitan sertifikat"}),
         "svc_berita_acara_serah_terima": ("letter.generate",
-                                          {"template": "berita_acara_serah_terima"}),
-        "svc_catat_serah_terima": ("certificate.handover", {}),
+                                          {"template": "berita_acara_serah_terima",
+                                           "milestone": "Penyerahan sertifikat"}),
+        "svc_catat_serah_terima": ("certificate.handover", {"milestone": "Penyerahan sertifikat"}),
         "svc_mulai_surveilan": ("process.start", {
             "processKey": "surveilan_sertifikat", "businessKey": "nomor_sertifikat",
             "variables": "nomor_sertifikat,nomor_permohonan,produk,sni,tipe_skema,"

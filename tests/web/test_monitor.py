@@ -229,7 +229,8 @@ def test_staff_record_an_awaited_message_with_its_form(browser: Any, web_engine:
         instance_id = s.runtime.start_instance("menunggu_lab", business_key="LAB-1",
                                                actor="upp1", company=COMPANY).id
     clerk: Browser = browser("upp1")
-    assert "Menunggu pesan: <code>hasil_lab</code>" in clerk.page(
+    # Named by the event that waits for it, not by the message's technical name.
+    assert "Menunggu pesan: Hasil lab" in clerk.page(
         "/instances?business_key=LAB-1").get_data(as_text=True)
     page = clerk.page(f"/instances/{instance_id}").get_data(as_text=True)
     assert f'href="/instances/{instance_id}/messages/hasil_lab"' in page

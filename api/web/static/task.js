@@ -71,6 +71,30 @@
     message.hidden = !text;
   }
 
+  /* Markdown-safe text: a document's name shown in a text component. */
+  function escapeMarkdown(text) {
+    return String(text).replace(/[\\`*_{}\[\]()#+\-.!<>|~]/g, function (ch) {
+      return '\\' + ch;
+    });
+  }
+
+  /* A file field nobody can change (read-only, disabled, or a form only to be read)
+   * would say "no files selected" next to a stored document: it becomes a text
+   * with the field's label and each document's name, linked to its download. */
+  function showStored(c, stored) {
+    var refs = (stored && typeof stored === 'object')
+      ? (Array.isArray(stored) ? stored : [stored]) : [];
+    var lines = refs.filter(function (r) { return r && r.id; }).map(function (r) {
+      var href = config.documentUrl.replace('__id__', encodeURIComponent(r.id));
+      return '- [' + escapeMarkdown(r.name || config.messages.document) + '](' + href + ')';
+    });
+    var label = c.label ? '**' + escapeMarkdown(c.label) + '**\n\n' : '';
+    var body = lines.length ? lines.join('\n') : '_' + escapeMarkdown(config.messages.noDocument) + '_';
+    Object.keys(c).forEach(function (k) { if (k !== 'id' && k !== 'layout') { delete c[k]; } });
+    c.type = 'text';
+    c.text = label + body;
+  }
+
   /* A stored document cannot be put back into a file input: the field becomes optional,
    * says which document it holds, and is left out of the submission unless replaced. */
   function prepare(schema, data) {
@@ -83,9 +107,24 @@
           mark(c.components, prefix.concat(split(c.path)));
           return;
         }
-        if (c.type !== 'filepicker' || !c.key) { return; }
+        if (!c.key) { return; }
         var path = prefix.concat(split(c.key));
         var stored = get(values, path);
+        // A read-only text field holding a document's id (a generated letter's, say)
+        // shows the document's name and link, not the id.
+        if (c.type === 'textfield' && typeof stored === 'string' &&
+            Object.prototype.hasOwnProperty.call(config.documents || {}, stored) &&
+            (config.readOnly || c.readonly === true || c.disabled === true)) {
+          unset(values, path);
+          showStored(c, { id: stored, name: config.documents[stored] });
+          return;
+        }
+        if (c.type !== 'filepicker') { return; }
+        if (config.readOnly || c.readonly === true || c.disabled === true) {
+          unset(values, path);
+          showStored(c, stored);
+          return;
+        }
         if (stored && typeof stored === 'object') {
           var names = (Array.isArray(stored) ? stored : [stored])
             .map(function (r) { return r.name; }).join(', ');
