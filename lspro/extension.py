@@ -54,7 +54,7 @@ class LsproExtension:
     def register(self, setup: Setup) -> None:
         from . import pages, rest
         from .topics import DOMAIN_TOPICS
-        from .words import WORDS
+        from .words import CATALOGUE, WORDS
 
         # The engine's time zone is the LSPro's: dates on letters and bills are local.
         settings = replace(self.settings, timezone=setup.settings.timezone)
@@ -77,6 +77,7 @@ class LsproExtension:
         setup.rest(rest.bp)
         setup.rest(rest.public)
         setup.pages(pages.bp)
+        setup.catalogue(CATALOGUE)
         setup.words(WORDS)
         setup.nav("nav.certificates", "lspro.certificate_list")
         setup.nav("nav.verify", "lspro.verify", signed_in=False, hint="signin.verify_hint")

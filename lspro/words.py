@@ -1,63 +1,16 @@
-"""The LSPro pages' words in Indonesian and English, added to the pages' catalogue."""
+"""Where the LSPro pages' words are: its gettext catalogue folder, added to the pages'.
+
+The words themselves are in ``lspro/translations/<lang>/LC_MESSAGES/messages.po``
+(page words by key, Indonesian and English) and ``.../en/LC_MESSAGES/forms.po``
+(the English of the texts in ``forms/*.form``, keyed by their Indonesian).
+"""
 
 from __future__ import annotations
 
-# key -> (Indonesian, English)
-WORDS: dict[str, tuple[str, str]] = {
-    "brand.tag": ("LSPro", "LSPro"),
-    "clock.running": ("berjalan (giliran LSPro)", "running (the LSPro's turn)"),
-    "apps.new": ("Ajukan permohonan baru", "Apply for certification"),
-    "clock.paused": ("berhenti (giliran pelanggan/lab)", "paused (customer's or lab's turn)"),
-    "footer.text": ("Layanan alur kerja LSPro (SPPT SNI, ISO/IEC 17065)",
-                    "Workflow service of the LSPro (SPPT SNI, ISO/IEC 17065)"),
-    "nav.certificates": ("Sertifikat", "Certificates"),
-    "nav.verify": ("Cek sertifikat", "Check a certificate"),
-    "signin.verify_hint": ("Ingin memeriksa keabsahan sertifikat tanpa masuk?",
-                           "Want to check a certificate without signing in?"),
-    "apps.certificates": ("Sertifikat saya", "My certificates"),
-    "apps.no_certificates": ("Belum ada sertifikat.", "No certificates yet."),
-    "apps.invoices": ("Tagihan (e-Billing)", "Bills (e-Billing)"),
-    "bill.code": ("Kode billing", "Billing code"),
-    "bill.subject": ("Untuk", "For"),
-    "bill.total": ("Jumlah", "Amount"),
-    "bill.due": ("Batas bayar", "Pay by"),
-    "bill.state": ("Status", "State"),
-    "cert.register": ("Daftar sertifikat SPPT SNI", "SPPT SNI certificate register"),
-    "cert.number": ("Nomor sertifikat", "Certificate number"),
-    "cert.product": ("Produk", "Product"),
-    "cert.state": ("Status", "State"),
-    "cert.issued": ("Terbit", "Issued"),
-    "cert.expires": ("Berlaku sampai", "Valid until"),
-    "cert.valid": ("Masih berlaku", "Still valid"),
-    "cert.next_surveillance": ("Surveilan berikutnya", "Next surveillance"),
-    "cert.application": ("Permohonan", "Application"),
-    "cert.brands": ("Merek dan kemasan", "Brands and packaging"),
-    "cert.scheme": ("skema tipe {type}", "scheme type {type}"),
-    "cert.reason": ("Alasan", "Reason"),
-    "cert.total": ("{total} sertifikat", "{total} certificates"),
-    "cert.none": ("Tidak ada sertifikat yang sesuai.", "No certificates match."),
-    "verify.title": ("Cek keabsahan sertifikat SPPT SNI", "Check an SPPT SNI certificate"),
-    # what happened to a certificate, in its history
-    "cert.event.issued": ("diterbitkan", "issued"),
-    "cert.event.handed_over": ("diserahkan kepada pelanggan", "handed over to the customer"),
-    "cert.event.suspended": ("dibekukan", "suspended"),
-    "cert.event.reinstated": ("diaktifkan kembali", "reinstated"),
-    "cert.event.revoked": ("dicabut", "revoked"),
-    "cert.event.withdrawn": ("ditarik (diganti nomor baru)",
-                             "withdrawn (replaced by a new number)"),
-    "cert.event.expired": ("kedaluwarsa", "expired"),
-    "cert.event.surveillance_recorded": ("surveilan dicatat", "surveillance recorded"),
-    "verify.intro": ("Masukkan nomor sertifikat seperti tercetak (huruf besar atau kecil "
-                     "sama saja).",
-                     "Enter the certificate number as printed (upper or lower case alike)."),
-    "verify.check": ("Periksa", "Check"),
-    "verify.valid": ("Sertifikat sah dan berlaku", "The certificate is genuine and valid"),
-    "verify.not_valid": ("Sertifikat terdaftar tetapi tidak berlaku",
-                         "The certificate is registered but not valid"),
-    "verify.unknown": ("Tidak ada sertifikat bernomor \u201c{number}\u201d.",
-                       "There is no certificate numbered \u201c{number}\u201d."),
-    "verify.replaced_by": ("Diganti dengan", "Replaced by"),
-    "verify.revoked": ("Sertifikat yang dicabut", "Revoked certificates"),
-    "verify.revoked_on": ("Dicabut", "Revoked"),
-    "verify.none_revoked": ("Tidak ada sertifikat yang dicabut.", "No certificate is revoked."),
-}
+from pathlib import Path
+
+CATALOGUE = Path(__file__).resolve().parent / "translations"
+
+# Words not yet moved into the catalogue, key -> (Indonesian, English); empty once
+# ``python -m api.web.catalogues absorb`` has moved them.
+WORDS: dict[str, tuple[str, str]] = {}
