@@ -28,9 +28,10 @@ the engine's words (the footer, the brand). Maintenance, from the repository roo
 from __future__ import annotations
 
 import io
+import json
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def used_keys(roots: Iterable[Path]) -> tuple[set[str], set[str]]:
             keys.update(_TEMPLATE_KEY.findall(text))
             keys.update(_CODE_KEY.findall(text))
             prefixes.update(_PREFIXED.findall(text))
-    return keys - {p for p in prefixes}, prefixes
+    # A key ending in "." or "_" is the start of one built at run time ("field." + code).
+    prefixes.update(key for key in keys if key.endswith((".", "_")))
+    return keys - prefixes, prefixes
 
 
 def problems(folders: Sequence[Path], used: set[str] | None = None) -> list[str]:
@@ -151,6 +154,33 @@ def problems(folders: Sequence[Path], used: set[str] | None = None) -> list[str]
         every |= keys["id"] | keys["en"]
     if used is not None:
         found.extend(f"key {key!r} is used but in no catalogue" for key in sorted(used - every))
+    return found
+
+
+def form_texts(schema: object) -> Iterator[str]:
+    """Every text of a form-js schema a person reads: labels, help texts, text blocks,
+    option labels (the texts :func:`api.web.i18n.translate_form` translates)."""
+    if isinstance(schema, list):
+        for item in schema:
+            yield from form_texts(item)
+    elif isinstance(schema, dict):
+        for name in ("label", "description", "text", "placeholder"):
+            if isinstance(schema.get(name), str) and schema[name]:
+                yield schema[name]
+        yield from form_texts(schema.get("components"))
+        yield from form_texts(schema.get("values"))
+
+
+def untranslated_form_texts(forms: Path, folder: Path, lang: str = "en") -> list[str]:
+    """The texts of ``forms/*.form`` that ``folder``'s forms catalogue lacks."""
+    path = po_path(folder, lang, FORMS)
+    known = {str(m.id) for m in read_catalog(path, lang) if m.id and m.string} \
+        if path.is_file() else set()
+    found: list[str] = []
+    for form in sorted(forms.glob("*.form")):
+        schema = json.loads(form.read_text(encoding="utf-8"))
+        found.extend(f"{form.name}: {text!r} has no {lang} translation"
+                     for text in form_texts(schema) if text not in known)
     return found
 
 
@@ -189,7 +219,8 @@ def _main(argv: Sequence[str]) -> int:
     folders = [LSPRO_FOLDER, ENGINE_FOLDER]
     if argv[:1] == ["check"]:
         used, _ = used_keys([repository / "api", repository / "lspro"])
-        found = problems(folders, used)
+        found = problems(folders, used) + untranslated_form_texts(repository / "forms",
+                                                                  LSPRO_FOLDER)
         for line in found:
             print(line)
         return 1 if found else 0
