@@ -210,23 +210,31 @@ def absorb(words: Mapping[str, tuple[str, str]], folder: Path) -> int:
 
 
 def _main(argv: Sequence[str]) -> int:
-    from lspro.words import CATALOGUE as LSPRO_FOLDER
-    from lspro.words import WORDS
+    # The loaded extensions (SERTIFLOW_EXTENSIONS, the LSPro's by default) name their
+    # catalogues and dict words; the web layer imports none of them by name.
+    from engine.config import load_settings
+    from engine.extensions import load
+    from engine.runtime.handlers import TopicRegistry
 
+    from ..extensions import default_extensions
     from . import i18n
 
+    setup = load(default_extensions(), load_settings(), TopicRegistry())
     repository = ENGINE_FOLDER.parents[2]
-    folders = [LSPRO_FOLDER, ENGINE_FOLDER]
+    folders = [*setup.catalogue_folders, ENGINE_FOLDER]
     if argv[:1] == ["check"]:
-        used, _ = used_keys([repository / "api", repository / "lspro"])
-        found = problems(folders, used) + untranslated_form_texts(repository / "forms",
-                                                                  LSPRO_FOLDER)
+        used, _ = used_keys([repository / "api", *(f.parent for f in setup.catalogue_folders)])
+        found = problems(folders, used)
+        for folder in setup.catalogue_folders:
+            found += untranslated_form_texts(repository / "forms", folder)
         for line in found:
             print(line)
         return 1 if found else 0
     if argv[:1] == ["absorb"]:
-        print(f"engine: {absorb(i18n.MESSAGES, ENGINE_FOLDER)} new keys; "
-              f"LSPro: {absorb(WORDS, LSPRO_FOLDER)} new keys; now empty the dicts")
+        print(f"engine: {absorb(i18n.MESSAGES, ENGINE_FOLDER)} new keys")
+        if setup.messages and setup.catalogue_folders:
+            print(f"extensions: {absorb(setup.messages, setup.catalogue_folders[0])} new keys")
+        print("now empty the dicts the words came from")
         return 0
     print(__doc__)
     return 2
