@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import get_day_names, get_month_names
 from babel.support import NullTranslations
 from flask import Flask, current_app, g
 from flask_babel import Babel, Domain, get_locale
 
 from engine.tasks.form_submission import FieldError
 
+from . import formatting
 from .catalogues import ENGINE_FOLDER, Catalogues
 
 DEFAULT = "id"
@@ -102,13 +104,19 @@ def field_problem(lang: str, error: FieldError) -> str:
     return text
 
 
-def form_words(lang: str) -> dict[str, str]:
+def form_words(lang: str) -> dict[str, Any]:
     """The form viewer's own words (``formjs.*``, field problems ``field.*``) in
-    ``lang``, for the task page's script: form-js has them in English only."""
-    words = {name: translate(lang, "formjs." + name) for name in _FORMJS}
+    ``lang``, for the task page's script: form-js has them in English only. Its date
+    picker's months and weekdays (Sunday first) come from Babel's calendar data."""
+    words: dict[str, Any] = {name: translate(lang, "formjs." + name) for name in _FORMJS}
     words.update({"field." + code: translate(lang, "field." + code)
                   for code in ("required", "pattern", "min_length", "max_length", "minimum",
                                "maximum", "email", "phone", "whole", "decimals")})
+    locale = formatting.locale_of(lang)
+    months = get_month_names("wide", locale=locale)
+    days = get_day_names("abbreviated", locale=locale)  # 0 is Monday
+    words["months"] = [months[number] for number in range(1, 13)]
+    words["weekdays"] = [days[(number + 6) % 7] for number in range(7)]
     return words
 
 

@@ -23,13 +23,12 @@ from engine.composition import Engine
 from engine.tasks.field_values import PROBLEMS
 from lspro.certificates import CertificateRegister
 from lspro.words import CATALOGUE
-from tests import builders
 from tests.people import COMPANY
 from tests.settings import LSPRO
 
 from . import sample
 from .conftest import Browser
-from .driving import complete_first_step, start, task_of
+from .driving import PAYMENT, complete_first_step, payment_files, start, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = [CATALOGUE, catalogues.ENGINE_FOLDER]
@@ -160,21 +159,6 @@ def test_the_stop_list_catches_english() -> None:
 
 
 # -- a bad NTPN on the LSPro's own form ---------------------------------------------------
-
-PAYMENT = "bayar_demo"
-
-
-def payment_files() -> list[tuple[str, bytes]]:
-    task = ('    <bpmn:userTask id="catat" name="Catat pembayaran" '
-            'camunda:candidateGroups="upp" camunda:formRef="pembayaran_diterima" />\n')
-    flows = ('    <bpmn:sequenceFlow id="a" sourceRef="mulai" targetRef="catat" />\n'
-             '    <bpmn:sequenceFlow id="b" sourceRef="catat" targetRef="selesai" />\n')
-    body = builders.process(PAYMENT, '    <bpmn:startEvent id="mulai" />\n' + task
-                            + '    <bpmn:endEvent id="selesai" />\n' + flows,
-                            name="Catat pembayaran")
-    form = (ROOT / "forms" / "pembayaran_diterima.form").read_bytes()
-    return [(f"{PAYMENT}.bpmn", builders.definitions(PAYMENT, body).encode()),
-            ("pembayaran_diterima.form", form)]
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -62,12 +62,23 @@
     [/^Previous page$/, 'previous_page'], [/^Next page$/, 'next_page'],
     [/^Increment$/, 'increment'], [/^Decrement$/, 'decrement']
   ].concat(PROBLEMS);
+  // The date picker (flatpickr, inside form-js) names months and weekdays in English.
+  ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+    'October', 'November', 'December'].forEach(function (name, n) {
+    if (words.months) { WIDGETS.push([new RegExp('^' + name + '$'), null, [], words.months[n]]); }
+  });
+  ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].forEach(function (name, n) {
+    if (words.weekdays) {
+      WIDGETS.push([new RegExp('^' + name + '$'), null, [], words.weekdays[n]]);
+    }
+  });
 
   function reword(text, table) {
     var trimmed = String(text).trim();
     for (var i = 0; i < table.length; i++) {
       var found = table[i][0].exec(trimmed);
       if (!found) { continue; }
+      if (table[i][3] !== undefined) { return table[i][3]; }  // a fixed word (a month)
       var fields = {};
       (table[i][2] || []).forEach(function (name, n) { fields[name] = found[n + 1]; });
       return said(table[i][1], fields);
@@ -122,6 +133,20 @@
       childList: true, subtree: true, characterData: true,
       attributes: true, attributeFilter: ['placeholder', 'aria-label', 'title']
     });
+  }
+
+  /* The date pickers' calendars are added to the page's body, outside the form. */
+  function watchCalendars() {
+    var watched = new Set();
+    function look() {
+      document.querySelectorAll('.flatpickr-calendar').forEach(function (calendar) {
+        if (watched.has(calendar)) { return; }
+        watched.add(calendar);
+        watchWidgets(calendar);
+      });
+    }
+    look();
+    new MutationObserver(look).observe(document.body, { childList: true });
   }
 
   function split(text) { return String(text || '').split('.').filter(Boolean); }
@@ -306,6 +331,7 @@
   });
   localizeValidator(form);
   watchWidgets(host);
+  watchCalendars();
   // For tests and the curious: the viewer, and how the page completes the task.
   window.sertiflowTask = { form: null, complete: complete, showFieldErrors: null };
   form.importSchema(prepared.schema, prepared.data).then(function () {
