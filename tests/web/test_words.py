@@ -185,3 +185,16 @@ def test_a_bad_ntpn_is_answered_in_words_without_the_pattern(browser: Any, web_e
                                   "Transaksi Penerimaan Negara): 16 letters and digits.")
         assert "16 letters and digits" in page
     assert "^" not in errors["ntpn"] and "{16}" not in errors["ntpn"]
+
+
+def test_flask_babel_serves_the_same_catalogues(app: Any) -> None:
+    import flask_babel
+    from flask import g
+
+    for lang, word, when in (("id", "Tugas", "6 Des 2026"), ("en", "Tasks", "6 Dec 2026")):
+        with app.test_request_context("/"):
+            g.lang = lang
+            assert flask_babel.gettext("nav.tasks") == word
+            assert app.jinja_env.from_string("{{ _('nav.tasks') }}").render() == word
+            assert str(flask_babel.get_locale()) == lang
+            assert formatting.day(date(2026, 12, 6), lang) == when
