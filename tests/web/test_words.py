@@ -21,7 +21,7 @@ import pytest
 from api.web import catalogues, formatting, i18n
 from engine.composition import Engine
 from engine.tasks.field_values import PROBLEMS
-from lspro.certificates import CertificateRegister
+from lspro.certificates import REVOCATION_REASONS, SUSPENSION_REASONS, CertificateRegister
 from lspro.words import CATALOGUE
 from tests.people import COMPANY
 from tests.settings import LSPRO
@@ -70,6 +70,7 @@ def test_every_key_is_in_both_catalogues_and_nothing_else() -> None:
         | {f"cert.event.{k}" for k in re.findall(r'_event\(\w+, "([a-z_]+)"', certificates)}
         | {f"cert.state.{s}" for s in re.findall(r'^[A-Z]+ = "([a-z]+)"$', certificates, re.M)}
         | {f"bill.state.{s}" for s in re.findall(r'^[A-Z]+ = "([a-z]+)"$', billing, re.M)}
+        | {f"cert.reason.{code}" for code in {**SUSPENSION_REASONS, **REVOCATION_REASONS}}
         | {f"field.{code}" for code in PROBLEMS}
         | {f"formjs.{name}" for name in i18n._FORMJS}
         | {f"status.{s}" for s in ("running", "suspended", "completed", "cancelled", "error")}
