@@ -27,6 +27,7 @@ the engine's words (the footer, the brand). Maintenance, from the repository roo
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -56,7 +57,13 @@ def read_catalog(path: Path, lang: str) -> Catalog:
 
 
 def compile_po(path: Path, lang: str) -> Translations:
-    """The gettext translations of one ``.po`` file, compiled in memory."""
+    """The gettext translations of one ``.po`` file, compiled in memory (once per
+    version of the file in a process: the tests build many apps)."""
+    return _compiled(path, lang, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(path: Path, lang: str, _version: int) -> Translations:
     binary = io.BytesIO()
     write_mo(binary, read_catalog(path, lang))
     binary.seek(0)
