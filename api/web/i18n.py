@@ -123,7 +123,7 @@ def form_words(lang: str) -> dict[str, Any]:
 _FORMJS = ("browse", "no_files", "files_selected", "add_new", "collapse", "expand_all",
            "select", "search", "remove_tag", "skip_to_search", "nothing_to_show",
            "previous_page", "next_page", "increment", "decrement", "not_a_number", "nearest",
-           "date_and_time")
+           "date_and_time", "remove_row", "download")
 _FORM_TEXTS = ("label", "description", "text", "placeholder")
 
 

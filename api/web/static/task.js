@@ -60,7 +60,9 @@
     [/^Select$/, 'select'], [/^Search$/, 'search'], [/^Remove tag$/, 'remove_tag'],
     [/^Skip to search$/, 'skip_to_search'], [/^Nothing to show\.$/, 'nothing_to_show'],
     [/^Previous page$/, 'previous_page'], [/^Next page$/, 'next_page'],
-    [/^Increment$/, 'increment'], [/^Decrement$/, 'decrement']
+    [/^Increment$/, 'increment'], [/^Decrement$/, 'decrement'],
+    [/^Remove list item (\d+)$/, 'remove_row', ['number']],
+    [/^Download (.+)$/, 'download', ['name']]
   ].concat(PROBLEMS);
   // The date picker (flatpickr, inside form-js) names months and weekdays in English.
   ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
