@@ -10,6 +10,7 @@ engine's, so an extension may reword the engine's words.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.dates import get_day_names, get_month_names
@@ -98,10 +99,19 @@ def field_problem(lang: str, error: FieldError) -> str:
     problem says so and gives the field's help text, never the pattern."""
     if not error.code:
         return error.message
-    text = translate(lang, "field." + error.code, default=error.message, **error.params)
+    # Numbers with the language's separators: "Paling besar 1.000,5."
+    params = {name: _number_text(value, lang) for name, value in error.params.items()}
+    text = translate(lang, "field." + error.code, default=error.message, **params)
     if error.code == "pattern" and error.hint:
         text += ": " + form_text(lang, error.hint)
     return text
+
+
+def _number_text(value: str, lang: str) -> str:
+    try:
+        return formatting.number(Decimal(value), lang)
+    except InvalidOperation:
+        return value
 
 
 def form_words(lang: str) -> dict[str, Any]:

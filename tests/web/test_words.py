@@ -199,3 +199,18 @@ def test_flask_babel_serves_the_same_catalogues(app: Any) -> None:
             assert app.jinja_env.from_string("{{ _('nav.tasks') }}").render() == word
             assert str(flask_babel.get_locale()) == lang
             assert formatting.day(date(2026, 12, 6), lang) == when
+
+
+def test_field_problems_in_words_with_the_language_numbers(app: Any) -> None:
+    from engine.tasks.form_submission import FieldError
+
+    over = FieldError("jumlah", "must be at most 1000.5", "maximum", {"limit": "1000.5"})
+    shaped = FieldError("ntpn", "does not have the expected format", "pattern", {},
+                        "Kode billing 15 angka yang sudah dibayar.")
+    with app.app_context():
+        assert i18n.field_problem("id", over) == "Paling besar 1.000,5."
+        assert i18n.field_problem("en", over) == "At most 1,000.5."
+        assert i18n.field_problem("id", shaped) == (
+            "Format tidak sesuai: Kode billing 15 angka yang sudah dibayar.")
+        assert i18n.field_problem("en", shaped) == (
+            "The format is not right: The 15-digit e-Billing code that was paid.")
