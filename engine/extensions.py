@@ -111,6 +111,7 @@ class Setup:
     rest_blueprints: list[Any] = field(default_factory=list)
     page_blueprints: list[Any] = field(default_factory=list)
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    catalogue_folders: list[Path] = field(default_factory=list)
     nav_links: list[NavLink] = field(default_factory=list)
     customer_sections: list[CustomerSection] = field(default_factory=list)
     #: Per form id, the checkers of what is entered on that form (:meth:`check`).
@@ -168,8 +169,16 @@ class Setup:
         self.page_blueprints.append(blueprint)
 
     def words(self, messages: Mapping[str, tuple[str, str]]) -> None:
-        """Page texts as ``key -> (Indonesian, English)``."""
+        """Page texts as ``key -> (Indonesian, English)``, for an extension with a few
+        words; they come before every catalogue."""
         self.messages.update(messages)
+
+    def catalogue(self, folder: Path) -> None:
+        """A folder of gettext catalogues, ``<lang>/LC_MESSAGES/<domain>.po`` for the
+        languages ``id`` and ``en``: ``messages.po`` holds page words by key,
+        ``forms.po`` the English of the extension's forms' Indonesian texts. Compiled
+        when the web app starts; they come before the engine's."""
+        self.catalogue_folders.append(folder)
 
     def nav(self, label: str, endpoint: str, *, signed_in: bool = True,
             hint: str | None = None, roles: tuple[str, ...] = ()) -> None:

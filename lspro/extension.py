@@ -63,7 +63,7 @@ class LsproExtension:
         from . import bill_pages, pages, rest  # bill_pages adds its view to pages.bp
         from .entry_checks import CHECKS
         from .topics import DOMAIN_TOPICS
-        from .words import WORDS
+        from .words import CATALOGUE, WORDS
 
         # The engine's time zone is the LSPro's: dates on letters and bills are local;
         # its public address is where a certificate's QR code leads; without a key of
@@ -97,6 +97,7 @@ class LsproExtension:
         setup.rest(rest.public)
         setup.rest(rest.profiles)
         setup.pages(pages.bp)
+        setup.catalogue(CATALOGUE)
         setup.words(WORDS)
         # What staff type to find an application: its product, brands, numbers.
         setup.search("nama_produk", "produk", "merek_kemasan", "nomor_permohonan",

@@ -42,6 +42,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         app.config["SESSION_COOKIE_NAME"] = "sertiflow_session"
     if settings.secure_cookies:
         app.config["SESSION_COOKIE_SECURE"] = True
+    from . import i18n
+
+    i18n.load(app)
     # Imported for their routes, which attach to ``bp``.
     from . import (  # noqa: F401
         assets,

@@ -20,6 +20,8 @@ from engine.tasks.form_fields import Kind
 from engine.tasks.formdata_fields import form_fields_generated
 from engine.tasks.taskforms import TaskForm
 
+from . import i18n
+
 _COMPONENT = {
     Kind.TEXT: "textfield", Kind.NUMBER: "number", Kind.INTEGER: "number",
     Kind.BOOLEAN: "checkbox", Kind.DATE: "datetime", Kind.LEGACY_DATE: "datetime",
@@ -28,7 +30,12 @@ _COMPONENT = {
 
 
 def viewer_schema(form: TaskForm) -> dict[str, Any]:
-    """The form-js schema that renders ``form``."""
+    """The form-js schema that renders ``form``, its texts in the page's language."""
+    translated: dict[str, Any] = i18n.translate_form(_viewer_schema(form), i18n.current())
+    return translated
+
+
+def _viewer_schema(form: TaskForm) -> dict[str, Any]:
     if form.kind != "generated":
         return dict(form.schema or {})
     raw = {str(entry.get("id")): entry for entry in form.fields or []}

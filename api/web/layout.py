@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -21,15 +22,16 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import EngineError
+from engine.tasks.form_submission import FormInvalid
 
 from ..context import engine
 from ..errors import engine_problem, mapping_for
-from . import bp, i18n
+from . import bp, formatting, i18n
 from .session import SignInRequired, check_csrf, csrf_token, signed_in_actor
 from .sla import badge
 
 LANG_COOKIE = "lang"
-NOTHING = "\u2013"  # an en dash: no value
+NOTHING = formatting.NOTHING
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
@@ -69,7 +71,15 @@ def _sign_in(_exc: SignInRequired) -> ResponseReturnValue:
 
 def _engine_error(exc: EngineError) -> ResponseReturnValue:
     if wants_json():
-        return engine_problem(exc)
+        answer = engine_problem(exc)
+        if isinstance(exc, FormInvalid):
+            # The page shows each field's problem next to it, in the person's language.
+            body = answer.get_json()
+            lang = g.get("lang", i18n.DEFAULT)
+            body["errors"] = [{"field": e.field, "message": i18n.field_problem(lang, e)}
+                              for e in exc.field_errors]
+            answer.set_data(json.dumps(body, ensure_ascii=False))
+        return answer
     status = mapping_for(exc).status
     return render_template("error.html", status=status, message=exc.message), status
 
@@ -95,11 +105,12 @@ def page_count(total: int, per_page: int) -> int:
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:
-    """A moment in the service's time zone, as people there read it."""
-    if value is None:
-        return NOTHING
-    local = value.astimezone(engine().settings.timezone)
-    return local.strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+    """A moment in the service's time zone, as people there read it, in the page's
+    language (:mod:`.formatting`)."""
+    zone = engine().settings.timezone
+    lang = g.get("lang", i18n.DEFAULT)
+    return formatting.moment(value, lang, zone) if with_time \
+        else formatting.day(value, lang, zone)
 
 
 def url_with(**changes: Any) -> str:
@@ -117,17 +128,26 @@ def _local_filter(value: datetime | None) -> str:
 
 @bp.app_template_filter("day")
 def _day_filter(value: Any) -> str:
-    if value is None:
-        return NOTHING
     if isinstance(value, datetime):
         return local_time(value, with_time=False)
-    return str(value.strftime("%d-%m-%Y"))
+    return formatting.day(value, g.get("lang", i18n.DEFAULT))
+
+
+@bp.app_template_filter("rupiah")
+def _rupiah_filter(value: Any) -> str:
+    return formatting.rupiah(value, g.get("lang", i18n.DEFAULT))
+
+
+@bp.app_template_filter("number")
+def _number_filter(value: Any) -> str:
+    return formatting.number(value, g.get("lang", i18n.DEFAULT))
 
 
 def _layout_context() -> dict[str, Any]:
     lang = g.get("lang", i18n.DEFAULT)
     return {
         "t": lambda key, **kw: i18n.translate(lang, key, **kw),
+        "form_words": lambda: i18n.form_words(lang),
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "csrf_token": csrf_token,

@@ -118,6 +118,7 @@ def _camunda_input(component: Mapping[str, Any], path: tuple[str, ...], conditio
         path,
         kind,
         label=_label(component),
+        description=_text(component, "description"),
         required=validate.get("required") is True,
         readonly=_static_flag(component.get("readonly")) or _static_flag(component.get("disabled")),
         conditional=conditional,
@@ -144,6 +145,11 @@ def _static_options(component: Mapping[str, Any]) -> tuple[Any, ...] | None:
     if not isinstance(values, list):
         return ()
     return tuple(v["value"] for v in values if isinstance(v, Mapping) and "value" in v)
+
+
+def _text(component: Mapping[str, Any], name: str) -> str:
+    text = component.get(name)
+    return text if isinstance(text, str) else ""
 
 
 def _label(component: Mapping[str, Any]) -> str:

@@ -20,12 +20,51 @@ from engine.tasks.form_fields import NUMBER_TEXT, Field, Kind
 TEXT_CAP: Final = 10_000
 
 
-class InvalidValue(Exception):
-    """A submitted value breaks its field's rules; ``message`` says how."""
+#: Each problem's code and its English wording, for machine clients (the REST API).
+#: The pages translate the code instead (``field.<code>`` in their catalogues), with
+#: the same parameters; no message shows a regular expression.
+PROBLEMS: Final[dict[str, str]] = {
+    "required": "is required",
+    "read_only": "is read-only",
+    "too_long": "is too long",
+    "text": "must be text",
+    "max_length": "must be at most {limit} characters",
+    "min_length": "must be at least {limit} characters",
+    "pattern": "does not have the expected format",
+    "email": "must be an email address",
+    "phone": "must be a phone number",
+    "whole": "must be a whole number",
+    "decimals": "must have at most {limit} decimal digits",
+    "minimum": "must be at least {limit}",
+    "maximum": "must be at most {limit}",
+    "multiple_of": "must be a multiple of {limit}",
+    "out_of_range": "is out of range",
+    "number": "must be a number",
+    "boolean": "must be true or false",
+    "date": "must be a date (YYYY-MM-DD)",
+    "legacy_date": "must be a date (dd/MM/yyyy or YYYY-MM-DD)",
+    "time": "must be a time (HH:MM)",
+    "datetime": "must be a date and time (ISO 8601)",
+    "single": "must be a single value",
+    "option": "is not one of the options",
+    "list": "must be a list",
+    "list_of_single": "must be a list of single values",
+    "options": "contains a value that is not one of the options",
+    "file": "must be a file reference",
+    "files": "must be a list of file references",
+    "row": "must be an object",
+}
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class InvalidValue(Exception):
+    """A submitted value breaks its field's rules: ``code`` names the rule (a key of
+    :data:`PROBLEMS`), ``params`` its numbers, ``message`` says it in English."""
+
+    def __init__(self, code: str, **params: str) -> None:
+        self.code = code
+        self.params = params
+        self.message = PROBLEMS[code].format(**params)
+        super().__init__(self.message)
 
 
 _LONG_MIN: Final = -(2**63)
@@ -70,34 +109,34 @@ def coerce(f: Field, value: Any) -> Any:
     if f.kind == Kind.FILE:
         return _files(f, value)
     if f.kind == Kind.LIST:
-        raise InvalidValue("must be a list")  # rows are cleaned by form_submission
+        raise InvalidValue("list")  # rows are cleaned by form_submission
     return _scalar(value)
 
 
 def _capped(value: str, limit: int = TEXT_CAP) -> str:
     if len(value) > limit:
-        raise InvalidValue("is too long")
+        raise InvalidValue("too_long")
     return value
 
 
 def _text(f: Field, value: Any) -> str:
     if not isinstance(value, str):
-        raise InvalidValue("must be text")
+        raise InvalidValue("text")
     if f.max_length is not None:
         # The form's own limit replaces the default cap, as the form designer chose it.
         if len(value) > f.max_length:
-            raise InvalidValue(f"must be at most {f.max_length} characters")
+            raise InvalidValue("max_length", limit=str(f.max_length))
     else:
         _capped(value)
     # form-js measures minLength on the trimmed text, so blanks cannot pad a short answer.
     if f.min_length is not None and len(value.strip()) < f.min_length:
-        raise InvalidValue(f"must be at least {f.min_length} characters")
+        raise InvalidValue("min_length", limit=str(f.min_length))
     if f.pattern is not None and not f.pattern.fullmatch(value):
-        raise InvalidValue("does not have the expected format")
+        raise InvalidValue("pattern")
     if f.validation_type == "email" and not _EMAIL.fullmatch(value):
-        raise InvalidValue("must be an email address")
+        raise InvalidValue("email")
     if f.validation_type == "phone" and not _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", value)):
-        raise InvalidValue("must be a phone number")
+        raise InvalidValue("phone")
     return value
 
 
@@ -105,41 +144,41 @@ def _number(f: Field, value: Any) -> int | float:
     number = _to_decimal(value)
     places = _decimal_places(number)
     if places and (f.kind == Kind.INTEGER or f.decimal_digits == 0):
-        raise InvalidValue("must be a whole number")
+        raise InvalidValue("whole")
     if f.decimal_digits is not None and places > f.decimal_digits:
-        raise InvalidValue(f"must have at most {f.decimal_digits} decimal digits")
+        raise InvalidValue("decimals", limit=str(f.decimal_digits))
     if f.minimum is not None and number < f.minimum:
-        raise InvalidValue(f"must be at least {_show(f.minimum)}")
+        raise InvalidValue("minimum", limit=_show(f.minimum))
     if f.maximum is not None and number > f.maximum:
-        raise InvalidValue(f"must be at most {_show(f.maximum)}")
+        raise InvalidValue("maximum", limit=_show(f.maximum))
     if f.increment is not None and not _is_multiple(number, f.increment):
-        raise InvalidValue(f"must be a multiple of {_show(f.increment)}")
+        raise InvalidValue("multiple_of", limit=_show(f.increment))
     # Beyond float range the value could not be stored or shown faithfully.
     if not math.isfinite(float(number)):
-        raise InvalidValue("is out of range")
+        raise InvalidValue("out_of_range")
     if places:
         return float(number)
     whole = int(number)
     if f.kind == Kind.INTEGER and not _LONG_MIN <= whole <= _LONG_MAX:
-        raise InvalidValue("is out of range")
+        raise InvalidValue("out_of_range")
     return whole
 
 
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise InvalidValue("must be a number")
+        raise InvalidValue("number")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidValue("must be a number")
+            raise InvalidValue("number")
         # repr gives the shortest text that round-trips, so 0.1 stays 0.1.
         return Decimal(repr(value))
     if isinstance(value, str):
         text = _capped(value).strip()
         if NUMBER_TEXT.fullmatch(text):
             return Decimal(text)
-    raise InvalidValue("must be a number")
+    raise InvalidValue("number")
 
 
 def _decimal_places(number: Decimal) -> int:
@@ -174,7 +213,7 @@ def _boolean(value: Any) -> bool:
         return value
     if value in ("true", "false"):
         return bool(value == "true")
-    raise InvalidValue("must be true or false")
+    raise InvalidValue("boolean")
 
 
 def _temporal(kind: str, value: Any) -> str:
@@ -198,12 +237,8 @@ def _temporal(kind: str, value: Any) -> str:
             return text
     except ValueError:
         pass  # the shape was right but the calendar says no (31 February, offset 99:00)
-    raise InvalidValue({
-        Kind.DATE: "must be a date (YYYY-MM-DD)",
-        Kind.LEGACY_DATE: "must be a date (dd/MM/yyyy or YYYY-MM-DD)",
-        Kind.TIME: "must be a time (HH:MM)",
-        Kind.DATETIME: "must be a date and time (ISO 8601)",
-    }[kind])
+    raise InvalidValue({Kind.DATE: "date", Kind.LEGACY_DATE: "legacy_date", Kind.TIME: "time",
+                        Kind.DATETIME: "datetime"}[kind])
 
 
 def _is_scalar(value: Any) -> bool:
@@ -214,7 +249,7 @@ def _is_scalar(value: Any) -> bool:
 
 def _scalar(value: Any) -> Any:
     if not _is_scalar(value):
-        raise InvalidValue("must be a single value")
+        raise InvalidValue("single")
     return _capped(value) if isinstance(value, str) else value
 
 
@@ -225,43 +260,43 @@ def _is_option(f: Field, value: Any) -> bool:
 def _choice(f: Field, value: Any) -> Any:
     value = _scalar(value)
     if not _is_option(f, value):
-        raise InvalidValue("is not one of the options")
+        raise InvalidValue("option")
     return value
 
 
 def _choices(f: Field, value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise InvalidValue("must be a list")
+        raise InvalidValue("list")
     for item in value:
         if not _is_scalar(item):
-            raise InvalidValue("must be a list of single values")
+            raise InvalidValue("list_of_single")
         if isinstance(item, str):
             _capped(item)
         if not _is_option(f, item):
-            raise InvalidValue("contains a value that is not one of the options")
+            raise InvalidValue("options")
     return list(value)
 
 
 def _files(f: Field, value: Any) -> Any:
     if not f.multiple:
-        return _file_reference(value, "must be a file reference")
+        return _file_reference(value, "file")
     if not isinstance(value, list):
-        raise InvalidValue("must be a list of file references")
-    return [_file_reference(item, "must be a list of file references") for item in value]
+        raise InvalidValue("files")
+    return [_file_reference(item, "files") for item in value]
 
 
-def _file_reference(value: Any, message: str) -> dict[str, Any]:
+def _file_reference(value: Any, code: str) -> dict[str, Any]:
     """Check the shape of a stored document's reference; the document store checks the rest."""
     if not isinstance(value, Mapping):
-        raise InvalidValue(message)
+        raise InvalidValue(code)
     if not all(isinstance(value.get(k), str) and value[k] for k in _FILE_KEYS):
-        raise InvalidValue(message)
+        raise InvalidValue(code)
     if not _SHA256.fullmatch(value["sha256"]):
-        raise InvalidValue(message)
+        raise InvalidValue(code)
     reference: dict[str, Any] = {}
     for key, item in value.items():
         # Flat scalars only: a reference is metadata, not a place to smuggle nested data.
         if not isinstance(key, str) or not (item is None or _is_scalar(item)):
-            raise InvalidValue(message)
+            raise InvalidValue(code)
         reference[key] = _capped(item) if isinstance(item, str) else item
     return reference

@@ -48,6 +48,8 @@ class Field:
     path: tuple[str, ...]
     kind: str
     label: str = ""
+    # The form's help text: shown with a format problem, in place of the pattern.
+    description: str = ""
     required: bool = False
     readonly: bool = False
     # May be hidden by a FEEL condition we cannot evaluate, so never required.

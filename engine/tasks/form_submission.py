@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any, Final
 
+from engine.errors import InvalidInput
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.field_values import InvalidValue, coerce, same_value
 from engine.tasks.form_fields import Field, Kind
@@ -38,10 +40,17 @@ from engine.tasks.formdata_fields import form_fields_generated
 
 @dataclass(frozen=True)
 class FieldError:
-    """One field's first problem, worded for the person who filled in the form."""
+    """One field's first problem: ``message`` in English for machine clients, ``code``
+    and ``params`` for a page to say it in the person's language (see
+    :data:`~engine.tasks.field_values.PROBLEMS`); ``hint`` is the field's help text, to
+    show with a format problem instead of the pattern."""
 
     field: str
     message: str
+    # Not compared: the English message already tells one problem from another.
+    code: str = dataclass_field(default="", compare=False)
+    params: Mapping[str, str] = dataclass_field(default_factory=dict, compare=False)
+    hint: str = dataclass_field(default="", compare=False)
 
 
 class FormValidationError(Exception):
@@ -50,6 +59,15 @@ class FormValidationError(Exception):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = list(errors)
+
+
+class FormInvalid(InvalidInput):
+    """A submission the engine refuses: :class:`InvalidInput` with its English messages
+    per field, keeping each :class:`FieldError` for a page to word in its language."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("the form has errors", {e.field: e.message for e in errors})
+        self.field_errors = list(errors)
 
 
 class _Missing:
@@ -126,23 +144,23 @@ def _clean_scope(
                 if f.kind == Kind.LIST:
                     continue  # see camunda_form_fields: a shown list is ignored, not compared
                 if sent is not _MISSING and not _unchanged(f, sent, held):
-                    raise InvalidValue("is read-only")
+                    raise InvalidValue("read_only")
                 continue
             if sent is _MISSING:
                 # Absent means "not changed": only a required field with nothing stored fails.
                 if f.required and not f.conditional and _is_empty(held):
-                    raise InvalidValue("is required")
+                    raise InvalidValue("required")
                 continue
             if _is_blank(f, sent):
                 if f.required and not f.conditional:
-                    raise InvalidValue("is required")
+                    raise InvalidValue("required")
                 value = _blank_value(f, sent)
             elif f.kind == Kind.LIST:
                 value = _clean_rows(f, sent, held, name, errors, scope, lists)
             else:
                 value = coerce(f, sent)
         except InvalidValue as exc:
-            errors.append(FieldError(name, exc.message))
+            errors.append(FieldError(name, exc.message, exc.code, exc.params, f.description))
             continue
         _assign(cleaned, f.path, value)
     return cleaned
@@ -153,14 +171,15 @@ def _clean_rows(
     scope: Mapping[str, Any], lists: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     if not isinstance(sent, list):
-        raise InvalidValue("must be a list")
+        raise InvalidValue("list")
     # Rows are matched to the stored list by position: the best guess without row ids.
     held_rows = held if isinstance(held, list) else []
     rows: list[dict[str, Any]] = []
     for index, row in enumerate(sent):
         row_name = f"{name}[{index}]"
         if not isinstance(row, Mapping):
-            errors.append(FieldError(row_name, "must be an object"))
+            problem = InvalidValue("row")
+            errors.append(FieldError(row_name, problem.message, problem.code))
             continue
         held_row = held_rows[index] if index < len(held_rows) else None
         held_row = held_row if isinstance(held_row, Mapping) else {}

@@ -20,7 +20,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.models import FormDefinition, ProcessDefinition, ProcessInstance, Task
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.form_fields import Kind
-from engine.tasks.form_submission import FormValidationError, validate_submission
+from engine.tasks.form_submission import FormInvalid, FormValidationError, validate_submission
 from engine.tasks.formdata_fields import form_fields_generated
 
 CAMUNDA_FORM_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:")
@@ -116,8 +116,7 @@ def check_submission(form: TaskForm | None, data: Mapping[str, Any],
         return validate_submission(data, schema=form.schema or {}, current=current,
                                    option_lists=option_lists)
     except FormValidationError as exc:
-        raise InvalidInput("the form has errors",
-                           {e.field: e.message for e in exc.errors}) from exc
+        raise FormInvalid(exc.errors) from exc
 
 
 def file_references(form: TaskForm | None, cleaned: Mapping[str, Any]

@@ -255,8 +255,7 @@ def test_from_application_to_certificate_in_the_browser(
     screenshot(customer, "10-lspro-application-form", full_page=False)
     customer.click("#complete")
     # form-js finds the SNI pattern inside the text; the server wants the whole of it.
-    expect(field_error(customer, "Field_ajukan_03")).to_contain_text(
-        "does not have the expected format")
+    expect(field_error(customer, "Field_ajukan_03")).to_contain_text("Format tidak sesuai")
     screenshot(customer, "11-lspro-application-error")
     by_id(customer, "Field_ajukan_03").fill("SNI 2973:2022")
     complete(customer)

@@ -68,11 +68,22 @@ def test_customer_applies_admin_suspends_staff_complete(
     assert field(customer, "Field_nomor").count() == 1
     assert customer.locator(".fjs-form-field-filepicker").count() == 1
     screenshot(customer, "01-customer-task-form")
+    # form-js's own words are in Indonesian too: its file picker, its messages.
+    form_text = customer.locator("#form").inner_text()
+    assert "Pilih berkas" in form_text and "Belum ada berkas dipilih" in form_text
+    assert "Browse" not in form_text and "No files selected" not in form_text
 
     # An empty submission: the viewer's own checks mark the required fields.
     customer.click("#complete")
-    assert "Field is required" in field(customer, "Field_nomor").inner_text()
+    assert "Wajib diisi." in field(customer, "Field_nomor").inner_text()
+    assert "Field is required" not in customer.locator("#form").inner_text()
     assert not customer.locator("#form-message").is_hidden()
+    # A product number that breaks the pattern: the problem and the field's help text
+    # in words, never the regular expression.
+    entry(customer, "Field_nomor").fill("abc")
+    customer.click("#complete")
+    problem = field(customer, "Field_nomor").locator(".fjs-form-field-error").inner_text()
+    assert "Format tidak sesuai: Tiga huruf besar" in problem and "[A-Z]" not in problem
 
     # A product number with extra text passes form-js (it looks for the pattern
     # anywhere) but not the server (it wants the whole value): the server's 422
@@ -86,7 +97,7 @@ def test_customer_applies_admin_suspends_staff_complete(
     customer.click("#complete")
     error = field(customer, "Field_nomor").locator(".fjs-form-field-error")
     error.wait_for()
-    assert "does not have the expected format" in error.inner_text()
+    assert "Format tidak sesuai" in error.inner_text()
     screenshot(customer, "02-customer-server-error")
     instance = instance_row(demo_engine)
     with demo_engine.read() as s:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from engine.composition import Engine
 from engine.models import Task
+from tests import builders
 from tests.people import COMPANY
 
 from . import sample
@@ -68,3 +70,21 @@ def config_of(page: str) -> dict[str, Any]:
     assert found is not None
     config: dict[str, Any] = json.loads(found.group(1))
     return config
+
+
+# The LSPro's own payment form (its NTPN has a pattern), on one user task of the clerks.
+ROOT = Path(__file__).resolve().parents[2]
+PAYMENT = "bayar_demo"
+
+
+def payment_files() -> list[tuple[str, bytes]]:
+    task = ('    <bpmn:userTask id="catat" name="Catat pembayaran" '
+            'camunda:candidateGroups="upp" camunda:formRef="pembayaran_diterima" />\n')
+    flows = ('    <bpmn:sequenceFlow id="a" sourceRef="mulai" targetRef="catat" />\n'
+             '    <bpmn:sequenceFlow id="b" sourceRef="catat" targetRef="selesai" />\n')
+    body = builders.process(PAYMENT, '    <bpmn:startEvent id="mulai" />\n' + task
+                            + '    <bpmn:endEvent id="selesai" />\n' + flows,
+                            name="Catat pembayaran")
+    form = (ROOT / "forms" / "pembayaran_diterima.form").read_bytes()
+    return [(f"{PAYMENT}.bpmn", builders.definitions(PAYMENT, body).encode()),
+            ("pembayaran_diterima.form", form)]

@@ -131,31 +131,31 @@ def _form(form_id: str, components: list[dict[str, Any]]) -> str:
 FIRST_FORM = _form(FIRST, [
     {"type": "text", "id": "Text_1", "text": "## Data permohonan"},
     {"type": "textfield", "id": "Field_nomor", "key": "nomor_produk", "label": "Nomor produk",
-     "description": "Three capital letters, a dash and three digits, e.g. ABC-123.",
+     "description": "Tiga huruf besar, tanda hubung dan tiga angka, misalnya ABC-123.",
      "validate": {"required": True, "pattern": PRODUCT_PATTERN}},
     {"type": "number", "id": "Field_jumlah", "key": "jumlah", "label": "Jumlah contoh",
-     "description": "How many samples.", "validate": {"required": True, "min": 1, "max": 50}},
+     "description": "Berapa contoh.", "validate": {"required": True, "min": 1, "max": 50}},
     {"type": "radio", "id": "Field_jenis", "key": "jenis", "label": "Jenis permohonan",
-     "description": "New or recertification.",
+     "description": "Baru atau resertifikasi.",
      "values": [{"label": "Baru", "value": "baru"}, {"label": "Ulang", "value": "ulang"}],
      "validate": {"required": True}},
     {"type": "filepicker", "id": "Field_surat", "key": "dok_surat", "label": "Surat permohonan",
-     "description": "The signed application letter (PDF).", "validate": {"required": True}},
+     "description": "Surat permohonan yang sudah ditandatangani (PDF).", "validate": {"required": True}},
     {"type": "textarea", "id": "Field_catatan", "key": "catatan", "label": "Catatan",
-     "description": "Anything the LSPro should know.", "validate": {"maxLength": 500}},
+     "description": "Hal lain yang perlu diketahui LSPro.", "validate": {"maxLength": 500}},
 ])
 
 SECOND_FORM = _form(SECOND, [
     {"type": "textfield", "id": "Field_nomor_ro", "key": "nomor_produk", "label": "Nomor produk",
-     "description": "As the customer entered it.", "readonly": True},
+     "description": "Seperti diisi pelanggan.", "readonly": True},
     {"type": "number", "id": "Field_jumlah_ro", "key": "jumlah", "label": "Jumlah contoh",
-     "description": "As the customer entered it.", "readonly": True},
+     "description": "Seperti diisi pelanggan.", "readonly": True},
     {"type": "radio", "id": "Field_diterima", "key": "diterima", "label": "Permohonan diterima?",
-     "description": "Accept the application or not.",
+     "description": "Terima permohonan atau tidak.",
      "values": [{"label": "Ya", "value": "ya"}, {"label": "Tidak", "value": "tidak"}],
      "validate": {"required": True}},
     {"type": "textarea", "id": "Field_catatan_upp", "key": "catatan_upp", "label": "Catatan UPP",
-     "description": "Notes of the front office."},
+     "description": "Catatan bagian layanan depan."},
 ])
 
 

@@ -84,7 +84,7 @@ def test_instance_page_shows_state_timers_variables_and_service_clock(
     admin: Browser = browser("admin1")
     page = admin.page(f"/instances/{instance_id}").get_data(as_text=True)
     assert 'id="instance-status">Berjalan<' in page
-    assert re.search(r'id="timers">.*ingatkan.*11-03-2027 09:00', page, re.S)
+    assert re.search(r'id="timers">.*ingatkan.*11 Mar 2027 09.00', page, re.S)
     assert "nomor_produk" in page and "&#34;ABC-123&#34;" in page  # variables, as JSON
     assert 'id="service-clock"' in page and "hari kerja terpakai" in page
     for button in ("suspend", "cancel"):

@@ -59,10 +59,12 @@ def test_server_errors_come_back_per_field_and_nothing_changes(
     assert answer.status_code == 422
     assert answer.mimetype == "application/problem+json"
     errors = {e["field"]: e["message"] for e in answer.get_json()["errors"]}
+    # In the page's language; a format problem gives the field's help text, not the pattern.
     assert errors == {
-        "nomor_produk": "does not have the expected format",
-        "jumlah": "must be at most 50",
-        "jenis": "is not one of the options",
+        "nomor_produk": "Format tidak sesuai: Tiga huruf besar, tanda hubung dan tiga angka, "
+                        "misalnya ABC-123.",
+        "jumlah": "Paling besar 50.",
+        "jenis": "Bukan salah satu pilihan.",
     }
     # A document reference that was never uploaded is refused too.
     answer = customer.post_json(f"/tasks/{task.id}/complete", {"variables": {

@@ -22,6 +22,135 @@
   var fixedPaths = [];      // read-only and disabled fields: never sent (unchanged)
   var uploaded = new Map(); // File -> document reference, so a retry does not upload twice
 
+  /* form-js (1.23) has its words in English only and no translation module to replace.
+   * So the page rewords them: the validator's messages as they are made (a pattern
+   * problem says "format tidak sesuai" and gives the field's help text, never the
+   * pattern), and the widgets' fixed words (Browse, Add new, Search...) in the rendered
+   * form, as they appear. The words come from the page's catalogue (config.words). */
+  var words = config.words || {};
+
+  function fill(text, fields) {
+    return String(text).replace(/\{(\w+)\}/g, function (all, name) {
+      return fields && name in fields ? fields[name] : all;
+    });
+  }
+
+  function said(name, fields) { return name in words ? fill(words[name], fields) : null; }
+
+  // [English as form-js writes it, our word, names of the numbers it carries]
+  var PROBLEMS = [
+    [/^Field is required\.$/, 'field.required'],
+    [/^Field must have minimum value of (.+)\.$/, 'field.minimum', ['limit']],
+    [/^Field must have maximum value of (.+)\.$/, 'field.maximum', ['limit']],
+    [/^Field must have minimum length of (.+)\.$/, 'field.min_length', ['limit']],
+    [/^Field must have maximum length of (.+)\.$/, 'field.max_length', ['limit']],
+    [/^Field must be a valid +international phone number/, 'field.phone'],
+    [/^Field must be a valid email\.$/, 'field.email'],
+    [/^Value is expected to be an integer\.$/, 'field.whole'],
+    [/^Value is expected to have at most (\d+) decimal digits?\.$/, 'field.decimals', ['limit']],
+    [/^Value is not a number\.$/, 'not_a_number'],
+    [/^Please select a valid value, the two nearest valid values are (.+) and (.+)\.$/,
+      'nearest', ['previous', 'next']],
+    [/^Date and time must both be entered\.$/, 'date_and_time']
+  ];
+  var WIDGETS = [
+    [/^Browse$/, 'browse'], [/^No files selected$/, 'no_files'],
+    [/^(\d+) files selected$/, 'files_selected', ['count']], [/^Add new$/, 'add_new'],
+    [/^Collapse$/, 'collapse'], [/^Expand all \((\d+)\)$/, 'expand_all', ['count']],
+    [/^Select$/, 'select'], [/^Search$/, 'search'], [/^Remove tag$/, 'remove_tag'],
+    [/^Skip to search$/, 'skip_to_search'], [/^Nothing to show\.$/, 'nothing_to_show'],
+    [/^Previous page$/, 'previous_page'], [/^Next page$/, 'next_page'],
+    [/^Increment$/, 'increment'], [/^Decrement$/, 'decrement'],
+    [/^Remove list item (\d+)$/, 'remove_row', ['number']],
+    [/^Download (.+)$/, 'download', ['name']]
+  ].concat(PROBLEMS);
+  // The date picker (flatpickr, inside form-js) names months and weekdays in English.
+  ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+    'October', 'November', 'December'].forEach(function (name, n) {
+    if (words.months) { WIDGETS.push([new RegExp('^' + name + '$'), null, [], words.months[n]]); }
+  });
+  ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].forEach(function (name, n) {
+    if (words.weekdays) {
+      WIDGETS.push([new RegExp('^' + name + '$'), null, [], words.weekdays[n]]);
+    }
+  });
+
+  function reword(text, table) {
+    var trimmed = String(text).trim();
+    for (var i = 0; i < table.length; i++) {
+      var found = table[i][0].exec(trimmed);
+      if (!found) { continue; }
+      if (table[i][3] !== undefined) { return table[i][3]; }  // a fixed word (a month)
+      var fields = {};
+      (table[i][2] || []).forEach(function (name, n) { fields[name] = found[n + 1]; });
+      return said(table[i][1], fields);
+    }
+    return null;
+  }
+
+  function problemWords(message, field) {
+    var validate = (field && field.validate) || {};
+    if (validate.patternErrorMessage && message === validate.patternErrorMessage) {
+      return message;  // the form's own words
+    }
+    if (/^Field must match pattern /.test(message)) {
+      var hint = field && field.description;
+      return (words['field.pattern'] || message) + (hint ? ': ' + hint : '.');
+    }
+    return reword(message, PROBLEMS) || message;
+  }
+
+  function localizeValidator(viewer) {
+    var validator = viewer.get('validator');
+    var registry = viewer.get('formFieldRegistry');
+    var byInstance = validator.validateFieldInstance.bind(validator);
+    var byField = validator.validateField.bind(validator);
+    validator.validateFieldInstance = function (instance, value) {
+      var field = registry.get(instance.id);
+      return byInstance(instance, value).map(function (m) { return problemWords(m, field); });
+    };
+    validator.validateField = function (field, value) {
+      return byField(field, value).map(function (m) { return problemWords(m, field); });
+    };
+  }
+
+  function localizeWidgets(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      var text = reword(node.data, WIDGETS);
+      if (text !== null && text !== node.data.trim()) { node.data = text; }
+    }
+    root.querySelectorAll('[placeholder], [aria-label], [title]').forEach(function (el) {
+      ['placeholder', 'aria-label', 'title'].forEach(function (name) {
+        var value = el.getAttribute(name);
+        var text = value === null ? null : reword(value, WIDGETS);
+        if (text !== null && text !== value) { el.setAttribute(name, text); }
+      });
+    });
+  }
+
+  function watchWidgets(root) {
+    localizeWidgets(root);
+    new MutationObserver(function () { localizeWidgets(root); }).observe(root, {
+      childList: true, subtree: true, characterData: true,
+      attributes: true, attributeFilter: ['placeholder', 'aria-label', 'title']
+    });
+  }
+
+  /* The date pickers' calendars are added to the page's body, outside the form. */
+  function watchCalendars() {
+    var watched = new Set();
+    function look() {
+      document.querySelectorAll('.flatpickr-calendar').forEach(function (calendar) {
+        if (watched.has(calendar)) { return; }
+        watched.add(calendar);
+        watchWidgets(calendar);
+      });
+    }
+    look();
+    new MutationObserver(look).observe(document.body, { childList: true });
+  }
+
   function split(text) { return String(text || '').split('.').filter(Boolean); }
 
   function walk(components, prefix) {
@@ -241,6 +370,9 @@
   form = new FormViewer.Form({
     container: host, properties: { readOnly: config.readOnly }, debounce: false
   });
+  localizeValidator(form);
+  watchWidgets(host);
+  watchCalendars();
   // For tests and the curious: the viewer, and how the page completes the task.
   window.sertiflowTask = { form: null, complete: complete, showFieldErrors: null };
   form.importSchema(prepared.schema, prepared.data).then(function () {
