@@ -115,9 +115,9 @@ def _company_variables(services: Services, key: str, company: str | None) -> dic
     """An application started for a company begins with its profile (processes/CONTRACT.md)."""
     if not company or key not in PROFILE_PROCESSES:
         return {}
-    from .words import WORDS
+    from .words import word
 
-    labels = {k: WORDS[f"profile.{k}"][0] for k in ("legal_name", "npwp", "nib", "address",
+    labels = {k: word(f"profile.{k}") for k in ("legal_name", "npwp", "nib", "address",
                                                   "contact_name", "contact_phone",
                                                   "contact_email", "factories")}
     return start_variables(services.get(CompanyProfiles).get(company), company, labels)
