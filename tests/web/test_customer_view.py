@@ -23,6 +23,7 @@ import pytest
 from flask import Flask
 
 from api import create_app
+from api.web import formatting
 from engine.composition import Engine
 from engine.models import Document
 from engine.time.clock import FrozenClock
@@ -135,8 +136,7 @@ def test_the_customer_reads_milestones_asks_and_deadlines_not_diagrams(
     (timer,) = driver.timers(instance_id)
     deadlines = page[page.index('id="deadlines"'):]
     assert "Batas pembayaran terlampaui" in deadlines
-    assert timer.due_at.astimezone(driver.engine.calendar.timezone).strftime(
-        "%d-%m-%Y %H:%M") in deadlines[:600]
+    assert formatting.moment(timer.due_at, "id", driver.engine.calendar.timezone) in deadlines[:600]
 
     # Paid, the agreement prepared: the customer's task is asked of them, with its link.
     clock.advance(timedelta(hours=2))
