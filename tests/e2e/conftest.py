@@ -6,6 +6,10 @@ SQLite database and the frozen test clock. Chromium is the system's
 download is never used. The pages load bpmn-js and form-js from ``node_modules/``
 (``npm ci``, run by ``make test``). Screenshots of the main pages go to
 ``tests/e2e/screenshots/`` (ignored by git) for a person to look at.
+
+``chromium`` is the session's browser behind the guard of ``tests/e2e/guard.py``: every
+context a test opens through it reports what its pages show, and a test fails when a
+page a non-admin saw held a process key, an element id, a UUID, JSON or English words.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from api import create_app
 from api.web.assets import PROJECT_ROOT, VENDOR
 from engine.composition import Engine
 from tests.people import PASSWORD, add_users, serving
+
+from .guard import Guard, GuardedBrowser
 
 CHROMIUM = os.environ.get("SERTIFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -43,7 +49,8 @@ def _require_tools() -> None:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def session_chromium() -> Iterator[Any]:
+    """The one Chromium of the session; tests use it through ``chromium``."""
     _require_tools()
     from playwright.sync_api import sync_playwright
 
@@ -51,6 +58,17 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def chromium(session_chromium: Any, engine: Engine) -> Iterator[GuardedBrowser]:
+    """The browser, guarded: the test fails if a non-admin was shown a technical value."""
+    guarded = GuardedBrowser(session_chromium, Guard(engine))
+    yield guarded
+    guarded.finish()
+    verdict = guarded.guard.verdict()
+    if verdict is not None:
+        pytest.fail(verdict, pytrace=False)
 
 
 USERS: dict[str, tuple[list[str], str | None]] = {
