@@ -167,7 +167,7 @@ class Guard:
             return
         try:
             report = page.evaluate("() => window.__sfGuardRead && window.__sfGuardRead()")
-        except Exception as exc:  # noqa: BLE001 - a page navigating away: its load reports it
+        except Exception as exc:  # a page navigating away: its load reports it
             if "context was destroyed" in str(exc) or "navigat" in str(exc):
                 return
             raise
@@ -178,7 +178,7 @@ class Guard:
         def receive(_source: Any, report: dict[str, Any]) -> None:
             try:
                 self.read(report)
-            except Exception as exc:  # noqa: BLE001 - never lost: it fails the test
+            except Exception as exc:  # never lost: it fails the test
                 self.findings.append(f"{report.get('url')}: the guard failed: {exc!r}")
         context.expose_binding("__sfGuard", receive)
         context.add_init_script(SCRIPT)
@@ -233,7 +233,7 @@ class GuardedBrowser:
         for context in self.contexts:
             try:
                 pages = list(context.pages)
-            except Exception:  # noqa: BLE001 - already closed by the test
+            except Exception:  # already closed by the test
                 continue
             for page in pages:
                 self.guard.check_now(page)
