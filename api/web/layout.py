@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineError
+from engine.errors import EngineError, InstanceNotRunning
 from engine.tasks.form_submission import FormInvalid
 
 from ..context import engine
@@ -78,6 +78,12 @@ def _engine_error(exc: EngineError) -> ResponseReturnValue:
             lang = g.get("lang", i18n.DEFAULT)
             body["errors"] = [{"field": e.field, "message": i18n.field_problem(lang, e)}
                               for e in exc.field_errors]
+            answer.set_data(json.dumps(body, ensure_ascii=False))
+        elif isinstance(exc, InstanceNotRunning):
+            # The engine's detail names the instance by its id, in English; the task
+            # page shows the detail to whoever completes the step.
+            body = answer.get_json()
+            body["detail"] = i18n.translate(g.get("lang", i18n.DEFAULT), "task.not_running")
             answer.set_data(json.dumps(body, ensure_ascii=False))
         return answer
     status = mapping_for(exc).status

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -108,6 +109,7 @@ class Guard:
         self.engine = engine
         self.findings: list[str] = []
         self.checked = 0
+        self.seen: set[tuple[str, str]] = set()  # (who, path) of every page read
         self._vocabulary = Vocabulary()
 
     # -- what counts as technical ---------------------------------------------------------
@@ -156,6 +158,7 @@ class Guard:
         texts = [page.get("title") or "", page.get("text") or "", *page.get("attrs", [])]
         indonesian = (page.get("lang") or "id").startswith("id")
         who = ", ".join(sorted(roles)) or "not signed in"
+        self.seen.add((who, urlsplit(page.get("url") or "").path))
         for problem in self.problems(texts, indonesian=indonesian):
             finding = f"{page.get('url')} ({who}): {problem}"
             if finding not in self.findings:

@@ -1,17 +1,26 @@
-"""The LSPro journey in the browser: from the customer's application to the certificate.
+"""The LSPro journey in the browser: from the customer's application to the certificate,
+with the detours a real application takes.
 
 All of processes/ and forms/ are deployed with the real domain topics, and the
 demo users exist (one per role, named after it, password ``demo``), as
-``sertiflow run`` sets them up. Everything below happens in Chromium, as a
-newcomer would do it: the customer applies with the real 31-field form and its
-documents (a server-side error is shown next to its field and fixed); the
-administration checks the documents, the certification sub-coordinator reviews,
-the administration records the e-Billing payment with the message's form, the
-front office prepares the agreement and the customer signs it; an admin opens
-the instance, sees SOP step 1 highlighted in the called process's diagram,
-suspends and resumes it; then every role works its SOP and grant steps from its
-own task list (the sampling officer records the laboratory's report) until the
-certificate is handed over; the customer sees it and anyone can look it up.
+``sertiflow run`` sets them up. Everything below happens in Chromium, in
+Indonesian, each role from its own task list: the customer applies with the real
+31-field form and its documents (a server-side error is shown next to its field
+and fixed); the administration finds a document not acceptable, the customer is
+asked to complete the documents and uploads it again, the administration accepts;
+the sub-coordinator reviews; the finance officer records the e-Billing payment
+from the awaited messages, first with an NTPN that already paid another company's
+bill (refused, naming that bill, nothing recorded), then the right one; the front
+office prepares the agreement and the customer signs it. An admin sees SOP step 1
+highlighted and suspends the application: the front office sees it suspended and
+cannot complete its step until the admin resumes it. Every role then works its SOP
+and grant steps (the sampling officer records the laboratory's report); the panel
+finds a requirement not met once, the deficiency letter goes out, the customer
+clarifies and the panel recommends the certificate. The certificate's PDF opens
+inline, and its QR code's link makes the public check page say it is genuine.
+
+Every page a non-admin sees is read by the guard (tests/e2e/guard.py); screenshots
+go to tests/e2e/screenshots/.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -32,9 +42,14 @@ from engine.models import Document, HistoryEvent, ProcessInstance
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.models import Certificate, Invoice
+from tests.pdfread import pdf_links
+from tests.processes.driver import NTPN as USED_NTPN
+from tests.processes.driver import Driver
+from tests.processes.entries import ALWAYS
 from tests.settings import LSPRO
 
 from .conftest import screenshot, sign_in, sign_out
+from .guard import GuardedBrowser
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMS = ROOT / "forms"
@@ -51,8 +66,38 @@ DOCUMENT_FIELDS = {
 }
 
 
+# The clerk's note when a document is not acceptable, shown to the customer.
+NOTE = "NPWP tidak terbaca; mohon unggah ulang hasil pindaian yang jelas."
+RIGHT_NTPN = "9Z8Y7X6W5V4U3T2S"  # USED_NTPN paid another company's bill before
+OTHER_APPLICATION = {
+    "produk": "BISKUIT", "sni": "SNI 2973:2022", "tipe_skema": "5",
+    "jenis_permohonan": "baru", "makloon": False, "merek_milik_sendiri": True,
+    "merek_kemasan": [{"merek": "Kukis Nyiur", "kemasan": "kotak karton 300 g"}],
+}
+
+
+def other_paid_bill(driver: Driver) -> str:
+    """Another company's application, billed and paid with USED_NTPN; its bill's code."""
+    other = driver.start(KEY, actor="upp", company="PT Sudah Bayar")
+    driver.complete(other, "p_ajukan_permohonan", OTHER_APPLICATION,
+                    documents=(*ALWAYS, "bukti_smm_cppob"))
+    driver.complete(other, "p_periksa_kelengkapan", {"dokumen_lengkap": True})
+    driver.complete(other, "p_kaji_ulang_permohonan", {
+        "permohonan_diterima": True, "catatan_kaji_ulang": "Dalam ruang lingkup."})
+    driver.pay(other, ntpn=USED_NTPN)
+    code: str = driver.variables(other)["kode_billing"]
+    return code
+
+
+def qr_target(pdf: bytes) -> str:
+    """Where the certificate's QR code leads: the PDF's link around it, to the check page."""
+    links = [link for link in pdf_links(pdf) if "/verify?" in link]
+    assert links, "the certificate's PDF has no link to the check page (its QR code)"
+    return links[0]
+
+
 def sop(today: str) -> list[tuple[str, str, dict[str, Any], tuple[str, ...]]]:
-    """SOP AP 2.2.1-3 and the grant without findings: (step, demo user, values, files).
+    """SOP AP 2.2.1-3 and the grant: (step, demo user, values, files), in order.
 
     The demo users are named after their roles; the team the sub-coordinator
     proposes at step 3 is made of them, so the auditor works the audit steps.
@@ -83,6 +128,16 @@ def sop(today: str) -> list[tuple[str, str, dict[str, Any], tuple[str, ...]]]:
         # (here the sampling officer records the laboratory's report)
         ("s12_siapkan_rapat_tim_teknis", "subkoordinator-sertifikasi",
          {"anggota_tim_teknis": "tim-teknis", "tanggal_rapat_tim_teknis": today}, ()),
+        # The panel finds a requirement not met once: the diagram sends a deficiency
+        # letter, the customer clarifies, and the panel discusses again.
+        ("s13_bahas_dan_rekomendasi", "tim-teknis",
+         {"rekomendasi": "belum_terpenuhi",
+          "catatan_rekomendasi": "Label kemasan belum mencantumkan kode produksi."}, ()),
+        ("k13_kirim_surat_kekurangan", "tim-teknis",
+         {"tanggal_kirim_surat_kekurangan": today, "cara_kirim_surat_kekurangan": "pos"}, ()),
+        ("k13_klarifikasi_pelanggan", "pelanggan",
+         {"klarifikasi_pelanggan": "Label kemasan telah diperbaiki dengan kode produksi."},
+         ("klarifikasi_pelanggan",)),
         ("s13_bahas_dan_rekomendasi", "tim-teknis",
          {"rekomendasi": "terpenuhi", "catatan_rekomendasi": "Memenuhi SNI 2973:2022."}, ()),
         ("m14_siapkan_perjanjian_tanda_sni", "upp",
@@ -186,6 +241,11 @@ def fill(page: Any, form_id: str, values: dict[str, Any], files: tuple[str, ...]
             entry = by_id(page, f"{component['id']}-date")
             entry.fill(shown)
             entry.press("Enter")
+        elif kind == "select" and component.get("values"):
+            # A plain select: open it, click the option's label.
+            label = next(o["label"] for o in component["values"] if o["value"] == value)
+            by_id(page, f"{component['id']}-display").click()
+            page.locator(".fjs-dropdownlist-item", has_text=label).first.click()
         elif kind in ("select", "taglist") and component.get("valuesKey"):
             # People are picked by name from the list the server gave the form: type
             # to narrow it, then click the person (the demo users are "Demo <role>").
@@ -231,7 +291,10 @@ def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
 # -- the journey ----------------------------------------------------------------------------------
 
 def test_from_application_to_certificate_in_the_browser(
-        engine: Engine, new_page: Any, tmp_path: Path, clock: FrozenClock) -> None:
+        engine: Engine, chromium: GuardedBrowser, new_page: Any, tmp_path: Path,
+        clock: FrozenClock) -> None:
+    driver = Driver(engine, clock)
+    other_code = other_paid_bill(driver)
     # 1. The customer applies: the real form, its documents, a server-side error fixed.
     customer = new_page()
     sign_in(customer, "pelanggan", DEMO_PASSWORD)
@@ -261,7 +324,8 @@ def test_from_application_to_certificate_in_the_browser(
     complete(customer)
     with engine.read() as s:
         (instance_id,) = s.session.scalars(sa.select(ProcessInstance.id).where(
-            ProcessInstance.definition_key == KEY)).all()
+            ProcessInstance.definition_key == KEY,
+            ProcessInstance.company == DEMO_COMPANY)).all()
     data = variables(engine, instance_id)
     number = data["nomor_permohonan"]
     assert data["dokumen_lengkap_sistem"] is True and data["dalam_lingkup"] is True
@@ -279,8 +343,31 @@ def test_from_application_to_certificate_in_the_browser(
     # One working day to check the documents: due within a working day, so "due soon".
     expect(row.locator(".badge")).to_have_text("Segera jatuh tempo")
     screenshot(clerk, "12-lspro-administrasi-tasks")
+    # A document is not acceptable: the clerk says so, with a note for the customer.
     open_task(clerk, "Periksa kelengkapan")
     assert by_id(clerk, "Field_periksa_02").input_value() == number
+    radio(clerk, "Field_periksa_29", 1)  # not complete
+    by_id(clerk, "Field_periksa_30").fill(NOTE)
+    complete(clerk)
+
+    # The customer is asked to complete the documents, reads the note and uploads.
+    sign_in(customer, "pelanggan", DEMO_PASSWORD)
+    asked = customer.locator("#asked-of-me")
+    expect(asked).to_contain_text("Lengkapi dokumen")
+    asked.locator("a", has_text="Lengkapi dokumen").first.click()
+    open_form(customer)
+    assert by_id(customer, "Field_lengkapi_05").input_value() == NOTE
+    fill(customer, "p_lengkapi_dokumen", {}, ("npwp",), tmp_path)
+    screenshot(customer, "12b-lspro-lengkapi-dokumen")
+    complete(customer)
+    sign_out(customer)
+    with engine.read() as s:
+        npwp = s.session.scalars(sa.select(Document.field).where(
+            Document.instance_id == instance_id, Document.field == "dok_npwp")).all()
+    assert len(npwp) == 2  # the first upload and the new one
+
+    # The clerk checks again and accepts.
+    open_task(clerk, "Periksa kelengkapan")
     radio(clerk, "Field_periksa_29", 0)  # complete
     complete(clerk)
 
@@ -291,35 +378,45 @@ def test_from_application_to_certificate_in_the_browser(
     by_id(reviewer, "Field_kaji_13").fill("Dalam ruang lingkup; auditor pangan tersedia.")
     complete(reviewer)
 
-    # The bank's notice does not come by itself here: the administration records the
-    # payment on the instance's page with the message's form (the code is filled in).
+    # The bank's notice does not come by itself here: the finance officer records the
+    # payment from the awaited messages of the task list (the code is filled in). An
+    # NTPN that already paid another bill is refused, naming that bill; nothing is kept.
     today = clock.now().astimezone(engine.settings.timezone).date().isoformat()
-    clerk.goto(f"/instances?business_key={number}")
-    row = clerk.locator("#instance-table tbody tr").filter(has_text=number)
+    finance = new_page()
+    sign_in(finance, "keuangan", DEMO_PASSWORD)
+    finance.goto("/tasks")
+    row = finance.locator("#awaited-table tbody tr").filter(has_text=number)
     expect(row).to_contain_text("Pembayaran diterima")  # the waiting event's name
-    row.locator("a").first.click()
-    clerk.click("#record-pembayaran_diterima")
-    open_form(clerk)
+    row.locator("a.record-link").click()
+    open_form(finance)
     code = variables(engine, instance_id)["kode_billing"]
-    assert by_id(clerk, components("pembayaran_diterima")["kode_billing"]["id"]).input_value() \
-        == code
-    fill(clerk, "pembayaran_diterima", {"ntpn": "0A1B2C3D", "tanggal_bayar": today}, (),
+    payment = components("pembayaran_diterima")
+    assert by_id(finance, payment["kode_billing"]["id"]).input_value() == code
+    fill(finance, "pembayaran_diterima", {"ntpn": "0A1B2C3D", "tanggal_bayar": today}, (),
          tmp_path)
-    clerk.click("#complete")
-    expect(field_error(clerk, components("pembayaran_diterima")["ntpn"]["id"])).to_be_visible()
-    fill(clerk, "pembayaran_diterima", {"ntpn": "0A1B2C3D4E5F6G7H"}, (), tmp_path)
-    screenshot(clerk, "13-lspro-record-payment", full_page=False)
-    clerk.click("#complete")
-    clerk.wait_for_url(f"**/instances/{instance_id}")
-    expect(clerk.locator(".flash.ok")).to_contain_text("Pembayaran diterima")  # the event's name
+    finance.click("#complete")
+    expect(field_error(finance, payment["ntpn"]["id"])).to_contain_text("Format tidak sesuai")
+    fill(finance, "pembayaran_diterima", {"ntpn": USED_NTPN}, (), tmp_path)
+    finance.click("#complete")
+    expect(field_error(finance, payment["ntpn"]["id"])).to_contain_text(
+        f"NTPN ini sudah dipakai untuk tagihan {other_code}")
+    screenshot(finance, "13-lspro-duplicate-ntpn", full_page=False)
     with engine.read() as s:
         (bill,) = s.session.scalars(sa.select(Invoice).where(Invoice.code == code)).all()
-    assert (bill.state, bill.ntpn, bill.paid_on.isoformat()) == (
-        "lunas", "0A1B2C3D4E5F6G7H", today)
+        assert (bill.state, bill.ntpn) != ("lunas", USED_NTPN)
+    assert driver.waits_for(instance_id, "pembayaran_diterima")
+    fill(finance, "pembayaran_diterima", {"ntpn": RIGHT_NTPN}, (), tmp_path)
+    finance.click("#complete")
+    finance.wait_for_url("**/tasks")
+    expect(finance.locator(".flash.ok")).to_contain_text("Pembayaran diterima")
+    with engine.read() as s:
+        (bill,) = s.session.scalars(sa.select(Invoice).where(Invoice.code == code)).all()
+    assert (bill.state, bill.ntpn, bill.paid_on.isoformat()) == ("lunas", RIGHT_NTPN, today)
+    assert not driver.waits_for(instance_id, "pembayaran_diterima")
 
     front_office = new_page()
     sign_in(front_office, "upp", DEMO_PASSWORD)
-    open_task(front_office, "Siapkan perjanjian")
+    open_step(front_office, number, "p_siapkan_perjanjian")
     complete(front_office)
 
     # 3. The customer signs the agreement: what is asked of them is on their page.
@@ -349,6 +446,19 @@ def test_from_application_to_certificate_in_the_browser(
     admin.fill("#suspend-reason", "Menunggu klarifikasi dari pemohon.")
     admin.click("#suspend")
     expect(admin.locator("#instance-status")).to_have_text("Ditangguhkan")
+
+    # The front office sees the application suspended and cannot complete its step.
+    open_step(front_office, number, "s01_teruskan_dokumen_kerjasama")
+    expect(front_office.locator("#instance-suspended")).to_contain_text("ditangguhkan")
+    fill(front_office, "s01_teruskan_dokumen_kerjasama",
+         {"catatan_penerusan": "Perjanjian diterima."}, (), tmp_path)
+    front_office.click("#complete")
+    expect(front_office.locator("#form-message")).to_contain_text("ditangguhkan")
+    screenshot(front_office, "15-lspro-suspended-step", full_page=False)
+    assert "s01_teruskan_dokumen_kerjasama" in driver.ready_ids(instance_id)
+    front_office.click("#instance-link")
+    expect(front_office.locator("#instance-status")).to_have_text("Ditangguhkan")
+
     admin.click("#resume-open")
     admin.fill("#resume-reason", "Klarifikasi sudah diterima.")
     admin.click("#resume")
@@ -367,8 +477,12 @@ def test_from_application_to_certificate_in_the_browser(
         open_step(page, number, element)
         fill(page, element, values, files, tmp_path)
         if element == "s13_bahas_dan_rekomendasi":
-            screenshot(page, "16-lspro-technical-panel", full_page=False)
+            screenshot(page, f"16-lspro-technical-panel-{values['rekomendasi']}",
+                       full_page=False)
         complete(page)
+        if values.get("rekomendasi") == "belum_terpenuhi":
+            # Where the diagram goes: the deficiency letter, not the agreement.
+            assert driver.ready_ids(instance_id) == ["k13_kirim_surat_kekurangan"]
     with engine.read() as s:
         instance = s.runtime.instance(instance_id)
         (certificate,) = s.session.scalars(sa.select(Certificate).where(
@@ -381,6 +495,7 @@ def test_from_application_to_certificate_in_the_browser(
     assert (done["tanggal_serah_terima"], done["rencana_audit_tahap1"]) == (today, today)
     assert (done["jumlah_contoh"], done["rekomendasi"], done["lead_auditor"]) == (
         6, "terpenuhi", "auditor")
+    assert done["klarifikasi_pelanggan"].startswith("Label kemasan telah diperbaiki")
     assert (done["nomor_laporan_uji"], done["hasil_uji_memenuhi"]) == ("LHU-2027-0101", True)
     assert (certificate.company, certificate.state) == (DEMO_COMPANY, "aktif")
     assert kinds == ["instance_suspended", "instance_resumed"]
@@ -389,13 +504,35 @@ def test_from_application_to_certificate_in_the_browser(
     customer.goto("/applications")
     expect(customer.locator("#my-certificates")).to_contain_text(certificate.number)
     screenshot(customer, "17-lspro-customer-certificate")
+    # The certificate's PDF, from the application's documents, opens in the browser.
+    customer.goto(f"/instances/{instance_id}#documents")
+    link = customer.locator(f"#document-list a[href$='/documents/{done['dokumen_sertifikat']}']")
+    expect(link).to_be_visible()
+    answer = customer.request.get(link.get_attribute("href"))
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith("inline")
+    # Its QR code leads to the public check page, with the certificate's signature.
+    qr_link = urlsplit(qr_target(answer.body()))
+    assert qr_link.path == "/verify" and certificate.number in unquote_plus(qr_link.query)
     visitor = new_page()
+    visitor.goto(f"{qr_link.path}?{qr_link.query}")
+    genuine = visitor.locator("#verify-signature-result")
+    expect(genuine).to_have_attribute("data-verdict", "genuine")
+    expect(genuine).to_contain_text("Sertifikat asli")
+    screenshot(visitor, "18-public-check-genuine")
     visitor.goto("/verify")
     visitor.fill("#verify-number", certificate.number)
     visitor.click("#verify-form button")
     expect(visitor.locator("#verify-result")).to_contain_text("Sertifikat sah dan berlaku")
     expect(visitor.locator("#verify-state")).to_have_text("aktif")
-    screenshot(visitor, "18-public-lookup")
-    for page in [clerk, admin, visitor, *pages.values()]:
+    screenshot(visitor, "19-public-lookup")
+    # The guard read the pages of every role that worked (and found nothing to say).
+    seen = chromium.guard.seen
+    assert {who for who, _ in seen} >= {
+        "pelanggan", "administrasi", "keuangan", "upp", "subkoordinator-sertifikasi",
+        "koordinator-pk", "auditor", "ppc", "tim-teknis", "kepala-balai", "not signed in"}
+    assert ("keuangan", "/tasks") in seen and ("not signed in", "/verify") in seen
+    for page in [clerk, admin, visitor, finance, *pages.values()]:
         assert page.script_errors == []
 
