@@ -527,6 +527,18 @@ def test_from_application_to_certificate_in_the_browser(
     expect(visitor.locator("#verify-result")).to_contain_text("Sertifikat sah dan berlaku")
     expect(visitor.locator("#verify-state")).to_have_text("aktif")
     screenshot(visitor, "19-public-lookup")
+    # A tour: a customer and some staff open every link of their top bar, the
+    # application and the certificate, so the guard reads the pages they reach.
+    pages.update(keuangan=finance, administrasi=clerk)
+    for user in ("pelanggan", "administrasi", "keuangan", "tim-teknis", "kepala-balai"):
+        page = pages[user]
+        links = page.locator("header.top nav a, #notification-settings").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))")
+        for path in [*links, f"/instances/{instance_id}", f"/certificates/{certificate.id}"]:
+            answer = page.goto(path)
+            assert answer is not None and answer.status == 200, (user, path)
+    screenshot(pages["kepala-balai"], "20-lspro-certificate-page")
+
     # The guard read the pages of every role that worked (and found nothing to say).
     seen = chromium.guard.seen
     assert {who for who, _ in seen} >= {
