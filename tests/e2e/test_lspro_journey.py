@@ -538,6 +538,10 @@ def test_from_application_to_certificate_in_the_browser(
             answer = page.goto(path)
             assert answer is not None and answer.status == 200, (user, path)
     screenshot(pages["kepala-balai"], "20-lspro-certificate-page")
+    # A mistyped link: the error page says so in words, without the engine's detail.
+    answer = clerk.goto("/tasks/00000000-0000-0000-0000-000000000000")
+    assert answer is not None and answer.status == 404
+    expect(clerk.locator("h1")).to_have_text("Tidak ditemukan")
 
     # The guard read the pages of every role that worked (and found nothing to say).
     seen = chromium.guard.seen
