@@ -48,6 +48,14 @@ def _require_tools() -> None:
                     "(.ci/run does) or set SERTIFLOW_CHROMIUM", pytrace=False)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A browser test goes through the guard: the unguarded browser is ``chromium``'s own."""
+    names = getattr(item, "fixturenames", ())
+    if "session_chromium" in names and "chromium" not in names:
+        pytest.fail(f"{item.nodeid} uses session_chromium without the guard; use chromium",
+                    pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def session_chromium() -> Iterator[Any]:
     """The one Chromium of the session; tests use it through ``chromium``."""
