@@ -527,11 +527,10 @@ def test_from_application_to_certificate_in_the_browser(
     expect(visitor.locator("#verify-result")).to_contain_text("Sertifikat sah dan berlaku")
     expect(visitor.locator("#verify-state")).to_have_text("aktif")
     screenshot(visitor, "19-public-lookup")
-    # A tour: a customer and some staff open every link of their top bar, the
+    # A tour: the customer and every staff role open each link of their top bar, the
     # application and the certificate, so the guard reads the pages they reach.
     pages.update(keuangan=finance, administrasi=clerk)
-    for user in ("pelanggan", "administrasi", "keuangan", "tim-teknis", "kepala-balai"):
-        page = pages[user]
+    for user, page in pages.items():
         links = page.locator("header.top nav a, #notification-settings").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))")
         for path in [*links, f"/instances/{instance_id}", f"/certificates/{certificate.id}"]:
