@@ -533,7 +533,8 @@ def test_from_application_to_certificate_in_the_browser(
     for user, page in pages.items():
         links = page.locator("header.top nav a, #notification-settings").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))")
-        for path in [*links, f"/instances/{instance_id}", f"/certificates/{certificate.id}"]:
+        for path in [*links, "/tasks?view=done", f"/instances/{instance_id}",
+                     f"/certificates/{certificate.id}"]:
             answer = page.goto(path)
             assert answer is not None and answer.status == 200, (user, path)
     screenshot(pages["kepala-balai"], "20-lspro-certificate-page")
