@@ -10,6 +10,8 @@ their forms, as the API completes them (driver.py).
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -432,8 +434,24 @@ def test_every_pass_renders_a_draft_of_the_certificate_to_be_which_stays_with_st
         assert client.get(f"/api/v1/documents/{draft_id}", headers=customer).status_code == 404
     opened = client.get(f"/api/v1/documents/{third}", headers=staff)
     assert opened.status_code == 200 and opened.mimetype == "application/pdf"
-    assert opened.headers["Content-Disposition"].startswith("inline")  # opens in the browser
     opened.close()
+    # The signing page hands its form the draft and the address that opens it inline.
+    signing = driver.task_of(instance_id, "s16_sahkan_sertifikat")
+    page = create_app(engine.settings, engine=engine, TESTING=True).test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get("/signin").get_data(
+        as_text=True))
+    assert csrf is not None
+    page.post("/signin", data={"username": "tono.kepala-balai", "password": PASSWORD,
+                               "csrf_token": csrf.group(1)})
+    shown = page.get(f"/tasks/{signing.id}").get_data(as_text=True)
+    config = re.search(r'id="task-config">(.*?)</script>', shown, re.DOTALL)
+    assert config is not None
+    handed = json.loads(html.unescape(config.group(1)))
+    assert handed["data"][DRAFT]["id"] == third
+    inline = page.get(handed["documentUrl"].replace("__id__", third))
+    assert inline.status_code == 200 and inline.mimetype == "application/pdf"
+    assert inline.headers["Content-Disposition"].startswith("inline")  # opens in the browser
+    inline.close()
 
     # The certificate signed states exactly what the last draft showed.
     driver.complete(instance_id, "s16_sahkan_sertifikat")
