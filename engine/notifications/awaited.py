@@ -61,10 +61,10 @@ def facts_of_awaited(session: Session, items: Sequence[AwaitedMessage]) -> list[
     """The awaited messages of a list (:meth:`AwaitedWork.list`), as a mail tells them."""
     if not items:
         return []
-    processes = dict(session.execute(
+    processes: dict[str, str | None] = dict(session.execute(
         sa.select(ProcessInstance.id, ProcessDefinition.name)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(ProcessInstance.id.in_(sorted({i.instance_id for i in items})))).tuples())
+        .where(ProcessInstance.id.in_(sorted({i.instance_id for i in items})))).all())
     return [AwaitedFacts(instance_id=i.instance_id, message=i.message, label=i.label or None,
                          process=processes.get(i.instance_id), business_key=i.business_key,
                          company=i.company, deadline=i.deadline) for i in items]

@@ -143,10 +143,10 @@ class Projection:
                     and (m.element_id, m.name) in catches]
         if not recorded:
             return
-        before = set(self.store.session.execute(
+        before = set(tuple(row) for row in self.store.session.execute(
             sa.select(EventSubscription.task_id, EventSubscription.name)
             .where(EventSubscription.instance_id == instance.id,
-                   EventSubscription.kind == "message")).tuples())
+                   EventSubscription.kind == "message")).all())
         now = self.clock.now()
         for message, catch in recorded:
             if (message.task_id, message.name) not in before:
