@@ -29,8 +29,12 @@ from .texts import AwaitedFacts
 
 
 def still_awaited(session: Session, notification: Notification,
-                  work: AwaitedWork) -> AwaitedFacts | None:
-    """The message the notification is about, if its instance still waits for it."""
+                  work: AwaitedWork | None) -> AwaitedFacts | None:
+    """The message the notification is about, if its instance still waits for it.
+
+    Without ``work`` (a mailer built without it) the mail names no event and no
+    deadline, but still goes out.
+    """
     row = session.execute(
         sa.select(EventSubscription.element_id, EventSubscription.name,
                   ProcessInstance.definition_id, ProcessInstance.business_key,
@@ -44,7 +48,7 @@ def still_awaited(session: Session, notification: Notification,
     if row is None:
         return None
     key = (row.definition_id, row.element_id, row.name)
-    catch = work.recorded_by([row.definition_id]).get(key)
+    catch = work.recorded_by([row.definition_id]).get(key) if work is not None else None
     deadline = None
     if catch is not None and catch.timers:
         deadline = session.scalar(

@@ -144,8 +144,7 @@ class Mailer:
             return []
         awaited = None
         if kind == MESSAGE_AWAITED:
-            awaited = (still_awaited(self.session, notification, self.awaited)
-                       if self.awaited is not None else None)
+            awaited = still_awaited(self.session, notification, self.awaited)
             if awaited is None:
                 notification.email_error = "not sent: the message was no longer awaited"
                 return []
@@ -171,9 +170,9 @@ class Mailer:
                 mail = writer.task_mail("task", reader, facts)
             elif facts is not None and kind == TASK_ASSIGNED:
                 mail = writer.task_mail("assigned", reader, facts)
-            elif facts is not None and notification.kind == SLA_BREACH:
-                kind = "mine_overdue" if notification.recipient_user else "overdue"
-                mail = writer.task_mail(kind, reader, facts)
+            elif facts is not None and kind == SLA_BREACH:
+                tone = "mine_overdue" if notification.recipient_user else "overdue"
+                mail = writer.task_mail(tone, reader, facts)
             else:  # a kind without words of its own: what was stored
                 mail = Mail(notification.subject, notification.body, "")
             letters.append(Letter(str(user.email), mail))
