@@ -70,11 +70,22 @@ def queue_message_awaited(session: Session, *, instance_id: str, task_id: str, r
 
 def queue_task_assigned(session: Session, *, task_id: str, instance_id: str, assignee: str,
                         title: str | None, now: datetime, caused_by: str | None = None
-                        ) -> None:
-    """Tell a user that a task was handed over to them."""
+                        ) -> bool:
+    """Tell a user that a task was handed over to them; return whether a row was queued.
+
+    While the task's new-task notice is still unsent, it is the one that tells
+    them (its recipients are read when it is sent): no second mail of one task.
+    """
+    unsent = session.connection().execute(
+        sa.select(_notification.c.id).where(
+            _notification.c.task_id == task_id, _notification.c.kind == TASK_CREATED,
+            _notification.c.emailed_at.is_(None)).limit(1)).first()
+    if unsent is not None:
+        return False
     queue(session, kind=TASK_ASSIGNED, now=now,
           subject=f"Tugas diserahkan kepada Anda: {title or '-'}", instance_id=instance_id,
           task_id=task_id, recipient_user=assignee, caused_by=caused_by)
+    return True
 
 
 def purge(session: Session, *, before: datetime) -> int:

@@ -226,6 +226,24 @@ def test_a_task_handed_over_is_told_to_its_new_assignee(
     assert kinds.count("task_assigned") == 4
 
 
+def test_a_task_handed_over_before_its_first_mail_is_told_once(
+        mailing: tuple[Engine, Inbox]) -> None:
+    engine, box = mailing
+    with engine.write() as s:
+        s.identity.add_user("boss", "a-long-password", roles=["admin"])
+        instance = s.runtime.start_instance("review", business_key="APP-31")
+        task_id = s.session.scalars(sa.select(Task.id).where(
+            Task.instance_id == instance.id)).one()
+        s.hand_over(Actor.of("boss", ["admin"]), task_id, assignee="every", roles=None)
+    assert _sweep(engine) == 1
+    ((to, mail),) = box.take()  # the new-task notice, to whom has it now
+    assert to == ["every@lspro.example"]
+    assert mail["Subject"] == "[sertiflow] Tugas baru: Periksa kelengkapan (APP-31)"
+    with engine.read() as s:
+        assert [n.kind for n in s.session.scalars(sa.select(Notification))] == [
+            "task_created"]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
