@@ -22,7 +22,15 @@ from engine.composition import Engine
 from engine.time.clock import FrozenClock
 from tests.people import PASSWORD, add_users
 from tests.processes.driver import Driver
-from tests.processes.entries import APPLICATION, BUSINESS_KEY, COMPANY, ENTRIES, TO_STAGE_1, USERS
+from tests.processes.entries import (
+    APPLICATION,
+    BUSINESS_KEY,
+    COMPANY,
+    ENTRIES,
+    TEAM,
+    TO_STAGE_1,
+    USERS,
+)
 
 from .conftest import TIMEOUT_MS, screenshot
 
@@ -36,6 +44,8 @@ def sop(engine: Engine, clock: FrozenClock) -> str:
     add_users(engine, {name: ([role], COMPANY if role == "pelanggan" else None)
                        for role, name in USERS.items()} | {"admin1": (["admin"], None)})
     driver = Driver(engine, clock, defaults=ENTRIES)
+    # The people step 3 picks, besides those the process tests' users already are.
+    driver.add_team({k: v for k, v in TEAM.items() if k not in USERS.values()})
     driver.deploy()
     instance_id = driver.start("sertifikasi_produk", business_key=BUSINESS_KEY,
                                actor=USERS["upp"], company=COMPANY, variables=APPLICATION)
