@@ -25,9 +25,9 @@ from typing import Any
 
 from flask import request
 
-from engine.errors import InvalidInput
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.identity.access import Actor
-from engine.models import HistoryEvent, Incident
+from engine.models import HistoryEvent, Incident, ProcessInstance
 from engine.queries.awaited import RECORDED_BY
 
 from . import jsonio
@@ -127,6 +127,30 @@ def step_roles(stored_spec: Mapping[str, Any], element_id: str | None) -> set[st
                 roles.add(str(properties[RECORDED_BY]))
         return roles
     return set()
+
+
+def fixable(services: Any, actor: Actor,
+            incident_id: int) -> tuple[ProcessInstance, list[FixField]]:
+    """The instance of an open incident ``actor`` may fix by values, and its fields.
+
+    :raises Conflict: when the incident is already resolved.
+    :raises InvalidInput: when no variable's value caused it (an admin retries it).
+    :raises Forbidden: when ``actor`` is neither an admin nor staff of the step's role.
+    """
+    incident = services.queries.incident(incident_id)
+    instance = services.queries.instance(actor, incident.instance_id)
+    if incident.status != "open":
+        raise Conflict(f"incident {incident_id} is already resolved")
+    history = services.queries.history(actor, instance.id, per_page=200).items
+    fields = fix_fields(incident, history, services.runtime.variables(instance))
+    if not fields:
+        raise InvalidInput("this incident was not caused by a variable's value",
+                           {"variables": "nothing to correct; an admin retries it"})
+    roles = step_roles(services.runtime.stored_spec(instance.definition_id),
+                       incident.element_id)
+    if not may_fix(actor, roles):
+        raise Forbidden("only staff of the step's role or an admin may fix this incident")
+    return instance, fields
 
 
 def may_fix(actor: Actor, roles: set[str]) -> bool:

@@ -100,7 +100,7 @@ class Services:
 
         return Runtime(self.session, engine.clock, specs=engine.specs,
                        workflows=engine.workflows, dispatch=dispatch,
-                       settings=engine.runtime_settings)
+                       settings=engine.runtime_settings, awaited=engine.awaited_catalogue)
 
     @cached_property
     def _handler_context(self) -> HandlerContext:

@@ -73,6 +73,9 @@ class Settings:
     # The address people reach the pages at ("https://sertiflow.example.go.id"), for
     # links written where no request is at hand: e-mails, printed QR codes. None: unset.
     public_url: str | None = None
+    # Notifications older than this many days are deleted, sent or not (without SMTP
+    # none is ever sent, and the table would only grow).
+    notification_days: int = 30
 
 
 def load_settings(
@@ -139,6 +142,8 @@ def load_settings(
         processes_path=Path(env.get("SERTIFLOW_PROCESSES") or PROJECT_ROOT / "processes"),
         forms_path=Path(env.get("SERTIFLOW_FORMS") or PROJECT_ROOT / "forms"),
         public_url=_public_url(env.get("SERTIFLOW_PUBLIC_URL")),
+        notification_days=positive_int(env.get("SERTIFLOW_NOTIFICATION_DAYS"), 30,
+                                       "SERTIFLOW_NOTIFICATION_DAYS", 3650),
     )
 
 

@@ -81,6 +81,21 @@ class CertificateStatus:
     next_surveillance: datetime
 
 
+@dataclass(frozen=True)
+class CertificateDraft:
+    """A certificate as it would be issued today: everything it prints but its number."""
+
+    company: str
+    product_code: str
+    product_name: str
+    sni: str
+    sni_number: str
+    scheme_type: int
+    brands: list[dict[str, str]]
+    issued_on: date
+    expires_on: date
+
+
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole months; a day the month lacks becomes its last day."""
     year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
@@ -144,6 +159,36 @@ class CertificateRegister:
             the accredited scope today, or company or brands are missing.
         :raises Conflict: when the application already has a valid certificate.
         """
+        facts = self.draft(company=company, product_code=product_code, sni=sni,
+                           scheme_type=scheme_type, brands=brands)
+        if application_number:
+            existing = self.session.scalar(sa.select(Certificate.number).where(
+                Certificate.application_number == application_number,
+                Certificate.state.in_((ACTIVE, SUSPENDED))))
+            if existing is not None:
+                raise Conflict(f"application {application_number} already has certificate "
+                               f"{existing}")
+        certificate = self._new(
+            company=facts.company, product_code=facts.product_code,
+            product_name=facts.product_name, sni=facts.sni, sni_number=facts.sni_number,
+            scheme_type=facts.scheme_type, brands=facts.brands,
+            application_number=application_number, instance_id=instance_id,
+            issued_on=facts.issued_on, expires_on=facts.expires_on,
+        )
+        self._event(certificate, "issued", None, ACTIVE, actor=actor, instance_id=instance_id,
+                    data={"number": certificate.number, "expires_on": certificate.expires_on})
+        self.session.flush()
+        return certificate
+
+    def draft(self, *, company: str, product_code: str, sni: str, scheme_type: Any,
+              brands: Any) -> CertificateDraft:
+        """What a certificate issued today would say, without a number; nothing is stored.
+
+        The same checks as :meth:`issue` (which builds on it), so a draft that renders
+        is a certificate that can be issued, and its dates are those of an issue today.
+
+        :raises InvalidInput: as :meth:`issue`.
+        """
         company = str(company or "").strip()
         if not company:
             raise InvalidInput("the certificate needs the applicant company",
@@ -153,27 +198,13 @@ class CertificateRegister:
         if not checked.in_scope or checked.entry is None or checked.edition is None:
             raise InvalidInput(f"cannot issue a certificate outside the accredited scope: "
                                f"{checked.note}", {"sni": checked.note})
-        brand_list = normalise_brands(brands)
-        if application_number:
-            existing = self.session.scalar(sa.select(Certificate.number).where(
-                Certificate.application_number == application_number,
-                Certificate.state.in_((ACTIVE, SUSPENDED))))
-            if existing is not None:
-                raise Conflict(f"application {application_number} already has certificate "
-                               f"{existing}")
-        certificate = self._new(
+        return CertificateDraft(
             company=company, product_code=checked.entry.code,
             product_name=checked.entry.name_id, sni=checked.edition.label,
             sni_number=checked.edition.number, scheme_type=int(checked.scheme_type or 0),
-            brands=brand_list, application_number=application_number,
-            instance_id=instance_id, issued_on=today,
+            brands=normalise_brands(brands), issued_on=today,
             expires_on=add_months(today, 12 * self.settings.certificate_validity_years)
-            - timedelta(days=1),
-        )
-        self._event(certificate, "issued", None, ACTIVE, actor=actor, instance_id=instance_id,
-                    data={"number": certificate.number, "expires_on": certificate.expires_on})
-        self.session.flush()
-        return certificate
+            - timedelta(days=1))
 
     def handover(self, number: str, *, actor: str | None = None,
                  instance_id: str | None = None) -> Certificate:

@@ -28,6 +28,7 @@ from lspro.certificates import (
     normalise_brands,
 )
 from lspro.companies import chosen_factory
+from lspro.documents.service import DRAFT_FIELD
 from lspro.fees import INITIAL, MAKLOON, SURVEILLANCE
 from lspro.letters import LetterService
 from lspro.numbering import next_number
@@ -282,6 +283,26 @@ def issue_certificate(call: ServiceCall) -> Result:
             "status_sertifikat": certificate.state}
 
 
+def draft_certificate(call: ServiceCall) -> Result:
+    """``certificate.draft``: render the draft of the SPPT SNI for steps 15 and 16.
+
+    The same facts :func:`issue_certificate` will print (the register's checks, the
+    brands as entered at step 14, the validity of an issue today), on the
+    certificate's own template marked as a draft; a new draft on every pass, the
+    variable naming the latest as a file reference the forms show read-only.
+    """
+    context = context_of(call)
+    company = context.company or _text(call, "perusahaan", required=False)
+    draft = _register(context).draft(
+        company=company, product_code=_text(call, "produk"), sni=_text(call, "sni"),
+        scheme_type=call.variables.get("tipe_skema"),
+        brands=call.variables.get("merek_kemasan"))
+    reference = _text(call, "nomor_permohonan", required=False) or context.business_key
+    document = _letters(context).certificate_draft(
+        draft, instance_id=context.instance_id, holder=call.variables, reference=reference)
+    return {DRAFT_FIELD: context.documents.reference(document)}
+
+
 def hand_over_certificate(call: ServiceCall) -> Result:
     """``certificate.handover``: the Berita Acara was signed."""
     context = context_of(call)
@@ -410,6 +431,7 @@ DOMAIN_TOPICS = {
     "billing.confirm": confirm_payment,
     "billing.expire": expire_bill,
     "letter.generate": generate_letter,
+    "certificate.draft": draft_certificate,
     "certificate.issue": issue_certificate,
     "certificate.handover": hand_over_certificate,
     "certificate.check": check_certificate,

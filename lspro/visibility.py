@@ -75,6 +75,8 @@ DOCUMENT_VISIBILITY: Final[dict[str, str]] = {
     "dok_berita_acara_pengambilan_contoh": INTERNAL,
     "dok_laporan_hasil_uji": INTERNAL,
     "dok_konsep_sertifikat": INTERNAL,
+    # the draft certificate.draft renders for steps 15 and 16 (not yet a certificate)
+    "dokumen_konsep_sertifikat": INTERNAL,
     "berita_acara_sidang": INTERNAL,
     "bukti_pelanggaran": INTERNAL,
     "dokumen_audit_surveilan": INTERNAL,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import Conflict, Forbidden, InvalidInput
-
 from .. import incident_view, schemas
 from ..context import command, query, require
 from .common import blueprint, documented, page_dict
@@ -54,19 +52,7 @@ def fix(body: dict[str, Any], incident_id: int) -> Any:
     """
     with command() as (services, actor):
         actor = require(actor, actor is not None and not actor.is_customer, "fix incidents")
-        incident = services.queries.incident(incident_id)
-        instance = services.queries.instance(actor, incident.instance_id)
-        history = services.queries.history(actor, instance.id, per_page=200).items
-        if incident.status != "open":
-            raise Conflict(f"incident {incident_id} is already resolved")
-        fields = incident_view.fix_fields(incident, history, services.runtime.variables(instance))
-        if not fields:
-            raise InvalidInput("this incident was not caused by a variable's value",
-                               {"variables": "nothing to correct; an admin retries it"})
-        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
-                                         incident.element_id)
-        if not incident_view.may_fix(actor, roles):
-            raise Forbidden("only staff of the step's role or an admin may fix this incident")
+        _instance, fields = incident_view.fixable(services, actor, incident_id)
         values = incident_view.check_fix(fields, body["variables"], admin=actor.is_admin)
         services.runtime.retry_incident(incident_id, actor=actor.username, variables=values)
     with query() as (services, _actor):

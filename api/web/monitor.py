@@ -12,7 +12,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.errors import Forbidden, InvalidInput
 from engine.queries.lists import INSTANCE_STATUSES
 
 from .. import incident_view, jsonio
@@ -184,19 +184,7 @@ def fix_incident(incident_id: int) -> ResponseReturnValue:
     value's type; admins and staff of the step's role may (``incident_view``).
     """
     with writing() as (services, actor):
-        incident = services.queries.incident(incident_id)
-        instance = services.queries.instance(actor, incident.instance_id)
-        history = services.queries.history(actor, instance.id, per_page=200).items
-        if incident.status != "open":
-            raise Conflict(f"incident {incident_id} is already resolved")
-        fields = incident_view.fix_fields(incident, history, services.runtime.variables(instance))
-        roles = incident_view.step_roles(services.runtime.stored_spec(instance.definition_id),
-                                         incident.element_id)
-        if not fields:
-            raise InvalidInput("this incident was not caused by a value; an admin retries it",
-                               {"incident": "not caused by a variable's value"})
-        if not incident_view.may_fix(actor, roles):
-            raise Forbidden("only staff of the step's role or an admin may fix this incident")
+        instance, fields = incident_view.fixable(services, actor, incident_id)
         values = incident_view.parse_fix(fields, request.form, admin=actor.is_admin)
         services.runtime.retry_incident(incident_id, actor=actor.username, variables=values)
         instance_id = instance.id

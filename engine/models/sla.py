@@ -40,7 +40,8 @@ class Notification(Base):
     """A message for a role or a user; also sent by e-mail when SMTP is configured."""
 
     __tablename__ = "notification"
-    __table_args__ = (sa.Index("ix_notification_pending_email", "emailed_at", "id"),)
+    __table_args__ = (sa.Index("ix_notification_pending_email", "emailed_at", "id"),
+                      sa.Index("ix_notification_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     recipient_role: Mapped[str | None] = mapped_column(sa.String(64), index=True)
@@ -56,3 +57,7 @@ class Notification(Base):
     emailed_at: Mapped[datetime | None]
     email_error: Mapped[str | None] = mapped_column(sa.Text)
     email_attempts: Mapped[int] = mapped_column(default=0)
+    #: After a failed attempt, not tried again before this (1, 2, 4, ... minutes).
+    next_attempt_at: Mapped[datetime | None]
+    #: The user whose command caused it: not told of what they did themselves.
+    caused_by: Mapped[str | None] = mapped_column(sa.String(255))

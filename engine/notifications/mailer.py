@@ -6,7 +6,11 @@ of its recipients in their language (:mod:`.texts`) and sent to those whose
 setting is ``every``; ``digest`` users get one mail a day at the configured
 hour in the organisation's time zone listing what waits for them; ``none``
 users get nothing. A notification about a task that is no longer open (done
-in the same command, or before the sweep came) is not sent.
+in the same command, or before the sweep came), or about a message that has
+already arrived, is not sent; nor is one to the user whose own command caused
+it (``caused_by``: a customer who starts an application and is taken to its
+first task is not mailed about it). A mail the SMTP server did not take is
+tried again after 1, 2, 4, ... minutes, at most a day apart.
 """
 
 from __future__ import annotations
@@ -21,19 +25,27 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.identity.access import ADMIN, Actor
 from engine.models import Notification, Task, User
+from engine.queries.awaited import AwaitedMessage, AwaitedWork
 from engine.time.clock import Clock
 
-from .outbox import SLA_BREACH, TASK_CREATED
+from .awaited import facts_of_awaited, still_awaited
+from .outbox import MESSAGE_AWAITED, SLA_BREACH, TASK_ASSIGNED, TASK_CREATED, retry_delay
 from .preferences import DEFAULT_NOTIFY, DIGEST, EVERY
-from .recipients import facts_of, recipients, waiting_for
+from .recipients import DIGEST_LIMIT, facts_of, recipients, waiting_for
 from .texts import Mail, Writer
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
-# A new-task notice this old is not sent any more: when SMTP is first configured on a
+# With the retries spaced (engine.notifications.outbox.retry_delay), the last of these
+# is about six days after the first: an outage of the SMTP server of days loses nothing
+# that is still worth sending.
+MAX_ATTEMPTS = 16
+# A notice of new work this old is not sent any more: when SMTP is first configured on a
 # running service, its backlog would flood everyone (the task list and digests show them).
 STALE_AFTER = timedelta(days=1)
+# The kinds that tell of work waiting now, and are not sent once it is stale.
+_WORK = (TASK_CREATED, TASK_ASSIGNED, MESSAGE_AWAITED)
 SUBJECT_PREFIX = "[sertiflow] "
 
 
@@ -62,13 +74,16 @@ class Mailer:
     """Turns notifications into e-mails to the users they concern (an outbox).
 
     A failure to reach the server is recorded and retried on later sweeps, up to
-    ``MAX_ATTEMPTS`` times; a recipient the server refuses does not hold back
-    the others.
+    ``MAX_ATTEMPTS`` times, each later than the one before; a recipient the
+    server refuses does not hold back the others. ``awaited`` reads which
+    messages people record (for ``message_awaited`` and the digests).
     """
 
     def __init__(self, session: Session, clock: Clock, smtp: SmtpSettings, *,
-                 public_url: str | None = None, timezone: tzinfo = UTC) -> None:
+                 public_url: str | None = None, timezone: tzinfo = UTC,
+                 awaited: AwaitedWork | None = None) -> None:
         self.session = session
+        self.awaited = awaited
         self.clock = clock
         self.smtp = smtp
         self.public_url = public_url
@@ -77,11 +92,13 @@ class Mailer:
     # -- the outbox ----------------------------------------------------------------------
 
     def send_pending(self, limit: int = 100) -> int:
-        """Send what is queued; return how many notifications reached someone."""
+        """Send what is queued and due; return how many notifications reached someone."""
         pending = list(self.session.scalars(
             sa.select(Notification)
             .where(Notification.emailed_at.is_(None),
-                   Notification.email_attempts < MAX_ATTEMPTS)
+                   Notification.email_attempts < MAX_ATTEMPTS,
+                   sa.or_(Notification.next_attempt_at.is_(None),
+                          Notification.next_attempt_at <= self.clock.now()))
             .order_by(Notification.id).limit(limit)
             # Several schedulers on PostgreSQL: each mails different rows (SQLite: one writer).
             .with_for_update(skip_locked=True)))
@@ -95,6 +112,10 @@ class Mailer:
             if not letters:
                 notification.emailed_at = now
         sent = 0
+        for notification, _ in to_send:
+            # An attempt each; until one succeeds, the next waits longer.
+            notification.email_attempts += 1
+            notification.next_attempt_at = now + retry_delay(notification.email_attempts)
         if to_send:
             try:
                 with self._connect() as smtp:
@@ -105,24 +126,37 @@ class Mailer:
                             self.smtp.host, self.smtp.port, exc)
                 for notification, _ in to_send:
                     if notification.emailed_at is None:
-                        notification.email_attempts += 1
                         notification.email_error = f"{type(exc).__name__}: {exc}"
         self.session.flush()
         return sent
 
     def _letters(self, notification: Notification) -> list[Letter]:
         """The mails a notification becomes now; notes on the row why there are none."""
-        task = self.session.get(Task, notification.task_id) if notification.task_id else None
-        if notification.kind == TASK_CREATED:
-            if task is None or task.state != "ready":
-                notification.email_error = "not sent: the task was no longer open"
+        kind = notification.kind
+        task = (self.session.get(Task, notification.task_id)
+                if notification.task_id and kind != MESSAGE_AWAITED else None)
+        if kind in (TASK_CREATED, TASK_ASSIGNED) and (task is None or task.state != "ready"):
+            notification.email_error = "not sent: the task was no longer open"
+            return []
+        if kind == TASK_ASSIGNED and task is not None and (
+                task.assignee != notification.recipient_user):
+            notification.email_error = "not sent: the task went to someone else since"
+            return []
+        awaited = None
+        if kind == MESSAGE_AWAITED:
+            awaited = still_awaited(self.session, notification, self.awaited)
+            if awaited is None:
+                notification.email_error = "not sent: the message was no longer awaited"
                 return []
-            if self.clock.now() - notification.created_at > STALE_AFTER:
-                notification.email_error = "not sent: more than a day old"
-                return []
-        people = recipients(self.session, notification, task)
+        if kind in _WORK and self.clock.now() - notification.created_at > STALE_AFTER:
+            notification.email_error = "not sent: more than a day old"
+            return []
+        people = [u for u in recipients(self.session, notification, task)
+                  if u.username != notification.caused_by]
         if not people:
             notification.email_error = "nobody to send to: no active user with an e-mail address"
+            if notification.caused_by:
+                notification.email_error += " other than whose command it was"
             return []
         wanting = [u for u in people if (u.notify or DEFAULT_NOTIFY) == EVERY]
         facts = facts_of(self.session, [task])[0] if task is not None else None
@@ -130,11 +164,15 @@ class Mailer:
         for user in wanting:
             writer = Writer(user.language, self.timezone, self.public_url)
             reader = user.display_name or user.username
-            if facts is not None and notification.kind == TASK_CREATED:
+            if awaited is not None:
+                mail = writer.awaited_mail(reader, awaited)
+            elif facts is not None and kind == TASK_CREATED:
                 mail = writer.task_mail("task", reader, facts)
-            elif facts is not None and notification.kind == SLA_BREACH:
-                kind = "mine_overdue" if notification.recipient_user else "overdue"
-                mail = writer.task_mail(kind, reader, facts)
+            elif facts is not None and kind == TASK_ASSIGNED:
+                mail = writer.task_mail("assigned", reader, facts)
+            elif facts is not None and kind == SLA_BREACH:
+                tone = "mine_overdue" if notification.recipient_user else "overdue"
+                mail = writer.task_mail(tone, reader, facts)
             else:  # a kind without words of its own: what was stored
                 mail = Mail(notification.subject, notification.body, "")
             letters.append(Letter(str(user.email), mail))
@@ -142,7 +180,6 @@ class Mailer:
 
     def _send(self, smtp: smtplib.SMTP, notification: Notification,
               letters: Sequence[Letter]) -> int:
-        notification.email_attempts += 1
         failures = []
         for letter in letters:
             try:
@@ -152,7 +189,7 @@ class Mailer:
                 failures.append(f"{letter.address}: {type(exc).__name__}: {exc}")
         notification.email_error = "; ".join(failures) or None
         if len(failures) == len(letters):
-            return 0  # nobody got it: tried again on the next sweep
+            return 0  # nobody got it: tried again at next_attempt_at
         notification.emailed_at = self.clock.now()
         return 1
 
@@ -175,12 +212,14 @@ class Mailer:
         letters: list[tuple[User, Letter]] = []
         for user in due:
             tasks, more = waiting_for(self.session, user)
-            if not tasks:
+            awaited, awaited_more = self._awaited_for(user)
+            if not tasks and not awaited:
                 user.digest_sent_on = today
                 continue
             writer = Writer(user.language, self.timezone, self.public_url)
             mail = writer.digest(user.display_name or user.username,
-                                 facts_of(self.session, tasks), more, self.clock.now())
+                                 facts_of(self.session, tasks), more, self.clock.now(),
+                                 facts_of_awaited(self.session, awaited), awaited_more)
             letters.append((user, Letter(str(user.email), mail)))
         sent = 0
         if letters:
@@ -201,6 +240,17 @@ class Mailer:
                             self.smtp.host, self.smtp.port, exc)
         self.session.flush()
         return sent
+
+    def _awaited_for(self, user: User) -> tuple[list[AwaitedMessage], int]:
+        """The messages the user's roles record, soonest deadline first, and how many more.
+
+        As for tasks, an administrator's digest lists what their other roles record.
+        """
+        if self.awaited is None:
+            return [], 0
+        plain = Actor.of(user.username, user.role_names - {ADMIN}, user.company)
+        found = self.awaited.list(plain, per_page=DIGEST_LIMIT)
+        return found.items, max(found.total - len(found.items), 0)
 
     # -- SMTP ----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from urllib.parse import quote
 
 DEFAULT_LANGUAGE = "id"
 LANGUAGES = ("id", "en")
@@ -22,6 +23,8 @@ LANGUAGES = ("id", "en")
 TASK_PATH = "/tasks/{task_id}"
 TASKS_PATH = "/tasks"
 SETTINGS_PATH = "/settings/notifications"
+# Recording an awaited message, back to the task list afterwards (api/web/messages.py).
+MESSAGE_PATH = "/instances/{instance_id}/messages/{name}?back=tasks"
 
 _DAYS = {"id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
          "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
@@ -41,6 +44,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "mine_overdue.subject": ("Tugas Anda terlambat: {title}", "Your task is overdue: {title}"),
     "mine_overdue.intro": ("Tugas Anda melewati batas waktunya dan belum selesai:",
                            "Your task is past its due time and not done yet:"),
+    "assigned.subject": ("Tugas diserahkan kepada Anda: {title}",
+                         "Task handed over to you: {title}"),
+    "assigned.intro": ("Tugas berikut diserahkan kepada Anda:",
+                       "This task has been handed over to you:"),
+    "awaited.subject": ("Menunggu dicatat: {title}", "Waiting to be recorded: {title}"),
+    "awaited.intro": ("Sebuah proses menunggu hal berikut, yang dicatat oleh bagian Anda:",
+                      "A case is waiting for the following, which your team records:"),
+    "awaited.open": ("Catat sekarang", "Record it"),
+    "awaited.digest": ("Yang perlu dicatat oleh bagian Anda:",
+                       "Waiting to be recorded by your team:"),
+    "a_message": ("Pesan yang ditunggu", "An awaited message"),
     "digest.subject": ("Ringkasan harian: {count} tugas menunggu Anda",
                        "Daily summary: {count} tasks waiting for you"),
     "digest.intro": ("Tugas yang menunggu Anda hari ini:", "The tasks waiting for you today:"),
@@ -108,6 +122,31 @@ class TaskFacts:
 
 
 @dataclass(frozen=True)
+class AwaitedFacts:
+    """What a mail tells of a message an instance waits for and a role records."""
+
+    instance_id: str
+    message: str  # the message's name, for the link only
+    label: str | None  # the catching event's name as drawn ("Pembayaran diterima")
+    process: str | None
+    business_key: str | None
+    company: str | None
+    deadline: datetime | None
+
+    def name(self, lang: str) -> str:
+        return self.label or word(lang, "a_message")
+
+    def case(self) -> str:
+        return " · ".join(p for p in (self.business_key, self.process) if p)
+
+
+# A task or message as lines: (None, its name) first, then (caption, value) pairs.
+Block = list[tuple[str | None, str]]
+# Words before some blocks (the words alone when there are none).
+Section = tuple[str | None, Sequence[Block]]
+
+
+@dataclass(frozen=True)
 class Mail:
     subject: str
     text: str
@@ -125,18 +164,15 @@ class Writer:
     def link(self, path: str) -> str | None:
         if self.base is None:
             return None
-        return self.base + path + ("?lang=en" if self.lang == "en" else "")
+        if self.lang == "en":  # the page in the reader's language
+            path += ("&" if "?" in path else "?") + "lang=en"
+        return self.base + path
 
     def task_mail(self, kind: str, reader: str, facts: TaskFacts) -> Mail:
-        """``kind``: "task" (new work), "overdue" (to whom it escalates), "mine_overdue"."""
+        """``kind``: "task" (new work), "assigned" (handed over), "overdue" (to whom it
+        escalates), "mine_overdue"."""
         lang = self.lang
-        lines: list[tuple[str | None, str]] = [(None, facts.name(lang))]
-        if facts.case():
-            lines.append((word(lang, "for"), facts.case()))
-        if facts.company:
-            lines.append((word(lang, "company"), facts.company))
-        if facts.due_at is not None:
-            lines.append((word(lang, "due"), when(facts.due_at, lang, self.zone)))
+        lines = self._lines(facts, None)
         if kind == "overdue":
             lines.append((word(lang, "roles"), ", ".join(facts.roles) or "-"))
             lines.append((word(lang, "assignee"), facts.assignee or word(lang, "nobody")))
@@ -144,46 +180,70 @@ class Writer:
         subject = word(lang, f"{kind}.subject", title=facts.name(lang))
         if facts.business_key:
             subject += f" ({facts.business_key})"
-        return self._mail(subject, reader, word(lang, f"{kind}.intro"), [lines],
+        return self._mail(subject, reader, [(word(lang, f"{kind}.intro"), [lines])],
                           (word(lang, "open"), link))
 
-    def digest(self, reader: str, tasks: Sequence[TaskFacts], more: int,
-               now: datetime) -> Mail:
+    def awaited_mail(self, reader: str, facts: AwaitedFacts) -> Mail:
+        """To a role's members: an instance waits for a message they record."""
         lang = self.lang
-        blocks = []
-        for facts in tasks:
-            lines: list[tuple[str | None, str]] = [(None, facts.name(lang))]
-            if facts.case():
-                lines.append((word(lang, "for"), facts.case()))
-            if facts.company:
-                lines.append((word(lang, "company"), facts.company))
-            if facts.due_at is not None:
-                late = f" ({word(lang, 'digest.overdue')})" if facts.due_at < now else ""
-                lines.append((word(lang, "due"), when(facts.due_at, lang, self.zone) + late))
-            blocks.append(lines)
-        subject = word(lang, "digest.subject", count=len(tasks) + more)
-        tail = word(lang, "digest.more", count=more) if more else None
-        return self._mail(subject, reader, word(lang, "digest.intro"), blocks,
-                          (word(lang, "open_list"), self.link(TASKS_PATH)), tail=tail)
+        link = self.link(MESSAGE_PATH.format(instance_id=facts.instance_id,
+                                             name=quote(facts.message, safe="")))
+        subject = word(lang, "awaited.subject", title=facts.name(lang))
+        if facts.business_key:
+            subject += f" ({facts.business_key})"
+        return self._mail(subject, reader,
+                          [(word(lang, "awaited.intro"), [self._lines(facts, None)])],
+                          (word(lang, "awaited.open"), link))
 
-    def _mail(self, subject: str, reader: str, intro: str,
-              blocks: Sequence[Sequence[tuple[str | None, str]]],
-              action: tuple[str, str | None], *, tail: str | None = None) -> Mail:
+    def digest(self, reader: str, tasks: Sequence[TaskFacts], more: int, now: datetime,
+               awaited: Sequence[AwaitedFacts] = (), awaited_more: int = 0) -> Mail:
+        """What waits for a reader: their tasks, then the messages their roles record."""
+        lang = self.lang
+        blocks = [self._lines(facts, now) for facts in tasks]
+        count = len(tasks) + more + len(awaited) + awaited_more
+        subject = word(lang, "digest.subject", count=count)
+        sections: list[Section] = []
+        if tasks:
+            tail = word(lang, "digest.more", count=more) if more else None
+            sections.append((word(lang, "digest.intro"), blocks))
+            if tail:
+                sections.append((tail, []))
+        if awaited:
+            sections.append((word(lang, "awaited.digest"),
+                             [self._lines(facts, now) for facts in awaited]))
+            if awaited_more:
+                sections.append((word(lang, "digest.more", count=awaited_more), []))
+        return self._mail(subject, reader, sections,
+                          (word(lang, "open_list"), self.link(TASKS_PATH)))
+
+    def _lines(self, facts: TaskFacts | AwaitedFacts, now: datetime | None) -> Block:
+        """A task or an awaited message as lines; ``now`` marks a passed deadline late."""
+        lang = self.lang
+        lines: Block = [(None, facts.name(lang))]
+        if facts.case():
+            lines.append((word(lang, "for"), facts.case()))
+        if facts.company:
+            lines.append((word(lang, "company"), facts.company))
+        due = facts.due_at if isinstance(facts, TaskFacts) else facts.deadline
+        if due is not None:
+            late = (f" ({word(lang, 'digest.overdue')})"
+                    if now is not None and due < now else "")
+            lines.append((word(lang, "due"), when(due, lang, self.zone) + late))
+        return lines
+
+    def _mail(self, subject: str, reader: str, sections: Sequence[Section],
+              action: tuple[str, str | None]) -> Mail:
+        """A mail: the greeting, each section's words and blocks, the action's link, the
+        footer."""
         lang = self.lang
         label, link = action
-        text = [word(lang, "greeting", name=reader), "", intro, ""]
-        markup = [f"<p>{_e(word(lang, 'greeting', name=reader))}</p>", f"<p>{_e(intro)}</p>"]
-        for lines in blocks:
-            for caption, value in lines:
-                text.append(f"  {caption}: {value}" if caption else f"- {value}")
-            text.append("")
-            items = "".join(f"<li>{_e(caption)}: {_e(value)}</li>" for caption, value in lines
-                            if caption)
-            heading = next(value for caption, value in lines if caption is None)
-            markup.append(f"<p><strong>{_e(heading)}</strong></p><ul>{items}</ul>")
-        if tail:
-            text += [tail, ""]
-            markup.append(f"<p>{_e(tail)}</p>")
+        text = [word(lang, "greeting", name=reader), ""]
+        markup = [f"<p>{_e(word(lang, 'greeting', name=reader))}</p>"]
+        for heading, section in sections:
+            if heading:
+                text += [heading, ""]
+                markup.append(f"<p>{_e(heading)}</p>")
+            self._blocks(section, text, markup)
         if link:
             text += [f"{label}: {link}", ""]
             markup.append(f'<p><a href="{_e(link)}">{_e(label)}</a></p>')
@@ -199,6 +259,17 @@ class Writer:
         page = ('<!doctype html><html lang="{lang}"><body style="font-family:sans-serif">'
                 '{body}</body></html>').format(lang=lang, body="".join(markup))
         return Mail(subject[:200], "\n".join(text) + "\n", page)
+
+    @staticmethod
+    def _blocks(blocks: Sequence[Block], text: list[str], markup: list[str]) -> None:
+        for lines in blocks:
+            for caption, value in lines:
+                text.append(f"  {caption}: {value}" if caption else f"- {value}")
+            text.append("")
+            items = "".join(f"<li>{_e(caption)}: {_e(value)}</li>" for caption, value in lines
+                            if caption)
+            heading = next(value for caption, value in lines if caption is None)
+            markup.append(f"<p><strong>{_e(heading)}</strong></p><ul>{items}</ul>")
 
 
 def _e(text: str) -> str:

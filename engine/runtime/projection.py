@@ -10,14 +10,19 @@ The rows are written through :class:`~engine.runtime.store.InstanceStore`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from engine.bpmn.script_engine import uses_context
 from engine.bpmn.workflow import ProcessRun, StepFailure, StepRecord, UserTaskView
-from engine.notifications.outbox import queue_task_created
+from engine.models import EventSubscription
+from engine.notifications.outbox import queue_message_awaited, queue_task_created
+from engine.queries.awaited import Catalogue
 from engine.queries.history import HistoryLog
 from engine.runtime.loading import InstanceLoader
 from engine.runtime.settings import RuntimeSettings
@@ -32,13 +37,16 @@ class Projection:
     """Writes a workflow's tasks, waits, incidents and steps as rows."""
 
     def __init__(self, store: InstanceStore, history: HistoryLog, clock: Clock,
-                 settings: RuntimeSettings, sandbox: Sandbox, loader: InstanceLoader) -> None:
+                 settings: RuntimeSettings, sandbox: Sandbox, loader: InstanceLoader,
+                 awaited: Catalogue | None = None) -> None:
         self.store = store
         self.history = history
         self.clock = clock
         self.settings = settings
         self.sandbox = sandbox
         self.loader = loader  # a task with no one to do it goes to the starters' roles
+        # Which waits people record (``recordedBy``), read once per definition version.
+        self.awaited = awaited if awaited is not None else Catalogue()
 
     def steps(self, instance: InstanceRow, records: list[StepRecord]) -> None:
         """Record the elements a step completed, with what they changed."""
@@ -52,8 +60,12 @@ class Projection:
                                       **({"data_objects": record.data_objects}
                                          if record.data_objects else {})})
 
-    def tasks(self, instance: InstanceRow, run: ProcessRun, ready_before: set[str]) -> list[str]:
-        """Insert the user tasks that became ready; cancel those that vanished unanswered."""
+    def tasks(self, instance: InstanceRow, run: ProcessRun, ready_before: set[str],
+              actor: str | None = None) -> list[str]:
+        """Insert the user tasks that became ready; cancel those that vanished unanswered.
+
+        ``actor``, whose command made them, is not mailed about them.
+        """
         now = self.clock.now()
         ready_now = {view.id: view for view in run.ready_user_tasks()}
         for task_id in ready_before - set(ready_now):
@@ -63,11 +75,12 @@ class Projection:
         created = []
         for task_id, view in ready_now.items():
             if task_id not in ready_before:
-                self._create_task(instance, view, now)
+                self._create_task(instance, view, now, actor)
                 created.append(task_id)
         return created
 
-    def _create_task(self, instance: InstanceRow, view: UserTaskView, now: datetime) -> None:
+    def _create_task(self, instance: InstanceRow, view: UserTaskView, now: datetime,
+                     actor: str | None) -> None:
         context = {"processInstanceId": instance.id, "businessKey": instance.business_key,
                    "processDefinitionId": instance.definition_key, "activityId": view.element_id,
                    "activityName": view.title, "activityInstanceId": view.id,
@@ -90,7 +103,7 @@ class Projection:
         )
         # Whoever may do it hears of it: one row, recipients resolved when mailed.
         queue_task_created(self.store.session, task_id=view.id, instance_id=instance.id,
-                           title=view.title, now=now)
+                           title=view.title, now=now, caused_by=actor)
         for problem in fields.problems:
             self.open_incident(instance, StepFailure(view.id, view.element_id, "expression",
                                                      problem, ""))
@@ -104,12 +117,43 @@ class Projection:
             return value
         return self.sandbox.evaluate(code, dict(variables))
 
-    def waits(self, instance: InstanceRow, timers: list[Any], messages: list[Any]) -> None:
+    def waits(self, instance: InstanceRow, timers: list[Any], messages: list[Any],
+              actor: str | None = None) -> None:
         """Replace the instance's timer and subscription rows, when they changed."""
         digest = waits_digest(timers, messages)
         if digest != instance.waits_digest:
+            self._tell_recorders(instance, messages, actor)
             self.store.replace_waits(instance.id, timers, messages)
             instance.waits_digest = digest
+
+    def _tell_recorders(self, instance: InstanceRow, messages: list[Any],
+                        actor: str | None) -> None:
+        """Queue a notification for each new wait for a message a role records.
+
+        The definition's ``recordedBy`` catches come from the cached catalogue; only
+        an instance that now waits for one of them costs a query (its current
+        subscriptions, read before they are replaced: a wait already there is not new).
+        """
+        load = functools.partial(self.loader.stored_spec, instance.definition_id)
+        catches = self.awaited.catches(instance.definition_id, load)
+        if not catches:
+            return
+        recorded = [(m, catches[(m.element_id, m.name)]) for m in messages
+                    if getattr(m, "kind", "message") == "message"
+                    and (m.element_id, m.name) in catches]
+        if not recorded:
+            return
+        before = set(tuple(row) for row in self.store.session.execute(
+            sa.select(EventSubscription.task_id, EventSubscription.name)
+            .where(EventSubscription.instance_id == instance.id,
+                   EventSubscription.kind == "message")).all())
+        now = self.clock.now()
+        for message, catch in recorded:
+            if (message.task_id, message.name) not in before:
+                queue_message_awaited(self.store.session, instance_id=instance.id,
+                                      task_id=message.task_id, role=catch.role,
+                                      label=catch.label or catch.message, now=now,
+                                      caused_by=actor)
 
     def open_incident(self, instance: InstanceRow, failure: StepFailure) -> None:
         instance.status = "error"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from engine.composition import Engine
 from engine.errors import Conflict, NotFound
 from engine.notifications.mailer import Mailer
+from engine.notifications.outbox import purge
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,8 @@ SLA_BATCH = 500
 # fell due since the last check: it catches a task that was already past due
 # when it was created (a due date in the past).
 FULL_SLA_SCAN = timedelta(minutes=10)
+# How often old notifications are deleted (SERTIFLOW_NOTIFICATION_DAYS).
+PURGE_EVERY = timedelta(hours=1)
 
 
 class TimerSweep:
@@ -37,6 +40,7 @@ class TimerSweep:
         # check runs every second in a write transaction.
         self._sla_checked_to: datetime | None = None
         self._sla_full_at: datetime | None = None
+        self._purged_at: datetime | None = None
 
     def run_once(self) -> int:
         """Fire what is due now (at most ``batch`` instances); return how many instances."""
@@ -72,7 +76,10 @@ class TimerSweep:
         return started
 
     def run_sla_once(self) -> tuple[int, int]:
-        """Record breaches of tasks past due, then e-mail pending notifications and digests."""
+        """Record breaches of tasks past due, then e-mail pending notifications and digests.
+
+        Old notifications are deleted (once an hour), whether SMTP is configured or not.
+        """
         started = self.engine.clock.now()
         full = self._sla_full_at is None or started - self._sla_full_at >= FULL_SLA_SCAN
         with self.engine.write() as services:
@@ -89,9 +96,22 @@ class TimerSweep:
         if settings.smtp is not None:
             with self.engine.write() as services:
                 mailer = Mailer(services.session, self.engine.clock, settings.smtp,
-                                public_url=settings.public_url, timezone=settings.timezone)
+                                public_url=settings.public_url, timezone=settings.timezone,
+                                awaited=services.awaited)
                 sent = mailer.send_pending() + mailer.send_digests()
+        self._purge(started)
         return breaches, sent
+
+    def _purge(self, now: datetime) -> None:
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return
+        with self.engine.write() as services:
+            gone = purge(services.session,
+                         before=now - timedelta(days=self.engine.settings.notification_days))
+        if gone:
+            log.info("deleted %d notifications older than %d days", gone,
+                     self.engine.settings.notification_days)
+        self._purged_at = now
 
     def tick(self) -> None:
         """One scheduler beat: timers first (they may complete tasks), then SLAs.

@@ -1,5 +1,5 @@
 """The documents the LSPro prints: letters, the receipt, the Berita Acara, the e-Billing
-slip and the SPPT SNI, as PDF.
+slip, the SPPT SNI and its draft, as PDF.
 
 ``texts`` holds what the letters say, ``values`` how values read in Indonesian,
 ``render`` what each document template is given, ``pdf`` the templates' rendering

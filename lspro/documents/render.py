@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from lspro.certificates import CertificateDraft
 from lspro.documents.pdf import render_pdf
 from lspro.documents.texts import LetterTemplate
 from lspro.documents.values import brands, display, indonesian_date, is_set, weekday
@@ -82,17 +83,50 @@ def render_certificate(certificate: Certificate, settings: LsproSettings,
     """
     import segno
 
-    given = holder or {}
     signature = sign(certificate, settings)
     url = (check_url(settings.public_url, certificate.number, signature)
            if settings.public_url else None)
     context = {
-        **common(settings, certificate.issued_on),
-        "certificate": certificate, "signature": signature, "check_url": url,
+        **_certificate_context(certificate, settings, holder),
+        "number": certificate.number, "draft": None,
+        "signature": signature, "check_url": url,
         "verify_page": f"{settings.public_url}/verify" if settings.public_url else None,
         # Error correction M: the code still reads with a stain or a fold. PNG rather
         # than SVG: WeasyPrint lays out an SVG of ~1,000 squares in 80 ms, a PNG in 7.
         "qr": segno.make(url, error="m").png_data_uri(scale=8, border=2) if url else None,
+    }
+    return render_pdf("certificate.html", context, title=f"SPPT SNI {certificate.number}",
+                      override=settings.document_templates)
+
+
+def render_certificate_draft(draft: CertificateDraft, settings: LsproSettings,
+                             holder: Mapping[str, Any] | None = None, *,
+                             revision: int = 1, reference: str | None = None) -> bytes:
+    """The draft (*konsep*) of the SPPT SNI: the certificate's own template and facts,
+    marked as a draft, without a number, a signature, a QR code or an authenticity code.
+
+    ``revision`` counts the drafts of one application (a returned draft is redrawn);
+    ``reference`` is the application's number, shown instead of the certificate's.
+    """
+    context = {
+        **_certificate_context(draft, settings, holder),
+        "number": None,
+        "draft": {"revision": revision, "reference": reference,
+                  "date": indonesian_date(draft.issued_on)},
+        "signature": None, "check_url": None, "verify_page": None, "qr": None,
+    }
+    title = f"Konsep SPPT SNI {reference}" if reference else "Konsep SPPT SNI"
+    return render_pdf("certificate.html", context, title=title,
+                      override=settings.document_templates)
+
+
+def _certificate_context(certificate: Certificate | CertificateDraft, settings: LsproSettings,
+                         holder: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a certificate and its draft both show: holder, places, product, scope, dates."""
+    given = holder or {}
+    return {
+        **common(settings, certificate.issued_on),
+        "certificate": certificate,
         "holder_address": (display(given["alamat_perusahaan"])
                            if is_set(given.get("alamat_perusahaan")) else None),
         "factory": [(label, display(given[name])) for label, name in FACTORY_FIELDS
@@ -107,8 +141,6 @@ def render_certificate(certificate: Certificate, settings: LsproSettings,
         ],
         "brands": brands(certificate.brands),
     }
-    return render_pdf("certificate.html", context, title=f"SPPT SNI {certificate.number}",
-                      override=settings.document_templates)
 
 
 def render_billing_slip(invoice: Invoice, settings: LsproSettings, day: date) -> bytes:

@@ -12,14 +12,21 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.documents.service import DocumentService
 from engine.errors import InvalidInput
 from engine.models import Document
 from engine.time.clock import Clock, local_today
+from lspro.certificates import CertificateDraft
 from lspro.documents.pdf import PDF
-from lspro.documents.render import render_billing_slip, render_certificate, render_letter
+from lspro.documents.render import (
+    render_billing_slip,
+    render_certificate,
+    render_certificate_draft,
+    render_letter,
+)
 from lspro.documents.texts import RECEIPT, TEMPLATES
 from lspro.documents.values import ROMAN
 from lspro.models import Certificate, Invoice
@@ -27,6 +34,8 @@ from lspro.numbering import next_number
 from lspro.settings import LsproSettings
 
 LETTER_SEQUENCE = "surat"
+# The kind (field) of the certificate drafts, one per pass through steps 14-16.
+DRAFT_FIELD = "dokumen_konsep_sertifikat"
 
 
 class LetterService:
@@ -81,6 +90,20 @@ class LetterService:
             instance_id, render_certificate(certificate, self.settings, holder),
             name=file_name("sppt_sni", certificate.number), content_type=PDF,
             field="dokumen_sertifikat")
+
+    def certificate_draft(self, draft: CertificateDraft, *, instance_id: str,
+                          holder: Mapping[str, Any] | None = None,
+                          reference: str | None = None) -> Document:
+        """The draft of the SPPT SNI, stored as the instance's next draft (staff only:
+        ``dokumen_konsep_sertifikat`` is internal, ``lspro.visibility``)."""
+        revision = 1 + (self.session.scalar(
+            sa.select(sa.func.count()).select_from(Document).where(
+                Document.instance_id == instance_id, Document.field == DRAFT_FIELD)) or 0)
+        content = render_certificate_draft(draft, self.settings, holder, revision=revision,
+                                           reference=reference)
+        name = file_name("konsep_sppt_sni", f"{reference or 'permohonan'}_{revision}")
+        return self.documents.store_generated(instance_id, content, name=name,
+                                              content_type=PDF, field=DRAFT_FIELD)
 
     def billing_slip(self, invoice: Invoice, *, instance_id: str) -> Document:
         return self.documents.store_generated(

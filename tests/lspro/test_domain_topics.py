@@ -115,7 +115,8 @@ def test_every_contract_topic_is_registered_next_to_the_links(lspro: Engine) -> 
     assert set(DOMAIN_TOPICS) <= topics
     assert {"process.start", "instance.hold", "instance.release"} <= topics
     assert {"case.open", "application.receive", "billing.issue", "billing.confirm",
-            "billing.expire", "letter.generate", "certificate.issue", "certificate.handover",
+            "billing.expire", "letter.generate", "certificate.draft", "certificate.issue",
+            "certificate.handover",
             "certificate.check", "certificate.suspend", "certificate.reinstate",
             "certificate.revoke", "certificate.reissue", "certificate.expire", "panel.record",
             "panel.check_appeal"} <= topics
@@ -406,6 +407,40 @@ def test_certificate_issue_handover_check_suspend_reinstate_revoke(
         ("suspended", "aktif", "dibekukan"), ("revoked", "dibekukan", "dicabut")]
     revoked = certificate(lspro, number)
     assert revoked.revocation_published and revoked.revocation_reason == "koreksi_tidak_memadai"
+
+
+def test_certificate_draft_renders_without_numbering_or_registering_anything(
+        lspro: Engine) -> None:
+    deploy(lspro, "konsep", ("draft", service("draft", "certificate.draft")),
+           ("again", service("again", "certificate.draft")),
+           ("issue", service("issue", "certificate.issue")), ("wait", user("wait")))
+    instance_id = start(lspro, "konsep", dict(GRANT))
+    assert incidents(lspro, instance_id) == []
+    _, variables = state(lspro, instance_id)
+    with lspro.read() as s:
+        drafts = list(s.session.scalars(sa.select(Document).where(
+            Document.instance_id == instance_id, Document.field == "dokumen_konsep_sertifikat")
+            .order_by(Document.uploaded_at, Document.name)))
+    assert [d.name for d in drafts] == ["konsep_sppt_sni_PRM-2027-00007_1.pdf",
+                                        "konsep_sppt_sni_PRM-2027-00007_2.pdf"]
+    # The variable is a file reference to the latest, as a form's file field holds one.
+    assert variables["dokumen_konsep_sertifikat"]["id"] == drafts[1].id
+    assert variables["dokumen_konsep_sertifikat"]["content_type"] == "application/pdf"
+    _, text = document(lspro, drafts[1].id)
+    assert "KONSEP" in text and "Konsep ke-2" in text and "28 Februari 2031" in text
+    # Drafting took no number: the certificate issued after two drafts is the first.
+    assert variables["nomor_sertifikat"] == "0001/LSPr-034-IDN/2973/2027"
+    assert "0001/LSPr-034-IDN" not in text
+
+
+def test_certificate_draft_of_what_cannot_be_issued_is_an_incident(lspro: Engine) -> None:
+    deploy(lspro, "konsep", ("draft", service("draft", "certificate.draft")),
+           ("wait", user("wait")))
+    instance_id = start(lspro, "konsep", {**GRANT, "sni": "SNI 9999:2020"})
+    (incident,) = incidents(lspro, instance_id)
+    assert incident.element_id == "draft" and "scope" in incident.message
+    with lspro.read() as s:
+        assert s.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
 
 
 def test_certificate_reissue_withdraws_the_old_one_and_numbers_the_new(lspro: Engine) -> None:

@@ -10,6 +10,8 @@ their forms, as the API completes them (driver.py).
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -17,8 +19,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from api import create_app
 from engine.composition import Engine
-from engine.errors import Forbidden
+from engine.errors import Forbidden, InvalidInput
 from engine.models import (
     Document,
     HistoryEvent,
@@ -27,7 +30,10 @@ from engine.models import (
 )
 from engine.time.clock import FrozenClock
 from lspro.certificates import add_months
+from lspro.documents.values import indonesian_date
 from lspro.models import Certificate, CertificateEvent, PanelMember
+from tests.pdfread import pdf_links
+from tests.people import PASSWORD, add_users
 from tests.processes.driver import Driver
 from tests.processes.entries import (
     ADA_NCR,
@@ -313,6 +319,148 @@ def test_the_drafter_may_not_verify_and_returned_drafts_go_back_to_step_14(
         "s14_terbitkan_sertifikat", "s15_verifikasi_sertifikat", "s14_terbitkan_sertifikat",
         "s15_verifikasi_sertifikat", "a16_paraf_konsep_sertifikat", "s14_terbitkan_sertifikat",
         "s15_verifikasi_sertifikat", "a16_paraf_konsep_sertifikat"]
+
+
+# -- the draft the verifier, the initials and the signature look at ------------------------------
+
+DRAFT = "dokumen_konsep_sertifikat"
+# The company profile's variables an application starts with (processes/CONTRACT.md).
+PROFILE = {"alamat_perusahaan": "Jl. Piere Tendean No. 8, Manado",
+           "nama_pabrik": "Pabrik Kairagi", "alamat_pabrik": "Jl. Kairagi Raya 21, Manado"}
+
+
+def drafts(driver: Driver, instance_id: str) -> list[str]:
+    """The ids of the instance's certificate drafts, oldest first."""
+    return [d.id for d in driver.documents(instance_id) if d.field == DRAFT]
+
+
+def shown_draft(engine: Engine, driver: Driver, instance_id: str, element: str) -> Any:
+    """The generated draft as the ready task of ``element`` shows it (its form's data)."""
+    task = driver.task_of(instance_id, element)
+    with engine.read() as s:
+        return s.runtime.task_data(s.runtime.instance(instance_id), task.id)[DRAFT]
+
+
+def facts(text: str) -> str:
+    """What a certificate states, from its holder to its validity clause."""
+    return text[text.index("menyatakan bahwa:"):text.index("Sertifikat ini berlaku selama")]
+
+
+def test_every_pass_renders_a_draft_of_the_certificate_to_be_which_stays_with_staff(
+        driver: Driver, engine: Engine) -> None:
+    driver.deploy()
+    instance_id = driver.start("sertifikasi_produk", business_key=BUSINESS_KEY,
+                               actor="ani.upp", company=COMPANY,
+                               variables={**APPLICATION, **PROFILE})
+    to_panel(driver, instance_id)
+    driver.walk(instance_id, GRANT[:4])
+    assert drafts(driver, instance_id) == []  # step 14 has not spoken yet
+    driver.complete(instance_id, "s14_terbitkan_sertifikat", {}, documents=("konsep_sertifikat",))
+    assert driver.ready_ids(instance_id) == ["s15_verifikasi_sertifikat"]
+
+    # The draft: the certificate's facts as they will be printed, marked as a draft.
+    (first,) = drafts(driver, instance_id)
+    document, text = driver.document_text(first)
+    assert (document.instance_id, document.content_type) == (instance_id, "application/pdf")
+    assert document.name == f"konsep_sppt_sni_{BUSINESS_KEY}_1.pdf"
+    today = driver.today()
+    for shown in (COMPANY, *PROFILE.values(), "Biskuit", "SNI 2973:2022",
+                  "skema sertifikasi tipe 5", "Renyah", "Kotak karton 300 g",
+                  f"Tanggal terbit {indonesian_date(today)}",
+                  f"Berlaku sampai {indonesian_date(add_months(today, 48) - timedelta(days=1))}",
+                  "KONSEP — belum berlaku", "Konsep ke-1", "nomor diberikan saat terbit",
+                  "belum ditandatangani"):
+        assert shown in text, shown
+    assert "Kode keaslian" not in text and not NUMBER.search(text)
+    with engine.read() as s, s.documents.open(s.documents.get(first)) as file:
+        content = file.read()
+    assert pdf_links(content) == []  # no QR code leading to the check page
+    # Step 15 shows it as a file next to the drafter's own upload, which stays optional.
+    assert shown_draft(engine, driver, instance_id, "s15_verifikasi_sertifikat") == {
+        "id": first, "name": document.name, "sha256": document.sha256,
+        "size": document.size, "content_type": "application/pdf"}
+
+    # Returning a draft needs a note; the next pass renders a new draft with the new scope.
+    with pytest.raises(InvalidInput) as refused:
+        driver.complete(instance_id, "s15_verifikasi_sertifikat",
+                        {"konsep_sertifikat_sesuai": False})
+    assert "catatan_verifikasi" in refused.value.errors
+    driver.complete(instance_id, "s15_verifikasi_sertifikat", {
+        "konsep_sertifikat_sesuai": False, "catatan_verifikasi": "Pouch 150 g belum ada."})
+    assert drafts(driver, instance_id) == [first]
+    scope = [{"merek": "Renyah", "kemasan": "Kotak karton 300 g"},
+             {"merek": "Renyah", "kemasan": "Pouch 150 g"}]
+    driver.complete(instance_id, "s14_terbitkan_sertifikat", {"merek_kemasan": scope})
+    driver.complete(instance_id, "s15_verifikasi_sertifikat", SESUAI)
+    first_again, second = drafts(driver, instance_id)
+    assert first_again == first and driver.variables(instance_id)[DRAFT]["id"] == second
+    assert shown_draft(engine, driver, instance_id, "a16_paraf_konsep_sertifikat")["id"] == second
+    _, second_text = driver.document_text(second)
+    assert "Pouch 150 g" in second_text and "Konsep ke-2" in second_text
+    assert "Pouch 150 g" not in text  # the first draft is kept as it was
+
+    with pytest.raises(InvalidInput) as refused:
+        driver.complete(instance_id, "a16_paraf_konsep_sertifikat", {"konsep_disetujui": False})
+    assert "catatan_paraf" in refused.value.errors
+    driver.complete(instance_id, "a16_paraf_konsep_sertifikat", {
+        "konsep_disetujui": False, "catatan_paraf": "Ejaan merek diperiksa ulang."})
+    # Verified, initialled and signed the day of the last draft (no clock moves here).
+    for element, values in (("s14_terbitkan_sertifikat", {}),
+                            ("s15_verifikasi_sertifikat", SESUAI),
+                            ("a16_paraf_konsep_sertifikat", DISETUJUI)):
+        driver.complete(instance_id, element, values)
+    *_, third = drafts(driver, instance_id)
+    drafted_on = driver.today()
+    assert len(drafts(driver, instance_id)) == 3
+    assert shown_draft(engine, driver, instance_id, "s16_sahkan_sertifikat")["id"] == third
+
+    # The customer never sees a draft: not in the list, not by its address (404).
+    add_users(engine, {"rina.pelanggan": (["pelanggan"], COMPANY),
+                       "tono.kepala-balai": (["kepala-balai"], None)})
+    client = create_app(engine.settings, engine=engine, TESTING=True).test_client()
+
+    def headers(username: str) -> dict[str, str]:
+        token = client.post("/api/v1/auth/token", json={
+            "username": username, "password": PASSWORD}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    customer, staff = headers("rina.pelanggan"), headers("tono.kepala-balai")
+    listed = client.get(f"/api/v1/process-instances/{instance_id}/documents?per_page=100",
+                        headers=customer)
+    assert listed.status_code == 200
+    seen = {d["field"] for d in listed.get_json()["items"]}
+    assert "dok_perjanjian_tanda_sni" in seen and not seen & {DRAFT, "dok_konsep_sertifikat"}
+    for draft_id in drafts(driver, instance_id):
+        assert client.get(f"/api/v1/documents/{draft_id}", headers=customer).status_code == 404
+    opened = client.get(f"/api/v1/documents/{third}", headers=staff)
+    assert opened.status_code == 200 and opened.mimetype == "application/pdf"
+    opened.close()
+    # The signing page hands its form the draft and the address that opens it inline.
+    signing = driver.task_of(instance_id, "s16_sahkan_sertifikat")
+    page = create_app(engine.settings, engine=engine, TESTING=True).test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get("/signin").get_data(
+        as_text=True))
+    assert csrf is not None
+    page.post("/signin", data={"username": "tono.kepala-balai", "password": PASSWORD,
+                               "csrf_token": csrf.group(1)})
+    shown = page.get(f"/tasks/{signing.id}").get_data(as_text=True)
+    config = re.search(r'id="task-config">(.*?)</script>', shown, re.DOTALL)
+    assert config is not None
+    handed = json.loads(html.unescape(config.group(1)))
+    assert handed["data"][DRAFT]["id"] == third
+    inline = page.get(handed["documentUrl"].replace("__id__", third))
+    assert inline.status_code == 200 and inline.mimetype == "application/pdf"
+    assert inline.headers["Content-Disposition"].startswith("inline")  # opens in the browser
+    inline.close()
+
+    # The certificate signed states exactly what the last draft showed.
+    driver.complete(instance_id, "s16_sahkan_sertifikat")
+    (certificate,) = certificates(engine)
+    _, third_text = driver.document_text(third)
+    _, issued = driver.document_text(driver.variables(instance_id)["dokumen_sertifikat"])
+    assert certificate.issued_on == drafted_on
+    assert facts(issued) == facts(third_text)
+    assert "Kode keaslian" in issued and "KONSEP" not in issued
 
 
 def test_an_overdue_signature_is_a_breach_escalated_and_closed_when_signed(

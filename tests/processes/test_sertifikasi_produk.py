@@ -76,6 +76,7 @@ SERVICES: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
         # "milestone": the step of the customer's progress view the task belongs to
         "svc_surat_kekurangan": ("letter.generate", {"template": "surat_kekurangan",
                                                      "milestone": "Evaluasi oleh tim teknis"}),
+        "svc_konsep_sertifikat": ("certificate.draft", {"milestone": "Penerbitan sertifikat"}),
         "svc_terbitkan_sertifikat": ("certificate.issue", {"milestone": "Penerbitan sertifikat"}),
         "svc_berita_acara_serah_terima": ("letter.generate",
                                           {"template": "berita_acara_serah_terima",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn.workflow import ProcessRun, StepFailure
 from engine.errors import Conflict, NotFound
 from engine.models import ProcessDefinition, ProcessInstance
+from engine.queries.awaited import Catalogue
 from engine.queries.history import HistoryLog
 from engine.runtime import routing, search_words
 from engine.runtime.cache import SpecCache, WorkflowCache
@@ -49,6 +50,7 @@ class Runtime:
         workflows: WorkflowCache,
         dispatch: ServiceDispatcher,
         settings: RuntimeSettings,
+        awaited: Catalogue | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
@@ -64,7 +66,7 @@ class Runtime:
         self.loader = InstanceLoader(session, clock, self.store, self.history, specs=specs,
                                      workflows=workflows, dispatch=dispatch, settings=settings)
         self.projection = Projection(self.store, self.history, clock, settings, self.sandbox,
-                                     self.loader)
+                                     self.loader, awaited)
         # The instance whose workflow is running on (innermost first), and the effects
         # its handlers asked for once it is saved.
         self._running: list[InstanceRow] = []
@@ -305,8 +307,8 @@ class Runtime:
         finally:
             self._running.pop()
         self.projection.steps(instance, records)
-        created = self.projection.tasks(instance, run, ready_before)
-        self.projection.waits(instance, run.waiting_timers(), run.waiting_messages())
+        created = self.projection.tasks(instance, run, ready_before, actor)
+        self.projection.waits(instance, run.waiting_timers(), run.waiting_messages(), actor)
         if failure is not None:
             self.projection.open_incident(instance, failure)
         elif run.completed:

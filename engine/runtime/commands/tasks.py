@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.bpmn.workflow import TaskHookFailed
 from engine.errors import Conflict, InvalidInput, TaskAlreadyCompleted, TaskClaimedByOther
 from engine.models import Task
+from engine.notifications.outbox import queue_task_assigned
 from engine.runtime.commands.variables import check_variables
 from engine.runtime.separation_of_duties import check_separation_of_duties
 from engine.runtime.store import InstanceRow, TaskRow
@@ -90,6 +91,11 @@ def assign_task(rt: Runtime, task_id: str, *, assignee: str | None,
         check_separation_of_duties(rt.store, task, assignee)
         rt.store.set_assignee(task.id, assignee)
         data.update(assignee=assignee, previous_assignee=task.assignee)
+        if assignee != task.assignee:
+            # The new assignee hears of it (not when one hands a task to oneself).
+            queue_task_assigned(rt.session, task_id=task.id, instance_id=instance.id,
+                                assignee=assignee, title=before.title if before else None,
+                                now=rt.clock.now(), caused_by=actor)
     if not data:
         raise InvalidInput("name a user or roles", {"assignee": "give assignee or roles"})
     rt.history.record(instance.id, "task_assigned", actor=actor, element=task.element_id,
