@@ -57,6 +57,7 @@ class Node:
     port: int
     log: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    killed: bool = False
 
     @property
     def base(self) -> str:
@@ -67,6 +68,7 @@ class Node:
 
     def kill(self) -> None:
         """SIGKILL the master and its workers at once: nothing gets to clean up."""
+        self.killed = True
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
@@ -144,6 +146,10 @@ class Cluster:
     def rows(self, sql: str, **params: Any) -> list[sa.Row[Any]]:
         with self.db.connect() as conn:
             return list(conn.execute(sa.text(sql), params))
+
+    def counts(self, sql: str, **params: Any) -> dict[str, int]:
+        """A two-column query (name, count) as a dict."""
+        return {str(name): int(count) for name, count in map(tuple, self.rows(sql, **params))}
 
     def tracebacks(self) -> list[str]:
         """The node logs that show an unhandled error (an answer 500 logs one)."""
