@@ -5,7 +5,9 @@ own port with its own instance folder, so each holds its own scheduler lock
 and runs its own timer sweep, as on separate machines. The first node migrates
 the database and creates the demo users; the second starts once the first
 answers. A node can be stopped (SIGTERM) or killed (SIGKILL to its whole group,
-as a machine that loses power).
+as a machine that loses power). The session's tests share the two nodes (a
+start costs seconds), each with a process of its own; a node a test killed is
+started again before the next test.
 
 Which node wrote a history event is not something the engine records, so the
 test database carries an instrument of its own: each node connects with its
@@ -101,7 +103,7 @@ class Node:
 def start_node(name: str, database_url: str, folder: Path) -> Node:
     """Run ``sertiflow serve`` as node ``name``; return once it answers ``/healthz``."""
     home = folder / name
-    (home / "processes").mkdir(parents=True)
+    (home / "processes").mkdir(parents=True, exist_ok=True)
     port = free_port()
     environ = dict(os.environ)
     environ.update({
@@ -114,7 +116,7 @@ def start_node(name: str, database_url: str, folder: Path) -> Node:
         "PYTHONPATH": str(ROOT),
     })
     log = home / "node.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:  # a node started again writes on
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "4"],
             cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
@@ -138,6 +140,14 @@ class Cluster:
 
     nodes: list[Node]
     db: sa.Engine
+    url: str
+    folder: Path
+
+    def revive(self) -> None:
+        """Start again any node a test killed, under the same name."""
+        for i, node in enumerate(self.nodes):
+            if not node.alive():
+                self.nodes[i] = start_node(node.name, self.url, self.folder)
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.db.connect() as conn:
@@ -157,32 +167,31 @@ class Cluster:
                 if "Traceback" in node.output()]
 
 
-def start_cluster(server: PostgresServer, folder: Path) -> Iterator[Cluster]:
-    url = server.create_database()
-    nodes: list[Node] = []
+@pytest.fixture(scope="session")
+def running_cluster(postgres_server: PostgresServer,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Node 1 (which migrates the database), then node 2, on a database of their own."""
+    url = postgres_server.create_database()
+    folder = tmp_path_factory.mktemp("cluster")
     db = sa.create_engine(url)
+    cluster = Cluster([], db, url, folder)
     try:
-        nodes.append(start_node("node-1", url, folder))
+        cluster.nodes.append(start_node("node-1", url, folder))
         # Node 1 has migrated the database: the history table exists now.
         with db.begin() as conn:
             conn.exec_driver_sql(NODE_TRIGGER)
-        nodes.append(start_node("node-2", url, folder))
-        yield Cluster(nodes, db)
+        cluster.nodes.append(start_node("node-2", url, folder))
+        yield cluster
     finally:
-        for node in nodes:
+        for node in cluster.nodes:
             node.stop()
         db.dispose()
-        server.drop_database(url)
+        postgres_server.drop_database(url)
 
 
 @pytest.fixture
-def cluster(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
-    """A cluster of this test's own (a test that kills a node)."""
-    yield from start_cluster(postgres_server, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def shared_cluster(postgres_server: PostgresServer,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A cluster the module's tests share (each deploys a process of its own)."""
-    yield from start_cluster(postgres_server, tmp_path_factory.mktemp("cluster"))
+def cluster(running_cluster: Cluster) -> Cluster:
+    """The session's two nodes, both running; the tests share them, each with a process
+    of its own (a node a test killed is started again for the next)."""
+    running_cluster.revive()
+    return running_cluster
