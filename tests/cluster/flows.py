@@ -8,7 +8,7 @@ import requests
 
 from tests.builders import definitions, process
 
-from .conftest import Node
+from .nodes import Node
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 

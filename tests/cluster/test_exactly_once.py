@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from .conftest import Cluster, Node
 from .flows import chain, deploy, message_catch, timer_at_variable, user_task, with_message
+from .nodes import Cluster, Node
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import requests
 
-from .conftest import Cluster, Node
 from .flows import chain, deploy, user_task
+from .nodes import Cluster, Node
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
