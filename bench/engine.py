@@ -1,7 +1,8 @@
 """Benchmark: linear processes, raw SpiffWorkflow against sertiflow's engine, per database.
 
-Run: ``.venv/bin/python bench/engine.py [--instances 100] [--chunks 10]
-[--database sqlite|postgresql|both] [--scenario all|plain|big-variable|long]``
+Run: ``.venv/bin/python bench/engine.py [--instances 60] [--chunks 6]
+[--database sqlite|postgresql|both] [--scenario all|plain|big-variable|long]
+[--cache-size N]``
 
 Three scenarios, each its own process definition and database:
 
@@ -121,7 +122,10 @@ class Raw:
     def chunk(self, instances: int) -> None:
         for _ in range(instances):
             workflow = BpmnWorkflow(self.spec)
-            workflow.data.update(self.start_data)
+            # Where sertiflow puts the start variables too: SpiffWorkflow then hands
+            # them on from task to task (a deep merge at each step).
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(self.start_data)
             workflow.do_engine_steps()
             while not workflow.is_completed():
                 task = workflow.get_next_task(state=TaskState.READY, spec_class=UserTask)
@@ -178,11 +182,13 @@ class Durable:
     chunk_costs: list[float] = field(default_factory=list)  # seconds per completion, per chunk
 
     @classmethod
-    def open(cls, scenario: Scenario, url: str, folder: Path, start_data: dict[str, Any]
-             ) -> Durable:
+    def open(cls, scenario: Scenario, url: str, folder: Path, start_data: dict[str, Any],
+             cache_size: int | None) -> Durable:
         folder.mkdir(parents=True)
-        engine = Engine(load_settings({"DATABASE_URL": url, "SERTIFLOW_INSTANCE_PATH": str(folder),
-                                       "SERTIFLOW_SECRET_KEY": "bench"}))
+        settings = load_settings({"DATABASE_URL": url, "SERTIFLOW_INSTANCE_PATH": str(folder),
+                                  "SERTIFLOW_SECRET_KEY": "bench"})
+        engine = (Engine(settings) if cache_size is None
+                  else Engine(settings, workflow_cache_size=cache_size))
         engine.migrate()
         with engine.write() as s:
             s.deployments.deploy([(f"{scenario.key}.bpmn", scenario.xml().encode())])
@@ -306,16 +312,20 @@ def report(database: str, pairs: Sequence[Pair], stored: dict[str, dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=100,
+    parser.add_argument("--instances", type=int, default=60,
                         help="plain instances per database (the other scenarios: about as "
                              "many completions)")
-    parser.add_argument("--chunks", type=int, default=10)
+    parser.add_argument("--chunks", type=int, default=6)
+    parser.add_argument("--cache-size", type=int, default=None,
+                        help="the engine's workflow cache (default: the engine's own); 0: "
+                             "every command rebuilds its instance from storage, as when the "
+                             "live instances outnumber the cache")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both",
                         help="both: SQLite and, if its binaries are installed, PostgreSQL")
     parser.add_argument("--scenario", choices=("all", *SCENARIOS), default="all")
     args = parser.parse_args()
-    if min(args.instances, args.chunks) < 1:
-        parser.error("--instances and --chunks must be >= 1")
+    if min(args.instances, args.chunks) < 1 or (args.cache_size or 0) < 0:
+        parser.error("--instances and --chunks must be >= 1, --cache-size >= 0")
     kinds = chosen_databases(args.database)
     scenarios = list(SCENARIOS.values()) if args.scenario == "all" else [
         SCENARIOS[args.scenario]]
@@ -332,9 +342,11 @@ def main() -> None:
                 data = {"applicant": "pt-contoh", **(big if scenario.big else {})}
                 folder = Path(tmp) / f"{kind}-{scenario.name}"
                 pairs.append(Pair(kind, Raw(scenario, parse(scenario), data),
-                                  Durable.open(scenario, databases.url(kind), folder, data),
+                                  Durable.open(scenario, databases.url(kind), folder, data,
+                                               args.cache_size),
                                   scenario.instances_per_chunk(per_chunk)))
-        print(f"{args.chunks} chunks; per chunk and database: "
+        cache = "the engine's default" if args.cache_size is None else args.cache_size
+        print(f"{args.chunks} chunks; workflow cache {cache}; per chunk and database: "
               + ", ".join(f"{p.durable.scenario.name} {p.per_chunk} instance(s) of "
                           f"{p.durable.scenario.steps} steps" for p in pairs[:len(scenarios)])
               + (f"; the big variable is {len(json.dumps(big)) / 1024:.0f} KiB of JSON"
