@@ -61,31 +61,33 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 # Other benches import these from here (bench/tasklist.py, bench/sop.py): re-exported.
-from bench.harness import (  # noqa: E402
-    PASSWORD,
+from bench.client import (  # noqa: E402
     CallFailed,
-    Databases,
-    Server,
     Tally,
     UserConnection,
+    latency_line,
+    machine_line,
+    percentile,
+    sign_in,
+    timed,
+    verdict,
+)
+from bench.harness import (  # noqa: E402
+    PASSWORD,
+    Databases,
+    Server,
     add_user,
     add_users,
     cpu_seconds,
     database_bytes,
     free_port,
-    latency_line,
-    machine_line,
-    percentile,
     proc_status_kib,
     process_tree,
     running_nodes,
     running_server,
     server_env,
-    sign_in,
-    timed,
     tree_cpu_seconds,
     tree_kib,
-    verdict,
     wait_healthy,
 )
 from tests.builders import linear_user_tasks  # noqa: E402

@@ -57,7 +57,8 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-from bench.harness import Databases, chosen_databases, database_bytes, percentile  # noqa: E402
+from bench.client import percentile  # noqa: E402
+from bench.harness import Databases, chosen_databases, database_bytes  # noqa: E402
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Task  # noqa: E402

@@ -15,7 +15,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 # Modules the scripts import, not scripts themselves.
-SHARED = {"harness.py"}
+SHARED = {"client.py", "harness.py"}
 SCRIPTS = sorted(p for p in BENCH.glob("*.py") if p.name not in SHARED)
 
 
@@ -23,9 +23,10 @@ def test_there_are_benchmarks() -> None:
     assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "tasklist.py", "timers.py"}
 
 
-def test_the_shared_module_imports_without_starting_anything() -> None:
-    answer = subprocess.run([sys.executable, "-c", "import bench.harness"], capture_output=True,
-                            text=True, timeout=120, cwd=BENCH.parent)
+@pytest.mark.parametrize("module", sorted(SHARED))
+def test_each_shared_module_imports_without_starting_anything(module: str) -> None:
+    answer = subprocess.run([sys.executable, "-c", f"import bench.{module.removesuffix('.py')}"],
+                            capture_output=True, text=True, timeout=120, cwd=BENCH.parent)
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout == ""
 
