@@ -347,7 +347,7 @@ def ratio_line(name: str, top: Figures, bottom: Figures, target: float) -> str:
     rounds = [a / b for a, b in zip(top.per_round, bottom.per_round, strict=True) if b]
     median = statistics.median(rounds) if rounds else float("nan")
     return (f"{name}: {overall:.2f} (per round: {', '.join(f'{r:.2f}' for r in rounds)}; "
-            f"median {median:.2f})   target >= {target:.2f}: {verdict(median >= target)}")
+            f"median {median:.2f})   target >= {target:.2f} (median): {verdict(median >= target)}")
 
 
 def header(args: argparse.Namespace, kinds: Sequence[str]) -> None:
