@@ -21,13 +21,14 @@ part one after another, the order reversed every other chunk, so that a noisy
 machine slows all of them alike and the ratios hold.
 
 Prints, per database and scenario: durable completions/s, raw completions/s,
-the ratio (b)/(a), latency p50/p95/p99 per completion, the start's p50 and the
-bytes the database grows by per completed instance (and the serialized
-workflow state's share); then the cost per completion of ``big-variable`` and
-``long`` against ``plain`` (the issue's target: at most 1.3 times), and
-PostgreSQL against SQLite. Also, once, (n) a naive durable loop for reference:
-SpiffWorkflow's own JSON serializer, the whole workflow (spec included) written
-and read back around every completion, in memory.
+the ratio (b)/(a), latency p50/p95/p99 per completion, the start's p50, the SQL
+statements per completion and the bytes the database grows by per completed
+instance (and the serialized workflow state's share); then the cost per
+completion of ``big-variable`` and ``long`` against ``plain`` (the issue's
+target: at most 1.3 times), and PostgreSQL against SQLite. Also, once, (n) a
+naive durable loop for reference: SpiffWorkflow's own JSON serializer, the
+whole workflow (spec included) written and read back around every completion,
+in memory.
 """
 
 from __future__ import annotations
@@ -181,6 +182,8 @@ class Durable:
     latencies: list[float] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)
     chunk_costs: list[float] = field(default_factory=list)  # seconds per completion, per chunk
+    executed: int = 0  # statements SQLAlchemy sent so far
+    statements: int = 0  # of them, those sent during completions
 
     @classmethod
     def open(cls, scenario: Scenario, url: str, folder: Path, start_data: dict[str, Any],
@@ -193,7 +196,12 @@ class Durable:
         engine.migrate()
         with engine.write() as s:
             s.deployments.deploy([(f"{scenario.key}.bpmn", scenario.xml().encode())])
-        return cls(scenario, url, engine, start_data, bytes_before=database_bytes(url))
+        durable = cls(scenario, url, engine, start_data, bytes_before=database_bytes(url))
+        sa.event.listen(engine.db.engine, "before_cursor_execute", durable.count_statement)
+        return durable
+
+    def count_statement(self, *_: Any) -> None:
+        self.executed += 1
 
     def chunk(self, instances: int) -> None:
         engine, steps = self.engine, self.scenario.steps
@@ -209,12 +217,14 @@ class Durable:
                 (task_id,) = s.session.scalars(sa.select(Task.id).where(
                     Task.instance_id == instance.id, Task.state == "ready")).all()
             for _ in range(steps):
+                executed = self.executed
                 t0 = time.perf_counter()
                 with engine.write() as s:
                     # The completion answers with the tasks it created, as a task list
                     # client that moves on to "the next step" would use it.
                     done = s.runtime.complete_task(task_id, {"note": "ok"}, actor="bench")
                 took = time.perf_counter() - t0
+                self.statements += self.executed - executed
                 self.latencies.append(took)
                 seconds += took
                 task_id = done.next_tasks[0] if done.next_tasks else ""
@@ -284,16 +294,19 @@ def ratio_text(overall: float, per_chunk: list[float]) -> str:
 def report(database: str, pairs: Sequence[Pair], stored: dict[str, dict[str, float]]) -> None:
     print(f"\n== {Databases.describe(database)}")
     print(f"{'scenario':<13} {'(b) durable/s':>13} {'(a) raw/s':>10} {'(b)/(a)':>8}   "
-          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'start p50':>9}   "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'start p50':>9} {'SQL':>5}   "
           "KiB per completed instance (of it, state)")
     for pair in pairs:
         d, name = pair.durable, pair.durable.scenario.name
+        # SQL: statements per completion as SQLAlchemy sends them (SQLite's BEGIN counts;
+        # psycopg's implicit BEGIN and the COMMITs of both do not).
         print(f"{name:<13} {d.per_s:13.0f} {pair.raw.per_s:10.0f} "
               f"{d.per_s / pair.raw.per_s:8.3f}   "
               f"{1000 * percentile(d.latencies, 50):7.2f} "
               f"{1000 * percentile(d.latencies, 95):7.2f} "
               f"{1000 * percentile(d.latencies, 99):7.2f} "
-              f"{1000 * percentile(d.starts, 50):9.2f}   "
+              f"{1000 * percentile(d.starts, 50):9.2f} "
+              f"{d.statements / max(len(d.latencies), 1):5.1f}   "
               f"{stored[name]['bytes_per_instance'] / 1024:8.1f} "
               f"({stored[name]['state_bytes'] / 1024:.1f})")
     by_name = {p.durable.scenario.name: p for p in pairs}
