@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/api.py [--instances 300] [--concurrency 4]
 [--database sqlite|postgresql] [--nodes N] [--threads N]``, or
-``.venv/bin/python bench/api.py --compare [--instances 200] [--rounds 4]``.
+``.venv/bin/python bench/api.py --compare [--instances 300] [--rounds 6]``.
 
 The servers run as subprocesses, exactly as in production (granian, the timer
 sweep on), on a fresh database: an SQLite file in WAL mode in a temporary
@@ -35,8 +35,8 @@ bytes per completed instance, next to the targets of the issue.
 
 ``--compare`` runs SQLite with one node, PostgreSQL with one node and
 PostgreSQL with two nodes (the same two servers and database; the second node
-idles during the one-node drives) in alternating rounds (the order reversed
-every other round), so that a noisy machine slows all three alike, and prints
+idles during the one-node drives) in alternating rounds (the order rotated
+every round), so that a noisy machine slows all three alike, and prints
 the ratios PostgreSQL/SQLite and two nodes/one node, per round and overall.
 """
 
@@ -382,7 +382,7 @@ def compare(args: argparse.Namespace, folder: Path) -> bool:
     header(args, ["sqlite", "postgresql"])
     per_round = max(1, args.instances // args.rounds)
     print(f"--compare: {args.rounds} rounds of {per_round} instances per configuration, "
-          f"the order reversed every other round; {args.warmup} warm-up instances each")
+          f"the order rotated every round; {args.warmup} warm-up instances each")
     with Databases(folder) as databases, cluster(
             "sqlite", 1, databases, folder / "sqlite", threads=args.threads,
             workers=args.workers) as lite, cluster(
@@ -395,7 +395,10 @@ def compare(args: argparse.Namespace, folder: Path) -> bool:
             if args.warmup:
                 run_round(figures, args.warmup, args.concurrency, counted=False)
         for n in range(args.rounds):
-            for figures in configs if n % 2 == 0 else configs[::-1]:
+            # Rotated, not reversed: each configuration takes each place in turn, and
+            # none runs twice in a row across the end of a round.
+            shift = n % len(configs)
+            for figures in configs[shift:] + configs[:shift]:
                 run_round(figures, per_round, args.concurrency)
         for figures in configs:
             report(figures, args.concurrency)
@@ -424,7 +427,9 @@ def main() -> None:
                         help="sertiflow serve processes sharing the database")
     parser.add_argument("--compare", action="store_true",
                         help="SQLite 1 node, PostgreSQL 1 and 2 nodes, in alternating rounds")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of --compare")
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="rounds of --compare (a multiple of 3 puts each configuration "
+                             "in each place as often)")
     parser.add_argument("--warmup", type=int, default=8,
                         help="instances run first on each configuration, not counted")
     parser.add_argument("--threads", type=int, default=None,
