@@ -122,6 +122,9 @@ class Raw:
     seconds: float = 0.0
 
     def chunk(self, instances: int) -> None:
+        # The whole loop is timed, the start of each instance and the look-up of the
+        # next task included, as this bench always did (the ratios use it).
+        began = time.perf_counter()
         for _ in range(instances):
             workflow = BpmnWorkflow(self.spec)
             # Where sertiflow puts the start variables too: SpiffWorkflow then hands
@@ -131,12 +134,11 @@ class Raw:
             workflow.do_engine_steps()
             while not workflow.is_completed():
                 task = workflow.get_next_task(state=TaskState.READY, spec_class=UserTask)
-                began = time.perf_counter()
                 task.data["note"] = "ok"
                 task.run()
                 workflow.do_engine_steps()
-                self.seconds += time.perf_counter() - began
                 self.completions += 1
+        self.seconds += time.perf_counter() - began
 
     @property
     def per_s(self) -> float:
