@@ -14,11 +14,21 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-SCRIPTS = sorted(BENCH.glob("*.py"))
+# Modules the scripts import, not scripts themselves.
+SHARED = {"client.py", "harness.py"}
+SCRIPTS = sorted(p for p in BENCH.glob("*.py") if p.name not in SHARED)
 
 
 def test_there_are_benchmarks() -> None:
     assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "tasklist.py", "timers.py"}
+
+
+@pytest.mark.parametrize("module", sorted(SHARED))
+def test_each_shared_module_imports_without_starting_anything(module: str) -> None:
+    answer = subprocess.run([sys.executable, "-c", f"import bench.{module.removesuffix('.py')}"],
+                            capture_output=True, text=True, timeout=120, cwd=BENCH.parent)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout == ""
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)

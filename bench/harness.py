@@ -1,0 +1,376 @@
+"""What the benchmark scripts share: databases and server nodes.
+
+Not a script of its own: ``bench/api.py``, ``bench/engine.py`` and the others
+import it (``from bench.harness import ...``, the project root on ``sys.path``);
+``bench/client.py`` holds the HTTP client side and the figures.
+
+* Databases: :class:`Databases` hands out a database URL for ``sqlite`` (a file
+  in a folder) or ``postgresql`` (a fresh database on a throw-away cluster it
+  starts once, with ``tests/postgres.py``'s :class:`PostgresServer`, the way the
+  tests do), and :func:`database_bytes` measures what the tables take.
+* Servers: :func:`running_nodes` starts N ``sertiflow serve`` processes on their
+  own ports sharing one database, as separate machines would (each its own
+  instance folder, hence its own timer sweep; one documents folder and one
+  secret key for all). The first migrates alone: the others start once it is
+  healthy. :func:`tree_kib` and :func:`tree_cpu_seconds` read a node's memory
+  and CPU from /proc.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import requests
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-kata-sandi"
+DATABASES = ("sqlite", "postgresql")
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+def postgres_bin_dir() -> Path | None:
+    """Where the PostgreSQL server binaries are, or None when they are not installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if found:
+        return Path(found[-1]).parent
+    pg_ctl = shutil.which("pg_ctl")
+    return Path(pg_ctl).resolve().parent if pg_ctl else None
+
+
+def chosen_databases(choice: str) -> list[str]:
+    """Turn ``--database sqlite|postgresql|both`` into the list to run, in that order.
+
+    ``both`` quietly means SQLite alone when PostgreSQL is not installed; asking
+    for ``postgresql`` then is an error.
+    """
+    if choice == "both":
+        return list(DATABASES) if postgres_bin_dir() else ["sqlite"]
+    if choice == "postgresql" and postgres_bin_dir() is None:
+        raise SystemExit("PostgreSQL binaries not found in /usr/lib/postgresql/*/bin "
+                         "(apt-get install postgresql)")
+    return [choice]
+
+
+class Databases:
+    """Hands out fresh databases; starts one PostgreSQL cluster when first asked for one.
+
+    Use as a context manager: the cluster is stopped and its folder removed at the end.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.postgres: PostgresServer | None = None
+        self._base: Path | None = None
+        self._count = 0
+
+    def __enter__(self) -> Databases:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.postgres is not None:
+            try:
+                self.postgres.stop()
+            finally:
+                if self._base is not None:
+                    shutil.rmtree(self._base, ignore_errors=True)
+
+    def url(self, kind: str) -> str:
+        """Return the URL of a new, empty database of ``kind`` (not migrated)."""
+        self._count += 1
+        if kind == "sqlite":
+            return f"sqlite:///{self.folder / f'bench-{self._count}.db'}"
+        if kind != "postgresql":
+            raise ValueError(f"unknown database kind {kind!r}")
+        if self.postgres is None:
+            from tests.postgres import PostgresServer
+
+            bin_dir = postgres_bin_dir()
+            if bin_dir is None:
+                raise SystemExit("PostgreSQL binaries not found (apt-get install postgresql)")
+            # Not a private temporary folder: as root the server runs as the postgres user.
+            self._base = Path(tempfile.mkdtemp(prefix="sertiflow-pg-"))
+            server = PostgresServer(bin_dir, self._base)
+            server.start()
+            self.postgres = server
+        return self.postgres.create_database()
+
+    def server_cpu_seconds(self) -> float:
+        """CPU seconds the PostgreSQL cluster (postmaster and backends) used so far; 0 if none.
+
+        Backends that ended took their CPU with them: read it around work done on
+        pooled connections that stay open.
+        """
+        if self.postgres is None:
+            return 0.0
+        try:
+            pid = int((self.postgres.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        return tree_cpu_seconds(pid)
+
+    @staticmethod
+    def describe(kind: str) -> str:
+        """How each database is set up, for the report's header."""
+        if kind == "sqlite":
+            return f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL, a local file)"
+        found = postgres_bin_dir()
+        version = found.parent.name if found else "?"
+        return (f"PostgreSQL {version} (throw-away cluster on 127.0.0.1 over TCP, fsync=off "
+                "as in the tests)")
+
+
+def database_bytes(url: str) -> int:
+    """Bytes the database's tables take, indexes and TOAST included, compacted first.
+
+    SQLite: checkpoint the WAL, VACUUM and count pages. PostgreSQL: VACUUM FULL
+    (as the space of dead rows would be reused in a running database) and sum
+    ``pg_total_relation_size`` over the tables of the ``public`` schema.
+    Compare two readings to get what some work added.
+    """
+    db = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with db.connect() as conn:
+            if db.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.exec_driver_sql("VACUUM")
+                pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+                size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+                return int(pages or 0) * int(size or 0)
+            conn.exec_driver_sql("VACUUM FULL")
+            total = conn.exec_driver_sql(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r'").scalar()
+            return int(total or 0)
+    finally:
+        db.dispose()
+
+
+# -- server nodes ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(folder: Path, database: Path | str, *, documents: Path | None = None
+               ) -> dict[str, str]:
+    """Return the environment of a server (and CLI) on ``database``, with no processes.
+
+    :param database: a database URL, or the path of an SQLite file.
+    :param documents: the documents folder, shared by every node (default: the
+        instance folder's own).
+    """
+    for name in ("processes", "forms"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": url,
+        "SERTIFLOW_INSTANCE_PATH": str(folder),
+        "SERTIFLOW_SECRET_KEY": "bench",
+        "SERTIFLOW_PROCESSES": str(folder / "processes"),
+        "SERTIFLOW_FORMS": str(folder / "forms"),
+        "PYTHONPATH": str(ROOT),
+    })
+    if documents is not None:
+        env["SERTIFLOW_DOCUMENTS_PATH"] = str(documents)
+    return env
+
+
+def add_user(env: dict[str, str], name: str, roles: Sequence[str],
+             company: str | None = None, password: str = PASSWORD) -> None:
+    """Create a user with ``sertiflow users add``, the way an operator would."""
+    command = [sys.executable, "-m", "api.cli", "users", "add", name, "--password-stdin"]
+    for role in roles:
+        command += ["--role", role]
+    if company:
+        command += ["--company", company]
+    done = subprocess.run(command, cwd=ROOT, env=env, input=password + "\n",
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"users add {name} failed:\n{done.stdout}{done.stderr}")
+
+
+def add_users(env: dict[str, str], users: Mapping[str, tuple[Sequence[str], str | None]],
+              password: str = PASSWORD) -> None:
+    """Migrate the database of ``env`` and create ``users`` (name -> roles, company).
+
+    In this process, with the engine the server would build: the CLI's
+    ``users add`` (:func:`add_user`) spends 3 to 4 s per user starting Python.
+    """
+    from api.extensions import default_extensions
+    from engine.composition import Engine
+    from engine.config import load_settings
+
+    engine = Engine(load_settings(env), extensions=default_extensions(env))
+    try:
+        engine.migrate()
+        with engine.write() as services:
+            for name, (roles, company) in users.items():
+                services.identity.add_user(name, password, roles=roles, company=company)
+    finally:
+        engine.close()
+
+
+@dataclass
+class Server:
+    """A ``sertiflow serve`` subprocess and where it answers."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not ended within 20 s; reap it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(env: dict[str, str], log: Path, *, threads: int | None, workers: int = 1
+                 ) -> Server:
+    """Start ``sertiflow serve`` on a free port and wait until ``/healthz`` answers."""
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers),
+             *(["--threads", str(threads)] if threads else [])],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    try:
+        wait_healthy(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@contextmanager
+def running_server(env: dict[str, str], folder: Path, *, threads: int | None, workers: int = 1
+                   ) -> Iterator[Server]:
+    """Start ``sertiflow serve``, wait for ``/healthz``; terminate and reap it at the end."""
+    server = start_server(env, folder / "server.log", threads=threads, workers=workers)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def running_nodes(env: dict[str, str], folder: Path, nodes: int, *, threads: int | None,
+                  workers: int = 1) -> Iterator[list[Server]]:
+    """Start ``nodes`` servers on the database of ``env``, as separate machines would be.
+
+    Node n has its own instance folder (``folder/node-n``: its own timer sweep,
+    its own log ``server.log`` there); all share ``env``'s database, secret key
+    and documents folder (``folder/documents`` unless ``env`` names one). Each
+    starts after the one before answers: every start migrates, and two nodes
+    must not run the migrations at the same moment.
+    """
+    shared = dict(env)
+    shared.setdefault("SERTIFLOW_DOCUMENTS_PATH", str(folder / "documents"))
+    with ExitStack() as stack:
+        servers = []
+        for n in range(1, nodes + 1):
+            own = folder / f"node-{n}"
+            own.mkdir(parents=True, exist_ok=True)
+            node_env = {**shared, "SERTIFLOW_INSTANCE_PATH": str(own)}
+            server = start_server(node_env, own / "server.log", threads=threads,
+                                  workers=workers)
+            stack.callback(server.stop)
+            servers.append(server)
+        yield servers
+
+
+def wait_healthy(server: Server, timeout: float = 60.0) -> None:
+    """Poll ``/healthz`` until it answers 200; give up on exit or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"the server exited with {server.process.returncode}:\n"
+                             f"{server.log_tail()}")
+        try:
+            if requests.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server did not become healthy in {timeout:.0f} s:\n"
+                     f"{server.log_tail()}")
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return ``pid`` and all its descendants, read from /proc."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                queue += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def proc_status_kib(pid: int, field_name: str) -> int:
+    """Read one ``kB`` field (``VmHWM``, ``VmRSS``) of /proc/<pid>/status."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0  # ended since the tree was read
+    for line in lines:
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_kib(pid: int, field_name: str) -> int:
+    """Sum one ``kB`` field of /proc/<pid>/status over ``pid`` and its descendants."""
+    return sum(proc_status_kib(member, field_name) for member in process_tree(pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return user + system CPU seconds of ``pid`` so far (0 once it has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (the server's workers) so far."""
+    return sum(cpu_seconds(p) for p in process_tree(pid))
