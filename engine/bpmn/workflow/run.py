@@ -39,7 +39,7 @@ class ProcessRun:
 
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self._wf = workflow
-        self._memo: TaskMemo = {}
+        self._memo = TaskMemo()
         # Failures of the current command that happened outside advance().
         self._failures: list[Exception] = []
 
@@ -59,11 +59,17 @@ class ProcessRun:
     def restore(
         cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
     ) -> ProcessRun:
-        workflow = load_state(state, specs.spec, specs.subprocess_specs)
+        memo = TaskMemo()
+        workflow = load_state(state, specs.spec, specs.subprocess_specs, memo)
         workflow.script_engine = engine
-        return cls(workflow)
+        run = cls(workflow)
+        run._memo = memo
+        return run
 
     def dump(self) -> bytes:
+        if self._wf.completed:
+            # Its last save: compressed in one piece (smaller than the prefix's blocks).
+            return dump_state(self._wf)
         return dump_state(self._wf, self._memo)
 
     def attach(self, engine: WorkflowScriptEngine) -> None:
