@@ -40,6 +40,7 @@ class ProcessRun:
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self._wf = workflow
         self._memo = TaskMemo()
+        self._dumped = 0  # the length of the last state saved
         # Failures of the current command that happened outside advance().
         self._failures: list[Exception] = []
 
@@ -67,10 +68,21 @@ class ProcessRun:
         return run
 
     def dump(self) -> bytes:
-        if self._wf.completed:
-            # Its last save: compressed in one piece (smaller than the prefix's blocks).
-            return dump_state(self._wf)
-        return dump_state(self._wf, self._memo)
+        # The last save of a finished instance is compressed in one piece, smaller
+        # than the prefix's blocks; it will not be saved again.
+        state = dump_state(self._wf, None if self._wf.completed else self._memo)
+        self._dumped = len(state)
+        return state
+
+    def weight(self) -> int:
+        """An estimate of the bytes this live workflow holds, for the workflow cache.
+
+        Measured with tracemalloc: some 1.2 KiB per task (the task, its data dict,
+        the JSON kept for the next save) and about eight times the compressed
+        state for the data itself (a 100-KB variable compresses to some 20 KB).
+        """
+        tasks = len(self._wf.tasks) + sum(len(sub.tasks) for sub in self._wf.subprocesses.values())
+        return 1200 * tasks + 8 * self._dumped
 
     def attach(self, engine: WorkflowScriptEngine) -> None:
         """Give a cached workflow this command's script engine (clock, handlers)."""
