@@ -81,6 +81,7 @@ from .data import CONVERTERS as DATA_CONVERTERS
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
+from .live_workflow import LiveWorkflow
 from .loops import WhileLoopTask
 from .multiinstance import (
     BehaviorLoopConverter,
@@ -272,7 +273,7 @@ class StateConverter(BpmnWorkflowConverter):
     ) -> BpmnWorkflow:
         """The workflow of ``dct``; the tasks named in ``plain`` hold no typed value
         (their data is taken as it was read)."""
-        workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
+        workflow = LiveWorkflow(spec, subprocess_specs, deserializing=True)
         restore_task = self.registry.convert_from_dict["Task"]
         workflow.tasks = {}  # each task enters itself as it is made
         for task_id, task in dct["tasks"].items():

@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import conditional
 from .. import data as dataflow
 from ..host import WorkflowScriptEngine
+from ..live_workflow import LiveWorkflow
 from ..serializer import TaskMemo, dump_state, load_state
 from . import incidents, steps, user_tasks, waiting
 from .definitions import TIMER_KINDS, DefinitionSpecs, start_events
@@ -50,7 +51,7 @@ class ProcessRun:
     def start(
         cls, specs: DefinitionSpecs, variables: Mapping[str, Any], engine: WorkflowScriptEngine
     ) -> ProcessRun:
-        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
+        workflow = LiveWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
         dataflow.start(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(variables)
