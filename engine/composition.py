@@ -260,7 +260,7 @@ class Engine:
         topics: TopicRegistry | None = None,
         extensions: Iterable[Extension] = (),
         database: Database | None = None,
-        workflow_cache_size: int = 2000,
+        workflow_cache_size: int = 20_000,
     ) -> None:
         """
         :param topics: the service-task handlers; by default a registry with the

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from copy import copy
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -65,6 +67,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ReceiveTask,
     UserTask,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
@@ -78,6 +81,7 @@ from .data import CONVERTERS as DATA_CONVERTERS
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
+from .live_workflow import LiveWorkflow
 from .loops import WhileLoopTask
 from .multiinstance import (
     BehaviorLoopConverter,
@@ -95,6 +99,7 @@ from .specs import (
     WaitingEventBasedGateway,
     WaitingReceiveTask,
 )
+from .state_codec import TaskMemo, compress_state, read_state
 
 # sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
 # have none, and read the same way: their typed values are SpiffWorkflow's markers.
@@ -104,6 +109,7 @@ READABLE_FORMATS = frozenset({STATE_FORMAT, f"sertiflow-1/spiff-{VERSION}"})
 PLAIN_DICT = "sertiflow.PlainDict"
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _CONTAINERS = (dict, list, tuple)
+_MUTABLE = (dict, list, set)
 
 
 def escape_data(value: Any) -> Any:
@@ -148,8 +154,47 @@ def escape_data(value: Any) -> Any:
 # the JSON encoder), so it can still be escaped after they ran.
 
 
+@lru_cache(maxsize=8192)
+def _uuid(text: str) -> UUID:
+    # Each id is read three times on a restore (the task's own, its parent's, its
+    # children's); parsing one is the costliest step of restoring a predicted task.
+    return UUID(text)
+
+
 class DataTaskConverter(TaskConverter):
     """A task, its data (or data delta) and internal data (message payloads) escaped."""
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any, plain: bool = False) -> Task:
+        """SpiffWorkflow's restore of a task, with the same result at a lower cost.
+
+        A task's data is its parent's with the stored delta applied; top-level
+        containers are copied, their contents shared, as SpiffWorkflow's own
+        inheritance of data does (``DeepMerge.merge({}, parent.data)``).
+        """
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = Task(workflow, task_spec, state=dct["state"], id=_uuid(dct["id"]))
+        task._parent = _uuid(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [_uuid(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        internal = dct["internal_data"]
+        task.internal_data = self.registry.restore(internal) if internal and not plain else (
+            internal or {})
+        if isinstance(task_spec, CatchingEvent) and task.state & TaskState.WAITING:
+            workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        parent = task.parent
+        if delta and parent is not None:
+            gone = delta.get("deletions") or ()
+            data = {key: copy(value) if isinstance(value, _MUTABLE) else value
+                    for key, value in parent.data.items() if key not in gone}
+            updates = delta.get("updates")
+            if updates:
+                data.update(updates if plain else self.registry.restore(updates))
+        else:
+            data = dct["data"] if plain else self.registry.restore(dct["data"])
+        task.data = data
+        return task
 
     def to_dict(self, task: Task) -> dict[str, Any]:
         dct: dict[str, Any] = super().to_dict(task)
@@ -224,9 +269,15 @@ class StateConverter(BpmnWorkflowConverter):
         dct: dict[str, Any],
         spec: BpmnProcessSpec,
         subprocess_specs: dict[str, BpmnProcessSpec],
+        plain: frozenset[str] | set[str] = frozenset(),
     ) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        """The workflow of ``dct``; the tasks named in ``plain`` hold no typed value
+        (their data is taken as it was read)."""
+        workflow = LiveWorkflow(spec, subprocess_specs, deserializing=True)
+        restore_task = self.registry.convert_from_dict["Task"]
+        workflow.tasks = {}  # each task enters itself as it is made
+        for task_id, task in dct["tasks"].items():
+            restore_task(task, workflow=workflow, plain=task_id in plain)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
@@ -348,17 +399,29 @@ def spec_from_dict(dct: dict[str, Any]) -> BpmnProcessSpec:
 # failed tasks change in place and are always encoded afresh.
 _STABLE = (TaskState.COMPLETED | TaskState.CANCELLED | TaskState.FUTURE | TaskState.LIKELY
            | TaskState.MAYBE)
+# Finished tasks: once their JSON is in the compressed prefix it stays there.
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+_SEPARATORS = (",", ":")
 
-TaskMemo = dict[UUID, tuple[tuple[Any, ...], str]]
+
+def _memo_key(task: Task) -> tuple[Any, ...]:
+    parent = task.parent
+    return (task.state, task.last_state_change, len(task._children),
+            parent.state if parent is not None else None,
+            parent.last_state_change if parent is not None else None)
+
+
+def _encode_task(task: Task) -> str:
+    return json.dumps(_STATE_REGISTRY.convert(task), separators=_SEPARATORS, cls=_ENCODER)
 
 
 def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
     """Return the instance state of ``workflow``, compressed, without its specs.
 
-    :param memo: a dict kept with the live workflow between saves; it holds the
-        JSON of tasks that cannot have changed, so each save encodes only the rest.
+    :param memo: kept with the live workflow between saves (:class:`TaskMemo`);
+        without one everything is encoded and compressed afresh.
     """
-    memo = {} if memo is None else memo
+    memo = TaskMemo() if memo is None else memo
     tasks = workflow.tasks
     workflow.tasks = {}
     try:
@@ -367,38 +430,57 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
         workflow.tasks = tasks
     del dct["tasks"]
     dct["format"] = STATE_FORMAT
-    head = json.dumps(dct, separators=(",", ":"), cls=_ENCODER)
-    parts = []
+    head = json.dumps(dct, separators=_SEPARATORS, cls=_ENCODER)
+    parts: list[str] = []
+    encodings: list[str] = []
+    leading = -1  # the number of leading finished tasks
+    known = memo.tasks
     for task_id, task in tasks.items():
-        encoded = None
-        if task.state & _STABLE:
-            parent = task.parent
-            key = (task.state, task.last_state_change, len(task._children),
-                   parent.state if parent is not None else None,
-                   parent.last_state_change if parent is not None else None)
-            hit = memo.get(task_id)
+        state = task._state
+        if state & _STABLE:
+            key = _memo_key(task)
+            hit = known.get(task_id)
             if hit is not None and hit[0] == key:
                 encoded = hit[1]
             else:
-                encoded = json.dumps(_STATE_REGISTRY.convert(task), separators=(",", ":"),
-                                     cls=_ENCODER)
-                memo[task_id] = (key, encoded)
+                encoded = _encode_task(task)
+                known[task_id] = (key, encoded)
         else:
-            encoded = json.dumps(_STATE_REGISTRY.convert(task), separators=(",", ":"),
-                                 cls=_ENCODER)
+            encoded = _encode_task(task)
+        if leading < 0 and not state & _FINISHED:
+            leading = len(parts)
         parts.append(f'"{task_id}":{encoded}')
-    text = head[:-1] + ',"tasks":{' + ",".join(parts) + "}}"
-    return zlib.compress(text.encode(), 1)
+        encodings.append(encoded)
+    if leading < 0:
+        leading = len(parts)
+    if len(known) > len(tasks):
+        for gone in [task_id for task_id in known if task_id not in tasks]:
+            del known[gone]  # left the tree (a branch reset, a dropped prediction)
+    return compress_state(memo, parts, encodings, leading, head)
 
 
 def load_state(
-    blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
+    memo: TaskMemo | None = None,
 ) -> BpmnWorkflow:
-    """Rebuild a workflow from :func:`dump_state` output and the definition's specs."""
-    dct = json.loads(zlib.decompress(blob))
+    """Rebuild a workflow from :func:`dump_state` output and the definition's specs.
+
+    :param memo: filled with the stored JSON of the stable tasks, so that the
+        first save of the rebuilt workflow encodes only what its command changed.
+    """
+    dct, texts = read_state(zlib.decompress(blob).decode())
     if dct.pop("format", None) not in READABLE_FORMATS:
         raise ValueError("instance state was written by an unknown serializer version")
-    return _STATE.restore(dct, spec, subprocess_specs)
+    # A task whose JSON has no marker but its own holds no typed value: its data is
+    # used as read, not walked value by value for markers (the cost of a large variable).
+    plain = {task_id for task_id, text in texts.items() if text.count('"typename"') == 1}
+    workflow = _STATE.restore(dct, spec, subprocess_specs, plain)
+    if memo is not None:
+        for task_id, text in texts.items():
+            task = workflow.tasks.get(_uuid(task_id))
+            if task is not None and task.state & _STABLE:
+                memo.tasks[task.id] = (_memo_key(task), text)
+    return workflow
 
 
 def encode_value(value: Any) -> str:

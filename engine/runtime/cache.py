@@ -9,7 +9,11 @@
   one), and the workflow goes back in only after the command's transaction has
   committed, tagged with the revision it committed. A command that finds no
   entry, or one of another revision (another process wrote the instance),
-  rebuilds the workflow from the stored state.
+  rebuilds the workflow from the stored state. It is bounded by an estimate of
+  the memory its workflows hold, not only by their number: a 17-step instance
+  holds some 36 KiB, a 200-step one or one with a 100-KB variable five to seven
+  times that, so a count alone either starves small instances or lets large
+  ones take hundreds of MiB.
 """
 
 from __future__ import annotations
@@ -48,29 +52,50 @@ class SpecCache:
 
 
 class WorkflowCache:
-    def __init__(self, capacity: int = 2000) -> None:
+    """Live workflows, least recently used out first, within ``capacity`` entries
+    and ``budget`` bytes (:meth:`ProcessRun.weight`, an estimate)."""
+
+    def __init__(self, capacity: int = 20_000, budget: int = 128 * 2**20) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[int, ProcessRun]] = OrderedDict()
+        self._budget = budget
+        self._entries: OrderedDict[str, tuple[int, ProcessRun, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
     def take(self, instance_id: str, revision: int) -> ProcessRun | None:
         """Remove and return the workflow of ``instance_id`` if it is at ``revision``."""
         with self._lock:
             entry = self._entries.pop(instance_id, None)
+            if entry is not None:
+                self._weight -= entry[2]
         if entry is None or entry[0] != revision:
             return None
         return entry[1]
 
     def put(self, instance_id: str, revision: int, run: ProcessRun) -> None:
+        weight = run.weight()
         with self._lock:
-            self._entries[instance_id] = (revision, run)
-            self._entries.move_to_end(instance_id)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(instance_id, None)
+            if old is not None:
+                self._weight -= old[2]
+            if self._capacity <= 0 or weight > self._budget:
+                return
+            self._entries[instance_id] = (revision, run, weight)
+            self._weight += weight
+            while len(self._entries) > self._capacity or self._weight > self._budget:
+                _, (_, _, dropped) = self._entries.popitem(last=False)
+                self._weight -= dropped
 
     def discard(self, instance_id: str) -> None:
         with self._lock:
-            self._entries.pop(instance_id, None)
+            entry = self._entries.pop(instance_id, None)
+            if entry is not None:
+                self._weight -= entry[2]
+
+    @property
+    def weight(self) -> int:
+        """The estimated bytes the cached workflows hold."""
+        return self._weight
 
     def __len__(self) -> int:
         return len(self._entries)

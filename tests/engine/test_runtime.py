@@ -66,6 +66,11 @@ def test_linear_process_runs_to_completion_with_history(engine: Engine) -> None:
             HistoryEvent.kind == "task_completed")).all()
     assert [e.actor for e in completed] == ["bob"] * 3
     assert completed[1].data == {"variables": {"answer_2": 2}}
+    with engine.read() as s:
+        ended = s.session.scalars(sa.select(HistoryEvent).where(
+            HistoryEvent.kind == "instance_completed")).one()
+    # The final variables are read from the stored state (above), not kept again here.
+    assert ended.data is None and ended.actor == "bob"
 
 
 def test_completing_a_task_twice_is_a_conflict(engine: Engine) -> None:

@@ -18,7 +18,7 @@ from engine.bpmn.serializer import STATE_FORMAT, dump_state, escape_data, load_s
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.time.clock import FrozenClock
-from tests.builders import definitions, process
+from tests.builders import definitions, linear_user_tasks, process
 
 LOOP = process("loop", """\
     <bpmn:startEvent id="start" />
@@ -269,3 +269,69 @@ def test_states_written_before_the_envelopes_still_load() -> None:
     with pytest.raises(ValueError, match="unknown serializer version"):
         load_state(_with_format(run.dump(), "sertiflow-0/spiff-1"), specs.spec,
                    specs.subprocess_specs)
+
+
+# -- what a save costs: the finished tasks compressed once, restored copies memoised ------
+
+def _linear_specs(steps: int) -> DefinitionSpecs:
+    doc = read_bpmn("p.bpmn", linear_user_tasks("p", steps).encode())
+    compiled, problems = compile_processes([doc], {})
+    assert doc.problems == [] and problems == []
+    return DefinitionSpecs.from_stored(compiled["p"].stored_spec)
+
+
+BIG = {"products": [{"no": i, "name": f"Produk {i}", "typed": i % 3 == 0} for i in range(500)]}
+
+
+def test_each_save_and_each_restored_copy_writes_the_full_state() -> None:
+    specs = _linear_specs(6)
+    run = ProcessRun.start(specs, {**BIG, "day": TYPED["day"]}, _script_engine())
+    run.advance()
+    while True:
+        stored = run.dump()
+        assert json.loads(zlib.decompress(stored)) == _full(run)
+        # A copy rebuilt from the stored state (its memo filled from it) saves the same.
+        copy = ProcessRun.restore(stored, specs, _script_engine())
+        assert json.loads(zlib.decompress(copy.dump())) == _full(run)
+        assert copy.variables() == run.variables()
+        assert type(copy.variables()["day"]) is date
+        if run.completed:
+            break
+        (view,) = run.ready_user_tasks()
+        # The copy goes on as the original: its memo, filled on restore, stays right.
+        run.complete_user_task(view.id, {"step": view.element_id})
+        copy.complete_user_task(view.id, {"step": view.element_id})
+        run.advance()
+        copy.advance()
+        assert json.loads(zlib.decompress(copy.dump())) == _full(copy)
+        assert copy.variables() == run.variables()
+    assert run.variables()["products"] == BIG["products"]
+
+
+def test_a_large_variable_set_at_the_start_is_compressed_once() -> None:
+    specs = _linear_specs(4)
+    run = ProcessRun.start(specs, dict(BIG), _script_engine())
+    run.advance()
+    run.dump()
+    prefix = list(run._memo.compressed)
+    (view,) = run.ready_user_tasks()
+    run.complete_user_task(view.id, {"note": "ok"})
+    run.advance()
+    run.dump()
+    # The blocks written before are kept as they were; only new ones were added.
+    assert run._memo.compressed[:len(prefix)] == prefix
+    assert all(a is b for a, b in zip(prefix, run._memo.compressed, strict=False))
+
+
+def test_states_with_the_tasks_last_still_load() -> None:
+    # The writer before this one put the workflow's own part first and the tasks last.
+    specs = _linear_specs(3)
+    run = ProcessRun.start(specs, {**BIG, **TYPED, "marked": MARKED["z"]}, _script_engine())
+    run.advance()
+    state = json.loads(zlib.decompress(run.dump()))
+    tasks = state.pop("tasks")
+    old = zlib.compress(json.dumps({**state, "tasks": tasks}, separators=(",", ":")).encode())
+    copy = ProcessRun.restore(old, specs, _script_engine())
+    assert copy.variables() == run.variables()
+    assert type(copy.variables()["when"]) is datetime
+    assert json.loads(zlib.decompress(copy.dump())) == _full(run)

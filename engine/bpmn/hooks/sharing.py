@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from copy import deepcopy
+from copy import copy, deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity
@@ -80,7 +80,11 @@ def join_variables(join: Any) -> dict[str, Any] | None:
     if latest is None:
         return None
     local = instance_locals(latest) or _NONE
-    return {k: deepcopy(v) for k, v in latest.data.items() if k not in local}
+    # Top-level containers copied, their contents shared, as SpiffWorkflow hands
+    # data from a task to the next: a deep copy of a large variable at every join
+    # (the process's end is one) cost more than the rest of the completion.
+    return {k: copy(v) if isinstance(v, dict | list | set) else v
+            for k, v in latest.data.items() if k not in local}
 
 
 def publish(workflow: Any, changes: dict[str, Any], source: Any = None) -> None:

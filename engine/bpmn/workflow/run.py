@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import conditional
 from .. import data as dataflow
 from ..host import WorkflowScriptEngine
+from ..live_workflow import LiveWorkflow
 from ..serializer import TaskMemo, dump_state, load_state
 from . import incidents, steps, user_tasks, waiting
 from .definitions import TIMER_KINDS, DefinitionSpecs, start_events
@@ -39,7 +40,8 @@ class ProcessRun:
 
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self._wf = workflow
-        self._memo: TaskMemo = {}
+        self._memo = TaskMemo()
+        self._dumped = 0  # the length of the last state saved
         # Failures of the current command that happened outside advance().
         self._failures: list[Exception] = []
 
@@ -49,7 +51,7 @@ class ProcessRun:
     def start(
         cls, specs: DefinitionSpecs, variables: Mapping[str, Any], engine: WorkflowScriptEngine
     ) -> ProcessRun:
-        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
+        workflow = LiveWorkflow(specs.spec, specs.subprocess_specs, script_engine=engine)
         dataflow.start(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(variables)
@@ -59,12 +61,29 @@ class ProcessRun:
     def restore(
         cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
     ) -> ProcessRun:
-        workflow = load_state(state, specs.spec, specs.subprocess_specs)
+        memo = TaskMemo()
+        workflow = load_state(state, specs.spec, specs.subprocess_specs, memo)
         workflow.script_engine = engine
-        return cls(workflow)
+        run = cls(workflow)
+        run._memo = memo
+        return run
 
     def dump(self) -> bytes:
-        return dump_state(self._wf, self._memo)
+        # The last save of a finished instance is compressed in one piece, smaller
+        # than the prefix's blocks; it will not be saved again.
+        state = dump_state(self._wf, None if self._wf.completed else self._memo)
+        self._dumped = len(state)
+        return state
+
+    def weight(self) -> int:
+        """An estimate of the bytes this live workflow holds, for the workflow cache.
+
+        Measured with tracemalloc: some 1.2 KiB per task (the task, its data dict,
+        the JSON kept for the next save) and about eight times the compressed
+        state for the data itself (a 100-KB variable compresses to some 20 KB).
+        """
+        tasks = len(self._wf.tasks) + sum(len(sub.tasks) for sub in self._wf.subprocesses.values())
+        return 1200 * tasks + 8 * self._dumped
 
     def attach(self, engine: WorkflowScriptEngine) -> None:
         """Give a cached workflow this command's script engine (clock, handlers)."""

@@ -314,8 +314,9 @@ class Runtime:
         elif run.completed:
             instance.status = "completed"
             instance.ended_at = self.clock.now()
-            self.history.record(instance.id, "instance_completed", actor=actor,
-                                data={"variables": run.variables()})
+            # The final variables stay readable in the stored state; a copy of them
+            # all in the history doubled what a completed instance stores.
+            self.history.record(instance.id, "instance_completed", actor=actor)
         thrown = run.take_thrown()
         self.loader.save(instance, run)
         self._index_words(instance, run)  # after the revision check: a lost race stops first
