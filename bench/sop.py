@@ -39,6 +39,7 @@ process and form). Exits 1 if a call failed or an instance did not finish.
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import re
@@ -185,8 +186,27 @@ def profile(n: int) -> dict[str, Any]:
 # -- the client ------------------------------------------------------------------------------
 
 
+# granian closes a keep-alive connection on which no request came for 30 s (its
+# --http1-header-read-timeout); like a browser's pool, a connection idle for longer
+# than this is closed and opened anew rather than used and found closed.
+IDLE_S = 20.0
+
+
 class Connection(UserConnection):
     """A user's keep-alive connection that can also send a multipart upload."""
+
+    last_used = 0.0
+
+    def fresh(self) -> None:
+        """Reopen the connection if it sat idle long enough for the server to drop it."""
+        now = time.monotonic()
+        if self.connection is not None and now - self.last_used > IDLE_S:
+            self.close()
+        self.last_used = now
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        self.fresh()
+        return super().call(method, path, body)
 
     def upload(self, path: str, form_field: str, filename: str, content: bytes
                ) -> tuple[int, bytes]:
@@ -195,8 +215,10 @@ class Connection(UserConnection):
                 f"{form_field}\r\n--{boundary}\r\nContent-Disposition: form-data; "
                 f"name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/pdf"
                 f"\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        self.fresh()
         if self.connection is None:
-            self.call("GET", "/healthz")  # opens the connection
+            address = (self.host, self.port)
+            self.connection = http.client.HTTPConnection(*address, timeout=60)
         assert self.connection is not None
         headers = {**self.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
         try:

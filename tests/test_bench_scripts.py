@@ -18,7 +18,8 @@ SCRIPTS = sorted(BENCH.glob("*.py"))
 
 
 def test_there_are_benchmarks() -> None:
-    assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "tasklist.py", "timers.py"}
+    assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "sop.py", "tasklist.py",
+                                         "timers.py"}
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
