@@ -396,11 +396,11 @@ def drive(urls: Sequence[str], customers: Sequence[str], tokens: Mapping[str, st
 # -- what the database and the documents hold ------------------------------------------------
 
 
-def database_bytes(url: str) -> tuple[int, dict[str, int]]:
-    """The database compacted, in bytes, and per table (with its indexes).
+def database_bytes(url: str) -> tuple[int, dict[str, tuple[int, int]]]:
+    """The database compacted, in bytes, and per table: (bytes with its indexes, rows).
 
     SQLite: ``VACUUM INTO`` a copy (a consistent snapshot while the server runs);
-    PostgreSQL: ``VACUUM FULL``, then ``pg_database_size`` and each relation's size.
+    PostgreSQL: ``VACUUM FULL``, then ``pg_database_size`` and each table's total size.
     """
     if url.startswith("sqlite:///"):
         with tempfile.TemporaryDirectory(prefix="sertiflow-sop-size-") as tmp:
@@ -409,9 +409,13 @@ def database_bytes(url: str) -> tuple[int, dict[str, int]]:
             source.execute("VACUUM INTO ?", (str(copy),))
             source.close()
             compact = sqlite3.connect(copy)
-            parts = dict(compact.execute(
+            sizes = dict(compact.execute(
                 "SELECT s.tbl_name, SUM(d.pgsize) FROM dbstat d JOIN sqlite_schema s"
-                " ON s.name = d.name GROUP BY s.tbl_name"))
+                " ON s.name = d.name WHERE s.type = 'table' OR s.type = 'index'"
+                " GROUP BY s.tbl_name"))
+            parts = {table: (int(size), compact.execute(
+                f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+                for table, size in sizes.items() if not table.startswith("sqlite_")}
             compact.close()
             return copy.stat().st_size, parts
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
@@ -419,11 +423,12 @@ def database_bytes(url: str) -> tuple[int, dict[str, int]]:
         with engine.connect() as conn:
             conn.execute(sa.text("VACUUM FULL"))
             total = int(conn.scalar(sa.text("SELECT pg_database_size(current_database())")))
-            parts = dict(conn.execute(sa.text(
+            tables = conn.execute(sa.text(
                 "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind = 'r'")).tuples())
-            return total, {k: int(v) for k, v in parts.items()}
+                " WHERE n.nspname = 'public' AND c.relkind = 'r'")).tuples().all()
+            return total, {table: (int(size), int(conn.scalar(sa.text(
+                f'SELECT COUNT(*) FROM "{table}"')))) for table, size in tables}
     finally:
         engine.dispose()
 
@@ -447,7 +452,7 @@ class Run:
     server_cpu: float
     peaks_kib: list[list[int]]  # per node: VmHWM of each process, master first
     db: tuple[int, int]
-    tables: tuple[dict[str, int], dict[str, int]]
+    tables: tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]
     docs: tuple[int, int]
     setup_s: float
     crashed: bool
@@ -580,9 +585,11 @@ def report(result: Run, database: str) -> None:
           f"{'met' if per_kb <= TARGET_DB_KB else 'MISSED'}   (compacted "
           f"{result.db[0] / 1e6:.2f} -> {result.db[1] / 1e6:.2f} MB)")
     before, after = result.tables
-    growth = sorted(((after.get(t, 0) - before.get(t, 0), t) for t in after), reverse=True)
-    print("  tables (with their indexes) that grew, KB per instance: " + ", ".join(
-        f"{t} {g / done / 1000:.1f}" for g, t in growth[:8] if g > 0))
+    growth = sorted(((size - before.get(t, (0, 0))[0], rows - before.get(t, (0, 0))[1], t)
+                     for t, (size, rows) in after.items()), reverse=True)
+    print("  tables (with their indexes) that grew, per instance: " + ", ".join(
+        f"{t} {g / done / 1000:.1f} KB ({r / done:.0f} rows)" for g, r, t in growth[:8]
+        if g > 0))
     print(f"documents apart: uploaded {tally.uploaded / done / 1000:.1f} KB per instance; "
           f"documents folder +{(result.docs[1] - result.docs[0]) / done / 1000:.1f} KB per "
           f"instance (uploads and the generated letters, receipt, bill, certificate)")
