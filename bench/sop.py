@@ -426,7 +426,7 @@ def database_bytes(url: str) -> tuple[int, dict[str, tuple[int, int]]]:
             tables = conn.execute(sa.text(
                 "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind = 'r'")).tuples().all()
+                " WHERE n.nspname = 'public' AND c.relkind = 'r'")).all()
             return total, {table: (int(size), int(conn.scalar(sa.text(
                 f'SELECT COUNT(*) FROM "{table}"')))) for table, size in tables}
     finally:
