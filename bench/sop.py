@@ -578,7 +578,8 @@ def report(result: Run, database: str) -> None:
     for error in errors[:10]:
         print(f"  {error}")
     print(f"server CPU: {result.server_cpu:.1f} s, {1000 * result.server_cpu / done:.0f} ms per "
-          f"instance ({1000 * result.server_cpu / max(total, 1):.1f} ms per request)")
+          f"instance ({1000 * result.server_cpu / max(total, 1):.1f} ms per request)"
+          + ("; PostgreSQL's own processes not counted" if database == "PostgreSQL" else ""))
     grown = result.db[1] - result.db[0]
     per_kb = grown / done / 1000
     print(f"database per completed instance: {per_kb:.1f} KB   target <= {TARGET_DB_KB:.0f}: "
