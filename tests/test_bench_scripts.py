@@ -20,7 +20,8 @@ SCRIPTS = sorted(p for p in BENCH.glob("*.py") if p.name not in SHARED)
 
 
 def test_there_are_benchmarks() -> None:
-    assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "tasklist.py", "timers.py"}
+    assert {p.name for p in SCRIPTS} >= {"api.py", "engine.py", "sop.py", "tasklist.py",
+                                         "timers.py"}
 
 
 @pytest.mark.parametrize("module", sorted(SHARED))
