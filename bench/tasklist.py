@@ -24,8 +24,8 @@ What is real and what is bulk-generated:
   auditor, ppc, tim-teknis, pelanggan), and ONE instance started by the
   runtime, which projects its five task rows and their candidate rows; the
   users are created by the identity service;
-* bulk-generated, with Core INSERTs in one transaction: the other
-  ``instances - 1`` process_instance rows, each with the real instance's
+* bulk-generated, with Core INSERTs in transactions of 2,000 instances: the
+  other process_instance rows, each with the real instance's
   definition_id, status ``running`` and its (compressed) state blob and waits
   digest, a business key and one of ``--companies`` companies; and five task
   rows per instance copied from the real instance's rows (definition key,
@@ -321,6 +321,7 @@ def explain(engine: Engine, actor: Actor) -> list[str]:
 
 
 def http_list(user: UserConnection) -> tuple[int, int]:
+    """Run the list over HTTP; return (items on the page, total)."""
     status, content = user.call("GET", f"/api/v1/tasks?per_page={PER_PAGE}&sort=due")
     if status != 200:
         raise SystemExit(f"GET /api/v1/tasks answered {status}: {content[:300]!r}")
