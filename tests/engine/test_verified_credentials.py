@@ -5,6 +5,7 @@ The scrypt calls are counted by wrapping the function the identity service calls
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,9 +20,31 @@ from engine.errors import InvalidInput, Unauthenticated
 from engine.identity.passwords import verify_password
 from engine.models import SignInFailure, User, UserRole
 from engine.time.clock import FrozenClock
-from tests.engine.test_identity import PASSWORD, add, sign_in, wrong
 
+PASSWORD = "kata-sandi-rahasia"
 NEW_PASSWORD = "kata-sandi-yang-baru"
+
+
+def add(engine: Engine, name: str, roles: Iterable[str] = ("upp",)) -> User:
+    with engine.write() as s:
+        return s.identity.add_user(name, PASSWORD, roles=roles)
+
+
+def sign_in(engine: Engine, name: str, password: str) -> User:
+    """Authenticate as the edge must: commit the recorded failure, then raise."""
+    failure: Unauthenticated | None = None
+    with engine.write() as s:
+        try:
+            return s.identity.authenticate(name, password)
+        except Unauthenticated as exc:
+            failure = exc
+    raise failure
+
+
+def wrong(engine: Engine, name: str) -> str:
+    with pytest.raises(Unauthenticated) as info:
+        sign_in(engine, name, "not-the-password")
+    return info.value.message
 
 
 @pytest.fixture
