@@ -30,6 +30,7 @@ from engine.extensions import Entry, Extension, Setup, load
 from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
 from engine.identity.tokens import TokenCache
 from engine.identity.users import IdentityService
+from engine.identity.verified import VerifiedCredentials
 from engine.models import Task
 from engine.persistence.db import Database
 from engine.queries.awaited import AwaitedWork, Catalogue
@@ -132,7 +133,7 @@ class Services:
         return IdentityService(
             self.session, engine.clock,
             token_ttl=timedelta(hours=engine.settings.token_ttl_hours), cache=engine.tokens,
-            roles=engine.roles)
+            verified=engine.verified, roles=engine.roles)
 
     @cached_property
     def sla(self) -> SlaMonitor:
@@ -290,6 +291,8 @@ class Engine:
         )
         self.file_store = FileStore(settings.documents_path)
         self.tokens = TokenCache()
+        self.verified = VerifiedCredentials(
+            timedelta(seconds=settings.credential_cache_seconds))
 
     def provided(self, kind: type[T]) -> T:
         """The object of type ``kind`` an extension provided (its settings, say)."""

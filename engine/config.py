@@ -48,6 +48,19 @@ def _positive_float(value: str | None, default: float, name: str) -> float:
     return number
 
 
+def _seconds(value: str | None, default: float, name: str, maximum: float) -> float:
+    """A number of seconds from 0 (off) to ``maximum``."""
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 <= number <= maximum:
+        raise ConfigError(f"{name} must be between 0 and {maximum:g} seconds, not {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration, typed and validated."""
@@ -63,6 +76,8 @@ class Settings:
     closure_days: frozenset[date] = frozenset()
     smtp: SmtpSettings | None = None
     token_ttl_hours: float = 12.0
+    # Seconds a verified password is remembered (engine.identity.verified); 0: never.
+    credential_cache_seconds: float = 60.0
     # Served over HTTPS (directly or behind a proxy): the page session cookie is
     # then sent only over HTTPS.
     secure_cookies: bool = False
@@ -134,6 +149,8 @@ def load_settings(
         token_ttl_hours=_positive_float(
             env.get("SERTIFLOW_TOKEN_TTL_HOURS"), 12.0, "SERTIFLOW_TOKEN_TTL_HOURS"
         ),
+        credential_cache_seconds=_seconds(env.get("SERTIFLOW_CREDENTIAL_CACHE_SECONDS"), 60.0,
+                                          "SERTIFLOW_CREDENTIAL_CACHE_SECONDS", 3600.0),
         upload_max_bytes=int(
             _positive_float(env.get("SERTIFLOW_UPLOAD_MAX_MB"), 20.0, "SERTIFLOW_UPLOAD_MAX_MB")
             * 1024 * 1024

@@ -40,6 +40,7 @@ from engine.identity.signin import (
     address_key,
 )
 from engine.identity.tokens import CachedToken, IssuedToken, TokenCache, token_hash, use_due
+from engine.identity.verified import VerifiedCredentials
 from engine.models import ApiToken, User, UserRole
 from engine.time.clock import Clock
 
@@ -61,12 +62,17 @@ class IdentityService:
         token_ttl: timedelta,
         limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS,
         cache: TokenCache | None = None,
+        verified: VerifiedCredentials | None = None,
         roles: tuple[str, ...] = (CUSTOMER, ADMIN, ANALYST),
     ) -> None:
-        """:param roles: the roles users may hold (the engine's and its extensions')."""
+        """:param roles: the roles users may hold (the engine's and its extensions').
+        :param verified: passwords verified recently (:mod:`.verified`); None checks
+            every password with scrypt.
+        """
         self.session = session
         self.clock = clock
         self.cache = cache
+        self.verified = verified
         self.roles = roles
         self.token_ttl = token_ttl
         self.limits = limits
@@ -162,6 +168,27 @@ class IdentityService:
             self.cache.clear()
         return user
 
+    def set_password(self, username: str, password: str) -> User:
+        """Give the user a new password (the policy of :meth:`add_user` applies).
+
+        The old password stops working at once, on every server process: a
+        remembered verification is tied to the stored hash it matched.
+
+        :raises NotFound: when there is no such user.
+        :raises InvalidInput: when the password breaks the policy.
+        """
+        user = self.user(username)
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput("password not changed", {
+                "password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
+        if password.strip().lower() == user.username:
+            raise InvalidInput("password not changed", {"password": "must not be the user name"})
+        user.password_hash = hash_password(password)
+        self.session.flush()
+        if self.verified is not None:
+            self.verified.clear()
+        return user
+
     def ensure_demo_users(self) -> list[str] | None:
         """Create one demo user per role, named after it, if there are no users at all.
 
@@ -209,9 +236,18 @@ class IdentityService:
         self.failures.refuse_if_limited(name, address)
 
         user = self._find(name)
-        # An unknown user costs the same scrypt work as a known one, so the time
-        # taken does not tell which user names exist.
-        matches = verify_password(password, user.password_hash if user else decoy_hash())
+        now = self.clock.now()
+        # The row is read on every call, so a deactivation or a role change counts
+        # at once; a cached success is keyed on the stored hash, so a changed
+        # password misses it. Only a success is ever remembered.
+        remembered = (user is not None and self.verified is not None
+                      and self.verified.known(name, password, user.password_hash, now))
+        if remembered:
+            matches = True
+        else:
+            # An unknown user costs the same scrypt work as a known one, so the
+            # time taken does not tell which user names exist.
+            matches = verify_password(password, user.password_hash if user else decoy_hash())
         if user is None or not matches or not user.active:
             self.failures.record(name, address)
             raise Unauthenticated(WRONG_CREDENTIALS)
@@ -224,6 +260,10 @@ class IdentityService:
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
             self.session.flush()
+        if self.verified is not None and not remembered:
+            # Counted from the scrypt check, not slid on by each use: the
+            # password is really checked again once every ttl.
+            self.verified.remember(name, password, user.password_hash, now)
         return user
 
     # -- tokens ---------------------------------------------------------------

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity.access import Actor
@@ -25,17 +25,21 @@ from engine.models import (
     TaskCandidate,
     Timer,
 )
+from engine.models.tasks import NO_DUE_DATE
 from engine.queries.search import found_by
 
 T = TypeVar("T")
 
 MAX_PER_PAGE = 200
+# Each order ends with the id: tasks created by one command often share their
+# creation and due times, and a list's pages may be read by different plans
+# (see Queries._staff_tasks), which must agree on where such ties fall.
 TASK_SORTS = {
-    "due": (Task.due_order, Task.created_at),
-    "-due": (Task.due_order.desc(), Task.created_at.desc()),
-    "created": (Task.created_at,),
-    "-created": (Task.created_at.desc(),),
-    "priority": (Task.priority.desc(), Task.created_at),
+    "due": (Task.due_order, Task.created_at, Task.id),
+    "-due": (Task.due_order.desc(), Task.created_at.desc(), Task.id.desc()),
+    "created": (Task.created_at, Task.id),
+    "-created": (Task.created_at.desc(), Task.id.desc()),
+    "priority": (Task.priority.desc(), Task.created_at, Task.id),
 }
 # One instance's tasks in a state, per sort: the most frequent list, built once.
 _INSTANCE_TASKS = {
@@ -47,11 +51,16 @@ _INSTANCE_TASKS = {
 INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 
 
-# A task list counts at most this far; past it the total says "at least".
+# A task list counts at most this far, at every size; past it the total says
+# "at least" (``total_exact`` false).
 COUNT_CAP = 1000
-# Below this many candidate rows, a task list is read from the candidates;
-# above it, from the due-date index (the matches are dense enough to be near).
-SPARSE = 2000
+# A staff member whose list holds at most this many tasks per row asked for
+# (offset + per page) is read through the ids of their tasks: a few hundred
+# primary-key lookups and a small sort. A longer list is read along the due-date
+# index, first only as far as WALK rows per row asked for (enough when the
+# actor's tasks are not rare among all open ones), else through the ids again.
+SPARSE = 10
+WALK = 20
 
 
 @dataclass(frozen=True)
@@ -118,10 +127,16 @@ def may_act_on(actor: Actor, task: Task) -> bool:
 
 
 class Queries:
-    def __init__(self, session: Session, *, sparse: int = SPARSE,
+    def __init__(self, session: Session, *, sparse: int = SPARSE, walk: int = WALK,
                  count_cap: int = COUNT_CAP) -> None:
+        """:param sparse: read a staff list by ids when it holds at most this many
+            tasks per row asked for; :param walk: walk the due-date index at most
+            this many rows per row asked for before reading by ids;
+            :param count_cap: count no further than this.
+        """
         self.session = session
         self.sparse = sparse
+        self.walk = walk
         self.count_cap = count_cap
 
     # -- tasks ---------------------------------------------------------------------
@@ -165,9 +180,10 @@ class Queries:
         if claimable:
             filters.append(sa.or_(Task.assignee.is_(None), Task.assignee == actor.username))
         if role is not None:
-            filters.append(sa.exists().where(TaskCandidate.task_id == Task.id,
-                                             TaskCandidate.kind == "group",
-                                             TaskCandidate.value == role))
+            # Aliased: a staff list joins task_candidate itself (_staff_task_ids).
+            held = aliased(TaskCandidate)
+            filters.append(sa.exists().where(held.task_id == Task.id, held.kind == "group",
+                                             held.value == role))
         if key is not None:
             filters.append(Task.definition_key == key)
         if due_before is not None:
@@ -177,22 +193,111 @@ class Queries:
         if instance_id is not None or business_key is not None:
             return self._few_tasks(actor, state, filters, sort, offset, limit, page, per_page,
                                    instance_id=instance_id, business_key=business_key)
-        visible, exact, at_least = self._visible_tasks(actor, state)
-        where = [visible, Task.state == state, *filters]
-        statement = sa.select(Task).where(*where).order_by(*TASK_SORTS[sort])
-        items = list(self.session.scalars(statement.offset(offset).limit(limit)))
+        order = TASK_SORTS[sort]
+        if assignee is not None:
+            # One person's tasks are few: found by the assignee index, then sorted.
+            mine = (sa.select(Task.id).where(Task.state == state, task_visible_to(actor),
+                                             *filters).limit(self.count_cap + 1).subquery())
+            total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
+            if total <= self.count_cap:
+                return self._by_ids(mine, order, offset, limit, page, per_page, total)
+        if actor.is_customer or actor.is_admin or assignee is not None:
+            # Along the due-date index (an admin's) or the company's (a customer's).
+            where = [Task.state == state, task_visible_to(actor), *filters]
+            items = self._page(where, order, offset, limit)
+            return self._counted(items, where, offset, limit, page, per_page)
+        return self._staff_tasks(actor, state, filters, sort, offset, limit, page, per_page)
+
+    def _page(self, where: list[sa.ColumnElement[bool]], order: tuple[Any, ...], offset: int,
+              limit: int) -> list[Task]:
+        return list(self.session.scalars(sa.select(Task).where(*where).order_by(*order)
+                                         .offset(offset).limit(limit)))
+
+    def _counted(self, items: list[Task], where: list[sa.ColumnElement[bool]], offset: int,
+                 limit: int, page: int, per_page: int) -> Page[Task]:
+        """The page with its total: counted by a query that stops one past the cap."""
         if offset == 0 and len(items) < limit:
             return Page(items, len(items), page, per_page)  # the first page holds them all
-        if at_least >= self.count_cap and not filters:
-            # The candidate rows alone show the list is longer than the cap.
-            return Page(items, self.count_cap, page, per_page, total_exact=False)
-        counted = sa.select(Task.id).where(*where)
-        if not exact:
-            counted = counted.limit(self.count_cap + 1)
-        total = int(self.session.scalar(
-            sa.select(sa.func.count()).select_from(counted.subquery())) or 0)
-        if not exact and total > self.count_cap:
-            return Page(items, self.count_cap, page, per_page, total_exact=False)
+        limited = sa.select(Task.id).where(*where).limit(self.count_cap + 1).subquery()
+        total = int(self.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0)
+        return Page(items, min(total, self.count_cap), page, per_page,
+                    total_exact=total <= self.count_cap)
+
+    def _staff_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
+                     sort: str, offset: int, limit: int, page: int, per_page: int
+                     ) -> Page[Task]:
+        """A staff member's list: their roles' and name's tasks and those assigned to them.
+
+        First those tasks are counted off the candidate index and the assignee
+        index, up to one past the cap (with filters, joined to the task rows).
+        Then the page is read whichever way is cheaper:
+
+        * by their ids, when they are few for the rows asked for (or the walk
+          below found too few): a primary-key lookup each, then a small sort;
+        * along the due-date index, no further than ``walk`` open tasks per row
+          asked for. If the actor's tasks among them fill the page, they are the
+          page: with a busy role (a fifth of all open tasks, say) this reads a
+          few hundred index rows whatever the size;
+        * along the index to the end, when they are past the cap and rare near
+          the top (a role with thousands of tasks among a million), or the list
+          is sorted otherwise: the cases whose cost grows with the size.
+        """
+        order = TASK_SORTS[sort]
+        mine = self._staff_task_ids(actor, state, filters)
+        total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
+        capped = total > self.count_cap
+        wanted = offset + limit
+        if not capped and total <= self.sparse * wanted:
+            return self._by_ids(mine, order, offset, limit, page, per_page, total)
+        where = [Task.state == state, task_visible_to(actor), *filters]
+        items: list[Task] | None = None
+        if sort == "due":
+            # The due order of the (walk * wanted)-th open task, the far future if fewer:
+            # read off the index alone (ordering by the id too would read each row).
+            bound = sa.func.coalesce(
+                sa.select(Task.due_order).where(Task.state == state).order_by(Task.due_order)
+                .offset(self.walk * wanted - 1).limit(1).scalar_subquery(), NO_DUE_DATE)
+            near = self._page([*where, Task.due_order <= bound], order, offset, limit)
+            if len(near) == limit:
+                items = near
+        if items is None:
+            if not capped:
+                return self._by_ids(mine, order, offset, limit, page, per_page, total)
+            items = self._page(where, order, offset, limit)
+        return Page(items, min(total, self.count_cap), page, per_page, total_exact=not capped)
+
+    def _staff_task_ids(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]]
+                        ) -> sa.Subquery:
+        """The ids of a staff member's tasks in ``state``, up to one past the cap.
+
+        Read off two indexes: the candidate rows (which carry their task's
+        state) and the tasks assigned to the actor. Filters need the task rows:
+        each candidate row is then joined to its task by primary key.
+        """
+        enough = self.count_cap + 1
+        named = (sa.select(TaskCandidate.task_id.label("id")).distinct()
+                 .where(TaskCandidate.state == state, _candidate_of(actor)))
+        if filters:
+            named = named.join(Task, Task.id == TaskCandidate.task_id).where(*filters)
+        assigned = sa.select(Task.id).where(Task.state == state,
+                                            Task.assignee == actor.username, *filters)
+        return sa.union(sa.select(named.limit(enough).subquery()),
+                        sa.select(assigned.limit(enough).subquery())).subquery()
+
+    def _by_ids(self, mine: sa.Subquery, order: tuple[Any, ...], offset: int, limit: int,
+                page: int, per_page: int, total: int) -> Page[Task]:
+        """A page of a list all of whose ids ``mine`` holds (``total`` of them).
+
+        The ids come from rows in the list's state, filtered already, so nothing
+        is asked of the task rows again: on SQLite a condition on an indexed
+        column of ``task`` could tempt the planner (which has no statistics)
+        into walking that index past every open task instead.
+        """
+        if not total:
+            return Page([], 0, page, per_page)
+        items = list(self.session.scalars(
+            sa.select(Task).join(mine, Task.id == mine.c.id).order_by(*order)
+            .offset(offset).limit(limit)))
         return Page(items, total, page, per_page)
 
     def _few_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
@@ -219,38 +324,6 @@ class Queries:
                                         .order_by(*TASK_SORTS[sort]))
         seen = [task for task in rows if sees(actor, task)]
         return Page(seen[offset:offset + limit], len(seen), page, per_page)
-
-    def _visible_tasks(self, actor: Actor, state: str
-                       ) -> tuple[sa.ColumnElement[bool], bool, int]:
-        """Choose how to read the actor's tasks.
-
-        Returns the condition, whether to count exactly, and a number of tasks the
-        actor is known to see at least (0 when unknown).
-
-        A staff member's open tasks are found through their candidate rows when
-        there are few (an index range), and through the due-date index when there
-        are many (matches are then close together in due order). Admins' and
-        large lists are counted up to :data:`COUNT_CAP`.
-        """
-        if actor.is_admin and not actor.is_customer:
-            return sa.true(), False, 0
-        if actor.is_customer or state != "ready":
-            return task_visible_to(actor), actor.is_customer, 0
-        open_candidates = (sa.select(TaskCandidate.task_id)
-                           .where(TaskCandidate.state == "ready", _candidate_of(actor)))
-        # Counted only as far as either decision needs: past the sparse bound,
-        # and far enough to prove the list longer than the count cap. Counting
-        # all of a busy role's rows took most of the list's time.
-        per_task = len(actor.roles) + 1
-        enough = max(self.sparse, self.count_cap * per_task) + 1
-        rows = self.session.scalar(sa.select(sa.func.count())
-                                   .select_from(open_candidates.limit(enough).subquery())) or 0
-        if rows <= self.sparse:
-            condition = sa.or_(Task.id.in_(open_candidates), Task.assignee == actor.username)
-            return condition, True, 0
-        # A task has at most one candidate row per role of the actor plus one for the
-        # actor's own name, so the rows tell how many tasks there are at least.
-        return task_visible_to(actor), False, rows // per_task
 
     def task(self, actor: Actor, task_id: str) -> Task:
         """Return a task ``actor`` may see; otherwise it does not exist for them."""

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import requests
 
+import engine.identity.users as users_module
+from engine.identity.passwords import verify_password
 from tests.api.conftest import Client
 from tests.builders import definitions, process
 from tests.people import PASSWORD
@@ -238,3 +240,23 @@ def test_bearer_token_works_too(server: str) -> None:
 def test_engine_rest_stays_out_of_the_openapi_document(server: str) -> None:
     spec = requests.get(f"{server}/api/v1/openapi.json", timeout=30).json()
     assert not [p for p in spec["paths"] if "engine-rest" in p]
+
+
+def test_basic_credentials_are_checked_once_then_remembered(
+        server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each Modeler call sends HTTP Basic; scrypt runs for the first, not for the next ones."""
+    checked: list[str] = []
+
+    def counted(password: str, stored: str) -> bool:
+        checked.append(stored)
+        return verify_password(password, stored)
+
+    monkeypatch.setattr(users_module, "verify_password", counted)
+    for _ in range(3):
+        answer = requests.get(f"{server}/engine-rest/deployment", auth=BASIC, timeout=30)
+        assert answer.status_code == 200
+    assert len(checked) == 1
+    wrong = requests.get(f"{server}/engine-rest/deployment",
+                         auth=(BASIC[0], BASIC[1] + "x"), timeout=30)
+    assert wrong.status_code == 401
+    assert len(checked) == 2
