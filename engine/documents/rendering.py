@@ -277,9 +277,11 @@ def _open_incident(session: Session, clock: Clock, row: DocumentRender, error: s
     """The incident on the instance saying its document could not be made, and what to do."""
     document = session.get(Document, row.document_id)
     name = document.name if document is not None else row.document_id
-    message = (f"the document '{name}' could not be made after {row.attempts} attempts "
-               f"({error}). Correct the cause (its renderer '{row.renderer}' or what it "
-               "needs), then retry this incident to make the document again.")
+    # Staff read it on the instance page: in Indonesian, saying what to do.
+    message = (f"Dokumen '{name}' belum dapat dibuat setelah {row.attempts} kali percobaan "
+               f"({error}). Perbaiki penyebabnya (pembuat dokumen '{row.renderer}' atau "
+               "templatnya), lalu ulangi insiden ini agar dokumen dibuat kembali; proses "
+               "tetap berjalan.")
     incident_id = session.execute(sa.insert(Incident).values(
         instance_id=row.instance_id, task_id=None, element_id=None, kind=RENDER_INCIDENT,
         message=message, traceback=trace, status="open", created_at=clock.now(),

@@ -129,9 +129,8 @@ def test_two_readers_of_one_pending_document_get_one_render(
 
     def open_it() -> None:
         start.wait()
-        with engine.read() as s:
-            with s.documents.open(s.documents.get(document_id)) as file:
-                read.append(file.read())
+        with engine.read() as s, s.documents.open(s.documents.get(document_id)) as file:
+            read.append(file.read())
 
     threads = [threading.Thread(target=open_it) for _ in range(2)]
     threads.append(threading.Thread(target=lambda: (start.wait(), engine.renders.drain())))
@@ -164,7 +163,7 @@ def test_a_failing_renderer_becomes_an_incident_and_its_retry_makes_the_document
             s.documents.open(s.documents.get(document_id))  # a reader's try fails too
     assert incident.kind == RENDER_INCIDENT and incident.status == "open"
     assert "surat_0.txt" in incident.message and "out of paper" in incident.message
-    assert "retry this incident" in incident.message
+    assert "ulangi insiden ini" in incident.message
     assert instance.status == "running"  # the process went on; only its document waits
 
     recorder.failing = False

@@ -140,10 +140,9 @@ def test_letters_are_numbered_per_year_and_stored_with_the_instance(
     assert first.name == "surat_kekurangan_dokumen_PRM-2027-00001.pdf"
     # Stored pending: the PDF is made after the command, the first when it is opened.
     assert first.sha256 is None and first.size is None and not first.ready
-    with engine.read() as s:
-        with s.documents.open(s.documents.get(first.id)) as stream:
-            content = stream.read()
-            assert number in pdf_text(content) and "Pimpinan PT Contoh" in pdf_text(content)
+    with engine.read() as s, s.documents.open(s.documents.get(first.id)) as stream:
+        content = stream.read()
+        assert number in pdf_text(content) and "Pimpinan PT Contoh" in pdf_text(content)
     assert engine.renders.drain() == 2  # the other two
     with engine.read() as s:
         assert hashlib.sha256(content).hexdigest() == s.documents.get(first.id).sha256

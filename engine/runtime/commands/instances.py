@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.workflow import ProcessRun
-from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound
 from engine.documents.rendering import RENDER_INCIDENT, requeue
+from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound
 from engine.models import Incident
 from engine.runtime.commands.variables import (
     check_start_inputs,
