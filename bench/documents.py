@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,7 +63,7 @@ def chain(key: str, topic: str, properties: dict[str, str]) -> bytes:
              '    <bpmn:endEvent id="end" />\n')
     ids = ["start", "before", "make", "after", "end"]
     inner += "".join(f'    <bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}" />\n'
-                     for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False)))
+                     for i, (a, b) in enumerate(pairwise(ids)))
     return definitions(key, process(key, inner)).encode()
 
 

@@ -344,4 +344,5 @@ class Engine:
         upgrade(self.db.engine, extension_folders=self.setup.migration_folders)
 
     def close(self) -> None:
+        self.renders.stop_worker()
         self.db.dispose()
