@@ -272,8 +272,13 @@ class Document(Schema):
     field = fields.String(allow_none=True)
     name = fields.String()
     content_type = fields.String()
-    size = fields.Integer()
-    sha256 = fields.String()
+    size = fields.Integer(allow_none=True, metadata={
+        "description": "null while a generated document is still being made (its download "
+                       "makes it at once)"})
+    sha256 = fields.String(allow_none=True, metadata={
+        "description": "null while a generated document is still being made"})
+    ready = fields.Boolean(metadata={
+        "description": "false while a generated document is still being made"})
     uploaded_by = fields.String(allow_none=True)
     uploaded_at = fields.DateTime()
 

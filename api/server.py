@@ -126,6 +126,9 @@ def worker_app() -> WsgiBridge:
     engine = Engine(settings, extensions=default_extensions())
     if os.environ.get(SCHEDULER_ENV, "1") == "1":
         start_scheduler_when_first(engine, settings.instance_path / "scheduler.lock")
+    # The documents this worker's commands queue are made by its own thread, woken
+    # when each such command commits (engine.documents.rendering).
+    engine.renders.start_worker()
     app = create_app(settings, engine=engine)
     # What the start built (modules, the app, the schemas: about 150,000 objects)
     # lives as long as the process. Frozen, it is left out of the collector's

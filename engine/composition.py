@@ -23,6 +23,7 @@ from engine.deployment.service import (
     DeploymentResult,
     DeploymentService,
 )
+from engine.documents.rendering import QUEUED, RenderQueue
 from engine.documents.service import DocumentService
 from engine.documents.store import FileStore
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -90,7 +91,8 @@ class Services:
         engine = self._engine
         return DocumentService(self.session, engine.clock, engine.file_store,
                                max_bytes=engine.settings.upload_max_bytes,
-                               visibility=engine.setup.visibility)
+                               visibility=engine.setup.visibility,
+                               render=engine.renders.render_now)
 
     @cached_property
     def runtime(self) -> Runtime:
@@ -293,6 +295,8 @@ class Engine:
         self.tokens = TokenCache()
         self.verified = VerifiedCredentials(
             timedelta(seconds=settings.credential_cache_seconds))
+        #: Generated documents still to be made (:mod:`engine.documents.rendering`).
+        self.renders = RenderQueue(self.db, self.clock, self.file_store, self.setup.renderers)
 
     def provided(self, kind: type[T]) -> T:
         """The object of type ``kind`` an extension provided (its settings, say)."""
@@ -311,6 +315,8 @@ class Engine:
         """One command's transaction, committed when the block ends without error."""
         with self.db.write() as session:
             yield self.services(session)
+        if session.info.pop(QUEUED, False):
+            self.renders.notify()  # committed: the documents it queued can be made
 
     @contextmanager
     def read(self) -> Iterator[Services]:
@@ -341,4 +347,5 @@ class Engine:
         upgrade(self.db.engine, extension_folders=self.setup.migration_folders)
 
     def close(self) -> None:
+        self.renders.stop_worker()
         self.db.dispose()

@@ -122,6 +122,8 @@ class Setup:
     names: list[str] = field(default_factory=list)
     #: Which documents a customer sees (``document_visibility``); all, without a table.
     visibility: VisibilityTable = field(default_factory=VisibilityTable)
+    #: Renderers of generated documents by name (:meth:`renderer`).
+    renderers: dict[str, Callable[[bytes], bytes]] = field(default_factory=dict)
     _service_factories: dict[type, Callable[[Services], Any]] = field(default_factory=dict)
     _provided: dict[type, Any] = field(default_factory=dict)
 
@@ -226,6 +228,15 @@ class Setup:
         uploaded; staff see everything. One table: a later call adds to it."""
         merged = {**self.visibility.kinds, **kinds}
         self.visibility = VisibilityTable(merged, default)
+
+    def renderer(self, name: str, render: Callable[[bytes], bytes]) -> None:
+        """A renderer of generated documents: ``render`` turns the input a command froze
+        (``DocumentService.store_pending(instance, name, input, ...)``) into the file's
+        bytes. It runs after the command commits, outside any transaction, in whatever
+        thread renders (:mod:`engine.documents.rendering`), so it must be thread-safe."""
+        if name in self.renderers:
+            raise ValueError(f"a renderer named {name!r} is already registered")
+        self.renderers[name] = render
 
     # -- what the engine reads -----------------------------------------------------------
 

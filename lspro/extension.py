@@ -19,6 +19,8 @@ from engine.extensions import Setup
 from .billing import BillingService
 from .certificates import CertificateRegister
 from .companies import CompanyProfiles, missing_items, start_variables
+from .documents.pdf import pdf_from_html
+from .documents.service import RENDERER
 from .letters import LetterService
 from .panels import PanelService
 from .settings import LsproSettings, load_lspro_settings
@@ -82,6 +84,8 @@ class LsproExtension:
             services.session, services.engine.clock, settings))
         setup.service(LetterService, lambda services: LetterService(
             services.session, services.engine.clock, settings, services.documents))
+        # Letters, bills and certificates are laid out as PDF after their command.
+        setup.renderer(RENDERER, pdf_from_html)
         setup.service(PanelService, lambda services: PanelService(
             services.session, services.engine.clock))
         setup.service(CompanyProfiles, lambda services: CompanyProfiles(

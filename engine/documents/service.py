@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from collections.abc import Callable
 from typing import IO, Any, BinaryIO, Final
 
 import sqlalchemy as sa
@@ -19,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from engine.documents.accepted_types import match_type
 from engine.documents.filenames import sanitize_filename
+from engine.documents.rendering import QUEUED
 from engine.documents.store import FileStore, StoredFile
 from engine.documents.visibility import VisibilityTable, customer_uploaders, visible
 from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound, TaskAlreadyCompleted
 from engine.identity.access import Actor
-from engine.models import Document, ProcessInstance, Task
+from engine.models import Document, DocumentRender, ProcessInstance, Task
 from engine.queries.history import HistoryLog
 from engine.time.clock import Clock
 
@@ -56,13 +58,19 @@ class DocumentService:
     """
 
     def __init__(self, session: Session, clock: Clock, store: FileStore, *,
-                 max_bytes: int, visibility: VisibilityTable | None = None) -> None:
+                 max_bytes: int, visibility: VisibilityTable | None = None,
+                 render: Callable[[str], tuple[str, int]] | None = None) -> None:
+        """
+        :param render: makes a pending document's file now and returns its SHA-256
+            and size (:meth:`~engine.documents.rendering.RenderQueue.render_now`).
+        """
         self.session = session
         self.clock = clock
         self.store = store
         self.max_bytes = max_bytes
         self.visibility = visibility or VisibilityTable()
         self.history = HistoryLog(session, clock)
+        self.render = render
 
     def upload(
         self,
@@ -154,6 +162,34 @@ class DocumentService:
         self.session.flush()
         return document
 
+    def store_pending(self, instance_id: str, renderer: str, frozen: bytes, *, name: str,
+                      content_type: str, field: str | None = None,
+                      created_by: str | None = None) -> Document:
+        """Store a generated document whose file is made after this transaction commits.
+
+        ``frozen`` is the renderer's whole input: what the document will say is fixed
+        now. The document has no size and SHA-256 until the render queue
+        (:mod:`.rendering`) has made it, which records ``document_generated`` then;
+        whoever opens it before gets it made on the spot.
+
+        :raises NotFound: when the instance does not exist.
+        """
+        if not _instance_row(self.session, instance_id):
+            raise NotFound(f"no process instance {instance_id}")
+        now = self.clock.now()
+        document = Document(
+            id=str(uuid.uuid4()), instance_id=instance_id, task_id=None, field=field,
+            name=sanitize_filename(name) or "dokumen", content_type=content_type,
+            size=None, sha256=None, uploaded_by=created_by or GENERATED_BY, uploaded_at=now)
+        self.session.add(document)
+        self.session.add(DocumentRender(
+            document_id=document.id, instance_id=instance_id, renderer=renderer, input=frozen,
+            created_by=created_by, attempts=0, next_attempt_at=now))
+        # Read by Engine.write after the commit: it wakes this process's renderer.
+        self.session.info[QUEUED] = True
+        self.session.flush()
+        return document
+
     def get(self, document_id: str) -> Document:
         document = self.session.get(Document, document_id)
         if document is None:
@@ -190,21 +226,31 @@ class DocumentService:
     def open(self, document: Document) -> BinaryIO:
         """Open the document's bytes for reading; the caller closes the file.
 
+        A pending generated document is made first (in transactions of its own: the
+        caller must not hold a write transaction); ``document`` itself is left as read.
+
         :raises DocumentFileError: when the stored file is missing or its size is
             not the one recorded at upload.
+        :raises DocumentNotReady: when a pending document could not be made now.
         """
+        sha256, recorded = document.sha256, document.size
+        if sha256 is None or recorded is None:
+            if self.render is None:
+                raise DocumentFileError(f"document {document.id} is not rendered yet and "
+                                        "this service cannot render it")
+            sha256, recorded = self.render(document.id)
         try:
-            file = self.store.open(document.sha256)
+            file = self.store.open(sha256)
         except FileNotFoundError:
             raise DocumentFileError(
                 f"the file of document {document.id} ({document.name!r}, sha256 "
-                f"{document.sha256}) is missing from {self.store.root}") from None
+                f"{sha256}) is missing from {self.store.root}") from None
         size = os.fstat(file.fileno()).st_size
-        if size != document.size:
+        if size != recorded:
             file.close()
             raise DocumentFileError(
                 f"the file of document {document.id} ({document.name!r}) holds {size} bytes, "
-                f"not the {document.size} recorded at upload")
+                f"not the {recorded} recorded at upload")
         return file
 
     def reference(self, document: Document) -> dict[str, Any]:

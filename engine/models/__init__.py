@@ -2,7 +2,7 @@
 
 from .data_stores import DataStoreEntry
 from .definitions import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
-from .documents import Document
+from .documents import Document, DocumentRender
 from .history import HistoryEvent
 from .identity import ApiToken, SignInFailure, User, UserRole
 from .instances import EventSubscription, Incident, ProcessInstance, StartTimer, Timer
@@ -16,6 +16,7 @@ __all__ = [
     "Deployment",
     "DeploymentResource",
     "Document",
+    "DocumentRender",
     "EventSubscription",
     "FormDefinition",
     "HistoryEvent",

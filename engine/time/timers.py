@@ -18,6 +18,8 @@ SLA_BATCH = 500
 # fell due since the last check: it catches a task that was already past due
 # when it was created (a due date in the past).
 FULL_SLA_SCAN = timedelta(minutes=10)
+# Pending documents the sweep renders per beat, besides the renderer threads.
+RENDERS_PER_TICK = 5
 # How often old notifications are deleted (SERTIFLOW_NOTIFICATION_DAYS).
 PURGE_EVERY = timedelta(hours=1)
 
@@ -121,3 +123,6 @@ class TimerSweep:
         while self.run_once() >= self.batch:
             pass
         self.run_sla_once()
+        # The documents no renderer thread made (queued by a process that has none, or
+        # left by one that died); a few per beat, so timers are never held up long.
+        self.engine.renders.drain(limit=RENDERS_PER_TICK)

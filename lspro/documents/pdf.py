@@ -61,14 +61,29 @@ def render_html(template: str, context: Mapping[str, Any], *,
     return environment(override).get_template(template).render(**context)
 
 
+def render_page(template: str, context: Mapping[str, Any], *, title: str,
+                override: Path | None = None) -> str:
+    """The whole page of a document titled ``title``: what :func:`pdf_from_html` lays
+    out. It holds everything the PDF shows (styles and images inline), so a page
+    stored now gives the same PDF later, whatever happens to settings and templates."""
+    return render_html(template, {**context, "title": title}, override=override)
+
+
 def render_pdf(template: str, context: Mapping[str, Any], *, title: str,
                override: Path | None = None) -> bytes:
     """Render ``template`` with ``context`` to a PDF document titled ``title``."""
+    return pdf_from_html(render_page(template, context, title=title, override=override))
+
+
+def pdf_from_html(page: str | bytes) -> bytes:
+    """Lay out a page made by :func:`render_page` as PDF (the ``pdf`` renderer of
+    generated documents: its input is the page as UTF-8)."""
     # Imported here: WeasyPrint loads Pango through cffi (half a second), which only
     # the processes that render documents need to pay for.
     from weasyprint import HTML
 
-    page = render_html(template, {**context, "title": title}, override=override)
+    if isinstance(page, bytes):
+        page = page.decode("utf-8")
     # The document's own styles, compiled once per distinct text (a template's
     # stylesheet is the same for every document made from it); they keep their order.
     sheets = [_stylesheet(text) for text in _STYLE.findall(page)]

@@ -1,7 +1,8 @@
 """The contexts the document templates are rendered with, and the rendering itself.
 
 One function per kind of document; each collects the values a template shows as
-plain text (escaping is the templates' job) and returns the PDF's bytes.
+plain text (escaping is the templates' job) and returns the document's page (the
+``*_page`` functions, frozen by the command and laid out later) or its PDF.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from lspro.certificates import CertificateDraft
-from lspro.documents.pdf import render_pdf
+from lspro.documents.pdf import pdf_from_html, render_page
 from lspro.documents.texts import LetterTemplate
 from lspro.documents.values import brands, display, indonesian_date, is_set, weekday
 from lspro.fees import format_rupiah
@@ -46,6 +47,13 @@ def common(settings: LsproSettings, day: date, form: str | None = None) -> dict[
 def render_letter(template: LetterTemplate, variables: Mapping[str, Any], *, number: str,
                   day: date, settings: LsproSettings, company: str | None) -> bytes:
     """Render one letter (or receipt, or Berita Acara) as PDF."""
+    return pdf_from_html(letter_page(template, variables, number=number, day=day,
+                                     settings=settings, company=company))
+
+
+def letter_page(template: LetterTemplate, variables: Mapping[str, Any], *, number: str,
+                day: date, settings: LsproSettings, company: str | None) -> str:
+    """The page of one letter (or receipt, or Berita Acara)."""
     company_text = display(company or variables.get("perusahaan")
                            or variables.get("nama_perusahaan"))
     values = _Missing({key: display(value) for key, value in variables.items()})
@@ -70,12 +78,18 @@ def render_letter(template: LetterTemplate, variables: Mapping[str, Any], *, num
         "closing": [p.format_map(values) for p in template.closing],
         "cc": list(template.cc),
     }
-    return render_pdf(f"{template.layout}.html", context, title=f"{template.title} {number}",
-                      override=settings.document_templates)
+    return render_page(f"{template.layout}.html", context, title=f"{template.title} {number}",
+                       override=settings.document_templates)
 
 
 def render_certificate(certificate: Certificate, settings: LsproSettings,
                        holder: Mapping[str, Any] | None = None) -> bytes:
+    """The SPPT SNI as PDF (:func:`certificate_page`)."""
+    return pdf_from_html(certificate_page(certificate, settings, holder))
+
+
+def certificate_page(certificate: Certificate, settings: LsproSettings,
+                     holder: Mapping[str, Any] | None = None) -> str:
     """The SPPT SNI itself, signed, with the QR code of its check page.
 
     ``holder`` are the application's variables: the addresses of the company, its
@@ -95,8 +109,8 @@ def render_certificate(certificate: Certificate, settings: LsproSettings,
         # than SVG: WeasyPrint lays out an SVG of ~1,000 squares in 80 ms, a PNG in 7.
         "qr": segno.make(url, error="m").png_data_uri(scale=8, border=2) if url else None,
     }
-    return render_pdf("certificate.html", context, title=f"SPPT SNI {certificate.number}",
-                      override=settings.document_templates)
+    return render_page("certificate.html", context, title=f"SPPT SNI {certificate.number}",
+                       override=settings.document_templates)
 
 
 def render_certificate_draft(draft: CertificateDraft, settings: LsproSettings,
@@ -116,8 +130,8 @@ def render_certificate_draft(draft: CertificateDraft, settings: LsproSettings,
         "signature": None, "check_url": None, "verify_page": None, "qr": None,
     }
     title = f"Konsep SPPT SNI {reference}" if reference else "Konsep SPPT SNI"
-    return render_pdf("certificate.html", context, title=title,
-                      override=settings.document_templates)
+    return pdf_from_html(render_page("certificate.html", context, title=title,
+                                     override=settings.document_templates))
 
 
 def _certificate_context(certificate: Certificate | CertificateDraft, settings: LsproSettings,
@@ -144,6 +158,11 @@ def _certificate_context(certificate: Certificate | CertificateDraft, settings: 
 
 
 def render_billing_slip(invoice: Invoice, settings: LsproSettings, day: date) -> bytes:
+    """The e-Billing slip as PDF (:func:`billing_slip_page`)."""
+    return pdf_from_html(billing_slip_page(invoice, settings, day))
+
+
+def billing_slip_page(invoice: Invoice, settings: LsproSettings, day: date) -> str:
     """The e-Billing slip: the code, the amount, the deadline and the fee lines."""
     due = invoice.due_at.astimezone(settings.timezone)
     context = {
@@ -159,5 +178,5 @@ def render_billing_slip(invoice: Invoice, settings: LsproSettings, day: date) ->
                   for line in invoice.lines],
         "total": format_rupiah(invoice.total),
     }
-    return render_pdf("billing_slip.html", context, title=f"e-Billing {invoice.code}",
-                      override=settings.document_templates)
+    return render_page("billing_slip.html", context, title=f"e-Billing {invoice.code}",
+                       override=settings.document_templates)

@@ -260,3 +260,44 @@ def test_a_script_at_its_time_limit_holds_up_no_other_request(tmp_path: Path,
     assert started["status"] == 201 and started["body"]["status"] == "error"
     assert 2.5 < started["took"] < 8, started["took"]
     assert len(waits) >= 6 and max(waits) < 1.0, waits
+
+
+LETTER = definitions("surat", process("surat", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="letter" />
+    <bpmn:serviceTask id="letter" camunda:type="external" camunda:topic="letter.generate"><bpmn:extensionElements><camunda:properties><camunda:property name="template" value="berita_acara_serah_terima" /></camunda:properties></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="letter" targetRef="wait" />
+    <bpmn:userTask id="wait" camunda:candidateGroups="upp" />
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end" />
+    <bpmn:endEvent id="end" />
+"""))
+
+
+def test_a_worker_makes_the_documents_its_commands_queue(tmp_path: Path,
+                                                        blank_database_url: str) -> None:
+    """Without the timer sweep and without anyone opening it, the letter's PDF is made
+    by the worker's renderer thread, woken when the command that queued it commits."""
+    (tmp_path / "processes").mkdir()
+    (tmp_path / "processes" / "surat.bpmn").write_text(LETTER)
+    served = start_server(tmp_path, blank_database_url, "--no-scheduler")
+    try:
+        auth = {"Authorization": f"Bearer {_token(served.base, 'upp')}"}
+        started = requests.post(f"{served.base}/api/v1/process-definitions/surat/start",
+                                json={"variables": {"nomor_sertifikat": "0001/X/2027"},
+                                      "company": "PT Contoh"}, headers=auth, timeout=30)
+        assert started.status_code == 201, started.text
+        listing = f"{served.base}/api/v1/process-instances/{started.json()['id']}/documents"
+        deadline = time.monotonic() + 60  # a generous bound for a loaded machine
+        while True:
+            [letter] = requests.get(listing, headers=auth, timeout=10).json()["items"]
+            if letter["ready"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert letter["ready"] and letter["size"] > 0 and len(letter["sha256"]) == 64
+        pdf = requests.get(f"{served.base}/api/v1/documents/{letter['id']}", headers=auth,
+                           timeout=30)
+        assert pdf.content.startswith(b"%PDF")
+        assert hashlib.sha256(pdf.content).hexdigest() == letter["sha256"]
+    finally:
+        output = served.stop()
+    assert "Traceback" not in output, output

@@ -8,6 +8,7 @@ variables, register rows, bills, documents and incidents.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import weasyprint
 
 from engine.composition import Engine
 from engine.config import Settings
@@ -566,3 +568,65 @@ def test_the_clock_fixture_is_nine_in_the_morning_in_jakarta(clock: FrozenClock)
     # The dates asserted above depend on it.
     assert clock.now() == datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
     assert clock.now() + timedelta(hours=7) == datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+# -- the PDFs are laid out after their command ---------------------------------------------
+# The command that issues a certificate (or a bill, a letter, a receipt) calls no
+# WeasyPrint: it freezes the document's page and the render queue makes the PDF; a
+# later change of what the page was made from does not change it. The certificate's
+# draft is made in its command, as its variable carries the file's SHA-256.
+
+
+@pytest.fixture
+def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every WeasyPrint layout started, by thread name."""
+    started: list[str] = []
+    real = weasyprint.HTML
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        started.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", counted)
+    yield started
+
+
+def pending(engine: Engine, document_id: str) -> bool:
+    with engine.read() as s:
+        found: Document = s.documents.get(document_id)
+        return not found.ready
+
+
+def test_issuing_a_certificate_calls_no_weasyprint_and_the_queue_makes_its_pdf(
+        lspro: Engine, layouts: list[str]) -> None:
+    deploy(lspro, "sertifikat", ("issue", service("issue", "certificate.issue")),
+           ("bill", service("bill", "billing.issue", schedule="INITIAL_OR_RECERT")),
+           ("wait", user("wait")))
+    instance_id = start(lspro, "sertifikat", GRANT)
+    assert incidents(lspro, instance_id) == []
+    _, variables = state(lspro, instance_id)
+    assert layouts == []  # the command laid nothing out
+    assert pending(lspro, variables["dokumen_sertifikat"])
+    assert pending(lspro, variables["dokumen_tagihan"])
+
+    # The register's row changes after the command: the PDF says what was decided.
+    with lspro.write() as s:
+        s.session.execute(sa.update(Certificate).values(company="PT Lain Sekali"))
+    assert lspro.renders.drain() == 2 and len(layouts) == 2
+    _, text = document(lspro, variables["dokumen_sertifikat"])
+    assert variables["nomor_sertifikat"] in text and "Renyah" in text
+    assert COMPANY in text and "PT Lain Sekali" not in text
+    _, bill = document(lspro, variables["dokumen_tagihan"])
+    assert variables["kode_billing"] in bill
+    assert len(layouts) == 2  # read back without laying out again
+
+
+def test_the_certificate_draft_is_made_in_its_command(lspro: Engine,
+                                                      layouts: list[str]) -> None:
+    deploy(lspro, "konsep", ("draft", service("draft", "certificate.draft")),
+           ("wait", user("wait")))
+    instance_id = start(lspro, "konsep", GRANT)
+    _, variables = state(lspro, instance_id)
+    reference = variables["dokumen_konsep_sertifikat"]
+    assert len(layouts) == 1 and not pending(lspro, reference["id"])
+    assert reference["sha256"] and reference["size"] > 0

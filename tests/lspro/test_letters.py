@@ -138,14 +138,18 @@ def test_letters_are_numbered_per_year_and_stored_with_the_instance(
     assert (first.instance_id, first.content_type, first.field) == (
         instance_id, "application/pdf", "dokumen_surat_kekurangan_dokumen")
     assert first.name == "surat_kekurangan_dokumen_PRM-2027-00001.pdf"
+    # Stored pending: the PDF is made after the command, the first when it is opened.
+    assert first.sha256 is None and first.size is None and not first.ready
+    with engine.read() as s, s.documents.open(s.documents.get(first.id)) as stream:
+        content = stream.read()
+        assert number in pdf_text(content) and "Pimpinan PT Contoh" in pdf_text(content)
+    assert engine.renders.drain() == 2  # the other two
     with engine.read() as s:
-        with s.documents.open(s.documents.get(first.id)) as stream:
-            content = stream.read()
-            assert number in pdf_text(content) and "Pimpinan PT Contoh" in pdf_text(content)
-            assert hashlib.sha256(content).hexdigest() == first.sha256
+        assert hashlib.sha256(content).hexdigest() == s.documents.get(first.id).sha256
         generated = s.session.scalars(sa.select(HistoryEvent).where(
             HistoryEvent.kind == "document_generated")).all()
     assert len(generated) == 3 and generated[0].data["document_id"] == first.id
+    assert generated[0].data["size"] == len(content)
 
 
 def test_certificate_and_billing_slip_documents(engine: Engine, instance_id: str) -> None:

@@ -27,6 +27,7 @@ from api.web import formatting
 from engine.composition import Engine
 from engine.models import Document
 from engine.time.clock import FrozenClock
+from tests.pdfread import pdf_text
 from tests.people import PASSWORD, add_users
 from tests.processes.driver import Driver
 from tests.processes.entries import ALWAYS, ENTRIES, USERS
@@ -223,6 +224,40 @@ def test_internal_documents_are_not_the_customers_to_see(
     page = clerk.page(f"/instances/{instance_id}").get_data(as_text=True)
     assert internal.id in page[page.index('id="documents"'):]
     assert status(clerk.client, f"/documents/{internal.id}") == 200
+
+
+def test_a_letter_still_being_made_is_listed_as_such_and_its_download_makes_it(
+        driver: Driver, clock: FrozenClock, signed_in: Any, app: Flask) -> None:
+    instance_id = to_agreement(driver, clock)
+    driver.pay(instance_id)
+    driver.complete(instance_id, "p_siapkan_perjanjian", {"catatan_perjanjian": "Mohon."})
+    letter = {d.field: d for d in driver.documents(instance_id)}["dokumen_perjanjian_kerjasama"]
+    assert not letter.ready  # the agreement letter's PDF is made after the command
+
+    customer = signed_in(CUSTOMER)
+    page = customer.page(f"/instances/{instance_id}").get_data(as_text=True)
+    listed = page[page.index('id="documents"'):]
+    entry = listed[listed.index(letter.id):]
+    assert "sedang disiapkan" in entry[:entry.index("</li>")]
+    api = app.test_client()
+    token = api.post("/api/v1/auth/token", json={"username": CUSTOMER, "password": PASSWORD})
+    auth = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    items = api.get(f"/api/v1/process-instances/{instance_id}/documents?per_page=100",
+                    headers=auth).get_json()["items"]
+    assert [(d["size"], d["sha256"], d["ready"]) for d in items if d["id"] == letter.id] == [
+        (None, None, False)]
+
+    answer = api.get(f"/api/v1/documents/{letter.id}", headers=auth)
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    content = answer.get_data()
+    answer.close()
+    assert content.startswith(b"%PDF") and "Perjanjian" in pdf_text(content)
+    page = customer.page(f"/instances/{instance_id}").get_data(as_text=True)
+    entry = page[page.index(letter.id):]
+    assert "sedang disiapkan" not in entry[:entry.index("</li>")]
+    assert "KiB" in entry[:entry.index("</li>")]
+    made = {d.id: d for d in driver.documents(instance_id)}[letter.id]
+    assert made.ready and made.size == len(content)
 
 
 def test_pages_show_no_process_key_element_id_uuid_or_json(

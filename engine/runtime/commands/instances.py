@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.workflow import ProcessRun
+from engine.documents.rendering import RENDER_INCIDENT, requeue
 from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound
 from engine.models import Incident
 from engine.runtime.commands.variables import (
@@ -134,6 +135,14 @@ def retry_incident(rt: Runtime, incident_id: int, *, actor: str | None,
     rt.session.refresh(incident)  # current as of the instance lock
     if incident.status != "open":
         raise Conflict(f"incident {incident_id} is already resolved")
+    if incident.kind == RENDER_INCIDENT:
+        # A document that could not be made: back in the render queue. The instance
+        # went on meanwhile; its state and status are not the incident's.
+        requeue(rt.session, incident.id, rt.clock.now())
+        rt.store.resolve_incidents(instance.id, rt.clock.now(), actor, incident.id)
+        rt.history.record(instance.id, "incident_retried", actor=actor,
+                          data={"incident": incident.id, "variables": {}})
+        return instance
     if instance.status == "suspended":
         raise InstanceNotRunning(f"instance {instance.id} is suspended; resume it first")
     run = rt.loader.workflow(instance)
