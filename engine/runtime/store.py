@@ -70,6 +70,25 @@ class TaskRow:
     due_at: datetime | None
 
 
+@dataclass(frozen=True)
+class TaskRecord(TaskRow):
+    """A task's whole row, as the command on it read it: enough for the access check,
+    the form check and the answer to the caller, without loading the ORM model."""
+
+    definition_key: str
+    title: str | None
+    lane: str | None
+    company: str | None
+    priority: int
+    form_key: str | None
+    created_at: datetime
+    follow_up_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    candidate_groups: list[str]
+    candidate_users: list[str]
+
+
 # Statements are built once: building them per call (with ``.values(...)``) costs
 # more than executing them. Parameters are passed at execution time.
 _INSTANCE_COLUMNS = [
@@ -85,11 +104,22 @@ _TASK_COLUMNS = [_task.c.id, _task.c.instance_id, _task.c.element_id, _task.c.st
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(_instance.c.id == sa.bindparam("p_id"))
 _SELECT_INSTANCE_LOCKED = _SELECT_INSTANCE.with_for_update()
 _SELECT_TASK = sa.select(*_TASK_COLUMNS).where(_task.c.id == sa.bindparam("p_id"))
+_RECORD_FIELDS = [f for f in TaskRecord.__dataclass_fields__]
+_RECORD_COLUMNS = [_task.c[name] for name in _RECORD_FIELDS]
+# A command's one read: the task's whole row with its instance (and its state).
+# The instance comes first in FROM: on PostgreSQL the rows are locked in that order,
+# the instance before the task, as every other command locks them (the instance's
+# row, then the tasks it writes), so two commands never wait on each other crosswise.
+# Both rows are locked, so when the lock had to wait, PostgreSQL reads both again as
+# the command that held it left them: the task's state, assignee and candidates are
+# those of the instance's current revision. FOR NO KEY UPDATE, the lock an UPDATE
+# takes: an upload inserting a document that refers to the task is not held up.
 _SELECT_TASK_AND_INSTANCE = (
-    sa.select(*_TASK_COLUMNS, *_INSTANCE_COLUMNS)
-    .join_from(_task, _instance, _task.c.instance_id == _instance.c.id)
+    sa.select(*_RECORD_COLUMNS, *_INSTANCE_COLUMNS)
+    .join_from(_instance, _task, _task.c.instance_id == _instance.c.id)
     .where(_task.c.id == sa.bindparam("p_id"))
 )
+_SELECT_TASK_AND_INSTANCE_LOCKED = _SELECT_TASK_AND_INSTANCE.with_for_update(key_share=True)
 _INSERT_INSTANCE = _instance.insert()
 _INSERT_TASK = _task.insert()
 _INSERT_CANDIDATE = _candidate.insert()
@@ -118,6 +148,13 @@ _FINISH_CANDIDATES = (
     _candidate.update().where(_candidate.c.task_id == sa.bindparam("p_id"))
     .values(state=sa.bindparam("state"))
 )
+
+
+# PostgreSQL: both in one round trip; the count says whether the task was still ready.
+_DONE = _FINISH_TASK.returning(_task.c.id).cte("done")
+_FINISH_TASK_AND_CANDIDATES = sa.select(sa.func.count()).select_from(_DONE).add_cte(
+    _candidate.update().where(_candidate.c.task_id.in_(sa.select(_DONE.c.id)))
+    .values(state=sa.bindparam("state")).cte("finished_candidates"))
 
 
 class InstanceStore:
@@ -174,13 +211,19 @@ class InstanceStore:
         row = self._conn().execute(_SELECT_TASK, {"p_id": task_id}).first()
         return TaskRow(*row) if row is not None else None
 
-    def task_with_instance(self, task_id: str) -> tuple[TaskRow, InstanceRow] | None:
-        """Read a task and its instance in one statement (SQLite's write lock is held)."""
-        row = self._conn().execute(_SELECT_TASK_AND_INSTANCE, {"p_id": task_id}).first()
+    def task_with_instance(self, task_id: str) -> tuple[TaskRecord, InstanceRow] | None:
+        """Read a task and its instance in one statement, locked for the command.
+
+        On PostgreSQL both rows are locked (the instance first); on SQLite the
+        command's transaction already holds the database's write lock.
+        """
+        query = _SELECT_TASK_AND_INSTANCE_LOCKED if self.lock_rows else _SELECT_TASK_AND_INSTANCE
+        row = self._conn().execute(query, {"p_id": task_id}).first()
         if row is None:
             return None
-        width = len(_TASK_COLUMNS)
-        return TaskRow(*row[:width]), InstanceRow(*row[width:])
+        width = len(_RECORD_COLUMNS)
+        return (TaskRecord(**dict(zip(_RECORD_FIELDS, row[:width], strict=True))),
+                InstanceRow(*row[width:]))
 
     def insert_task(self, values: dict[str, Any], groups: Sequence[str],
                     users: Sequence[str]) -> None:
@@ -195,8 +238,10 @@ class InstanceStore:
 
     def finish_task(self, task_id: str, state: str, at: datetime, by: str | None) -> bool:
         """Move a ready task to ``state``; False if it was not ready any more."""
-        result = self._conn().execute(_FINISH_TASK, {
-            "p_id": task_id, "state": state, "completed_at": at, "completed_by": by})
+        values = {"p_id": task_id, "state": state, "completed_at": at, "completed_by": by}
+        if self.lock_rows:  # PostgreSQL: one round trip (SQLite has no UPDATE in WITH)
+            return bool(self._conn().execute(_FINISH_TASK_AND_CANDIDATES, values).scalar())
+        result = self._conn().execute(_FINISH_TASK, values)
         if result.rowcount != 1:
             return False
         self._conn().execute(_FINISH_CANDIDATES, {"p_id": task_id, "state": state})

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
-from engine.models import FormDefinition, ProcessDefinition, ProcessInstance, Task
+from engine.models import FormDefinition, ProcessDefinition, ProcessInstance
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.form_fields import Kind
 from engine.tasks.form_submission import FormInvalid, FormValidationError, validate_submission
@@ -45,7 +45,18 @@ class TaskForm:
         return list(dict.fromkeys(f.path[0] for f in fields if f.path))
 
 
-def form_for_task(session: Session, task: Task) -> TaskForm | None:
+class FormTask(Protocol):
+    """What finding a task's form reads of it: an ORM ``Task`` or a command's row."""
+
+    @property
+    def form_key(self) -> str | None: ...
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def element_id(self) -> str: ...
+
+
+def form_for_task(session: Session, task: FormTask) -> TaskForm | None:
     """Return the form a task shows, or None for a task without one."""
     key = task.form_key
     if not key:
@@ -81,7 +92,7 @@ def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | 
                     version=form.version)
 
 
-def _generated_fields(session: Session, task: Task) -> list[dict[str, Any]]:
+def _generated_fields(session: Session, task: FormTask) -> list[dict[str, Any]]:
     spec = session.scalar(
         sa.select(ProcessDefinition.spec)
         .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)

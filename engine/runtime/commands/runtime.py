@@ -28,7 +28,7 @@ from engine.queries.history import HistoryLog
 from engine.runtime import routing, search_words
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import events, instances, tasks, timers
-from engine.runtime.commands.tasks import Completion
+from engine.runtime.commands.tasks import Admit, Completion, Prepare
 from engine.runtime.loading import InstanceLoader
 from engine.runtime.projection import Projection
 from engine.runtime.service_call import ServiceDispatcher
@@ -140,15 +140,23 @@ class Runtime:
     # -- user tasks (.tasks) -----------------------------------------------------------
 
     def complete_task(
-        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None
+        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None,
+        admit: Admit | None = None, prepare: Prepare | None = None,
     ) -> Completion:
         """Complete a ready user task with ``variables`` and run on to the next wait state.
+
+        The task, its instance and its state are read in one statement (locked on
+        PostgreSQL). ``admit`` is the caller's access check on that row, run before
+        anything else; ``prepare`` checks the submission against the task's current
+        data in the workflow this command holds and returns the variables to complete
+        with (:meth:`engine.composition.Services.submit_task`).
 
         :raises TaskAlreadyCompleted: when the task is no longer ready.
         :raises TaskClaimedByOther: when someone else has claimed it.
         :raises Forbidden: when the separation of duties excludes ``actor``.
         """
-        return tasks.complete_task(self, task_id, variables, actor=actor)
+        return tasks.complete_task(self, task_id, variables, actor=actor, admit=admit,
+                                   prepare=prepare)
 
     def claim_task(self, task_id: str, user: str, *, actor: str | None = None) -> TaskRow:
         """Give a ready task to ``user`` (separation of duties applies)."""
