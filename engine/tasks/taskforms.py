@@ -83,13 +83,32 @@ def form_by_id(session: Session, form_id: str) -> TaskForm | None:
     return _latest_form(session, FormDefinition.form_id == form_id)
 
 
+# Parsed form schemas by (row id, content hash): a version of a form never changes,
+# so each is read and decoded once per process (the hash guards against a row id
+# SQLite reuses after a deployment was deleted). Read-only for every caller.
+_SCHEMAS: dict[tuple[int, str], dict[str, Any]] = {}
+_SCHEMAS_KEPT = 512
+
+
 def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | None:
-    form = session.scalars(sa.select(FormDefinition).where(where)
-                           .order_by(FormDefinition.version.desc()).limit(1)).first()
-    if form is None:
+    # Which version is the latest is asked every time (another node may have just
+    # deployed one); its schema, only the first time.
+    found = session.execute(
+        sa.select(FormDefinition.id, FormDefinition.content_hash, FormDefinition.form_id,
+                  FormDefinition.version)
+        .where(where).order_by(FormDefinition.version.desc()).limit(1)).first()
+    if found is None:
         return None
-    return TaskForm("camunda-form", schema=form.schema, form_id=form.form_id,
-                    version=form.version)
+    key = (found.id, found.content_hash)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = session.scalar(sa.select(FormDefinition.schema)
+                                .where(FormDefinition.id == found.id)) or {}
+        if len(_SCHEMAS) >= _SCHEMAS_KEPT:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = schema
+    return TaskForm("camunda-form", schema=schema, form_id=found.form_id,
+                    version=found.version)
 
 
 def _generated_fields(session: Session, task: FormTask) -> list[dict[str, Any]]:
