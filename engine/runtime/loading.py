@@ -181,13 +181,12 @@ class InstanceLoader:
     # -- saving ------------------------------------------------------------------------
 
     def save(self, instance: InstanceRow, run: ProcessRun) -> None:
-        self.store.flush_history()
+        # The rows the command queued are written with the instance (InstanceStore.save).
         self.store.save(instance, self.clock.now(), state=run.dump())
         self._pending[instance.id] = (instance, run)
 
     def save_without_state(self, instance: InstanceRow) -> None:
         """Bump the revision for a command that changes no workflow state."""
-        self.store.flush_history()
         self.store.save(instance, self.clock.now())
 
 

@@ -357,7 +357,7 @@ class Runtime:
         for effect in effects:
             effect(self)
         if effects:
-            self.store.flush_history()  # what the effects recorded about this instance
+            self.store.flush_rows()  # what the effects recorded about this instance
 
     # -- what handlers may ask of the runtime -------------------------------------------
 
