@@ -6,6 +6,12 @@ running the workflow itself, so the runtime's hot path goes through the plain
 statements below; the ORM models stay the read model for the API and tests.
 Every write goes through the same session, so it joins the command's
 transaction.
+
+A command reads its task and instance in one statement (locked on PostgreSQL,
+:meth:`InstanceStore.task_with_instance`), and the rows it only adds (new tasks
+and candidates, notifications, history) wait until the instance is saved: on
+PostgreSQL they are inserted by the instance's update itself, so a completion
+costs two round trips of writes, not six.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
-from engine.persistence.db import Base
+from engine.runtime.queued_rows import QueuedRows
 
 _instance: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
@@ -156,18 +162,6 @@ _FINISH_TASK_AND_CANDIDATES = sa.select(sa.func.count()).select_from(_DONE).add_
     .values(state=sa.bindparam("state")).cte("finished_candidates"))
 
 
-# Rows a command queues are written in this order (a candidate refers to its task);
-# tables not named here come between.
-_ROW_ORDER = {"task": 0, "task_candidate": 1, "history_event": 3}
-_INSERTS: dict[str, sa.Insert] = {}
-# Past this many parameters the queued rows go in their own statements (PostgreSQL
-# takes at most 65,535 in one).
-_MAX_JOINED_PARAMETERS = 5000
-# The instance's update with the queued rows' inserts joined to it, by their shape.
-_JOINED: dict[tuple[Any, ...], sa.Update] = {}
-_JOINED_KEPT = 256
-
-
 class InstanceStore:
     def __init__(self, session: Session, *, lock_rows: bool) -> None:
         self.session = session
@@ -175,7 +169,7 @@ class InstanceStore:
         # Inserts queued until the instance is saved (table name -> rows): the new
         # tasks, their candidates, notifications and history. Nothing in the command
         # reads them before; on PostgreSQL they ride on the instance's update.
-        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._rows = QueuedRows()
 
     # -- instances ---------------------------------------------------------------
 
@@ -208,12 +202,12 @@ class InstanceStore:
         if state is not None:
             values["state"] = state
             statement = _UPDATE_INSTANCE_STATE
-        queued = self._take_rows()
-        if queued and self.lock_rows and _joinable(queued):
+        queued = self._rows.take()
+        if self.lock_rows and queued.joinable():
             # One round trip for the whole command's writes (data-modifying WITH).
-            statement = _joined(statement, queued, values)
+            statement = queued.joined_to(statement, values)
         else:
-            self._write_rows(queued)
+            queued.write(self._conn())
         result = self._conn().execute(statement, values)
         if result.rowcount != 1:
             raise ConcurrentModification(
@@ -372,65 +366,14 @@ class InstanceStore:
 
     def add_row(self, table: sa.Table, row: dict[str, Any]) -> None:
         """Queue a row to insert when the instance is saved (or :meth:`flush_rows`)."""
-        self._rows.setdefault(table.name, []).append(row)
+        self._rows.add(table, row)
 
     def flush_rows(self) -> None:
         """Write the queued rows now (each table's in one executemany)."""
-        self._write_rows(self._take_rows())
-
-    def _take_rows(self) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
-        rows, self._rows = self._rows, {}
-        tables = Base.metadata.tables
-        return [(tables[name], rows[name])
-                for name in sorted(rows, key=lambda name: _ROW_ORDER.get(name, 2))]
-
-    def _write_rows(self, queued: list[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
-        conn = self._conn()
-        for table, rows in queued:
-            insert = _INSERTS.get(table.name)
-            if insert is None:
-                insert = _INSERTS[table.name] = table.insert()
-            conn.execute(insert, rows)
+        self._rows.take().write(self._conn())
 
     def _conn(self) -> sa.Connection:
         # The session's connection, inside the command's transaction; Core
         # statements on it skip the ORM's per-statement bookkeeping.
         return self.session.connection()
 
-
-def _joinable(queued: list[tuple[sa.Table, list[dict[str, Any]]]]) -> bool:
-    """Whether the rows fit one statement: not too many values, each table's rows
-    with the same columns."""
-    if sum(len(rows) * len(rows[0]) for _, rows in queued) > _MAX_JOINED_PARAMETERS:
-        return False
-    return all(row.keys() == rows[0].keys() for _, rows in queued for row in rows)
-
-
-def _joined(update: sa.Update, queued: list[tuple[sa.Table, list[dict[str, Any]]]],
-            values: dict[str, Any]) -> sa.Update:
-    """``update`` with an insert of each table's queued rows in its WITH clause.
-
-    Adds the rows' values to ``values`` under names of their own; the statement is
-    built once per shape (tables, row counts, columns) and kept. PostgreSQL runs
-    every data-modifying WITH part once, whatever the main statement reads, and
-    checks the foreign keys at the statement's end, when the tasks are in.
-    """
-    shape = (id(update), *((table.name, len(rows), *rows[0]) for table, rows in queued))
-    cached = _JOINED.get(shape)
-    build = cached is None
-    statement = update if cached is None else cached
-    for n, (table, rows) in enumerate(queued):
-        names = list(rows[0])
-        if build:
-            insert = table.insert().values([
-                {name: sa.bindparam(f"q{n}_{i}_{name}", type_=table.c[name].type)
-                 for name in names} for i in range(len(rows))])
-            statement = statement.add_cte(insert.cte(f"queued_{n}"))
-        for i, row in enumerate(rows):
-            for name in names:
-                values[f"q{n}_{i}_{name}"] = row[name]
-    if build:
-        if len(_JOINED) >= _JOINED_KEPT:
-            _JOINED.clear()
-        _JOINED[shape] = statement
-    return statement

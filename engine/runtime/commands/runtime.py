@@ -33,7 +33,7 @@ from engine.runtime.loading import InstanceLoader
 from engine.runtime.projection import Projection
 from engine.runtime.service_call import ServiceDispatcher
 from engine.runtime.settings import RuntimeSettings
-from engine.runtime.store import InstanceRow, InstanceStore, TaskRow
+from engine.runtime.store import InstanceRow, InstanceStore, TaskRecord, TaskRow
 from engine.scripting import Sandbox
 from engine.time.clock import Clock
 
@@ -158,9 +158,14 @@ class Runtime:
         return tasks.complete_task(self, task_id, variables, actor=actor, admit=admit,
                                    prepare=prepare)
 
-    def claim_task(self, task_id: str, user: str, *, actor: str | None = None) -> TaskRow:
-        """Give a ready task to ``user`` (separation of duties applies)."""
-        return tasks.claim_task(self, task_id, user, actor=actor)
+    def claim_task(self, task_id: str, user: str, *, actor: str | None = None,
+                   admit: Admit | None = None) -> TaskRecord:
+        """Give a ready task to ``user`` (separation of duties applies).
+
+        ``admit`` is the caller's access check on the row read; the row is returned
+        as it was before the claim.
+        """
+        return tasks.claim_task(self, task_id, user, actor=actor, admit=admit)
 
     def assign_task(self, task_id: str, *, assignee: str | None = None,
                     roles: Sequence[str] | None = None, actor: str | None = None) -> TaskRow:
@@ -171,9 +176,10 @@ class Runtime:
         """
         return tasks.assign_task(self, task_id, assignee=assignee, roles=roles, actor=actor)
 
-    def unclaim_task(self, task_id: str, *, actor: str | None = None) -> TaskRow:
-        """Give a claimed ready task back to its candidates."""
-        return tasks.unclaim_task(self, task_id, actor=actor)
+    def unclaim_task(self, task_id: str, *, actor: str | None = None,
+                     admit: Admit | None = None) -> TaskRecord:
+        """Give a claimed ready task back to its candidates (``admit`` as for a claim)."""
+        return tasks.unclaim_task(self, task_id, actor=actor, admit=admit)
 
     # -- messages, signals and conditions (.events) ---------------------------------------
 

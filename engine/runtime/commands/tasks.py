@@ -77,8 +77,9 @@ def complete_task(rt: Runtime, task_id: str, variables: Mapping[str, Any] | None
     return Completion(task=task, instance=instance, next_tasks=created)
 
 
-def claim_task(rt: Runtime, task_id: str, user: str, *, actor: str | None) -> TaskRow:
-    task, instance = rt.loader.ready_task(task_id)
+def claim_task(rt: Runtime, task_id: str, user: str, *, actor: str | None,
+               admit: Admit | None = None) -> TaskRecord:
+    task, instance = rt.loader.ready_task(task_id, admit)
     if task.assignee and task.assignee != user:
         raise TaskClaimedByOther(f"task {task_id} is already claimed by {task.assignee}")
     check_separation_of_duties(rt.store, task, user)
@@ -117,8 +118,9 @@ def assign_task(rt: Runtime, task_id: str, *, assignee: str | None,
     return task
 
 
-def unclaim_task(rt: Runtime, task_id: str, *, actor: str | None) -> TaskRow:
-    task, instance = rt.loader.ready_task(task_id)
+def unclaim_task(rt: Runtime, task_id: str, *, actor: str | None,
+                 admit: Admit | None = None) -> TaskRecord:
+    task, instance = rt.loader.ready_task(task_id, admit)
     rt.store.set_assignee(task.id, None)
     rt.history.record(instance.id, "task_unclaimed", actor=actor, element=task.element_id,
                       task_id=task.id, data={"previous_assignee": task.assignee})
