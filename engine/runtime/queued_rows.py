@@ -23,7 +23,7 @@ _INSERTS: dict[str, sa.Insert] = {}
 # most 65,535 parameters in one).
 _MAX_JOINED_VALUES = 5000
 # The instance's update with the inserts joined to it, by shape; built once each.
-_JOINED: dict[tuple[Any, ...], sa.Update] = {}
+_JOINED: dict[tuple[Any, ...], sa.TextClause] = {}
 _JOINED_KEPT = 256
 
 Rows = list[dict[str, Any]]
@@ -65,28 +65,44 @@ class Taken:
             return False
         return all(row.keys() == rows[0].keys() for _, rows in self.tables for row in rows)
 
-    def joined_to(self, update: sa.Update, values: dict[str, Any]) -> sa.Update:
+    def joined_to(self, update: Joinable, values: dict[str, Any]) -> sa.TextClause:
         """``update`` with an insert of each table's rows in its WITH clause.
 
         Adds the rows' values to ``values`` under names of their own. PostgreSQL
         runs every data-modifying WITH part once, whatever the main statement
         reads, and checks foreign keys at the statement's end, when the tasks are in.
+        The statement is written as text, once per shape (tables, row counts,
+        columns): SQLAlchemy compiles a multi-row insert anew on every execution.
         """
-        shape = (id(update), *((t.name, len(rows), *rows[0]) for t, rows in self.tables))
-        cached = _JOINED.get(shape)
-        statement = update if cached is None else cached
-        for n, (table, rows) in enumerate(self.tables):
-            names = list(rows[0])
-            if cached is None:
-                insert = table.insert().values([
-                    {name: sa.bindparam(f"q{n}_{i}_{name}", type_=table.c[name].type)
-                     for name in names} for i in range(len(rows))])
-                statement = statement.add_cte(insert.cte(f"queued_{n}"))
-            for i, row in enumerate(rows):
-                for name in names:
-                    values[f"q{n}_{i}_{name}"] = row[name]
-        if cached is None:
+        shape = (update.sql, *((t.name, len(rows), *rows[0]) for t, rows in self.tables))
+        statement = _JOINED.get(shape)
+        if statement is None:
+            parts, binds = [], list(update.binds)
+            for n, (table, rows) in enumerate(self.tables):
+                names = list(rows[0])
+                tuples = []
+                for i in range(len(rows)):
+                    tuples.append("(" + ", ".join(f":q{n}_{i}_{name}" for name in names) + ")")
+                    binds += [sa.bindparam(f"q{n}_{i}_{name}", type_=table.c[name].type)
+                              for name in names]
+                parts.append(f"queued_{n} AS (INSERT INTO {table.name} ({', '.join(names)}) "
+                             f"VALUES {', '.join(tuples)})")
+            statement = sa.text(f"WITH {', '.join(parts)} {update.sql}").bindparams(*binds)
             if len(_JOINED) >= _JOINED_KEPT:
                 _JOINED.clear()
             _JOINED[shape] = statement
+        for n, (_, rows) in enumerate(self.tables):
+            for i, row in enumerate(rows):
+                for name, value in row.items():
+                    values[f"q{n}_{i}_{name}"] = value
         return statement
+
+
+class Joinable:
+    """An UPDATE written as text that queued inserts can be joined to, its
+    parameters typed by the columns they are bound to."""
+
+    def __init__(self, table: sa.Table, sql: str, columns: dict[str, str]) -> None:
+        self.sql = sql
+        self.binds = [sa.bindparam(name, type_=table.c[column].type)
+                      for name, column in columns.items()]

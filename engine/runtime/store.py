@@ -36,7 +36,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
-from engine.runtime.queued_rows import QueuedRows
+from engine.runtime.queued_rows import Joinable, QueuedRows
 
 _instance: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
@@ -138,6 +138,21 @@ _UPDATE_INSTANCE = (
             ended_at=sa.bindparam("ended_at"))
 )
 _UPDATE_INSTANCE_STATE = _UPDATE_INSTANCE.values(state=sa.bindparam("state"))
+# The same two updates as text, for queued rows to join (engine.runtime.queued_rows).
+_UPDATE_COLUMNS = {"p_id": "id", "p_revision": "revision", "status": "status",
+                   "revision": "revision", "updated_at": "updated_at",
+                   "waits_digest": "waits_digest", "ended_at": "ended_at"}
+_SET_INSTANCE = ("SET status = :status, revision = :revision, updated_at = :updated_at, "
+                 "waits_digest = :waits_digest, ended_at = :ended_at")
+_WHERE_INSTANCE = "WHERE id = :p_id AND revision = :p_revision"
+_JOINABLE_UPDATES = {
+    id(_UPDATE_INSTANCE): Joinable(
+        _instance, f"UPDATE process_instance {_SET_INSTANCE} {_WHERE_INSTANCE}",
+        _UPDATE_COLUMNS),
+    id(_UPDATE_INSTANCE_STATE): Joinable(
+        _instance, f"UPDATE process_instance {_SET_INSTANCE}, state = :state {_WHERE_INSTANCE}",
+        {**_UPDATE_COLUMNS, "state": "state"}),
+}
 _SET_BUSINESS_KEY = (
     _instance.update().where(_instance.c.id == sa.bindparam("p_id"))
     .values(business_key=sa.bindparam("business_key"))
@@ -198,14 +213,14 @@ class InstanceStore:
             "status": row.status, "revision": row.revision + 1, "updated_at": now,
             "waits_digest": row.waits_digest, "ended_at": row.ended_at,
         }
-        statement = _UPDATE_INSTANCE
+        statement: sa.Executable = _UPDATE_INSTANCE
         if state is not None:
             values["state"] = state
             statement = _UPDATE_INSTANCE_STATE
         queued = self._rows.take()
         if self.lock_rows and queued.joinable():
             # One round trip for the whole command's writes (data-modifying WITH).
-            statement = queued.joined_to(statement, values)
+            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values)
         else:
             queued.write(self._conn())
         result = self._conn().execute(statement, values)
