@@ -32,17 +32,16 @@ from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
 from engine.identity.tokens import TokenCache
 from engine.identity.users import IdentityService
 from engine.identity.verified import VerifiedCredentials
-from engine.models import Task
 from engine.persistence.db import Database
 from engine.queries.awaited import AwaitedWork, Catalogue
-from engine.queries.lists import Queries
+from engine.queries.lists import Queries, check_actionable
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import Completion, Runtime, RuntimeSettings, check_variables
 from engine.runtime.handlers import HandlerContext, TopicRegistry
 from engine.runtime.links import register_links
 from engine.runtime.routing import broadcast_signal
 from engine.runtime.service_call import ServiceCall
-from engine.runtime.store import InstanceRow
+from engine.runtime.store import InstanceRow, TaskRecord
 from engine.tasks.option_lists import engine_option_lists
 from engine.tasks.taskforms import (
     check_file_references,
@@ -147,29 +146,47 @@ class Services:
         return ServiceClocks(self.session, self._engine.clock, self._engine.calendar,
                              outside=frozenset(self._engine.setup.outside_roles))
 
-    def submit_task(self, task: Task, data: Mapping[str, Any], *,
-                    actor: str) -> tuple[dict[str, Any], Completion]:
+    def submit_task(self, task_id: str, data: Mapping[str, Any], *, actor: Actor | str
+                    ) -> tuple[dict[str, Any], Completion]:
         """Complete a task with a form submission, as every edge does.
 
-        The data is checked against the task's form (one message per field in
-        error), file fields must point to documents of this instance, and only
-        what passed reaches the process. Returns the stored values and the
-        completion.
+        One read brings the task, its instance and its state (locked on
+        PostgreSQL). An :class:`Actor` must be allowed to act on that row
+        (NotFound if they may not see it, Forbidden if they only see it); a bare
+        user name is trusted (scripts and tests acting for someone). The data is then
+        checked against the task's form with the task's current data taken from
+        the workflow the command holds (one message per field in error), file
+        fields must point to documents of this instance, and only what passed
+        reaches the process. Returns the stored values and the completion, whose
+        ``task`` is the row as read (before the completion).
 
         :raises InvalidInput: when the submission does not fit the form.
         """
-        form = form_for_task(self.session, task)
-        cleaned = dict(data)
-        if form is not None:
-            current = self.runtime.task_data(self.runtime.instance(task.instance_id), task.id)
+        cleaned: dict[str, Any] = dict(data)
+
+        def admit(task: TaskRecord) -> None:
+            if isinstance(actor, Actor):
+                check_actionable(actor, task_id, task)
+
+        def prepare(task: TaskRecord, current: Mapping[str, Any], sent: Mapping[str, Any]
+                    ) -> Mapping[str, Any]:
+            nonlocal cleaned
+            form = form_for_task(self.session, task)
+            if form is None:
+                return cleaned
             # A choice from an engine-filled list (users of a role) is checked
             # against that list as it is now.
-            cleaned = check_submission(form, data, current,
+            cleaned = check_submission(form, sent, current,
                                        engine_option_lists(self.session, form))
             check_file_references(form, cleaned, task.instance_id, self.documents.get)
             self.check_entry(form.form_id or task.element_id, cleaned, current,
                              instance_id=task.instance_id)
-        return cleaned, self.runtime.complete_task(task.id, cleaned, actor=actor)
+            return cleaned
+
+        done = self.runtime.complete_task(
+            task_id, data, actor=actor.username if isinstance(actor, Actor) else actor,
+            admit=admit, prepare=prepare)
+        return cleaned, done
 
     def check_entry(self, form_id: str, values: Mapping[str, Any],
                     variables: Mapping[str, Any], *, instance_id: str | None) -> None:

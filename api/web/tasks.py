@@ -1,8 +1,9 @@
 """The task list, the task page (form, documents, history, diagram) and its commands.
 
 The commands go through the same services as ``api/v1/tasks.py``:
-``Queries.actionable_task`` decides who may act and ``Services.submit_task``
-checks a submission against the task's form and completes the task.
+``Queries.actionable_task`` decides who may act (``Services.submit_task`` decides
+it on the row its command reads), checks a submission against the task's form and
+completes the task.
 """
 
 from __future__ import annotations
@@ -222,8 +223,8 @@ def complete(task_id: str) -> ResponseReturnValue:
         raise InvalidInput("send {\"variables\": {...}}",
                            {"variables": "must be an object of field values"})
     with writing() as (services, actor):
-        task = services.queries.actionable_task(actor, task_id)
-        _, done = services.submit_task(task, body["variables"], actor=actor.username)
+        _, done = services.submit_task(task_id, body["variables"], actor=actor)
+        task = done.task
         follow = [t for t in services.queries.tasks(actor, instance_id=task.instance_id).items
                   if t.id in done.next_tasks and may_act_on(actor, t)]
     flash(i18n.translate(i18n.current(), "task.completed", title=task.title or task.element_id),

@@ -10,7 +10,9 @@ written per reader, in their language (:mod:`.texts`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,30 +36,40 @@ _notification: sa.Table = Notification.__table__  # type: ignore[assignment]
 _INSERT = _notification.insert()
 
 
+# Takes a notification row to write later with the command's other rows
+# (engine.runtime.store.InstanceStore.add_row).
+Sink = Callable[[sa.Table, dict[str, Any]], None]
+
+
 def queue(session: Session, *, kind: str, now: datetime, subject: str, body: str = "",
           instance_id: str | None = None, task_id: str | None = None,
           recipient_role: str | None = None, recipient_user: str | None = None,
-          caused_by: str | None = None) -> None:
+          caused_by: str | None = None, sink: Sink | None = None) -> None:
     """Add one notification to the outbox; the sweep's mailer sends it.
 
     A kind the mailer has no words for is sent with the stored ``subject`` and
     ``body``. ``caused_by`` names the user whose command this is: they are not
-    mailed about it (they are looking at it).
+    mailed about it (they are looking at it). With ``sink`` the row is handed to
+    it instead of written at once.
     """
-    session.connection().execute(_INSERT, [{
+    row = {
         "kind": kind, "subject": subject[:255], "body": body, "instance_id": instance_id,
         "task_id": task_id, "recipient_role": recipient_role,
         "recipient_user": recipient_user, "created_at": now, "emailed_at": None,
         "email_error": None, "email_attempts": 0, "next_attempt_at": None,
-        "caused_by": caused_by}])
+        "caused_by": caused_by}
+    if sink is not None:
+        sink(_notification, row)
+    else:
+        session.connection().execute(_INSERT, [row])
 
 
 def queue_task_created(session: Session, *, task_id: str, instance_id: str,
-                       title: str | None, now: datetime, caused_by: str | None = None
-                       ) -> None:
+                       title: str | None, now: datetime, caused_by: str | None = None,
+                       sink: Sink | None = None) -> None:
     """Tell whoever may do a new user task that it waits for them."""
     queue(session, kind=TASK_CREATED, now=now, subject=f"Tugas baru: {title or '-'}",
-          instance_id=instance_id, task_id=task_id, caused_by=caused_by)
+          instance_id=instance_id, task_id=task_id, caused_by=caused_by, sink=sink)
 
 
 def queue_message_awaited(session: Session, *, instance_id: str, task_id: str, role: str,

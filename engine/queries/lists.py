@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -109,12 +109,35 @@ def instance_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
-def sees(actor: Actor, task: Task) -> bool:
+class TaskAccess(Protocol):
+    """What the access rules read of a task: an ORM ``Task`` or a command's row."""
+
+    @property
+    def company(self) -> str | None: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def candidate_groups(self) -> list[str]: ...
+    @property
+    def candidate_users(self) -> list[str]: ...
+
+
+def sees(actor: Actor, task: TaskAccess) -> bool:
     """:func:`task_visible_to` for a loaded task: admins see all, others what they may act on."""
     return (actor.is_admin and not actor.is_customer) or may_act_on(actor, task)
 
 
-def may_act_on(actor: Actor, task: Task) -> bool:
+def check_actionable(actor: Actor, task_id: str, task: TaskAccess) -> None:
+    """Refuse ``actor`` a task they may not act on: NotFound if they may not even see
+    it (it does not exist for them), Forbidden if they only see it."""
+    if not sees(actor, task):
+        raise NotFound(f"no task {task_id}")
+    if not may_act_on(actor, task):
+        raise Forbidden(f"task {task_id} belongs to {', '.join(task.candidate_groups)}; "
+                        "you do not have that role")
+
+
+def may_act_on(actor: Actor, task: TaskAccess) -> bool:
     """Whether ``actor`` is a candidate or the assignee; an admin may act on any task."""
     if actor.is_customer and task.company != actor.company:
         return False
@@ -328,18 +351,20 @@ class Queries:
     def task(self, actor: Actor, task_id: str) -> Task:
         """Return a task ``actor`` may see; otherwise it does not exist for them."""
         task = self.session.get(Task, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}")
-        if not ((actor.is_admin and not actor.is_customer) or may_act_on(actor, task)):
+        if task is None or not sees(actor, task):
             raise NotFound(f"no task {task_id}")
         return task
 
     def actionable_task(self, actor: Actor, task_id: str) -> Task:
-        """Return a task ``actor`` may act on: NotFound if unseen, Forbidden if only seen."""
-        task = self.task(actor, task_id)
-        if not may_act_on(actor, task):
-            raise Forbidden(f"task {task_id} belongs to {', '.join(task.candidate_groups)}; "
-                            "you do not have that role")
+        """Return a task ``actor`` may act on: NotFound if unseen, Forbidden if only seen.
+
+        A command on the task does this check on the row it reads itself
+        (:func:`check_actionable`, as ``Services.submit_task`` does).
+        """
+        task = self.session.get(Task, task_id)
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        check_actionable(actor, task_id, task)
         return task
 
     # -- instances --------------------------------------------------------------------

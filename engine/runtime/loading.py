@@ -29,7 +29,7 @@ from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.data_stores import DataStores
 from engine.runtime.service_call import ServiceDispatcher
 from engine.runtime.settings import RuntimeSettings
-from engine.runtime.store import InstanceRow, InstanceStore, TaskRow
+from engine.runtime.store import InstanceRow, InstanceStore, TaskRecord
 from engine.time.clock import Clock
 
 # Where a session keeps the workflows its commands saved, until commit or rollback.
@@ -115,21 +115,20 @@ class InstanceLoader:
             raise InstanceNotRunning(f"instance {instance_id} is {instance.status}")
         return instance
 
-    def ready_task(self, task_id: str) -> tuple[TaskRow, InstanceRow]:
-        """Lock the task's instance, then check the task as of that lock."""
-        if self.store.lock_rows:
-            first = self.store.task(task_id)
-            if first is None:
-                raise NotFound(f"no task {task_id}")
-            instance = self.instance(first.instance_id)
-            task = self.store.task(task_id) or first  # the lock came after the first read
-        else:
-            # SQLite: the command's transaction holds the database's write lock
-            # from its first statement, so one read gives both, current.
-            found = self.store.task_with_instance(task_id)
-            if found is None:
-                raise NotFound(f"no task {task_id}")
-            task, instance = found
+    def ready_task(self, task_id: str, admit: Callable[[TaskRecord], None] | None = None
+                   ) -> tuple[TaskRecord, InstanceRow]:
+        """Read (on PostgreSQL lock) a task with its instance in one statement, and check
+        that the task is ready and the instance running, as of that lock.
+
+        :param admit: the caller's access check, run on the row before the task's
+            state is looked at (a task one may not see is not found, whatever its state).
+        """
+        found = self.store.task_with_instance(task_id)
+        if found is None:
+            raise NotFound(f"no task {task_id}")
+        task, instance = found
+        if admit is not None:
+            admit(task)
         if task.state != "ready":
             raise TaskAlreadyCompleted(f"task {task.id} is {task.state}")
         if instance.status != "running":
@@ -169,6 +168,11 @@ class InstanceLoader:
             data_stores=DataStores(self.session, self.clock, instance.id, written),
         )
 
+    def keep_unchanged(self, instance: InstanceRow, run: ProcessRun) -> None:
+        """Give back to the cache a workflow a command took and was refused before it
+        changed anything (a form in error): the next try need not rebuild it."""
+        self.workflows.put(instance.id, instance.revision, run)
+
     def take_saved(self, instance_id: str) -> ProcessRun:
         """Take back the workflow a command of this transaction saved, to run it on."""
         _, run = self._pending.pop(instance_id)
@@ -177,13 +181,12 @@ class InstanceLoader:
     # -- saving ------------------------------------------------------------------------
 
     def save(self, instance: InstanceRow, run: ProcessRun) -> None:
-        self.store.flush_history()
+        # The rows the command queued are written with the instance (InstanceStore.save).
         self.store.save(instance, self.clock.now(), state=run.dump())
         self._pending[instance.id] = (instance, run)
 
     def save_without_state(self, instance: InstanceRow) -> None:
         """Bump the revision for a command that changes no workflow state."""
-        self.store.flush_history()
         self.store.save(instance, self.clock.now())
 
 

@@ -103,7 +103,7 @@ class Projection:
         )
         # Whoever may do it hears of it: one row, recipients resolved when mailed.
         queue_task_created(self.store.session, task_id=view.id, instance_id=instance.id,
-                           title=view.title, now=now, caused_by=actor)
+                           title=view.title, now=now, caused_by=actor, sink=self.store.add_row)
         for problem in fields.problems:
             self.open_incident(instance, StepFailure(view.id, view.element_id, "expression",
                                                      problem, ""))

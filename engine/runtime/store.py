@@ -6,6 +6,12 @@ running the workflow itself, so the runtime's hot path goes through the plain
 statements below; the ORM models stay the read model for the API and tests.
 Every write goes through the same session, so it joins the command's
 transaction.
+
+A command reads its task and instance in one statement (locked on PostgreSQL,
+:meth:`InstanceStore.task_with_instance`), and the rows it only adds (new tasks
+and candidates, notifications, history) wait until the instance is saved: on
+PostgreSQL they are inserted by the instance's update itself, so a completion
+costs two round trips of writes, not six.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
+from engine.runtime.queued_rows import Joinable, QueuedRows
 
 _instance: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
@@ -70,6 +77,25 @@ class TaskRow:
     due_at: datetime | None
 
 
+@dataclass(frozen=True)
+class TaskRecord(TaskRow):
+    """A task's whole row, as the command on it read it: enough for the access check,
+    the form check and the answer to the caller, without loading the ORM model."""
+
+    definition_key: str
+    title: str | None
+    lane: str | None
+    company: str | None
+    priority: int
+    form_key: str | None
+    created_at: datetime
+    follow_up_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    candidate_groups: list[str]
+    candidate_users: list[str]
+
+
 # Statements are built once: building them per call (with ``.values(...)``) costs
 # more than executing them. Parameters are passed at execution time.
 _INSTANCE_COLUMNS = [
@@ -85,15 +111,24 @@ _TASK_COLUMNS = [_task.c.id, _task.c.instance_id, _task.c.element_id, _task.c.st
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(_instance.c.id == sa.bindparam("p_id"))
 _SELECT_INSTANCE_LOCKED = _SELECT_INSTANCE.with_for_update()
 _SELECT_TASK = sa.select(*_TASK_COLUMNS).where(_task.c.id == sa.bindparam("p_id"))
+_RECORD_FIELDS = [f for f in TaskRecord.__dataclass_fields__]
+_RECORD_COLUMNS = [_task.c[name] for name in _RECORD_FIELDS]
+# A command's one read: the task's whole row with its instance (and its state).
+# The instance comes first in FROM: on PostgreSQL the rows are locked in that order,
+# the instance before the task, as every other command locks them (the instance's
+# row, then the tasks it writes), so two commands never wait on each other crosswise.
+# Both rows are locked, so when the lock had to wait, PostgreSQL reads both again as
+# the command that held it left them: the task's state, assignee and candidates are
+# those of the instance's current revision. FOR NO KEY UPDATE, the lock an UPDATE
+# takes: an upload inserting a document that refers to the task is not held up.
 _SELECT_TASK_AND_INSTANCE = (
-    sa.select(*_TASK_COLUMNS, *_INSTANCE_COLUMNS)
-    .join_from(_task, _instance, _task.c.instance_id == _instance.c.id)
+    sa.select(*_RECORD_COLUMNS, *_INSTANCE_COLUMNS)
+    .join_from(_instance, _task, _task.c.instance_id == _instance.c.id)
     .where(_task.c.id == sa.bindparam("p_id"))
 )
+_SELECT_TASK_AND_INSTANCE_LOCKED = _SELECT_TASK_AND_INSTANCE.with_for_update(key_share=True)
 _INSERT_INSTANCE = _instance.insert()
-_INSERT_TASK = _task.insert()
 _INSERT_CANDIDATE = _candidate.insert()
-_INSERT_HISTORY = _history.insert()
 _UPDATE_INSTANCE = (
     _instance.update()
     .where(_instance.c.id == sa.bindparam("p_id"),
@@ -103,6 +138,21 @@ _UPDATE_INSTANCE = (
             ended_at=sa.bindparam("ended_at"))
 )
 _UPDATE_INSTANCE_STATE = _UPDATE_INSTANCE.values(state=sa.bindparam("state"))
+# The same two updates as text, for queued rows to join (engine.runtime.queued_rows).
+_UPDATE_COLUMNS = {"p_id": "id", "p_revision": "revision", "status": "status",
+                   "revision": "revision", "updated_at": "updated_at",
+                   "waits_digest": "waits_digest", "ended_at": "ended_at"}
+_SET_INSTANCE = ("SET status = :status, revision = :revision, updated_at = :updated_at, "
+                 "waits_digest = :waits_digest, ended_at = :ended_at")
+_WHERE_INSTANCE = "WHERE id = :p_id AND revision = :p_revision"
+_JOINABLE_UPDATES = {
+    id(_UPDATE_INSTANCE): Joinable(
+        _instance, f"UPDATE process_instance {_SET_INSTANCE} {_WHERE_INSTANCE}",
+        _UPDATE_COLUMNS),
+    id(_UPDATE_INSTANCE_STATE): Joinable(
+        _instance, f"UPDATE process_instance {_SET_INSTANCE}, state = :state {_WHERE_INSTANCE}",
+        {**_UPDATE_COLUMNS, "state": "state"}),
+}
 _SET_BUSINESS_KEY = (
     _instance.update().where(_instance.c.id == sa.bindparam("p_id"))
     .values(business_key=sa.bindparam("business_key"))
@@ -120,11 +170,21 @@ _FINISH_CANDIDATES = (
 )
 
 
+# PostgreSQL: both in one round trip; the count says whether the task was still ready.
+_DONE = _FINISH_TASK.returning(_task.c.id).cte("done")
+_FINISH_TASK_AND_CANDIDATES = sa.select(sa.func.count()).select_from(_DONE).add_cte(
+    _candidate.update().where(_candidate.c.task_id.in_(sa.select(_DONE.c.id)))
+    .values(state=sa.bindparam("state")).cte("finished_candidates"))
+
+
 class InstanceStore:
     def __init__(self, session: Session, *, lock_rows: bool) -> None:
         self.session = session
         self.lock_rows = lock_rows
-        self._history: list[dict[str, Any]] = []
+        # Inserts queued until the instance is saved (table name -> rows): the new
+        # tasks, their candidates, notifications and history. Nothing in the command
+        # reads them before; on PostgreSQL they ride on the instance's update.
+        self._rows = QueuedRows()
 
     # -- instances ---------------------------------------------------------------
 
@@ -153,10 +213,16 @@ class InstanceStore:
             "status": row.status, "revision": row.revision + 1, "updated_at": now,
             "waits_digest": row.waits_digest, "ended_at": row.ended_at,
         }
-        statement = _UPDATE_INSTANCE
+        statement: sa.Executable = _UPDATE_INSTANCE
         if state is not None:
             values["state"] = state
             statement = _UPDATE_INSTANCE_STATE
+        queued = self._rows.take()
+        if self.lock_rows and queued.joinable():
+            # One round trip for the whole command's writes (data-modifying WITH).
+            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values)
+        else:
+            queued.write(self._conn())
         result = self._conn().execute(statement, values)
         if result.rowcount != 1:
             raise ConcurrentModification(
@@ -174,29 +240,37 @@ class InstanceStore:
         row = self._conn().execute(_SELECT_TASK, {"p_id": task_id}).first()
         return TaskRow(*row) if row is not None else None
 
-    def task_with_instance(self, task_id: str) -> tuple[TaskRow, InstanceRow] | None:
-        """Read a task and its instance in one statement (SQLite's write lock is held)."""
-        row = self._conn().execute(_SELECT_TASK_AND_INSTANCE, {"p_id": task_id}).first()
+    def task_with_instance(self, task_id: str) -> tuple[TaskRecord, InstanceRow] | None:
+        """Read a task and its instance in one statement, locked for the command.
+
+        On PostgreSQL both rows are locked (the instance first); on SQLite the
+        command's transaction already holds the database's write lock.
+        """
+        query = _SELECT_TASK_AND_INSTANCE_LOCKED if self.lock_rows else _SELECT_TASK_AND_INSTANCE
+        row = self._conn().execute(query, {"p_id": task_id}).first()
         if row is None:
             return None
-        width = len(_TASK_COLUMNS)
-        return TaskRow(*row[:width]), InstanceRow(*row[width:])
+        width = len(_RECORD_COLUMNS)
+        return (TaskRecord(**dict(zip(_RECORD_FIELDS, row[:width], strict=True))),
+                InstanceRow(*row[width:]))
 
     def insert_task(self, values: dict[str, Any], groups: Sequence[str],
                     users: Sequence[str]) -> None:
-        conn = self._conn()
+        """Queue a new task and its candidates; written when the instance is saved."""
         values.setdefault("due_order", values.get("due_at") or NO_DUE_DATE)
-        conn.execute(_INSERT_TASK, [{**values, "candidate_groups": list(groups),
-                                     "candidate_users": list(users)}])
-        candidates = ([{"task_id": values["id"], "kind": "group", "value": g} for g in groups]
-                      + [{"task_id": values["id"], "kind": "user", "value": u} for u in users])
-        if candidates:
-            conn.execute(_INSERT_CANDIDATE, candidates)
+        self.add_row(_task, {**values, "candidate_groups": list(groups),
+                             "candidate_users": list(users)})
+        for kind, names in (("group", groups), ("user", users)):
+            for name in names:
+                self.add_row(_candidate, {"task_id": values["id"], "kind": kind,
+                                          "value": name, "state": "ready"})
 
     def finish_task(self, task_id: str, state: str, at: datetime, by: str | None) -> bool:
         """Move a ready task to ``state``; False if it was not ready any more."""
-        result = self._conn().execute(_FINISH_TASK, {
-            "p_id": task_id, "state": state, "completed_at": at, "completed_by": by})
+        values = {"p_id": task_id, "state": state, "completed_at": at, "completed_by": by}
+        if self.lock_rows:  # PostgreSQL: one round trip (SQLite has no UPDATE in WITH)
+            return bool(self._conn().execute(_FINISH_TASK_AND_CANDIDATES, values).scalar())
+        result = self._conn().execute(_FINISH_TASK, values)
         if result.rowcount != 1:
             return False
         self._conn().execute(_FINISH_CANDIDATES, {"p_id": task_id, "state": state})
@@ -302,15 +376,19 @@ class InstanceStore:
     # -- history ------------------------------------------------------------------------
 
     def add_history(self, event: dict[str, Any]) -> None:
-        """Queue a history row; :meth:`flush_history` writes the queue in one statement."""
-        self._history.append(event)
+        """Queue a history row; written with the command's other queued rows."""
+        self.add_row(_history, event)
 
-    def flush_history(self) -> None:
-        if self._history:
-            self._conn().execute(_INSERT_HISTORY, self._history)
-            self._history = []
+    def add_row(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Queue a row to insert when the instance is saved (or :meth:`flush_rows`)."""
+        self._rows.add(table, row)
+
+    def flush_rows(self) -> None:
+        """Write the queued rows now (each table's in one executemany)."""
+        self._rows.take().write(self._conn())
 
     def _conn(self) -> sa.Connection:
         # The session's connection, inside the command's transaction; Core
         # statements on it skip the ORM's per-statement bookkeeping.
         return self.session.connection()
+

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
-from engine.models import FormDefinition, ProcessDefinition, ProcessInstance, Task
+from engine.models import FormDefinition, ProcessDefinition, ProcessInstance
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.form_fields import Kind
 from engine.tasks.form_submission import FormInvalid, FormValidationError, validate_submission
@@ -45,7 +45,18 @@ class TaskForm:
         return list(dict.fromkeys(f.path[0] for f in fields if f.path))
 
 
-def form_for_task(session: Session, task: Task) -> TaskForm | None:
+class FormTask(Protocol):
+    """What finding a task's form reads of it: an ORM ``Task`` or a command's row."""
+
+    @property
+    def form_key(self) -> str | None: ...
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def element_id(self) -> str: ...
+
+
+def form_for_task(session: Session, task: FormTask) -> TaskForm | None:
     """Return the form a task shows, or None for a task without one."""
     key = task.form_key
     if not key:
@@ -72,16 +83,35 @@ def form_by_id(session: Session, form_id: str) -> TaskForm | None:
     return _latest_form(session, FormDefinition.form_id == form_id)
 
 
+# Parsed form schemas by (row id, content hash): a version of a form never changes,
+# so each is read and decoded once per process (the hash guards against a row id
+# SQLite reuses after a deployment was deleted). Read-only for every caller.
+_SCHEMAS: dict[tuple[int, str], dict[str, Any]] = {}
+_SCHEMAS_KEPT = 512
+
+
 def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | None:
-    form = session.scalars(sa.select(FormDefinition).where(where)
-                           .order_by(FormDefinition.version.desc()).limit(1)).first()
-    if form is None:
+    # Which version is the latest is asked every time (another node may have just
+    # deployed one); its schema, only the first time.
+    found = session.execute(
+        sa.select(FormDefinition.id, FormDefinition.content_hash, FormDefinition.form_id,
+                  FormDefinition.version)
+        .where(where).order_by(FormDefinition.version.desc()).limit(1)).first()
+    if found is None:
         return None
-    return TaskForm("camunda-form", schema=form.schema, form_id=form.form_id,
-                    version=form.version)
+    key = (found.id, found.content_hash)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = session.scalar(sa.select(FormDefinition.schema)
+                                .where(FormDefinition.id == found.id)) or {}
+        if len(_SCHEMAS) >= _SCHEMAS_KEPT:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = schema
+    return TaskForm("camunda-form", schema=schema, form_id=found.form_id,
+                    version=found.version)
 
 
-def _generated_fields(session: Session, task: Task) -> list[dict[str, Any]]:
+def _generated_fields(session: Session, task: FormTask) -> list[dict[str, Any]]:
     spec = session.scalar(
         sa.select(ProcessDefinition.spec)
         .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)

@@ -72,8 +72,7 @@ def submit(engine: Engine, instance_id: str, values: Mapping[str, object]) -> No
                                       task_id=task.id, field="dok_surat")
         reference = s.documents.reference(document)
     with engine.write() as s:
-        s.submit_task(s.session.get(Task, task.id), {**values, "dok_surat": reference},
-                      actor="cust1")
+        s.submit_task(task.id, {**values, "dok_surat": reference}, actor="cust1")
 
 
 def test_checkers_refuse_fields_and_nothing_is_stored(checked: Engine) -> None:

@@ -151,7 +151,7 @@ class Driver:
             assert row is not None
             form = form_for_task(s.session, row)
             assert form is not None and form.form_id == task.element_id
-            cleaned, _ = s.submit_task(row, data, actor=_username(actor))
+            cleaned, _ = s.submit_task(row.id, data, actor=actor)
             return cleaned
 
     def walk(self, instance_id: str, script: Iterable[tuple[str, Mapping[str, Any]]], *,

@@ -28,12 +28,12 @@ from engine.queries.history import HistoryLog
 from engine.runtime import routing, search_words
 from engine.runtime.cache import SpecCache, WorkflowCache
 from engine.runtime.commands import events, instances, tasks, timers
-from engine.runtime.commands.tasks import Completion
+from engine.runtime.commands.tasks import Admit, Completion, Prepare
 from engine.runtime.loading import InstanceLoader
 from engine.runtime.projection import Projection
 from engine.runtime.service_call import ServiceDispatcher
 from engine.runtime.settings import RuntimeSettings
-from engine.runtime.store import InstanceRow, InstanceStore, TaskRow
+from engine.runtime.store import InstanceRow, InstanceStore, TaskRecord, TaskRow
 from engine.scripting import Sandbox
 from engine.time.clock import Clock
 
@@ -140,19 +140,32 @@ class Runtime:
     # -- user tasks (.tasks) -----------------------------------------------------------
 
     def complete_task(
-        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None
+        self, task_id: str, variables: Mapping[str, Any] | None = None, *, actor: str | None,
+        admit: Admit | None = None, prepare: Prepare | None = None,
     ) -> Completion:
         """Complete a ready user task with ``variables`` and run on to the next wait state.
+
+        The task, its instance and its state are read in one statement (locked on
+        PostgreSQL). ``admit`` is the caller's access check on that row, run before
+        anything else; ``prepare`` checks the submission against the task's current
+        data in the workflow this command holds and returns the variables to complete
+        with (:meth:`engine.composition.Services.submit_task`).
 
         :raises TaskAlreadyCompleted: when the task is no longer ready.
         :raises TaskClaimedByOther: when someone else has claimed it.
         :raises Forbidden: when the separation of duties excludes ``actor``.
         """
-        return tasks.complete_task(self, task_id, variables, actor=actor)
+        return tasks.complete_task(self, task_id, variables, actor=actor, admit=admit,
+                                   prepare=prepare)
 
-    def claim_task(self, task_id: str, user: str, *, actor: str | None = None) -> TaskRow:
-        """Give a ready task to ``user`` (separation of duties applies)."""
-        return tasks.claim_task(self, task_id, user, actor=actor)
+    def claim_task(self, task_id: str, user: str, *, actor: str | None = None,
+                   admit: Admit | None = None) -> TaskRecord:
+        """Give a ready task to ``user`` (separation of duties applies).
+
+        ``admit`` is the caller's access check on the row read; the row is returned
+        as it was before the claim.
+        """
+        return tasks.claim_task(self, task_id, user, actor=actor, admit=admit)
 
     def assign_task(self, task_id: str, *, assignee: str | None = None,
                     roles: Sequence[str] | None = None, actor: str | None = None) -> TaskRow:
@@ -163,9 +176,10 @@ class Runtime:
         """
         return tasks.assign_task(self, task_id, assignee=assignee, roles=roles, actor=actor)
 
-    def unclaim_task(self, task_id: str, *, actor: str | None = None) -> TaskRow:
-        """Give a claimed ready task back to its candidates."""
-        return tasks.unclaim_task(self, task_id, actor=actor)
+    def unclaim_task(self, task_id: str, *, actor: str | None = None,
+                     admit: Admit | None = None) -> TaskRecord:
+        """Give a claimed ready task back to its candidates (``admit`` as for a claim)."""
+        return tasks.unclaim_task(self, task_id, actor=actor, admit=admit)
 
     # -- messages, signals and conditions (.events) ---------------------------------------
 
@@ -350,7 +364,7 @@ class Runtime:
         for effect in effects:
             effect(self)
         if effects:
-            self.store.flush_history()  # what the effects recorded about this instance
+            self.store.flush_rows()  # what the effects recorded about this instance
 
     # -- what handlers may ask of the runtime -------------------------------------------
 

@@ -8,17 +8,16 @@ and those that give the task to someone apply the separation of duties.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.workflow import TaskHookFailed
 from engine.errors import Conflict, InvalidInput, TaskAlreadyCompleted, TaskClaimedByOther
-from engine.models import Task
 from engine.notifications.outbox import queue_task_assigned
 from engine.runtime.commands.variables import check_variables
 from engine.runtime.separation_of_duties import check_separation_of_duties
-from engine.runtime.store import InstanceRow, TaskRow
+from engine.runtime.store import InstanceRow, TaskRecord, TaskRow
 
 if TYPE_CHECKING:
     from engine.runtime.commands.runtime import Runtime
@@ -26,22 +25,38 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Completion:
-    """What completing a task did: the task, its instance, and the user tasks that follow."""
+    """What completing a task did: the task (as read before), its instance, and the
+    user tasks that follow."""
 
-    task: TaskRow
+    task: TaskRecord
     instance: InstanceRow
     next_tasks: list[str]
 
 
+# The caller's access check on the task's row (raises to refuse).
+Admit = Callable[[TaskRecord], None]
+# The caller's check of the submission against the task's current data; returns the
+# variables to complete the task with (raises to refuse).
+Prepare = Callable[[TaskRecord, Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
+
+
 def complete_task(rt: Runtime, task_id: str, variables: Mapping[str, Any] | None, *,
-                  actor: str | None) -> Completion:
-    variables = dict(variables or {})
-    check_variables(variables)
-    task, instance = rt.loader.ready_task(task_id)
+                  actor: str | None, admit: Admit | None = None,
+                  prepare: Prepare | None = None) -> Completion:
+    task, instance = rt.loader.ready_task(task_id, admit)
     if task.assignee and actor and task.assignee != actor:
         raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
     check_separation_of_duties(rt.store, task, actor)
     run = rt.loader.workflow(instance)
+    if prepare is not None:
+        try:
+            # Against the workflow the command holds: no second read of the state.
+            variables = prepare(task, run.task_data(task.id), variables or {})
+        except BaseException:
+            rt.loader.keep_unchanged(instance, run)
+            raise
+    variables = dict(variables or {})
+    check_variables(variables)
     ready_before = run.ready_user_task_ids() - {task.id}
     try:
         run.complete_user_task(task.id, variables)
@@ -62,8 +77,9 @@ def complete_task(rt: Runtime, task_id: str, variables: Mapping[str, Any] | None
     return Completion(task=task, instance=instance, next_tasks=created)
 
 
-def claim_task(rt: Runtime, task_id: str, user: str, *, actor: str | None) -> TaskRow:
-    task, instance = rt.loader.ready_task(task_id)
+def claim_task(rt: Runtime, task_id: str, user: str, *, actor: str | None,
+               admit: Admit | None = None) -> TaskRecord:
+    task, instance = rt.loader.ready_task(task_id, admit)
     if task.assignee and task.assignee != user:
         raise TaskClaimedByOther(f"task {task_id} is already claimed by {task.assignee}")
     check_separation_of_duties(rt.store, task, user)
@@ -78,15 +94,13 @@ def assign_task(rt: Runtime, task_id: str, *, assignee: str | None,
                 roles: Sequence[str] | None, actor: str | None) -> TaskRow:
     task, instance = rt.loader.ready_task(task_id)
     data: dict[str, Any] = {}
-    before = rt.session.get(Task, task.id)
     if roles is not None:
         wanted = sorted({r.strip() for r in roles if r.strip()})
         if not wanted:
             raise InvalidInput("name at least one role", {"roles": "no role given"})
         rt.store.set_candidates(task.id, wanted, [])
-        data.update(roles=wanted,
-                    previous_roles=list(before.candidate_groups if before else []),
-                    previous_users=list(before.candidate_users if before else []))
+        data.update(roles=wanted, previous_roles=list(task.candidate_groups),
+                    previous_users=list(task.candidate_users))
     if assignee is not None:
         check_separation_of_duties(rt.store, task, assignee)
         rt.store.set_assignee(task.id, assignee)
@@ -94,7 +108,7 @@ def assign_task(rt: Runtime, task_id: str, *, assignee: str | None,
         if assignee != task.assignee:
             # The new assignee hears of it (not when one hands a task to oneself).
             queue_task_assigned(rt.session, task_id=task.id, instance_id=instance.id,
-                                assignee=assignee, title=before.title if before else None,
+                                assignee=assignee, title=task.title,
                                 now=rt.clock.now(), caused_by=actor)
     if not data:
         raise InvalidInput("name a user or roles", {"assignee": "give assignee or roles"})
@@ -104,8 +118,9 @@ def assign_task(rt: Runtime, task_id: str, *, assignee: str | None,
     return task
 
 
-def unclaim_task(rt: Runtime, task_id: str, *, actor: str | None) -> TaskRow:
-    task, instance = rt.loader.ready_task(task_id)
+def unclaim_task(rt: Runtime, task_id: str, *, actor: str | None,
+                 admit: Admit | None = None) -> TaskRecord:
+    task, instance = rt.loader.ready_task(task_id, admit)
     rt.store.set_assignee(task.id, None)
     rt.history.record(instance.id, "task_unclaimed", actor=actor, element=task.element_id,
                       task_id=task.id, data={"previous_assignee": task.assignee})

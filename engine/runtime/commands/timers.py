@@ -67,7 +67,7 @@ def fire_next_start_timer(rt: Runtime, starts: Any) -> str | None:
     rt.history.record(instance.id, "timer_fired", actor="scheduler",
                       element=timer.element_id,
                       data={"due_at": timer.due_at.isoformat(), "kind": "start"})
-    rt.store.flush_history()
+    rt.store.flush_rows()
     starts.advance(timer)
     return instance.id
 
