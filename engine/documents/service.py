@@ -117,9 +117,10 @@ class DocumentService:
         self.history.record(
             instance_id, "document_uploaded", actor=uploaded_by,
             element=task.element_id if task else None, task_id=task_id,
+            # The task is the event's own task_id: not repeated in its data.
             data={"document_id": document.id, "name": document.name, "size": document.size,
                   "sha256": document.sha256, "content_type": document.content_type,
-                  "task_id": task_id, "field": field},
+                  "field": field},
         )
         self.session.flush()
         return document

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
+from engine.bpmn.workflow.finished import FinishedRun
 from engine.deployment.service import latest_definition
 from engine.errors import InstanceNotRunning, NotFound, TaskAlreadyCompleted
 from engine.identity.access import default_task_roles
@@ -147,13 +148,14 @@ class InstanceLoader:
         return ProcessRun.restore(instance.state, self.definition_specs(instance.definition_id),
                                   engine)
 
-    def restore(self, instance: ProcessInstance) -> ProcessRun:
-        """Rebuild an instance's workflow to read it (never cached, never saved)."""
+    def restore(self, instance: ProcessInstance) -> ProcessRun | FinishedRun:
+        """Rebuild an instance's workflow to read it (never cached, never saved);
+        a finished instance's is what its readers ask for (its final variables...)."""
         row = InstanceRow(instance.id, instance.definition_id, instance.definition_key,
                           instance.business_key, instance.status, instance.revision,
                           instance.waits_digest, instance.state)
-        return ProcessRun.restore(instance.state, self.definition_specs(instance.definition_id),
-                                  self.script_engine(row))
+        return ProcessRun.read(instance.state, self.definition_specs(instance.definition_id),
+                               self.script_engine(row))
 
     def script_engine(self, instance: InstanceRow) -> WorkflowScriptEngine:
         def written(name: str, value: Any, element_id: str | None) -> None:

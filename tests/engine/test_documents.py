@@ -206,8 +206,7 @@ def test_upload_for_a_ready_task_records_task_field_and_history(engine: Engine) 
         instance_id, "pelanggan", task.id, "task_1")
     assert event.data == {"document_id": document.id, "name": "laporan audit.pdf",
                           "size": document.size, "sha256": document.sha256,
-                          "content_type": "application/pdf", "task_id": task.id,
-                          "field": "laporan_audit"}
+                          "content_type": "application/pdf", "field": "laporan_audit"}
 
 
 def test_lists_get_and_reference(engine: Engine, clock: FrozenClock) -> None:

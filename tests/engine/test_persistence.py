@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from engine.bpmn.serializer import dump_state
 from engine.composition import Engine
 from engine.config import Settings, load_settings
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
@@ -193,3 +194,75 @@ def test_a_database_from_before_the_split_adopts_the_lspro_branch(tmp_path: Path
     assert {"certificate", "invoice", "panel_member"} <= set(
         sa.inspect(fresh).get_table_names())
     fresh.dispose()
+
+
+def _task_ids(engine: Engine, instance_id: str) -> list[str]:
+    with engine.read() as s:
+        return list(s.session.scalars(sa.select(Task.id).where(
+            Task.instance_id == instance_id).order_by(Task.created_at, Task.element_id)))
+
+
+def test_a_finished_instance_keeps_what_its_readers_ask_for(engine: Engine,
+                                                            clock: FrozenClock) -> None:
+    """Variables, each user task's data as it was completed, no active element; the
+    whole workflow (tasks, subprocesses, their copies of the data) is not kept."""
+    odd = {"typename": "not a marker", "when": datetime(2027, 3, 1, 9, 30, tzinfo=UTC)}
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 4).encode())])
+        instance_id = s.runtime.start_instance("linear", variables={"n": 0, "odd": odd}).id
+    for step in range(4):
+        clock.advance(timedelta(minutes=1))
+        with engine.write() as s:
+            task_id = s.session.scalars(sa.select(Task.id).where(
+                Task.instance_id == instance_id, Task.state == "ready")).one()
+            s.runtime.complete_task(task_id, {"n": [1, 1, 2, 3][step],
+                                              f"s{step}": [step]}, actor="u")
+        if step == 2:  # the completed tasks' data, read from the whole workflow
+            with engine.read() as s:
+                running = s.runtime.instance(instance_id)
+                before = [s.runtime.task_data(running, t) for t in _task_ids(engine, instance_id)]
+    with engine.read() as s:
+        row = s.runtime.instance(instance_id)
+        assert row.status == "completed"
+        state = zlib.decompress(row.state).decode()
+        variables = s.runtime.variables(row)
+        after = [s.runtime.task_data(row, t) for t in _task_ids(engine, instance_id)]
+        active = s.runtime.active_elements(row)
+    assert '"children"' not in state and len(row.state) < 600
+    assert variables == {"n": 3, "odd": odd, "s0": [0], "s1": [1], "s2": [2], "s3": [3]}
+    assert after[:3] == before[:3] and after[3] == variables
+    assert active == []
+
+
+def test_a_cancelled_instance_keeps_its_variables(engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 2).encode())])
+        instance_id = s.runtime.start_instance("linear", variables={"n": 7}).id
+    with engine.write() as s:
+        s.runtime.cancel(instance_id, actor="admin", reason="salah input")
+    with engine.read() as s:
+        row = s.runtime.instance(instance_id)
+        assert (row.status, s.runtime.variables(row)) == ("cancelled", {"n": 7})
+        assert s.runtime.active_elements(row) == []
+        assert "finished" in zlib.decompress(row.state).decode()[:40]
+
+
+def test_a_finished_instance_stored_whole_before_is_still_read(engine: Engine) -> None:
+    """Rows written before finished states were cut down keep their whole workflow."""
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 1).encode())])
+        instance_id = s.runtime.start_instance("linear", variables={"n": 1}).id
+    with engine.write() as s:
+        task_id = s.session.scalars(sa.select(Task.id).where(Task.instance_id == instance_id)).one()
+        run = s.runtime.loader.workflow(s.runtime.loader.instance(instance_id))
+        run.complete_user_task(task_id, {"n": 2})
+        run.advance()
+        assert run.completed
+        whole = dump_state(run._wf)  # what a completed instance's save wrote before
+        row = s.session.get(ProcessInstance, instance_id)
+        row.state, row.status = whole, "completed"
+    with engine.read() as s:
+        row = s.runtime.instance(instance_id)
+        assert s.runtime.variables(row) == {"n": 2}
+        assert s.runtime.task_data(row, task_id) == {"n": 2}
+        assert s.runtime.active_elements(row) == []

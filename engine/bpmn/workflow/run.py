@@ -24,6 +24,7 @@ from ..live_workflow import LiveWorkflow
 from ..serializer import TaskMemo, dump_state, load_state
 from . import incidents, steps, user_tasks, waiting
 from .definitions import TIMER_KINDS, DefinitionSpecs, start_events
+from .finished import FinishedRun, dump_finished, read_finished
 from .records import (
     StepFailure,
     StepRecord,
@@ -61,6 +62,12 @@ class ProcessRun:
     def restore(
         cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
     ) -> ProcessRun:
+        """The workflow stored in ``state``, to run commands on.
+
+        :raises ValueError: when ``state`` is a finished instance's (:meth:`read` it).
+        """
+        if read_finished(state) is not None:
+            raise ValueError("the instance has finished: its state runs no command")
         memo = TaskMemo()
         workflow = load_state(state, specs.spec, specs.subprocess_specs, memo)
         workflow.script_engine = engine
@@ -68,10 +75,21 @@ class ProcessRun:
         run._memo = memo
         return run
 
+    @classmethod
+    def read(cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
+             ) -> ProcessRun | FinishedRun:
+        """The instance stored in ``state``, to read: a finished one keeps its readers' part."""
+        finished = read_finished(state)
+        return finished if finished is not None else cls.restore(state, specs, engine)
+
     def dump(self) -> bytes:
-        # The last save of a finished instance is compressed in one piece, smaller
-        # than the prefix's blocks; it will not be saved again.
-        state = dump_state(self._wf, None if self._wf.completed else self._memo)
+        # A completed or cancelled instance runs no command again: only what its
+        # readers ask for is kept (engine.bpmn.workflow.finished), a fifth of the whole.
+        if self._wf.completed:  # set on completion and by cancel()
+            state = dump_finished(self._wf, self.variables())
+            self._dumped = len(state)
+            return state
+        state = dump_state(self._wf, self._memo)
         self._dumped = len(state)
         return state
 
