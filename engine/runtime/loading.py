@@ -11,8 +11,10 @@ command never leaves a workflow the database does not have.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from copy import deepcopy
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -36,6 +38,8 @@ from engine.time.clock import Clock
 # Where a session keeps the workflows its commands saved, until commit or rollback.
 _PENDING = "sertiflow_pending_workflows"
 _CACHE = "sertiflow_workflow_cache"
+
+T = TypeVar("T")
 
 
 class InstanceLoader:
@@ -156,6 +160,31 @@ class InstanceLoader:
                           instance.waits_digest, instance.state)
         return ProcessRun.read(instance.state, self.definition_specs(instance.definition_id),
                                self.script_engine(row))
+
+    def look(self, instance: ProcessInstance, read: Callable[[ProcessRun | FinishedRun], T]
+             ) -> T:
+        """Answer ``read`` from the instance's workflow, without a rebuild when it can.
+
+        The cached workflow of the instance's revision is lent (taken, so no
+        command runs it meanwhile) and put back; without one, the workflow is
+        rebuilt from the stored state and then kept in the cache, tagged with the
+        revision it was read at, for the command that usually follows a look (a
+        form is opened, then submitted). The stored state of that revision is
+        committed, so the entry is as good as one a command leaves. The answer is a
+        deep copy: nothing a caller does to it can reach the live workflow.
+        """
+        with self._lent(instance) as run:
+            return deepcopy(read(run))
+
+    @contextmanager
+    def _lent(self, instance: ProcessInstance) -> Iterator[ProcessRun | FinishedRun]:
+        cached = self.workflows.take(instance.id, instance.revision)
+        run = cached if cached is not None else self.restore(instance)
+        try:
+            yield run
+        finally:
+            if isinstance(run, ProcessRun):
+                self.workflows.put(instance.id, instance.revision, run)
 
     def script_engine(self, instance: InstanceRow) -> WorkflowScriptEngine:
         def written(name: str, value: Any, element_id: str | None) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+
 from engine.bpmn.compiler import compile_processes
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
+from engine.composition import Engine
 from engine.runtime.cache import WorkflowCache
 from tests.builders import linear_user_tasks
+from tests.instances import ready
 
 
 class Weighed:
@@ -71,3 +75,33 @@ def test_a_live_workflow_weighs_more_with_more_steps() -> None:
         run.dump()
         weights.append(run.weight())
     assert 5 * weights[0] < weights[1]
+
+
+def test_reading_a_task_lends_the_cached_workflow_or_keeps_the_rebuilt_one(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine.workflows = WorkflowCache(capacity=10)
+    with engine.write() as s:
+        s.deployments.deploy([("p.bpmn", linear_user_tasks("p", 2).encode())])
+        instance = s.runtime.start_instance("p", variables={"items": [1, 2]}, actor="a")
+    engine.workflows = WorkflowCache(capacity=10)  # as after a restart: nothing cached
+    (task,) = ready(engine, instance.id)
+    with engine.read() as s:
+        first = s.runtime.task_data(s.runtime.instance(instance.id), task.id)
+    assert first["items"] == [1, 2] and len(engine.workflows) == 1
+    first["items"].append(3)  # the answer is the caller's own copy
+
+    def no_rebuild(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("rebuilt from the stored state")
+
+    monkeypatch.setattr(ProcessRun, "restore", no_rebuild)
+    with engine.read() as s:
+        again = s.runtime.task_data(s.runtime.instance(instance.id), task.id)
+    assert again["items"] == [1, 2] and len(engine.workflows) == 1
+    monkeypatch.undo()
+    # The command that follows takes the workflow the reads kept.
+    monkeypatch.setattr(ProcessRun, "restore", no_rebuild)
+    with engine.write() as s:
+        s.runtime.complete_task(task.id, {"x": 1}, actor="a")
+    monkeypatch.undo()
+    (second,) = ready(engine, instance.id)
+    assert second.element_id == "task_2"

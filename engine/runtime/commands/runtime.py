@@ -294,14 +294,14 @@ class Runtime:
 
     def variables(self, instance: ProcessInstance) -> dict[str, Any]:
         """Return the instance's current variables (read from its stored state)."""
-        return self.loader.restore(instance).variables()
+        return self.loader.look(instance, lambda run: run.variables())
 
     def task_data(self, instance: ProcessInstance, task_id: str) -> dict[str, Any]:
         """Return the data a task sees (its form's current values come from here)."""
-        return self.loader.restore(instance).task_data(task_id)
+        return self.loader.look(instance, lambda run: run.task_data(task_id))
 
     def active_elements(self, instance: ProcessInstance) -> list[str]:
-        return self.loader.restore(instance).active_element_ids()
+        return self.loader.look(instance, lambda run: run.active_element_ids())
 
     # -- the common path of every command -----------------------------------------------
 
