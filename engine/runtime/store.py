@@ -30,6 +30,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
+from engine.queries import history_values
 
 _instance: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
@@ -125,6 +126,7 @@ class InstanceStore:
         self.session = session
         self.lock_rows = lock_rows
         self._history: list[dict[str, Any]] = []
+        self._history_values: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- instances ---------------------------------------------------------------
 
@@ -305,7 +307,16 @@ class InstanceStore:
         """Queue a history row; :meth:`flush_history` writes the queue in one statement."""
         self._history.append(event)
 
+    def add_history_values(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Queue large history values (see :mod:`engine.queries.history_values`); the
+        same value queued twice for an instance is written once."""
+        for row in rows:
+            self._history_values.setdefault((row["instance_id"], row["hash"]), row)
+
     def flush_history(self) -> None:
+        if self._history_values:
+            history_values.store(self.session, list(self._history_values.values()))
+            self._history_values = {}
         if self._history:
             self._conn().execute(_INSERT_HISTORY, self._history)
             self._history = []
