@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.models import HistoryEvent, HistoryValue
+from engine.scripting.values import dumps_finite
 
 #: Values whose JSON is longer than this many bytes are stored apart.
 THRESHOLD = 2048
@@ -51,8 +52,9 @@ _INSERT = {
 
 def _text(value: Any) -> bytes:
     # Event data is already plain JSON (see ``jsonable``), so JSON text gives it back
-    # exactly; key order is kept, as the answer shows it.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    # exactly; key order is kept, as the answer shows it. A non-finite number becomes
+    # null, as it does in the event's own JSON column.
+    return dumps_finite(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def split(instance_id: str, data: Any) -> tuple[Any, list[dict[str, Any]]]:
@@ -99,9 +101,7 @@ def _large(value: Any) -> bytes | None:
 
 def _keep(instance_id: str, text: bytes, rows: dict[str, dict[str, Any]]) -> str:
     digest = hashlib.sha256(text).hexdigest()
-    if digest not in rows:
-        rows[digest] = {"instance_id": instance_id, "hash": digest, "size": len(text),
-                        "value": zlib.compress(text)}
+    rows.setdefault(digest, {"instance_id": instance_id, "hash": digest, "text": text})
     return digest
 
 
@@ -111,10 +111,25 @@ def insert_statement(dialect: sa.Dialect) -> sa.Insert:
 
 
 def store(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write value rows through ``session`` (each at most once per instance)."""
-    if rows:
-        conn = session.connection()
-        conn.execute(insert_statement(conn.dialect), list(rows))
+    """Write the values of ``rows`` (from :func:`split`) the instances do not have yet.
+
+    A form that sends a large value back unchanged is the common case: one look-up
+    spares compressing it again (compression costs more than encoding).
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    present = sa.select(_value.c.instance_id, _value.c.hash).where(
+        _value.c.instance_id.in_({r["instance_id"] for r in rows}),
+        _value.c.hash.in_({r["hash"] for r in rows}))
+    have = {(i, h) for i, h in conn.execute(present)}
+    new = [{"instance_id": r["instance_id"], "hash": r["hash"], "size": len(r["text"]),
+            "value": zlib.compress(r["text"])}
+           for r in rows if (r["instance_id"], r["hash"]) not in have]
+    if new:
+        # Still "do nothing" on a clash: another transaction may have written the
+        # same value since the look-up.
+        conn.execute(insert_statement(conn.dialect), new)
 
 
 def resolve(session: Session, events: Iterable[HistoryEvent]) -> None:
