@@ -63,12 +63,20 @@ class HistoryLog:
         return events
 
 
+# Exact types kept as they are; checked by ``type(...) in`` before any call, since a
+# large variable is thousands of scalars and a call per scalar was most of the cost.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Make process data storable as JSON (dates as ISO text, sets as lists)."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {(k if type(k) is str else str(k)):
+                (v if type(v) in _SCALARS else jsonable(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
+        return [v if type(v) in _SCALARS else jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "isoformat"):

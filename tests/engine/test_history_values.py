@@ -18,7 +18,7 @@ from engine.composition import Engine
 from engine.identity.access import ADMIN, Actor
 from engine.models import HistoryEvent, HistoryValue
 from engine.queries import history_values
-from engine.queries.history import HistoryLog
+from engine.queries.history import HistoryLog, jsonable
 from tests.builders import linear_user_tasks
 from tests.instances import ready as ready_tasks
 
@@ -166,3 +166,12 @@ def test_a_non_finite_number_in_a_large_value_reads_back_as_null() -> None:
     stored, (row,) = history_values.split("i-1", data)
     values = {("i-1", row["hash"]): json.loads(row["text"])}
     assert history_values.joined("i-1", stored, values) == {"variables": {"a": [1.5, None] * 600}}
+
+
+def test_jsonable_turns_process_data_into_plain_json() -> None:
+    class Code(str):
+        pass
+
+    data = {1: {2}, "a": (date(2027, 3, 1), None, True, 1.5, [{"k": Code("x"), "o": object}])}
+    assert jsonable(data) == {"1": [2], "a": ["2027-03-01", None, True, 1.5,
+                                              [{"k": "x", "o": str(object)}]]}
