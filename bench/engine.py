@@ -2,13 +2,14 @@
 
 Run: ``.venv/bin/python bench/engine.py [--instances 60] [--chunks 6]
 [--database sqlite|postgresql|both] [--scenario all|plain|big-variable|long]
-[--cache-size N]``
+[--resubmit] [--cache-size N]``
 
 Three scenarios, each its own process definition and database:
 
 * ``plain``: a linear process of 17 user tasks (the SOP's length);
 * ``big-variable``: the same, with a variable of about 100 KB (a list of test
-  results) set at the start and never changed afterwards;
+  results) set at the start and never changed afterwards (with ``--resubmit``,
+  every completion sends it back unchanged, as a form that shows it does);
 * ``long``: a linear process of 200 user tasks (instances enough for about as
   many completions as ``plain``).
 
@@ -118,6 +119,7 @@ class Raw:
     scenario: Scenario
     spec: WorkflowSpec
     start_data: dict[str, Any]
+    submitted: dict[str, Any]
     completions: int = 0
     seconds: float = 0.0
 
@@ -134,7 +136,7 @@ class Raw:
             workflow.do_engine_steps()
             while not workflow.is_completed():
                 task = workflow.get_next_task(state=TaskState.READY, spec_class=UserTask)
-                task.data["note"] = "ok"
+                task.data.update(self.submitted)
                 task.run()
                 workflow.do_engine_steps()
                 self.completions += 1
@@ -179,6 +181,7 @@ class Durable:
     url: str
     engine: Engine
     start_data: dict[str, Any]
+    submitted: dict[str, Any]
     bytes_before: int = 0
     instances: int = 0
     latencies: list[float] = field(default_factory=list)
@@ -189,7 +192,7 @@ class Durable:
 
     @classmethod
     def open(cls, scenario: Scenario, url: str, folder: Path, start_data: dict[str, Any],
-             cache_size: int | None) -> Durable:
+             submitted: dict[str, Any], cache_size: int | None) -> Durable:
         folder.mkdir(parents=True)
         settings = load_settings({"DATABASE_URL": url, "SERTIFLOW_INSTANCE_PATH": str(folder),
                                   "SERTIFLOW_SECRET_KEY": "bench"})
@@ -198,7 +201,8 @@ class Durable:
         engine.migrate()
         with engine.write() as s:
             s.deployments.deploy([(f"{scenario.key}.bpmn", scenario.xml().encode())])
-        durable = cls(scenario, url, engine, start_data, bytes_before=database_bytes(url))
+        durable = cls(scenario, url, engine, start_data, submitted,
+                      bytes_before=database_bytes(url))
         sa.event.listen(engine.db.engine, "before_cursor_execute", durable.count_statement)
         return durable
 
@@ -224,7 +228,7 @@ class Durable:
                 with engine.write() as s:
                     # The completion answers with the tasks it created, as a task list
                     # client that moves on to "the next step" would use it.
-                    done = s.runtime.complete_task(task_id, {"note": "ok"}, actor="bench")
+                    done = s.runtime.complete_task(task_id, self.submitted, actor="bench")
                 took = time.perf_counter() - t0
                 self.statements += self.executed - executed
                 self.latencies.append(took)
@@ -339,6 +343,9 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both",
                         help="both: SQLite and, if its binaries are installed, PostgreSQL")
     parser.add_argument("--scenario", choices=("all", *SCENARIOS), default="all")
+    parser.add_argument("--resubmit", action="store_true",
+                        help="big-variable: every completion sends the big variable back "
+                             "unchanged, as a form showing it would")
     args = parser.parse_args()
     if min(args.instances, args.chunks) < 1 or (args.cache_size or 0) < 0:
         parser.error("--instances and --chunks must be >= 1, --cache-size >= 0")
@@ -356,16 +363,18 @@ def main() -> None:
         for kind in kinds:
             for scenario in scenarios:
                 data = {"applicant": "pt-contoh", **(big if scenario.big else {})}
+                submitted = {"note": "ok", **(big if scenario.big and args.resubmit else {})}
                 folder = Path(tmp) / f"{kind}-{scenario.name}"
-                pairs.append(Pair(kind, Raw(scenario, parse(scenario), data),
+                pairs.append(Pair(kind, Raw(scenario, parse(scenario), data, submitted),
                                   Durable.open(scenario, databases.url(kind), folder, data,
-                                               args.cache_size),
+                                               submitted, args.cache_size),
                                   scenario.instances_per_chunk(per_chunk)))
         cache = "the engine's default" if args.cache_size is None else args.cache_size
         print(f"{args.chunks} chunks; workflow cache {cache}; per chunk and database: "
               + ", ".join(f"{p.durable.scenario.name} {p.per_chunk} instance(s) of "
                           f"{p.durable.scenario.steps} steps" for p in pairs[:len(scenarios)])
               + (f"; the big variable is {len(json.dumps(big)) / 1024:.0f} KiB of JSON"
+                 + (", sent back at every completion" if args.resubmit else "")
                  if any(s.big for s in scenarios) else ""))
         run_chunks(pairs, args.chunks)
         stored = {(p.database, p.durable.scenario.name): p.durable.finish() for p in pairs}

@@ -3,7 +3,7 @@
 from .data_stores import DataStoreEntry
 from .definitions import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
 from .documents import Document, DocumentRender
-from .history import HistoryEvent
+from .history import HistoryEvent, HistoryValue
 from .identity import ApiToken, SignInFailure, User, UserRole
 from .instances import EventSubscription, Incident, ProcessInstance, StartTimer, Timer
 from .search import InstanceSearchWord
@@ -20,6 +20,7 @@ __all__ = [
     "EventSubscription",
     "FormDefinition",
     "HistoryEvent",
+    "HistoryValue",
     "Incident",
     "InstanceSearchWord",
     "Notification",

@@ -27,3 +27,22 @@ class HistoryEvent(Base):
     element_id: Mapped[str | None] = mapped_column(sa.String(255))
     task_id: Mapped[str | None] = mapped_column(sa.String(36))
     data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class HistoryValue(Base):
+    """A large value of an instance's history, stored once however often it is recorded.
+
+    Events refer to it by ``hash`` (see :mod:`engine.queries.history_values`).
+    """
+
+    __tablename__ = "history_value"
+
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: SHA-256 (hex) of the value's JSON text.
+    hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: Bytes of the JSON text before compression.
+    size: Mapped[int]
+    #: The JSON text, zlib-compressed.
+    value: Mapped[bytes] = mapped_column(sa.LargeBinary)

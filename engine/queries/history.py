@@ -9,17 +9,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent
+from engine.queries import history_values
 from engine.time.clock import Clock
 
 
 class HistoryLog:
-    """Records history events; writes go through ``sink`` (the runtime batches them)."""
+    """Records history events; writes go through ``sink`` (the runtime batches them).
+
+    Large values in the data are stored once per instance apart from the events
+    (:mod:`engine.queries.history_values`), through ``value_sink`` when there is one.
+    """
 
     def __init__(self, session: Session, clock: Clock,
-                 sink: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 sink: Callable[[dict[str, Any]], None] | None = None,
+                 value_sink: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self.session = session
         self.clock = clock
         self._sink = sink
+        self._value_sink = value_sink
 
     def record(
         self,
@@ -31,9 +38,15 @@ class HistoryLog:
         task_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
+        stored, large = history_values.split(instance_id, jsonable(data))
+        if large:
+            if self._value_sink is not None:
+                self._value_sink(large)
+            else:
+                history_values.store(self.session, large)
         values = {"instance_id": instance_id, "at": self.clock.now(), "actor": actor,
                   "kind": kind, "element_id": element, "task_id": task_id,
-                  "data": jsonable(data)}
+                  "data": stored}
         if self._sink is not None:
             self._sink(values)
         else:
@@ -45,15 +58,25 @@ class HistoryLog:
                  .order_by(HistoryEvent.id).offset(offset))
         if limit is not None:
             query = query.limit(limit)
-        return list(self.session.scalars(query))
+        events = list(self.session.scalars(query))
+        history_values.resolve(self.session, events)
+        return events
+
+
+# Exact types kept as they are; checked by ``type(...) in`` before any call, since a
+# large variable is thousands of scalars and a call per scalar was most of the cost.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def jsonable(value: Any) -> Any:
     """Make process data storable as JSON (dates as ISO text, sets as lists)."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {(k if type(k) is str else str(k)):
+                (v if type(v) in _SCALARS else jsonable(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
+        return [v if type(v) in _SCALARS else jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "isoformat"):

@@ -26,6 +26,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
+from engine.queries import history_values
 from engine.queries.search import found_by
 
 T = TypeVar("T")
@@ -430,9 +431,10 @@ class Queries:
         where = HistoryEvent.instance_id == instance_id
         total = self.session.scalar(sa.select(sa.func.count()).select_from(HistoryEvent)
                                     .where(where))
-        items = self.session.scalars(sa.select(HistoryEvent).where(where)
-                                     .order_by(HistoryEvent.id).offset(offset).limit(limit))
-        return Page(list(items), int(total or 0), page, per_page)
+        items = list(self.session.scalars(sa.select(HistoryEvent).where(where)
+                                          .order_by(HistoryEvent.id).offset(offset).limit(limit)))
+        history_values.resolve(self.session, items)  # large values, one query per page
+        return Page(items, int(total or 0), page, per_page)
 
     def instance_tasks(self, instance_id: str, state: str = "ready") -> list[Task]:
         return list(self.session.scalars(

@@ -36,6 +36,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
+from engine.queries import history_values
 from engine.runtime.queued_rows import Joinable, QueuedRows
 
 _instance: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
@@ -185,6 +186,8 @@ class InstanceStore:
         # tasks, their candidates, notifications and history. Nothing in the command
         # reads them before; on PostgreSQL they ride on the instance's update.
         self._rows = QueuedRows()
+        # Large history values (engine.queries.history_values), written before them.
+        self._history_values: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- instances ---------------------------------------------------------------
 
@@ -217,6 +220,7 @@ class InstanceStore:
         if state is not None:
             values["state"] = state
             statement = _UPDATE_INSTANCE_STATE
+        self._flush_history_values()
         queued = self._rows.take()
         if self.lock_rows and queued.joinable():
             # One round trip for the whole command's writes (data-modifying WITH).
@@ -385,7 +389,20 @@ class InstanceStore:
 
     def flush_rows(self) -> None:
         """Write the queued rows now (each table's in one executemany)."""
+        self._flush_history_values()
         self._rows.take().write(self._conn())
+
+    def add_history_values(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Queue large history values (see :mod:`engine.queries.history_values`); the
+        same value queued twice for an instance is written once, with the queued rows."""
+        for row in rows:
+            self._history_values.setdefault((row["instance_id"], row["hash"]), row)
+
+    def _flush_history_values(self) -> None:
+        # Rare (only values over the size bound), so they take their own round trips.
+        if self._history_values:
+            history_values.store(self.session, list(self._history_values.values()))
+            self._history_values = {}
 
     def _conn(self) -> sa.Connection:
         # The session's connection, inside the command's transaction; Core

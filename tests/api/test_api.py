@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from engine.composition import Engine
+from engine.models import HistoryValue
 from tests.api.conftest import Client
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
@@ -337,6 +340,25 @@ def test_instance_detail_history_and_admin_commands(as_user: Any) -> None:
     assert as_user("cust2").get(f"{path}/history").status_code == 404
     cancelled = as_user("admin1").post(f"{path}/cancel", json={"reason": "withdrawn"})
     assert cancelled.json()["status"] == "cancelled"
+
+
+def test_history_shows_large_values_stored_once(as_user: Any, engine: Engine) -> None:
+    # A large variable set twice unchanged is kept once (history_value); the
+    # history answer still shows it whole in both events.
+    instance = start_as_customer(as_user)
+    path = f"/api/v1/process-instances/{instance['id']}"
+    big = [{"klausul": f"7.{n}", "hasil": "sesuai", "catatan": "x" * 40} for n in range(300)]
+    for extra in (1, 2):
+        answer = as_user("admin1").post(f"{path}/variables",
+                                        json={"variables": {"hasil_uji": big, "ke": extra}})
+        assert answer.status_code == 200, answer.text
+    history = as_user("admin1").get(f"{path}/history").json()["items"]
+    sets = [e["data"] for e in history if e["kind"] == "variables_set"]
+    assert sets == [{"variables": {"hasil_uji": big, "ke": n}} for n in (1, 2)]
+    with engine.read() as s:
+        rows = s.session.scalar(sa.select(sa.func.count()).select_from(HistoryValue).where(
+            HistoryValue.instance_id == instance["id"]))
+    assert rows == 1
 
 
 def test_message_correlation(as_user: Any) -> None:

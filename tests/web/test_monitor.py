@@ -271,3 +271,22 @@ def test_staff_record_an_awaited_message_with_its_form(browser: Any, web_engine:
         assert s.runtime.variables(instance) == {"nomor_lhu": "LHU-2027", "jumlah_contoh": 6}
         assert [t.element_id for t in s.queries.instance_tasks(instance_id)] == ["nilai"]
     assert clerk.page(url).status_code == 404  # no longer awaited
+
+
+def test_instance_page_history_shows_a_large_value_recorded_once(browser: Any,
+                                                                 web_engine: Engine) -> None:
+    # The value is kept apart (history_value) and put back for the page: the
+    # history table shows it whole in both events, with no trace of the reference.
+    instance_id = start(web_engine, business_key="PRM-L")
+    big = [{"klausul": f"7.{n}", "hasil": "sesuai"} for n in range(200)] + [{"akhir": "TANDA-99"}]
+    for note in ("pertama", "kedua"):
+        with web_engine.write() as s:
+            s.runtime.set_variables(instance_id, {"hasil_uji": big, "catatan": note},
+                                    deletions=[], actor="admin1")
+    page = browser("admin1").page(f"/instances/{instance_id}").get_data(as_text=True)
+    table = page.split('id="history">')[1].split("</table>")[0]
+    assert table.count("TANDA-99") == 2 and "$values" not in table
+    assert "pertama" in table and "kedua" in table
+    with web_engine.read() as s:
+        assert s.session.scalar(sa.text(
+            "SELECT count(*) FROM history_value WHERE instance_id = :i"), {"i": instance_id}) == 1

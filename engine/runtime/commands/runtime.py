@@ -62,7 +62,8 @@ class Runtime:
                                memory_mb=settings.script_memory_mb)
         postgres = session.get_bind().dialect.name == "postgresql"
         self.store = InstanceStore(session, lock_rows=postgres)
-        self.history = HistoryLog(session, clock, sink=self.store.add_history)
+        self.history = HistoryLog(session, clock, sink=self.store.add_history,
+                                  value_sink=self.store.add_history_values)
         self.loader = InstanceLoader(session, clock, self.store, self.history, specs=specs,
                                      workflows=workflows, dispatch=dispatch, settings=settings)
         self.projection = Projection(self.store, self.history, clock, settings, self.sandbox,
