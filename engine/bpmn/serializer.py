@@ -404,11 +404,14 @@ _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 _SEPARATORS = (",", ":")
 
 
-def _memo_key(task: Task) -> tuple[Any, ...]:
-    parent = task.parent
-    return (task.state, task.last_state_change, len(task._children),
-            parent.state if parent is not None else None,
-            parent.last_state_change if parent is not None else None)
+def _memo_entry(task: Task, parent: Task | None, part: str) -> tuple[Any, ...]:
+    """What a stable task's JSON ``part`` was made from, and the part: the task (the
+    memo is keyed by ``id()``), its state and children, and its parent's state."""
+    if parent is None:
+        return (task, task._state, task.last_state_change, len(task._children), None, None,
+                None, part)
+    return (task, task._state, task.last_state_change, len(task._children), parent,
+            parent._state, parent.last_state_change, part)
 
 
 def _encode_task(task: Task) -> str:
@@ -432,31 +435,34 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
     dct["format"] = STATE_FORMAT
     head = json.dumps(dct, separators=_SEPARATORS, cls=_ENCODER)
     parts: list[str] = []
-    encodings: list[str] = []
     leading = -1  # the number of leading finished tasks
     known = memo.tasks
+    kept: dict[int, tuple[Any, ...]] = {}
+    # Once per task per save: an unchanged stable task costs a look-up and a few
+    # comparisons here, no encoding and (in the blocks) no compression.
     for task_id, task in tasks.items():
         state = task._state
         if state & _STABLE:
-            key = _memo_key(task)
-            hit = known.get(task_id)
-            if hit is not None and hit[0] == key:
-                encoded = hit[1]
+            hit = known.get(id(task))
+            parent = hit[4] if hit is not None else None
+            if (hit is not None and hit[0] is task and hit[1] == state
+                    and hit[2] == task.last_state_change and hit[3] == len(task._children)
+                    and (parent is None or (parent._state == hit[5]
+                                            and parent.last_state_change == hit[6]))):
+                part = hit[7]
+                kept[id(task)] = hit
             else:
-                encoded = _encode_task(task)
-                known[task_id] = (key, encoded)
+                part = f'"{task_id}":{_encode_task(task)}'
+                kept[id(task)] = _memo_entry(task, tasks.get(task._parent), part)
         else:
-            encoded = _encode_task(task)
+            part = f'"{task_id}":{_encode_task(task)}'
         if leading < 0 and not state & _FINISHED:
             leading = len(parts)
-        parts.append(f'"{task_id}":{encoded}')
-        encodings.append(encoded)
+        parts.append(part)
     if leading < 0:
         leading = len(parts)
-    if len(known) > len(tasks):
-        for gone in [task_id for task_id in known if task_id not in tasks]:
-            del known[gone]  # left the tree (a branch reset, a dropped prediction)
-    return compress_state(memo, parts, encodings, leading, head)
+    memo.tasks = kept  # tasks that left the tree (a branch reset, a dropped prediction) go
+    return compress_state(memo, parts, leading, head)
 
 
 def load_state(
@@ -476,10 +482,12 @@ def load_state(
     plain = {task_id for task_id, text in texts.items() if text.count('"typename"') == 1}
     workflow = _STATE.restore(dct, spec, subprocess_specs, plain)
     if memo is not None:
+        tasks = workflow.tasks
         for task_id, text in texts.items():
-            task = workflow.tasks.get(_uuid(task_id))
+            task = tasks.get(_uuid(task_id))
             if task is not None and task.state & _STABLE:
-                memo.tasks[task.id] = (_memo_key(task), text)
+                memo.tasks[id(task)] = _memo_entry(task, tasks.get(task._parent),
+                                                   f'"{task_id}":{text}')
     return workflow
 
 
