@@ -42,9 +42,8 @@ class Block:
 class TaskMemo:
     """What a live workflow keeps between saves so that a save costs what changed.
 
-    ``tasks`` holds, for each stable task (by ``id()`` of the task object, which
-    the entry holds too), what its JSON was made from and the JSON itself, as
-    :mod:`engine.bpmn.serializer` keeps it. The state is one zlib stream of JSON
+    (Each stable task carries its own JSON, :mod:`engine.bpmn.serializer`.)
+    The state is one zlib stream of JSON
     with the tasks first. The leading run of finished tasks (in the workflow's
     order) is compressed once, into deflate blocks that end byte-aligned (a full
     flush), and kept as bytes; each save compresses only the rest and appends it,
@@ -56,11 +55,11 @@ class TaskMemo:
     once. Only bytes are kept (no live compressor: its buffers weigh 256 KiB).
     """
 
-    tasks: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     prefix: list[str] = field(default_factory=list)  # the tasks' JSON compressed so far
     compressed: list[bytes] = field(default_factory=list)
     checksum: int = 1  # Adler-32 of the text compressed so far
     window: bytes = b""  # its last bytes: what the next blocks may refer back to
+    length: int = 0  # the length of the text compressed so far
     blocks: dict[int, Block] = field(default_factory=dict)  # by the index of their first task
 
     def reset(self) -> None:
@@ -68,6 +67,7 @@ class TaskMemo:
         self.compressed = []
         self.checksum = 1
         self.window = b""
+        self.length = 0
         self.append(b'{"tasks":{')
 
     def append(self, text: bytes) -> None:
@@ -75,6 +75,7 @@ class TaskMemo:
         self.compressed.append(_deflate(text, self.window, zlib.Z_FULL_FLUSH))
         self.checksum = zlib.adler32(text, self.checksum)
         self.window = (self.window + text)[-_WINDOW:]
+        self.length += len(text)
 
 
 # zlib's header for a level-1 stream without a preset dictionary.
@@ -134,21 +135,31 @@ def compress_state(memo: TaskMemo, parts: list[str], leading: int, head: str) ->
                          _deflate(tail, memo.window, zlib.Z_FINISH),
                          zlib.adler32(tail, memo.checksum).to_bytes(4, "big")])
     pieces = [_ZLIB_HEADER, *memo.compressed]
+    offset = sum(map(len, pieces))
+    # Where the prefix and the blocks lie in the stream, for the memo of a workflow
+    # rebuilt from it (seed_memo): its first save then compresses what its command
+    # changed, as a cached workflow's does.
+    layout: dict[str, Any] = {"prefix": [leading, offset, memo.length, memo.checksum],
+                              "blocks": []}
     checksum = memo.checksum
     if between:
         text = between.encode()
         pieces.append(_deflate(text, memo.window, zlib.Z_FULL_FLUSH))
         checksum = zlib.adler32(text, checksum)
-    for block in blocks:
+        offset += len(pieces[-1])
+    for start, block in blocks:
         pieces.append(block.deflated)
+        layout["blocks"].append([start, len(block.parts), offset, len(block.deflated),
+                                 block.checksum, block.length])
+        offset += len(block.deflated)
         checksum = adler32_combine(checksum, block.checksum, block.length)
-    text = end.encode()
+    text = ('},"stream":' + json.dumps(layout, separators=(",", ":")) + "," + head[1:]).encode()
     pieces.append(_deflate(text, b"", zlib.Z_FINISH))
     pieces.append(zlib.adler32(text, checksum).to_bytes(4, "big"))
     return b"".join(pieces)
 
 
-def _blocks(memo: TaskMemo, parts: list[str], first: int) -> list[Block]:
+def _blocks(memo: TaskMemo, parts: list[str], first: int) -> list[tuple[int, Block]]:
     """The blocks of ``parts[first:]``, those whose tasks did not change as kept."""
     kept = memo.blocks
     blocks: dict[int, Block] = {}
@@ -162,7 +173,39 @@ def _blocks(memo: TaskMemo, parts: list[str], first: int) -> list[Block]:
                           len(text))
         blocks[start] = block
     memo.blocks = blocks  # the blocks now in the prefix, or past the end, are dropped
-    return list(blocks.values())
+    return list(blocks.items())
+
+
+def seed_memo(memo: TaskMemo, blob: bytes, text: bytes, layout: dict[str, Any],
+              parts: list[str | None]) -> None:
+    """Take the compressed prefix and blocks of a stored state into ``memo``.
+
+    ``layout`` is what :func:`compress_state` wrote of the stream ``blob`` (its
+    text ``text``); ``parts`` are the stored tasks' parts as the memo holds them,
+    None for a task the next save encodes afresh. A block with such a task is
+    left out (the save compresses it again).
+    """
+    count, end, length, checksum = layout["prefix"]
+    prefix = parts[:count]
+    if len(prefix) == count and None not in prefix:
+        memo.compressed = [blob[len(_ZLIB_HEADER):end]]
+        memo.checksum = checksum
+        memo.length = length
+        memo.window = text[max(0, length - _WINDOW):length]
+        memo.prefix = prefix  # type: ignore[assignment]  # no None in it
+    for start, size, offset, deflated, adler, text_length in layout["blocks"]:
+        chunk = parts[start:start + size]
+        if len(chunk) == size and None not in chunk:
+            memo.blocks[start] = Block(chunk, blob[offset:offset + deflated],  # type: ignore[arg-type]
+                                       adler, text_length)
+
+
+def state_dict(blob: bytes) -> dict[str, Any]:
+    """A stored state's JSON as a dict, without the layout of its compressed stream
+    (which differs between two writers of the same state)."""
+    dct: dict[str, Any] = json.loads(zlib.decompress(blob))
+    dct.pop("stream", None)
+    return dct
 
 
 _DECODER = json.JSONDecoder()
