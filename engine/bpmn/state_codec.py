@@ -128,12 +128,6 @@ def compress_state(memo: TaskMemo, parts: list[str], leading: int, head: str) ->
     blocks = _blocks(memo, parts, first)
     middle = parts[leading:first]
     between = ("," if leading and middle else "") + ",".join(middle)
-    end = "}," + head[1:]
-    if not blocks:
-        tail = (between + end).encode()
-        return b"".join([_ZLIB_HEADER, *memo.compressed,
-                         _deflate(tail, memo.window, zlib.Z_FINISH),
-                         zlib.adler32(tail, memo.checksum).to_bytes(4, "big")])
     pieces = [_ZLIB_HEADER, *memo.compressed]
     offset = sum(map(len, pieces))
     # Where the prefix and the blocks lie in the stream, for the memo of a workflow
@@ -141,6 +135,11 @@ def compress_state(memo: TaskMemo, parts: list[str], leading: int, head: str) ->
     # changed, as a cached workflow's does.
     layout: dict[str, Any] = {"prefix": [leading, offset, memo.length, memo.checksum],
                               "blocks": []}
+    if not blocks:
+        tail = (between + _end(layout, head)).encode()
+        pieces.append(_deflate(tail, memo.window, zlib.Z_FINISH))
+        pieces.append(zlib.adler32(tail, memo.checksum).to_bytes(4, "big"))
+        return b"".join(pieces)
     checksum = memo.checksum
     if between:
         text = between.encode()
@@ -153,10 +152,15 @@ def compress_state(memo: TaskMemo, parts: list[str], leading: int, head: str) ->
                                  block.checksum, block.length])
         offset += len(block.deflated)
         checksum = adler32_combine(checksum, block.checksum, block.length)
-    text = ('},"stream":' + json.dumps(layout, separators=(",", ":")) + "," + head[1:]).encode()
+    text = _end(layout, head).encode()
     pieces.append(_deflate(text, b"", zlib.Z_FINISH))
     pieces.append(zlib.adler32(text, checksum).to_bytes(4, "big"))
     return b"".join(pieces)
+
+
+def _end(layout: dict[str, Any], head: str) -> str:
+    """The text after the tasks: the stream's layout, then the workflow's own part."""
+    return '},"stream":' + json.dumps(layout, separators=(",", ":")) + "," + head[1:]
 
 
 def _blocks(memo: TaskMemo, parts: list[str], first: int) -> list[tuple[int, Block]]:
@@ -186,18 +190,18 @@ def seed_memo(memo: TaskMemo, blob: bytes, text: bytes, layout: dict[str, Any],
     left out (the save compresses it again).
     """
     count, end, length, checksum = layout["prefix"]
-    prefix = parts[:count]
-    if len(prefix) == count and None not in prefix:
+    prefix = [part for part in parts[:count] if part is not None]
+    if len(prefix) == count:
         memo.compressed = [blob[len(_ZLIB_HEADER):end]]
         memo.checksum = checksum
         memo.length = length
         memo.window = text[max(0, length - _WINDOW):length]
-        memo.prefix = prefix  # type: ignore[assignment]  # no None in it
+        memo.prefix = prefix
     for start, size, offset, deflated, adler, text_length in layout["blocks"]:
-        chunk = parts[start:start + size]
-        if len(chunk) == size and None not in chunk:
-            memo.blocks[start] = Block(chunk, blob[offset:offset + deflated],  # type: ignore[arg-type]
-                                       adler, text_length)
+        chunk = [part for part in parts[start:start + size] if part is not None]
+        if len(chunk) == size:
+            memo.blocks[start] = Block(chunk, blob[offset:offset + deflated], adler,
+                                       text_length)
 
 
 def state_dict(blob: bytes) -> dict[str, Any]:

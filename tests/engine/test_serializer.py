@@ -362,3 +362,19 @@ def test_the_predicted_rest_of_a_long_process_is_compressed_once() -> None:
     assert state_dict(copy.dump()) == _full(run)
     assert all(copy._memo.blocks[start] is block for start, block in seeded.items())
     assert all(a is b for a, b in zip(prefix, copy._memo.compressed, strict=False))
+
+
+def test_a_short_process_rebuilt_from_storage_keeps_its_compressed_prefix() -> None:
+    specs = _linear_specs(3)
+    run = ProcessRun.start(specs, dict(BIG), _script_engine())
+    run.advance()
+    (view,) = run.ready_user_tasks()
+    run.complete_user_task(view.id, {"note": "ok"})
+    run.advance()
+    stored = run.dump()
+    assert not run._memo.blocks  # too few tasks for a block after the finished ones
+    copy = ProcessRun.restore(stored, specs, _script_engine())
+    prefix = list(copy._memo.compressed)
+    assert prefix  # the finished tasks, the large variable with them, as stored
+    assert state_dict(copy.dump()) == _full(run)
+    assert all(a is b for a, b in zip(prefix, copy._memo.compressed, strict=False))
