@@ -8,8 +8,6 @@ memory.
 
 from __future__ import annotations
 
-import json
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +15,7 @@ from engine.bpmn.compensation import STATE
 from engine.bpmn.compiler import compile_processes
 from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import dump_state
+from engine.bpmn.state_codec import state_dict
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.time.clock import FrozenClock
@@ -78,7 +77,7 @@ def _engine() -> WorkflowScriptEngine:
 
 
 def _state(run: ProcessRun) -> dict[str, Any]:
-    return dict(json.loads(zlib.decompress(run.dump())))
+    return dict(state_dict(run.dump()))
 
 
 def _throw_state(run: ProcessRun) -> dict[str, Any]:
@@ -94,7 +93,7 @@ def test_restored_mid_compensation_goes_on_like_the_one_in_memory() -> None:
     while not kept.completed:
         state = _state(kept)
         # The incremental dump equals a full one, and a restored copy dumps the same.
-        assert state == json.loads(zlib.decompress(dump_state(kept._wf)))
+        assert state == state_dict(dump_state(kept._wf))
         restored = ProcessRun.restore(kept.dump(), specs, _engine())
         assert _state(restored) == state
         assert _throw_state(restored) == _throw_state(kept)

@@ -4,14 +4,13 @@ tests/api/test_conditional_events.py."""
 
 from __future__ import annotations
 
-import json
-import zlib
 from datetime import UTC, datetime
 
 from engine.bpmn.compiler import compile_processes
 from engine.bpmn.conditional import CamundaConditionalEventDefinition
 from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import dump_state, load_state, spec_from_dict, spec_to_dict
+from engine.bpmn.state_codec import state_dict
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.time.clock import FrozenClock
@@ -96,10 +95,10 @@ def test_waiting_conditional_events_round_trip_through_storage_at_every_step() -
     run.advance()
 
     def reload() -> ProcessRun:
-        incremental = json.loads(zlib.decompress(run.dump()))
-        assert incremental == json.loads(zlib.decompress(dump_state(run._wf)))  # memo agrees
+        incremental = state_dict(run.dump())
+        assert incremental == state_dict(dump_state(run._wf))  # memo agrees
         copy = load_state(run.dump(), specs.spec, specs.subprocess_specs)
-        assert json.loads(zlib.decompress(dump_state(copy))) == incremental
+        assert state_dict(dump_state(copy)) == incremental
         return ProcessRun.restore(run.dump(), specs, _engine())
 
     for value in (3, 7, 9):  # updates of level: 3 is false, 7 and 9 fire

@@ -15,6 +15,7 @@ from engine.bpmn.compiler import compile_processes
 from engine.bpmn.events import MergingMessageEventDefinition
 from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.serializer import STATE_FORMAT, dump_state, escape_data, load_state
+from engine.bpmn.state_codec import state_dict
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.time.clock import FrozenClock
@@ -55,7 +56,7 @@ def _specs() -> DefinitionSpecs:
 
 
 def _full(run: ProcessRun) -> dict[str, object]:
-    return json.loads(zlib.decompress(dump_state(run._wf)))  # no memo: everything encoded
+    return state_dict(dump_state(run._wf))  # no memo: everything encoded
 
 
 def test_dump_with_memo_equals_full_dump_at_every_step() -> None:
@@ -67,11 +68,11 @@ def test_dump_with_memo_equals_full_dump_at_every_step() -> None:
     steps = 0
     while not run.completed:
         run.advance()
-        incremental = json.loads(zlib.decompress(run.dump()))
+        incremental = state_dict(run.dump())
         assert incremental == _full(run)
         # A restored copy dumps to the same state too.
         copy = load_state(run.dump(), specs.spec, specs.subprocess_specs)
-        assert json.loads(zlib.decompress(dump_state(copy))) == incremental
+        assert state_dict(dump_state(copy)) == incremental
         ready = sorted(run.ready_user_tasks(), key=lambda v: v.element_id)
         if steps in (1, 2):
             # A cycle timer changes its own state (next due time) while it waits.
@@ -151,7 +152,7 @@ def test_data_round_trips_exactly_whatever_keys_it_has() -> None:
         assert type(variables["typed_later"][name]) is type(value)
     assert type(variables["mixed"]["inner"][0]) is date
     # A copy dumps to the same state as the original.
-    assert json.loads(zlib.decompress(copy.dump())) == json.loads(zlib.decompress(run.dump()))
+    assert state_dict(copy.dump()) == state_dict(run.dump())
 
 
 def test_workflow_data_and_pending_event_payloads_round_trip() -> None:
@@ -248,7 +249,7 @@ def test_dates_a_script_keeps_round_trip_as_dates() -> None:
 
 
 def _with_format(blob: bytes, fmt: str) -> bytes:
-    dct = json.loads(zlib.decompress(blob))
+    dct = state_dict(blob)
     assert dct["format"] == STATE_FORMAT
     dct["format"] = fmt
     return zlib.compress(json.dumps(dct).encode())
@@ -289,10 +290,10 @@ def test_each_save_and_each_restored_copy_writes_the_full_state() -> None:
     run.advance()
     while True:
         stored = run.dump()
-        assert json.loads(zlib.decompress(stored)) == _full(run)
+        assert state_dict(stored) == _full(run)
         # A copy rebuilt from the stored state (its memo filled from it) saves the same.
         copy = ProcessRun.restore(stored, specs, _script_engine())
-        assert json.loads(zlib.decompress(copy.dump())) == _full(run)
+        assert state_dict(copy.dump()) == _full(run)
         assert copy.variables() == run.variables()
         assert type(copy.variables()["day"]) is date
         if run.completed:
@@ -303,7 +304,7 @@ def test_each_save_and_each_restored_copy_writes_the_full_state() -> None:
         copy.complete_user_task(view.id, {"step": view.element_id})
         run.advance()
         copy.advance()
-        assert json.loads(zlib.decompress(copy.dump())) == _full(copy)
+        assert state_dict(copy.dump()) == _full(copy)
         assert copy.variables() == run.variables()
     assert run.variables()["products"] == BIG["products"]
 
@@ -328,10 +329,52 @@ def test_states_with_the_tasks_last_still_load() -> None:
     specs = _linear_specs(3)
     run = ProcessRun.start(specs, {**BIG, **TYPED, "marked": MARKED["z"]}, _script_engine())
     run.advance()
-    state = json.loads(zlib.decompress(run.dump()))
+    state = state_dict(run.dump())
     tasks = state.pop("tasks")
     old = zlib.compress(json.dumps({**state, "tasks": tasks}, separators=(",", ":")).encode())
     copy = ProcessRun.restore(old, specs, _script_engine())
     assert copy.variables() == run.variables()
     assert type(copy.variables()["when"]) is datetime
-    assert json.loads(zlib.decompress(copy.dump())) == _full(run)
+    assert state_dict(copy.dump()) == _full(run)
+
+
+def test_the_predicted_rest_of_a_long_process_is_compressed_once() -> None:
+    specs = _linear_specs(60)
+    run = ProcessRun.start(specs, {"applicant": "pt-contoh"}, _script_engine())
+    run.advance()
+    run.dump()
+    blocks = dict(run._memo.blocks)
+    assert len(blocks) >= 3  # the predicted tasks, in blocks after the first ones
+    (view,) = run.ready_user_tasks()
+    run.complete_user_task(view.id, {"note": "ok"})
+    run.advance()
+    stored = run.dump()
+    assert state_dict(stored) == _full(run)
+    # The next task became ready among the first tasks: no block was compressed again.
+    assert all(run._memo.blocks[start] is block for start, block in blocks.items())
+    # A copy rebuilt from storage takes the stored blocks and prefix; its first save
+    # compresses none of them again.
+    copy = ProcessRun.restore(stored, specs, _script_engine())
+    assert copy._memo.blocks.keys() == blocks.keys()
+    assert all(copy._memo.blocks[s].deflated == blocks[s].deflated for s in blocks)
+    seeded = dict(copy._memo.blocks)
+    prefix = list(copy._memo.compressed)
+    assert state_dict(copy.dump()) == _full(run)
+    assert all(copy._memo.blocks[start] is block for start, block in seeded.items())
+    assert all(a is b for a, b in zip(prefix, copy._memo.compressed, strict=False))
+
+
+def test_a_short_process_rebuilt_from_storage_keeps_its_compressed_prefix() -> None:
+    specs = _linear_specs(3)
+    run = ProcessRun.start(specs, dict(BIG), _script_engine())
+    run.advance()
+    (view,) = run.ready_user_tasks()
+    run.complete_user_task(view.id, {"note": "ok"})
+    run.advance()
+    stored = run.dump()
+    assert not run._memo.blocks  # too few tasks for a block after the finished ones
+    copy = ProcessRun.restore(stored, specs, _script_engine())
+    prefix = list(copy._memo.compressed)
+    assert prefix  # the finished tasks, the large variable with them, as stored
+    assert state_dict(copy.dump()) == _full(run)
+    assert all(a is b for a, b in zip(prefix, copy._memo.compressed, strict=False))

@@ -8,6 +8,8 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
+from ..live_workflow import ready_tasks
+
 Callback = Callable[[Any], None]
 
 
@@ -38,7 +40,7 @@ def _one_round(workflow: Any, will_complete: Callback, did_complete: Callback) -
 
 def _run_ready(workflow: Any, will_complete: Callback, did_complete: Callback) -> bool:
     ran = False
-    for task in workflow.get_tasks(state=TaskState.READY):
+    for task in ready_tasks(workflow):
         if task.state != TaskState.READY or task.task_spec.manual:
             continue
         will_complete(task)

@@ -177,8 +177,8 @@ class ProcessRun:
         holding = (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
                    | TaskState.COMPLETED)
         # A join that waits for other branches holds no variables yet.
-        definite = [t for t in all_tasks(self._wf) if t.state & holding
-                    and not (t.state == TaskState.WAITING and isinstance(t.task_spec, Join))]
+        definite = [t for t in all_tasks(self._wf) if t._state & holding
+                    and not (t._state == TaskState.WAITING and isinstance(t.task_spec, Join))]
         latest = max(definite, key=lambda t: t.last_state_change, default=self._wf.task_tree)
         variables = dataflow.without_data_objects(self._wf.data)
         variables.update(latest.data)

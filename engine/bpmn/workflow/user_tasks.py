@@ -14,7 +14,7 @@ from .. import conditional, hooks
 from .. import data as dataflow
 from .incidents import TaskHookFailed, failure_message
 from .records import UserTaskView
-from .tasks import all_tasks, element_id
+from .tasks import element_id
 
 # The task attributes a task listener may set (engine.scripting.context.TaskObject).
 _LISTENER_ATTRIBUTES = ("assignee", "priority", "dueDate", "followUpDate", "candidateGroups",
@@ -23,8 +23,15 @@ _LISTENER_ATTRIBUTES = ("assignee", "priority", "dueDate", "followUpDate", "cand
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
     """The user tasks waiting for a person, in the workflow and its subprocesses."""
-    return [t for t in all_tasks(workflow)
-            if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+    # Asked twice per command: a comprehension per task dict (no generator, no
+    # property per task), ready ones being few.
+    ready = TaskState.READY
+    found = [t for t in workflow.tasks.values()
+             if t._state == ready and isinstance(t.task_spec, UserTask)]
+    for subprocess in workflow.subprocesses.values():
+        found += [t for t in subprocess.tasks.values()
+                  if t._state == ready and isinstance(t.task_spec, UserTask)]
+    return found
 
 
 def user_task(workflow: BpmnWorkflow, task_id: str) -> Any:
