@@ -213,7 +213,8 @@ class InstanceLoader:
 
     def save(self, instance: InstanceRow, run: ProcessRun) -> None:
         # The rows the command queued are written with the instance (InstanceStore.save).
-        self.store.save(instance, self.clock.now(), state=run.dump())
+        finished = instance.status in ("completed", "cancelled")
+        self.store.save(instance, self.clock.now(), state=run.dump(finished=finished))
         self._pending[instance.id] = (instance, run)
 
     def save_without_state(self, instance: InstanceRow) -> None:

@@ -82,10 +82,16 @@ class ProcessRun:
         finished = read_finished(state)
         return finished if finished is not None else cls.restore(state, specs, engine)
 
-    def dump(self) -> bytes:
-        # A completed or cancelled instance runs no command again: only what its
-        # readers ask for is kept (engine.bpmn.workflow.finished), a fifth of the whole.
-        if self._wf.completed:  # set on completion and by cancel()
+    def dump(self, *, finished: bool = False) -> bytes:
+        """The state to store.
+
+        :param finished: the instance has completed or been cancelled, so it runs no
+            command again: only what its readers ask for is kept
+            (engine.bpmn.workflow.finished), a fifth of the whole. The caller says
+            so, not the workflow: one whose last step failed (an end event's data
+            output missing, say) has run out of steps but waits for a retry.
+        """
+        if finished and self._wf.completed:  # set on completion and by cancel()
             state = dump_finished(self._wf, self.variables())
             self._dumped = len(state)
             return state
