@@ -43,6 +43,7 @@ the ratios PostgreSQL/SQLite and two nodes/one node, per round and overall.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import resource
 import statistics
@@ -68,6 +69,7 @@ from bench.client import (  # noqa: E402
     latency_line,
     machine_line,
     percentile,
+    run_clients,
     sign_in,
     timed,
     verdict,
@@ -95,7 +97,8 @@ from tests.builders import linear_user_tasks  # noqa: E402
 __all__ = [
     "PASSWORD", "CallFailed", "Server", "Tally", "UserConnection", "add_user", "cpu_seconds",
     "free_port", "machine_line", "percentile", "proc_status_kib", "process_tree",
-    "running_server", "server_env", "sign_in", "timed", "tree_cpu_seconds", "tree_kib",
+    "run_clients", "running_server", "server_env", "sign_in", "timed", "tree_cpu_seconds",
+    "tree_kib",
     "verdict", "wait_healthy",
 ]
 
@@ -183,16 +186,10 @@ def drive(base_urls: str | Sequence[str], tokens: dict[str, str], instances: int
     urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
     numbers, lock = itertools.count(first), threading.Lock()
     tallies = [Tally() for _ in range(concurrency)]
-    threads = [threading.Thread(target=client_thread,
-                                args=(numbers, lock, first + instances, urls[i % len(urls)],
-                                      tokens, t))
-               for i, t in enumerate(tallies)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_clients([
+        functools.partial(client_thread, numbers, lock, first + instances, urls[i % len(urls)],
+                          tokens, t)
+        for i, t in enumerate(tallies)])
     total = Tally()
     for tally in tallies:
         total.merge(tally)

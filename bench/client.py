@@ -14,8 +14,9 @@ import math
 import os
 import platform
 import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -143,3 +144,15 @@ def machine_line() -> str:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
     return (f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"{os.cpu_count()} cores ({usable} usable), {platform.machine()}")
+
+
+def run_clients(jobs: Sequence[Callable[[], None]]) -> float:
+    """Run each job in a thread of its own, all at once; return the seconds until the
+    last one ended."""
+    threads = [threading.Thread(target=job) for job in jobs]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began

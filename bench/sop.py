@@ -39,6 +39,7 @@ process and form). Exits 1 if a call failed or an instance did not finish.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import itertools
 import json
@@ -73,6 +74,7 @@ from bench.api import (  # noqa: E402
     percentile,
     proc_status_kib,
     process_tree,
+    run_clients,
     running_server,
     server_env,
     sign_in,
@@ -378,15 +380,10 @@ def drive(urls: Sequence[str], customers: Sequence[str], tokens: Mapping[str, st
     """Run ``instances`` instances, one thread per customer; return the tally and seconds."""
     numbers, lock = itertools.count(), threading.Lock()
     tallies = [SopTally() for _ in customers]
-    threads = [threading.Thread(target=client, args=(
-        customer, urls[i % len(urls)], tokens, numbers, lock, instances, tallies[i]))
-        for i, customer in enumerate(customers)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_clients([
+        functools.partial(client, customer, urls[i % len(urls)], tokens, numbers, lock,
+                          instances, tallies[i])
+        for i, customer in enumerate(customers)])
     total = SopTally()
     for tally in tallies:
         total.merge(tally)
