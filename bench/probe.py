@@ -120,6 +120,10 @@ METHODS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 class Probe:
     """Exclusive wall and CPU time and calls per (context, layer), from every thread."""
 
+    # The clocks: wall time, and the CPU time of the calling thread.
+    wall: Callable[[], float] = staticmethod(time.perf_counter)
+    cpu: Callable[[], float] = staticmethod(time.thread_time)
+
     def __init__(self) -> None:
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -151,13 +155,13 @@ class Probe:
     def enter(self, layer: str) -> None:
         if self.profiler is not None:
             return  # the profile is the last thing measured: its figures stay clean
-        self._stack().append([layer, time.perf_counter(), time.thread_time(), 0.0, 0.0])
+        self._stack().append([layer, self.wall(), self.cpu(), 0.0, 0.0])
 
     def leave(self, layer: str | None = None) -> None:
         """Close the innermost frame (if ``layer`` is given, only a frame of that layer)."""
         if self.profiler is not None:
             return
-        wall_now, cpu_now = time.perf_counter(), time.thread_time()
+        wall_now, cpu_now = self.wall(), self.cpu()
         stack = self._stack()
         if not stack or (layer is not None and stack[-1][0] != layer):
             return
