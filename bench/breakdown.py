@@ -63,6 +63,7 @@ from bench.harness import (  # noqa: E402
 from bench.probe import LABELS, LAYERS, Probe, install  # noqa: E402
 
 Layers = dict[str, dict[str, list[float]]]  # context -> layer -> [wall s, CPU s, calls]
+Functions = dict[str, dict[str, dict[str, list[float]]]]  # context -> layer -> function -> ...
 PLAIN_STEPS = 17
 
 
@@ -79,36 +80,50 @@ class Phase:
     outside_s: float | None = None  # over HTTP: the client's wait not spent in the app
     requests: int = 0
     server_cpu_s: float | None = None
+    functions: Functions | None = None
 
 
 def table(phase: Phase) -> list[str]:
     """The phase's figures per instance: wall ms and share, CPU ms and share, calls."""
     per = max(phase.instances, 1)
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[tuple[str, float, float, float, str]] = []
     for context in ("request", "background"):
         for layer in LAYERS:
             wall, cpu, calls = phase.layers.get(context, {}).get(layer, [0.0, 0.0, 0.0])
             if calls:
                 where = "" if context == "request" or phase.outside_s is None else \
                     " (renderer thread)"
-                rows.append((LABELS[layer] + where, wall, cpu, calls))
+                inside = (phase.functions or {}).get(context, {}).get(layer, {})
+                biggest = sorted(inside.items(), key=lambda item: -item[1][1])[:4]
+                detail = ", ".join(f"{name} {1000 * v[1] / per:.1f}" for name, v in biggest
+                                   if len(inside) > 1 and 1000 * v[1] / per >= 0.1)
+                rows.append((LABELS[layer] + where, wall, cpu, calls, detail))
     if phase.outside_s is not None:
-        rows.append(("HTTP outside the app: granian, socket, client", phase.outside_s, 0.0, 0))
+        rows.append(("HTTP outside the app: granian, socket, client", phase.outside_s, 0.0, 0,
+                     ""))
     wall_total = sum(r[1] for r in rows) or 1e-9
     cpu_total = sum(r[2] for r in rows) or 1e-9
     extra = f", {phase.requests / per:.0f} requests per instance" if phase.requests else ""
     lines = [f"-- {phase.title}: {phase.instances} instance(s){extra}",
              f"   {'layer':<50} {'wall ms':>9} {'%':>6} {'CPU ms':>9} {'%':>6} {'calls':>8}"]
-    for label, wall, cpu, calls in sorted(rows, key=lambda r: -r[1]):
+    for label, wall, cpu, calls, detail in sorted(rows, key=lambda r: -r[2]):
         lines.append(f"   {label:<50} {1000 * wall / per:9.1f} {100 * wall / wall_total:6.1f} "
                      f"{1000 * cpu / per:9.1f} {100 * cpu / cpu_total:6.1f} "
                      f"{calls / per:8.0f}")
+        if detail:
+            lines.append(f"      CPU ms in: {detail}")
     lines.append(f"   {'total':<50} {1000 * wall_total / per:9.1f} {100.0:6.1f} "
                  f"{1000 * cpu_total / per:9.1f} {100.0:6.1f}")
     if phase.server_cpu_s is not None:
         lines.append(f"   server process CPU (from /proc): {1000 * phase.server_cpu_s / per:.1f} "
                      "ms per instance")
     return lines
+
+
+def diff_functions(after: Functions, before: Functions) -> Functions:
+    return {context: {layer: diff({"": named}, {"": before.get(context, {}).get(layer, {})})[""]
+                      for layer, named in layers.items()}
+            for context, layers in after.items()}
 
 
 def diff(after: Layers, before: Layers) -> Layers:
@@ -160,9 +175,10 @@ def plain_instances(engine: Any, count: int) -> float:
 
 
 def measured(probe: Probe, title: str, instances: int, work: Callable[[], Any]) -> Phase:
-    before = probe.snapshot()
+    before, named = probe.snapshot(), probe.functions()
     work()
-    return Phase(title, instances, diff(probe.snapshot(), before))
+    return Phase(title, instances, diff(probe.snapshot(), before),
+                 functions=diff_functions(probe.functions(), named))
 
 
 def run_plain(databases: Databases, kind: str, folder: Path, probe: Probe, count: int
@@ -219,17 +235,17 @@ def probe_call(base_url: str, path: str) -> Any:
         return json.loads(answer.read())
 
 
-def settled(base_url: str, timeout: float = 60.0) -> Layers:
+def settled(base_url: str, timeout: float = 60.0) -> tuple[Layers, Functions]:
     """The server's figures once the renderer thread has stopped adding to them."""
     deadline = time.monotonic() + timeout
-    last = probe_call(base_url, "")["layers"]
+    last = probe_call(base_url, "")
     while time.monotonic() < deadline:
         time.sleep(1.0)
-        now = probe_call(base_url, "")["layers"]
-        if now.get("background") == last.get("background"):
-            return dict(now)
+        now = probe_call(base_url, "")
+        if now["layers"].get("background") == last["layers"].get("background"):
+            break
         last = now
-    return dict(last)
+    return dict(last["layers"]), dict(last["functions"])
 
 
 def start_probed(env: dict[str, str], folder: Path) -> Server:
@@ -297,7 +313,7 @@ def run_sop(databases: Databases, kind: str, folder: Path, probe: Probe, count: 
             def over_http(title: str, instances: int) -> Phase:
                 probe_call(base, "/reset")
                 tally, cpu = drive(instances)
-                layers = settled(base)
+                layers, functions = settled(base)
                 waited = sum(sum(v) for v in tally.latencies.values())
                 in_app = sum(v[0] for v in layers.get("request", {}).values())
                 requests = sum(len(v) for v in tally.latencies.values())
@@ -306,7 +322,7 @@ def run_sop(databases: Databases, kind: str, folder: Path, probe: Probe, count: 
                     nonlocal failed
                     failed = True
                 return Phase(title, max(tally.instances, 1), layers, max(waited - in_app, 0.0),
-                             requests, cpu)
+                             requests, cpu, functions)
 
             lines += table(over_http("first instance after the server's start", 1))
             lines += table(over_http("warm instances", count))

@@ -128,6 +128,8 @@ class Probe:
         self._local = threading.local()
         self._lock = threading.Lock()
         self.totals: dict[tuple[str, str], list[float]] = {}
+        # The same, per function or statement kind within each layer.
+        self.details: dict[tuple[str, str, str], list[float]] = {}
         self.profiler: cProfile.Profile | None = None
         self.skipped: list[str] = []
         self.installed = False
@@ -135,6 +137,7 @@ class Probe:
     def reset(self) -> None:
         with self._lock:
             self.totals = {}
+            self.details = {}
 
     def snapshot(self) -> dict[str, dict[str, list[float]]]:
         """context -> layer -> [wall s, CPU s, calls]."""
@@ -142,6 +145,14 @@ class Probe:
             found: dict[str, dict[str, list[float]]] = {}
             for (context, layer), values in self.totals.items():
                 found.setdefault(context, {})[layer] = list(values)
+            return found
+
+    def functions(self) -> dict[str, dict[str, dict[str, list[float]]]]:
+        """context -> layer -> function -> [wall s, CPU s, calls] (own time, as above)."""
+        with self._lock:
+            found: dict[str, dict[str, dict[str, list[float]]]] = {}
+            for (context, layer, what), values in self.details.items():
+                found.setdefault(context, {}).setdefault(layer, {})[what] = list(values)
             return found
 
     # -- frames ---------------------------------------------------------------------------
@@ -152,10 +163,10 @@ class Probe:
             stack = self._local.stack = []
         return stack
 
-    def enter(self, layer: str) -> None:
+    def enter(self, layer: str, what: str = "") -> None:
         if self.profiler is not None:
             return  # the profile is the last thing measured: its figures stay clean
-        self._stack().append([layer, self.wall(), self.cpu(), 0.0, 0.0])
+        self._stack().append([layer, self.wall(), self.cpu(), 0.0, 0.0, what or layer])
 
     def leave(self, layer: str | None = None) -> None:
         """Close the innermost frame (if ``layer`` is given, only a frame of that layer)."""
@@ -165,25 +176,28 @@ class Probe:
         stack = self._stack()
         if not stack or (layer is not None and stack[-1][0] != layer):
             return
-        name, wall0, cpu0, child_wall, child_cpu = stack.pop()
+        name, wall0, cpu0, child_wall, child_cpu, what = stack.pop()
         wall, cpu = wall_now - wall0, cpu_now - cpu0
         if stack:
             stack[-1][3] += wall
             stack[-1][4] += cpu
-        key = (getattr(self._local, "context", "background"), name)
+        context = getattr(self._local, "context", "background")
         with self._lock:
-            values = self.totals.setdefault(key, [0.0, 0.0, 0.0])
-            values[0] += wall - child_wall
-            values[1] += cpu - child_cpu
-            values[2] += 1
+            for values in (self.totals.setdefault((context, name), [0.0, 0.0, 0.0]),
+                           self.details.setdefault((context, name, what), [0.0, 0.0, 0.0])):
+                values[0] += wall - child_wall
+                values[1] += cpu - child_cpu
+                values[2] += 1
 
     def wrap(self, layer: str, function: Callable[..., Any]) -> Callable[..., Any]:
         if getattr(function, "__probed__", False):
             return function
 
+        what = f"{function.__module__.rsplit('.', 1)[-1]}.{function.__qualname__}"
+
         @functools.wraps(function)
         def probed(*args: Any, **kwargs: Any) -> Any:
-            self.enter(layer)
+            self.enter(layer, what)
             try:
                 return function(*args, **kwargs)
             finally:
@@ -228,8 +242,8 @@ def install(probe: Probe) -> None:
             _patch_methods(probe, layer, module_name, class_name, names)
     import sqlalchemy as sa
 
-    def before(*_: Any) -> None:
-        probe.enter("driver")
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        probe.enter("driver", statement.lstrip()[:6].upper())
 
     def after(*_: Any) -> None:
         probe.leave("driver")
@@ -342,7 +356,8 @@ class Middleware:
             profiler, self.probe.profiler = self.probe.profiler, None
             answer = profile_summary(profiler) if profiler is not None else {}
         else:
-            answer = {"layers": self.probe.snapshot(), "skipped": self.probe.skipped,
+            answer = {"layers": self.probe.snapshot(), "functions": self.probe.functions(),
+                      "skipped": self.probe.skipped,
                       "pid": os.getpid()}
         body = json.dumps(answer).encode()
         start_response("200 OK", [("Content-Type", "application/json"),
