@@ -112,7 +112,23 @@ def sop_seed(env: dict[str, str], folder: Path) -> str:
                 sop.run_instance(customer, users, tally)
             except CallFailed:
                 raise SystemExit("the seed instance failed: " + "; ".join(tally.errors)) from None
+        rendered(env["DATABASE_URL"])
     return company
+
+
+def rendered(url: str, timeout: float = 120.0) -> None:
+    """Wait until the renderer has made every queued document (its rows are then gone)."""
+    db = sa.create_engine(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with db.connect() as conn:
+                if not conn.scalar(sa.text("SELECT count(*) FROM document_render")):
+                    return
+            time.sleep(0.5)
+        raise SystemExit(f"documents of the seed instance still queued after {timeout:.0f} s")
+    finally:
+        db.dispose()
 
 
 # -- the template and its copies ----------------------------------------------------------
@@ -289,7 +305,8 @@ def key_queries(template: Template, db: sa.Engine) -> list[Query]:
         one = conn.execute(sa.text(
             "SELECT id, business_key FROM process_instance ORDER BY started_at DESC"
             " LIMIT 1")).one()
-    word = template.words[len(template.words) // 2] if template.words else "biskuit"
+    # A word every instance has, long enough to be one a person would type.
+    word = next((w for w in template.words if len(w) >= 6), "biskuit")
     return [
         Query(f"task list, staff with {len(groups)} roles",
               lambda s: s.queries.tasks(staff, sort="due", per_page=50)),
