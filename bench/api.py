@@ -81,7 +81,7 @@ from bench.harness import (  # noqa: E402
     add_user,
     add_users,
     cpu_seconds,
-    database_bytes,
+    database_size,
     free_port,
     proc_status_kib,
     process_tree,
@@ -232,7 +232,7 @@ def cluster(kind: str, nodes: int, databases: Databases, folder: Path, *,
             timeout=60)
         if deployed.status_code != 201:
             raise SystemExit(f"deployment failed: {deployed.status_code} {deployed.text}")
-        yield Cluster(kind, url, servers, tokens, database_bytes(url), databases)
+        yield Cluster(kind, url, servers, tokens, database_size(url).total, databases)
 
 
 @dataclass
@@ -332,7 +332,7 @@ def report_nodes(where: Cluster, label: str) -> None:
               f"(master first: {', '.join(f'{kib / 1024:.0f}' for kib in peaks)})   "
               f"target <= {TARGET_RSS_MB:.0f}: {verdict(peak_mb <= TARGET_RSS_MB)}; "
               f"RSS now {tree_kib(server.process.pid, 'VmRSS') / 1024:.0f} MiB")
-    grown = database_bytes(where.url) - where.bytes_before
+    grown = database_size(where.url).total - where.bytes_before
     print(f"database: {grown / 1024:.0f} KiB more for {where.completed} completed instances "
           f"({grown / max(where.completed, 1) / 1024:.2f} KiB per instance; "
           f"warm-up included)")

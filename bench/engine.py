@@ -60,7 +60,7 @@ from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from bench.client import percentile  # noqa: E402
-from bench.harness import Databases, chosen_databases, database_bytes  # noqa: E402
+from bench.harness import Databases, chosen_databases, database_size  # noqa: E402
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Task  # noqa: E402
@@ -202,7 +202,7 @@ class Durable:
         with engine.write() as s:
             s.deployments.deploy([(f"{scenario.key}.bpmn", scenario.xml().encode())])
         durable = cls(scenario, url, engine, start_data, submitted,
-                      bytes_before=database_bytes(url))
+                      bytes_before=database_size(url).total)
         sa.event.listen(engine.db.engine, "before_cursor_execute", durable.count_statement)
         return durable
 
@@ -257,7 +257,7 @@ class Durable:
         if done != self.instances:
             raise SystemExit(f"{self.scenario.name}: only {done} of {self.instances} "
                              "instances completed")
-        grown = database_bytes(self.url) - self.bytes_before
+        grown = database_size(self.url).total - self.bytes_before
         return {"bytes_per_instance": grown / max(self.instances, 1),
                 "state_bytes": float(state or 0)}
 

@@ -7,7 +7,7 @@ import it (``from bench.harness import ...``, the project root on ``sys.path``);
 * Databases: :class:`Databases` hands out a database URL for ``sqlite`` (a file
   in a folder) or ``postgresql`` (a fresh database on a throw-away cluster it
   starts once, with ``tests/postgres.py``'s :class:`PostgresServer`, the way the
-  tests do), and :func:`database_bytes` measures what the tables take.
+  tests do), and :func:`database_size` measures what the tables take.
 * Servers: :func:`running_nodes` starts N ``sertiflow serve`` processes on their
   own ports sharing one database, as separate machines would (each its own
   instance folder, hence its own timer sweep; one documents folder and one
@@ -138,31 +138,101 @@ class Databases:
                 "as in the tests)")
 
 
-def database_bytes(url: str) -> int:
-    """Bytes the database's tables take, indexes and TOAST included, compacted first.
+@dataclass(frozen=True)
+class TableSize:
+    """One table's share of a compacted database."""
 
-    SQLite: checkpoint the WAL, VACUUM and count pages. PostgreSQL: VACUUM FULL
-    (as the space of dead rows would be reused in a running database) and sum
-    ``pg_total_relation_size`` over the tables of the ``public`` schema.
-    Compare two readings to get what some work added.
+    bytes: int  # the table with its indexes (and TOAST on PostgreSQL)
+    rows: int
+    indexes: dict[str, int]  # index name -> bytes (SQLite: autoindexes included)
+
+
+@dataclass(frozen=True)
+class DatabaseSize:
+    """What a database takes, compacted: the whole, and table by table."""
+
+    total: int
+    tables: dict[str, TableSize]
+
+    def grown(self, before: DatabaseSize) -> dict[str, tuple[int, int]]:
+        """Per table: (bytes, rows) added since ``before``, largest growth first."""
+        growth = {name: (size.bytes - before.tables[name].bytes if name in before.tables
+                         else size.bytes,
+                         size.rows - before.tables[name].rows if name in before.tables
+                         else size.rows)
+                  for name, size in self.tables.items()}
+        return dict(sorted(growth.items(), key=lambda item: -item[1][0]))
+
+
+def database_size(url: str) -> DatabaseSize:
+    """Bytes the database takes, compacted, in total and per table (rows and indexes too).
+
+    SQLite: ``VACUUM INTO`` a copy, so the database is read as one consistent
+    snapshot and left as it is, even while a server writes to it; the total is
+    the copy's file, each table and index is summed from ``dbstat``.
+    PostgreSQL: ``VACUUM FULL`` in place (a running database would reuse the
+    space of dead rows), then ``pg_total_relation_size`` of each table of the
+    ``public`` schema (indexes and TOAST included) and ``pg_relation_size`` of
+    each index; the total is the sum of the tables.
+    Compare two readings to get what some work added (:meth:`DatabaseSize.grown`).
     """
+    if url.startswith("sqlite:///"):
+        return _sqlite_size(Path(url.removeprefix("sqlite:///")))
     db = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with db.connect() as conn:
-            if db.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.exec_driver_sql("VACUUM")
-                pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
-                size = conn.exec_driver_sql("PRAGMA page_size").scalar()
-                return int(pages or 0) * int(size or 0)
             conn.exec_driver_sql("VACUUM FULL")
-            total = conn.exec_driver_sql(
-                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' AND c.relkind = 'r'").scalar()
-            return int(total or 0)
+            rows = conn.exec_driver_sql(
+                "SELECT t.relname, i.relname, pg_total_relation_size(t.oid),"
+                " pg_relation_size(i.oid) FROM pg_class t"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " LEFT JOIN pg_index x ON x.indrelid = t.oid"
+                " LEFT JOIN pg_class i ON i.oid = x.indexrelid"
+                " WHERE n.nspname = 'public' AND t.relkind = 'r'").all()
+            totals: dict[str, int] = {}
+            indexes: dict[str, dict[str, int]] = {}
+            for table, index, total, index_bytes in rows:
+                totals[table] = int(total)
+                indexes.setdefault(table, {})
+                if index is not None:
+                    indexes[table][index] = int(index_bytes)
+            tables = {table: TableSize(total, int(conn.exec_driver_sql(
+                f'SELECT count(*) FROM "{table}"').scalar() or 0), indexes[table])
+                for table, total in totals.items()}
+            return DatabaseSize(sum(totals.values()), tables)
     finally:
         db.dispose()
+
+
+def _sqlite_size(path: Path) -> DatabaseSize:
+    with tempfile.TemporaryDirectory(prefix="sertiflow-size-") as tmp:
+        copy = Path(tmp) / "copy.db"
+        source = sqlite3.connect(path, timeout=60)
+        try:
+            source.execute("VACUUM INTO ?", (str(copy),))
+        finally:
+            source.close()
+        compact = sqlite3.connect(copy)
+        try:
+            objects = compact.execute(
+                "SELECT s.tbl_name, s.name, s.type, SUM(d.pgsize) FROM dbstat d"
+                " JOIN sqlite_schema s ON s.name = d.name"
+                " WHERE s.type IN ('table', 'index') GROUP BY s.name").fetchall()
+            totals: dict[str, int] = {}
+            indexes: dict[str, dict[str, int]] = {}
+            for table, name, kind, size in objects:
+                if table.startswith("sqlite_"):
+                    continue
+                totals[table] = totals.get(table, 0) + int(size)
+                found = indexes.setdefault(table, {})
+                if kind == "index":
+                    found[name] = int(size)
+            tables = {table: TableSize(size, int(compact.execute(
+                f'SELECT count(*) FROM "{table}"').fetchone()[0]), indexes[table])
+                for table, size in totals.items()}
+        finally:
+            compact.close()
+        return DatabaseSize(copy.stat().st_size, tables)
 
 
 # -- server nodes ------------------------------------------------------------------------

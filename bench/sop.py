@@ -28,12 +28,13 @@ next person expects is in their list, that the instance ends completed.
 
 Prints, per run: full instances per minute, requests per second, p50/p95/p99 per
 kind of call, requests per instance by kind, the servers' CPU per instance, the
-database's growth per completed instance (the compacted size: SQLite ``VACUUM
-INTO`` a copy, PostgreSQL ``pg_database_size`` after ``VACUUM FULL``; the tables
-that grow most) with the documents' bytes apart (the clients' uploads, and the
-documents folder with the generated letters), and each node's peak RSS. One
-instance per client is run first and not counted (the first parse of every
-process and form). Exits 1 if a call failed or an instance did not finish.
+database's growth per completed instance (the compacted size, read by
+``bench.harness.database_size``: SQLite ``VACUUM INTO`` a copy, PostgreSQL the
+tables' total size after ``VACUUM FULL``; the tables that grow most) with the
+documents' bytes apart (the clients' uploads, and the documents folder with
+the generated letters), and each node's peak RSS. One instance per client is
+run first and not counted (the first parse of every process and form). Exits 1
+if a call failed or an instance did not finish.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ import itertools
 import json
 import re
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -63,8 +63,6 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-
 from bench.api import (  # noqa: E402
     CallFailed,
     Tally,
@@ -80,6 +78,7 @@ from bench.api import (  # noqa: E402
     sign_in,
     tree_cpu_seconds,
 )
+from bench.harness import DatabaseSize, database_size  # noqa: E402
 from tests.processes.driver import PDF  # noqa: E402
 from tests.processes.entries import (  # noqa: E402
     ADA_NCR,
@@ -393,43 +392,6 @@ def drive(urls: Sequence[str], customers: Sequence[str], tokens: Mapping[str, st
 # -- what the database and the documents hold ------------------------------------------------
 
 
-def database_bytes(url: str) -> tuple[int, dict[str, tuple[int, int]]]:
-    """The database compacted, in bytes, and per table: (bytes with its indexes, rows).
-
-    SQLite: ``VACUUM INTO`` a copy (a consistent snapshot while the server runs);
-    PostgreSQL: ``VACUUM FULL``, then ``pg_database_size`` and each table's total size.
-    """
-    if url.startswith("sqlite:///"):
-        with tempfile.TemporaryDirectory(prefix="sertiflow-sop-size-") as tmp:
-            copy = Path(tmp) / "copy.db"
-            source = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=60)
-            source.execute("VACUUM INTO ?", (str(copy),))
-            source.close()
-            compact = sqlite3.connect(copy)
-            sizes = dict(compact.execute(
-                "SELECT s.tbl_name, SUM(d.pgsize) FROM dbstat d JOIN sqlite_schema s"
-                " ON s.name = d.name WHERE s.type = 'table' OR s.type = 'index'"
-                " GROUP BY s.tbl_name"))
-            parts = {table: (int(size), compact.execute(
-                f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
-                for table, size in sizes.items() if not table.startswith("sqlite_")}
-            compact.close()
-            return copy.stat().st_size, parts
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("VACUUM FULL"))
-            total = int(conn.scalar(sa.text("SELECT pg_database_size(current_database())")))
-            tables = conn.execute(sa.text(
-                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind = 'r'")).all()
-            return total, {table: (int(size), int(conn.scalar(sa.text(
-                f'SELECT COUNT(*) FROM "{table}"')))) for table, size in tables}
-    finally:
-        engine.dispose()
-
-
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -448,8 +410,7 @@ class Run:
     elapsed: float
     server_cpu: float
     peaks_kib: list[list[int]]  # per node: VmHWM of each process, master first
-    db: tuple[int, int]
-    tables: tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]
+    db: tuple[DatabaseSize, DatabaseSize]  # before and after the measured instances
     docs: tuple[int, int]
     setup_s: float
     crashed: bool
@@ -523,7 +484,7 @@ def run(count: int, instances: int, databases: Databases, nodes: int, threads: i
         warmup, _ = drive(urls, customers, tokens, len(customers))
         setup_s = time.perf_counter() - began
         documents = folder / "documents"
-        db_before, tables_before = database_bytes(url)
+        db_before = database_size(url)
         docs_before = folder_bytes(documents)
         cpu_before = sum(tree_cpu_seconds(s.process.pid) for s in servers)
         tally, elapsed = drive(urls, customers, tokens, instances)
@@ -531,10 +492,10 @@ def run(count: int, instances: int, databases: Databases, nodes: int, threads: i
         peaks = [[proc_status_kib(pid, "VmHWM") for pid in process_tree(s.process.pid)]
                  for s in servers]
         crashed = any(s.process.poll() is not None for s in servers)
-        db_after, tables_after = database_bytes(url)
+        db_after = database_size(url)
         docs_after = folder_bytes(documents)
     return Run(count, instances, tally, warmup, elapsed, server_cpu, peaks,
-               (db_before, db_after), (tables_before, tables_after),
+               (db_before, db_after),
                (docs_before, docs_after), setup_s, crashed)
 
 
@@ -577,16 +538,14 @@ def report(result: Run, database: str) -> None:
     print(f"server CPU: {result.server_cpu:.1f} s, {1000 * result.server_cpu / done:.0f} ms per "
           f"instance ({1000 * result.server_cpu / max(total, 1):.1f} ms per request)"
           + ("; PostgreSQL's own processes not counted" if database == "PostgreSQL" else ""))
-    grown = result.db[1] - result.db[0]
-    per_kb = grown / done / 1000
+    before, after = result.db
+    per_kb = (after.total - before.total) / done / 1000
     print(f"database per completed instance: {per_kb:.1f} KB   target <= {TARGET_DB_KB:.0f}: "
           f"{'met' if per_kb <= TARGET_DB_KB else 'MISSED'}   (compacted "
-          f"{result.db[0] / 1e6:.2f} -> {result.db[1] / 1e6:.2f} MB)")
-    before, after = result.tables
-    growth = sorted(((size - before.get(t, (0, 0))[0], rows - before.get(t, (0, 0))[1], t)
-                     for t, (size, rows) in after.items()), reverse=True)
+          f"{before.total / 1e6:.2f} -> {after.total / 1e6:.2f} MB)")
+    growth = list(after.grown(before).items())
     print("  tables (with their indexes) that grew, per instance: " + ", ".join(
-        f"{t} {g / done / 1000:.1f} KB ({r / done:.0f} rows)" for g, r, t in growth[:8]
+        f"{t} {g / done / 1000:.1f} KB ({r / done:.0f} rows)" for t, (g, r) in growth[:8]
         if g > 0))
     print(f"documents apart: uploaded {tally.uploaded / done / 1000:.1f} KB per instance; "
           f"documents folder +{(result.docs[1] - result.docs[0]) / done / 1000:.1f} KB per "
