@@ -49,13 +49,17 @@ class ArchiveFile:
             out.write(gzip.compress(_line(line)))
             _sync(out)
 
-    def append(self, records: Sequence[Mapping[str, Any]]) -> int:
-        """Append one batch as its own gzip member, on disk when this returns; its bytes."""
-        member = gzip.compress(b"".join(_line(r) for r in records), compresslevel=6)
+    def append(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+        """Append one batch as its own gzip member, on disk when this returns.
+
+        Returns the bytes written and the bytes of JSON they hold.
+        """
+        text = b"".join(_line(r) for r in records)
+        member = gzip.compress(text, compresslevel=6)
         with open(self.path, "ab") as out:
             out.write(member)
             _sync(out)
-        return len(member)
+        return len(member), len(text)
 
     def header(self) -> dict[str, Any]:
         for record in self._lines():

@@ -50,6 +50,8 @@ class ArchiveRun:
     instances: int = 0
     batches: int = 0
     file_bytes: int = 0
+    #: The JSON those bytes hold, uncompressed.
+    json_bytes: int = 0
     rows: Counter[str] = field(default_factory=Counter)
 
 
@@ -110,7 +112,9 @@ class Archiver:
             if not ids:
                 return False
             records = self._records(session, ids)
-            result.file_bytes += file.append(records)
+            written, text = file.append(records)
+            result.file_bytes += written
+            result.json_bytes += text
             # Children first: no row is ever left pointing at a deleted one.
             for link in reversed(self.links):
                 deleted = session.execute(sa.delete(link.table).where(link.keys(ids)))

@@ -149,7 +149,7 @@ def test_a_run_cut_short_loses_nothing_and_the_next_run_finishes(
     real_append = ArchiveFile.append
     calls = []
 
-    def append_then_die(self: ArchiveFile, records: Any) -> int:
+    def append_then_die(self: ArchiveFile, records: Any) -> tuple[int, int]:
         written = real_append(self, records)
         calls.append(len(records))
         if len(calls) == 2:

@@ -1,0 +1,331 @@
+"""Benchmark: what archiving, partitioning by year and a read replica buy a growing database.
+
+Run: ``.venv/bin/python bench/past_one_database.py [--database sqlite|postgresql|both]
+[--completed 5000] [--running 500] [--repeat 100] [--no-partitions] [--no-replica]``
+
+1. **Archiving** (each database): ``--completed`` finished instances spread over three
+   past years and ``--running`` open ones (copies of one real instance of an 8-task
+   process, see ``bench/clones.py``). Measured before and after ``sertiflow archive``'s
+   run (:class:`engine.archive.Archiver`) moves the finished ones out: database bytes,
+   a staff user's task list, the monitor's instance list (it counts its matches exactly),
+   a search by business key, one instance's history; and the run itself (instances/s,
+   archive bytes per instance).
+2. **History partitioned by year** (PostgreSQL): the same history rows copied into a
+   plain table and into one partitioned by ``RANGE (at)`` with one partition per year;
+   one instance's history and one year's events read from each; then one year removed
+   from each, by ``DELETE`` and by ``DETACH`` + ``DROP`` of its partition.
+3. **A read replica** (PostgreSQL): a streaming standby of the throw-away cluster made
+   with ``pg_basebackup -R``; the task list on the standby and on the primary while a
+   writer thread runs real commands on the primary, and the replica's lag (a row
+   committed on the primary, polled on the standby until it is there).
+
+It prints figures, it asserts none. A 2-core machine shared with other work: compare
+the before and after of one run, not absolute figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from bench import clones  # noqa: E402
+from bench.client import percentile  # noqa: E402
+from bench.harness import Databases, chosen_databases, database_bytes, server_env  # noqa: E402
+from engine.archive import Archiver  # noqa: E402
+from engine.composition import Engine  # noqa: E402
+from engine.config import load_settings  # noqa: E402
+from engine.identity.access import ADMIN, Actor  # noqa: E402
+from engine.models import HistoryEvent, ProcessInstance  # noqa: E402
+
+STAFF = Actor.of("budi", [clones.ROLE])
+ADMIN_ACTOR = Actor.of("admin", [ADMIN])
+YEARS = (2023, 2024, 2025)
+BATCH = 500
+
+
+def ms(values: Sequence[float]) -> str:
+    return (f"p50 {1000 * percentile(values, 50):7.2f}  p95 {1000 * percentile(values, 95):7.2f}"
+            " ms")
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    for _ in range(3):
+        call()
+    spent = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        call()
+        spent.append(time.perf_counter() - began)
+    return spent
+
+
+def in_years(count: int, rng: random.Random) -> list[datetime]:
+    # A day inside each end: an instance's earlier events stay in its end's years.
+    start = datetime(YEARS[0], 1, 2, tzinfo=UTC)
+    span = datetime(YEARS[-1], 12, 31, tzinfo=UTC) - start
+    return sorted(start + span * rng.random() for _ in range(count))
+
+
+def grow(engine: Engine, template: clones.Template, ends: Sequence[datetime], prefix: str
+         ) -> float:
+    began = time.perf_counter()
+    batch = []
+    for copy in clones.copies(template, ends, prefix):
+        batch.append(copy)
+        if len(batch) == BATCH:
+            clones.insert(engine, batch)
+            batch = []
+    if batch:
+        clones.insert(engine, batch)
+    return time.perf_counter() - began
+
+
+def reads(engine: Engine, repeat: int, probe: str) -> dict[str, list[float]]:
+    """The timed reads: a task list, the instance list, a search, one history."""
+    def task_list() -> None:
+        with engine.read() as s:
+            s.queries.tasks(STAFF, sort="due", per_page=50)
+
+    def instance_list() -> None:
+        with engine.read() as s:
+            s.queries.instances(ADMIN_ACTOR, per_page=50)
+
+    def search() -> None:
+        with engine.read() as s:
+            s.queries.instances(ADMIN_ACTOR, search="open-00001", per_page=50)
+
+    def history() -> None:
+        with engine.read() as s:
+            s.queries.history(ADMIN_ACTOR, probe, per_page=100)
+
+    return {"task list (staff, 50)": timed(task_list, repeat),
+            "instance list (admin, counted)": timed(instance_list, repeat),
+            "search by business key": timed(search, repeat),
+            "one instance's history": timed(history, repeat)}
+
+
+def counts(engine: Engine) -> str:
+    with engine.read() as s:
+        instances = s.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance))
+        events = s.session.scalar(sa.select(sa.func.count()).select_from(HistoryEvent))
+    return f"{instances:,} instances, {events:,} history events"
+
+
+def archiving(kind: str, url: str, folder: Path, args: argparse.Namespace) -> Engine:
+    env = server_env(folder, url)
+    engine = Engine(load_settings(env), extensions=[], workflow_cache_size=0)
+    engine.migrate()
+    clones.deploy(engine)
+    done = clones.run_template(engine, finish=True)
+    running = clones.run_template(engine, finish=False)
+    rng = random.Random(20)
+    spent = grow(engine, done, in_years(args.completed, rng), "DONE")
+    now = datetime.now(UTC)
+    spent += grow(engine, running, [now - timedelta(days=rng.random() * 60)
+                                    for _ in range(args.running)], "OPEN")
+    print(f"\n== {kind}: archiving {args.completed:,} finished instances "
+          f"({YEARS[0]}-{YEARS[-1]}) beside {args.running:,} running ones")
+    print(f"  made by copying one real instance's rows: {spent:.1f} s; {counts(engine)}")
+    probe = running.instance_id
+    size_before = database_bytes(url)
+    before = reads(engine, args.repeat, probe)
+    archiver = Archiver(engine.db, engine.clock, folder / "archive")
+    began = time.perf_counter()
+    run = archiver.run(datetime(YEARS[-1] + 1, 1, 1, tzinfo=UTC), batch_size=args.batch)
+    took = time.perf_counter() - began
+    size_after = database_bytes(url)
+    after = reads(engine, args.repeat, probe)
+    rate = run.instances / took if took else 0.0
+    print(f"  archive run: {run.instances:,} instances in {took:.1f} s ({rate:,.0f}/s, "
+          f"batches of {args.batch}); {run.json_bytes / max(run.instances, 1):,.0f} bytes "
+          f"of JSON per instance, {run.file_bytes / max(run.instances, 1):,.0f} gzipped (copies "
+          f"of one instance compress better than real ones); now {counts(engine)}")
+    print(f"  database: {size_before / 1e6:,.1f} MB before, {size_after / 1e6:,.1f} MB after "
+          f"({size_before / max(size_after, 1):.1f}x smaller)")
+    for name in before:
+        print(f"  {name:<32} before {ms(before[name])}   after {ms(after[name])}")
+    one = next(archiver.files()[0].records())["instance"]
+    began = time.perf_counter()
+    archiver.restore(one)
+    print(f"  restore of one instance for an audit: "
+          f"{1000 * (time.perf_counter() - began):.0f} ms (reading the whole file included)")
+    return engine
+
+
+def partitions(url: str, repeat: int) -> None:
+    """The history copied into a plain and a year-partitioned table, read and trimmed."""
+    db = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with db.connect() as c:
+        x = c.exec_driver_sql
+        x("CREATE TABLE h_plain (LIKE history_event INCLUDING DEFAULTS)")
+        x("CREATE TABLE h_year (LIKE history_event INCLUDING DEFAULTS) PARTITION BY RANGE (at)")
+        for year in (*YEARS, YEARS[-1] + 1):
+            x(f"CREATE TABLE h_year_{year} PARTITION OF h_year "
+              f"FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')")
+        for table in ("h_plain", "h_year"):
+            x(f"INSERT INTO {table} SELECT * FROM h_copy")
+            x(f"CREATE INDEX ON {table} (instance_id)")
+            x(f"CREATE INDEX ON {table} (at)")
+            x(f"ANALYZE {table}")
+        rows = x("SELECT count(*) FROM h_plain").scalar()
+        ids = [r[0] for r in x("SELECT DISTINCT instance_id FROM h_plain LIMIT 500")]
+        print(f"\n== PostgreSQL: the history by year, {rows:,} events "
+              f"({len(YEARS)} years, one partition each)")
+        for table in ("h_plain", "h_year"):
+            one = timed(lambda t=table: x(f"SELECT * FROM {t} WHERE instance_id = %(i)s "
+                                          "ORDER BY id", {"i": random.choice(ids)}).all(), repeat)
+            year = timed(lambda t=table: x(
+                f"SELECT count(*), max(id) FROM {t} WHERE at >= '2024-01-01' "
+                "AND at < '2025-01-01'").all(), max(repeat // 5, 5))
+            print(f"  {table:<8} one instance's history {ms(one)}   one year's events "
+                  f"{ms(year)}")
+        began = time.perf_counter()
+        deleted = x(f"DELETE FROM h_plain WHERE at < '{YEARS[0] + 1}-01-01'").rowcount
+        delete_s = time.perf_counter() - began
+        began = time.perf_counter()
+        x(f"ALTER TABLE h_year DETACH PARTITION h_year_{YEARS[0]}")
+        x(f"DROP TABLE h_year_{YEARS[0]}")
+        drop_s = time.perf_counter() - began
+        plain = x("SELECT pg_total_relation_size('h_plain')").scalar()
+        print(f"  removing {YEARS[0]} ({deleted:,} events): DELETE {1000 * delete_s:,.0f} ms "
+              f"(and the table keeps its {plain / 1e6:,.1f} MB until VACUUM), DETACH + DROP "
+              f"of its partition {1000 * drop_s:,.0f} ms (its space given back at once)")
+        for table in ("h_plain", "h_year", "h_copy"):
+            x(f"DROP TABLE {table}")
+    db.dispose()
+
+
+def replica(databases: Databases, engine: Engine, repeat: int, seconds: float) -> None:
+    """A streaming standby: the task list on it, and its lag under the writer's load."""
+    server = databases.postgres
+    assert server is not None
+    standby = server.data.parent / "standby"
+    port = server.port + 1 if server.port < 65000 else server.port - 1
+    runner = ["runuser", "-u", "postgres", "--"] if server.as_root else []
+    subprocess.run([*runner, str(server.bin_dir / "pg_basebackup"), "-h", "127.0.0.1",
+                    "-p", str(server.port), "-U", "postgres", "-D", str(standby), "-R",
+                    "-X", "stream", "--no-sync"], check=True, capture_output=True, timeout=600)
+    options = (f"-p {port} -k {server.sockets} -c listen_addresses=127.0.0.1 "
+               "-c fsync=off -c max_connections=200 -c hot_standby=on")
+    subprocess.run([*runner, str(server.bin_dir / "pg_ctl"), "-D", str(standby), "-o",
+                    options, "-w", "-l", str(standby / "server.log"), "start"],
+                   check=True, capture_output=True, timeout=120)
+    try:
+        replica_url = engine.db.url.replace(f":{server.port}/", f":{port}/")
+        folder = Path(tempfile.mkdtemp(prefix="replica-"))
+        on_replica = Engine(load_settings(server_env(folder, replica_url)), extensions=[],
+                            workflow_cache_size=0)
+        primary = sa.create_engine(engine.db.url, isolation_level="AUTOCOMMIT")
+        standby_db = sa.create_engine(replica_url, isolation_level="AUTOCOMMIT")
+        with primary.connect() as c:
+            c.exec_driver_sql("CREATE TABLE lag_probe (n int PRIMARY KEY)")
+        with standby_db.connect() as c:
+            deadline = time.monotonic() + 60
+            while c.exec_driver_sql("SELECT to_regclass('lag_probe')").scalar() is None:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the standby did not catch up within 60 s")
+                time.sleep(0.01)
+        stop = threading.Event()
+        commands = [0]
+
+        def writer() -> None:
+            while not stop.is_set():
+                clones.run_template(engine, finish=False)
+                commands[0] += 2
+
+        def task_list(target: Engine) -> Callable[[], None]:
+            def call() -> None:
+                with target.read() as s:
+                    s.queries.tasks(STAFF, sort="due", per_page=50)
+            return call
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        began = time.perf_counter()
+        lags = []
+        n = 0
+        with primary.connect() as p, standby_db.connect() as r:
+            while time.perf_counter() - began < seconds:
+                n += 1
+                p.exec_driver_sql(f"INSERT INTO lag_probe VALUES ({n})")
+                sent = time.perf_counter()
+                while r.exec_driver_sql(f"SELECT 1 FROM lag_probe WHERE n = {n}").first() is None:
+                    time.sleep(0.0005)
+                lags.append(time.perf_counter() - sent)
+                time.sleep(0.05)
+        on_standby = timed(task_list(on_replica), repeat)
+        on_primary = timed(task_list(engine), repeat)
+        stop.set()
+        thread.join()
+        rate = commands[0] / (time.perf_counter() - began)
+        print(f"\n== PostgreSQL: a streaming read replica (pg_basebackup -R, hot standby), "
+              f"writer on the primary at {rate:.0f} commands/s")
+        print(f"  replica lag (commit on primary -> visible on standby), {len(lags)} probes: "
+              f"{ms(lags)}, max {1000 * max(lags):.1f} ms")
+        print(f"  task list (staff, 50) on the standby {ms(on_standby)}   "
+              f"on the primary {ms(on_primary)}")
+        on_replica.close()
+        primary.dispose()
+        standby_db.dispose()
+    finally:
+        subprocess.run([*runner, str(server.bin_dir / "pg_ctl"), "-D", str(standby), "-m",
+                        "fast", "-w", "stop"], capture_output=True, timeout=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--completed", type=int, default=5000,
+                        help="finished instances to archive (default 5000)")
+    parser.add_argument("--running", type=int, default=500, help="running instances (500)")
+    parser.add_argument("--repeat", type=int, default=100, help="timed calls per read (100)")
+    parser.add_argument("--batch", type=int, default=200, help="archive batch size (200)")
+    parser.add_argument("--replica-seconds", type=float, default=10.0,
+                        help="how long the replica's lag is probed (10)")
+    parser.add_argument("--no-partitions", action="store_true")
+    parser.add_argument("--no-replica", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pastone-") as tmp, Databases(Path(tmp)) as dbs:
+        for kind in chosen_databases(args.database):
+            print(f"\n{Databases.describe(kind)}")
+            url = dbs.url(kind)
+            engine = archiving(kind, url, Path(tmp) / kind, args)
+            if kind == "postgresql":
+                if not args.no_partitions:
+                    copy_history(engine, args)
+                    partitions(url, args.repeat)
+                if not args.no_replica:
+                    replica(dbs, engine, args.repeat, args.replica_seconds)
+            engine.close()
+
+
+def copy_history(engine: Engine, args: argparse.Namespace) -> None:
+    """Fill ``h_copy`` with the history of ``args.completed`` fresh copies (not archived)."""
+    with engine.db.engine.begin() as c:
+        c.exec_driver_sql("CREATE TABLE h_copy (LIKE history_event INCLUDING DEFAULTS)")
+    template = clones.run_template(engine, finish=True)
+    ends = in_years(args.completed, random.Random(21))
+    grow(engine, template, ends, "PART")
+    with engine.db.engine.begin() as c:
+        c.execute(sa.text("INSERT INTO h_copy SELECT h.* FROM history_event h "
+                          "JOIN process_instance p ON p.id = h.instance_id "
+                          "WHERE p.business_key LIKE :copies"), {"copies": "PART-%"})
+
+
+if __name__ == "__main__":
+    main()
