@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,7 +46,13 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench import clones  # noqa: E402
 from bench.client import percentile  # noqa: E402
-from bench.harness import Databases, chosen_databases, database_bytes, server_env  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Databases,
+    chosen_databases,
+    database_bytes,
+    free_port,
+    server_env,
+)
 from engine.archive import Archiver  # noqa: E402
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
@@ -94,7 +102,7 @@ def grow(engine: Engine, template: clones.Template, ends: Sequence[datetime], pr
     return time.perf_counter() - began
 
 
-def reads(engine: Engine, repeat: int, probe: str) -> dict[str, list[float]]:
+def read_calls(engine: Engine, probe: str) -> dict[str, Callable[[], Any]]:
     """The timed reads: a task list, the instance list, a search, one history."""
     def task_list() -> None:
         with engine.read() as s:
@@ -112,10 +120,42 @@ def reads(engine: Engine, repeat: int, probe: str) -> dict[str, list[float]]:
         with engine.read() as s:
             s.queries.history(ADMIN_ACTOR, probe, per_page=100)
 
-    return {"task list (staff, 50)": timed(task_list, repeat),
-            "instance list (admin, counted)": timed(instance_list, repeat),
-            "search by business key": timed(search, repeat),
-            "one instance's history": timed(history, repeat)}
+    return {"task list (staff, 50)": task_list,
+            "instance list (admin, counted)": instance_list,
+            "search by business key": search,
+            "one instance's history": history}
+
+
+def interleaved(sides: dict[str, dict[str, Callable[[], Any]]], repeat: int, rounds: int = 5
+                ) -> dict[str, dict[str, list[float]]]:
+    """Each read timed on each side in alternating chunks, so load falls on both alike."""
+    spent: dict[str, dict[str, list[float]]] = {side: {} for side in sides}
+    for _ in range(rounds):
+        for side, calls in sides.items():
+            for name, call in calls.items():
+                spent[side].setdefault(name, []).extend(timed(call, max(repeat // rounds, 1)))
+    return spent
+
+
+def twin(dbs: Databases, kind: str, url: str, engine: Engine) -> str:
+    """A copy of the database at ``url``, to archive while the original stays as it is."""
+    engine.db.engine.dispose()
+    if kind == "sqlite":
+        path = Path(sa.make_url(url).database or "")
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        copy = path.with_name(path.stem + "-archived.db")
+        shutil.copyfile(path, copy)
+        return f"sqlite:///{copy}"
+    assert dbs.postgres is not None
+    return dbs.postgres.create_database(template=sa.make_url(url).database)
+
+
+def analyze(url: str) -> None:
+    db = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with db.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    db.dispose()
 
 
 def counts(engine: Engine) -> str:
@@ -125,9 +165,11 @@ def counts(engine: Engine) -> str:
     return f"{instances:,} instances, {events:,} history events"
 
 
-def archiving(kind: str, url: str, folder: Path, args: argparse.Namespace) -> Engine:
-    env = server_env(folder, url)
-    engine = Engine(load_settings(env), extensions=[], workflow_cache_size=0)
+def archiving(kind: str, dbs: Databases, folder: Path, args: argparse.Namespace) -> Engine:
+    """Two equal databases, one archived; their reads timed side by side. Returns the other."""
+    url = dbs.url(kind)
+    engine = Engine(load_settings(server_env(folder / "full", url)), extensions=[],
+                    workflow_cache_size=0)
     engine.migrate()
     clones.deploy(engine)
     done = clones.run_template(engine, finish=True)
@@ -140,29 +182,34 @@ def archiving(kind: str, url: str, folder: Path, args: argparse.Namespace) -> En
     print(f"\n== {kind}: archiving {args.completed:,} finished instances "
           f"({YEARS[0]}-{YEARS[-1]}) beside {args.running:,} running ones")
     print(f"  made by copying one real instance's rows: {spent:.1f} s; {counts(engine)}")
-    probe = running.instance_id
-    size_before = database_bytes(url)
-    before = reads(engine, args.repeat, probe)
-    archiver = Archiver(engine.db, engine.clock, folder / "archive")
+    archived_url = twin(dbs, kind, url, engine)
+    archived = Engine(load_settings(server_env(folder / "archived", archived_url)),
+                      extensions=[], workflow_cache_size=0)
+    archiver = Archiver(archived.db, archived.clock, folder / "archive")
     began = time.perf_counter()
     run = archiver.run(datetime(YEARS[-1] + 1, 1, 1, tzinfo=UTC), batch_size=args.batch)
     took = time.perf_counter() - began
-    size_after = database_bytes(url)
-    after = reads(engine, args.repeat, probe)
     rate = run.instances / took if took else 0.0
     print(f"  archive run: {run.instances:,} instances in {took:.1f} s ({rate:,.0f}/s, "
           f"batches of {args.batch}); {run.json_bytes / max(run.instances, 1):,.0f} bytes "
           f"of JSON per instance, {run.file_bytes / max(run.instances, 1):,.0f} gzipped (copies "
-          f"of one instance compress better than real ones); now {counts(engine)}")
-    print(f"  database: {size_before / 1e6:,.1f} MB before, {size_after / 1e6:,.1f} MB after "
-          f"({size_before / max(size_after, 1):.1f}x smaller)")
-    for name in before:
-        print(f"  {name:<32} before {ms(before[name])}   after {ms(after[name])}")
+          f"of one instance compress better than real ones); left {counts(archived)}")
+    size_full, size_archived = database_bytes(url), database_bytes(archived_url)
+    print(f"  database: {size_full / 1e6:,.1f} MB with them, {size_archived / 1e6:,.1f} MB "
+          f"after archiving ({size_full / max(size_archived, 1):.1f}x smaller)")
+    for each in (url, archived_url):
+        analyze(each)
+    times = interleaved({"full": read_calls(engine, running.instance_id),
+                         "archived": read_calls(archived, running.instance_id)}, args.repeat)
+    for name in times["full"]:
+        print(f"  {name:<32} with them {ms(times['full'][name])}   archived "
+              f"{ms(times['archived'][name])}")
     one = next(archiver.files()[0].records())["instance"]
     began = time.perf_counter()
     archiver.restore(one)
     print(f"  restore of one instance for an audit: "
           f"{1000 * (time.perf_counter() - began):.0f} ms (reading the whole file included)")
+    archived.close()
     return engine
 
 
@@ -177,7 +224,9 @@ def partitions(url: str, repeat: int) -> None:
             x(f"CREATE TABLE h_year_{year} PARTITION OF h_year "
               f"FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')")
         for table in ("h_plain", "h_year"):
-            x(f"INSERT INTO {table} SELECT * FROM h_copy")
+            x(f"INSERT INTO {table} SELECT h.* FROM history_event h JOIN process_instance p "
+              "ON p.id = h.instance_id WHERE p.status = 'completed' AND p.ended_at < "
+              f"'{YEARS[-1] + 1}-01-01'")
             x(f"CREATE INDEX ON {table} (instance_id)")
             x(f"CREATE INDEX ON {table} (at)")
             x(f"ANALYZE {table}")
@@ -204,7 +253,7 @@ def partitions(url: str, repeat: int) -> None:
         print(f"  removing {YEARS[0]} ({deleted:,} events): DELETE {1000 * delete_s:,.0f} ms "
               f"(and the table keeps its {plain / 1e6:,.1f} MB until VACUUM), DETACH + DROP "
               f"of its partition {1000 * drop_s:,.0f} ms (its space given back at once)")
-        for table in ("h_plain", "h_year", "h_copy"):
+        for table in ("h_plain", "h_year"):
             x(f"DROP TABLE {table}")
     db.dispose()
 
@@ -214,7 +263,7 @@ def replica(databases: Databases, engine: Engine, repeat: int, seconds: float) -
     server = databases.postgres
     assert server is not None
     standby = server.data.parent / "standby"
-    port = server.port + 1 if server.port < 65000 else server.port - 1
+    port = free_port()
     runner = ["runuser", "-u", "postgres", "--"] if server.as_root else []
     subprocess.run([*runner, str(server.bin_dir / "pg_basebackup"), "-h", "127.0.0.1",
                     "-p", str(server.port), "-U", "postgres", "-D", str(standby), "-R",
@@ -267,8 +316,9 @@ def replica(databases: Databases, engine: Engine, repeat: int, seconds: float) -
                     time.sleep(0.0005)
                 lags.append(time.perf_counter() - sent)
                 time.sleep(0.05)
-        on_standby = timed(task_list(on_replica), repeat)
-        on_primary = timed(task_list(engine), repeat)
+        lists = interleaved({"standby": {"list": task_list(on_replica)},
+                             "primary": {"list": task_list(engine)}}, repeat)
+        on_standby, on_primary = lists["standby"]["list"], lists["primary"]["list"]
         stop.set()
         thread.join()
         rate = commands[0] / (time.perf_counter() - began)
@@ -303,28 +353,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pastone-") as tmp, Databases(Path(tmp)) as dbs:
         for kind in chosen_databases(args.database):
             print(f"\n{Databases.describe(kind)}")
-            url = dbs.url(kind)
-            engine = archiving(kind, url, Path(tmp) / kind, args)
+            engine = archiving(kind, dbs, Path(tmp) / kind, args)
             if kind == "postgresql":
                 if not args.no_partitions:
-                    copy_history(engine, args)
-                    partitions(url, args.repeat)
+                    partitions(engine.db.url, args.repeat)
                 if not args.no_replica:
                     replica(dbs, engine, args.repeat, args.replica_seconds)
             engine.close()
-
-
-def copy_history(engine: Engine, args: argparse.Namespace) -> None:
-    """Fill ``h_copy`` with the history of ``args.completed`` fresh copies (not archived)."""
-    with engine.db.engine.begin() as c:
-        c.exec_driver_sql("CREATE TABLE h_copy (LIKE history_event INCLUDING DEFAULTS)")
-    template = clones.run_template(engine, finish=True)
-    ends = in_years(args.completed, random.Random(21))
-    grow(engine, template, ends, "PART")
-    with engine.db.engine.begin() as c:
-        c.execute(sa.text("INSERT INTO h_copy SELECT h.* FROM history_event h "
-                          "JOIN process_instance p ON p.id = h.instance_id "
-                          "WHERE p.business_key LIKE :copies"), {"copies": "PART-%"})
 
 
 if __name__ == "__main__":

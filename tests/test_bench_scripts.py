@@ -15,7 +15,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 # Modules the scripts import, not scripts themselves.
-SHARED = {"client.py", "harness.py"}
+SHARED = {"client.py", "clones.py", "harness.py"}
 SCRIPTS = sorted(p for p in BENCH.glob("*.py") if p.name not in SHARED)
 
 
@@ -48,3 +48,16 @@ def test_every_sandbox_escape_attempt_holds() -> None:
     assert answer.returncode == 0, answer.stdout + answer.stderr
     total = answer.stdout.count("\n  held ") + answer.stdout.count("\n  FAILED ")
     assert total >= 30 and f"held: {total} of {total}" in answer.stdout
+
+
+def test_the_past_one_database_bench_archives_and_measures_on_sqlite() -> None:
+    """A tiny run: copies made, archived, read back side by side, one restored."""
+    answer = subprocess.run(
+        [sys.executable, str(BENCH / "past_one_database.py"), "--database", "sqlite",
+         "--completed", "12", "--running", "3", "--repeat", "5", "--batch", "5"],
+        capture_output=True, text=True, timeout=300, cwd=BENCH.parent)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert "archive run: 12 instances in" in answer.stdout
+    assert "left 5 instances" in answer.stdout  # 3 running copies; the 2 real ones ended today or run
+    assert "task list (staff, 50)" in answer.stdout and "archived p50" in answer.stdout
+    assert "restore of one instance for an audit" in answer.stdout
