@@ -58,6 +58,6 @@ def test_the_past_one_database_bench_archives_and_measures_on_sqlite() -> None:
         capture_output=True, text=True, timeout=300, cwd=BENCH.parent)
     assert answer.returncode == 0, answer.stdout + answer.stderr
     assert "archive run: 12 instances in" in answer.stdout
-    assert "left 5 instances" in answer.stdout  # 3 running copies; the 2 real ones ended today or run
+    assert "left 5 instances" in answer.stdout  # 3 running copies, 2 real ones
     assert "task list (staff, 50)" in answer.stdout and "archived p50" in answer.stdout
     assert "restore of one instance for an audit" in answer.stdout
