@@ -178,9 +178,9 @@ class Archiver:
         """The latest archived copy of one instance; NotFound when no file holds it."""
         found: dict[str, Any] | None = None
         for file in self.files():
-            for record in file.records():
-                if record.get("instance") == instance_id:
-                    found = record | {"file": file.path.name}
+            record = file.find(instance_id)
+            if record is not None:
+                found = record | {"file": file.path.name}
         if found is None:
             raise NotFound(f"instance {instance_id} is in no archive file under {self.folder}")
         return found

@@ -19,6 +19,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,51 +86,53 @@ def instance_links(metadata: sa.MetaData | None = None) -> list[Link]:
     return links
 
 
+# How a column's values are written: times as ISO text, bytes as base64, the rest as is.
+_TIME, _BYTES, _PLAIN = "time", "bytes", "plain"
+
+
+@cache
+def _codecs(table: sa.Table) -> tuple[tuple[str, str], ...]:
+    """Each column's name and kind, worked out once per table (rows are many)."""
+    return tuple((column.name, _kind(column.type)) for column in table.columns)
+
+
 def encode(table: sa.Table, row: Mapping[Any, Any]) -> dict[str, Any]:
     """The row as JSON values, by its columns' types."""
     out: dict[str, Any] = {}
-    for column in table.columns:
-        if column.name not in row:
+    for name, kind in _codecs(table):
+        if name not in row:
             continue
-        out[column.name] = _encode(column.type, row[column.name])
+        value = row[name]
+        if value is None or kind == _PLAIN:
+            out[name] = value
+        elif kind == _TIME:
+            out[name] = value.isoformat()
+        else:
+            out[name] = base64.b64encode(bytes(value)).decode("ascii")
     return out
 
 
 def decode(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as the table takes it; columns the table no longer has are left out."""
-    return {column.name: _decode(column.type, row[column.name])
-            for column in table.columns if column.name in row}
+    out: dict[str, Any] = {}
+    for name, kind in _codecs(table):
+        if name not in row:
+            continue
+        value = row[name]
+        if value is None or kind == _PLAIN:
+            out[name] = value
+        elif kind == _TIME:
+            out[name] = datetime.fromisoformat(value)
+        else:
+            out[name] = base64.b64decode(value)
+    return out
 
 
-def _encode(kind: sa.types.TypeEngine[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(kind, sa.LargeBinary):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return value
-
-
-def _decode(kind: sa.types.TypeEngine[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    python = _python_type(kind)
-    if python is datetime:
-        return datetime.fromisoformat(value)
-    if python is bytes:
-        return base64.b64decode(value)
-    return value
-
-
-def _python_type(kind: sa.types.TypeEngine[Any]) -> type | None:
+def _kind(kind: sa.types.TypeEngine[Any]) -> str:
     if isinstance(kind, sa.types.TypeDecorator):
         kind = kind.impl_instance  # UTCDateTime: a DateTime underneath
     if isinstance(kind, sa.LargeBinary):
-        return bytes
-    if isinstance(kind, sa.JSON):
-        return None
-    try:
-        return kind.python_type
-    except NotImplementedError:
-        return None
+        return _BYTES
+    if isinstance(kind, sa.DateTime):
+        return _TIME
+    return _PLAIN
