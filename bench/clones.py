@@ -50,7 +50,22 @@ def deploy(engine: Engine) -> None:
 
 
 def run_template(engine: Engine, *, finish: bool) -> Template:
-    """Start an instance and complete every task (or only the first) through the runtime."""
+    """An instance run through the runtime (every task, or only the first) and its rows."""
+    instance_id = drive(engine, finish=finish)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    with engine.read() as s:
+        for link in instance_links():
+            found = [encode(link.table, r) for r in
+                     s.session.execute(link.select([instance_id])).mappings()]
+            if found:
+                rows[link.name] = found
+    (head,) = rows["process_instance"]
+    ended = head["ended_at"] or head["updated_at"]
+    return Template(instance_id, "TEMPLATE-1", datetime.fromisoformat(ended), rows)
+
+
+def drive(engine: Engine, *, finish: bool) -> str:
+    """Start an instance and complete every task (or only the first): real commands."""
     with engine.write() as s:
         instance_id = s.runtime.start_instance(
             KEY, business_key="TEMPLATE-1", variables={"hasil_uji": RESULTS, "produk": "helm"},
@@ -62,16 +77,7 @@ def run_template(engine: Engine, *, finish: bool) -> Template:
         with engine.write() as s:
             s.runtime.complete_task(str(task_id), {"catatan": f"langkah {step} sesuai",
                                                    "hasil_uji": RESULTS}, actor="budi")
-    rows: dict[str, list[dict[str, Any]]] = {}
-    with engine.read() as s:
-        for link in instance_links():
-            found = [encode(link.table, r) for r in
-                     s.session.execute(link.select([instance_id])).mappings()]
-            if found:
-                rows[link.name] = found
-    (head,) = rows["process_instance"]
-    ended = head["ended_at"] or head["updated_at"]
-    return Template(instance_id, "TEMPLATE-1", datetime.fromisoformat(ended), rows)
+    return instance_id
 
 
 def copies(template: Template, ends: Sequence[datetime], prefix: str

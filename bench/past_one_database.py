@@ -302,8 +302,8 @@ def replica(databases: Databases, engine: Engine, repeat: int, seconds: float) -
 
         def writer() -> None:
             while not stop.is_set():
-                clones.run_template(engine, finish=False)
-                commands[0] += 2
+                clones.drive(engine, finish=False)
+                commands[0] += 2  # a start and a completion
 
         def task_list(target: Engine) -> Callable[[], None]:
             def call() -> None:
