@@ -35,7 +35,7 @@ from engine.persistence.db import Database
 from engine.time.clock import Clock
 
 from .files import SUFFIX, ArchiveFile, archive_files
-from .rows import Link, decode, encode, instance_links
+from .rows import decode, encode_values, instance_links
 
 FINISHED = ("completed", "cancelled")
 BATCH = 100
@@ -143,12 +143,18 @@ class Archiver:
         by_instance: dict[str, dict[str, list[dict[str, Any]]]] = {i: {} for i in ids}
         owner: dict[tuple[str, Any], str] = {}
         for link in self.links:
-            for row in session.execute(link.select(ids)).mappings():
-                instance_id = self._owner(link, row, owner)
+            names = [c.name for c in link.table.columns]
+            keys = [names.index(c.name) for c in link.table.primary_key.columns]
+            points = names.index(link.column) if link.column is not None else names.index("id")
+            for values in session.execute(link.select(ids)):
+                if link.parent is None or link.parent.parent is None:
+                    instance_id = str(values[points])
+                else:
+                    # The parent's primary key is what this row points at (task, document).
+                    instance_id = owner[(link.parent.name, (values[points],))]
                 by_instance[instance_id].setdefault(link.name, []).append(
-                    encode(link.table, row))
-                key = tuple(row[c.name] for c in link.table.primary_key.columns)
-                owner[(link.name, key)] = instance_id
+                    encode_values(link.table, values))
+                owner[(link.name, tuple(values[k] for k in keys))] = instance_id
         archived_at = self.clock.now().isoformat()
         records = []
         for instance_id in ids:
@@ -159,15 +165,6 @@ class Archiver:
                             "status": head["status"], "ended_at": head.get("ended_at"),
                             "archived_at": archived_at, "tables": tables})
         return records
-
-    @staticmethod
-    def _owner(link: Link, row: Any, owner: dict[tuple[str, Any], str]) -> str:
-        if link.parent is None:
-            return str(row["id"])
-        if link.parent.parent is None:
-            return str(row[link.column])
-        # The parent's primary key is the column this row points at (task.id, document.id).
-        return owner[(link.parent.name, (row[link.column],))]
 
     # -- reading back --------------------------------------------------------------------
 

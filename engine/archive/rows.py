@@ -112,6 +112,19 @@ def encode(table: sa.Table, row: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
+def encode_values(table: sa.Table, values: Sequence[Any]) -> dict[str, Any]:
+    """A row selected with ``select(table)`` (its columns in the table's order) as JSON."""
+    out: dict[str, Any] = {}
+    for (name, kind), value in zip(_codecs(table), values, strict=True):
+        if value is None or kind == _PLAIN:
+            out[name] = value
+        elif kind == _TIME:
+            out[name] = value.isoformat()
+        else:
+            out[name] = base64.b64encode(bytes(value)).decode("ascii")
+    return out
+
+
 def decode(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as the table takes it; columns the table no longer has are left out."""
     out: dict[str, Any] = {}
