@@ -217,5 +217,14 @@ def _exec_server(settings: Settings, **options: Any) -> None:
     exec_server(**options)
 
 
+def _add_archive() -> None:
+    # Its own module: the command group is longer than the others put together.
+    from .archive_cli import archive
+
+    main.add_command(archive)
+
+
+_add_archive()
+
 if __name__ == "__main__":
     main()

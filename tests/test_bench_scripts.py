@@ -15,7 +15,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 # Modules the scripts import, not scripts themselves.
-SHARED = {"client.py", "harness.py", "probe.py"}
+SHARED = {"client.py", "clones.py", "harness.py", "probe.py"}
 SCRIPTS = sorted(p for p in BENCH.glob("*.py") if p.name not in SHARED)
 
 
@@ -110,3 +110,13 @@ def test_growth_prints_sizes_and_queries_per_size() -> None:
     for query in ("task list, a customer", "instance list, admin",
                   "history of one instance"):
         assert query in after
+
+
+def test_the_past_one_database_bench_archives_and_measures_on_sqlite() -> None:
+    """A tiny run: copies made, archived, read back side by side, one restored."""
+    printed = run_bench(str(BENCH / "past_one_database.py"), "--database", "sqlite",
+                        "--completed", "12", "--running", "3", "--repeat", "5", "--batch", "5")
+    assert "archive run: 12 instances in" in printed
+    assert "left 5 instances" in printed  # 3 running copies, 2 real ones
+    assert "task list (staff, 50)" in printed and "archived p50" in printed
+    assert "restore of one instance for an audit" in printed
