@@ -98,31 +98,21 @@ def _codecs(table: sa.Table) -> tuple[tuple[str, str], ...]:
 
 def encode(table: sa.Table, row: Mapping[Any, Any]) -> dict[str, Any]:
     """The row as JSON values, by its columns' types."""
-    out: dict[str, Any] = {}
-    for name, kind in _codecs(table):
-        if name not in row:
-            continue
-        value = row[name]
-        if value is None or kind == _PLAIN:
-            out[name] = value
-        elif kind == _TIME:
-            out[name] = value.isoformat()
-        else:
-            out[name] = base64.b64encode(bytes(value)).decode("ascii")
-    return out
+    return {name: _to_json(kind, row[name]) for name, kind in _codecs(table) if name in row}
+
+
+def _to_json(kind: str, value: Any) -> Any:
+    if value is None or kind == _PLAIN:
+        return value
+    if kind == _TIME:
+        return value.isoformat()
+    return base64.b64encode(bytes(value)).decode("ascii")
 
 
 def encode_values(table: sa.Table, values: Sequence[Any]) -> dict[str, Any]:
     """A row selected with ``select(table)`` (its columns in the table's order) as JSON."""
-    out: dict[str, Any] = {}
-    for (name, kind), value in zip(_codecs(table), values, strict=True):
-        if value is None or kind == _PLAIN:
-            out[name] = value
-        elif kind == _TIME:
-            out[name] = value.isoformat()
-        else:
-            out[name] = base64.b64encode(bytes(value)).decode("ascii")
-    return out
+    return {name: _to_json(kind, value)
+            for (name, kind), value in zip(_codecs(table), values, strict=True)}
 
 
 def decode(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
