@@ -222,7 +222,9 @@ class DocumentService:
         return self._list(Document.instance_id == instance_id)
 
     def list_for_task(self, task_id: str) -> list[Document]:
-        return self._list(Document.task_id == task_id)
+        # Through the task's instance: its index finds the few rows (task_id has none).
+        instance = sa.select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+        return self._list(sa.and_(Document.instance_id == instance, Document.task_id == task_id))
 
     def open(self, document: Document) -> BinaryIO:
         """Open the document's bytes for reading; the caller closes the file.
