@@ -3,7 +3,7 @@
 A document's facts (name, size, SHA-256, type, form field) are in its ``document``
 row, which never changes once its file exists and lives as long as its instance.
 The history used to copy them into each event that told of the document, about
-a quarter of the bytes of an LSPro instance's history:
+a quarter of the bytes of a document-heavy instance's history:
 
 - a ``document_uploaded`` or ``document_generated`` event's whole data is the
   row's facts: only ``{"document_id": id}`` is stored (:func:`document_event`);
