@@ -47,6 +47,7 @@ from engine.errors import Conflict, NotFound
 from engine.models import Document, DocumentRender, Incident
 from engine.persistence.db import Database
 from engine.queries.history import HistoryLog
+from engine.queries.history_documents import document_event
 from engine.time.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -212,9 +213,7 @@ class RenderQueue:
                     status="resolved", resolved_at=now))
             HistoryLog(session, self.clock).record(
                 job.instance_id, "document_generated", actor=job.created_by,
-                data={"document_id": document.id, "name": document.name,
-                      "size": document.size, "sha256": document.sha256,
-                      "content_type": document.content_type, "field": document.field})
+                data=document_event(document.id))  # the row's facts, read back from it
             return stored.sha256, stored.size
 
     def _failed(self, job: _Job, exc: Exception) -> None:

@@ -27,6 +27,7 @@ from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound, 
 from engine.identity.access import Actor
 from engine.models import Document, DocumentRender, ProcessInstance, Task
 from engine.queries.history import HistoryLog
+from engine.queries.history_documents import document_event, reference
 from engine.time.clock import Clock
 
 #: The media type of the documents the server renders itself (letters, receipts).
@@ -117,10 +118,8 @@ class DocumentService:
         self.history.record(
             instance_id, "document_uploaded", actor=uploaded_by,
             element=task.element_id if task else None, task_id=task_id,
-            # The task is the event's own task_id: not repeated in its data.
-            data={"document_id": document.id, "name": document.name, "size": document.size,
-                  "sha256": document.sha256, "content_type": document.content_type,
-                  "field": field},
+            # The task is the event's own task_id; the rest is the document row's.
+            data=document_event(document.id),
         )
         self.session.flush()
         return document
@@ -157,9 +156,7 @@ class DocumentService:
         self.session.add(document)
         self.history.record(
             instance_id, "document_generated", actor=created_by,
-            data={"document_id": document.id, "name": document.name, "size": document.size,
-                  "sha256": document.sha256, "content_type": content_type, "field": field},
-        )
+            data=document_event(document.id))
         self.session.flush()
         return document
 
@@ -222,7 +219,9 @@ class DocumentService:
         return self._list(Document.instance_id == instance_id)
 
     def list_for_task(self, task_id: str) -> list[Document]:
-        return self._list(Document.task_id == task_id)
+        # Through the task's instance: its index finds the few rows (task_id has none).
+        instance = sa.select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+        return self._list(sa.and_(Document.instance_id == instance, Document.task_id == task_id))
 
     def open(self, document: Document) -> BinaryIO:
         """Open the document's bytes for reading; the caller closes the file.
@@ -256,8 +255,7 @@ class DocumentService:
 
     def reference(self, document: Document) -> dict[str, Any]:
         """Return the JSON value a form ``filepicker`` field stores for the document."""
-        return {"id": document.id, "name": document.name, "sha256": document.sha256,
-                "size": document.size, "content_type": document.content_type}
+        return reference(document)
 
     def _target(self, instance_id: str, task_id: str | None, *, lock: bool) -> Task | None:
         query = sa.select(ProcessInstance).where(ProcessInstance.id == instance_id)

@@ -25,12 +25,12 @@ class Document(Base):
     instance_id: Mapped[str] = mapped_column(
         sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
     field: Mapped[str | None] = mapped_column(sa.String(255))
     name: Mapped[Str255]
     content_type: Mapped[str] = mapped_column(sa.String(255))
     size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
     uploaded_by: Mapped[str | None] = mapped_column(sa.String(255))
     uploaded_at: Mapped[datetime]
 

@@ -44,8 +44,8 @@ class Notification(Base):
                       sa.Index("ix_notification_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    recipient_role: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    recipient_user: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    recipient_role: Mapped[str | None] = mapped_column(sa.String(64))
+    recipient_user: Mapped[str | None] = mapped_column(sa.String(255))
     kind: Mapped[str] = mapped_column(sa.String(32))
     subject: Mapped[str] = mapped_column(sa.String(255))
     body: Mapped[str] = mapped_column(sa.Text)

@@ -31,7 +31,14 @@ from engine.queries.awaited import AwaitedMessage, AwaitedWork
 from engine.time.clock import Clock
 
 from .awaited import facts_of_awaited, still_awaited
-from .outbox import MESSAGE_AWAITED, SLA_BREACH, TASK_ASSIGNED, TASK_CREATED, retry_delay
+from .outbox import (
+    MESSAGE_AWAITED,
+    SLA_BREACH,
+    TASK_ASSIGNED,
+    TASK_CREATED,
+    WORK_KINDS,
+    retry_delay,
+)
 from .preferences import DEFAULT_NOTIFY, DIGEST, EVERY
 from .recipients import DIGEST_LIMIT, facts_of, recipients, waiting_for
 from .texts import Mail, Writer
@@ -45,7 +52,7 @@ MAX_ATTEMPTS = 16
 # running service, its backlog would flood everyone (the task list and digests show them).
 STALE_AFTER = timedelta(days=1)
 # The kinds that tell of work waiting now, and are not sent once it is stale.
-_WORK = (TASK_CREATED, TASK_ASSIGNED, MESSAGE_AWAITED)
+_WORK = WORK_KINDS
 SUBJECT_PREFIX = "[sertiflow] "
 
 

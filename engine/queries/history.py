@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent
-from engine.queries import history_values
+from engine.queries import history_documents, history_values
 from engine.time.clock import Clock
 
 
@@ -38,7 +38,9 @@ class HistoryLog:
         task_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        stored, large = history_values.split(instance_id, jsonable(data))
+        # Documents' facts by reference first, then what is still large stored apart.
+        compact = history_documents.compact(self.session, jsonable(data))
+        stored, large = history_values.split(instance_id, compact)
         if large:
             if self._value_sink is not None:
                 self._value_sink(large)

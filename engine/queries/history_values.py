@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.models import HistoryEvent, HistoryValue
+from engine.queries import history_documents
 from engine.scripting.values import dumps_finite
 
 #: Values whose JSON is longer than this many bytes are stored apart.
@@ -68,7 +69,9 @@ def split(instance_id: str, data: Any) -> tuple[Any, list[dict[str, Any]]]:
     refs: list[list[Any]] = []
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict):
+        if key == history_documents.FILES:  # ids, read before the values are put back
+            out[key] = value
+        elif isinstance(value, dict):
             inner: dict[str, Any] | None = None
             for name, item in value.items():
                 text = _large(item)
@@ -136,7 +139,11 @@ def resolve(session: Session, events: Iterable[HistoryEvent]) -> None:
     """Put the stored values back into ``events`` with one query for all of them.
 
     The data is set as loaded (not as a change), so the session never writes it back.
+    Documents kept by reference (:mod:`engine.queries.history_documents`) are put
+    back too, with one more query when there are any.
     """
+    events = list(events)
+    history_documents.expand(session, events)
     waiting = [(e, e.data) for e in events if isinstance(e.data, dict) and REFS in e.data]
     if not waiting:
         return

@@ -36,6 +36,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
+from engine.notifications import outbox
 from engine.queries import history_values
 from engine.runtime.queued_rows import Joinable, QueuedRows
 
@@ -234,6 +235,8 @@ class InstanceStore:
         row.revision += 1
         if state is not None:
             row.state = state
+            if row.status in ("completed", "cancelled"):  # the save that ends it
+                self._conn().execute(outbox.FORGET_WORK, {"p_instance": row.id})
 
     def set_business_key(self, instance_id: str, key: str) -> None:
         self._conn().execute(_SET_BUSINESS_KEY, {"p_id": instance_id, "business_key": key})

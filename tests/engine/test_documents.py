@@ -26,6 +26,7 @@ from engine.errors import (
     TaskAlreadyCompleted,
 )
 from engine.models import Document, HistoryEvent
+from engine.queries.history import HistoryLog
 from engine.time.clock import FrozenClock
 from tests.builders import linear_user_tasks
 from tests.instances import the_ready_task as ready_task
@@ -199,8 +200,12 @@ def test_upload_for_a_ready_task_records_task_field_and_history(engine: Engine) 
                       task_id=task.id, field="laporan_audit")
     with engine.read() as s:
         assert [d.id for d in s.documents.list_for_task(task.id)] == [document.id]
-        (event,) = s.session.scalars(sa.select(HistoryEvent).where(
-            HistoryEvent.kind == "document_uploaded")).all()
+        (stored,) = s.session.execute(sa.select(HistoryEvent.data).where(
+            HistoryEvent.kind == "document_uploaded")).scalars().all()
+        # As its readers get it: the row's facts put back (the row keeps the id alone).
+        (event,) = [e for e in HistoryLog(s.session, engine.clock).events(instance_id)
+                    if e.kind == "document_uploaded"]
+    assert stored == {"document_id": document.id}
     assert (document.task_id, document.field) == (task.id, "laporan_audit")
     assert (event.instance_id, event.actor, event.task_id, event.element_id) == (
         instance_id, "pelanggan", task.id, "task_1")

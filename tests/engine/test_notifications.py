@@ -125,6 +125,37 @@ def test_a_new_task_queues_one_row_whoever_holds_the_role(
         ("task_created", None, None)]
 
 
+def test_an_ended_instance_forgets_its_notices_of_work(mailing: tuple[Engine, Inbox]) -> None:
+    """Once an instance has ended no notice of its work is ever mailed: the command that
+    ends it deletes them (completed or cancelled); another instance's stay."""
+    engine, _ = mailing
+
+    def kinds(instance_id: str) -> list[str]:
+        with engine.read() as s:
+            return list(s.session.scalars(sa.select(Notification.kind).where(
+                Notification.instance_id == instance_id).order_by(Notification.id)))
+
+    with engine.write() as s:
+        done = s.runtime.start_instance("review", business_key="APP-5")
+        other = s.runtime.start_instance("review", business_key="APP-6")
+        dropped = s.runtime.start_instance("review", business_key="APP-7")
+    for element in ("check", "approve"):
+        with engine.write() as s:
+            task = s.session.scalars(sa.select(Task.id).where(
+                Task.instance_id == done.id, Task.element_id == element)).one()
+            assert kinds(done.id)  # still waiting: its notices are there
+            # "approve" is assigned to "every", who completes it.
+            s.runtime.complete_task(task, {}, actor="every")
+    with engine.write() as s:
+        s.runtime.cancel(dropped.id, actor="english")
+    with engine.read() as s:
+        statuses = dict(s.session.execute(sa.text(
+            "SELECT id, status FROM process_instance")).all())
+    assert (statuses[done.id], statuses[dropped.id]) == ("completed", "cancelled")
+    assert kinds(done.id) == [] and kinds(dropped.id) == []
+    assert kinds(other.id) == ["task_created"]
+
+
 def test_a_late_task_is_told_in_the_readers_language(mailing: tuple[Engine, Inbox]) -> None:
     engine, box = mailing
     late = definitions("late", process("late", """\
