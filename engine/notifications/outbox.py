@@ -106,9 +106,13 @@ WORK_KINDS = (TASK_CREATED, TASK_ASSIGNED, MESSAGE_AWAITED)
 # Run by the command that ends an instance (engine.runtime.store): its notices of work
 # would otherwise wait out SERTIFLOW_NOTIFICATION_DAYS, about a quarter of the bytes a
 # finished instance keeps besides its history. SLA breaches stay (still mailed).
-FORGET_WORK = _notification.delete().where(
-    _notification.c.instance_id == sa.bindparam("p_instance"),
-    _notification.c.kind.in_(WORK_KINDS))
+# Rows a mailer on PostgreSQL holds while it talks to SMTP are skipped, not waited for:
+# the command that ends an instance must not wait out an SMTP timeout; the sweep's
+# purge takes those rows later.
+FORGET_WORK = _notification.delete().where(_notification.c.id.in_(
+    sa.select(_notification.c.id).where(
+        _notification.c.instance_id == sa.bindparam("p_instance"),
+        _notification.c.kind.in_(WORK_KINDS)).with_for_update(skip_locked=True)))
 
 
 def purge(session: Session, *, before: datetime) -> int:

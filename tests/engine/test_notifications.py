@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,9 @@ import sqlalchemy as sa
 from engine.composition import Engine
 from engine.config import ConfigError, load_settings
 from engine.models import Notification, Task
+from engine.persistence.migrate import upgrade
+from engine.time.clock import FrozenClock
+from lspro import LsproExtension
 from tests.builders import definitions, process
 from tests.engine import mailbox
 from tests.engine.mailbox import (
@@ -22,6 +27,7 @@ from tests.engine.mailbox import (
     sweep,
     text_of,
 )
+from tests.settings import LSPRO
 
 # The fixtures (an SMTP server; an engine with users mailing to it).
 inbox, mailing = mailbox.inbox, mailbox.mailing
@@ -214,3 +220,58 @@ def test_a_new_task_notice_older_than_a_day_is_not_sent(mailing: tuple[Engine, I
     with engine.read() as s:
         (note,) = s.session.scalars(sa.select(Notification)).all()
     assert note.email_error == "not sent: more than a day old" and note.emailed_at is not None
+
+
+@pytest.mark.postgres
+def test_ending_an_instance_skips_the_notices_a_mailer_holds(postgres_url: str,
+                                                            tmp_path: Path) -> None:
+    """A mailer on another node holds its rows while it talks to SMTP (FOR UPDATE SKIP
+    LOCKED); the command that ends an instance does not wait for them, it leaves them
+    to the purge."""
+    settings = load_settings({"DATABASE_URL": postgres_url, "SERTIFLOW_SECRET_KEY": "x",
+                              "SERTIFLOW_INSTANCE_PATH": str(tmp_path)})
+    engine = Engine(settings, clock=FrozenClock(mailbox.EARLY),
+                    extensions=[LsproExtension(LSPRO)])
+    upgrade(engine.db.engine)
+    with engine.write() as s:
+        s.identity.add_user("every", "a-long-password", roles=["upp"])
+        s.deployments.deploy([("ask.bpmn", mailbox.ASK_CUSTOMER.encode()),
+                              ("review.bpmn", mailbox.REVIEW.encode())])
+        held = s.runtime.start_instance("ask", business_key="APP-8")
+        ended = s.runtime.start_instance("review", business_key="APP-9")
+    with engine.read() as s:
+        # Both instances' notices, as one mailer batch would take them.
+        notices = dict(s.session.execute(sa.select(Notification.id, Notification.instance_id)
+                                         .where(Notification.instance_id.in_([held.id, ended.id]))
+                                         ).all())
+    assert sorted(notices.values()) == sorted([held.id, ended.id])
+    mailer = engine.db.engine.connect()
+    try:
+        mailer.execute(sa.select(Notification.id).where(Notification.id.in_(list(notices)))
+                       .with_for_update(skip_locked=True)).all()
+        outcome: list[str] = []
+
+        def end_it() -> None:
+            for element in ("check", "approve"):
+                with engine.write() as s:
+                    task = s.session.scalars(sa.select(Task.id).where(
+                        Task.instance_id == ended.id, Task.element_id == element)).one()
+                    s.runtime.complete_task(task, {}, actor="every")
+            outcome.append("ended")
+
+        worker = threading.Thread(target=end_it, daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+        assert outcome == ["ended"], "the ending command waited for the mailer's rows"
+    finally:
+        mailer.rollback()
+        mailer.close()
+    with engine.read() as s:
+        left = set(s.session.scalars(sa.select(Notification.id).where(
+            Notification.instance_id == ended.id)))
+        status = s.session.scalar(sa.text(
+            "SELECT status FROM process_instance WHERE id = :id"), {"id": ended.id})
+    # The held notice of its first task stays for the purge; its later ones are gone.
+    assert status == "completed"
+    assert left == {n for n, instance in notices.items() if instance == ended.id}
+    engine.close()
