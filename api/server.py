@@ -127,7 +127,11 @@ def worker_app() -> WsgiBridge:
     if os.environ.get(SCHEDULER_ENV, "1") == "1":
         start_scheduler_when_first(engine, settings.instance_path / "scheduler.lock")
     # The documents this worker's commands queue are made by its own thread, woken
-    # when each such command commits (engine.documents.rendering).
+    # when each such command commits (engine.documents.rendering); the rendering
+    # itself (WeasyPrint: pure Python, hundreds of ms a PDF) is done by a child
+    # process, so that it holds no request up for the interpreter lock. The child
+    # leaves by itself when this worker ends, however it ends.
+    engine.renders.render_in_child()
     engine.renders.start_worker()
     app = create_app(settings, engine=engine)
     # What the start built (modules, the app, the schemas: about 150,000 objects)
