@@ -120,6 +120,7 @@ def worker_app() -> WsgiBridge:
     from . import create_app
     from .bridge import WsgiBridge
     from .extensions import default_extensions
+    from .profiling import profiled
 
     return_memory_to_the_system()
     settings = load_settings()
@@ -140,7 +141,7 @@ def worker_app() -> WsgiBridge:
     # 90 ms now and then (the maximum of bench/api.py's completions).
     gc.collect()
     gc.freeze()
-    return WsgiBridge(app, max_body=app.config["MAX_CONTENT_LENGTH"],
+    return WsgiBridge(profiled(app), max_body=app.config["MAX_CONTENT_LENGTH"],
                       threads=app_threads(settings.database_url, os.environ.get(THREADS_ENV)))
 
 
