@@ -107,7 +107,7 @@ class DocumentService:
         kind, display_name = match_type(stored.sniffed_type, display_name, content_type)
         # ...and again under the instance's lock (the runtime's lock order), since the
         # task may have been completed while the bytes were arriving.
-        task = self._target(instance_id, task_id, lock=True)
+        element = self._target(instance_id, task_id, lock=True)
         document = Document(
             id=str(uuid.uuid4()), instance_id=instance_id, task_id=task_id, field=field,
             name=display_name, content_type=kind.content_type, size=stored.size,
@@ -116,7 +116,7 @@ class DocumentService:
         self.session.add(document)
         self.history.record(
             instance_id, "document_uploaded", actor=uploaded_by,
-            element=task.element_id if task else None, task_id=task_id,
+            element=element, task_id=task_id,
             # The task is the event's own task_id: not repeated in its data.
             data={"document_id": document.id, "name": document.name, "size": document.size,
                   "sha256": document.sha256, "content_type": document.content_type,
@@ -259,22 +259,27 @@ class DocumentService:
         return {"id": document.id, "name": document.name, "sha256": document.sha256,
                 "size": document.size, "content_type": document.content_type}
 
-    def _target(self, instance_id: str, task_id: str | None, *, lock: bool) -> Task | None:
-        query = sa.select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    def _target(self, instance_id: str, task_id: str | None, *, lock: bool) -> str | None:
+        """Check that the instance runs and the task is ready; return the task's element.
+
+        Only the columns checked are read (never the instance's state, tens of KB), and
+        as rows, not objects: an upload is one of the most frequent commands.
+        """
+        query = sa.select(ProcessInstance.status).where(ProcessInstance.id == instance_id)
         if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        instance = self.session.scalars(query).one_or_none()
-        if instance is None:
+            query = query.with_for_update()
+        status = self.session.execute(query).scalar_one_or_none()
+        if status is None:
             raise NotFound(f"no process instance {instance_id}")
-        if instance.status in ("completed", "cancelled"):
+        if status in ("completed", "cancelled"):
             raise InstanceNotRunning(
-                f"process instance {instance_id} is {instance.status}; "
+                f"process instance {instance_id} is {status}; "
                 "documents can no longer be added to it")
         if task_id is None:
             return None
-        task = self.session.scalars(
-            sa.select(Task).where(Task.id == task_id)
-            .execution_options(populate_existing=True)).one_or_none()
+        task = self.session.execute(
+            sa.select(Task.instance_id, Task.state, Task.title, Task.element_id)
+            .where(Task.id == task_id)).first()
         if task is None or task.instance_id != instance_id:
             raise NotFound(f"process instance {instance_id} has no task {task_id}")
         if task.state == "completed":
@@ -284,7 +289,7 @@ class DocumentService:
         if task.state != "ready":
             raise Conflict(f"task {task.title or task.element_id} is {task.state}; "
                            "documents can no longer be added to it")
-        return task
+        return str(task.element_id)
 
     def _list(self, condition: sa.ColumnElement[bool]) -> list[Document]:
         query = (sa.select(Document).where(condition)
