@@ -27,6 +27,7 @@ from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound, 
 from engine.identity.access import Actor
 from engine.models import Document, DocumentRender, ProcessInstance, Task
 from engine.queries.history import HistoryLog
+from engine.runtime.waits import HandOver, patience
 from engine.time.clock import Clock
 
 #: The media type of the documents the server renders itself (letters, receipts).
@@ -93,6 +94,12 @@ class DocumentService:
         :raises InvalidInput: when the file is too large, empty, of a kind not
             accepted, or its name or declared type disagree with its content.
         """
+        if patience() is not None:
+            # A caller that must not wait (a server's event loop, serving every other
+            # request meanwhile) must not wait on the disk either: the two fsyncs that
+            # make the file durable take 5-50 ms. Nothing is done yet; the caller rolls
+            # back and runs the upload again where it may wait (engine.runtime.waits).
+            raise HandOver("a file is to be written to disk")
         field = field or None  # an empty multipart field means no form field
         if field is not None and len(field) > 255:
             raise InvalidInput("invalid form field", {"field": "at most 255 characters"})
