@@ -120,6 +120,7 @@ def worker_app() -> WsgiBridge:
     from . import create_app
     from .bridge import WsgiBridge
     from .extensions import default_extensions
+    from .profiling import profiled
 
     return_memory_to_the_system()
     settings = load_settings()
@@ -127,7 +128,11 @@ def worker_app() -> WsgiBridge:
     if os.environ.get(SCHEDULER_ENV, "1") == "1":
         start_scheduler_when_first(engine, settings.instance_path / "scheduler.lock")
     # The documents this worker's commands queue are made by its own thread, woken
-    # when each such command commits (engine.documents.rendering).
+    # when each such command commits (engine.documents.rendering); the rendering
+    # itself (WeasyPrint: pure Python, hundreds of ms a PDF) is done by a child
+    # process, so that it holds no request up for the interpreter lock. The child
+    # leaves by itself when this worker ends, however it ends.
+    engine.renders.render_in_child()
     engine.renders.start_worker()
     app = create_app(settings, engine=engine)
     # What the start built (modules, the app, the schemas: about 150,000 objects)
@@ -136,7 +141,7 @@ def worker_app() -> WsgiBridge:
     # 90 ms now and then (the maximum of bench/api.py's completions).
     gc.collect()
     gc.freeze()
-    return WsgiBridge(app, max_body=app.config["MAX_CONTENT_LENGTH"],
+    return WsgiBridge(profiled(app), max_body=app.config["MAX_CONTENT_LENGTH"],
                       threads=app_threads(settings.database_url, os.environ.get(THREADS_ENV)))
 
 

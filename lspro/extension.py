@@ -83,7 +83,9 @@ class LsproExtension:
         setup.service(BillingService, lambda services: BillingService(
             services.session, services.engine.clock, settings))
         setup.service(LetterService, lambda services: LetterService(
-            services.session, services.engine.clock, settings, services.documents))
+            services.session, services.engine.clock, settings, services.documents,
+            # The server's render process when it has one (engine.documents.rendering).
+            services.engine.renders.renderers.get(RENDERER, pdf_from_html)))
         # Letters, bills and certificates are laid out as PDF after their command.
         setup.renderer(RENDERER, pdf_from_html)
         setup.service(PanelService, lambda services: PanelService(

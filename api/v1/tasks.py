@@ -77,17 +77,16 @@ def get_task(task_id: str) -> Any:
         instance = services.queries.instance(actor, task.instance_id)
         variables = services.runtime.task_data(instance, task.id)
         every = services.documents.list_for_instance(instance.id)
-        # A customer is not told of the documents they may not see, even by id.
-        hidden = {d.id for d in every} - {d.id for d in services.documents.visible_to(
-            actor, every)}
+        # A customer is not told of the documents they may not see, even by id. The
+        # task's own documents are among the instance's: one read and one check serve both.
+        visible = services.documents.visible_to(actor, every)
+        hidden = {d.id for d in every} - {d.id for d in visible}
         data = form_input_data(services.session, form, variables)
         return Extended(
             task, form=form,
             data={k: v for k, v in data.items() if not refers_to(v, hidden)},
             variables=None if actor.is_customer else variables,
-            # The instance's documents are read already: the task's are among them.
-            documents=services.documents.visible_to(
-                actor, [d for d in every if d.task_id == task.id]))
+            documents=[d for d in visible if d.task_id == task.id])
 
 
 @bp.route("/<task_id>/claim", methods=["POST"])

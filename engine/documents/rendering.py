@@ -19,6 +19,10 @@ The file is then made exactly once:
 - A server process runs it in a thread woken after each command that queued a
   document (:meth:`RenderQueue.start_worker`); the timer sweep runs it too, so a
   document queued by another process or left by a crash is rendered within a beat.
+  A server also hands the renderers' work to a child process
+  (:meth:`RenderQueue.render_in_child`, :mod:`engine.documents.render_process`): the
+  thread only claims, waits on a pipe and stores, so requests do not queue behind
+  the renderer for the interpreter lock.
 - Someone opening a pending document renders it then and there
   (:meth:`RenderQueue.render_now`), or waits for the renderer already at work.
 - A renderer that fails is tried again later (10 s, 20 s, ...); after
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import sys
 import threading
 import time
 import traceback
@@ -42,6 +48,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.documents.render_process import RENDERERS_ENV, RenderProcess, importable_name
 from engine.documents.store import FileStore, StoredFile
 from engine.errors import Conflict, NotFound
 from engine.models import Document, DocumentRender, Incident
@@ -101,6 +108,22 @@ class RenderQueue:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self._child: RenderProcess | None = None
+
+    def render_in_child(self) -> RenderProcess | None:
+        """From now on, have a child process run the renderers that it can import by name
+        (``module:function``); others keep running in this process. Return the child's
+        handle (started at the first render), or None when no renderer can move."""
+        named = {name: reference for name, render in self.renderers.items()
+                 if (reference := importable_name(render)) is not None}
+        if not named or self._child is not None:
+            return self._child
+        child = RenderProcess(
+            [sys.executable, "-m", "engine.documents.render_process"],
+            env={**os.environ, RENDERERS_ENV: ",".join(f"{n}={r}" for n, r in named.items())})
+        self.renderers = {**self.renderers, **{name: child.renderer(name) for name in named}}
+        self._child = child
+        return child
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -257,6 +280,8 @@ class RenderQueue:
             self._stop.set()
             self._wake.set()
             worker.join()
+        if self._child is not None:
+            self._child.close()
 
     def _work(self) -> None:
         while not self._stop.is_set():

@@ -28,6 +28,7 @@ from engine.identity.access import Actor
 from engine.models import Document, DocumentRender, ProcessInstance, Task
 from engine.queries.history import HistoryLog
 from engine.queries.history_documents import document_event, reference
+from engine.runtime.waits import HandOver, patience
 from engine.time.clock import Clock
 
 #: The media type of the documents the server renders itself (letters, receipts).
@@ -94,6 +95,12 @@ class DocumentService:
         :raises InvalidInput: when the file is too large, empty, of a kind not
             accepted, or its name or declared type disagree with its content.
         """
+        if patience() is not None:
+            # A caller that must not wait (a server's event loop, serving every other
+            # request meanwhile) must not wait on the disk either: the two fsyncs that
+            # make the file durable take 5-50 ms. Nothing is done yet; the caller rolls
+            # back and runs the upload again where it may wait (engine.runtime.waits).
+            raise HandOver("a file is to be written to disk")
         field = field or None  # an empty multipart field means no form field
         if field is not None and len(field) > 255:
             raise InvalidInput("invalid form field", {"field": "at most 255 characters"})
@@ -108,7 +115,7 @@ class DocumentService:
         kind, display_name = match_type(stored.sniffed_type, display_name, content_type)
         # ...and again under the instance's lock (the runtime's lock order), since the
         # task may have been completed while the bytes were arriving.
-        task = self._target(instance_id, task_id, lock=True)
+        element = self._target(instance_id, task_id, lock=True)
         document = Document(
             id=str(uuid.uuid4()), instance_id=instance_id, task_id=task_id, field=field,
             name=display_name, content_type=kind.content_type, size=stored.size,
@@ -117,7 +124,7 @@ class DocumentService:
         self.session.add(document)
         self.history.record(
             instance_id, "document_uploaded", actor=uploaded_by,
-            element=task.element_id if task else None, task_id=task_id,
+            element=element, task_id=task_id,
             # The task is the event's own task_id; the rest is the document row's.
             data=document_event(document.id),
         )
@@ -257,22 +264,27 @@ class DocumentService:
         """Return the JSON value a form ``filepicker`` field stores for the document."""
         return reference(document)
 
-    def _target(self, instance_id: str, task_id: str | None, *, lock: bool) -> Task | None:
-        query = sa.select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    def _target(self, instance_id: str, task_id: str | None, *, lock: bool) -> str | None:
+        """Check that the instance runs and the task is ready; return the task's element.
+
+        Only the columns checked are read (never the instance's state, tens of KB), and
+        as rows, not objects: an upload is one of the most frequent commands.
+        """
+        query = sa.select(ProcessInstance.status).where(ProcessInstance.id == instance_id)
         if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        instance = self.session.scalars(query).one_or_none()
-        if instance is None:
+            query = query.with_for_update()
+        status = self.session.execute(query).scalar_one_or_none()
+        if status is None:
             raise NotFound(f"no process instance {instance_id}")
-        if instance.status in ("completed", "cancelled"):
+        if status in ("completed", "cancelled"):
             raise InstanceNotRunning(
-                f"process instance {instance_id} is {instance.status}; "
+                f"process instance {instance_id} is {status}; "
                 "documents can no longer be added to it")
         if task_id is None:
             return None
-        task = self.session.scalars(
-            sa.select(Task).where(Task.id == task_id)
-            .execution_options(populate_existing=True)).one_or_none()
+        task = self.session.execute(
+            sa.select(Task.instance_id, Task.state, Task.title, Task.element_id)
+            .where(Task.id == task_id)).first()
         if task is None or task.instance_id != instance_id:
             raise NotFound(f"process instance {instance_id} has no task {task_id}")
         if task.state == "completed":
@@ -282,7 +294,7 @@ class DocumentService:
         if task.state != "ready":
             raise Conflict(f"task {task.title or task.element_id} is {task.state}; "
                            "documents can no longer be added to it")
-        return task
+        return str(task.element_id)
 
     def _list(self, condition: sa.ColumnElement[bool]) -> list[Document]:
         query = (sa.select(Document).where(condition)

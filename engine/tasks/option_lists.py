@@ -59,10 +59,12 @@ def users_holding(session: Session, roles: list[str]) -> list[dict[str, str]]:
     """The active users holding any of ``roles``, as form options sorted by full name."""
     if not roles:
         return []
-    users = session.scalars(
-        sa.select(User).where(User.active.is_(True),
-                              User.id.in_(sa.select(UserRole.user_id)
-                                          .where(UserRole.role.in_(roles))))).all()
+    # Two columns as rows: a User object would bring its roles too (a second SELECT),
+    # and a task's form asks for this list every time it is opened.
+    users = session.execute(
+        sa.select(User.username, User.display_name).where(
+            User.active.is_(True),
+            User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles))))).all()
     options = [{"label": user.display_name or user.username, "value": user.username}
                for user in users]
     return sorted(options, key=lambda o: (o["label"].casefold(), o["value"]))

@@ -116,8 +116,17 @@ def certificate_page(certificate: Certificate, settings: LsproSettings,
 def render_certificate_draft(draft: CertificateDraft, settings: LsproSettings,
                              holder: Mapping[str, Any] | None = None, *,
                              revision: int = 1, reference: str | None = None) -> bytes:
-    """The draft (*konsep*) of the SPPT SNI: the certificate's own template and facts,
-    marked as a draft, without a number, a signature, a QR code or an authenticity code.
+    """The draft (*konsep*) of the SPPT SNI as PDF (:func:`certificate_draft_page`)."""
+    return pdf_from_html(certificate_draft_page(draft, settings, holder, revision=revision,
+                                                reference=reference))
+
+
+def certificate_draft_page(draft: CertificateDraft, settings: LsproSettings,
+                           holder: Mapping[str, Any] | None = None, *,
+                           revision: int = 1, reference: str | None = None) -> str:
+    """The page of the draft (*konsep*) of the SPPT SNI: the certificate's own template
+    and facts, marked as a draft, without a number, a signature, a QR code or an
+    authenticity code.
 
     ``revision`` counts the drafts of one application (a returned draft is redrawn);
     ``reference`` is the application's number, shown instead of the certificate's.
@@ -130,8 +139,8 @@ def render_certificate_draft(draft: CertificateDraft, settings: LsproSettings,
         "signature": None, "check_url": None, "verify_page": None, "qr": None,
     }
     title = f"Konsep SPPT SNI {reference}" if reference else "Konsep SPPT SNI"
-    return pdf_from_html(render_page("certificate.html", context, title=title,
-                                     override=settings.document_templates))
+    return render_page("certificate.html", context, title=title,
+                       override=settings.document_templates)
 
 
 def _certificate_context(certificate: Certificate | CertificateDraft, settings: LsproSettings,

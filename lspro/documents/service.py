@@ -17,7 +17,7 @@ which the forms of steps 15 and 16 send back and the engine checks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -27,14 +27,15 @@ from sqlalchemy.orm import Session
 from engine.documents.service import DocumentService
 from engine.errors import InvalidInput
 from engine.models import Document
+from engine.runtime.waits import HandOver, patience
 from engine.time.clock import Clock, local_today
 from lspro.certificates import CertificateDraft
-from lspro.documents.pdf import PDF
+from lspro.documents.pdf import PDF, pdf_from_html
 from lspro.documents.render import (
     billing_slip_page,
+    certificate_draft_page,
     certificate_page,
     letter_page,
-    render_certificate_draft,
 )
 from lspro.documents.texts import RECEIPT, TEMPLATES
 from lspro.documents.values import ROMAN
@@ -53,11 +54,18 @@ class LetterService:
     """Numbers, renders and stores letters and other generated documents."""
 
     def __init__(self, session: Session, clock: Clock, settings: LsproSettings,
-                 documents: DocumentService) -> None:
+                 documents: DocumentService,
+                 pdf: Callable[[bytes], bytes] = pdf_from_html) -> None:
+        """
+        :param pdf: lays a page (UTF-8) out as PDF for the one document made inside its
+            command, the certificate's draft: the server's render process
+            (``RenderQueue.renderers``), or WeasyPrint in this process.
+        """
         self.session = session
         self.clock = clock
         self.settings = settings
         self.documents = documents
+        self.pdf = pdf
 
     def today(self) -> date:
         return local_today(self.clock, self.settings.timezone)
@@ -112,11 +120,17 @@ class LetterService:
                           reference: str | None = None) -> Document:
         """The draft of the SPPT SNI, stored as the instance's next draft (staff only:
         ``dokumen_konsep_sertifikat`` is internal, ``lspro.visibility``)."""
+        if patience() is not None:
+            # A caller that must not wait (a server's event loop, serving every other
+            # request meanwhile) hands this command over before the PDF's few hundred
+            # milliseconds and its file's fsyncs (engine.runtime.waits).
+            raise HandOver("a certificate draft is to be laid out")
         revision = 1 + (self.session.scalar(
             sa.select(sa.func.count()).select_from(Document).where(
                 Document.instance_id == instance_id, Document.field == DRAFT_FIELD)) or 0)
-        content = render_certificate_draft(draft, self.settings, holder, revision=revision,
-                                           reference=reference)
+        page = certificate_draft_page(draft, self.settings, holder, revision=revision,
+                                      reference=reference)
+        content = self.pdf(page.encode("utf-8"))
         name = file_name("konsep_sppt_sni", f"{reference or 'permohonan'}_{revision}")
         return self.documents.store_generated(instance_id, content, name=name,
                                               content_type=PDF, field=DRAFT_FIELD)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -273,31 +274,93 @@ LETTER = definitions("surat", process("surat", """\
 """))
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid`` and by them, and so on."""
+    found, queue = [], [pid]
+    while queue:
+        for task in Path(f"/proc/{queue.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue
+            found += children
+            queue += children
+    return found
+
+
+def render_children(pid: int) -> list[int]:
+    """The document render processes among ``pid``'s descendants."""
+    return [p for p in descendants(pid) if b"engine.documents.render_process"
+            in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie not yet reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not running(pid)
+
+
+def _letter_made(served: CliServer) -> dict[str, Any]:
+    """Start the letter process; return its letter once its PDF is made."""
+    auth = {"Authorization": f"Bearer {_token(served.base, 'upp')}"}
+    started = requests.post(f"{served.base}/api/v1/process-definitions/surat/start",
+                            json={"variables": {"nomor_sertifikat": "0001/X/2027"},
+                                  "company": "PT Contoh"}, headers=auth, timeout=30)
+    assert started.status_code == 201, started.text
+    listing = f"{served.base}/api/v1/process-instances/{started.json()['id']}/documents"
+    deadline = time.monotonic() + 60  # a generous bound for a loaded machine
+    while True:
+        [letter] = requests.get(listing, headers=auth, timeout=10).json()["items"]
+        if letter["ready"] or time.monotonic() > deadline:
+            return dict(letter)
+        time.sleep(0.2)
+
+
 def test_a_worker_makes_the_documents_its_commands_queue(tmp_path: Path,
                                                         blank_database_url: str) -> None:
     """Without the timer sweep and without anyone opening it, the letter's PDF is made
-    by the worker's renderer thread, woken when the command that queued it commits."""
+    by the worker's renderer thread, woken when the command that queued it commits,
+    in the worker's render process; SIGTERM ends the server and that process too."""
     (tmp_path / "processes").mkdir()
     (tmp_path / "processes" / "surat.bpmn").write_text(LETTER)
     served = start_server(tmp_path, blank_database_url, "--no-scheduler")
+    children: list[int] = []
     try:
-        auth = {"Authorization": f"Bearer {_token(served.base, 'upp')}"}
-        started = requests.post(f"{served.base}/api/v1/process-definitions/surat/start",
-                                json={"variables": {"nomor_sertifikat": "0001/X/2027"},
-                                      "company": "PT Contoh"}, headers=auth, timeout=30)
-        assert started.status_code == 201, started.text
-        listing = f"{served.base}/api/v1/process-instances/{started.json()['id']}/documents"
-        deadline = time.monotonic() + 60  # a generous bound for a loaded machine
-        while True:
-            [letter] = requests.get(listing, headers=auth, timeout=10).json()["items"]
-            if letter["ready"] or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        letter = _letter_made(served)
         assert letter["ready"] and letter["size"] > 0 and len(letter["sha256"]) == 64
+        auth = {"Authorization": f"Bearer {_token(served.base, 'upp')}"}
         pdf = requests.get(f"{served.base}/api/v1/documents/{letter['id']}", headers=auth,
                            timeout=30)
         assert pdf.content.startswith(b"%PDF")
         assert hashlib.sha256(pdf.content).hexdigest() == letter["sha256"]
+        children = render_children(served.process.pid)
+        assert len(children) == 1, "the PDF was made by one render process of the worker"
     finally:
-        output = served.stop()
+        output = served.stop()  # SIGTERM; fails if the server has not ended in 60 s
     assert "Traceback" not in output, output
+    assert gone_within(children[0], 10), "the render process outlived the server"
+
+
+def test_a_worker_killed_with_sigkill_leaves_no_render_process(tmp_path: Path,
+                                                               blank_database_url: str) -> None:
+    (tmp_path / "processes").mkdir()
+    (tmp_path / "processes" / "surat.bpmn").write_text(LETTER)
+    served = start_server(tmp_path, blank_database_url, "--no-scheduler")
+    try:
+        assert _letter_made(served)["ready"]
+        [child] = render_children(served.process.pid)
+        worker = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert worker != served.process.pid  # the worker, not granian's master
+        os.kill(worker, signal.SIGKILL)
+        assert gone_within(child, 10), "the render process outlived its worker"
+    finally:
+        served.stop()

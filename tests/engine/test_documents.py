@@ -27,6 +27,7 @@ from engine.errors import (
 )
 from engine.models import Document, HistoryEvent
 from engine.queries.history import HistoryLog
+from engine.runtime.waits import HandOver, impatient
 from engine.time.clock import FrozenClock
 from tests.builders import linear_user_tasks
 from tests.instances import the_ready_task as ready_task
@@ -322,6 +323,21 @@ def test_an_unknown_instance_is_not_found_before_the_stream_is_read(engine: Engi
         s.documents.upload("no-such-instance", stream, filename="NIB.pdf",  # type: ignore[arg-type]
                            content_type=None, uploaded_by="x")
     assert stream.served == 0
+
+
+def test_a_caller_that_must_not_wait_is_handed_the_upload_back_untouched(
+        engine: Engine) -> None:
+    """A server's event loop must not wait on the disk's fsync: the upload is handed
+    over before its stream is read, and then stored where waiting is allowed."""
+    instance_id = start(engine)
+    stream = CountingStream(1000)
+    with engine.write() as s, pytest.raises(HandOver), impatient(0.1):
+        s.documents.upload(instance_id, stream, filename="NIB.pdf",  # type: ignore[arg-type]
+                           content_type=None, uploaded_by="x")
+    assert stream.served == 0 and document_count(engine) == 0
+    assert stored_files(engine.settings.documents_path) == []
+    assert upload(engine, instance_id, pdf_bytes()).size == len(pdf_bytes())
+    assert document_count(engine) == 1
 
 
 def test_a_task_of_another_instance_or_an_unknown_task_is_refused(engine: Engine) -> None:

@@ -25,6 +25,7 @@ from engine.models import (
     Incident,
     ProcessInstance,
 )
+from engine.runtime.waits import HandOver, impatient
 from engine.time.clock import FrozenClock
 from engine.time.timers import TimerSweep
 from lspro import LsproExtension
@@ -630,3 +631,24 @@ def test_the_certificate_draft_is_made_in_its_command(lspro: Engine,
     reference = variables["dokumen_konsep_sertifikat"]
     assert len(layouts) == 1 and not pending(lspro, reference["id"])
     assert reference["sha256"] and reference["size"] > 0
+
+
+def test_the_certificate_draft_is_laid_out_by_the_render_process_when_there_is_one(
+        lspro: Engine, layouts: list[str]) -> None:
+    """A server puts its renderers in a child process: the draft, made inside its
+    command, is laid out there too, and a caller that must not wait (the server's
+    event loop) is handed the command back before any of it is done."""
+    deploy(lspro, "konsep", ("draft", service("draft", "certificate.draft")),
+           ("wait", user("wait")))
+    child = lspro.renders.render_in_child()
+    assert child is not None
+    with pytest.raises(HandOver), impatient(0.1):
+        start(lspro, "konsep", GRANT)
+    with lspro.read() as s:
+        assert s.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+    instance_id = start(lspro, "konsep", GRANT)
+    _, variables = state(lspro, instance_id)
+    reference = variables["dokumen_konsep_sertifikat"]
+    assert layouts == [] and child.pid is not None  # laid out in the child, not here
+    found, text = document(lspro, reference["id"])
+    assert found.sha256 == reference["sha256"] and "KONSEP" in text
