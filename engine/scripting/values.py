@@ -227,3 +227,46 @@ def loads_storable(data: bytes) -> Any:
 def loads_inputs(data: bytes) -> Any:
     """Decode what :func:`dumps` made of :func:`encode_inputs` output."""
     return json.loads(data, object_hook=lambda obj: _restore(obj, _ENGINE_TYPES))
+
+
+def same_data(first: Any, second: Any, depth: int = 0) -> bool:
+    """Whether two values are the same process data, down to their types: JSON writes
+    both alike, and putting one in the other's place changes nothing.
+
+    Stricter than ``==``, which holds 1, 1.0 and True equal, 0.0 and -0.0, a dict and
+    an OrderedDict, and two dicts whose keys come in another order. Containers are
+    walked, their shared items passed over by an identity test: a 100-KB value that
+    a task inherited from the one before costs a test per item, not an encoding.
+    Dates and anything else are the same only when they are the very same object;
+    False is the safe answer (the caller then checks or encodes the value).
+    """
+    if first is second:
+        return True
+    kind = type(first)
+    if kind is not type(second):
+        return False
+    if kind is str or kind is int:
+        return bool(first == second)
+    if kind is float:
+        # -0.0 == 0.0, but JSON writes them apart; NaN equals nothing, not even itself.
+        return bool(first == second) and math.copysign(1.0, first) == math.copysign(1.0, second)
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is list or kind is tuple:
+        if len(first) != len(second):
+            return False
+        for a, b in zip(first, second, strict=True):
+            if a is not b and not same_data(a, b, depth + 1):
+                return False
+        return True
+    if kind is dict:
+        if len(first) != len(second):
+            return False
+        for (key_a, a), (key_b, b) in zip(first.items(), second.items(), strict=True):
+            if key_a is not key_b and (type(key_a) is not str or type(key_b) is not str
+                                       or key_a != key_b):
+                return False
+            if a is not b and not same_data(a, b, depth + 1):
+                return False
+        return True
+    return False
