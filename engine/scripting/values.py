@@ -164,7 +164,33 @@ def dumps_finite(value: Any, **kwargs: Any) -> str:
 
 def check_storable(name: str, value: Any) -> None:
     """Raise :class:`UnstorableValue` unless ``value`` is process data."""
-    _STORABLE.encode(value, name)
+    # A walk that only tells, then the encoder for the message when it says no: the
+    # encoder names every item's way in as it goes, which is most of its cost.
+    if not _storable(value):
+        _STORABLE.encode(value, name)
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is process data: what ``_STORABLE.encode`` takes, exactly."""
+    kind = type(value)
+    if value is None or kind is str or kind is bool:
+        return True
+    if kind is int:
+        return value.bit_length() <= _MAX_INT_BITS
+    if kind is float:
+        return math.isfinite(value)
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if type(item) is not str and not _storable(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(item) is str or _storable(item, depth + 1) for item in value)
+    return kind is datetime or kind is date
 
 
 def encode_storable(name: str, value: Any) -> Any:

@@ -59,7 +59,8 @@ def dump_finished(workflow: Any, variables: dict[str, Any]) -> bytes:
         final = "{" + ",".join(f"{json.dumps(name)}:{_written(before.get(name), value)[1]}"
                                for name, value in variables.items()) + "}"
     text = f'{_HEAD}, "variables": {final}, "tasks": [' + ", ".join(entries) + "]}"
-    return zlib.compress(text.encode(), 9)
+    # Level 6: level 9 took 2.7 times as long on a 100-KB variable for 0.5 % fewer bytes.
+    return zlib.compress(text.encode(), 6)
 
 
 def _written(previous: tuple[Any, str] | None, value: Any) -> tuple[Any, str]:
