@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
@@ -296,3 +297,23 @@ def same_data(first: Any, second: Any, depth: int = 0) -> bool:
                 return False
         return True
     return False
+
+
+# Values nothing can change in place: a copy may share them.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), date, datetime})
+
+
+def copy_data(value: Any) -> Any:
+    """A deep copy of ``value`` for a reader, a few times faster than ``copy.deepcopy``
+    on process data: dicts and lists are copied, immutable leaves shared, anything
+    else deep-copied. (Unlike deepcopy, a list the value holds twice is copied twice:
+    process data is a tree.)"""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {key: item if type(item) in _IMMUTABLE else copy_data(item)
+                for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _IMMUTABLE else copy_data(item) for item in value]
+    return deepcopy(value)

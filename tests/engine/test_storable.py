@@ -1,5 +1,5 @@
 """What a variable may hold: the quick check agrees with the encoder on every value,
-and a completion re-checks only the values it changes."""
+a completion re-checks only the values it changes, and a reader gets its own copy."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from engine.composition import Engine
 from engine.errors import InvalidInput
 from engine.models import Task
 from engine.scripting import UnstorableValue, check_storable
-from engine.scripting.values import _STORABLE, MAX_DEPTH
+from engine.scripting.values import _STORABLE, MAX_DEPTH, copy_data
 from tests.builders import linear_user_tasks
 
 _LEAVES: list[Any] = [None, True, 0, -7, 10**5000, 1.5, -0.0, float("nan"), float("inf"),
@@ -100,3 +100,18 @@ def test_a_completion_refuses_a_changed_value_and_takes_an_unchanged_one(
         assert s.runtime.task_data(s.runtime.instance(instance_id), second) == {"rows": rows}
     with pytest.raises(InvalidInput), engine.write() as s:
         s.runtime.complete_task(second, {"rows": [*rows, float("inf")]}, actor="u")
+
+
+def test_a_readers_copy_shares_no_container_with_the_data() -> None:
+    inner = {"nilai": [1, 2]}
+    data = {"rows": [inner, inner], "pair": ([3], "x"), "odd": {5, 6},
+            "when": datetime(2027, 1, 2, tzinfo=UTC), "n": 1.5}
+    copied = copy_data(data)
+    assert copied == data
+    copied["rows"][0]["nilai"].append(3)
+    copied["rows"][1]["nilai"].append(4)
+    copied["pair"][0].append(4)
+    copied["odd"].add(7)
+    assert data == {"rows": [inner, inner], "pair": ([3], "x"), "odd": {5, 6},
+                    "when": datetime(2027, 1, 2, tzinfo=UTC), "n": 1.5}
+    assert inner == {"nilai": [1, 2]}
