@@ -26,12 +26,15 @@ from .registries import REGISTRY as _REGISTRY
 from .registries import STATE as _STATE
 from .registries import STATE_REGISTRY as _STATE_REGISTRY
 from .state_codec import TaskMemo, compress_state, read_state, seed_memo
-from .state_converters import escape_data, parse_uuid
+from .state_converters import compact_task, escape_data, parse_uuid
 
-# sertiflow-2 writes process data with PLAIN_DICT envelopes. sertiflow-1 states
-# have none, and read the same way: their typed values are SpiffWorkflow's markers.
-STATE_FORMAT = f"sertiflow-2/spiff-{VERSION}"
-READABLE_FORMATS = frozenset({STATE_FORMAT, f"sertiflow-1/spiff-{VERSION}"})
+# sertiflow-3 writes a predicted task that holds nothing in a short form
+# (state_converters.compact_task); sertiflow-2 wrote every task as a dict, with
+# process data in PLAIN_DICT envelopes. sertiflow-1 states have none, and read the
+# same way: their typed values are SpiffWorkflow's markers.
+STATE_FORMAT = f"sertiflow-3/spiff-{VERSION}"
+READABLE_FORMATS = frozenset({STATE_FORMAT, f"sertiflow-2/spiff-{VERSION}",
+                              f"sertiflow-1/spiff-{VERSION}"})
 
 __all__ = ["READABLE_FORMATS", "STATE_FORMAT", "TaskMemo", "decode_value", "dump_state",
            "encode_value", "escape_data", "load_state", "spec_from_dict", "spec_to_dict"]
@@ -77,6 +80,9 @@ def _remember(task: Task, parent: Task | None, part: str) -> None:
 
 
 def _encode_task(task: Task) -> str:
+    short = compact_task(task)
+    if short is not None:
+        return json.dumps(short, separators=_SEPARATORS)
     return json.dumps(_STATE_REGISTRY.convert(task), separators=_SEPARATORS, cls=_ENCODER)
 
 
