@@ -11,6 +11,7 @@ registries are in :mod:`engine.bpmn.state_converters` and
 
 from __future__ import annotations
 
+import gc
 import json
 import zlib
 from typing import Any
@@ -140,6 +141,23 @@ def load_state(
         their stored JSON, so that the first save of the rebuilt workflow encodes
         and compresses only what its command changed.
     """
+    # The collector is held off while the state is read: a long process's hundreds of
+    # new tasks, lists and dicts set off collections that walk the whole heap (a
+    # server's, with its caches, is large), and none of them is garbage yet.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _load_state(blob, spec, subprocess_specs, memo)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load_state(
+    blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
+    memo: TaskMemo | None,
+) -> BpmnWorkflow:
     text = zlib.decompress(blob)
     dct, texts = read_state(text.decode())
     layout = dct.pop("stream", None)

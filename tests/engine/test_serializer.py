@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import zlib
 from datetime import UTC, date, datetime, timedelta
@@ -410,3 +411,22 @@ def test_a_short_process_rebuilt_from_storage_keeps_its_compressed_prefix() -> N
     assert prefix  # the finished tasks, the large variable with them, as stored
     assert state_dict(copy.dump()) == _full(run)
     assert all(a is b for a, b in zip(prefix, copy._memo.compressed, strict=False))
+
+
+def test_reading_a_state_leaves_the_collector_as_it_found_it() -> None:
+    specs = _linear_specs(3)
+    run = ProcessRun.start(specs, {}, _script_engine())
+    run.advance()
+    blob = run.dump()
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            load_state(blob, specs.spec, specs.subprocess_specs)
+            assert gc.isenabled() is enabled
+            with pytest.raises(ValueError, match="unknown serializer version"):
+                load_state(_with_format(blob, "sertiflow-0/spiff-1"), specs.spec,
+                           specs.subprocess_specs)
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
