@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import zlib
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ from uuid import UUID
 import pytest
 from SpiffWorkflow.bpmn import BpmnEvent
 
+from engine.bpmn import serializer
 from engine.bpmn.compiler import compile_processes
 from engine.bpmn.events import MergingMessageEventDefinition
 from engine.bpmn.host import WorkflowScriptEngine
@@ -272,6 +274,37 @@ def test_states_written_before_the_envelopes_still_load() -> None:
                    specs.subprocess_specs)
 
 
+def test_predicted_tasks_are_stored_short_and_states_with_them_whole_still_load(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A predicted task that holds nothing is a short list; a sertiflow-2 state (every
+    task a dict) restores to the same workflow, whose next save writes the short form."""
+    specs = _linear_specs(30)
+    run = ProcessRun.start(specs, {**BIG, "day": TYPED["day"]}, _script_engine())
+    run.advance()
+    (first,) = run.ready_user_tasks()
+    run.complete_user_task(first.id, {"n": 1})
+    run.advance()
+    new = state_dict(run.dump())
+    short = [task for task in new["tasks"].values() if isinstance(task, list)]
+    assert len(short) >= 28 and all(len(task) == 5 for task in short)
+    with monkeypatch.context() as patched:  # the writer before the short form
+        patched.setattr(serializer, "compact_task", lambda task: None)
+        whole = dump_state(run._wf)
+    old = state_dict(whole)
+    assert not any(isinstance(task, list) for task in old["tasks"].values())
+    version = STATE_FORMAT.split("/", 1)[1]
+    old_blob = _with_format(whole, f"sertiflow-2/{version}")
+    for blob in (old_blob, _with_format(whole, f"sertiflow-1/{version}")):
+        copy = ProcessRun.restore(blob, specs, _script_engine())
+        assert state_dict(copy.dump()) == new
+        assert copy.variables() == run.variables()
+        assert copy.task_data(first.id) == run.task_data(first.id)
+        (ready,) = copy.ready_user_tasks()
+        copy.complete_user_task(ready.id, {"n": 2})
+        copy.advance()
+        assert [t.element_id for t in copy.ready_user_tasks()] == ["task_3"]
+
+
 # -- what a save costs: the finished tasks compressed once, restored copies memoised ------
 
 def _linear_specs(steps: int) -> DefinitionSpecs:
@@ -378,3 +411,22 @@ def test_a_short_process_rebuilt_from_storage_keeps_its_compressed_prefix() -> N
     assert prefix  # the finished tasks, the large variable with them, as stored
     assert state_dict(copy.dump()) == _full(run)
     assert all(a is b for a, b in zip(prefix, copy._memo.compressed, strict=False))
+
+
+def test_reading_a_state_leaves_the_collector_as_it_found_it() -> None:
+    specs = _linear_specs(3)
+    run = ProcessRun.start(specs, {}, _script_engine())
+    run.advance()
+    blob = run.dump()
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            load_state(blob, specs.spec, specs.subprocess_specs)
+            assert gc.isenabled() is enabled
+            with pytest.raises(ValueError, match="unknown serializer version"):
+                load_state(_with_format(blob, "sertiflow-0/spiff-1"), specs.spec,
+                           specs.subprocess_specs)
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -27,6 +27,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 
+from ...scripting.values import same_data
 from ..serializer import decode_value, encode_value
 from .tasks import all_tasks
 
@@ -42,17 +43,33 @@ def dump_finished(workflow: Any, variables: dict[str, Any]) -> bytes:
     user_tasks = sorted((t for t in all_tasks(workflow) if isinstance(t.task_spec, UserTask)),
                         key=lambda t: t.last_state_change)
     entries: list[str] = []
-    before: dict[str, str] = {}
+    before: dict[str, tuple[Any, str]] = {}
     for task in user_tasks:
-        written = {name: encode_value(value) for name, value in task.data.items()}
-        changed = ", ".join(f"{json.dumps(name)}: {text}" for name, text in written.items()
-                            if before.get(name) != text)
+        written = {name: _written(before.get(name), value) for name, value in task.data.items()}
+        changed = ", ".join(f"{json.dumps(name)}: {text}" for name, (_, text) in written.items()
+                            if name not in before or before[name][1] != text)
         deleted = [name for name in before if name not in written]
         entries.append(f'["{task.id}", {{{changed}}}, {json.dumps(deleted)}]')
         before = written
-    text = (f'{_HEAD}, "variables": {encode_value(variables)}, "tasks": ['
-            + ", ".join(entries) + "]}")
-    return zlib.compress(text.encode(), 9)
+    if "typename" in variables or any(type(name) is not str for name in variables):
+        # The whole dict goes in an envelope (escape_data), or json turns its keys to text.
+        final = encode_value(variables)
+    else:
+        # The final variables are mostly the last task's values: their text is reused.
+        final = "{" + ",".join(f"{json.dumps(name)}:{_written(before.get(name), value)[1]}"
+                               for name, value in variables.items()) + "}"
+    text = f'{_HEAD}, "variables": {final}, "tasks": [' + ", ".join(entries) + "]}"
+    # Level 6: level 9 took 2.7 times as long on a 100-KB variable for 0.5 % fewer bytes.
+    return zlib.compress(text.encode(), 6)
+
+
+def _written(previous: tuple[Any, str] | None, value: Any) -> tuple[Any, str]:
+    """``value`` with its text: the previous task's text when the value is the same data
+    (a task's data is a copy of the one before: a 100-KB value is encoded once per
+    instance, not once per task), else its own."""
+    if previous is not None and same_data(previous[0], value):
+        return previous[0], previous[1]
+    return value, encode_value(value)
 
 
 def read_finished(blob: bytes) -> FinishedRun | None:

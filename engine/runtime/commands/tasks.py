@@ -56,7 +56,7 @@ def complete_task(rt: Runtime, task_id: str, variables: Mapping[str, Any] | None
             rt.loader.keep_unchanged(instance, run)
             raise
     variables = dict(variables or {})
-    check_variables(variables)
+    check_variables(variables, run.task_data(task.id))
     ready_before = run.ready_user_task_ids() - {task.id}
     try:
         run.complete_user_task(task.id, variables)

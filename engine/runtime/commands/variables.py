@@ -9,10 +9,16 @@ from engine.bpmn.data import required_inputs
 from engine.bpmn.workflow import start_events
 from engine.errors import InvalidInput
 from engine.scripting import UnstorableValue, check_storable
+from engine.scripting.values import same_data
 
 
-def check_variables(variables: Mapping[str, Any]) -> None:
-    """Refuse variable names and values that are not process data (InvalidInput)."""
+def check_variables(variables: Mapping[str, Any],
+                    current: Mapping[str, Any] | None = None) -> None:
+    """Refuse variable names and values that are not process data (InvalidInput).
+
+    A value that is the same data as the one ``current`` holds under its name (a form
+    sending back a 100-KB value it showed) changes nothing and is not walked again.
+    """
     bad = [k for k in variables if not isinstance(k, str) or not k.isidentifier()
            or k.startswith("_")]
     if bad:
@@ -20,6 +26,8 @@ def check_variables(variables: Mapping[str, Any]) -> None:
                            {str(k): "not a valid variable name" for k in bad})
     errors = {}
     for name, value in variables.items():
+        if current is not None and name in current and same_data(value, current[name]):
+            continue
         try:
             check_storable(name, value)
         except UnstorableValue as exc:
