@@ -203,7 +203,8 @@ def bulk_rows(instance: dict[str, Any], task_rows: list[dict[str, Any]],
                 "assignee": f"staf-{roles[0]}-{rng.randrange(10)}" if claimed else None,
                 "created_at": started, "due_at": due, "due_order": due,
             })
-            candidates += [{"task_id": task_id, "kind": "group", "value": r} for r in roles]
+            candidates += [{"task_id": task_id, "kind": "group", "value": r, "company": company}
+                           for r in roles]
             if due <= now:
                 breaches.append({
                     "task_id": task_id, "instance_id": instance_id,

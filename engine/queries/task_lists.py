@@ -29,7 +29,7 @@ from engine.queries.search import found_by
 
 # Each order ends with the id: tasks created by one command often share their
 # creation and due times, and a list's pages may be read by different plans
-# (see Queries._staff_tasks), which must agree on where such ties fall.
+# (see TaskLists._by_candidates), which must agree on where such ties fall.
 TASK_SORTS = {
     "due": (Task.due_order, Task.created_at, Task.id),
     "-due": (Task.due_order.desc(), Task.created_at.desc(), Task.id.desc()),
@@ -49,11 +49,12 @@ _INSTANCE_TASKS = {
 # A task list counts at most this far, at every size; past it the total says
 # "at least" (``total_exact`` false).
 COUNT_CAP = 1000
-# A staff member whose list holds at most this many tasks per row asked for
-# (offset + per page) is read through the ids of their tasks: a few hundred
-# primary-key lookups and a small sort. A longer list is read along the due-date
-# index, first only as far as WALK rows per row asked for (enough when the
-# actor's tasks are not rare among all open ones), else through the ids again.
+# A staff member or customer whose list holds at most this many tasks per row
+# asked for (offset + per page) is read through the ids of their tasks: a few
+# hundred primary-key lookups and a small sort. A longer list is read along the
+# due-date index (a customer's company's), first only as far as WALK rows per row
+# asked for (enough when the actor's tasks are not rare among all open ones), else
+# through the ids again.
 SPARSE = 10
 WALK = 20
 
@@ -61,7 +62,7 @@ WALK = 20
 class TaskLists:
     def __init__(self, session: Session, *, sparse: int = SPARSE, walk: int = WALK,
                  count_cap: int = COUNT_CAP) -> None:
-        """:param sparse: read a staff list by ids when it holds at most this many
+        """:param sparse: read a staff or customer list by ids when it holds at most this many
             tasks per row asked for; :param walk: walk the due-date index at most
             this many rows per row asked for before reading by ids;
             :param count_cap: count no further than this.
@@ -112,7 +113,7 @@ class TaskLists:
         if claimable:
             filters.append(sa.or_(Task.assignee.is_(None), Task.assignee == actor.username))
         if role is not None:
-            # Aliased: a staff list joins task_candidate itself (_staff_task_ids).
+            # Aliased: a list joins task_candidate itself (_candidate_task_ids).
             held = aliased(TaskCandidate)
             filters.append(sa.exists().where(held.task_id == Task.id, held.kind == "group",
                                              held.value == role))
@@ -133,12 +134,12 @@ class TaskLists:
             total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
             if total <= self.count_cap:
                 return self._by_ids(mine, order, offset, limit, page, per_page, total)
-        if actor.is_customer or actor.is_admin or assignee is not None:
-            # Along the due-date index (an admin's) or the company's (a customer's).
+        if (actor.is_admin and not actor.is_customer) or assignee is not None:
+            # Along the due-date index: an admin sees every task.
             where = [Task.state == state, task_visible_to(actor), *filters]
             items = self._page(where, order, offset, limit)
             return self._counted(items, where, offset, limit, page, per_page)
-        return self._staff_tasks(actor, state, filters, sort, offset, limit, page, per_page)
+        return self._by_candidates(actor, state, filters, sort, offset, limit, page, per_page)
 
     def _page(self, where: list[sa.ColumnElement[bool]], order: tuple[Any, ...], offset: int,
               limit: int) -> list[Task]:
@@ -155,10 +156,11 @@ class TaskLists:
         return Page(items, min(total, self.count_cap), page, per_page,
                     total_exact=total <= self.count_cap)
 
-    def _staff_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
-                     sort: str, offset: int, limit: int, page: int, per_page: int
-                     ) -> Page[Task]:
-        """A staff member's list: their roles' and name's tasks and those assigned to them.
+    def _by_candidates(self, actor: Actor, state: str,
+                       filters: list[sa.ColumnElement[bool]], sort: str, offset: int,
+                       limit: int, page: int, per_page: int) -> Page[Task]:
+        """A staff member's or customer's list: their roles' and name's tasks and those
+        assigned to them (a customer's, of their company only).
 
         First those tasks are counted off the candidate index and the assignee
         index, up to one past the cap (with filters, joined to the task rows).
@@ -169,13 +171,14 @@ class TaskLists:
         * along the due-date index, no further than ``walk`` open tasks per row
           asked for. If the actor's tasks among them fill the page, they are the
           page: with a busy role (a fifth of all open tasks, say) this reads a
-          few hundred index rows whatever the size;
+          few hundred index rows whatever the size. A customer's walk is along
+          their company's index;
         * along the index to the end, when they are past the cap and rare near
           the top (a role with thousands of tasks among a million), or the list
           is sorted otherwise: the cases whose cost grows with the size.
         """
         order = TASK_SORTS[sort]
-        mine = self._staff_task_ids(actor, state, filters)
+        mine = self._candidate_task_ids(actor, state, filters)
         total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
         capped = total > self.count_cap
         wanted = offset + limit
@@ -186,8 +189,11 @@ class TaskLists:
         if sort == "due":
             # The due order of the (walk * wanted)-th open task, the far future if fewer:
             # read off the index alone (ordering by the id too would read each row).
+            walked = [Task.state == state]
+            if actor.is_customer:
+                walked.append(Task.company == actor.company)
             bound = sa.func.coalesce(
-                sa.select(Task.due_order).where(Task.state == state).order_by(Task.due_order)
+                sa.select(Task.due_order).where(*walked).order_by(Task.due_order)
                 .offset(self.walk * wanted - 1).limit(1).scalar_subquery(), NO_DUE_DATE)
             near = self._page([*where, Task.due_order <= bound], order, offset, limit)
             if len(near) == limit:
@@ -198,21 +204,25 @@ class TaskLists:
             items = self._page(where, order, offset, limit)
         return Page(items, min(total, self.count_cap), page, per_page, total_exact=not capped)
 
-    def _staff_task_ids(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]]
-                        ) -> sa.Subquery:
-        """The ids of a staff member's tasks in ``state``, up to one past the cap.
+    def _candidate_task_ids(self, actor: Actor, state: str,
+                            filters: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+        """The ids of a staff member's or customer's tasks in ``state``, up to one past the cap.
 
         Read off two indexes: the candidate rows (which carry their task's
-        state) and the tasks assigned to the actor. Filters need the task rows:
-        each candidate row is then joined to its task by primary key.
+        state and company) and the tasks assigned to the actor. Filters need the
+        task rows: each candidate row is then joined to its task by primary key.
         """
         enough = self.count_cap + 1
         named = (sa.select(TaskCandidate.task_id.label("id")).distinct()
                  .where(TaskCandidate.state == state, _candidate_of(actor)))
+        own: list[sa.ColumnElement[bool]] = []
+        if actor.is_customer:
+            named = named.where(TaskCandidate.company == actor.company)
+            own.append(Task.company == actor.company)
         if filters:
             named = named.join(Task, Task.id == TaskCandidate.task_id).where(*filters)
         assigned = sa.select(Task.id).where(Task.state == state,
-                                            Task.assignee == actor.username, *filters)
+                                            Task.assignee == actor.username, *own, *filters)
         return sa.union(sa.select(named.limit(enough).subquery()),
                         sa.select(assigned.limit(enough).subquery())).subquery()
 

@@ -165,12 +165,6 @@ _FINISH_TASK = (
             completed_by=sa.bindparam("completed_by"))
 )
 
-_FINISH_CANDIDATES = (
-    _candidate.update().where(_candidate.c.task_id == sa.bindparam("p_id"))
-    .values(state=sa.bindparam("state"))
-)
-
-
 # PostgreSQL: both in one round trip; the count says whether the task was still ready.
 _DONE = _FINISH_TASK.returning(_task.c.id).cte("done")
 _FINISH_TASK_AND_CANDIDATES = sa.select(sa.func.count()).select_from(_DONE).add_cte(
@@ -267,18 +261,17 @@ class InstanceStore:
         for kind, names in (("group", groups), ("user", users)):
             for name in names:
                 self.add_row(_candidate, {"task_id": values["id"], "kind": kind,
-                                          "value": name, "state": "ready"})
+                                          "value": name, "state": "ready",
+                                          "company": values.get("company")})
 
     def finish_task(self, task_id: str, state: str, at: datetime, by: str | None) -> bool:
         """Move a ready task to ``state``; False if it was not ready any more."""
         values = {"p_id": task_id, "state": state, "completed_at": at, "completed_by": by}
         if self.lock_rows:  # PostgreSQL: one round trip (SQLite has no UPDATE in WITH)
             return bool(self._conn().execute(_FINISH_TASK_AND_CANDIDATES, values).scalar())
-        result = self._conn().execute(_FINISH_TASK, values)
-        if result.rowcount != 1:
-            return False
-        self._conn().execute(_FINISH_CANDIDATES, {"p_id": task_id, "state": state})
-        return True
+        # SQLite: the candidates follow through a trigger (migration 0015), which
+        # rowcount does not count.
+        return bool(self._conn().execute(_FINISH_TASK, values).rowcount == 1)
 
     def set_candidates(self, task_id: str, groups: Sequence[str], users: Sequence[str]) -> None:
         """Replace a ready task's candidate roles and users (row and index)."""
@@ -286,8 +279,10 @@ class InstanceStore:
         conn.execute(_task.update().where(_task.c.id == task_id).values(
             candidate_groups=list(groups), candidate_users=list(users)))
         conn.execute(_candidate.delete().where(_candidate.c.task_id == task_id))
-        candidates = ([{"task_id": task_id, "kind": "group", "value": g} for g in groups]
-                      + [{"task_id": task_id, "kind": "user", "value": u} for u in users])
+        company = conn.scalar(sa.select(_task.c.company).where(_task.c.id == task_id))
+        candidates = [{"task_id": task_id, "kind": kind, "value": name, "company": company}
+                      for kind, names in (("group", groups), ("user", users))
+                      for name in names]
         if candidates:
             conn.execute(_INSERT_CANDIDATE, candidates)
 
@@ -334,9 +329,10 @@ class InstanceStore:
                 _task.update().where(_task.c.instance_id == instance_id,
                                      _task.c.state == "ready")
                 .values(state="cancelled", completed_at=at))
-            self.session.execute(
-                _candidate.update().where(_candidate.c.task_id.in_([r.id for r in rows]))
-                .values(state="cancelled"))
+            if self.lock_rows:  # on SQLite the trigger of migration 0015 does it
+                self.session.execute(
+                    _candidate.update().where(_candidate.c.task_id.in_([r.id for r in rows]))
+                    .values(state="cancelled"))
         return rows
 
     # -- timers and message subscriptions -------------------------------------------------
