@@ -71,9 +71,6 @@ class TaskCandidate(Base):
         # A role's (or user's) open tasks, and, with the company, a customer's: one
         # range each, read off the index alone.
         sa.Index("ix_task_candidate_open", "kind", "value", "state", "company", "task_id"),
-        # On SQLite the rows live in their primary key's tree: no rowid, and no
-        # second tree for the key (a third of the table's bytes; migration 0015).
-        {"sqlite_with_rowid": False},
     )
 
     task_id: Mapped[str] = mapped_column(

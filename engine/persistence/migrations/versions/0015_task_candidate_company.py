@@ -8,9 +8,7 @@ Create Date: 2027-04-02 10:00:00
 gains it after the state: a customer's open tasks are then one index range of
 their role and company, counted without reading a task row (among a million open
 tasks, the old count read every task of the company and checked its candidates).
-Existing rows get their task's company. On SQLite the table is rebuilt WITHOUT
-ROWID: its rows live in the primary key's tree, which saves the key's second tree
-and the rowid (about a third of the table's bytes).
+Existing rows get their task's company.
 
 ``ix_task_due_at`` goes: every query on the due time of open tasks reads
 ``due_order`` through the list indexes.
@@ -37,10 +35,7 @@ SQLITE_CANDIDATES_FOLLOW_TASK = (
 
 
 def upgrade() -> None:
-    # On SQLite the table is rebuilt WITHOUT ROWID (before the trigger that names it
-    # exists: renaming the rebuilt table checks the triggers).
-    with op.batch_alter_table("task_candidate", schema=None, recreate="always",
-                              table_kwargs={"sqlite_with_rowid": False}) as batch_op:
+    with op.batch_alter_table("task_candidate", schema=None) as batch_op:
         batch_op.add_column(sa.Column("company", sa.String(length=255), nullable=True))
         batch_op.drop_index("ix_task_candidate_open")
     candidate = sa.table("task_candidate", sa.column("task_id"), sa.column("company"))
@@ -61,8 +56,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS tr_task_candidate_state")
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.create_index("ix_task_due_at", ["due_at"])
-    with op.batch_alter_table("task_candidate", schema=None, recreate="always",
-                              table_kwargs={"sqlite_with_rowid": True}) as batch_op:
+    with op.batch_alter_table("task_candidate", schema=None) as batch_op:
         batch_op.drop_index("ix_task_candidate_open")
         batch_op.create_index("ix_task_candidate_open", ["kind", "value", "state", "task_id"])
         batch_op.drop_column("company")
