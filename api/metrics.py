@@ -41,7 +41,7 @@ def metrics() -> Response:
                 .group_by(Task.definition_key)):
             lines.append(_line("sertiflow_open_tasks", count, key=key))
         overdue = session.scalar(sa.select(sa.func.count()).select_from(Task).where(
-            Task.state == "ready", Task.due_at < now))
+            Task.state == "ready", Task.due_order < now))
         timers = session.scalar(sa.select(sa.func.count()).select_from(Timer))
         due = session.scalar(sa.select(sa.func.count()).select_from(Timer).where(
             Timer.due_at <= now))

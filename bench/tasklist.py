@@ -1,7 +1,7 @@
 """Benchmark: the task-list query from 100 to 1,000,000 open tasks, in the engine and over HTTP.
 
 Run: ``.venv/bin/python bench/tasklist.py [--sizes 100,1000,2000,10000,100000,1000000]
-[--repeat 200] [--budget 12] [--explain]``
+[--repeat 200] [--budget 12] [--database sqlite|postgresql] [--explain]``
 
 The database grows from one size to the next (each size adds bulk instances to
 the rows already there, five open tasks each), and every size is measured in
@@ -13,9 +13,14 @@ page, sorted by due date) — ``Queries.tasks(actor)`` in a read transaction,
 and ``GET /api/v1/tasks?per_page=50&sort=due`` against ``sertiflow serve`` (a
 subprocess, as in production) on the same database — for four actors: a staff
 user with one role, a staff user with three roles, a customer (the company
-filter) and an admin (who sees every task). For the staff user with one role it
-prints, with ``--explain``, the statements the list ran at each size and
-SQLite's EXPLAIN QUERY PLAN of each.
+filter) and an admin (who sees every task). For the staff user with one role and
+the customer it prints, with ``--explain``, the statements the list ran at each
+size and the database's plan of each (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's
+EXPLAIN).
+
+The database is an SQLite file, or with ``--database postgresql`` a database on a
+throw-away cluster the script starts (bench/harness.py), analysed after each
+growth as autovacuum would have.
 
 What is real and what is bulk-generated:
 
@@ -81,6 +86,7 @@ from bench.api import (  # noqa: E402
     sign_in,
     verdict,
 )
+from bench.harness import Databases  # noqa: E402
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.identity.access import Actor  # noqa: E402
@@ -203,7 +209,8 @@ def bulk_rows(instance: dict[str, Any], task_rows: list[dict[str, Any]],
                 "assignee": f"staf-{roles[0]}-{rng.randrange(10)}" if claimed else None,
                 "created_at": started, "due_at": due, "due_order": due,
             })
-            candidates += [{"task_id": task_id, "kind": "group", "value": r} for r in roles]
+            candidates += [{"task_id": task_id, "kind": "group", "value": r, "company": company}
+                           for r in roles]
             if due <= now:
                 breaches.append({
                     "task_id": task_id, "instance_id": instance_id,
@@ -247,8 +254,21 @@ def grow(engine: Engine, seed: Seed, instances: int, companies: int) -> float:
                     conn.execute(sa.insert(table), values)
         seed.instances = numbers.stop
     with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:  # the statistics autovacuum would have gathered by the time a list is read
+            conn.exec_driver_sql("ANALYZE")
     return time.perf_counter() - began
+
+
+def database_mib(engine: Engine) -> float:
+    with engine.db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar() or 0
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar() or 0
+            return float(pages * size) / 2**20
+        return float(conn.exec_driver_sql(
+            "SELECT pg_database_size(current_database())").scalar() or 0) / 2**20
 
 
 def add_users(engine: Engine, users: Sequence[BenchUser]) -> None:
@@ -303,18 +323,23 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 
 def explain(engine: Engine, actor: Actor) -> list[str]:
-    """The statements one list runs for ``actor``, each with SQLite's EXPLAIN QUERY PLAN."""
+    """The statements one list runs for ``actor``, each with the database's plan."""
     with captured(engine) as found:
         engine_list(engine, actor)
     lines: list[str] = []
     with engine.db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
         for statement, parameters in found:
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
             lines.append("  " + " ".join(statement.split())[:400])
-            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            if not sqlite:
+                rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars()
+                lines += ["    " + row for row in rows]
+                continue
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
             depth: dict[int, int] = {0: 1}
-            for node, parent, _, detail in rows:
+            for node, parent, _, detail in plan:
                 depth[node] = depth.get(parent, 1) + 1
                 lines.append("  " * depth[node] + detail)
     return lines
@@ -395,8 +420,10 @@ def main() -> None:
                              f"(at least {MIN_CALLS} calls)")
     parser.add_argument("--seed", type=int, default=17065)
     parser.add_argument("--skip-http", action="store_true", help="measure the engine only")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--explain", action="store_true",
-                        help="print each statement of a staff user's list with its query plan")
+                        help="print each statement of a staff user's and a customer's list "
+                             "with its query plan")
     args = parser.parse_args()
     try:
         sizes = [int(v) for v in args.sizes.split(",")]
@@ -413,10 +440,10 @@ def main() -> None:
         BenchUser("admin (sees every task)", "admin-bench", ("admin",)),
     ]
     worst: dict[int, float] = {}
-    with tempfile.TemporaryDirectory(prefix="sertiflow-tasklist-") as tmp:
+    with (tempfile.TemporaryDirectory(prefix="sertiflow-tasklist-") as tmp,
+          Databases(Path(tmp)) as databases):
         folder = Path(tmp)
-        database = folder / "tasklist.db"
-        env = server_env(folder, database)
+        env = server_env(folder, databases.url(args.database))
         engine = Engine(load_settings(env), extensions=default_extensions(env))
         upgrade(engine.db.engine)
         began = time.perf_counter()
@@ -424,7 +451,8 @@ def main() -> None:
         real_s = time.perf_counter() - began
         add_users(engine, users)
         seed = Seed(instance, task_rows, groups, random.Random(args.seed))
-        print(f"task list, first page ({PER_PAGE} per page, sort by due), "
+        print(f"task list on {Databases.describe(args.database)}")
+        print(f"first page ({PER_PAGE} per page, sort by due), "
               f"{args.companies} companies; sizes {', '.join(map(str, sizes))} open tasks")
         print(f"{machine_line()}; up to {args.repeat} timed calls per actor and path "
               f"(fewer, at least {MIN_CALLS}, past {args.budget:.0f} s)")
@@ -436,12 +464,12 @@ def main() -> None:
                 open_tasks = int(s.session.scalar(
                     sa.select(sa.func.count()).select_from(Task)
                     .where(Task.state == "ready")) or 0)
-            size_mb = database.stat().st_size / 2**20
+            size_mb = database_mib(engine)
             print(f"\n== {open_tasks} open tasks in {seed.instances} instances "
                   f"(rows added in {grown_s:.1f} s; database {size_mb:.0f} MiB)")
             engine_times, seen = measure_engine(engine, users, args)
             if args.explain:
-                for user in users[:2]:
+                for user in (users[0], users[2]):
                     print(f"  statements of {user.label}:")
                     print("\n".join(explain(engine, user.actor)))
             http_times: dict[str, list[float]] = {}

@@ -45,7 +45,8 @@ class Task(Base):
     form_key: Mapped[str | None] = mapped_column(sa.String(255))
     properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime]
-    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Not indexed: "due before" reads due_order, which the list indexes hold.
+    due_at: Mapped[datetime | None]
     # due_at, or the far future for a task without one: sorts the same on every
     # database (SQLite puts NULL first, PostgreSQL last) and indexes plainly.
     due_order: Mapped[datetime]
@@ -67,7 +68,9 @@ class TaskCandidate(Base):
 
     __tablename__ = "task_candidate"
     __table_args__ = (
-        sa.Index("ix_task_candidate_open", "kind", "value", "state", "task_id"),
+        # A role's (or user's) open tasks, and, with the company, a customer's: one
+        # range each, read off the index alone.
+        sa.Index("ix_task_candidate_open", "kind", "value", "state", "company", "task_id"),
     )
 
     task_id: Mapped[str] = mapped_column(
@@ -77,4 +80,10 @@ class TaskCandidate(Base):
     value: Mapped[Str255] = mapped_column(primary_key=True)
     # The task's state, copied so "how many open tasks has this role" reads one
     # index range instead of joining every candidate row to its task.
+    # On SQLite a trigger (migration 0015) keeps it equal to the task's state, so
+    # finishing a task is one UPDATE there as on PostgreSQL (engine.runtime.store).
     state: Mapped[str] = mapped_column(sa.String(16), default="ready", server_default="ready")
+    # The task's company, copied so a customer's list is counted off this index
+    # (among a million open tasks a company has a few thousand).
+    company: Mapped[str | None] = mapped_column(sa.String(255))
+

@@ -7,14 +7,11 @@ loads a workflow except :meth:`Queries.task_variables`, which needs the data.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
 
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.identity.access import Actor
 from engine.models import (
     EventSubscription,
@@ -22,353 +19,33 @@ from engine.models import (
     Incident,
     ProcessInstance,
     Task,
-    TaskCandidate,
     Timer,
 )
-from engine.models.tasks import NO_DUE_DATE
 from engine.queries import history_values
+from engine.queries.access import (
+    MAX_PER_PAGE,
+    Page,
+    T,
+    TaskAccess,
+    check_actionable,
+    instance_visible_to,
+    may_act_on,
+    page_bounds,
+    sees,
+    task_visible_to,
+)
 from engine.queries.search import found_by
+from engine.queries.task_lists import COUNT_CAP, SPARSE, TASK_SORTS, WALK, TaskLists
 
-T = TypeVar("T")
+__all__ = ["COUNT_CAP", "INSTANCE_STATUSES", "MAX_PER_PAGE", "SPARSE", "TASK_SORTS", "WALK",
+           "Page", "Queries", "TaskAccess", "check_actionable", "instance_visible_to",
+           "may_act_on", "page_bounds", "sees", "task_visible_to"]
 
-MAX_PER_PAGE = 200
-# Each order ends with the id: tasks created by one command often share their
-# creation and due times, and a list's pages may be read by different plans
-# (see Queries._staff_tasks), which must agree on where such ties fall.
-TASK_SORTS = {
-    "due": (Task.due_order, Task.created_at, Task.id),
-    "-due": (Task.due_order.desc(), Task.created_at.desc(), Task.id.desc()),
-    "created": (Task.created_at, Task.id),
-    "-created": (Task.created_at.desc(), Task.id.desc()),
-    "priority": (Task.priority.desc(), Task.created_at, Task.id),
-}
-# One instance's tasks in a state, per sort: the most frequent list, built once.
-_INSTANCE_TASKS = {
-    sort: sa.select(Task)
-    .where(Task.instance_id == sa.bindparam("instance_id"), Task.state == sa.bindparam("state"))
-    .order_by(*order)
-    for sort, order in TASK_SORTS.items()
-}
 INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 
 
-# A task list counts at most this far, at every size; past it the total says
-# "at least" (``total_exact`` false).
-COUNT_CAP = 1000
-# A staff member whose list holds at most this many tasks per row asked for
-# (offset + per page) is read through the ids of their tasks: a few hundred
-# primary-key lookups and a small sort. A longer list is read along the due-date
-# index, first only as far as WALK rows per row asked for (enough when the
-# actor's tasks are not rare among all open ones), else through the ids again.
-SPARSE = 10
-WALK = 20
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-    total_exact: bool = True
-
-
-def page_bounds(page: int, per_page: int) -> tuple[int, int]:
-    """Check paging arguments; return (offset, limit)."""
-    errors = {}
-    if page < 1:
-        errors["page"] = "must be 1 or more"
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
-    if errors:
-        raise InvalidInput("invalid paging", errors)
-    return (page - 1) * per_page, per_page
-
-
-def _candidate_of(actor: Actor) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(TaskCandidate.kind == "user", TaskCandidate.value == actor.username),
-        sa.and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(actor.roles))),
-    )
-
-
-def task_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
-    """The condition under which ``actor`` may see a task (and, if unclaimed, act on it)."""
-    candidate = sa.exists().where(TaskCandidate.task_id == Task.id, _candidate_of(actor))
-    mine = sa.or_(Task.assignee == actor.username, candidate)
-    if actor.is_customer:
-        return sa.and_(mine, Task.company == actor.company)
-    if actor.is_admin:
-        return sa.true()
-    return mine
-
-
-def instance_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
-    """Staff see every instance; a customer only those of their own company."""
-    if actor.is_customer:
-        return ProcessInstance.company == actor.company
-    return sa.true()
-
-
-class TaskAccess(Protocol):
-    """What the access rules read of a task: an ORM ``Task`` or a command's row."""
-
-    @property
-    def company(self) -> str | None: ...
-    @property
-    def assignee(self) -> str | None: ...
-    @property
-    def candidate_groups(self) -> list[str]: ...
-    @property
-    def candidate_users(self) -> list[str]: ...
-
-
-def sees(actor: Actor, task: TaskAccess) -> bool:
-    """:func:`task_visible_to` for a loaded task: admins see all, others what they may act on."""
-    return (actor.is_admin and not actor.is_customer) or may_act_on(actor, task)
-
-
-def check_actionable(actor: Actor, task_id: str, task: TaskAccess) -> None:
-    """Refuse ``actor`` a task they may not act on: NotFound if they may not even see
-    it (it does not exist for them), Forbidden if they only see it."""
-    if not sees(actor, task):
-        raise NotFound(f"no task {task_id}")
-    if not may_act_on(actor, task):
-        raise Forbidden(f"task {task_id} belongs to {', '.join(task.candidate_groups)}; "
-                        "you do not have that role")
-
-
-def may_act_on(actor: Actor, task: TaskAccess) -> bool:
-    """Whether ``actor`` is a candidate or the assignee; an admin may act on any task."""
-    if actor.is_customer and task.company != actor.company:
-        return False
-    if actor.is_admin:
-        return True
-    if task.assignee == actor.username:
-        return True
-    return (actor.username in task.candidate_users
-            or any(group in actor.roles for group in task.candidate_groups))
-
-
-class Queries:
-    def __init__(self, session: Session, *, sparse: int = SPARSE, walk: int = WALK,
-                 count_cap: int = COUNT_CAP) -> None:
-        """:param sparse: read a staff list by ids when it holds at most this many
-            tasks per row asked for; :param walk: walk the due-date index at most
-            this many rows per row asked for before reading by ids;
-            :param count_cap: count no further than this.
-        """
-        self.session = session
-        self.sparse = sparse
-        self.walk = walk
-        self.count_cap = count_cap
-
-    # -- tasks ---------------------------------------------------------------------
-
-    def tasks(
-        self,
-        actor: Actor,
-        *,
-        state: str = "ready",
-        assignee: str | None = None,
-        unassigned: bool | None = None,
-        claimable: bool = False,
-        role: str | None = None,
-        key: str | None = None,
-        business_key: str | None = None,
-        instance_id: str | None = None,
-        due_before: datetime | None = None,
-        search: str | None = None,
-        sort: str = "due",
-        page: int = 1,
-        per_page: int = 50,
-    ) -> Page[Task]:
-        """List the tasks ``actor`` may see, filtered, sorted and paged.
-
-        ``search``: each word typed starts a word of the instance's business key,
-        company or searched variables (engine.queries.search);
-        ``claimable`` keeps the tasks that are the actor's or nobody's yet (not
-        those a colleague has claimed).
-        """
-        offset, limit = page_bounds(page, per_page)
-        if sort not in TASK_SORTS:
-            raise InvalidInput("invalid sort", {"sort": f"must be one of {', '.join(TASK_SORTS)}"})
-        # What the caller narrows the list by, besides the state and the instance.
-        filters: list[sa.ColumnElement[bool]] = []
-        if assignee is not None:
-            filters.append(Task.assignee == (actor.username if assignee == "me" else assignee))
-        if unassigned is True:
-            filters.append(Task.assignee.is_(None))
-        elif unassigned is False:
-            filters.append(Task.assignee.is_not(None))
-        if claimable:
-            filters.append(sa.or_(Task.assignee.is_(None), Task.assignee == actor.username))
-        if role is not None:
-            # Aliased: a staff list joins task_candidate itself (_staff_task_ids).
-            held = aliased(TaskCandidate)
-            filters.append(sa.exists().where(held.task_id == Task.id, held.kind == "group",
-                                             held.value == role))
-        if key is not None:
-            filters.append(Task.definition_key == key)
-        if due_before is not None:
-            filters.append(Task.due_at < due_before)
-        if search:
-            filters.append(found_by(Task.instance_id, search))
-        if instance_id is not None or business_key is not None:
-            return self._few_tasks(actor, state, filters, sort, offset, limit, page, per_page,
-                                   instance_id=instance_id, business_key=business_key)
-        order = TASK_SORTS[sort]
-        if assignee is not None:
-            # One person's tasks are few: found by the assignee index, then sorted.
-            mine = (sa.select(Task.id).where(Task.state == state, task_visible_to(actor),
-                                             *filters).limit(self.count_cap + 1).subquery())
-            total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
-            if total <= self.count_cap:
-                return self._by_ids(mine, order, offset, limit, page, per_page, total)
-        if actor.is_customer or actor.is_admin or assignee is not None:
-            # Along the due-date index (an admin's) or the company's (a customer's).
-            where = [Task.state == state, task_visible_to(actor), *filters]
-            items = self._page(where, order, offset, limit)
-            return self._counted(items, where, offset, limit, page, per_page)
-        return self._staff_tasks(actor, state, filters, sort, offset, limit, page, per_page)
-
-    def _page(self, where: list[sa.ColumnElement[bool]], order: tuple[Any, ...], offset: int,
-              limit: int) -> list[Task]:
-        return list(self.session.scalars(sa.select(Task).where(*where).order_by(*order)
-                                         .offset(offset).limit(limit)))
-
-    def _counted(self, items: list[Task], where: list[sa.ColumnElement[bool]], offset: int,
-                 limit: int, page: int, per_page: int) -> Page[Task]:
-        """The page with its total: counted by a query that stops one past the cap."""
-        if offset == 0 and len(items) < limit:
-            return Page(items, len(items), page, per_page)  # the first page holds them all
-        limited = sa.select(Task.id).where(*where).limit(self.count_cap + 1).subquery()
-        total = int(self.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0)
-        return Page(items, min(total, self.count_cap), page, per_page,
-                    total_exact=total <= self.count_cap)
-
-    def _staff_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
-                     sort: str, offset: int, limit: int, page: int, per_page: int
-                     ) -> Page[Task]:
-        """A staff member's list: their roles' and name's tasks and those assigned to them.
-
-        First those tasks are counted off the candidate index and the assignee
-        index, up to one past the cap (with filters, joined to the task rows).
-        Then the page is read whichever way is cheaper:
-
-        * by their ids, when they are few for the rows asked for (or the walk
-          below found too few): a primary-key lookup each, then a small sort;
-        * along the due-date index, no further than ``walk`` open tasks per row
-          asked for. If the actor's tasks among them fill the page, they are the
-          page: with a busy role (a fifth of all open tasks, say) this reads a
-          few hundred index rows whatever the size;
-        * along the index to the end, when they are past the cap and rare near
-          the top (a role with thousands of tasks among a million), or the list
-          is sorted otherwise: the cases whose cost grows with the size.
-        """
-        order = TASK_SORTS[sort]
-        mine = self._staff_task_ids(actor, state, filters)
-        total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
-        capped = total > self.count_cap
-        wanted = offset + limit
-        if not capped and total <= self.sparse * wanted:
-            return self._by_ids(mine, order, offset, limit, page, per_page, total)
-        where = [Task.state == state, task_visible_to(actor), *filters]
-        items: list[Task] | None = None
-        if sort == "due":
-            # The due order of the (walk * wanted)-th open task, the far future if fewer:
-            # read off the index alone (ordering by the id too would read each row).
-            bound = sa.func.coalesce(
-                sa.select(Task.due_order).where(Task.state == state).order_by(Task.due_order)
-                .offset(self.walk * wanted - 1).limit(1).scalar_subquery(), NO_DUE_DATE)
-            near = self._page([*where, Task.due_order <= bound], order, offset, limit)
-            if len(near) == limit:
-                items = near
-        if items is None:
-            if not capped:
-                return self._by_ids(mine, order, offset, limit, page, per_page, total)
-            items = self._page(where, order, offset, limit)
-        return Page(items, min(total, self.count_cap), page, per_page, total_exact=not capped)
-
-    def _staff_task_ids(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]]
-                        ) -> sa.Subquery:
-        """The ids of a staff member's tasks in ``state``, up to one past the cap.
-
-        Read off two indexes: the candidate rows (which carry their task's
-        state) and the tasks assigned to the actor. Filters need the task rows:
-        each candidate row is then joined to its task by primary key.
-        """
-        enough = self.count_cap + 1
-        named = (sa.select(TaskCandidate.task_id.label("id")).distinct()
-                 .where(TaskCandidate.state == state, _candidate_of(actor)))
-        if filters:
-            named = named.join(Task, Task.id == TaskCandidate.task_id).where(*filters)
-        assigned = sa.select(Task.id).where(Task.state == state,
-                                            Task.assignee == actor.username, *filters)
-        return sa.union(sa.select(named.limit(enough).subquery()),
-                        sa.select(assigned.limit(enough).subquery())).subquery()
-
-    def _by_ids(self, mine: sa.Subquery, order: tuple[Any, ...], offset: int, limit: int,
-                page: int, per_page: int, total: int) -> Page[Task]:
-        """A page of a list all of whose ids ``mine`` holds (``total`` of them).
-
-        The ids come from rows in the list's state, filtered already, so nothing
-        is asked of the task rows again: on SQLite a condition on an indexed
-        column of ``task`` could tempt the planner (which has no statistics)
-        into walking that index past every open task instead.
-        """
-        if not total:
-            return Page([], 0, page, per_page)
-        items = list(self.session.scalars(
-            sa.select(Task).join(mine, Task.id == mine.c.id).order_by(*order)
-            .offset(offset).limit(limit)))
-        return Page(items, total, page, per_page)
-
-    def _few_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
-                   sort: str, offset: int, limit: int, page: int, per_page: int, *,
-                   instance_id: str | None, business_key: str | None) -> Page[Task]:
-        """One instance's (or business key's) tasks: read all, keep those ``actor`` sees.
-
-        An instance has a handful of tasks, so the rule is checked on each loaded
-        row (:func:`sees`) and the page cut in Python. Listing one instance's open
-        tasks is the most frequent call of all, so that statement is built once.
-        """
-        if instance_id is not None and business_key is None and not filters:
-            rows = self.session.scalars(_INSTANCE_TASKS[sort],
-                                        {"instance_id": instance_id, "state": state})
-        else:
-            where = [Task.state == state, *filters]
-            if instance_id is not None:
-                where.append(Task.instance_id == instance_id)
-            if business_key is not None:
-                where.append(Task.instance_id.in_(
-                    sa.select(ProcessInstance.id)
-                    .where(ProcessInstance.business_key == business_key)))
-            rows = self.session.scalars(sa.select(Task).where(*where)
-                                        .order_by(*TASK_SORTS[sort]))
-        seen = [task for task in rows if sees(actor, task)]
-        return Page(seen[offset:offset + limit], len(seen), page, per_page)
-
-    def task(self, actor: Actor, task_id: str) -> Task:
-        """Return a task ``actor`` may see; otherwise it does not exist for them."""
-        task = self.session.get(Task, task_id)
-        if task is None or not sees(actor, task):
-            raise NotFound(f"no task {task_id}")
-        return task
-
-    def actionable_task(self, actor: Actor, task_id: str) -> Task:
-        """Return a task ``actor`` may act on: NotFound if unseen, Forbidden if only seen.
-
-        A command on the task does this check on the row it reads itself
-        (:func:`check_actionable`, as ``Services.submit_task`` does).
-        """
-        task = self.session.get(Task, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}")
-        check_actionable(actor, task_id, task)
-        return task
-
-    # -- instances --------------------------------------------------------------------
+class Queries(TaskLists):
+    """The read side: task lists (:class:`TaskLists`), instances, history, incidents."""
 
     def instances(
         self,

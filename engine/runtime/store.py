@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from engine.errors import ConcurrentModification
 from engine.models import (
     EventSubscription,
+    FormDefinition,
     HistoryEvent,
     Incident,
     ProcessInstance,
@@ -48,6 +49,7 @@ _timer: sa.Table = Timer.__table__  # type: ignore[assignment]
 _subscription: sa.Table = EventSubscription.__table__  # type: ignore[assignment]
 _incident: sa.Table = Incident.__table__  # type: ignore[assignment]
 _breach: sa.Table = SlaBreach.__table__  # type: ignore[assignment]
+_form: sa.Table = FormDefinition.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -96,6 +98,10 @@ class TaskRecord(TaskRow):
     completed_by: str | None
     candidate_groups: list[str]
     candidate_users: list[str]
+    # The latest deployed version of the form named by ``form_key`` (its row id and
+    # content hash), read in the same statement: the form's check needs no query of
+    # its own when that version was seen before (engine.tasks.taskforms).
+    form_row: tuple[int, str] | None = None
 
 
 # Statements are built once: building them per call (with ``.values(...)``) costs
@@ -113,8 +119,17 @@ _TASK_COLUMNS = [_task.c.id, _task.c.instance_id, _task.c.element_id, _task.c.st
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(_instance.c.id == sa.bindparam("p_id"))
 _SELECT_INSTANCE_LOCKED = _SELECT_INSTANCE.with_for_update()
 _SELECT_TASK = sa.select(*_TASK_COLUMNS).where(_task.c.id == sa.bindparam("p_id"))
-_RECORD_FIELDS = [f for f in TaskRecord.__dataclass_fields__]
+_RECORD_FIELDS = [f for f in TaskRecord.__dataclass_fields__ if f != "form_row"]
 _RECORD_COLUMNS = [_task.c[name] for name in _RECORD_FIELDS]
+
+
+def _latest_form(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+    """The task's form's latest version's ``column``: a lookup of the (form_id, version) key."""
+    return (sa.select(column).where(_form.c.form_id == _task.c.form_key)
+            .order_by(_form.c.version.desc()).limit(1).scalar_subquery())
+
+
+_FORM_ROW_COLUMNS = [_latest_form(_form.c.id), _latest_form(_form.c.content_hash)]
 # A command's one read: the task's whole row with its instance (and its state).
 # The instance comes first in FROM: on PostgreSQL the rows are locked in that order,
 # the instance before the task, as every other command locks them (the instance's
@@ -124,7 +139,7 @@ _RECORD_COLUMNS = [_task.c[name] for name in _RECORD_FIELDS]
 # those of the instance's current revision. FOR NO KEY UPDATE, the lock an UPDATE
 # takes: an upload inserting a document that refers to the task is not held up.
 _SELECT_TASK_AND_INSTANCE = (
-    sa.select(*_RECORD_COLUMNS, *_INSTANCE_COLUMNS)
+    sa.select(*_RECORD_COLUMNS, *_INSTANCE_COLUMNS, *_FORM_ROW_COLUMNS)
     .join_from(_instance, _task, _task.c.instance_id == _instance.c.id)
     .where(_task.c.id == sa.bindparam("p_id"))
 )
@@ -165,12 +180,6 @@ _FINISH_TASK = (
     .values(state=sa.bindparam("state"), completed_at=sa.bindparam("completed_at"),
             completed_by=sa.bindparam("completed_by"))
 )
-
-_FINISH_CANDIDATES = (
-    _candidate.update().where(_candidate.c.task_id == sa.bindparam("p_id"))
-    .values(state=sa.bindparam("state"))
-)
-
 
 # PostgreSQL: both in one round trip; the count says whether the task was still ready.
 _DONE = _FINISH_TASK.returning(_task.c.id).cte("done")
@@ -257,9 +266,11 @@ class InstanceStore:
         row = self._conn().execute(query, {"p_id": task_id}).first()
         if row is None:
             return None
-        width = len(_RECORD_COLUMNS)
-        return (TaskRecord(**dict(zip(_RECORD_FIELDS, row[:width], strict=True))),
-                InstanceRow(*row[width:]))
+        width, end = len(_RECORD_COLUMNS), len(_RECORD_COLUMNS) + len(_INSTANCE_COLUMNS)
+        form_id, form_hash = row[end:]
+        return (TaskRecord(**dict(zip(_RECORD_FIELDS, row[:width], strict=True)),
+                           form_row=None if form_id is None else (form_id, form_hash)),
+                InstanceRow(*row[width:end]))
 
     def insert_task(self, values: dict[str, Any], groups: Sequence[str],
                     users: Sequence[str]) -> None:
@@ -270,18 +281,17 @@ class InstanceStore:
         for kind, names in (("group", groups), ("user", users)):
             for name in names:
                 self.add_row(_candidate, {"task_id": values["id"], "kind": kind,
-                                          "value": name, "state": "ready"})
+                                          "value": name, "state": "ready",
+                                          "company": values.get("company")})
 
     def finish_task(self, task_id: str, state: str, at: datetime, by: str | None) -> bool:
         """Move a ready task to ``state``; False if it was not ready any more."""
         values = {"p_id": task_id, "state": state, "completed_at": at, "completed_by": by}
         if self.lock_rows:  # PostgreSQL: one round trip (SQLite has no UPDATE in WITH)
             return bool(self._conn().execute(_FINISH_TASK_AND_CANDIDATES, values).scalar())
-        result = self._conn().execute(_FINISH_TASK, values)
-        if result.rowcount != 1:
-            return False
-        self._conn().execute(_FINISH_CANDIDATES, {"p_id": task_id, "state": state})
-        return True
+        # SQLite: the candidates follow through a trigger (migration 0015), which
+        # rowcount does not count.
+        return bool(self._conn().execute(_FINISH_TASK, values).rowcount == 1)
 
     def set_candidates(self, task_id: str, groups: Sequence[str], users: Sequence[str]) -> None:
         """Replace a ready task's candidate roles and users (row and index)."""
@@ -289,8 +299,10 @@ class InstanceStore:
         conn.execute(_task.update().where(_task.c.id == task_id).values(
             candidate_groups=list(groups), candidate_users=list(users)))
         conn.execute(_candidate.delete().where(_candidate.c.task_id == task_id))
-        candidates = ([{"task_id": task_id, "kind": "group", "value": g} for g in groups]
-                      + [{"task_id": task_id, "kind": "user", "value": u} for u in users])
+        company = conn.scalar(sa.select(_task.c.company).where(_task.c.id == task_id))
+        candidates = [{"task_id": task_id, "kind": kind, "value": name, "company": company}
+                      for kind, names in (("group", groups), ("user", users))
+                      for name in names]
         if candidates:
             conn.execute(_INSERT_CANDIDATE, candidates)
 
@@ -337,9 +349,10 @@ class InstanceStore:
                 _task.update().where(_task.c.instance_id == instance_id,
                                      _task.c.state == "ready")
                 .values(state="cancelled", completed_at=at))
-            self.session.execute(
-                _candidate.update().where(_candidate.c.task_id.in_([r.id for r in rows]))
-                .values(state="cancelled"))
+            if self.lock_rows:  # on SQLite the trigger of migration 0015 does it
+                self.session.execute(
+                    _candidate.update().where(_candidate.c.task_id.in_([r.id for r in rows]))
+                    .values(state="cancelled"))
         return rows
 
     # -- timers and message subscriptions -------------------------------------------------

@@ -57,10 +57,20 @@ class FormTask(Protocol):
 
 
 def form_for_task(session: Session, task: FormTask) -> TaskForm | None:
-    """Return the form a task shows, or None for a task without one."""
+    """Return the form a task shows, or None for a task without one.
+
+    A command's task row may say which version of a form by id is the latest
+    (``form_row``: its row id and content hash, read with the task): a version
+    seen before then costs no query.
+    """
     key = task.form_key
     if not key:
         return None
+    form_row = getattr(task, "form_row", None)
+    if form_row is not None:
+        known = _FORMS.get(form_row)
+        if known is not None and known.form_id == key:
+            return known
     if key == "generated":
         return TaskForm("generated", fields=_generated_fields(session, task))
     if key.startswith(CAMUNDA_FORM_PREFIXES):
@@ -83,11 +93,11 @@ def form_by_id(session: Session, form_id: str) -> TaskForm | None:
     return _latest_form(session, FormDefinition.form_id == form_id)
 
 
-# Parsed form schemas by (row id, content hash): a version of a form never changes,
-# so each is read and decoded once per process (the hash guards against a row id
-# SQLite reuses after a deployment was deleted). Read-only for every caller.
-_SCHEMAS: dict[tuple[int, str], dict[str, Any]] = {}
-_SCHEMAS_KEPT = 512
+# Forms by (row id, content hash): a version of a form never changes, so each is
+# read and decoded once per process (the hash guards against a row id SQLite
+# reuses after a deployment was deleted). Read-only for every caller.
+_FORMS: dict[tuple[int, str], TaskForm] = {}
+_FORMS_KEPT = 512
 
 
 def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | None:
@@ -100,15 +110,15 @@ def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | 
     if found is None:
         return None
     key = (found.id, found.content_hash)
-    schema = _SCHEMAS.get(key)
-    if schema is None:
+    form = _FORMS.get(key)
+    if form is None:
         schema = session.scalar(sa.select(FormDefinition.schema)
                                 .where(FormDefinition.id == found.id)) or {}
-        if len(_SCHEMAS) >= _SCHEMAS_KEPT:
-            _SCHEMAS.clear()
-        _SCHEMAS[key] = schema
-    return TaskForm("camunda-form", schema=schema, form_id=found.form_id,
-                    version=found.version)
+        if len(_FORMS) >= _FORMS_KEPT:
+            _FORMS.clear()
+        form = _FORMS[key] = TaskForm("camunda-form", schema=schema, form_id=found.form_id,
+                                      version=found.version)
+    return form
 
 
 def _generated_fields(session: Session, task: FormTask) -> list[dict[str, Any]]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.bpmn.parser import SertiflowParser
 from engine.composition import Engine
-from engine.errors import DeploymentRejected
+from engine.errors import DeploymentRejected, InvalidInput
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
@@ -152,6 +154,51 @@ def test_form_is_versioned_and_referenced(engine: Engine) -> None:
         form_key = s.session.scalar(sa.text(
             f"SELECT form_key FROM task WHERE instance_id = '{instance.id}'"))
     assert form_key == "review-form"
+
+
+def test_a_completion_checks_the_latest_form_without_a_query_of_its_own(
+        engine: Engine) -> None:
+    # The latest version's row id comes with the task's row; a version seen before
+    # is not read again, and a version deployed since is used at once.
+    first = (b'{"id": "review-form", "type": "default", "components": '
+             b'[{"key": "ok", "type": "checkbox"}]}')
+    second = (b'{"id": "review-form", "type": "default", "components": '
+              b'[{"key": "ok", "type": "checkbox"}, {"key": "reason", "type": "textfield", '
+              b'"validate": {"required": true}}]}')
+    body = process("p", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="s" />
+    <bpmn:userTask id="s" camunda:formRef="review-form" />
+    <bpmn:sequenceFlow id="f2" sourceRef="s" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+    deploy(engine, ("review.form", first), ("p.bpmn", definitions("p", body)))
+    tasks = []
+    for _ in range(3):
+        with engine.write() as s:
+            instance = s.runtime.start_instance("p")
+            tasks.append(s.queries.instance_tasks(instance.id)[0].id)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    with engine.write() as s:
+        s.submit_task(tasks[0], {"ok": True}, actor="u")
+    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        with engine.write() as s:
+            s.submit_task(tasks[1], {"ok": True}, actor="u")
+    finally:
+        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    assert not [q for q in statements if q.startswith("SELECT form_definition")], statements
+    deploy(engine, ("review.form", second))
+    with pytest.raises(InvalidInput) as refused, engine.write() as s:
+        s.submit_task(tasks[2], {"ok": True}, actor="u")
+    assert "reason" in refused.value.errors
+    with engine.write() as s:
+        cleaned, _ = s.submit_task(tasks[2], {"ok": True, "reason": "sesuai"}, actor="u")
+    assert cleaned == {"ok": True, "reason": "sesuai"}
 
 
 def test_call_activity_to_a_process_deployed_before(engine: Engine) -> None:

@@ -62,6 +62,37 @@ def test_migration_0007_gives_existing_tasks_their_candidate_lists(tmp_path: Pat
     assert rows == {"t1": '["ppc", "upp"]|["rina"]', "t2": "[]|[]"}
 
 
+def test_migration_0015_gives_candidates_their_task_company_and_sqlite_a_trigger(
+        tmp_path: Path) -> None:
+    db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db, "0013")
+    now = datetime(2026, 11, 2, tzinfo=UTC).isoformat()
+    with db.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO process_instance (id, definition_id, definition_key, status, state, "
+            "revision, waits_digest, started_at, updated_at) "
+            "VALUES ('i1', 'd', 'k', 'running', x'', 1, '', :now, :now)"), {"now": now})
+        for task_id, company in (("t1", "PT A"), ("t2", None)):
+            conn.execute(sa.text(
+                "INSERT INTO task (id, instance_id, definition_key, element_id, company, state, "
+                "priority, properties, created_at, due_order, candidate_groups, "
+                "candidate_users) VALUES (:id, 'i1', 'k', 'e', :company, 'ready', 50, '{}', "
+                ":now, :now, '[]', '[]')"), {"id": task_id, "company": company, "now": now})
+        conn.execute(sa.text(
+            "INSERT INTO task_candidate (task_id, kind, value, state) VALUES "
+            "('t1', 'group', 'upp', 'ready'), ('t1', 'user', 'rina', 'ready'), "
+            "('t2', 'group', 'upp', 'ready')"))
+    upgrade(db)
+    with db.begin() as conn:
+        companies = set(conn.execute(sa.text(
+            "SELECT task_id, value, company FROM task_candidate")).all())
+        conn.execute(sa.text("UPDATE task SET state = 'completed' WHERE id = 't1'"))
+        states = set(conn.execute(sa.text("SELECT task_id, state FROM task_candidate")).all())
+    db.dispose()
+    assert companies == {("t1", "upp", "PT A"), ("t1", "rina", "PT A"), ("t2", "upp", None)}
+    assert states == {("t1", "completed"), ("t2", "ready")}
+
+
 def test_instance_state_holds_no_spec(engine: Engine) -> None:
     with engine.write() as s:
         s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 17).encode())])
@@ -185,7 +216,7 @@ def test_a_database_from_before_the_split_adopts_the_lspro_branch(tmp_path: Path
         versions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
         kept = conn.scalar(sa.text("SELECT last_value FROM number_sequence"))
     old.dispose()
-    assert versions == {"0014", "lspro_0002"} and kept == 7
+    assert versions == {"0015", "lspro_0002"} and kept == 7
 
     fresh = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(fresh)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from engine.composition import Engine
 from engine.identity.access import Actor
-from engine.models import ProcessInstance
+from engine.models import ProcessInstance, Task, TaskCandidate
 from engine.queries.lists import Queries
 from tests.builders import definitions, process
 
@@ -21,7 +21,7 @@ FLOW = process("mixed", """\
     <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="b" />
     <bpmn:sequenceFlow id="f4" sourceRef="split" targetRef="c" />
     <bpmn:userTask id="a" camunda:candidateGroups="upp" camunda:dueDate="P1D" />
-    <bpmn:userTask id="b" camunda:candidateGroups="auditor,tim-teknis" />
+    <bpmn:userTask id="b" camunda:candidateGroups="auditor,tim-teknis,pelanggan" />
     <bpmn:userTask id="c" camunda:candidateUsers="rina" camunda:dueDate="P3D" />
     <bpmn:sequenceFlow id="f5" sourceRef="a" targetRef="join" />
     <bpmn:sequenceFlow id="f6" sourceRef="b" targetRef="join" />
@@ -63,7 +63,8 @@ WAYS = {
     "bound too near": {"sparse": 0, "walk": 1},
     "to the end": {"sparse": 0, "walk": 1, "count_cap": 1},
 }
-SEEN = {"upp1": 3, "aud": 4, "rina": 4, "cust": 0, "boss": 11}
+# The customer sees task b of their company's two instances only.
+SEEN = {"upp1": 3, "aud": 4, "rina": 4, "cust": 2, "boss": 11}
 
 
 def order_key(task: Any) -> tuple[Any, ...]:
@@ -158,3 +159,21 @@ def test_sort_by_due_puts_undated_tasks_last(filled: Engine) -> None:
         page = s.queries.tasks(ACTORS[4], per_page=100)
     names = [t.element_id for t in page.items]
     assert names == ["a"] * 3 + ["c"] * 4 + ["b"] * 4
+
+
+def test_candidate_rows_carry_their_task_company_and_follow_its_state(filled: Engine) -> None:
+    # A customer's list is counted off the candidate rows alone, so they must say
+    # what the task says: its company, and its state once finished (on SQLite by
+    # the trigger of migration 0015, on PostgreSQL in the finishing statement).
+    with filled.write() as s:
+        cancelled = s.queries.tasks(ACTORS[4], business_key="M-3").items
+        s.runtime.cancel(cancelled[0].instance_id, actor="boss")
+    with filled.read() as s:
+        rows = s.session.execute(
+            sa.select(Task.id, Task.state, Task.company, TaskCandidate.state,
+                      TaskCandidate.company)
+            .join(TaskCandidate, TaskCandidate.task_id == Task.id)).all()
+    assert len(rows) == 20
+    assert {(state, company) for _, state, company, *_ in rows} == {
+        ("completed", "PT B"), ("ready", "PT A"), ("ready", "PT B"), ("cancelled", "PT A")}
+    assert all(row[1:3] == row[3:5] for row in rows), rows

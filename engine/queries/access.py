@@ -1,0 +1,109 @@
+"""Who may see and act on what: the access rules, as SQL conditions and on loaded rows,
+and the page every list returns.
+
+A list query narrows by :func:`task_visible_to` and :func:`instance_visible_to`;
+a command or a page that holds a task row checks it with :func:`sees`,
+:func:`may_act_on` and :func:`check_actionable`, which agree with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+import sqlalchemy as sa
+
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.identity.access import Actor
+from engine.models import ProcessInstance, Task, TaskCandidate
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+    total_exact: bool = True
+
+
+def page_bounds(page: int, per_page: int) -> tuple[int, int]:
+    """Check paging arguments; return (offset, limit)."""
+    errors = {}
+    if page < 1:
+        errors["page"] = "must be 1 or more"
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        errors["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
+    if errors:
+        raise InvalidInput("invalid paging", errors)
+    return (page - 1) * per_page, per_page
+
+
+def _candidate_of(actor: Actor) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(TaskCandidate.kind == "user", TaskCandidate.value == actor.username),
+        sa.and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(actor.roles))),
+    )
+
+
+def task_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
+    """The condition under which ``actor`` may see a task (and, if unclaimed, act on it)."""
+    candidate = sa.exists().where(TaskCandidate.task_id == Task.id, _candidate_of(actor))
+    mine = sa.or_(Task.assignee == actor.username, candidate)
+    if actor.is_customer:
+        return sa.and_(mine, Task.company == actor.company)
+    if actor.is_admin:
+        return sa.true()
+    return mine
+
+
+def instance_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
+    """Staff see every instance; a customer only those of their own company."""
+    if actor.is_customer:
+        return ProcessInstance.company == actor.company
+    return sa.true()
+
+
+class TaskAccess(Protocol):
+    """What the access rules read of a task: an ORM ``Task`` or a command's row."""
+
+    @property
+    def company(self) -> str | None: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def candidate_groups(self) -> list[str]: ...
+    @property
+    def candidate_users(self) -> list[str]: ...
+
+
+def sees(actor: Actor, task: TaskAccess) -> bool:
+    """:func:`task_visible_to` for a loaded task: admins see all, others what they may act on."""
+    return (actor.is_admin and not actor.is_customer) or may_act_on(actor, task)
+
+
+def check_actionable(actor: Actor, task_id: str, task: TaskAccess) -> None:
+    """Refuse ``actor`` a task they may not act on: NotFound if they may not even see
+    it (it does not exist for them), Forbidden if they only see it."""
+    if not sees(actor, task):
+        raise NotFound(f"no task {task_id}")
+    if not may_act_on(actor, task):
+        raise Forbidden(f"task {task_id} belongs to {', '.join(task.candidate_groups)}; "
+                        "you do not have that role")
+
+
+def may_act_on(actor: Actor, task: TaskAccess) -> bool:
+    """Whether ``actor`` is a candidate or the assignee; an admin may act on any task."""
+    if actor.is_customer and task.company != actor.company:
+        return False
+    if actor.is_admin:
+        return True
+    if task.assignee == actor.username:
+        return True
+    return (actor.username in task.candidate_users
+            or any(group in actor.roles for group in task.candidate_groups))
+
