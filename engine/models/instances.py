@@ -26,6 +26,8 @@ class ProcessInstance(Base):
             name="status",
         ),
         sa.Index("ix_process_instance_key_status", "definition_key", "status"),
+        # The instance lists' order (newest first, then id): a page is read off it.
+        sa.Index("ix_process_instance_started", "started_at", "id"),
     )
 
     id: Mapped[Str36] = mapped_column(primary_key=True)

@@ -177,3 +177,25 @@ def test_candidate_rows_carry_their_task_company_and_follow_its_state(filled: En
     assert {(state, company) for _, state, company, *_ in rows} == {
         ("completed", "PT B"), ("ready", "PT A"), ("ready", "PT B"), ("cancelled", "PT A")}
     assert all(row[1:3] == row[3:5] for row in rows), rows
+
+
+def test_instance_lists_count_up_to_the_cap_and_keep_their_order(filled: Engine) -> None:
+    """The monitor's list counts no further than the cap and says so; its pages come
+    newest first (then by id), the same with any cap."""
+    boss, cust = ACTORS[4], ACTORS[3]
+    with filled.read() as s:
+        everything = Queries(s.session).instances(boss, per_page=10)
+        capped = Queries(s.session, count_cap=3).instances(boss, per_page=2)
+        exact = Queries(s.session, count_cap=4).instances(boss, per_page=2)
+        second = Queries(s.session, count_cap=3).instances(boss, page=2, per_page=2)
+        theirs = Queries(s.session, count_cap=1).instances(cust, per_page=10)
+        started = {i.id: i.started_at for i in everything.items}
+    assert (everything.total, everything.total_exact) == (4, True)
+    assert (capped.total, capped.total_exact) == (3, False)
+    assert (exact.total, exact.total_exact) == (4, True)
+    order = [i.id for i in everything.items]
+    assert order == sorted(order, key=lambda i: (-started[i].timestamp(), i))
+    assert [i.id for i in capped.items + second.items] == order
+    # Only their company's two, counted past a cap of one.
+    assert {i.company for i in theirs.items} == {"PT A"} and len(theirs.items) == 2
+    assert (theirs.total, theirs.total_exact) == (1, False)
