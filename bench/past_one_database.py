@@ -50,7 +50,7 @@ from bench.client import percentile  # noqa: E402
 from bench.harness import (  # noqa: E402
     Databases,
     chosen_databases,
-    database_bytes,
+    database_size,
     free_port,
     server_env,
 )
@@ -195,7 +195,7 @@ def archiving(kind: str, dbs: Databases, folder: Path, args: argparse.Namespace)
           f"batches of {args.batch}); {run.json_bytes / max(run.instances, 1):,.0f} bytes "
           f"of JSON per instance, {run.file_bytes / max(run.instances, 1):,.0f} gzipped (copies "
           f"of one instance compress better than real ones); left {counts(archived)}")
-    size_full, size_archived = database_bytes(url), database_bytes(archived_url)
+    size_full, size_archived = database_size(url).total, database_size(archived_url).total
     print(f"  database: {size_full / 1e6:,.1f} MB with them, {size_archived / 1e6:,.1f} MB "
           f"after archiving ({size_full / max(size_archived, 1):.1f}x smaller)")
     if kind == "postgresql":
