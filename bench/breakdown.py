@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,10 +54,9 @@ from bench.harness import (  # noqa: E402
     Databases,
     Server,
     add_users,
-    free_port,
+    launch,
     server_env,
     tree_cpu_seconds,
-    wait_healthy,
 )
 from bench.probe import LABELS, LAYERS, Probe, install  # noqa: E402
 
@@ -249,18 +247,8 @@ def settled(base_url: str, timeout: float = 60.0) -> tuple[Layers, Functions]:
 
 
 def start_probed(env: dict[str, str], folder: Path) -> Server:
-    port = free_port()
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bench.probe", "--port", str(port)],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    try:
-        wait_healthy(server)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return launch(lambda port: ["-m", "bench.probe", "--port", str(port)], env,
+                  folder / "server.log")
 
 
 def run_sop(databases: Databases, kind: str, folder: Path, probe: Probe, count: int,

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,16 +327,13 @@ class Server:
             self.process.wait()
 
 
-def start_server(env: dict[str, str], log: Path, *, threads: int | None, workers: int = 1
-                 ) -> Server:
-    """Start ``sertiflow serve`` on a free port and wait until ``/healthz`` answers."""
+def launch(arguments: Callable[[int], list[str]], env: dict[str, str], log: Path) -> Server:
+    """Start ``python <arguments(port)>`` on a free port, its output to ``log``, and wait
+    until ``/healthz`` answers; a server that never does is stopped before the error."""
     port = free_port()
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers),
-             *(["--threads", str(threads)] if threads else [])],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, *arguments(port)], cwd=ROOT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
         wait_healthy(server)
@@ -344,6 +341,15 @@ def start_server(env: dict[str, str], log: Path, *, threads: int | None, workers
         server.stop()
         raise
     return server
+
+
+def start_server(env: dict[str, str], log: Path, *, threads: int | None, workers: int = 1
+                 ) -> Server:
+    """Start ``sertiflow serve`` on a free port and wait until ``/healthz`` answers."""
+    return launch(lambda port: [
+        "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), *(["--threads", str(threads)] if threads else [])],
+        env, log)
 
 
 @contextmanager
