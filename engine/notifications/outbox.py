@@ -88,9 +88,12 @@ def queue_task_assigned(session: Session, *, task_id: str, instance_id: str, ass
     While the task's new-task notice is still unsent, it is the one that tells
     them (its recipients are read when it is sent): no second mail of one task.
     """
+    # Found through the instance's index: task_id has none of its own, and where no
+    # SMTP is configured every notice stays unsent for SERTIFLOW_NOTIFICATION_DAYS.
     unsent = session.connection().execute(
         sa.select(_notification.c.id).where(
-            _notification.c.task_id == task_id, _notification.c.kind == TASK_CREATED,
+            _notification.c.instance_id == instance_id, _notification.c.task_id == task_id,
+            _notification.c.kind == TASK_CREATED,
             _notification.c.emailed_at.is_(None)).limit(1)).first()
     if unsent is not None:
         return False
