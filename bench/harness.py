@@ -389,8 +389,13 @@ def running_nodes(env: dict[str, str], folder: Path, nodes: int, *, threads: int
         yield servers
 
 
-def wait_healthy(server: Server, timeout: float = 60.0) -> None:
-    """Poll ``/healthz`` until it answers 200; give up on exit or after ``timeout``."""
+def wait_healthy(server: Server, timeout: float = 300.0) -> None:
+    """Poll ``/healthz`` until it answers 200; give up on exit or after ``timeout``.
+
+    A server that has not exited is still starting (migrating, deploying the
+    processes): on a machine loaded many times over that took more than a minute,
+    so the limit only catches a server that hangs.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
