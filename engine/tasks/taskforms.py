@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.models import FormDefinition, ProcessDefinition, ProcessInstance
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.form_fields import Kind
@@ -178,18 +178,20 @@ def file_references(form: TaskForm | None, cleaned: Mapping[str, Any]
 
 
 def check_file_references(form: TaskForm | None, cleaned: Mapping[str, Any], instance_id: str,
-                          lookup: Callable[[str], Any]) -> None:
+                          lookup: Callable[[list[str]], Mapping[str, Any]]) -> None:
     """Refuse references to documents that were not uploaded to this instance.
 
-    :param lookup: returns the document row for an id, or raises NotFound.
+    :param lookup: returns the documents (rows) of those ids that exist, by id; called
+        once, with every id referred to (a submission may refer to a dozen).
     :raises InvalidInput: naming each field whose reference does not hold.
     """
+    references = file_references(form, cleaned)
+    if not references:
+        return
+    documents = lookup(sorted({str(reference.get("id")) for _, reference in references}))
     errors: dict[str, str] = {}
-    for field, reference in file_references(form, cleaned):
-        try:
-            document = lookup(str(reference.get("id")))
-        except NotFound:
-            document = None
+    for field, reference in references:
+        document = documents.get(str(reference.get("id")))
         if (document is None or document.instance_id != instance_id
                 or document.sha256 != reference.get("sha256")):
             errors[field] = "refers to a document that was not uploaded to this instance"
