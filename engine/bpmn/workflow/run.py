@@ -104,11 +104,15 @@ class ProcessRun:
             state = dump_finished(self._wf, self.variables())
             self._dumped = len(state)
             return state
-        notes = None if self.search_words is None else {
-            "search_words": sorted(self.search_words)}
-        state = dump_state(self._wf, self._memo, notes)
+        state = dump_state(self._wf, self._memo, self.notes())
         self._dumped = len(state)
         return state
+
+    def notes(self) -> dict[str, Any] | None:
+        """What the state keeps beside the workflow (:func:`dump_state`'s notes)."""
+        if self.search_words is None:
+            return None
+        return {"search_words": sorted(self.search_words)}
 
     def weight(self) -> int:
         """An estimate of the bytes this live workflow holds, for the workflow cache.
