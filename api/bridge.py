@@ -15,7 +15,10 @@ the app, either
   running to its time limit, the writer held by another command) rolls back
   and is run again in a thread of its own (:mod:`engine.runtime.waits`), so the loop
   goes on serving; while such a request runs, other commands queue behind it in
-  that thread and reads stay in the loop; or
+  that thread and reads stay in the loop. Multipart writes (uploads) go to that
+  thread straight away: an upload always waits on the disk, so in the loop it
+  would only parse its body and check its target to be handed over and do it
+  all again; or
 - in a pool of ``threads`` threads, for a database reached over the network,
   where requests spend their time waiting on it.
 
@@ -48,6 +51,8 @@ STREAM_ABOVE = 256 * 1024
 LOOP_PATIENCE = 0.1
 # Methods that only read: they stay in the loop while a command runs in the pool.
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The body of an upload: a write with it starts in the pool (see the module's docstring).
+_MULTIPART = "multipart/form-data"
 
 # Headers that the WSGI environ carries without the HTTP_ prefix.
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
@@ -90,7 +95,7 @@ class WsgiBridge:
             return
         except ProtocolClosed:
             return  # the client went away before its body was complete: nothing to run
-        in_loop = self.in_loop and (not self._handed_over or scope.method in _READS)
+        in_loop = self.in_loop and _fits_the_loop(scope, handed_over=self._handed_over)
         if in_loop:
             try:
                 with impatient(LOOP_PATIENCE):
@@ -215,6 +220,21 @@ class WsgiBridge:
             instance=scope.path)
         proto.response_bytes(413, [("content-type", PROBLEM), ("connection", "close")],
                              json.dumps(document).encode())
+
+
+def _fits_the_loop(scope: Any, *, handed_over: int) -> bool:
+    """Whether the request may start in the event loop (of a one-thread bridge).
+
+    Reads may, always; a write may not while another request runs in the pool (it
+    would queue behind it for the writer), nor when it carries a multipart body:
+    a file to write, which :meth:`~engine.documents.service.DocumentService.upload`
+    never does in the loop.
+    """
+    if scope.method in _READS:
+        return True
+    if handed_over:
+        return False
+    return not scope.headers.get("content-type", "").lower().startswith(_MULTIPART)
 
 
 class _Answer:

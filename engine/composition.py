@@ -32,7 +32,6 @@ from engine.identity.access import ADMIN, ANALYST, CUSTOMER, Actor
 from engine.identity.tokens import TokenCache
 from engine.identity.users import IdentityService
 from engine.identity.verified import VerifiedCredentials
-from engine.models import Document
 from engine.persistence.db import Database
 from engine.queries import history_documents
 from engine.queries.awaited import AwaitedWork, Catalogue
@@ -148,11 +147,13 @@ class Services:
         return ServiceClocks(self.session, self._engine.clock, self._engine.calendar,
                              outside=frozenset(self._engine.setup.outside_roles))
 
-    def _checked_document(self, document_id: str) -> Document:
-        """A document a form refers to; the history then stores only its id."""
-        document = self.documents.get(document_id)
-        history_documents.at_hand(self.session, document)
-        return document
+    def _checked_documents(self, document_ids: list[str]) -> dict[str, Any]:
+        """The documents a form refers to, in one read; the history then stores only
+        their ids."""
+        found = self.documents.by_ids(document_ids)
+        for document in found.values():
+            history_documents.at_hand(self.session, document)
+        return found
 
     def submit_task(self, task_id: str, data: Mapping[str, Any], *, actor: Actor | str
                     ) -> tuple[dict[str, Any], Completion]:
@@ -186,7 +187,7 @@ class Services:
             # against that list as it is now.
             cleaned = check_submission(form, sent, current,
                                        engine_option_lists(self.session, form))
-            check_file_references(form, cleaned, task.instance_id, self._checked_document)
+            check_file_references(form, cleaned, task.instance_id, self._checked_documents)
             self.check_entry(form.form_id or task.element_id, cleaned, current,
                              instance_id=task.instance_id)
             return cleaned
@@ -265,7 +266,7 @@ class Services:
             current = (self.runtime.variables(self.runtime.instance(target))
                        if target is not None else {})
             cleaned = check_submission(form, data, current)
-            check_file_references(form, cleaned, target or "", self._checked_document)
+            check_file_references(form, cleaned, target or "", self._checked_documents)
             self.check_entry(name, cleaned, current, instance_id=target)
         return self.runtime.correlate_message(name, business_key=business_key,
                                               instance_id=instance_id, variables=cleaned,

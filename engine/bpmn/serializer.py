@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -87,11 +88,14 @@ def _encode_task(task: Task) -> str:
     return json.dumps(_STATE_REGISTRY.convert(task), separators=_SEPARATORS, cls=_ENCODER)
 
 
-def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
+def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None,
+               notes: Mapping[str, Any] | None = None) -> bytes:
     """Return the instance state of ``workflow``, compressed, without its specs.
 
     :param memo: kept with the live workflow between saves (:class:`TaskMemo`);
         without one everything is encoded and compressed afresh.
+    :param notes: JSON values the runtime keeps with the state, outside the
+        workflow, for whoever rebuilds it (:func:`load_state` gives them back).
     """
     tasks = workflow.tasks
     workflow.tasks = {}
@@ -101,6 +105,8 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
         workflow.tasks = tasks
     del dct["tasks"]
     dct["format"] = STATE_FORMAT
+    if notes:
+        dct["notes"] = notes
     head = json.dumps(dct, separators=_SEPARATORS, cls=_ENCODER)
     parts: list[str] = []
     leading = -1  # the number of leading finished tasks
@@ -133,13 +139,15 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None) -> bytes:
 
 def load_state(
     blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
-    memo: TaskMemo | None = None,
+    memo: TaskMemo | None = None, notes: dict[str, Any] | None = None,
 ) -> BpmnWorkflow:
     """Rebuild a workflow from :func:`dump_state` output and the definition's specs.
 
     :param memo: filled with the stored compressed blocks; the stable tasks keep
         their stored JSON, so that the first save of the rebuilt workflow encodes
         and compresses only what its command changed.
+    :param notes: filled with the notes stored with the state (none in a state
+        written before notes were kept).
     """
     # The collector is held off while the state is read: a long process's hundreds of
     # new tasks, lists and dicts set off collections that walk the whole heap (a
@@ -148,7 +156,7 @@ def load_state(
     if paused:
         gc.disable()
     try:
-        return _load_state(blob, spec, subprocess_specs, memo)
+        return _load_state(blob, spec, subprocess_specs, memo, notes)
     finally:
         if paused:
             gc.enable()
@@ -156,11 +164,14 @@ def load_state(
 
 def _load_state(
     blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
-    memo: TaskMemo | None,
+    memo: TaskMemo | None, notes: dict[str, Any] | None,
 ) -> BpmnWorkflow:
     text = zlib.decompress(blob)
     dct, texts = read_state(text.decode())
     layout = dct.pop("stream", None)
+    stored_notes = dct.pop("notes", None)
+    if notes is not None and stored_notes:
+        notes.update(stored_notes)
     if dct.pop("format", None) not in READABLE_FORMATS:
         raise ValueError("instance state was written by an unknown serializer version")
     # A task whose JSON has no marker but its own holds no typed value: its data is

@@ -45,6 +45,23 @@ class DocumentFileError(RuntimeError):
     """
 
 
+_instance = ProcessInstance.__table__
+_task = Task.__table__
+# The instance's status with the task's columns (all None when the instance has no
+# such task, or no task is asked for), built once.
+_TARGET = (
+    sa.select(_instance.c.status, _task.c.state, _task.c.title, _task.c.element_id)
+    .select_from(_instance.outerjoin(_task, sa.and_(_task.c.id == sa.bindparam("p_task"),
+                                                    _task.c.instance_id == _instance.c.id)))
+    .where(_instance.c.id == sa.bindparam("p_instance")))
+_TARGET_LOCKED = _TARGET.with_for_update(of=_instance)
+_document = Document.__table__
+_BY_IDS = sa.select(
+    _document.c.id, _document.c.instance_id, _document.c.name, _document.c.sha256,
+    _document.c.size, _document.c.content_type,
+).where(_document.c.id.in_(sa.bindparam("p_ids", expanding=True)))
+
+
 def _instance_row(session: Session, instance_id: str) -> bool:
     """Whether the instance row exists (also when written by Core, not yet in the ORM)."""
     found = session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.id == instance_id))
@@ -105,7 +122,7 @@ class DocumentService:
         if field is not None and len(field) > 255:
             raise InvalidInput("invalid form field", {"field": "at most 255 characters"})
         # Checked before reading the stream, so a wrong target costs no upload...
-        self._target(instance_id, task_id, lock=False)
+        element = self._target(instance_id, task_id, lock=False)
         display_name = sanitize_filename(filename) or "document"
 
         def check(candidate: StoredFile) -> None:
@@ -114,8 +131,11 @@ class DocumentService:
         stored = self.store.put(stream, max_bytes=self.max_bytes, check=check)
         kind, display_name = match_type(stored.sniffed_type, display_name, content_type)
         # ...and again under the instance's lock (the runtime's lock order), since the
-        # task may have been completed while the bytes were arriving.
-        element = self._target(instance_id, task_id, lock=True)
+        # task may have been completed while the bytes were arriving. Not on SQLite:
+        # there the command has held the one writer since its first statement, so
+        # nothing has changed since the first check.
+        if not self._holds_the_writer():
+            element = self._target(instance_id, task_id, lock=True)
         document = Document(
             id=str(uuid.uuid4()), instance_id=instance_id, task_id=task_id, field=field,
             name=display_name, content_type=kind.content_type, size=stored.size,
@@ -201,6 +221,12 @@ class DocumentService:
             raise NotFound(f"no document {document_id}")
         return document
 
+    def by_ids(self, document_ids: list[str]) -> dict[str, Any]:
+        """The documents of those ids that exist, by id, as rows (the columns a file
+        reference holds, and the instance): one statement for a form's many references."""
+        rows = self.session.connection().execute(_BY_IDS, {"p_ids": document_ids})
+        return {row.id: row for row in rows}
+
     def get_for(self, actor: Actor, document_id: str) -> Document:
         """The document if ``actor`` may see it (its instance is the caller's to check).
 
@@ -267,34 +293,37 @@ class DocumentService:
     def _target(self, instance_id: str, task_id: str | None, *, lock: bool) -> str | None:
         """Check that the instance runs and the task is ready; return the task's element.
 
-        Only the columns checked are read (never the instance's state, tens of KB), and
-        as rows, not objects: an upload is one of the most frequent commands.
+        Only the columns checked are read (never the instance's state, tens of KB), in
+        one statement built once: an upload is one of the most frequent commands.
         """
-        query = sa.select(ProcessInstance.status).where(ProcessInstance.id == instance_id)
-        if lock:
-            query = query.with_for_update()
-        status = self.session.execute(query).scalar_one_or_none()
-        if status is None:
+        query = _TARGET_LOCKED if lock else _TARGET
+        found = self.session.connection().execute(
+            query, {"p_instance": instance_id, "p_task": task_id}).first()
+        if found is None:
             raise NotFound(f"no process instance {instance_id}")
-        if status in ("completed", "cancelled"):
+        if found.status in ("completed", "cancelled"):
             raise InstanceNotRunning(
-                f"process instance {instance_id} is {status}; "
+                f"process instance {instance_id} is {found.status}; "
                 "documents can no longer be added to it")
         if task_id is None:
             return None
-        task = self.session.execute(
-            sa.select(Task.instance_id, Task.state, Task.title, Task.element_id)
-            .where(Task.id == task_id)).first()
-        if task is None or task.instance_id != instance_id:
+        if found.state is None:
             raise NotFound(f"process instance {instance_id} has no task {task_id}")
-        if task.state == "completed":
+        name = found.title or found.element_id
+        if found.state == "completed":
             raise TaskAlreadyCompleted(
-                f"task {task.title or task.element_id} is completed; "
-                "documents can no longer be added to it")
-        if task.state != "ready":
-            raise Conflict(f"task {task.title or task.element_id} is {task.state}; "
+                f"task {name} is completed; documents can no longer be added to it")
+        if found.state != "ready":
+            raise Conflict(f"task {name} is {found.state}; "
                            "documents can no longer be added to it")
-        return str(task.element_id)
+        return str(found.element_id)
+
+    def _holds_the_writer(self) -> bool:
+        """Whether this transaction began by taking the database's one writer (SQLite's
+        ``BEGIN IMMEDIATE``, engine.persistence.db), so that no other can write in it."""
+        bind = self.session.get_bind()
+        return (bind.dialect.name == "sqlite"
+                and bind.get_execution_options().get("sertiflow_begin") == "IMMEDIATE")
 
     def _list(self, condition: sa.ColumnElement[bool]) -> list[Document]:
         query = (sa.select(Document).where(condition)

@@ -51,8 +51,9 @@ _REFERENCE_KEYS = ("id", "name", "sha256", "size", "content_type")
 _AT_HAND = "history_documents.at_hand"
 
 
-def at_hand(session: Session, document: Document) -> None:
-    """Keep ``document`` (just read by a form check) for this session's history records."""
+def at_hand(session: Session, document: Any) -> None:
+    """Keep ``document`` (a row or ORM object just read by a form check) for this
+    session's history records."""
     if document.sha256 is not None:  # a file to refer to (a pending one is never sent)
         # Its reference, not the object: read now, never refreshed by a later access.
         session.info.setdefault(_AT_HAND, {})[document.id] = reference(document)

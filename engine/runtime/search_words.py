@@ -10,7 +10,7 @@ search then asks for each typed word as the start of a stored one, an indexed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,11 +58,16 @@ def words_of(business_key: str | None, company: str | None,
     return set(list(dict.fromkeys(found))[:MAX_WORDS])
 
 
-def store_words(session: Session, instance_id: str, words: set[str]) -> None:
-    """Make the instance's stored words ``words``: insert what is new, delete what went."""
+def store_words(session: Session, instance_id: str, words: Set[str],
+                stored: Set[str] | None = None) -> None:
+    """Make the instance's stored words ``words``: insert what is new, delete what went.
+
+    :param stored: the words stored now, when the caller knows them; else read.
+    """
     table = sa.table("instance_search_word", sa.column("instance_id"), sa.column("word"))
-    stored = set(session.scalars(sa.select(InstanceSearchWord.word)
-                                 .where(InstanceSearchWord.instance_id == instance_id)))
+    if stored is None:
+        stored = set(session.scalars(sa.select(InstanceSearchWord.word)
+                                     .where(InstanceSearchWord.instance_id == instance_id)))
     added, gone = words - stored, stored - words
     if added:
         session.execute(sa.insert(table), [{"instance_id": instance_id, "word": w}

@@ -55,31 +55,36 @@ def roles_of(key: str) -> list[str] | None:
     return [r.strip() for r in key[len(USERS_PREFIX):].split(",") if r.strip()]
 
 
-def users_holding(session: Session, roles: list[str]) -> list[dict[str, str]]:
-    """The active users holding any of ``roles``, as form options sorted by full name."""
-    if not roles:
-        return []
-    # Two columns as rows: a User object would bring its roles too (a second SELECT),
-    # and a task's form asks for this list every time it is opened.
-    users = session.execute(
-        sa.select(User.username, User.display_name).where(
-            User.active.is_(True),
-            User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles))))).all()
-    options = [{"label": user.display_name or user.username, "value": user.username}
-               for user in users]
+# The active users with each of a set of roles; built once.
+_HOLDERS = (
+    sa.select(User.username, User.display_name, UserRole.role)
+    .join(UserRole, UserRole.user_id == User.id)
+    .where(User.active.is_(True), UserRole.role.in_(sa.bindparam("p_roles", expanding=True))))
+
+
+def _options(holders: list[Any], roles: list[str]) -> list[dict[str, str]]:
+    """The users among ``holders`` holding any of ``roles``, as form options sorted by
+    full name."""
+    wanted = set(roles)
+    names = {row.username: row.display_name or row.username
+             for row in holders if row.role in wanted}
+    options = [{"label": label, "value": username} for username, label in names.items()]
     return sorted(options, key=lambda o: (o["label"].casefold(), o["value"]))
 
 
 def engine_option_lists(session: Session, form: TaskForm | None) -> dict[str, Any]:
-    """The lists the engine fills for the form's ``valuesKey`` names (``users:...``)."""
+    """The lists the engine fills for the form's ``valuesKey`` names (``users:...``).
+
+    One read serves every list of the form (a form may pick several people, each
+    of their own roles): the holders of all the roles named, as rows.
+    """
     if form is None or form.schema is None:
         return {}
-    lists: dict[str, Any] = {}
-    for key in values_keys(form.schema):
-        roles = roles_of(key)
-        if roles is not None:
-            lists[key] = users_holding(session, roles)
-    return lists
+    wanted = {key: roles for key in values_keys(form.schema)
+              if (roles := roles_of(key)) is not None}
+    every = sorted({role for roles in wanted.values() for role in roles})
+    holders = list(session.execute(_HOLDERS, {"p_roles": every})) if every else []
+    return {key: _options(holders, roles) for key, roles in wanted.items()}
 
 
 def form_input_data(session: Session, form: TaskForm | None,

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.models import FormDefinition, ProcessDefinition, ProcessInstance
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.form_fields import Kind
@@ -75,7 +75,7 @@ def form_for_task(session: Session, task: FormTask) -> TaskForm | None:
         return TaskForm("generated", fields=_generated_fields(session, task))
     if key.startswith(CAMUNDA_FORM_PREFIXES):
         file_name = key.split(":", 2)[2].rsplit("/", 1)[-1]
-        found = _latest_form(session, FormDefinition.resource_name == file_name)
+        found = _latest_form(session, _LATEST_BY_FILE, file_name)
     else:
         found = form_by_id(session, key)
     if found is None:
@@ -90,7 +90,7 @@ def form_by_id(session: Session, form_id: str) -> TaskForm | None:
     A form whose id is a message's name is the form staff fill in to record that
     message when it does not arrive from another system by itself.
     """
-    return _latest_form(session, FormDefinition.form_id == form_id)
+    return _latest_form(session, _LATEST_BY_ID, form_id)
 
 
 # Forms by (row id, content hash): a version of a form never changes, so each is
@@ -100,20 +100,33 @@ _FORMS: dict[tuple[int, str], TaskForm] = {}
 _FORMS_KEPT = 512
 
 
-def _latest_form(session: Session, where: sa.ColumnElement[bool]) -> TaskForm | None:
+_forms = FormDefinition.__table__
+
+
+def _latest_by(column: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The latest version's key columns of the forms whose ``column`` is ``p_value``."""
+    return (sa.select(_forms.c.id, _forms.c.content_hash, _forms.c.form_id, _forms.c.version)
+            .where(column == sa.bindparam("p_value"))
+            .order_by(_forms.c.version.desc()).limit(1))
+
+
+# Built once: a task's form is looked up on every opening and every submission.
+_LATEST_BY_FILE = _latest_by(_forms.c.resource_name)
+_LATEST_BY_ID = _latest_by(_forms.c.form_id)
+_SCHEMA = sa.select(_forms.c.schema).where(_forms.c.id == sa.bindparam("p_id"))
+
+
+def _latest_form(session: Session, latest: sa.Select[Any], value: str) -> TaskForm | None:
     # Which version is the latest is asked every time (another node may have just
     # deployed one); its schema, only the first time.
-    found = session.execute(
-        sa.select(FormDefinition.id, FormDefinition.content_hash, FormDefinition.form_id,
-                  FormDefinition.version)
-        .where(where).order_by(FormDefinition.version.desc()).limit(1)).first()
+    connection = session.connection()
+    found = connection.execute(latest, {"p_value": value}).first()
     if found is None:
         return None
     key = (found.id, found.content_hash)
     form = _FORMS.get(key)
     if form is None:
-        schema = session.scalar(sa.select(FormDefinition.schema)
-                                .where(FormDefinition.id == found.id)) or {}
+        schema = connection.execute(_SCHEMA, {"p_id": found.id}).scalar() or {}
         if len(_FORMS) >= _FORMS_KEPT:
             _FORMS.clear()
         form = _FORMS[key] = TaskForm("camunda-form", schema=schema, form_id=found.form_id,
@@ -178,18 +191,20 @@ def file_references(form: TaskForm | None, cleaned: Mapping[str, Any]
 
 
 def check_file_references(form: TaskForm | None, cleaned: Mapping[str, Any], instance_id: str,
-                          lookup: Callable[[str], Any]) -> None:
+                          lookup: Callable[[list[str]], Mapping[str, Any]]) -> None:
     """Refuse references to documents that were not uploaded to this instance.
 
-    :param lookup: returns the document row for an id, or raises NotFound.
+    :param lookup: returns the documents (rows) of those ids that exist, by id; called
+        once, with every id referred to (a submission may refer to a dozen).
     :raises InvalidInput: naming each field whose reference does not hold.
     """
+    references = file_references(form, cleaned)
+    if not references:
+        return
+    documents = lookup(sorted({str(reference.get("id")) for _, reference in references}))
     errors: dict[str, str] = {}
-    for field, reference in file_references(form, cleaned):
-        try:
-            document = lookup(str(reference.get("id")))
-        except NotFound:
-            document = None
+    for field, reference in references:
+        document = documents.get(str(reference.get("id")))
         if (document is None or document.instance_id != instance_id
                 or document.sha256 != reference.get("sha256")):
             errors[field] = "refers to a document that was not uploaded to this instance"

@@ -93,7 +93,7 @@ def test_restored_mid_compensation_goes_on_like_the_one_in_memory() -> None:
     while not kept.completed:
         state = _state(kept)
         # The incremental dump equals a full one, and a restored copy dumps the same.
-        assert state == state_dict(dump_state(kept._wf))
+        assert state == state_dict(dump_state(kept._wf, notes=kept.notes()))
         restored = ProcessRun.restore(kept.dump(), specs, _engine())
         assert _state(restored) == state
         assert _throw_state(restored) == _throw_state(kept)

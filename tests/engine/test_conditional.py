@@ -96,9 +96,9 @@ def test_waiting_conditional_events_round_trip_through_storage_at_every_step() -
 
     def reload() -> ProcessRun:
         incremental = state_dict(run.dump())
-        assert incremental == state_dict(dump_state(run._wf))  # memo agrees
+        assert incremental == state_dict(dump_state(run._wf, notes=run.notes()))  # memo agrees
         copy = load_state(run.dump(), specs.spec, specs.subprocess_specs)
-        assert state_dict(dump_state(copy)) == incremental
+        assert state_dict(dump_state(copy, notes=run.notes())) == incremental
         return ProcessRun.restore(run.dump(), specs, _engine())
 
     for value in (3, 7, 9):  # updates of level: 3 is false, 7 and 9 fire

@@ -10,6 +10,7 @@ import zipfile
 import zlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -338,6 +339,30 @@ def test_a_caller_that_must_not_wait_is_handed_the_upload_back_untouched(
     assert stored_files(engine.settings.documents_path) == []
     assert upload(engine, instance_id, pdf_bytes()).size == len(pdf_bytes())
     assert document_count(engine) == 1
+
+
+def test_an_upload_checks_its_target_in_one_read_and_under_the_lock_elsewhere(
+        engine: Engine) -> None:
+    """On SQLite the command holds the one writer from its first statement, so the
+    check before the bytes is the check under the lock; elsewhere it is made again."""
+    instance_id = start(engine)
+    task = ready_task(engine, instance_id)
+    reads: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT"):
+            reads.append(statement)
+
+    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        upload(engine, instance_id, pdf_bytes(), task_id=task.id)
+    finally:
+        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    locked = [q for q in reads if "FOR UPDATE" in q]
+    if engine.db.is_sqlite:
+        assert len(reads) == 1, reads
+    else:
+        assert len(reads) == 2 and len(locked) == 1, reads
 
 
 def test_a_task_of_another_instance_or_an_unknown_task_is_refused(engine: Engine) -> None:

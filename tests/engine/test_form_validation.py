@@ -5,15 +5,18 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from engine.errors import InvalidInput
 from engine.tasks.camunda_form_fields import form_fields_camunda
 from engine.tasks.field_values import TEXT_CAP
 from engine.tasks.form_fields import Kind
 from engine.tasks.form_submission import FieldError, FormValidationError, validate_submission
 from engine.tasks.formdata_fields import form_fields_generated
+from engine.tasks.taskforms import TaskForm, check_file_references
 
 EXAMPLES = (Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bpmn" / "camunda7"
             / "camunda-bpm-examples" / "usertask" / "task-camunda-forms" / "src" / "main"
@@ -670,3 +673,33 @@ def test_a_generated_form_that_cannot_be_enforced_is_a_value_error(
 ) -> None:
     with pytest.raises(ValueError):
         validate_submission({}, form_data=form_data)
+
+
+def test_file_references_are_looked_up_in_one_call_and_each_checked() -> None:
+    form = TaskForm("camunda-form", schema={"components": [
+        {"type": "filepicker", "key": "certificate"},
+        {"type": "filepicker", "key": "photos", "multiple": True},
+        {"type": "filepicker", "key": "report"},
+    ]})
+    stored = {"doc-1": SimpleNamespace(instance_id="i-1", sha256=SHA_A),
+              "doc-2": SimpleNamespace(instance_id="i-1", sha256=SHA_B),
+              "doc-9": SimpleNamespace(instance_id="i-9", sha256=SHA_A)}
+    calls: list[list[str]] = []
+
+    def lookup(ids: list[str]) -> dict[str, Any]:
+        calls.append(ids)
+        return {i: stored[i] for i in ids if i in stored}
+
+    good = {"certificate": {"id": "doc-1", "sha256": SHA_A},
+            "photos": [{"id": "doc-2", "sha256": SHA_B}, {"id": "doc-1", "sha256": SHA_A}]}
+    check_file_references(form, good, "i-1", lookup)
+    assert calls == [["doc-1", "doc-2"]]
+    bad = {**good, "photos": [{"id": "doc-2", "sha256": SHA_A}],  # forged digest
+           "report": {"id": "doc-9", "sha256": SHA_A}}  # another instance's
+    with pytest.raises(InvalidInput) as refused:
+        check_file_references(form, {**bad, "certificate": {"id": "nope", "sha256": SHA_A}},
+                              "i-1", lookup)
+    assert set(refused.value.errors) == {"certificate", "photos", "report"}
+    calls.clear()
+    check_file_references(form, {"certificate": None}, "i-1", lookup)
+    assert calls == []  # nothing referred to: nothing read

@@ -58,7 +58,8 @@ def _specs() -> DefinitionSpecs:
 
 
 def _full(run: ProcessRun) -> dict[str, object]:
-    return state_dict(dump_state(run._wf))  # no memo: everything encoded
+    # No memo: everything encoded; the same notes (the search words) as the run's own.
+    return state_dict(dump_state(run._wf, notes=run.notes()))
 
 
 def test_dump_with_memo_equals_full_dump_at_every_step() -> None:
@@ -73,8 +74,9 @@ def test_dump_with_memo_equals_full_dump_at_every_step() -> None:
         incremental = state_dict(run.dump())
         assert incremental == _full(run)
         # A restored copy dumps to the same state too.
-        copy = load_state(run.dump(), specs.spec, specs.subprocess_specs)
-        assert state_dict(dump_state(copy)) == incremental
+        notes: dict[str, Any] = {}
+        copy = load_state(run.dump(), specs.spec, specs.subprocess_specs, notes=notes)
+        assert state_dict(dump_state(copy, notes=notes)) == incremental
         ready = sorted(run.ready_user_tasks(), key=lambda v: v.element_id)
         if steps in (1, 2):
             # A cycle timer changes its own state (next due time) while it waits.
@@ -296,6 +298,8 @@ def test_predicted_tasks_are_stored_short_and_states_with_them_whole_still_load(
     old_blob = _with_format(whole, f"sertiflow-2/{version}")
     for blob in (old_blob, _with_format(whole, f"sertiflow-1/{version}")):
         copy = ProcessRun.restore(blob, specs, _script_engine())
+        assert copy.search_words is None  # saved before the notes were
+        copy.search_words = run.search_words
         assert state_dict(copy.dump()) == new
         assert copy.variables() == run.variables()
         assert copy.task_data(first.id) == run.task_data(first.id)

@@ -45,6 +45,10 @@ class ProcessRun:
         self._dumped = 0  # the length of the last state saved
         # Failures of the current command that happened outside advance().
         self._failures: list[Exception] = []
+        # The instance's search words as stored with this state (engine.runtime.
+        # search_words); saved in the state's notes, so that a rebuilt run knows
+        # them without a query. None when unknown: a state saved before they were kept.
+        self.search_words: frozenset[str] | None = None
 
     # -- creation and storage -------------------------------------------------
 
@@ -56,7 +60,9 @@ class ProcessRun:
         dataflow.start(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(variables)
-        return cls(workflow)
+        run = cls(workflow)
+        run.search_words = frozenset()  # a new instance has none stored yet
+        return run
 
     @classmethod
     def restore(
@@ -69,10 +75,13 @@ class ProcessRun:
         if read_finished(state) is not None:
             raise ValueError("the instance has finished: its state runs no command")
         memo = TaskMemo()
-        workflow = load_state(state, specs.spec, specs.subprocess_specs, memo)
+        notes: dict[str, Any] = {}
+        workflow = load_state(state, specs.spec, specs.subprocess_specs, memo, notes)
         workflow.script_engine = engine
         run = cls(workflow)
         run._memo = memo
+        if "search_words" in notes:
+            run.search_words = frozenset(notes["search_words"])
         return run
 
     @classmethod
@@ -95,9 +104,15 @@ class ProcessRun:
             state = dump_finished(self._wf, self.variables())
             self._dumped = len(state)
             return state
-        state = dump_state(self._wf, self._memo)
+        state = dump_state(self._wf, self._memo, self.notes())
         self._dumped = len(state)
         return state
+
+    def notes(self) -> dict[str, Any] | None:
+        """What the state keeps beside the workflow (:func:`dump_state`'s notes)."""
+        if self.search_words is None:
+            return None
+        return {"search_words": sorted(self.search_words)}
 
     def weight(self) -> int:
         """An estimate of the bytes this live workflow holds, for the workflow cache.

@@ -333,26 +333,32 @@ class Runtime:
             # all in the history doubled what a completed instance stores.
             self.history.record(instance.id, "instance_completed", actor=actor)
         thrown = run.take_thrown()
+        stored_words = run.search_words
+        run.search_words = self._search_words(instance, run)  # saved with the state
         self.loader.save(instance, run)
-        self._index_words(instance, run)  # after the revision check: a lost race stops first
+        # After the revision check: a lost race stops first.
+        self._index_words(instance.id, run.search_words, stored_words)
         if thrown:  # to other instances, once this one is saved (engine.routing)
             self.defer(lambda runtime: routing.deliver(runtime, instance, thrown))
         self._run_effects()
         return created
 
-    def _index_words(self, instance: InstanceRow, run: ProcessRun) -> None:
-        """Keep the words the instance is searched by in step with its variables.
-
-        The words last stored ride on the workflow object (kept by the workflow
-        cache), so an unchanged instance costs no query; a reloaded one, one read.
-        """
+    def _search_words(self, instance: InstanceRow, run: ProcessRun) -> frozenset[str]:
+        """The words the instance is to be found by, as of this command."""
         names = self.settings.search_variables
-        words = search_words.words_of(instance.business_key, instance.company,
-                                      run.variables() if names else {}, names)
-        if getattr(run, "search_words", None) == words:
-            return
-        search_words.store_words(self.session, instance.id, words)
-        run.search_words = words  # type: ignore[attr-defined]
+        return frozenset(search_words.words_of(instance.business_key, instance.company,
+                                               run.variables() if names else {}, names))
+
+    def _index_words(self, instance_id: str, words: frozenset[str],
+                     stored: frozenset[str] | None) -> None:
+        """Keep the instance's stored search words in step with ``words``.
+
+        ``stored`` are those saved with the state the command started from (the
+        run's, cached or rebuilt): when unchanged this costs no query. Only a state
+        saved before the words were kept with it makes them read once.
+        """
+        if stored != words:
+            search_words.store_words(self.session, instance_id, words, stored)
 
     def defer(self, effect: Callable[[Runtime], Any]) -> None:
         """Run ``effect`` after the running instance is saved, in this transaction."""

@@ -1,0 +1,93 @@
+"""The search words saved with an instance's state: a rebuilt workflow knows them.
+
+The engine fixture keeps no workflow cache, so every command here rebuilds its
+workflow from the stored state, as a process does after a restart or an eviction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.bpmn.serializer import load_state
+from engine.bpmn.workflow import ProcessRun
+from engine.composition import Engine
+from engine.models import ProcessInstance
+from tests.builders import linear_user_tasks
+from tests.instances import the_ready_task
+
+
+@contextmanager
+def word_statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements sent to the database that touch the search words."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "instance_search_word" in statement:
+            seen.append(statement.split()[0])
+
+    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+
+
+def stored_words(engine: Engine, instance_id: str) -> set[str]:
+    with engine.read() as s:
+        rows = s.session.execute(sa.text(
+            "SELECT word FROM instance_search_word WHERE instance_id = :i"), {"i": instance_id})
+        return {row.word for row in rows}
+
+
+def start(engine: Engine) -> str:
+    with engine.write() as s:
+        s.deployments.deploy([("p.bpmn", linear_user_tasks("p", 3).encode())])
+        return s.runtime.start_instance(
+            "p", business_key="PRM-7", variables={"nama_produk": "Kopi Bubuk"}, actor="a").id
+
+
+def complete(engine: Engine, instance_id: str, data: dict[str, Any]) -> None:
+    task = the_ready_task(engine, instance_id)
+    with engine.write() as s:
+        s.runtime.complete_task(task.id, data, actor="a")
+
+
+def test_a_rebuilt_workflow_changes_its_words_without_reading_them(engine: Engine) -> None:
+    with word_statements(engine) as seen:
+        instance_id = start(engine)
+    assert seen == ["INSERT"]  # a new instance has none to read
+    assert stored_words(engine, instance_id) == {"prm", "7", "kopi", "bubuk"}
+    with word_statements(engine) as seen:
+        complete(engine, instance_id, {"catatan": "-"})  # no word changes
+    assert seen == []
+    with word_statements(engine) as seen:
+        complete(engine, instance_id, {"nama_produk": "Teh Bubuk"})
+    assert seen == ["INSERT", "DELETE"]
+    assert stored_words(engine, instance_id) == {"prm", "7", "teh", "bubuk"}
+
+
+def test_a_state_without_words_reads_them_once(engine: Engine) -> None:
+    instance_id = start(engine)
+    with engine.write() as s:  # saved as before the words were kept with the state
+        instance = s.session.get(ProcessInstance, instance_id)
+        assert instance is not None
+        run = s.runtime.loader.restore(instance)
+        assert isinstance(run, ProcessRun) and run.search_words == {"prm", "7", "kopi", "bubuk"}
+        run.search_words = None
+        instance.state = run.dump()
+        specs = s.runtime.loader.definition_specs(instance.definition_id)
+        notes: dict[str, Any] = {}
+        load_state(instance.state, specs.spec, specs.subprocess_specs, notes=notes)
+        assert notes == {}
+    with word_statements(engine) as seen:
+        complete(engine, instance_id, {"nama_produk": "Teh Bubuk"})
+    assert seen == ["SELECT", "INSERT", "DELETE"]
+    assert stored_words(engine, instance_id) == {"prm", "7", "teh", "bubuk"}
+    with word_statements(engine) as seen:
+        complete(engine, instance_id, {"nama_produk": "Teh Celup"})
+    assert seen == ["INSERT", "DELETE"]  # saved with the state again
+    assert stored_words(engine, instance_id) == {"prm", "7", "teh", "celup"}
