@@ -139,7 +139,8 @@ class TaskLists:
             where = [Task.state == state, task_visible_to(actor), *filters]
             items = self._page(where, order, offset, limit)
             return self._counted(items, where, offset, limit, page, per_page)
-        return self._by_candidates(actor, state, filters, sort, offset, limit, page, per_page)
+        return self._by_candidates(actor, state, filters, sort, offset, limit, page, per_page,
+                                   role=role)
 
     def _page(self, where: list[sa.ColumnElement[bool]], order: tuple[Any, ...], offset: int,
               limit: int) -> list[Task]:
@@ -158,7 +159,8 @@ class TaskLists:
 
     def _by_candidates(self, actor: Actor, state: str,
                        filters: list[sa.ColumnElement[bool]], sort: str, offset: int,
-                       limit: int, page: int, per_page: int) -> Page[Task]:
+                       limit: int, page: int, per_page: int, *, role: str | None
+                       ) -> Page[Task]:
         """A staff member's or customer's list: their roles' and name's tasks and those
         assigned to them (a customer's, of their company only).
 
@@ -179,7 +181,7 @@ class TaskLists:
           is sorted otherwise: the cases whose cost grows with the size.
         """
         order = TASK_SORTS[sort]
-        mine = self._candidate_task_ids(actor, state, filters)
+        mine = self._candidate_task_ids(actor, state, filters, role)
         total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
         capped = total > self.count_cap
         wanted = offset + limit
@@ -206,8 +208,8 @@ class TaskLists:
             items = self._page(where, order, offset, limit)
         return Page(items, min(total, self.count_cap), page, per_page, total_exact=not capped)
 
-    def _candidate_task_ids(self, actor: Actor, state: str,
-                            filters: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+    def _candidate_task_ids(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
+                            role: str | None) -> sa.Subquery:
         """The ids of a staff member's or customer's tasks in ``state``, up to one past the cap.
 
         Read off two indexes: the candidate rows (which carry their task's
@@ -218,11 +220,14 @@ class TaskLists:
         the choice to the planner, and with statistics SQLite and PostgreSQL both
         walked every task in the state instead, finished ones included.
         Filters need the task rows: each candidate row is then joined to its
-        task by primary key.
+        task by primary key. A list narrowed to a ``role`` the actor holds is
+        that role's range alone: every task another of their names holds is in
+        it too, if it is in the list at all.
         """
         enough = self.count_cap + 1
+        names = [("group", role)] if role in actor.roles else candidate_names(actor)
         ranges = [self._named_range(actor, kind, value, state, filters).limit(enough)
-                  for kind, value in candidate_names(actor)]
+                  for kind, value in names]
         own: list[sa.ColumnElement[bool]] = []
         if actor.is_customer:
             own.append(Task.company == actor.company)
