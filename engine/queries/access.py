@@ -65,7 +65,8 @@ def task_visible_to(actor: Actor, *, row_by_row: bool = False) -> sa.ColumnEleme
     of the actor's roles, finished tasks' included. ``OFFSET 0`` is what keeps
     it from doing so (it does not turn a subquery with an offset into a join).
     """
-    rows = sa.select(sa.literal(1)).where(TaskCandidate.task_id == Task.id, _candidate_of(actor))
+    rows = sa.select(sa.literal_column("1", sa.Integer)).where(
+        TaskCandidate.task_id == Task.id, _candidate_of(actor))
     candidate = (rows.offset(0) if row_by_row else rows).exists()
     mine = sa.or_(Task.assignee == actor.username, candidate)
     if actor.is_customer:
