@@ -1,7 +1,8 @@
 """Benchmark: the task-list query from 100 to 1,000,000 open tasks, in the engine and over HTTP.
 
 Run: ``.venv/bin/python bench/tasklist.py [--sizes 100,1000,2000,10000,100000,1000000]
-[--repeat 200] [--budget 12] [--database sqlite|postgresql] [--explain]``
+[--repeat 200] [--budget 12] [--database sqlite|postgresql] [--finished N] [--analyze]
+[--explain]``
 
 The database grows from one size to the next (each size adds bulk instances to
 the rows already there, five open tasks each), and every size is measured in
@@ -47,9 +48,12 @@ never loaded to list tasks), so their rows, indexes and value distribution are
 what matters, and they are shaped exactly as the runtime writes them. The
 copied state blob only makes the instance rows (and so the file) as large as
 real ones; its task ids are the real instance's, so the bulk instances can be
-listed but not completed. Not generated: completed tasks and history events; a long-running
-database has many of them, and every completed task keeps its candidate rows,
-so the ``task_candidate`` lookups of a real database are larger than here.
+listed but not completed. With ``--finished N``, N finished instances come
+first: completed, their five tasks completed by a staff user, their candidate
+rows kept (as the runtime keeps them), so that a role's candidate rows are
+mostly finished tasks' as in a database that has run for a while. Not
+generated: history events. ``--analyze`` gives SQLite the statistics ANALYZE
+gathers, with which its planner chooses differently.
 """
 
 from __future__ import annotations
@@ -176,14 +180,16 @@ def real_instance(engine: Engine) -> tuple[dict[str, Any], list[dict[str, Any]],
 
 
 def bulk_rows(instance: dict[str, Any], task_rows: list[dict[str, Any]],
-              groups: dict[str, list[str]], numbers: range, companies: int, rng: random.Random
-              ) -> tuple[list[dict[str, Any]], ...]:
+              groups: dict[str, list[str]], numbers: range, companies: int, rng: random.Random,
+              *, finished: bool = False) -> tuple[list[dict[str, Any]], ...]:
     """Return the instance rows numbered ``numbers``, their task, candidate and SLA breach rows.
 
     Shaped like the real ones. A task already past due has its breach recorded,
     as the server's SLA sweep would have recorded it when the task fell due;
     without them the server would spend the measurement catching up tens of
-    thousands of breaches at once.
+    thousands of breaches at once. A ``finished`` instance is completed, its
+    tasks completed by a staff user of their role (and its candidate rows say
+    so), with no breach: only open tasks are swept.
     """
     now = instance["started_at"]
     instance_rows: list[dict[str, Any]] = []
@@ -194,10 +200,12 @@ def bulk_rows(instance: dict[str, Any], task_rows: list[dict[str, Any]],
         company = company_name(rng.randrange(companies))
         started = now - timedelta(seconds=rng.uniform(0, 60 * 86400))
         instance_id = str(uuid.uuid4())
+        ended = started + timedelta(days=5) if finished else None
         instance_rows.append({
-            **instance, "id": instance_id, "business_key": f"SPPT-{n:07d}",
+            **instance, "id": instance_id, "business_key": f"SPPT-{'F' if finished else ''}{n:07d}",
             "company": company, "started_by": f"pelanggan-{company[-3:]}",
-            "started_at": started, "updated_at": started,
+            "started_at": started, "updated_at": ended or started, "ended_at": ended,
+            "status": "completed" if finished else instance["status"],
         })
         for template in task_rows:
             task_id = str(uuid.uuid4())
@@ -209,9 +217,14 @@ def bulk_rows(instance: dict[str, Any], task_rows: list[dict[str, Any]],
                 "assignee": f"staf-{roles[0]}-{rng.randrange(10)}" if claimed else None,
                 "created_at": started, "due_at": due, "due_order": due,
             })
-            candidates += [{"task_id": task_id, "kind": "group", "value": r, "company": company}
-                           for r in roles]
-            if due <= now:
+            state = "completed" if finished else "ready"
+            if finished:
+                staff = f"staf-{roles[0]}-{rng.randrange(10)}"
+                tasks[-1].update(state=state, assignee=staff, completed_at=ended,
+                                 completed_by=staff)
+            candidates += [{"task_id": task_id, "kind": "group", "value": r, "company": company,
+                            "state": state} for r in roles]
+            if due <= now and not finished:
                 breaches.append({
                     "task_id": task_id, "instance_id": instance_id,
                     "definition_key": template["definition_key"],
@@ -231,6 +244,7 @@ class Seed:
     groups: dict[str, list[str]]
     rng: random.Random
     instances: int = 1
+    finished: int = 0
 
 
 # Instances generated and inserted per transaction: 10,000 tasks, so that a
@@ -238,27 +252,49 @@ class Seed:
 CHUNK = 2000
 
 
-def grow(engine: Engine, seed: Seed, instances: int, companies: int) -> float:
-    """Add bulk instances until the database holds ``instances``; return the seconds spent."""
+def grow(engine: Engine, seed: Seed, instances: int, companies: int, *, analyze: bool
+         ) -> float:
+    """Add bulk instances until the database holds ``instances``; return the seconds spent.
+
+    Then the statistics: PostgreSQL's always (autovacuum would have gathered
+    them by the time a list is read), SQLite's with ``analyze`` (ANALYZE is run
+    by hand there, or never).
+    """
     began = time.perf_counter()
-    tables = [Base.metadata.tables[model.__tablename__]
-              for model in (ProcessInstance, Task, TaskCandidate, SlaBreach)]
     while seed.instances < instances:
         numbers = range(seed.instances, min(instances, seed.instances + CHUNK))
-        rows = bulk_rows(seed.instance, seed.task_rows, seed.groups, numbers, companies,
-                         seed.rng)
-        with engine.write() as s:
-            conn = s.session.connection()
-            for table, values in zip(tables, rows, strict=True):
-                if values:
-                    conn.execute(sa.insert(table), values)
+        insert(engine, bulk_rows(seed.instance, seed.task_rows, seed.groups, numbers, companies,
+                                 seed.rng))
         seed.instances = numbers.stop
     with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if conn.dialect.name == "sqlite":
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:  # the statistics autovacuum would have gathered by the time a list is read
+        if analyze or not sqlite:
             conn.exec_driver_sql("ANALYZE")
     return time.perf_counter() - began
+
+
+def grow_finished(engine: Engine, seed: Seed, instances: int, companies: int) -> None:
+    """Add ``instances`` finished bulk instances: the backlog beside the open tasks that
+    a database which has run for a while holds (each finished task keeps its
+    candidate rows)."""
+    while seed.finished < instances:
+        numbers = range(seed.finished, min(instances, seed.finished + CHUNK))
+        insert(engine, bulk_rows(seed.instance, seed.task_rows, seed.groups, numbers, companies,
+                                 seed.rng, finished=True))
+        seed.finished = numbers.stop
+
+
+def insert(engine: Engine, rows: tuple[list[dict[str, Any]], ...]) -> None:
+    """Insert what :func:`bulk_rows` returned, in one transaction."""
+    tables = [Base.metadata.tables[model.__tablename__]
+              for model in (ProcessInstance, Task, TaskCandidate, SlaBreach)]
+    with engine.write() as s:
+        conn = s.session.connection()
+        for table, values in zip(tables, rows, strict=True):
+            if values:
+                conn.execute(sa.insert(table), values)
 
 
 def database_mib(engine: Engine) -> float:
@@ -421,6 +457,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17065)
     parser.add_argument("--skip-http", action="store_true", help="measure the engine only")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--finished", type=int, default=0,
+                        help="finished instances (five completed tasks each) bulk-inserted "
+                             "before the open ones")
+    parser.add_argument("--analyze", action="store_true",
+                        help="run ANALYZE on SQLite after each growth (PostgreSQL is always "
+                             "analysed)")
     parser.add_argument("--explain", action="store_true",
                         help="print each statement of a staff user's and a customer's list "
                              "with its query plan")
@@ -458,8 +500,16 @@ def main() -> None:
               f"(fewer, at least {MIN_CALLS}, past {args.budget:.0f} s)")
         print(f"(1 real instance through the runtime in {real_s:.2f} s; state blob "
               f"{len(instance['state'])} B; the others bulk-inserted)")
+        if args.finished:
+            began = time.perf_counter()
+            grow_finished(engine, seed, args.finished, args.companies)
+            print(f"({args.finished} finished instances, {len(ROLES) * args.finished} "
+                  f"completed tasks, bulk-inserted in {time.perf_counter() - began:.1f} s)")
+        if args.analyze:
+            print("(SQLite analysed after each growth)")
         for size in sizes:
-            grown_s = grow(engine, seed, size // len(ROLES), args.companies)
+            grown_s = grow(engine, seed, size // len(ROLES), args.companies,
+                           analyze=args.analyze)
             with engine.read() as s:
                 open_tasks = int(s.session.scalar(
                     sa.select(sa.func.count()).select_from(Task)

@@ -43,6 +43,12 @@ def page_bounds(page: int, per_page: int) -> tuple[int, int]:
     return (page - 1) * per_page, per_page
 
 
+def candidate_names(actor: Actor) -> list[tuple[str, str]]:
+    """The (kind, value) of each candidate row that names ``actor``: their user name,
+    then each of their roles."""
+    return [("user", actor.username), *(("group", role) for role in sorted(actor.roles))]
+
+
 def _candidate_of(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.and_(TaskCandidate.kind == "user", TaskCandidate.value == actor.username),
@@ -50,9 +56,18 @@ def _candidate_of(actor: Actor) -> sa.ColumnElement[bool]:
     )
 
 
-def task_visible_to(actor: Actor) -> sa.ColumnElement[bool]:
-    """The condition under which ``actor`` may see a task (and, if unclaimed, act on it)."""
-    candidate = sa.exists().where(TaskCandidate.task_id == Task.id, _candidate_of(actor))
+def task_visible_to(actor: Actor, *, row_by_row: bool = False) -> sa.ColumnElement[bool]:
+    """The condition under which ``actor`` may see a task (and, if unclaimed, act on it).
+
+    ``row_by_row`` checks the candidate rows of each task read, by its primary
+    key, for a walk that stops after a few hundred tasks: PostgreSQL would
+    otherwise turn the check into a join that first hashes every candidate row
+    of the actor's roles, finished tasks' included. ``OFFSET 0`` is what keeps
+    it from doing so (it does not turn a subquery with an offset into a join).
+    """
+    rows = sa.select(sa.literal_column("1", sa.Integer)).where(
+        TaskCandidate.task_id == Task.id, _candidate_of(actor))
+    candidate = (rows.offset(0) if row_by_row else rows).exists()
     mine = sa.or_(Task.assignee == actor.username, candidate)
     if actor.is_customer:
         return sa.and_(mine, Task.company == actor.company)

@@ -19,7 +19,7 @@ from engine.models import ProcessInstance, Task, TaskCandidate
 from engine.models.tasks import NO_DUE_DATE
 from engine.queries.access import (
     Page,
-    _candidate_of,
+    candidate_names,
     check_actionable,
     page_bounds,
     sees,
@@ -139,7 +139,8 @@ class TaskLists:
             where = [Task.state == state, task_visible_to(actor), *filters]
             items = self._page(where, order, offset, limit)
             return self._counted(items, where, offset, limit, page, per_page)
-        return self._by_candidates(actor, state, filters, sort, offset, limit, page, per_page)
+        return self._by_candidates(actor, state, filters, sort, offset, limit, page, per_page,
+                                   role=role)
 
     def _page(self, where: list[sa.ColumnElement[bool]], order: tuple[Any, ...], offset: int,
               limit: int) -> list[Task]:
@@ -158,7 +159,8 @@ class TaskLists:
 
     def _by_candidates(self, actor: Actor, state: str,
                        filters: list[sa.ColumnElement[bool]], sort: str, offset: int,
-                       limit: int, page: int, per_page: int) -> Page[Task]:
+                       limit: int, page: int, per_page: int, *, role: str | None
+                       ) -> Page[Task]:
         """A staff member's or customer's list: their roles' and name's tasks and those
         assigned to them (a customer's, of their company only).
 
@@ -172,19 +174,19 @@ class TaskLists:
           asked for. If the actor's tasks among them fill the page, they are the
           page: with a busy role (a fifth of all open tasks, say) this reads a
           few hundred index rows whatever the size. A customer's walk is along
-          their company's index;
+          their company's index. Each task met is checked against its own
+          candidate rows (``row_by_row``), so the walk costs what it reads;
         * along the index to the end, when they are past the cap and rare near
           the top (a role with thousands of tasks among a million), or the list
           is sorted otherwise: the cases whose cost grows with the size.
         """
         order = TASK_SORTS[sort]
-        mine = self._candidate_task_ids(actor, state, filters)
+        mine = self._candidate_task_ids(actor, state, filters, role)
         total = int(self.session.scalar(sa.select(sa.func.count()).select_from(mine)) or 0)
         capped = total > self.count_cap
         wanted = offset + limit
         if not capped and total <= self.sparse * wanted:
             return self._by_ids(mine, order, offset, limit, page, per_page, total)
-        where = [Task.state == state, task_visible_to(actor), *filters]
         items: list[Task] | None = None
         if sort == "due":
             # The due order of the (walk * wanted)-th open task, the far future if fewer:
@@ -195,36 +197,58 @@ class TaskLists:
             bound = sa.func.coalesce(
                 sa.select(Task.due_order).where(*walked).order_by(Task.due_order)
                 .offset(self.walk * wanted - 1).limit(1).scalar_subquery(), NO_DUE_DATE)
-            near = self._page([*where, Task.due_order <= bound], order, offset, limit)
+            near = self._page([Task.state == state, task_visible_to(actor, row_by_row=True),
+                               *filters, Task.due_order <= bound], order, offset, limit)
             if len(near) == limit:
                 items = near
         if items is None:
             if not capped:
                 return self._by_ids(mine, order, offset, limit, page, per_page, total)
+            where = [Task.state == state, task_visible_to(actor), *filters]
             items = self._page(where, order, offset, limit)
         return Page(items, min(total, self.count_cap), page, per_page, total_exact=not capped)
 
-    def _candidate_task_ids(self, actor: Actor, state: str,
-                            filters: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+    def _candidate_task_ids(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
+                            role: str | None) -> sa.Subquery:
         """The ids of a staff member's or customer's tasks in ``state``, up to one past the cap.
 
         Read off two indexes: the candidate rows (which carry their task's
-        state and company) and the tasks assigned to the actor. Filters need the
-        task rows: each candidate row is then joined to its task by primary key.
+        state and company) and the tasks assigned to the actor. Each of the
+        actor's names (theirs, then each role) is its own range of the candidate
+        index, read in index order no further than one past the cap; UNION drops
+        a task met twice. One condition over all names (an OR, an IN) would leave
+        the choice to the planner, and with statistics SQLite and PostgreSQL both
+        walked every task in the state instead, finished ones included.
+        Filters need the task rows: each candidate row is then joined to its
+        task by primary key. A list narrowed to a ``role`` the actor holds is
+        that role's range alone: every task another of their names holds is in
+        it too, if it is in the list at all.
         """
         enough = self.count_cap + 1
-        named = (sa.select(TaskCandidate.task_id.label("id")).distinct()
-                 .where(TaskCandidate.state == state, _candidate_of(actor)))
+        names = [("group", role)] if role in actor.roles else candidate_names(actor)
+        ranges = [self._named_range(actor, kind, value, state, filters).limit(enough)
+                  for kind, value in names]
         own: list[sa.ColumnElement[bool]] = []
         if actor.is_customer:
-            named = named.where(TaskCandidate.company == actor.company)
             own.append(Task.company == actor.company)
-        if filters:
-            named = named.join(Task, Task.id == TaskCandidate.task_id).where(*filters)
         assigned = sa.select(Task.id).where(Task.state == state,
                                             Task.assignee == actor.username, *own, *filters)
-        return sa.union(sa.select(named.limit(enough).subquery()),
-                        sa.select(assigned.limit(enough).subquery())).subquery()
+        return sa.union(*(sa.select(part.subquery())
+                          for part in [*ranges, assigned.limit(enough)])).subquery()
+
+    @staticmethod
+    def _named_range(actor: Actor, kind: str, value: str, state: str,
+                     filters: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+        """One name's candidate rows in ``state`` (a customer's, of their company),
+        ordered as the candidate index holds them so that every planner reads it."""
+        named = sa.select(TaskCandidate.task_id.label("id")).where(
+            TaskCandidate.kind == kind, TaskCandidate.value == value,
+            TaskCandidate.state == state)
+        if actor.is_customer:
+            named = named.where(TaskCandidate.company == actor.company)
+        if filters:
+            named = named.join(Task, Task.id == TaskCandidate.task_id).where(*filters)
+        return named.order_by(TaskCandidate.company, TaskCandidate.task_id)
 
     def _by_ids(self, mine: sa.Subquery, order: tuple[Any, ...], offset: int, limit: int,
                 page: int, per_page: int, total: int) -> Page[Task]:
