@@ -127,11 +127,16 @@ def _user_agent() -> CSS:
     ``::note-marker``, ...), so WeasyPrint computed five styles per element that no
     document uses: their cascade was about a twentieth of a document's CPU. Should a
     later WeasyPrint word them differently, nothing is dropped and nothing changes.
+
+    Its ``@counter-style`` rules go to a dictionary of their own: a document takes its
+    counter styles from WeasyPrint's (``_ua_counter_style``), which already holds them
+    and refuses ``decimal`` and ``disc`` a second time, with a warning.
     """
     from weasyprint import CSS
-    from weasyprint.html import UA, UA_COUNTER_STYLE
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.html import UA
 
-    return CSS(string=_NOTE_RULE.sub("", UA), counter_style=UA_COUNTER_STYLE)
+    return CSS(string=_NOTE_RULE.sub("", UA), counter_style=CounterStyle())
 
 
 @lru_cache(maxsize=1)

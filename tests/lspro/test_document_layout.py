@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import re
 from datetime import date
 
 import pypdfium2
+import pytest
 import segno
 from PIL import Image
 
@@ -65,6 +67,18 @@ def test_only_the_footnote_and_note_rules_of_the_user_agent_are_left_out() -> No
     assert "::marker" in kept and "@page" in kept and "@counter-style decimal" in kept
     sheets = _document_class()(string="<p>x</p>")._ua_stylesheets()
     assert _user_agent() in sheets and UA_STYLESHEET not in sheets
+
+
+def test_the_user_agent_sheet_is_made_without_a_warning_or_touching_weasyprints_own(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from weasyprint.html import UA_COUNTER_STYLE
+
+    counters = dict(UA_COUNTER_STYLE)
+    _user_agent.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        _user_agent()
+    assert caplog.records == []
+    assert dict(UA_COUNTER_STYLE) == counters
 
 
 def test_lists_are_still_numbered() -> None:
