@@ -582,13 +582,14 @@ def test_the_clock_fixture_is_nine_in_the_morning_in_jakarta(clock: FrozenClock)
 def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every WeasyPrint layout started, by thread name."""
     started: list[str] = []
-    real = weasyprint.HTML
+    real = weasyprint.HTML.write_pdf
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
+    def counted(self: weasyprint.HTML, *args: Any, **kwargs: Any) -> Any:
         started.append(threading.current_thread().name)
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(weasyprint, "HTML", counted)
+    # On the method: the documents are laid out by a subclass (lspro.documents.pdf).
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", counted)
     yield started
 
 
