@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import Base, CompactUTCDateTime, Str36, Str255
 
 
 class Document(Base):
@@ -32,7 +32,7 @@ class Document(Base):
     size: Mapped[int | None] = mapped_column(sa.BigInteger)
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     uploaded_by: Mapped[str | None] = mapped_column(sa.String(255))
-    uploaded_at: Mapped[datetime]
+    uploaded_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
 
     @property
     def ready(self) -> bool:

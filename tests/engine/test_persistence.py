@@ -8,15 +8,25 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from engine.bpmn.serializer import dump_state
 from engine.composition import Engine
 from engine.config import Settings, load_settings
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.models import (
+    Document,
+    HistoryEvent,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Timer,
+)
+from engine.models.tasks import NO_DUE_DATE
 from engine.persistence.db import Base
-from engine.persistence.migrate import upgrade
+from engine.persistence.migrate import alembic_config, upgrade
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
@@ -91,6 +101,96 @@ def test_migration_0015_gives_candidates_their_task_company_and_sqlite_a_trigger
     db.dispose()
     assert companies == {("t1", "upp", "PT A"), ("t1", "rina", "PT A"), ("t2", "upp", None)}
     assert states == {("t1", "completed"), ("t2", "ready")}
+
+
+def _old_rows_at_0016(db: sa.Engine) -> None:
+    """Rows as the code of revision 0016 wrote them: moments as SQLite text."""
+    upgrade(db, "0016")
+    with db.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO process_instance (id, definition_id, definition_key, status, state, "
+            "revision, waits_digest, started_at, updated_at, ended_at) VALUES ('i1', 'd', "
+            "'k', 'completed', x'', 1, '', '2026-11-02 08:00:00.000000', "
+            "'2026-11-02 09:30:00.250000', '2026-11-02 09:30:00.250000')"))
+        for task_id, created, due, done in (
+                ("t1", "2026-11-02 08:00:00.000001", "2026-11-09 08:00:00.000000",
+                 "2026-11-02 09:30:00.250000"),
+                ("t2", "2026-11-02 09:30:00.250000", None, None)):
+            conn.execute(sa.text(
+                "INSERT INTO task (id, instance_id, definition_key, element_id, state, "
+                "priority, properties, created_at, due_at, due_order, completed_at, "
+                "candidate_groups, candidate_users) VALUES (:id, 'i1', 'k', 'e', 'ready', "
+                "50, '{}', :created, :due, coalesce(:due, '9999-12-31 00:00:00.000000'), "
+                ":done, '[]', '[]')"),
+                {"id": task_id, "created": created, "due": due, "done": done})
+        conn.execute(sa.text(
+            "INSERT INTO history_event (instance_id, at, kind) VALUES "
+            "('i1', '2026-11-02 08:00:00.000000', 'instance_started'), "
+            "('i1', '2026-11-02T09:30:00.250000+00:00', 'instance_completed')"))
+        conn.execute(sa.text(
+            "INSERT INTO document (id, instance_id, name, content_type, uploaded_at) "
+            "VALUES ('d1', 'i1', 'a.pdf', 'application/pdf', '2026-11-02 08:10:00.123456')"))
+
+
+def _moments(db: sa.Engine) -> dict[str, object]:
+    with sa.orm.Session(db) as session:
+        instance = session.get(ProcessInstance, "i1")
+        tasks = session.scalars(sa.select(Task).order_by(Task.due_order)).all()
+        return {
+            "instance": (instance.started_at, instance.updated_at, instance.ended_at),
+            "tasks": [(t.id, t.created_at, t.due_at, t.due_order, t.completed_at)
+                      for t in tasks],
+            "history": list(session.scalars(sa.select(HistoryEvent.at).order_by(
+                HistoryEvent.id))),
+            "document": session.scalar(sa.select(Document.uploaded_at)),
+        }
+
+
+def _due_before(db: sa.Engine, moment: datetime) -> list[str]:
+    with sa.orm.Session(db) as session:
+        return list(session.scalars(sa.select(Task.id).where(Task.due_order < moment)))
+
+
+def test_migration_0017_stores_old_text_moments_as_integers_and_back(
+        tmp_path: Path) -> None:
+    db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _old_rows_at_0016(db)
+    before = _moments(db)  # the old text, read by the new type as it is
+    upgrade(db)
+    after = _moments(db)
+    due_in_2026 = _due_before(db, datetime(2027, 1, 1, tzinfo=UTC))
+    with db.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT typeof(started_at), started_at FROM process_instance")).one()
+        forms = set(conn.scalars(sa.text(
+            "SELECT typeof(at) FROM history_event UNION SELECT typeof(due_order) FROM task "
+            "UNION SELECT typeof(uploaded_at) FROM document")))
+    with db.begin() as conn:
+        config = alembic_config(str(db.url))
+        config.attributes["connection"] = conn
+        alembic_command.downgrade(config, "0016")
+        back = conn.scalar(sa.text("SELECT at FROM history_event ORDER BY id DESC"))
+    db.dispose()
+    t = datetime(2026, 11, 2, 9, 30, 0, 250000, tzinfo=UTC)
+    assert after == before
+    assert after["instance"] == (datetime(2026, 11, 2, 8, tzinfo=UTC), t, t)
+    assert after["history"] == [datetime(2026, 11, 2, 8, tzinfo=UTC), t]
+    assert after["tasks"][1][3] == NO_DUE_DATE and due_in_2026 == ["t1"]
+    assert stored == ("integer", 1_793_606_400_000_000) and forms == {"integer"}
+    assert back == "2026-11-02 09:30:00.250000"
+
+
+def test_new_moments_are_integers_on_sqlite_and_read_as_utc(engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 2).encode())])
+        instance = s.runtime.start_instance("linear")
+    with engine.read() as s:
+        started = s.runtime.instance(instance.id).started_at
+        forms = set(s.session.scalars(sa.text(
+            "SELECT typeof(at) FROM history_event UNION SELECT typeof(created_at) FROM task "
+            "UNION SELECT typeof(started_at) FROM process_instance")))
+    assert forms == {"integer"}
+    assert started == engine.clock.now() and started.tzinfo is UTC
 
 
 def test_instance_state_holds_no_spec(engine: Engine) -> None:
@@ -216,7 +316,7 @@ def test_a_database_from_before_the_split_adopts_the_lspro_branch(tmp_path: Path
         versions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
         kept = conn.scalar(sa.text("SELECT last_value FROM number_sequence"))
     old.dispose()
-    assert versions == {"0016", "lspro_0002"} and kept == 7
+    assert versions == {"0017", "lspro_0002"} and kept == 7
 
     fresh = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(fresh)
