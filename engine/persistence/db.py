@@ -144,14 +144,20 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL",
     # refuses a bare NaN, and SQLite stored one that no JSON reader accepts.
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                                  json_serializer=dumps_finite)
+                                  json_serializer=_json_text)
         _configure_sqlite(engine, sqlite_synchronous, busy_timeout_s)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                                  json_serializer=dumps_finite)
+                                  json_serializer=_json_text)
     return engine
 
 
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text, without the blanks after ``,`` and ``:`` that json.dumps
+    writes by default: every history event and task carries a few dozen of them."""
+    return dumps_finite(value, separators=(",", ":"))
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_s: float) -> None:

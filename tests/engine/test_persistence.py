@@ -193,6 +193,27 @@ def test_new_moments_are_integers_on_sqlite_and_read_as_utc(engine: Engine) -> N
     assert started == engine.clock.now() and started.tzinfo is UTC
 
 
+def test_json_columns_are_stored_without_blanks_and_old_text_still_reads(
+        engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 2).encode())])
+        instance = s.runtime.start_instance("linear", variables={"a": 1, "b": [1, 2]})
+    with engine.write() as s:
+        s.session.add(HistoryEvent(instance_id=instance.id, at=engine.clock.now(),
+                                   kind="note", data=None))
+        s.session.flush()
+        # A row as the code before wrote it: json.dumps with its default blanks.
+        s.session.execute(sa.text("UPDATE history_event SET data = :old WHERE kind = 'note'"),
+                          {"old": '{"x": [1, 2], "y": "a, b: c"}'})
+    with engine.read() as s:
+        texts = list(s.session.scalars(sa.select(sa.cast(HistoryEvent.data, sa.Text)).where(
+            HistoryEvent.kind != "note")))
+        old = s.session.scalar(sa.select(HistoryEvent.data).where(HistoryEvent.kind == "note"))
+    assert any('"a":1' in text for text in texts)
+    assert not any('": ' in text or ', "' in text for text in texts)
+    assert old == {"x": [1, 2], "y": "a, b: c"}
+
+
 def test_instance_state_holds_no_spec(engine: Engine) -> None:
     with engine.write() as s:
         s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 17).encode())])
