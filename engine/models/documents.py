@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, CompactUTCDateTime, Str36, Str255
+from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID, Str36, Str255
 
 
 class Document(Base):
@@ -25,7 +25,7 @@ class Document(Base):
     instance_id: Mapped[str] = mapped_column(
         sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_id: Mapped[str | None] = mapped_column(CompactUUID())
     field: Mapped[str | None] = mapped_column(sa.String(255))
     name: Mapped[Str255]
     content_type: Mapped[str] = mapped_column(sa.String(255))

@@ -8,6 +8,7 @@ and hands the session to the services, which only ``flush()``.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -111,6 +112,43 @@ class CompactUTCDateTime(UTCDateTime):
         if isinstance(value, str):
             return parse_sqlite_text(value)
         return from_micros(value)
+
+
+def uuid_bytes(text: str) -> bytes | None:
+    """The 16 bytes of ``text`` if it is a UUID in its canonical form (lower case, with
+    hyphens), which they give back exactly; None for any other id."""
+    if len(text) != 36:
+        return None
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        return None
+    return parsed.bytes if str(parsed) == text else None
+
+
+def uuid_text(value: bytes) -> str:
+    return str(uuid.UUID(bytes=value))
+
+
+class CompactUUID(TypeDecorator[str]):
+    """A text id that SQLite stores as a UUID's 16 bytes when it is one (17 bytes a
+    value where the text took 37); any other id is kept as text. Reads give text.
+
+    Only for columns no key refers to or from: SQLite would compare the bytes with
+    the text of the row they name. PostgreSQL keeps its varchar.
+    """
+
+    impl = sa.String(36)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        packed = uuid_bytes(value)
+        return value if packed is None else packed
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        return uuid_text(value) if isinstance(value, bytes) else value
 
 
 Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]

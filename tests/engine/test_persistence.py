@@ -103,6 +103,9 @@ def test_migration_0015_gives_candidates_their_task_company_and_sqlite_a_trigger
     assert states == {("t1", "completed"), ("t2", "ready")}
 
 
+TASK_UUID = "5d1c8920-e5a2-4442-a6b8-835f23e01f3f"
+
+
 def _old_rows_at_0016(db: sa.Engine) -> None:
     """Rows as the code of revision 0016 wrote them: moments as SQLite text."""
     upgrade(db, "0016")
@@ -124,12 +127,16 @@ def _old_rows_at_0016(db: sa.Engine) -> None:
                 ":done, '[]', '[]')"),
                 {"id": task_id, "created": created, "due": due, "done": done})
         conn.execute(sa.text(
-            "INSERT INTO history_event (instance_id, at, kind) VALUES "
-            "('i1', '2026-11-02 08:00:00.000000', 'instance_started'), "
-            "('i1', '2026-11-02T09:30:00.250000+00:00', 'instance_completed')"))
+            "INSERT INTO history_event (instance_id, at, kind, task_id) VALUES "
+            "('i1', '2026-11-02 08:00:00.000000', 'instance_started', NULL), "
+            "('i1', '2026-11-02 08:10:00.000000', 'task_completed', :uuid), "
+            "('i1', '2026-11-02 08:20:00.000000', 'task_completed', 't1'), "
+            "('i1', '2026-11-02T09:30:00.250000+00:00', 'instance_completed', NULL)"),
+            {"uuid": TASK_UUID})
         conn.execute(sa.text(
-            "INSERT INTO document (id, instance_id, name, content_type, uploaded_at) "
-            "VALUES ('d1', 'i1', 'a.pdf', 'application/pdf', '2026-11-02 08:10:00.123456')"))
+            "INSERT INTO document (id, instance_id, task_id, name, content_type, uploaded_at) "
+            "VALUES ('d1', 'i1', :uuid, 'a.pdf', 'application/pdf', "
+            "'2026-11-02 08:10:00.123456')"), {"uuid": TASK_UUID})
 
 
 def _moments(db: sa.Engine) -> dict[str, object]:
@@ -140,44 +147,59 @@ def _moments(db: sa.Engine) -> dict[str, object]:
             "instance": (instance.started_at, instance.updated_at, instance.ended_at),
             "tasks": [(t.id, t.created_at, t.due_at, t.due_order, t.completed_at)
                       for t in tasks],
-            "history": list(session.scalars(sa.select(HistoryEvent.at).order_by(
-                HistoryEvent.id))),
-            "document": session.scalar(sa.select(Document.uploaded_at)),
+            "history": session.execute(sa.select(HistoryEvent.at, HistoryEvent.task_id)
+                                       .order_by(HistoryEvent.id)).all(),
+            "document": session.execute(sa.select(Document.uploaded_at, Document.task_id)
+                                        ).one(),
         }
 
 
-def _due_before(db: sa.Engine, moment: datetime) -> list[str]:
+def _found(db: sa.Engine) -> tuple[list[str], list[str]]:
+    """What the queries by moment and by task find (typed: they bind the new forms)."""
     with sa.orm.Session(db) as session:
-        return list(session.scalars(sa.select(Task.id).where(Task.due_order < moment)))
+        return (list(session.scalars(sa.select(Task.id).where(
+                    Task.due_order < datetime(2027, 1, 1, tzinfo=UTC)))),
+                list(session.scalars(sa.select(Document.id).where(
+                    Document.task_id == TASK_UUID))))
 
 
-def test_migration_0017_stores_old_text_moments_as_integers_and_back(
+def test_migration_0017_stores_old_moments_as_integers_task_ids_as_bytes_and_back(
         tmp_path: Path) -> None:
     db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     _old_rows_at_0016(db)
     before = _moments(db)  # the old text, read by the new type as it is
     upgrade(db)
     after = _moments(db)
-    due_in_2026 = _due_before(db, datetime(2027, 1, 1, tzinfo=UTC))
+    found = _found(db)
     with db.connect() as conn:
         stored = conn.execute(sa.text(
             "SELECT typeof(started_at), started_at FROM process_instance")).one()
         forms = set(conn.scalars(sa.text(
             "SELECT typeof(at) FROM history_event UNION SELECT typeof(due_order) FROM task "
             "UNION SELECT typeof(uploaded_at) FROM document")))
+        task_ids = conn.execute(sa.text(
+            "SELECT typeof(task_id), length(task_id) FROM history_event ORDER BY id")).all()
     with db.begin() as conn:
         config = alembic_config(str(db.url))
         config.attributes["connection"] = conn
         alembic_command.downgrade(config, "0016")
-        back = conn.scalar(sa.text("SELECT at FROM history_event ORDER BY id DESC"))
+        back = conn.execute(sa.text(
+            "SELECT at, task_id FROM history_event WHERE kind = 'task_completed' "
+            "ORDER BY id")).all()
     db.dispose()
     t = datetime(2026, 11, 2, 9, 30, 0, 250000, tzinfo=UTC)
     assert after == before
     assert after["instance"] == (datetime(2026, 11, 2, 8, tzinfo=UTC), t, t)
-    assert after["history"] == [datetime(2026, 11, 2, 8, tzinfo=UTC), t]
-    assert after["tasks"][1][3] == NO_DUE_DATE and due_in_2026 == ["t1"]
+    assert [at for at, _ in after["history"]] == [
+        datetime(2026, 11, 2, 8, m, tzinfo=UTC) for m in (0, 10, 20)] + [t]
+    assert [task for _, task in after["history"]] == [None, TASK_UUID, "t1", None]
+    assert after["document"] == (datetime(2026, 11, 2, 8, 10, 0, 123456, tzinfo=UTC),
+                                 TASK_UUID)
+    assert after["tasks"][1][3] == NO_DUE_DATE and found == (["t1"], ["d1"])
     assert stored == ("integer", 1_793_606_400_000_000) and forms == {"integer"}
-    assert back == "2026-11-02 09:30:00.250000"
+    assert task_ids == [("null", None), ("blob", 16), ("text", 2), ("null", None)]
+    assert back == [("2026-11-02 08:10:00.000000", TASK_UUID),
+                    ("2026-11-02 08:20:00.000000", "t1")]
 
 
 def test_new_moments_are_integers_on_sqlite_and_read_as_utc(engine: Engine) -> None:
@@ -186,10 +208,11 @@ def test_new_moments_are_integers_on_sqlite_and_read_as_utc(engine: Engine) -> N
         instance = s.runtime.start_instance("linear")
     with engine.read() as s:
         started = s.runtime.instance(instance.id).started_at
-        forms = set(s.session.scalars(sa.text(
-            "SELECT typeof(at) FROM history_event UNION SELECT typeof(created_at) FROM task "
-            "UNION SELECT typeof(started_at) FROM process_instance")))
-    assert forms == {"integer"}
+        if engine.db.is_sqlite:  # PostgreSQL keeps its timestamptz
+            forms = set(s.session.scalars(sa.text(
+                "SELECT typeof(at) FROM history_event UNION SELECT typeof(created_at) "
+                "FROM task UNION SELECT typeof(started_at) FROM process_instance")))
+            assert forms == {"integer"}
     assert started == engine.clock.now() and started.tzinfo is UTC
 
 

@@ -1,0 +1,82 @@
+"""Fewer bytes per instance: SQLite keeps moments as integers and task ids as bytes
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2027-04-04 10:00:00
+
+The tables that grow with every instance (history, tasks, instances, documents) hold
+their moments as ``CompactUTCDateTime`` (``engine.persistence.db``): on SQLite,
+integer microseconds since the epoch, 9 bytes where SQLAlchemy's text took 27, in
+the row and again in each index holding the column (the task list's indexes hold
+two). The history's and the documents' ``task_id`` (a UUID no key refers to) is
+``CompactUUID``: its 16 bytes on SQLite, 17 where the text took 37.
+
+Here the values written before are converted, so each column holds one form: SQLite
+orders every integer before any text, and never finds bytes equal to text. The
+declared types stay as they were; PostgreSQL is left as it is.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import UTC
+from typing import Any
+
+from alembic import op
+
+from engine.persistence.db import (
+    from_micros,
+    parse_sqlite_text,
+    to_micros,
+    uuid_bytes,
+    uuid_text,
+)
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+MOMENTS = {
+    "history_event": ("at",),
+    "task": ("created_at", "due_at", "due_order", "follow_up_at", "completed_at"),
+    "process_instance": ("started_at", "updated_at", "ended_at"),
+    "document": ("uploaded_at",),
+}
+TASK_IDS = {"history_event": ("task_id",), "document": ("task_id",)}
+
+
+def _text_to_micros(value: str) -> int:
+    return to_micros(parse_sqlite_text(value))
+
+
+def _micros_to_text(value: int) -> str:
+    # SQLAlchemy's SQLite DATETIME format, as the code before this revision wrote it.
+    return from_micros(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _packed(value: str) -> str | bytes:
+    return uuid_bytes(value) or value
+
+
+def _convert(columns: Mapping[str, tuple[str, ...]], python: Callable[[Any], Any],
+             from_type: str) -> None:
+    """Apply ``python`` to every value of SQLite type ``from_type`` in ``columns``."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    sqlite = bind.connection.driver_connection
+    assert sqlite is not None
+    sqlite.create_function("sertiflow_convert", 1, python, deterministic=True)
+    for table, names in columns.items():
+        for column in names:
+            op.execute(f"UPDATE {table} SET {column} = sertiflow_convert({column}) "
+                       f"WHERE typeof({column}) = '{from_type}'")
+
+
+def upgrade() -> None:
+    _convert(MOMENTS, _text_to_micros, "text")
+    _convert(TASK_IDS, _packed, "text")
+
+
+def downgrade() -> None:
+    _convert(MOMENTS, _micros_to_text, "integer")
+    _convert(TASK_IDS, uuid_text, "blob")
