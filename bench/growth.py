@@ -62,7 +62,7 @@ from bench.harness import (  # noqa: E402
     running_server,
     server_env,
 )
-from engine.persistence.db import Base  # noqa: E402
+from engine.persistence.db import Base, create_db_engine  # noqa: E402
 
 CUSTOMER_ROLE = "pelanggan"
 ADMIN_ROLE = "admin"
@@ -420,7 +420,8 @@ def main() -> None:
         company = (sop_seed(env, folder / "seed") if args.seed == "sop" else plain_seed(env))
         print(f"{Databases.describe(args.database)}; the seed instance ran in "
               f"{time.perf_counter() - began:.0f} s")
-        db = sa.create_engine(url)
+        # The engine's own settings, so the copies' JSON is written as the engine writes it.
+        db = create_db_engine(url)
         template = read_template(db, company)
         base = database_size(url)
         print(f"one instance: {sum(len(r) for r in template.rows.values())} rows in "
