@@ -8,7 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID, Str36, Str255
+from engine.persistence.db import (
+    Base,
+    CompactDigest,
+    CompactUTCDateTime,
+    CompactUUID,
+    Str36,
+    Str255,
+)
 
 
 class Document(Base):
@@ -30,7 +37,7 @@ class Document(Base):
     name: Mapped[Str255]
     content_type: Mapped[str] = mapped_column(sa.String(255))
     size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    sha256: Mapped[str | None] = mapped_column(CompactDigest())
     uploaded_by: Mapped[str | None] = mapped_column(sa.String(255))
     uploaded_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
 

@@ -130,9 +130,24 @@ def uuid_text(value: bytes) -> str:
     return str(uuid.UUID(bytes=value))
 
 
-class CompactUUID(TypeDecorator[str]):
-    """A text id that SQLite stores as a UUID's 16 bytes when it is one (17 bytes a
-    value where the text took 37); any other id is kept as text. Reads give text.
+def digest_bytes(text: str) -> bytes | None:
+    """The 32 bytes of a SHA-256 digest written in lower-case hex; None for other text."""
+    if len(text) != 64:
+        return None
+    try:
+        packed = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return packed if packed.hex() == text else None
+
+
+def digest_text(value: bytes) -> str:
+    return value.hex()
+
+
+class _PackedText(TypeDecorator[str]):
+    """Text that SQLite stores as the bytes it spells, when it spells them the one way
+    they give back; any other value is kept as text. Reads give text.
 
     Only for columns no key refers to or from: SQLite would compare the bytes with
     the text of the row they name. PostgreSQL keeps its varchar.
@@ -141,14 +156,41 @@ class CompactUUID(TypeDecorator[str]):
     impl = sa.String(36)
     cache_ok = True
 
+    @staticmethod
+    def pack(text: str) -> bytes | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def unpack(value: bytes) -> str:
+        raise NotImplementedError
+
     def process_bind_param(self, value: str | None, dialect: Any) -> Any:
         if value is None or dialect.name != "sqlite":
             return value
-        packed = uuid_bytes(value)
+        packed = self.pack(value)
         return value if packed is None else packed
 
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
-        return uuid_text(value) if isinstance(value, bytes) else value
+        return self.unpack(value) if isinstance(value, bytes) else value
+
+
+class CompactUUID(_PackedText):
+    """A text id that SQLite stores as a UUID's 16 bytes when it is one (17 bytes a
+    value where the text took 37)."""
+
+    impl = sa.String(36)
+    cache_ok = True
+    pack = staticmethod(uuid_bytes)
+    unpack = staticmethod(uuid_text)
+
+
+class CompactDigest(_PackedText):
+    """A SHA-256 hex digest that SQLite stores as its 32 bytes (33 where the text took 65)."""
+
+    impl = sa.String(64)
+    cache_ok = True
+    pack = staticmethod(digest_bytes)
+    unpack = staticmethod(digest_text)
 
 
 Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,6 +105,7 @@ def test_migration_0015_gives_candidates_their_task_company_and_sqlite_a_trigger
 
 
 TASK_UUID = "5d1c8920-e5a2-4442-a6b8-835f23e01f3f"
+SHA256 = hashlib.sha256(b"a.pdf").hexdigest()
 
 
 def _old_rows_at_0016(db: sa.Engine) -> None:
@@ -134,9 +136,9 @@ def _old_rows_at_0016(db: sa.Engine) -> None:
             "('i1', '2026-11-02T09:30:00.250000+00:00', 'instance_completed', NULL)"),
             {"uuid": TASK_UUID})
         conn.execute(sa.text(
-            "INSERT INTO document (id, instance_id, task_id, name, content_type, uploaded_at) "
-            "VALUES ('d1', 'i1', :uuid, 'a.pdf', 'application/pdf', "
-            "'2026-11-02 08:10:00.123456')"), {"uuid": TASK_UUID})
+            "INSERT INTO document (id, instance_id, task_id, name, content_type, sha256, "
+            "uploaded_at) VALUES ('d1', 'i1', :uuid, 'a.pdf', 'application/pdf', :sha256, "
+            "'2026-11-02 08:10:00.123456')"), {"uuid": TASK_UUID, "sha256": SHA256})
 
 
 def _moments(db: sa.Engine) -> dict[str, object]:
@@ -149,8 +151,8 @@ def _moments(db: sa.Engine) -> dict[str, object]:
                       for t in tasks],
             "history": session.execute(sa.select(HistoryEvent.at, HistoryEvent.task_id)
                                        .order_by(HistoryEvent.id)).all(),
-            "document": session.execute(sa.select(Document.uploaded_at, Document.task_id)
-                                        ).one(),
+            "document": session.execute(sa.select(
+                Document.uploaded_at, Document.task_id, Document.sha256)).one(),
         }
 
 
@@ -160,10 +162,10 @@ def _found(db: sa.Engine) -> tuple[list[str], list[str]]:
         return (list(session.scalars(sa.select(Task.id).where(
                     Task.due_order < datetime(2027, 1, 1, tzinfo=UTC)))),
                 list(session.scalars(sa.select(Document.id).where(
-                    Document.task_id == TASK_UUID))))
+                    Document.task_id == TASK_UUID, Document.sha256 == SHA256))))
 
 
-def test_migration_0017_stores_old_moments_as_integers_task_ids_as_bytes_and_back(
+def test_migration_0017_stores_old_moments_as_integers_ids_and_digests_as_bytes(
         tmp_path: Path) -> None:
     db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     _old_rows_at_0016(db)
@@ -179,13 +181,15 @@ def test_migration_0017_stores_old_moments_as_integers_task_ids_as_bytes_and_bac
             "UNION SELECT typeof(uploaded_at) FROM document")))
         task_ids = conn.execute(sa.text(
             "SELECT typeof(task_id), length(task_id) FROM history_event ORDER BY id")).all()
+        digest = conn.execute(sa.text("SELECT typeof(sha256), length(sha256) FROM document")
+                              ).one()
     with db.begin() as conn:
         config = alembic_config(str(db.url))
         config.attributes["connection"] = conn
         alembic_command.downgrade(config, "0016")
         back = conn.execute(sa.text(
             "SELECT at, task_id FROM history_event WHERE kind = 'task_completed' "
-            "ORDER BY id")).all()
+            "UNION ALL SELECT uploaded_at, sha256 FROM document")).all()
     db.dispose()
     t = datetime(2026, 11, 2, 9, 30, 0, 250000, tzinfo=UTC)
     assert after == before
@@ -194,15 +198,17 @@ def test_migration_0017_stores_old_moments_as_integers_task_ids_as_bytes_and_bac
         datetime(2026, 11, 2, 8, m, tzinfo=UTC) for m in (0, 10, 20)] + [t]
     assert [task for _, task in after["history"]] == [None, TASK_UUID, "t1", None]
     assert after["document"] == (datetime(2026, 11, 2, 8, 10, 0, 123456, tzinfo=UTC),
-                                 TASK_UUID)
+                                 TASK_UUID, SHA256)
     assert after["tasks"][1][3] == NO_DUE_DATE and found == (["t1"], ["d1"])
     assert stored == ("integer", 1_793_606_400_000_000) and forms == {"integer"}
     assert task_ids == [("null", None), ("blob", 16), ("text", 2), ("null", None)]
+    assert digest == ("blob", 32)
     assert back == [("2026-11-02 08:10:00.000000", TASK_UUID),
-                    ("2026-11-02 08:20:00.000000", "t1")]
+                    ("2026-11-02 08:20:00.000000", "t1"),
+                    ("2026-11-02 08:10:00.123456", SHA256)]
 
 
-def test_new_moments_are_integers_on_sqlite_and_read_as_utc(engine: Engine) -> None:
+def test_new_moments_are_integers_and_task_ids_bytes_on_sqlite(engine: Engine) -> None:
     with engine.write() as s:
         s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 2).encode())])
         instance = s.runtime.start_instance("linear")
@@ -212,7 +218,9 @@ def test_new_moments_are_integers_on_sqlite_and_read_as_utc(engine: Engine) -> N
             forms = set(s.session.scalars(sa.text(
                 "SELECT typeof(at) FROM history_event UNION SELECT typeof(created_at) "
                 "FROM task UNION SELECT typeof(started_at) FROM process_instance")))
-            assert forms == {"integer"}
+            task_ids = set(s.session.scalars(sa.text(
+                "SELECT typeof(task_id) FROM history_event WHERE task_id IS NOT NULL")))
+            assert forms == {"integer"} and task_ids == {"blob"}
     assert started == engine.clock.now() and started.tzinfo is UTC
 
 

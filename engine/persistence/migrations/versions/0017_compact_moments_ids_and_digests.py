@@ -1,4 +1,4 @@
-"""Fewer bytes per instance: SQLite keeps moments as integers and task ids as bytes
+"""Fewer bytes per instance: SQLite keeps moments as integers, task ids and digests as bytes
 
 Revision ID: 0017
 Revises: 0016
@@ -9,7 +9,8 @@ their moments as ``CompactUTCDateTime`` (``engine.persistence.db``): on SQLite,
 integer microseconds since the epoch, 9 bytes where SQLAlchemy's text took 27, in
 the row and again in each index holding the column (the task list's indexes hold
 two). The history's and the documents' ``task_id`` (a UUID no key refers to) is
-``CompactUUID``: its 16 bytes on SQLite, 17 where the text took 37.
+``CompactUUID``: its 16 bytes on SQLite, 17 where the text took 37; a document's
+``sha256`` is ``CompactDigest``: 33 bytes where the hex took 65.
 
 Here the values written before are converted, so each column holds one form: SQLite
 orders every integer before any text, and never finds bytes equal to text. The
@@ -23,6 +24,8 @@ from typing import Any
 from alembic import op
 
 from engine.persistence.db import (
+    digest_bytes,
+    digest_text,
     from_micros,
     parse_sqlite_text,
     to_micros,
@@ -42,6 +45,7 @@ MOMENTS = {
     "document": ("uploaded_at",),
 }
 TASK_IDS = {"history_event": ("task_id",), "document": ("task_id",)}
+DIGESTS = {"document": ("sha256",)}
 
 
 def _text_to_micros(value: str) -> int:
@@ -53,8 +57,12 @@ def _micros_to_text(value: int) -> str:
     return from_micros(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _packed(value: str) -> str | bytes:
+def _packed_id(value: str) -> str | bytes:
     return uuid_bytes(value) or value
+
+
+def _packed_digest(value: str) -> str | bytes:
+    return digest_bytes(value) or value
 
 
 def _convert(columns: Mapping[str, tuple[str, ...]], python: Callable[[Any], Any],
@@ -74,9 +82,11 @@ def _convert(columns: Mapping[str, tuple[str, ...]], python: Callable[[Any], Any
 
 def upgrade() -> None:
     _convert(MOMENTS, _text_to_micros, "text")
-    _convert(TASK_IDS, _packed, "text")
+    _convert(TASK_IDS, _packed_id, "text")
+    _convert(DIGESTS, _packed_digest, "text")
 
 
 def downgrade() -> None:
     _convert(MOMENTS, _micros_to_text, "integer")
     _convert(TASK_IDS, uuid_text, "blob")
+    _convert(DIGESTS, digest_text, "blob")
