@@ -26,7 +26,7 @@ from engine.models import (
     Timer,
 )
 from engine.models.tasks import NO_DUE_DATE
-from engine.persistence.db import Base
+from engine.persistence.db import Base, digest_bytes, digest_text, uuid_bytes, uuid_text
 from engine.persistence.migrate import alembic_config, upgrade
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
@@ -222,6 +222,16 @@ def test_new_moments_are_integers_and_task_ids_bytes_on_sqlite(engine: Engine) -
                 "SELECT typeof(task_id) FROM history_event WHERE task_id IS NOT NULL")))
             assert forms == {"integer"} and task_ids == {"blob"}
     assert started == engine.clock.now() and started.tzinfo is UTC
+
+
+def test_only_text_the_bytes_give_back_exactly_is_packed() -> None:
+    assert uuid_text(uuid_bytes(TASK_UUID) or b"") == TASK_UUID
+    assert digest_text(digest_bytes(SHA256) or b"") == SHA256
+    for other in (TASK_UUID.upper(), TASK_UUID.replace("-", ""), "{" + TASK_UUID[1:] + "}",
+                  "t1", SHA256[:36]):
+        assert uuid_bytes(other) is None
+    for other in (SHA256.upper(), SHA256[:63] + "g", TASK_UUID):
+        assert digest_bytes(other) is None
 
 
 def test_json_columns_are_stored_without_blanks_and_old_text_still_reads(
