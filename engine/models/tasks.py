@@ -71,6 +71,9 @@ class TaskCandidate(Base):
         # A role's (or user's) open tasks, and, with the company, a customer's: one
         # range each, read off the index alone.
         sa.Index("ix_task_candidate_open", "kind", "value", "state", "company", "task_id"),
+        # The key is most of the row: on SQLite the row lives in the key's b-tree,
+        # not in a table and again in the key (migration 0017).
+        {"sqlite_with_rowid": False},
     )
 
     task_id: Mapped[str] = mapped_column(

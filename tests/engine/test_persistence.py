@@ -136,6 +136,11 @@ def _old_rows_at_0016(db: sa.Engine) -> None:
             "('i1', '2026-11-02T09:30:00.250000+00:00', 'instance_completed', NULL)"),
             {"uuid": TASK_UUID})
         conn.execute(sa.text(
+            "INSERT INTO task_candidate (task_id, kind, value, state, company) VALUES "
+            "('t1', 'group', 'upp', 'ready', 'PT A'), ('t2', 'user', 'rina', 'ready', NULL)"))
+        conn.execute(sa.text(
+            "INSERT INTO instance_search_word (instance_id, word) VALUES ('i1', 'biskuit')"))
+        conn.execute(sa.text(
             "INSERT INTO document (id, instance_id, task_id, name, content_type, sha256, "
             "uploaded_at) VALUES ('d1', 'i1', :uuid, 'a.pdf', 'application/pdf', :sha256, "
             "'2026-11-02 08:10:00.123456')"), {"uuid": TASK_UUID, "sha256": SHA256})
@@ -154,6 +159,11 @@ def _moments(db: sa.Engine) -> dict[str, object]:
             "document": session.execute(sa.select(
                 Document.uploaded_at, Document.task_id, Document.sha256)).one(),
         }
+
+
+def _rowless_tables(conn: sa.Connection) -> set[str]:
+    return set(conn.scalars(sa.text(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID'")))
 
 
 def _found(db: sa.Engine) -> tuple[list[str], list[str]]:
@@ -183,10 +193,19 @@ def test_migration_0017_stores_old_moments_as_integers_ids_and_digests_as_bytes(
             "SELECT typeof(task_id), length(task_id) FROM history_event ORDER BY id")).all()
         digest = conn.execute(sa.text("SELECT typeof(sha256), length(sha256) FROM document")
                               ).one()
+        rowless = _rowless_tables(conn)
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE task SET state = 'completed' WHERE id = 't2'"))
+        kept = set(conn.execute(sa.text(
+            "SELECT task_id, value, state, company FROM task_candidate UNION ALL "
+            "SELECT instance_id, word, NULL, NULL FROM instance_search_word WHERE word LIKE 'bis%'")))
     with db.begin() as conn:
         config = alembic_config(str(db.url))
         config.attributes["connection"] = conn
         alembic_command.downgrade(config, "0016")
+        rowless_after_downgrade = _rowless_tables(conn)
+        kept_after_downgrade = conn.scalar(sa.text(
+            "SELECT count(*) FROM task_candidate JOIN instance_search_word ON true"))
         back = conn.execute(sa.text(
             "SELECT at, task_id FROM history_event WHERE kind = 'task_completed' "
             "UNION ALL SELECT uploaded_at, sha256 FROM document")).all()
@@ -203,6 +222,10 @@ def test_migration_0017_stores_old_moments_as_integers_ids_and_digests_as_bytes(
     assert stored == ("integer", 1_793_606_400_000_000) and forms == {"integer"}
     assert task_ids == [("null", None), ("blob", 16), ("text", 2), ("null", None)]
     assert digest == ("blob", 32)
+    assert rowless == {"task_candidate", "instance_search_word"}
+    assert kept == {("t1", "upp", "ready", "PT A"), ("t2", "rina", "completed", None),
+                    ("i1", "biskuit", None, None)}  # the trigger of 0015 still works
+    assert rowless_after_downgrade == set() and kept_after_downgrade == 2
     assert back == [("2026-11-02 08:10:00.000000", TASK_UUID),
                     ("2026-11-02 08:20:00.000000", "t1"),
                     ("2026-11-02 08:10:00.123456", SHA256)]
