@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+import engine.models  # noqa: E402, F401  (every engine table on Base.metadata)
 from bench.client import machine_line, percentile  # noqa: E402
 from bench.harness import (  # noqa: E402
     Databases,
@@ -61,6 +62,7 @@ from bench.harness import (  # noqa: E402
     running_server,
     server_env,
 )
+from engine.persistence.db import Base, create_db_engine  # noqa: E402
 
 CUSTOMER_ROLE = "pelanggan"
 ADMIN_ROLE = "admin"
@@ -152,6 +154,13 @@ def read_template(db: sa.Engine, company: str) -> Template:
     """Read every row the seed instance(s) left in the instance-scoped tables."""
     metadata = sa.MetaData()
     metadata.reflect(db)
+    for table in metadata.tables.values():
+        model = Base.metadata.tables.get(table.name)
+        for column in table.columns if model is not None else ():
+            if column.name in model.c:
+                # The model's type reads what the reflected one cannot: SQLite's moments
+                # stored as integers (engine.persistence.db.CompactUTCDateTime).
+                column.type = model.c[column.name].type
     inspector = sa.inspect(db)
     instance_table = metadata.tables["process_instance"]
     with db.connect() as conn:
@@ -411,7 +420,8 @@ def main() -> None:
         company = (sop_seed(env, folder / "seed") if args.seed == "sop" else plain_seed(env))
         print(f"{Databases.describe(args.database)}; the seed instance ran in "
               f"{time.perf_counter() - began:.0f} s")
-        db = sa.create_engine(url)
+        # The engine's own settings, so the copies' JSON is written as the engine writes it.
+        db = create_db_engine(url)
         template = read_template(db, company)
         base = database_size(url)
         print(f"one instance: {sum(len(r) for r in template.rows.values())} rows in "

@@ -8,7 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import (
+    Base,
+    CompactDigest,
+    CompactUTCDateTime,
+    CompactUUID,
+    Str36,
+    Str255,
+)
 
 
 class Document(Base):
@@ -25,14 +32,14 @@ class Document(Base):
     instance_id: Mapped[str] = mapped_column(
         sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_id: Mapped[str | None] = mapped_column(CompactUUID())
     field: Mapped[str | None] = mapped_column(sa.String(255))
     name: Mapped[Str255]
     content_type: Mapped[str] = mapped_column(sa.String(255))
     size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    sha256: Mapped[str | None] = mapped_column(CompactDigest())
     uploaded_by: Mapped[str | None] = mapped_column(sa.String(255))
-    uploaded_at: Mapped[datetime]
+    uploaded_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
 
     @property
     def ready(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base
+from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID
 
 
 class HistoryEvent(Base):
@@ -21,11 +21,11 @@ class HistoryEvent(Base):
     instance_id: Mapped[str] = mapped_column(
         sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
     actor: Mapped[str | None] = mapped_column(sa.String(255))
     kind: Mapped[str] = mapped_column(sa.String(32))
     element_id: Mapped[str | None] = mapped_column(sa.String(255))
-    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_id: Mapped[str | None] = mapped_column(CompactUUID())
     data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import Base, CompactUTCDateTime, Str36, Str255
 
 INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 
@@ -44,9 +44,9 @@ class ProcessInstance(Base):
     waits_digest: Mapped[str | None] = mapped_column(sa.String(40))
     started_by: Mapped[str | None] = mapped_column(sa.String(255))
     company: Mapped[str | None] = mapped_column(sa.String(255), index=True)
-    started_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
+    started_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(CompactUTCDateTime())
 
     __mapper_args__ = {"version_id_col": revision}
 

@@ -25,6 +25,9 @@ class InstanceSearchWord(Base):
     __table_args__ = (
         sa.Index("ix_instance_search_word_word", "word",
                  postgresql_ops={"word": "varchar_pattern_ops"}),
+        # The key is the row: on SQLite it is stored once, in the key's b-tree, and the
+        # word's index holds the instance id the search asks for (migration 0017).
+        {"sqlite_with_rowid": False},
     )
 
     instance_id: Mapped[str] = mapped_column(

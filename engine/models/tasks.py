@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import Base, CompactUTCDateTime, Str36, Str255
 
 TASK_STATES = ("ready", "completed", "cancelled")
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -44,14 +44,14 @@ class Task(Base):
     priority: Mapped[int] = mapped_column(default=50)
     form_key: Mapped[str | None] = mapped_column(sa.String(255))
     properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
     # Not indexed: "due before" reads due_order, which the list indexes hold.
-    due_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None] = mapped_column(CompactUTCDateTime())
     # due_at, or the far future for a task without one: sorts the same on every
     # database (SQLite puts NULL first, PostgreSQL last) and indexes plainly.
-    due_order: Mapped[datetime]
-    follow_up_at: Mapped[datetime | None]
-    completed_at: Mapped[datetime | None]
+    due_order: Mapped[datetime] = mapped_column(CompactUTCDateTime())
+    follow_up_at: Mapped[datetime | None] = mapped_column(CompactUTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(CompactUTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(sa.String(255))
     # The candidates as lists on the row, in the order the process names them:
     # a task read for its access check or for a list needs no second query.
@@ -71,6 +71,9 @@ class TaskCandidate(Base):
         # A role's (or user's) open tasks, and, with the company, a customer's: one
         # range each, read off the index alone.
         sa.Index("ix_task_candidate_open", "kind", "value", "state", "company", "task_id"),
+        # The key is most of the row: on SQLite the row lives in the key's b-tree,
+        # not in a table and again in the key (migration 0017).
+        {"sqlite_with_rowid": False},
     )
 
     task_id: Mapped[str] = mapped_column(

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from engine.bpmn.serializer import dump_state
 from engine.composition import Engine
 from engine.config import Settings, load_settings
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
-from engine.persistence.db import Base
-from engine.persistence.migrate import upgrade
+from engine.models import (
+    Document,
+    HistoryEvent,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Timer,
+)
+from engine.models.tasks import NO_DUE_DATE
+from engine.persistence.db import Base, digest_bytes, digest_text, uuid_bytes, uuid_text
+from engine.persistence.migrate import alembic_config, upgrade
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
@@ -91,6 +102,180 @@ def test_migration_0015_gives_candidates_their_task_company_and_sqlite_a_trigger
     db.dispose()
     assert companies == {("t1", "upp", "PT A"), ("t1", "rina", "PT A"), ("t2", "upp", None)}
     assert states == {("t1", "completed"), ("t2", "ready")}
+
+
+TASK_UUID = "5d1c8920-e5a2-4442-a6b8-835f23e01f3f"
+SHA256 = hashlib.sha256(b"a.pdf").hexdigest()
+
+
+def _old_rows_at_0016(db: sa.Engine) -> None:
+    """Rows as the code of revision 0016 wrote them: moments as SQLite text."""
+    upgrade(db, "0016")
+    with db.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO process_instance (id, definition_id, definition_key, status, state, "
+            "revision, waits_digest, started_at, updated_at, ended_at) VALUES ('i1', 'd', "
+            "'k', 'completed', x'', 1, '', '2026-11-02 08:00:00.000000', "
+            "'2026-11-02 09:30:00.250000', '2026-11-02 09:30:00.250000')"))
+        for task_id, created, due, done in (
+                ("t1", "2026-11-02 08:00:00.000001", "2026-11-09 08:00:00.000000",
+                 "2026-11-02 09:30:00.250000"),
+                ("t2", "2026-11-02 09:30:00.250000", None, None)):
+            conn.execute(sa.text(
+                "INSERT INTO task (id, instance_id, definition_key, element_id, state, "
+                "priority, properties, created_at, due_at, due_order, completed_at, "
+                "candidate_groups, candidate_users) VALUES (:id, 'i1', 'k', 'e', 'ready', "
+                "50, '{}', :created, :due, coalesce(:due, '9999-12-31 00:00:00.000000'), "
+                ":done, '[]', '[]')"),
+                {"id": task_id, "created": created, "due": due, "done": done})
+        conn.execute(sa.text(
+            "INSERT INTO history_event (instance_id, at, kind, task_id) VALUES "
+            "('i1', '2026-11-02 08:00:00.000000', 'instance_started', NULL), "
+            "('i1', '2026-11-02 08:10:00.000000', 'task_completed', :uuid), "
+            "('i1', '2026-11-02 08:20:00.000000', 'task_completed', 't1'), "
+            "('i1', '2026-11-02T09:30:00.250000+00:00', 'instance_completed', NULL)"),
+            {"uuid": TASK_UUID})
+        conn.execute(sa.text(
+            "INSERT INTO task_candidate (task_id, kind, value, state, company) VALUES "
+            "('t1', 'group', 'upp', 'ready', 'PT A'), ('t2', 'user', 'rina', 'ready', NULL)"))
+        conn.execute(sa.text(
+            "INSERT INTO instance_search_word (instance_id, word) VALUES ('i1', 'biskuit')"))
+        conn.execute(sa.text(
+            "INSERT INTO document (id, instance_id, task_id, name, content_type, sha256, "
+            "uploaded_at) VALUES ('d1', 'i1', :uuid, 'a.pdf', 'application/pdf', :sha256, "
+            "'2026-11-02 08:10:00.123456')"), {"uuid": TASK_UUID, "sha256": SHA256})
+
+
+def _moments(db: sa.Engine) -> dict[str, object]:
+    with sa.orm.Session(db) as session:
+        instance = session.get(ProcessInstance, "i1")
+        tasks = session.scalars(sa.select(Task).order_by(Task.due_order)).all()
+        return {
+            "instance": (instance.started_at, instance.updated_at, instance.ended_at),
+            "tasks": [(t.id, t.created_at, t.due_at, t.due_order, t.completed_at)
+                      for t in tasks],
+            "history": session.execute(sa.select(HistoryEvent.at, HistoryEvent.task_id)
+                                       .order_by(HistoryEvent.id)).all(),
+            "document": session.execute(sa.select(
+                Document.uploaded_at, Document.task_id, Document.sha256)).one(),
+        }
+
+
+def _rowless_tables(conn: sa.Connection) -> set[str]:
+    return set(conn.scalars(sa.text(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID'")))
+
+
+def _found(db: sa.Engine) -> tuple[list[str], list[str]]:
+    """What the queries by moment and by task find (typed: they bind the new forms)."""
+    with sa.orm.Session(db) as session:
+        return (list(session.scalars(sa.select(Task.id).where(
+                    Task.due_order < datetime(2027, 1, 1, tzinfo=UTC)))),
+                list(session.scalars(sa.select(Document.id).where(
+                    Document.task_id == TASK_UUID, Document.sha256 == SHA256))))
+
+
+def test_migration_0017_stores_old_moments_as_integers_ids_and_digests_as_bytes(
+        tmp_path: Path) -> None:
+    db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _old_rows_at_0016(db)
+    before = _moments(db)  # the old text, read by the new type as it is
+    upgrade(db)
+    after = _moments(db)
+    found = _found(db)
+    with db.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT typeof(started_at), started_at FROM process_instance")).one()
+        forms = set(conn.scalars(sa.text(
+            "SELECT typeof(at) FROM history_event UNION SELECT typeof(due_order) FROM task "
+            "UNION SELECT typeof(uploaded_at) FROM document")))
+        task_ids = conn.execute(sa.text(
+            "SELECT typeof(task_id), length(task_id) FROM history_event ORDER BY id")).all()
+        digest = conn.execute(sa.text("SELECT typeof(sha256), length(sha256) FROM document")
+                              ).one()
+        rowless = _rowless_tables(conn)
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE task SET state = 'completed' WHERE id = 't2'"))
+        kept = set(conn.execute(sa.text(
+            "SELECT task_id, value, state, company FROM task_candidate UNION ALL "
+            "SELECT instance_id, word, NULL, NULL FROM instance_search_word WHERE word LIKE 'bis%'")))
+    with db.begin() as conn:
+        config = alembic_config(str(db.url))
+        config.attributes["connection"] = conn
+        alembic_command.downgrade(config, "0016")
+        rowless_after_downgrade = _rowless_tables(conn)
+        kept_after_downgrade = conn.scalar(sa.text(
+            "SELECT count(*) FROM task_candidate JOIN instance_search_word ON true"))
+        back = conn.execute(sa.text(
+            "SELECT at, task_id FROM history_event WHERE kind = 'task_completed' "
+            "UNION ALL SELECT uploaded_at, sha256 FROM document")).all()
+    db.dispose()
+    t = datetime(2026, 11, 2, 9, 30, 0, 250000, tzinfo=UTC)
+    assert after == before
+    assert after["instance"] == (datetime(2026, 11, 2, 8, tzinfo=UTC), t, t)
+    assert [at for at, _ in after["history"]] == [
+        datetime(2026, 11, 2, 8, m, tzinfo=UTC) for m in (0, 10, 20)] + [t]
+    assert [task for _, task in after["history"]] == [None, TASK_UUID, "t1", None]
+    assert after["document"] == (datetime(2026, 11, 2, 8, 10, 0, 123456, tzinfo=UTC),
+                                 TASK_UUID, SHA256)
+    assert after["tasks"][1][3] == NO_DUE_DATE and found == (["t1"], ["d1"])
+    assert stored == ("integer", 1_793_606_400_000_000) and forms == {"integer"}
+    assert task_ids == [("null", None), ("blob", 16), ("text", 2), ("null", None)]
+    assert digest == ("blob", 32)
+    assert rowless == {"task_candidate", "instance_search_word"}
+    assert kept == {("t1", "upp", "ready", "PT A"), ("t2", "rina", "completed", None),
+                    ("i1", "biskuit", None, None)}  # the trigger of 0015 still works
+    assert rowless_after_downgrade == set() and kept_after_downgrade == 2
+    assert back == [("2026-11-02 08:10:00.000000", TASK_UUID),
+                    ("2026-11-02 08:20:00.000000", "t1"),
+                    ("2026-11-02 08:10:00.123456", SHA256)]
+
+
+def test_new_moments_are_integers_and_task_ids_bytes_on_sqlite(engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 2).encode())])
+        instance = s.runtime.start_instance("linear")
+    with engine.read() as s:
+        started = s.runtime.instance(instance.id).started_at
+        if engine.db.is_sqlite:  # PostgreSQL keeps its timestamptz
+            forms = set(s.session.scalars(sa.text(
+                "SELECT typeof(at) FROM history_event UNION SELECT typeof(created_at) "
+                "FROM task UNION SELECT typeof(started_at) FROM process_instance")))
+            task_ids = set(s.session.scalars(sa.text(
+                "SELECT typeof(task_id) FROM history_event WHERE task_id IS NOT NULL")))
+            assert forms == {"integer"} and task_ids == {"blob"}
+    assert started == engine.clock.now() and started.tzinfo is UTC
+
+
+def test_only_text_the_bytes_give_back_exactly_is_packed() -> None:
+    assert uuid_text(uuid_bytes(TASK_UUID) or b"") == TASK_UUID
+    assert digest_text(digest_bytes(SHA256) or b"") == SHA256
+    for other in (TASK_UUID.upper(), TASK_UUID.replace("-", ""), "{" + TASK_UUID[1:] + "}",
+                  "t1", SHA256[:36]):
+        assert uuid_bytes(other) is None
+    for other in (SHA256.upper(), SHA256[:63] + "g", TASK_UUID):
+        assert digest_bytes(other) is None
+
+
+def test_json_columns_are_stored_without_blanks_and_old_text_still_reads(
+        engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 2).encode())])
+        instance = s.runtime.start_instance("linear", variables={"a": 1, "b": [1, 2]})
+    with engine.write() as s:
+        s.session.add(HistoryEvent(instance_id=instance.id, at=engine.clock.now(),
+                                   kind="note", data=None))
+        s.session.flush()
+        # A row as the code before wrote it: json.dumps with its default blanks.
+        s.session.execute(sa.text("UPDATE history_event SET data = :old WHERE kind = 'note'"),
+                          {"old": '{"x": [1, 2], "y": "a, b: c"}'})
+    with engine.read() as s:
+        texts = list(s.session.scalars(sa.select(sa.cast(HistoryEvent.data, sa.Text)).where(
+            HistoryEvent.kind != "note")))
+        old = s.session.scalar(sa.select(HistoryEvent.data).where(HistoryEvent.kind == "note"))
+    assert any('"a":1' in text for text in texts)
+    assert not any('": ' in text or ', "' in text for text in texts)
+    assert old == {"x": [1, 2], "y": "a, b: c"}
 
 
 def test_instance_state_holds_no_spec(engine: Engine) -> None:
@@ -216,7 +401,7 @@ def test_a_database_from_before_the_split_adopts_the_lspro_branch(tmp_path: Path
         versions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
         kept = conn.scalar(sa.text("SELECT last_value FROM number_sequence"))
     old.dispose()
-    assert versions == {"0016", "lspro_0002"} and kept == 7
+    assert versions == {"0017", "lspro_0002"} and kept == 7
 
     fresh = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(fresh)
