@@ -156,7 +156,9 @@ def read_template(db: sa.Engine, company: str) -> Template:
     metadata.reflect(db)
     for table in metadata.tables.values():
         model = Base.metadata.tables.get(table.name)
-        for column in table.columns if model is not None else ():
+        if model is None:
+            continue
+        for column in table.columns:
             if column.name in model.c:
                 # The model's type reads what the reflected one cannot: SQLite's moments
                 # stored as integers (engine.persistence.db.CompactUTCDateTime).
@@ -192,8 +194,10 @@ def read_template(db: sa.Engine, company: str) -> Template:
         elif len(keys) == 1:
             ids.update(str(r[keys[0].name]) for r in rows[table.name])
     for table in scoped:
-        groups = [c["column_names"] for c in inspector.get_unique_constraints(table.name)]
-        groups += [i["column_names"] for i in inspector.get_indexes(table.name) if i["unique"]]
+        groups: list[list[str]] = [list(c["column_names"])
+                                   for c in inspector.get_unique_constraints(table.name)]
+        groups += [[c for c in i["column_names"] if c is not None]
+                   for i in inspector.get_indexes(table.name) if i["unique"]]
         # A business key names one application: each copy gets its own too.
         numbered: list[str] = ["business_key"] if "business_key" in table.c else []
         for columns in groups:

@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                    memory_mb=args.memory_mb)
     print(f"sandbox escape and exhaustion attempts (time limit {args.timeout:g} s, "
           f"memory budget {args.memory_mb} MB)")
-    held_count, kinds = 0, {}
+    held_count = 0
+    kinds: dict[str, tuple[int, int]] = {}  # kind: (attempts, held)
     for one in ATTEMPTS:
         held, outcome, took = attempt(one, timeout=args.timeout, memory_mb=args.memory_mb)
         held_count += held

@@ -383,7 +383,7 @@ def main() -> None:
     args = parser.parse_args()
 
     began = time.perf_counter()
-    results = [sqlite_run(args.instances)]
+    results: list[Outcome | None] = [sqlite_run(args.instances)]
     if not args.skip_postgres:
         results.append(postgres_run(args.instances, analyze=not args.no_analyze))
     print(f"whole run: {time.perf_counter() - began:.0f} s")

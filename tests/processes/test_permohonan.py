@@ -131,6 +131,7 @@ def test_happy_intake_runs_to_the_first_sop_step(
     driver.check_task(review)
 
     # The review runs late: the sweep records a breach, escalated one level up.
+    assert review.due_at is not None
     clock.set(review.due_at + timedelta(hours=1))
     assert driver.check_slas()[0] == 1
     driver.complete(instance_id, "p_kaji_ulang_permohonan",
@@ -319,7 +320,8 @@ def test_documents_not_completed_in_14_working_days_the_application_lapses(
 
     assert driver.status_and_key(instance_id) == ("completed", number)
     with engine.read() as s:
-        assert s.session.get(Task, waiting.id).state == "cancelled"
+        waited = s.session.get(Task, waiting.id)
+        assert waited is not None and waited.state == "cancelled"
     assert driver.ready_ids(instance_id) == [] and driver.timers(instance_id) == []
     assert driver.history(instance_id, "timer_fired") == ["p_batas_lengkapi"]
     ended = driver.history(instance_id, "element_completed")
