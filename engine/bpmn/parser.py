@@ -117,8 +117,10 @@ def _camunda(name: str) -> str:
 def history_ttl_days(bpmn_xml: str | bytes, process_key: str) -> int | None:
     """The history time to live, in days, the stored XML gives process ``process_key``.
 
-    ``None`` when the process has none. The XML was validated when it was deployed,
-    so the value is well-formed; the cheap text test spares parsing files without one.
+    ``None`` when the process has none, or one that is not days: deployment refuses
+    those, but a version deployed before that check may hold one, and its instances
+    are then kept rather than archived by a guess. The cheap text test spares parsing
+    files without the attribute.
     """
     text = bpmn_xml.encode() if isinstance(bpmn_xml, str) else bpmn_xml
     if b"historyTimeToLive" not in text:
@@ -127,7 +129,10 @@ def history_ttl_days(bpmn_xml: str | bytes, process_key: str) -> int | None:
     for process in root.iterfind("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
         value = process.get(_camunda("historyTimeToLive"))
         if process.get("id") == process_key and value:
-            return parse_history_ttl(value)
+            try:
+                return parse_history_ttl(value)
+            except ValueError:
+                return None
     return None
 
 

@@ -92,6 +92,19 @@ def test_a_ttl_that_is_not_days_is_refused_at_deployment(engine: Engine, ttl: st
         assert s.deployments.definitions() == []
 
 
+def test_a_version_stored_before_the_check_with_months_keeps_its_instances(
+        engine: Engine, clock: FrozenClock, archiver: Archiver) -> None:
+    definition_id = deploy(engine, "kept", "30")
+    instance_id = finished(engine, "kept")
+    with engine.write() as s:  # as an older sertiflow, which did not check it, stored it
+        stored = s.deployments.get(definition_id)
+        stored.bpmn_xml = stored.bpmn_xml.replace('"30"', '"P6M"')
+    clock.advance(timedelta(days=400))
+
+    assert archiver.history_ttls() == {}
+    assert archiver.run_by_history_ttl().instances == 0 and live(engine, instance_id)
+
+
 def test_only_instances_past_their_versions_ttl_are_archived(
         engine: Engine, clock: FrozenClock, archiver: Archiver) -> None:
     deploy(engine, "kept", "30")
