@@ -57,13 +57,16 @@ def _fail(exc: EngineError) -> click.ClickException:
 @click.option("--completed-before", metavar="DATE",
               help="archive instances completed or cancelled before this date (YYYY-MM-DD, "
                    "midnight in SERTIFLOW_TIMEZONE) or ISO time with offset")
+@click.option("--by-history-ttl", is_flag=True,
+              help="archive instances finished longer ago than their process's history "
+                   "time to live (camunda:historyTimeToLive, in days)")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help=FOLDER_HELP)
 @click.option("--batch-size", default=100, show_default=True, type=int,
               help="instances per transaction")
 @click.option("--limit", type=int, help="archive at most this many instances in this run")
 @click.pass_context
-def archive(ctx: click.Context, completed_before: str | None, folder: Path | None,
-            batch_size: int, limit: int | None) -> None:
+def archive(ctx: click.Context, completed_before: str | None, by_history_ttl: bool,
+            folder: Path | None, batch_size: int, limit: int | None) -> None:
     """Move finished instances with all their rows into a compressed archive file.
 
     Running instances are never touched; a run may be stopped at any time and run
@@ -71,27 +74,35 @@ def archive(ctx: click.Context, completed_before: str | None, folder: Path | Non
     """
     ctx.obj = folder
     if ctx.invoked_subcommand is not None:
-        if completed_before is not None:
-            raise click.UsageError("--completed-before goes without a subcommand")
+        if completed_before is not None or by_history_ttl:
+            raise click.UsageError("--completed-before and --by-history-ttl go without a "
+                                   "subcommand")
         return
-    if completed_before is None:
-        raise click.UsageError("give --completed-before DATE, or one of: list, show, restore")
+    if (completed_before is None) == (not by_history_ttl):
+        raise click.UsageError("give --completed-before DATE or --by-history-ttl, or one of: "
+                               "list, show, restore")
     from .cli import _settings
 
-    cutoff = _cutoff(completed_before, _settings())
+    cutoff = None if completed_before is None else _cutoff(completed_before, _settings())
     engine, archiver = _open(folder)
 
     def progress(run: ArchiveRun) -> None:
         click.echo(f"  {run.instances} instance(s) archived ...", err=True)
 
     try:
-        run = archiver.run(cutoff, batch_size=batch_size, limit=limit, progress=progress)
+        if cutoff is None:
+            run = archiver.run_by_history_ttl(batch_size=batch_size, limit=limit,
+                                              progress=progress)
+        else:
+            run = archiver.run(cutoff, batch_size=batch_size, limit=limit, progress=progress)
     except EngineError as exc:
         raise _fail(exc) from exc
     finally:
         engine.close()
     if run.path is None:
-        click.echo(f"no instance finished before {cutoff.isoformat()}; nothing archived")
+        when = ("past its history time to live" if cutoff is None
+                else f"finished before {cutoff.isoformat()}")
+        click.echo(f"no instance {when}; nothing archived")
         return
     rows = ", ".join(f"{name} {count}" for name, count in sorted(run.rows.items()) if count)
     click.echo(f"archived {run.instances} instance(s) in {run.batches} batch(es) to "
@@ -110,8 +121,10 @@ def archive_list(folder: Path | None) -> None:
     for file in files:
         header = file.header()
         count = sum(1 for _ in file.records())
-        click.echo(f"{file.path.name}  completed before {header.get('completed_before')}  "
-                   f"{count} instance(s)  {file.path.stat().st_size:,} bytes")
+        chosen = (f"completed before {header['completed_before']}"
+                  if header.get("completed_before") else "past their history time to live")
+        click.echo(f"{file.path.name}  {chosen}  {count} instance(s)  "
+                   f"{file.path.stat().st_size:,} bytes")
 
 
 @archive.command("show")

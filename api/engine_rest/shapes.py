@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.bpmn.parser import history_ttl_days
 from engine.models import Deployment, ProcessDefinition
 
 
@@ -34,7 +35,8 @@ def definition_dict(row: ProcessDefinition) -> dict[str, Any]:
         "description": None, "name": row.name, "version": row.version,
         "resource": row.resource_name, "deploymentId": row.deployment_id, "diagram": None,
         "suspended": False, "tenantId": None, "versionTag": None,
-        "historyTimeToLive": None, "startableInTasklist": True,
+        "historyTimeToLive": history_ttl_days(row.bpmn_xml or "", row.key),
+        "startableInTasklist": True,
     }
 
 

@@ -1,13 +1,15 @@
 """Moving finished instances out of the live tables, and one back for an audit.
 
 :meth:`Archiver.run` takes instances that completed or were cancelled before a date,
-a batch at a time. Each batch is one write transaction: it picks the instances (on
-PostgreSQL locking their rows, skipping any another node holds), reads all their
-rows, appends them to the run's file and syncs it, deletes them, and commits. A
-running, suspended or failed instance is never picked, nor a finished one whose
-generated documents are still to be made or that has an open incident: those wait
-for a later run. Nodes serve meanwhile; a batch holds the writer (SQLite) or its
-instances' rows (PostgreSQL) only for its own short transaction.
+a batch at a time; :meth:`Archiver.run_by_history_ttl` those kept longer than their
+process's ``camunda:historyTimeToLive`` (Camunda's history cleanup), the same way.
+Each batch is one write transaction: it picks the instances (on PostgreSQL locking
+their rows, skipping any another node holds), reads all their rows, appends them to
+the run's file and syncs it, deletes them, and commits. A running, suspended or
+failed instance is never picked, nor a finished one whose generated documents are
+still to be made or that has an open incident: those wait for a later run. Nodes
+serve meanwhile; a batch holds the writer (SQLite) or its instances' rows
+(PostgreSQL) only for its own short transaction.
 
 Stopped at any point, a run loses nothing: a batch's rows are deleted only after its
 file is on disk, so an interrupted batch is still live and the next run takes it
@@ -22,13 +24,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.bpmn.parser import history_ttl_days
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import DocumentRender, Incident, ProcessDefinition, ProcessInstance
 from engine.persistence.db import Database
@@ -46,7 +49,8 @@ class ArchiveRun:
     """What one run moved: instances, rows per table, the file and its bytes."""
 
     path: Path | None
-    completed_before: datetime
+    #: None for a run by history time to live.
+    completed_before: datetime | None
     instances: int = 0
     batches: int = 0
     file_bytes: int = 0
@@ -77,13 +81,52 @@ class Archiver:
         if completed_before > now:
             raise InvalidInput("the date is in the future",
                                {"completed_before": f"must not be after {now.isoformat()}"})
+        return self._run(ProcessInstance.ended_at < completed_before,
+                         {"completed_before": completed_before.isoformat()},
+                         ArchiveRun(None, completed_before), batch_size, limit, progress)
+
+    def run_by_history_ttl(self, *, batch_size: int = BATCH, limit: int | None = None,
+                           progress: Callable[[ArchiveRun], None] | None = None
+                           ) -> ArchiveRun:
+        """Archive every instance finished longer ago than its definition's history TTL.
+
+        Each definition version keeps the ``camunda:historyTimeToLive`` it was deployed
+        with; instances of versions without one stay, as in Camunda's history cleanup.
+        """
+        ttls = self.history_ttls()
+        now = self.clock.now()
+        by_days: dict[int, list[str]] = {}
+        for definition_id, days in sorted(ttls.items()):
+            by_days.setdefault(days, []).append(definition_id)
+        due = sa.or_(sa.false(), *(
+            sa.and_(ProcessInstance.definition_id.in_(ids),
+                    ProcessInstance.ended_at < now - timedelta(days=days))
+            for days, ids in by_days.items()))
+        return self._run(due, {"history_ttl_days": ttls}, ArchiveRun(None, None),
+                         batch_size, limit, progress)
+
+    def history_ttls(self) -> dict[str, int]:
+        """The history time to live in days of each definition version that has one."""
+        with self.db.read() as session:
+            rows = session.execute(
+                sa.select(ProcessDefinition.id, ProcessDefinition.key,
+                          ProcessDefinition.bpmn_xml)
+                .where(ProcessDefinition.bpmn_xml.contains("historyTimeToLive")))
+            found = {row.id: history_ttl_days(row.bpmn_xml, row.key) for row in rows}
+        return {definition_id: days for definition_id, days in found.items()
+                if days is not None}
+
+    def _run(self, due: sa.ColumnElement[bool], header: dict[str, Any], result: ArchiveRun,
+             batch_size: int, limit: int | None,
+             progress: Callable[[ArchiveRun], None] | None) -> ArchiveRun:
+        """Move the finished instances ``due`` selects, a batch per transaction."""
         if batch_size < 1 or (limit is not None and limit < 1):
             raise InvalidInput("batch size and limit must be 1 or more")
-        file = self._new_file(now, completed_before)
-        result = ArchiveRun(file.path, completed_before)
+        file = self._new_file(self.clock.now(), header)
+        result.path = file.path
         while limit is None or result.instances < limit:
             size = batch_size if limit is None else min(batch_size, limit - result.instances)
-            if not self._batch(file, completed_before, size, result):
+            if not self._batch(file, due, size, result):
                 break
             if progress is not None:
                 progress(result)
@@ -92,23 +135,22 @@ class Archiver:
             result.path = None
         return result
 
-    def _new_file(self, now: datetime, completed_before: datetime) -> ArchiveFile:
+    def _new_file(self, now: datetime, header: dict[str, Any]) -> ArchiveFile:
         """A file named by the run's time and a number, so names sort in the runs' order."""
         stamp = now.strftime("%Y%m%dT%H%M%S")
         for number in range(1, 1000):
             file = ArchiveFile(self.folder / f"archive-{stamp}-{number:03d}{SUFFIX}")
             try:
-                file.start({"run": file.path.name, "started_at": now.isoformat(),
-                            "completed_before": completed_before.isoformat()})
+                file.start({"run": file.path.name, "started_at": now.isoformat(), **header})
             except FileExistsError:
                 continue  # another run started in the same second
             return file
         raise Conflict(f"too many archive runs at {stamp}")
 
-    def _batch(self, file: ArchiveFile, before: datetime, size: int, result: ArchiveRun
-               ) -> bool:
+    def _batch(self, file: ArchiveFile, due: sa.ColumnElement[bool], size: int,
+               result: ArchiveRun) -> bool:
         with self.db.write() as session:
-            ids = self._pick(session, before, size)
+            ids = self._pick(session, due, size)
             if not ids:
                 return False
             records = self._records(session, ids)
@@ -123,14 +165,14 @@ class Archiver:
         result.batches += 1
         return True
 
-    def _pick(self, session: Session, before: datetime, size: int) -> list[str]:
+    def _pick(self, session: Session, due: sa.ColumnElement[bool], size: int) -> list[str]:
         pending = sa.select(DocumentRender.document_id).where(
             DocumentRender.instance_id == ProcessInstance.id)
         open_incident = sa.select(Incident.id).where(
             Incident.instance_id == ProcessInstance.id, Incident.status == "open")
         query = (sa.select(ProcessInstance.id)
                  .where(ProcessInstance.status.in_(FINISHED),
-                        ProcessInstance.ended_at < before,
+                        due,
                         ~pending.exists(), ~open_incident.exists())
                  .order_by(ProcessInstance.ended_at, ProcessInstance.id).limit(size))
         if not self.db.is_sqlite:

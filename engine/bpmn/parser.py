@@ -83,13 +83,14 @@ from .specs import (
     WaitingEventBasedGateway,
     WaitingReceiveTask,
 )
-from .validation import NO_DTD, declares_dtd, doctype_line, xml_parser
+from .validation import NO_DTD, declares_dtd, doctype_line, parse_history_ttl, xml_parser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
 # The camunda:* attributes sertiflow gives a meaning to (ARCHITECTURE.md §2).
-# Others that only tune Camunda's own job executor (asyncBefore, exclusive,
-# historyTimeToLive, ...) have no effect here and are not kept.
+# Others that only tune Camunda's own job executor (asyncBefore, exclusive, ...)
+# have no effect here and are not kept. historyTimeToLive on a process is read
+# from the stored XML when needed (history_ttl_days), not kept in the spec.
 KEPT_ATTRIBUTES = (
     "assignee",
     "candidateGroups",
@@ -111,6 +112,28 @@ KEPT_ATTRIBUTES = (
 
 def _camunda(name: str) -> str:
     return f"{{{CAMUNDA_NS}}}{name}"
+
+
+def history_ttl_days(bpmn_xml: str | bytes, process_key: str) -> int | None:
+    """The history time to live, in days, the stored XML gives process ``process_key``.
+
+    ``None`` when the process has none, or one that is not days: deployment refuses
+    those, but a version deployed before that check may hold one, and its instances
+    are then kept rather than archived by a guess. The cheap text test spares parsing
+    files without the attribute.
+    """
+    text = bpmn_xml.encode() if isinstance(bpmn_xml, str) else bpmn_xml
+    if b"historyTimeToLive" not in text:
+        return None
+    root = etree.fromstring(text, xml_parser())
+    for process in root.iterfind("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+        value = process.get(_camunda("historyTimeToLive"))
+        if process.get("id") == process_key and value:
+            try:
+                return parse_history_ttl(value)
+            except ValueError:
+                return None
+    return None
 
 
 def read_camunda_extensions(node: etree._Element) -> dict[str, Any]:

@@ -97,3 +97,43 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(
     unknown = _cli(tmp_path, blank_database_url, "show", "no-such-instance")
     assert unknown.returncode == 1 and "in no archive file" in unknown.stderr
     assert not (tmp_path / "instance" / "archive").exists()
+
+
+def test_by_history_ttl_archives_only_instances_of_a_process_that_has_one(
+        tmp_path: Path, blank_database_url: str) -> None:
+    env = _env(tmp_path, blank_database_url)
+    engine = Engine(load_settings(env), extensions=default_extensions(env))
+    # A TTL of 0 days: an instance is due as soon as it has finished.
+    kept = linear_user_tasks("kept", 1).replace(
+        'isExecutable="true"', 'isExecutable="true" camunda:historyTimeToLive="0"', 1)
+    try:
+        engine.migrate()
+        with engine.write() as s:
+            s.deployments.deploy([("kept.bpmn", kept.encode()),
+                                  ("linear.bpmn", linear_user_tasks("linear", 1).encode())])
+            due = s.runtime.start_instance("kept").id
+            stays = s.runtime.start_instance("linear").id
+        for instance_id in (due, stays):
+            (task,) = ready(engine, instance_id)
+            with engine.write() as s:
+                s.runtime.complete_task(task.id, {}, actor="budi")
+
+        both = _cli(tmp_path, blank_database_url, "--by-history-ttl", "--completed-before",
+                    "2020-01-01")
+        assert both.returncode == 2 and "--by-history-ttl" in both.stderr
+
+        moved = _cli(tmp_path, blank_database_url, "--by-history-ttl")
+        assert moved.returncode == 0, moved.stderr
+        assert "archived 1 instance(s) in 1 batch(es)" in moved.stdout
+        with engine.read() as s:
+            assert s.session.get(ProcessInstance, due) is None
+            assert s.session.get(ProcessInstance, stays) is not None
+
+        listed = _cli(tmp_path, blank_database_url, "list")
+        assert "past their history time to live  1 instance(s)" in listed.stdout
+
+        again = _cli(tmp_path, blank_database_url, "--by-history-ttl")
+        assert again.returncode == 0, again.stderr
+        assert "no instance past its history time to live" in again.stdout
+    finally:
+        engine.close()

@@ -16,7 +16,7 @@ Modeler. Nothing here stores anything; the deployment service decides.
 
 from __future__ import annotations
 
-from .dialect import collection_variable
+from .dialect import collection_variable, parse_history_ttl
 from .document import BpmnDocument, read_bpmn
 from .elements import BPMN_NS, CAMUNDA_NS, link_name
 from .references import References, check_references
@@ -33,6 +33,7 @@ __all__ = [
     "declares_dtd",
     "doctype_line",
     "link_name",
+    "parse_history_ttl",
     "read_bpmn",
     "xml_parser",
 ]

@@ -36,6 +36,7 @@ LISTENER_EVENTS = {
 
 
 def dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    yield from _history_ttl_problems(name, process)
     for el in process.iter():
         tag = local(el.tag)
         element_id = owner_id(el)
@@ -94,6 +95,35 @@ def dialect_problems(name: str, process: etree._Element) -> Iterator[Problem]:
                 yield Problem(name, f"condition language '{el.get('language')}' is not "
                               "supported: write a Python or simple JUEL expression",
                               element_id, el.sourceline)
+
+
+# camunda:historyTimeToLive as Camunda 7 reads it: whole days, or a duration in days.
+_HISTORY_TTL = re.compile(r"(?P<days>[0-9]{1,6})|P(?P<duration>[0-9]{1,6})D")
+
+
+def parse_history_ttl(text: str) -> int:
+    """The days of a ``camunda:historyTimeToLive`` value (``180`` or ``P180D``).
+
+    Raises ValueError for anything else: a negative number, hours, months.
+    """
+    match = _HISTORY_TTL.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(text)
+    return int(match.group("days") or match.group("duration"))
+
+
+def _history_ttl_problems(name: str, process: etree._Element) -> Iterator[Problem]:
+    """The process's history time to live must be days: ``sertiflow archive`` counts them."""
+    value = process.get(q("historyTimeToLive", CAMUNDA_NS))
+    if not value:
+        return
+    try:
+        parse_history_ttl(value)
+    except ValueError:
+        yield Problem(name, f'history time to live "{value}" is not a number of days: write '
+                      'the days the history of a finished instance is kept, e.g. 180 or '
+                      'P180D (the "History cleanup" field of the process in Camunda '
+                      'Modeler)', process.get("id"), process.sourceline)
 
 
 # Constructs refused by their name, with what to draw instead.
