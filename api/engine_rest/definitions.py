@@ -11,7 +11,7 @@ from engine.models import ProcessDefinition
 
 from ..v1.definitions import may_start
 from .arguments import json_body, paging
-from .auth import signed_in
+from .auth import signed_in, signed_in_to_read
 from .blueprint import bp
 from .errors import BadRequest
 from .shapes import definition_dict, instance_dict
@@ -22,7 +22,7 @@ from .variables import typed_variables
 def list_definitions() -> Any:
     """Process definitions, filtered by ``key``, ``deploymentId``, ``latestVersion``."""
     first, limit = paging()
-    with signed_in() as (services, _):
+    with signed_in_to_read() as (services, _):
         latest = request.args.get("latestVersion", "false").lower() == "true"
         found = services.deployments.definitions(key=request.args.get("key"), latest=latest)
         if request.args.get("deploymentId"):
@@ -33,13 +33,13 @@ def list_definitions() -> Any:
 
 @bp.route("/process-definition/key/<key>", methods=["GET"])
 def get_definition_by_key(key: str) -> Any:
-    with signed_in() as (services, _):
+    with signed_in_to_read() as (services, _):
         return definition_dict(services.deployments.latest(key))
 
 
 @bp.route("/process-definition/<definition_id>", methods=["GET"])
 def get_definition(definition_id: str) -> Any:
-    with signed_in() as (services, _):
+    with signed_in_to_read() as (services, _):
         return definition_dict(services.deployments.get(definition_id))
 
 

@@ -13,7 +13,7 @@ from engine.errors import Forbidden
 from engine.models import Deployment
 
 from .arguments import paging
-from .auth import signed_in
+from .auth import signed_in, signed_in_to_read
 from .blueprint import bp
 from .errors import BadRequest
 from .shapes import definition_dict, deployment_dict
@@ -23,7 +23,7 @@ from .shapes import definition_dict, deployment_dict
 def list_deployments() -> Any:
     """Deployments, oldest first; the Modeler's connection check asks ``maxResults=0``."""
     first, limit = paging()
-    with signed_in() as (services, actor):
+    with signed_in_to_read() as (services, actor):
         if limit == 0:
             return []  # the Modeler's connection check: the credentials are good
         if not actor.may_deploy:

@@ -219,20 +219,24 @@ class IdentityService:
     # -- signing in -----------------------------------------------------------
 
     def authenticate(self, username: str, password: str, *,
-                     remote_addr: str | None = None) -> User:
+                     remote_addr: str | None = None, read_only: bool = False) -> User:
         """Return the active user whose password this is.
 
         A failure is recorded (and flushed) before :class:`Unauthenticated` is
         raised; the caller must commit it anyway (see the module docstring).
 
+        :param read_only: for a caller in a read transaction, where a write would
+            make it a writer: a failure is not recorded (the caller records it with
+            :meth:`record_failed_sign_in` in a write transaction of its own before
+            it lets the error escape), and a hash due for :func:`needs_rehash`
+            keeps its old parameters until a sign-in that may write.
         :raises TooManyAttempts: while the address or the user name must wait
             (:class:`SignInLimits`); checked before the password, so that
             guessing right while limited does not help.
         :raises Unauthenticated: for an unknown user, a wrong password or an
             inactive user, all with the same message.
         """
-        name = username.strip().lower()[:USERNAME_WIDTH]
-        address = address_key(remote_addr)
+        name, address = _sign_in_key(username, remote_addr)
         self.failures.refuse_if_limited(name, address)
 
         user = self._find(name)
@@ -249,7 +253,8 @@ class IdentityService:
             # time taken does not tell which user names exist.
             matches = verify_password(password, user.password_hash if user else decoy_hash())
         if user is None or not matches or not user.active:
-            self.failures.record(name, address)
+            if not read_only:
+                self.failures.record(name, address)
             raise Unauthenticated(WRONG_CREDENTIALS)
 
         # A successful sign-in does not erase the failures: if it did, the
@@ -257,7 +262,7 @@ class IdentityService:
         # set of attempts, and an attacker could reset an address's count by
         # signing in to an account of their own. The cost is that a user who
         # mistyped a few times has fewer spare attempts until the window passes.
-        if needs_rehash(user.password_hash):
+        if needs_rehash(user.password_hash) and not read_only:
             user.password_hash = hash_password(password)
             self.session.flush()
         if self.verified is not None and not remembered:
@@ -265,6 +270,12 @@ class IdentityService:
             # password is really checked again once every ttl.
             self.verified.remember(name, password, user.password_hash, now)
         return user
+
+    def record_failed_sign_in(self, username: str, remote_addr: str | None) -> None:
+        """Record a failure that a ``read_only`` :meth:`authenticate` raised (flushed;
+        the caller commits it). The password is not checked again.
+        """
+        self.failures.record(*_sign_in_key(username, remote_addr))
 
     # -- tokens ---------------------------------------------------------------
 
@@ -378,3 +389,8 @@ class IdentityService:
         if self.cache is not None:
             self.cache.clear()
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _sign_in_key(username: str, remote_addr: str | None) -> tuple[str, str | None]:
+    """The user name and address a sign-in's failures are counted by."""
+    return username.strip().lower()[:USERNAME_WIDTH], address_key(remote_addr)

@@ -9,13 +9,17 @@ variables on start.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 import engine.identity.users as users_module
+from engine.composition import Engine
 from engine.identity.passwords import verify_password
+from engine.models import ApiToken
 from tests.api.conftest import Client
 from tests.builders import definitions, process
 from tests.people import PASSWORD
@@ -260,3 +264,38 @@ def test_basic_credentials_are_checked_once_then_remembered(
                          auth=(BASIC[0], BASIC[1] + "x"), timeout=30)
     assert wrong.status_code == 401
     assert len(checked) == 2
+
+
+def test_reads_answer_while_a_command_holds_the_writer(server: str, engine: Engine) -> None:
+    """The Modeler's GETs do not queue for SQLite's one writer behind a long command."""
+    deployed_one(modeler_deploy(server, "order.bpmn", ORDER))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_writer() -> None:
+        with engine.write() as services:
+            services.session.execute(sa.text("SELECT 1"))  # begins: takes the writer
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_writer)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        listed = requests.get(f"{server}/engine-rest/process-definition", auth=BASIC,
+                              timeout=5)
+        assert listed.status_code == 200
+        assert [d["key"] for d in listed.json()] == ["order"]
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def test_a_read_with_a_token_records_its_use(server: str, engine: Engine) -> None:
+    """As on /api/v1, a GET's token use is written apart, after its read transaction."""
+    token = Client(server, "analyst1").http.headers["Authorization"]  # not used yet
+    answer = requests.get(f"{server}/engine-rest/deployment",
+                          headers={"Authorization": str(token)}, timeout=30)
+    assert answer.status_code == 200
+    with engine.read() as services:
+        used = services.session.scalars(sa.select(ApiToken.last_used_at)).all()
+    assert used and all(at is not None for at in used)

@@ -336,6 +336,32 @@ def test_failures_older_than_the_window_are_purged(engine: Engine, clock: Frozen
         assert list(s.session.scalars(sa.select(SignInFailure.username))) == ["citra"]
 
 
+def test_a_read_only_sign_in_writes_nothing_its_caller_records_the_failure(
+        engine: Engine) -> None:
+    """/engine-rest's GETs sign in inside a read transaction and record a failure apart."""
+    add(engine, "ani")
+    old = hash_password(PASSWORD, ScryptParameters(n=2**12))
+    with engine.write() as s:
+        s.identity.user("ani").password_hash = old
+    for recorded in range(5):
+        with engine.read() as s:
+            with pytest.raises(Unauthenticated):
+                s.identity.authenticate(" ANI ", "not-the-password", remote_addr="10.0.0.1",
+                                        read_only=True)
+            assert not s.session.new and not s.session.dirty
+        with engine.read() as s:
+            assert s.session.scalar(sa.select(sa.func.count()).select_from(SignInFailure)) == recorded
+        with engine.write() as s:
+            s.identity.record_failed_sign_in(" ANI ", "10.0.0.1")
+    limited(engine, "ani", addr="10.0.0.1")  # the five recorded apart count
+
+    with engine.read() as s:
+        assert s.identity.authenticate("ani", PASSWORD, read_only=True).username == "ani"
+        assert not s.session.dirty
+    with engine.read() as s:
+        assert s.identity.user("ani").password_hash == old  # the next writing sign-in rehashes
+
+
 # -- tokens -----------------------------------------------------------------------
 
 
