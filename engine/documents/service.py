@@ -26,6 +26,7 @@ from engine.documents.visibility import VisibilityTable, customer_uploaders, vis
 from engine.errors import Conflict, InstanceNotRunning, InvalidInput, NotFound, TaskAlreadyCompleted
 from engine.identity.access import Actor
 from engine.models import Document, DocumentRender, ProcessInstance, Task
+from engine.persistence.db import holds_the_writer
 from engine.queries.history import HistoryLog
 from engine.queries.history_documents import document_event, reference
 from engine.runtime.waits import HandOver, patience
@@ -134,7 +135,7 @@ class DocumentService:
         # task may have been completed while the bytes were arriving. Not on SQLite:
         # there the command has held the one writer since its first statement, so
         # nothing has changed since the first check.
-        if not self._holds_the_writer():
+        if not holds_the_writer(self.session):
             element = self._target(instance_id, task_id, lock=True)
         document = Document(
             id=str(uuid.uuid4()), instance_id=instance_id, task_id=task_id, field=field,
@@ -317,13 +318,6 @@ class DocumentService:
             raise Conflict(f"task {name} is {found.state}; "
                            "documents can no longer be added to it")
         return str(found.element_id)
-
-    def _holds_the_writer(self) -> bool:
-        """Whether this transaction began by taking the database's one writer (SQLite's
-        ``BEGIN IMMEDIATE``, engine.persistence.db), so that no other can write in it."""
-        bind = self.session.get_bind()
-        return (bind.dialect.name == "sqlite"
-                and bind.get_execution_options().get("sertiflow_begin") == "IMMEDIATE")
 
     def _list(self, condition: sa.ColumnElement[bool]) -> list[Document]:
         query = (sa.select(Document).where(condition)

@@ -242,6 +242,10 @@ def _json_text(value: Any) -> str:
     return dumps_finite(value, separators=(",", ":"))
 
 
+# The execution option naming how a SQLite transaction begins (see Database.write).
+_BEGIN = "sertiflow_begin"
+
+
 def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -259,7 +263,14 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_s: float) -
         options = connection.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return  # maintenance statements such as VACUUM run outside transactions
-        connection.exec_driver_sql(f"BEGIN {options.get('sertiflow_begin', 'DEFERRED')}")
+        connection.exec_driver_sql(f"BEGIN {options.get(_BEGIN, 'DEFERRED')}")
+
+
+def holds_the_writer(session: Session) -> bool:
+    """Whether ``session``'s transaction began by taking SQLite's one writer (``BEGIN
+    IMMEDIATE``, :meth:`Database.write`): then no other transaction can write while it runs."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite" and bind.get_execution_options().get(_BEGIN) == "IMMEDIATE"
 
 
 class Database:
@@ -273,7 +284,7 @@ class Database:
         self.engine = create_db_engine(url, sqlite_synchronous=sqlite_synchronous,
                                        busy_timeout_s=writer_wait_s)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        writer = self.engine.execution_options(sertiflow_begin="IMMEDIATE")
+        writer = self.engine.execution_options(**{_BEGIN: "IMMEDIATE"})
         # No autoflush: a command flushes once, at its end, instead of before each query.
         self._write = sessionmaker(bind=writer, expire_on_commit=False, autoflush=False)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
