@@ -83,7 +83,14 @@ from .specs import (
     WaitingEventBasedGateway,
     WaitingReceiveTask,
 )
-from .validation import NO_DTD, declares_dtd, doctype_line, parse_history_ttl, xml_parser
+from .validation import (
+    BPMN_NS,
+    NO_DTD,
+    declares_dtd,
+    doctype_line,
+    parse_history_ttl,
+    xml_parser,
+)
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
@@ -126,7 +133,7 @@ def history_ttl_days(bpmn_xml: str | bytes, process_key: str) -> int | None:
     if b"historyTimeToLive" not in text:
         return None
     root = etree.fromstring(text, xml_parser())
-    for process in root.iterfind("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+    for process in root.iterfind(f"{{{BPMN_NS}}}process"):
         value = process.get(_camunda("historyTimeToLive"))
         if process.get("id") == process_key and value:
             try:
@@ -143,7 +150,7 @@ def read_camunda_extensions(node: etree._Element) -> dict[str, Any]:
     }
     properties: dict[str, str] = {}
     form_fields: list[dict[str, Any]] = []
-    extension = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    extension = node.find(f"{{{BPMN_NS}}}extensionElements")
     result: dict[str, Any] = {"properties": properties, "camunda": attributes}
     if extension is not None:
         for prop in extension.iterfind(f"{_camunda('properties')}/{_camunda('property')}"):
@@ -323,7 +330,7 @@ class ClockEvents:
     def parse_signal_event(self, signal_event: etree._Element) -> Any:
         parsed = super().parse_signal_event(signal_event)  # type: ignore[misc]
         extension = signal_event.find(
-            "{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+            f"{{{BPMN_NS}}}extensionElements")
         mappings = (read_mappings_and_listeners(extension).get("callIn", [])
                     if extension is not None else [])
         return MappedSignalEventDefinition(parsed.name, mappings,
