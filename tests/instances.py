@@ -1,4 +1,4 @@
-"""Reading an instance's state in tests: its ready tasks and its variables."""
+"""Reading an instance's state in tests: its ready tasks, its variables, whether it is live."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from engine.composition import Engine
-from engine.models import Task
+from engine.models import ProcessInstance, Task
 
 
 def ready(engine: Engine, instance_id: str) -> list[Task]:
@@ -41,3 +41,9 @@ def task_of(engine: Engine, instance_id: str, element: str) -> Task:
 def variables(engine: Engine, instance_id: str) -> dict[str, Any]:
     with engine.read() as s:
         return s.runtime.variables(s.runtime.instance(instance_id))
+
+
+def live(engine: Engine, instance_id: str) -> bool:
+    """Whether the instance's row is in the live database (not archived away)."""
+    with engine.read() as s:
+        return s.session.get(ProcessInstance, instance_id) is not None

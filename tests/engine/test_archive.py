@@ -24,6 +24,7 @@ from engine.identity.access import ADMIN, Actor
 from engine.models import ProcessInstance
 from engine.time.clock import FrozenClock
 from tests.builders import linear_user_tasks
+from tests.instances import live
 from tests.instances import ready as ready_tasks
 from tests.samples import PDF
 
@@ -70,11 +71,6 @@ def history(engine: Engine, instance_id: str) -> list[tuple[Any, ...]]:
     with engine.read() as s:
         page = s.queries.history(Actor.of("admin", [ADMIN]), instance_id, per_page=200)
         return [(e.at, e.actor, e.kind, e.element_id, e.task_id, e.data) for e in page.items]
-
-
-def live(engine: Engine, instance_id: str) -> bool:
-    with engine.read() as s:
-        return s.session.get(ProcessInstance, instance_id) is not None
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ from engine.bpmn.parser import history_ttl_days
 from engine.bpmn.validation import parse_history_ttl
 from engine.composition import Engine
 from engine.errors import DeploymentRejected
-from engine.models import ProcessInstance
 from engine.time.clock import FrozenClock
 from tests.builders import linear_user_tasks
-from tests.instances import the_ready_task
+from tests.instances import live, the_ready_task
 
 
 def with_ttl(key: str, ttl: str | None, *, steps: int = 1) -> bytes:
@@ -45,11 +44,6 @@ def finished(engine: Engine, key: str) -> str:
     with engine.write() as s:
         s.runtime.complete_task(task.id, {}, actor="bob")
     return instance_id
-
-
-def live(engine: Engine, instance_id: str) -> bool:
-    with engine.read() as s:
-        return s.session.get(ProcessInstance, instance_id) is not None
 
 
 @pytest.fixture
