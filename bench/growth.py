@@ -315,9 +315,10 @@ def key_queries(template: Template, db: sa.Engine) -> list[Query]:
     customer = Actor.of("pelanggan-growth", [CUSTOMER_ROLE], "PT Bench Pangan 7")
     admin = Actor.of("admin-growth", [ADMIN_ROLE])
     with db.connect() as conn:
-        one = conn.execute(sa.text(
-            "SELECT id, business_key FROM process_instance ORDER BY started_at DESC"
-            " LIMIT 1")).one()
+        # Typed: SQLite holds the id as bytes (engine.persistence.db.CompactUUID).
+        instances = Base.metadata.tables["process_instance"]
+        one = conn.execute(sa.select(instances.c.id, instances.c.business_key)
+                           .order_by(instances.c.started_at.desc()).limit(1)).one()
     # A word every instance has, long enough to be one a person would type.
     word = next((w for w in template.words if len(w) >= 6), "biskuit")
     return [

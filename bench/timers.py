@@ -50,7 +50,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
-from engine.models import HistoryEvent  # noqa: E402
+from engine.models import HistoryEvent, ProcessInstance  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
 from tests.builders import definitions, process  # noqa: E402
 
@@ -203,8 +203,9 @@ def outcome(engine: Engine, count: int, due: datetime) -> Outcome:
         conn = s.session.connection()
         fired = conn.execute(sa.select(HistoryEvent.instance_id, HistoryEvent.at).where(
             HistoryEvent.kind == "timer_fired")).all()
-        instances = [r[0] for r in conn.execute(sa.text(
-            "SELECT id FROM process_instance WHERE definition_key = 'wait'"))]
+        # Typed: SQLite holds the ids as bytes, the history's are read as text.
+        instances = list(conn.scalars(sa.select(ProcessInstance.id).where(
+            ProcessInstance.definition_key == "wait")))
         left = conn.execute(sa.text("SELECT count(*) FROM timer")).scalar()
         tasks = conn.execute(sa.text(
             "SELECT count(DISTINCT instance_id) FROM task "

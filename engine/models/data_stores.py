@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str255
+from engine.persistence.db import Base, CompactUUID, Str255
 
 
 class DataStoreEntry(Base):
@@ -23,5 +23,5 @@ class DataStoreEntry(Base):
     name: Mapped[Str255] = mapped_column(primary_key=True)
     value: Mapped[str | None] = mapped_column(sa.Text())
     updated_at: Mapped[datetime]
-    updated_by: Mapped[str | None] = mapped_column(sa.String(36))
+    updated_by: Mapped[str | None] = mapped_column(CompactUUID())
     element_id: Mapped[str | None] = mapped_column(sa.String(255))

@@ -13,7 +13,6 @@ from engine.persistence.db import (
     CompactDigest,
     CompactUTCDateTime,
     CompactUUID,
-    Str36,
     Str255,
 )
 
@@ -28,9 +27,9 @@ class Document(Base):
 
     __tablename__ = "document"
 
-    id: Mapped[Str36] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(CompactUUID(), primary_key=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
     task_id: Mapped[str | None] = mapped_column(CompactUUID())
     field: Mapped[str | None] = mapped_column(sa.String(255))
@@ -54,8 +53,8 @@ class DocumentRender(Base):
     __tablename__ = "document_render"
 
     document_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
-    instance_id: Mapped[Str36]
+        CompactUUID(), sa.ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(CompactUUID())
     #: The name an extension registered the renderer under (``Setup.renderer``).
     renderer: Mapped[str] = mapped_column(sa.String(64))
     input: Mapped[bytes] = mapped_column(sa.LargeBinary)
@@ -66,5 +65,5 @@ class DocumentRender(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
     #: A renderer at work holds the row until then, under the random ``claim``.
     claimed_until: Mapped[datetime | None]
-    claim: Mapped[str | None] = mapped_column(sa.String(36))
+    claim: Mapped[str | None] = mapped_column(CompactUUID())
     incident_id: Mapped[int | None]

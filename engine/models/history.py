@@ -19,7 +19,7 @@ class HistoryEvent(Base):
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
     actor: Mapped[str | None] = mapped_column(sa.String(255))
@@ -38,7 +38,7 @@ class HistoryValue(Base):
     __tablename__ = "history_value"
 
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
     )
     #: SHA-256 (hex) of the value's JSON text.
     hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)

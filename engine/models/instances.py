@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, CompactUTCDateTime, Str36, Str255
+from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID, Str255
 
 INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 
@@ -30,7 +30,7 @@ class ProcessInstance(Base):
         sa.Index("ix_process_instance_started", "started_at", "id"),
     )
 
-    id: Mapped[Str36] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(CompactUUID(), primary_key=True)
     definition_id: Mapped[str] = mapped_column(
         sa.ForeignKey("process_definition.id"), index=True
     )
@@ -59,9 +59,9 @@ class Timer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[Str36]
+    task_id: Mapped[str] = mapped_column(CompactUUID())
     element_id: Mapped[Str255]
     kind: Mapped[str] = mapped_column(sa.String(16))
     due_at: Mapped[datetime]
@@ -75,9 +75,9 @@ class EventSubscription(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[Str36]
+    task_id: Mapped[str] = mapped_column(CompactUUID())
     element_id: Mapped[Str255]
     kind: Mapped[str] = mapped_column(sa.String(16))
     name: Mapped[Str255]
@@ -90,9 +90,9 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_id: Mapped[str | None] = mapped_column(CompactUUID())
     element_id: Mapped[str | None] = mapped_column(sa.String(255))
     kind: Mapped[str] = mapped_column(sa.String(32))
     message: Mapped[str] = mapped_column(sa.Text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base
+from engine.persistence.db import Base, CompactUUID
 
 #: Longest word kept; longer ones are cut (a search types the start of a word).
 WORD_LENGTH = 64
@@ -31,6 +31,6 @@ class InstanceSearchWord(Base):
     )
 
     instance_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("process_instance.id", ondelete="CASCADE"),
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"),
         primary_key=True)
     word: Mapped[str] = mapped_column(_WORD, primary_key=True)

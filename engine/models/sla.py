@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import Base, CompactUUID, Str255
 
 
 class SlaBreach(Base):
@@ -20,9 +20,9 @@ class SlaBreach(Base):
     __tablename__ = "sla_breach"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    task_id: Mapped[Str36] = mapped_column(unique=True)
+    task_id: Mapped[str] = mapped_column(CompactUUID(), unique=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
     definition_key: Mapped[Str255]
     element_id: Mapped[Str255]
@@ -50,9 +50,9 @@ class Notification(Base):
     subject: Mapped[str] = mapped_column(sa.String(255))
     body: Mapped[str] = mapped_column(sa.Text)
     instance_id: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_id: Mapped[str | None] = mapped_column(CompactUUID())
     created_at: Mapped[datetime]
     emailed_at: Mapped[datetime | None]
     email_error: Mapped[str | None] = mapped_column(sa.Text)

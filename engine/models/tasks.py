@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.persistence.db import Base, CompactUTCDateTime, Str36, Str255
+from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID, Str255
 
 TASK_STATES = ("ready", "completed", "cancelled")
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -29,9 +29,9 @@ class Task(Base):
         sa.Index("ix_task_completed_by", "completed_by", "completed_at"),
     )
 
-    id: Mapped[Str36] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(CompactUUID(), primary_key=True)
     instance_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("process_instance.id", ondelete="CASCADE")
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE")
     )
     definition_key: Mapped[Str255]
     element_id: Mapped[Str255]
@@ -77,7 +77,7 @@ class TaskCandidate(Base):
     )
 
     task_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True
+        CompactUUID(), sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     value: Mapped[Str255] = mapped_column(primary_key=True)

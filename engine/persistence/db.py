@@ -151,8 +151,10 @@ class _PackedText(TypeDecorator[str]):
     """Text that SQLite stores as the bytes it spells, when it spells them the one way
     they give back; any other value is kept as text. Reads give text.
 
-    Only for columns no key refers to or from: SQLite would compare the bytes with
-    the text of the row they name. PostgreSQL keeps its varchar.
+    A key and every column referring to it (or compared with it) take the same type:
+    SQLite never finds bytes equal to text. So does every statement reading or
+    comparing such a column, which SQLAlchemy's typed columns and bound parameters
+    see to; raw SQL gets the bytes. PostgreSQL keeps its varchar.
     """
 
     impl = sa.String(36)
@@ -178,7 +180,10 @@ class _PackedText(TypeDecorator[str]):
 
 class CompactUUID(_PackedText):
     """A text id that SQLite stores as a UUID's 16 bytes when it is one (17 bytes a
-    value where the text took 37)."""
+    value where the text took 37); other ids (a test's ``t1``) stay text.
+
+    Sorts as the text does: canonical UUIDs are lower-case hex with their hyphens in
+    fixed places, so bytes and text order alike."""
 
     impl = sa.String(36)
     cache_ok = True

@@ -58,20 +58,24 @@ def words_of(business_key: str | None, company: str | None,
     return set(list(dict.fromkeys(found))[:MAX_WORDS])
 
 
+# The model's table, not a lightweight one: its columns' types store the id as SQLite
+# keeps it (bytes, engine.persistence.db.CompactUUID).
+_WORDS: sa.Table = InstanceSearchWord.__table__  # type: ignore[assignment]
+
+
 def store_words(session: Session, instance_id: str, words: Set[str],
                 stored: Set[str] | None = None) -> None:
     """Make the instance's stored words ``words``: insert what is new, delete what went.
 
     :param stored: the words stored now, when the caller knows them; else read.
     """
-    table = sa.table("instance_search_word", sa.column("instance_id"), sa.column("word"))
     if stored is None:
         stored = set(session.scalars(sa.select(InstanceSearchWord.word)
                                      .where(InstanceSearchWord.instance_id == instance_id)))
     added, gone = words - stored, stored - words
     if added:
-        session.execute(sa.insert(table), [{"instance_id": instance_id, "word": w}
+        session.execute(sa.insert(_WORDS), [{"instance_id": instance_id, "word": w}
                                            for w in sorted(added)])
     if gone:
-        session.execute(sa.delete(table).where(table.c.instance_id == instance_id,
-                                               table.c.word.in_(sorted(gone))))
+        session.execute(sa.delete(_WORDS).where(_WORDS.c.instance_id == instance_id,
+                                                _WORDS.c.word.in_(sorted(gone))))

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import Base, CompactUUID, Str255
 
 INVOICE_STATES = ("terbit", "lunas", "kedaluwarsa", "dibatalkan")
 
@@ -29,7 +29,7 @@ class Invoice(Base):
         sa.Index("ix_invoice_subject_state", "subject", "state"),
     )
 
-    id: Mapped[Str36] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(CompactUUID(), primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(15), unique=True)
     subject: Mapped[Str255]
     company: Mapped[str | None] = mapped_column(sa.String(255), index=True)
@@ -38,7 +38,7 @@ class Invoice(Base):
     total: Mapped[int] = mapped_column(sa.BigInteger)
     currency: Mapped[str] = mapped_column(sa.String(3))
     legal_basis: Mapped[str] = mapped_column(sa.String(64))
-    instance_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    instance_id: Mapped[str | None] = mapped_column(CompactUUID(), index=True)
     state: Mapped[str] = mapped_column(sa.String(16))
     issued_at: Mapped[datetime]
     due_at: Mapped[datetime]

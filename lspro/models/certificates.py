@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str36, Str255
+from engine.persistence.db import Base, CompactUUID, Str255
 
 CERTIFICATE_STATES = ("aktif", "dibekukan", "dicabut", "ditarik", "kedaluwarsa")
 
@@ -31,7 +31,7 @@ class Certificate(Base):
         sa.Index("ix_certificate_state_expires", "state", "expires_on"),
     )
 
-    id: Mapped[Str36] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(CompactUUID(), primary_key=True)
     number: Mapped[Str255] = mapped_column(unique=True)
     sequence: Mapped[int] = mapped_column(unique=True)
     company: Mapped[Str255] = mapped_column(index=True)
@@ -41,15 +41,15 @@ class Certificate(Base):
     scheme_type: Mapped[int]
     brands: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     application_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    instance_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    instance_id: Mapped[str | None] = mapped_column(CompactUUID(), index=True)
     state: Mapped[str] = mapped_column(sa.String(16))
     issued_on: Mapped[date]
     expires_on: Mapped[date]
     handed_over_at: Mapped[datetime | None]
     last_surveillance_on: Mapped[date | None]
     superseded_by: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("certificate.id"), index=True)
-    supersedes: Mapped[str | None] = mapped_column(sa.String(36))
+        CompactUUID(), sa.ForeignKey("certificate.id"), index=True)
+    supersedes: Mapped[str | None] = mapped_column(CompactUUID())
     suspension_reason: Mapped[str | None] = mapped_column(sa.String(64))
     suspension_deadline: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(255))
@@ -67,11 +67,11 @@ class CertificateEvent(Base):
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
     certificate_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("certificate.id", ondelete="CASCADE"), index=True)
+        CompactUUID(), sa.ForeignKey("certificate.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(sa.String(32))
     actor: Mapped[str | None] = mapped_column(sa.String(255))
-    instance_id: Mapped[str | None] = mapped_column(sa.String(36))
+    instance_id: Mapped[str | None] = mapped_column(CompactUUID())
     from_state: Mapped[str | None] = mapped_column(sa.String(16))
     to_state: Mapped[str | None] = mapped_column(sa.String(16))
     reason: Mapped[str | None] = mapped_column(sa.Text)

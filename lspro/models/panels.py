@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.db import Base, Str255
+from engine.persistence.db import Base, CompactUUID, Str255
 
 PANEL_KINDS = ("original", "appeal")
 PANEL_SOURCES = ("declared", "completed")
@@ -30,5 +30,5 @@ class PanelMember(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))
     username: Mapped[Str255]
     source: Mapped[str] = mapped_column(sa.String(16))
-    instance_id: Mapped[str | None] = mapped_column(sa.String(36))
+    instance_id: Mapped[str | None] = mapped_column(CompactUUID())
     recorded_at: Mapped[datetime]

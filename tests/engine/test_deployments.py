@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from engine.bpmn.parser import SertiflowParser
 from engine.composition import Engine
 from engine.errors import DeploymentRejected, InvalidInput
-from engine.models import Deployment, DeploymentResource, ProcessDefinition
+from engine.models import Deployment, DeploymentResource, ProcessDefinition, Task
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
 
@@ -56,8 +56,7 @@ def test_running_instances_stay_on_their_version(engine: Engine) -> None:
         assert s.runtime.instance(old.id).definition_id.startswith("linear:1:")
         assert s.runtime.instance(new.id).definition_id.startswith("linear:2:")
     with engine.write() as s:
-        task_id = s.session.scalars(sa.text(
-            f"SELECT id FROM task WHERE instance_id = '{old.id}'")).one()
+        task_id = s.session.scalars(sa.select(Task.id).where(Task.instance_id == old.id)).one()
         s.runtime.complete_task(task_id, {}, actor="u")
     with engine.read() as s:
         assert s.runtime.instance(old.id).status == "completed"
@@ -151,8 +150,8 @@ def test_form_is_versioned_and_referenced(engine: Engine) -> None:
     with engine.write() as s:
         instance = s.runtime.start_instance("p")
     with engine.read() as s:
-        form_key = s.session.scalar(sa.text(
-            f"SELECT form_key FROM task WHERE instance_id = '{instance.id}'"))
+        form_key = s.session.scalar(sa.select(Task.form_key).where(
+            Task.instance_id == instance.id))
     assert form_key == "review-form"
 
 
@@ -217,8 +216,8 @@ def test_call_activity_to_a_process_deployed_before(engine: Engine) -> None:
         instance = s.runtime.start_instance("parent", variables={"x": 1})
     for expected in ("task_1", "after"):
         with engine.write() as s:
-            (task_id, element) = s.session.execute(sa.text(
-                "SELECT id, element_id FROM task WHERE state = 'ready'")).one()
+            (task_id, element) = s.session.execute(sa.select(Task.id, Task.element_id).where(
+                Task.state == "ready")).one()
             assert element == expected
             s.runtime.complete_task(task_id, {expected: True}, actor="u")
     with engine.read() as s:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engine.composition import Engine
 from engine.config import ConfigError, load_settings
-from engine.models import Notification, Task
+from engine.models import Notification, ProcessInstance, Task
 from engine.persistence.migrate import upgrade
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
@@ -155,8 +155,8 @@ def test_an_ended_instance_forgets_its_notices_of_work(mailing: tuple[Engine, In
     with engine.write() as s:
         s.runtime.cancel(dropped.id, actor="english")
     with engine.read() as s:
-        statuses = dict(s.session.execute(sa.text(
-            "SELECT id, status FROM process_instance")).all())
+        statuses = dict(s.session.execute(sa.select(ProcessInstance.id,
+                                                    ProcessInstance.status)).all())
     assert (statuses[done.id], statuses[dropped.id]) == ("completed", "cancelled")
     assert kinds(done.id) == [] and kinds(dropped.id) == []
     assert kinds(other.id) == ["task_created"]
@@ -269,8 +269,8 @@ def test_ending_an_instance_skips_the_notices_a_mailer_holds(postgres_url: str,
     with engine.read() as s:
         left = set(s.session.scalars(sa.select(Notification.id).where(
             Notification.instance_id == ended.id)))
-        status = s.session.scalar(sa.text(
-            "SELECT status FROM process_instance WHERE id = :id"), {"id": ended.id})
+        status = s.session.scalar(sa.select(ProcessInstance.status).where(
+            ProcessInstance.id == ended.id))
     # The held notice of its first task stays for the purge; its later ones are gone.
     assert status == "completed"
     assert left == {n for n, instance in notices.items() if instance == ended.id}

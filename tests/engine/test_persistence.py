@@ -401,7 +401,7 @@ def test_a_database_from_before_the_split_adopts_the_lspro_branch(tmp_path: Path
         versions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
         kept = conn.scalar(sa.text("SELECT last_value FROM number_sequence"))
     old.dispose()
-    assert versions == {"0017", "lspro_0002"} and kept == 7
+    assert versions == {"0018", "lspro_0003"} and kept == 7
 
     fresh = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(fresh)

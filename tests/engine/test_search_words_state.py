@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from engine.bpmn.serializer import load_state
 from engine.bpmn.workflow import ProcessRun
 from engine.composition import Engine
-from engine.models import ProcessInstance
+from engine.models import InstanceSearchWord, ProcessInstance
 from tests.builders import linear_user_tasks
 from tests.instances import the_ready_task
 
@@ -38,9 +38,8 @@ def word_statements(engine: Engine) -> Iterator[list[str]]:
 
 def stored_words(engine: Engine, instance_id: str) -> set[str]:
     with engine.read() as s:
-        rows = s.session.execute(sa.text(
-            "SELECT word FROM instance_search_word WHERE instance_id = :i"), {"i": instance_id})
-        return {row.word for row in rows}
+        return set(s.session.scalars(sa.select(InstanceSearchWord.word).where(
+            InstanceSearchWord.instance_id == instance_id)))
 
 
 def start(engine: Engine) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.composition import Engine
-from engine.models import HistoryEvent, Incident, ProcessInstance
+from engine.models import HistoryEvent, HistoryValue, Incident, ProcessInstance
 from engine.time.clock import FrozenClock
 from tests.builders import definitions, process
 from tests.people import COMPANY, PASSWORD
@@ -288,5 +288,5 @@ def test_instance_page_history_shows_a_large_value_recorded_once(browser: Any,
     assert table.count("TANDA-99") == 2 and "$values" not in table
     assert "pertama" in table and "kedua" in table
     with web_engine.read() as s:
-        assert s.session.scalar(sa.text(
-            "SELECT count(*) FROM history_value WHERE instance_id = :i"), {"i": instance_id}) == 1
+        assert s.session.scalar(sa.select(sa.func.count()).where(
+            HistoryValue.instance_id == instance_id)) == 1
