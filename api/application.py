@@ -19,11 +19,11 @@ SYNC_KEPT = 1000
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed cookie session, read only when the request sends the cookie."""
+    """Flask's signed cookie session, read only when the request sends cookies."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
-            # What Flask's own answer is without a cookie: a new, empty session.
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            # What Flask's own answer is without the cookie: a new, empty session.
             return self.session_class()
         return super().open_session(app, request)
 
