@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 
 from engine.errors import InvalidInput, NotFound
 from engine.identity.access import Actor
@@ -46,6 +47,8 @@ _INSTANCE_TASKS = {
     .order_by(*order)
     for sort, order in TASK_SORTS.items()
 }
+
+_TASK = sa.select(Task).where(Task.id == sa.bindparam("id"))
 
 # A task in a list: the ORM model, or the task table's row, whose attributes have the
 # same names. One instance's tasks, the most frequent list of all, come as rows: the
@@ -301,7 +304,7 @@ class TaskLists:
 
     def task(self, actor: Actor, task_id: str) -> Task:
         """Return a task ``actor`` may see; otherwise it does not exist for them."""
-        task = self.session.get(Task, task_id)
+        task = self._task(task_id)
         if task is None or not sees(actor, task):
             raise NotFound(f"no task {task_id}")
         return task
@@ -312,10 +315,18 @@ class TaskLists:
         A command on the task does this check on the row it reads itself
         (:func:`check_actionable`, as ``Services.submit_task`` does).
         """
-        task = self.session.get(Task, task_id)
+        task = self._task(task_id)
         if task is None:
             raise NotFound(f"no task {task_id}")
         check_actionable(actor, task_id, task)
         return task
+
+    def _task(self, task_id: str) -> Task | None:
+        # Session.get, with its statement built once (Session.get builds it anew each
+        # time): a task the session holds already is returned as it is.
+        found = self.session.identity_map.get(identity_key(Task, task_id))
+        if found is not None:
+            return found
+        return self.session.scalars(_TASK, {"id": task_id}).first()
 
     # -- instances --------------------------------------------------------------------
