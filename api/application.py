@@ -1,6 +1,6 @@
 """The Flask application class, without two costs Flask adds to every request.
 
-An API request carries a bearer token and no cookie, yet Flask builds the
+An API request carries a bearer token and no cookies, yet Flask builds the
 session cookie's signing serializer for it, and asks once per view, hook and
 flask-smorest wrapper whether the function is a coroutine. Both answers are the
 same every time.

@@ -86,3 +86,21 @@ def test_query_arguments_are_read_as_webargs_reads_them() -> None:
             "state": "ready", "page": 2, "roles": ["a", "b"]}
         with pytest.raises(UnprocessableEntity):
             parser.parse(plain, location="query", unknown=RAISE)  # "roles", "other"
+
+
+def test_documenting_an_operation_adds_no_call_layer(engine: Engine) -> None:
+    """alt_response and doc keep documenting each operation (its problem answers and
+    bearer security) without wrapping the view in one more call each."""
+    app = create_app(engine.settings, engine=engine)
+    operation = app.test_client().get("/api/v1/openapi.json").json[
+        "paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
+    assert {"200", "400", "401", "403", "404", "409", "422"} <= set(operation["responses"])
+    assert operation["responses"]["409"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert operation["security"] == [{"bearerAuth": []}]
+    layers, view = 0, app.view_functions["tasks.complete"]
+    while hasattr(view, "__wrapped__"):
+        layers, view = layers + 1, view.__wrapped__
+    assert view.__module__ == "api.v1.tasks"
+    # webargs' parser, flask-smorest's arguments and response wrappers (ten before).
+    assert layers == 3
