@@ -32,16 +32,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         with ``extensions`` (by default :func:`api.extensions.default_extensions`).
         A given engine brings its own extensions.
     """
-    from flask import Flask
     from flask_smorest import Api
 
     from engine.composition import Engine
     from engine.config import load_settings
 
+    from .application import SertiflowFlask
     from .jsonio import StrictJSONProvider
 
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = SertiflowFlask(__name__, instance_path=str(settings.instance_path))
     # Before anything renders: the pages' ``tojson`` takes the provider it finds then.
     app.json = StrictJSONProvider(app)
     app.config.update(

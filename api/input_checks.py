@@ -15,6 +15,12 @@ from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
 NUL = "\x00"
+# How a NUL can stand in UTF-8 JSON text: escaped. Only a body holding that, or a zero
+# byte (a bare NUL, or JSON in UTF-16 or UTF-32, which json reads too), is parsed
+# here: the view parses the body anyway, and most bodies hold neither.
+_NUL_BYTES = (b"\\u0000", b"\x00")
+# How a NUL comes in a query string (its bare form aside).
+_QUERY_NUL = "%00"
 
 
 def refuse_nul_characters() -> None:
@@ -26,9 +32,16 @@ def refuse_nul_characters() -> None:
 def _nul_in_request() -> str | None:
     if NUL in request.path:
         return "the path"
-    for key, value in request.args.items(multi=True):
-        if NUL in key or NUL in value:
-            return f"the query argument '{key.replace(NUL, '')}'"
+    # The raw query and content type say when there is nothing to look at, which is
+    # most of the time: this runs before every request.
+    environ = request.environ
+    query = environ.get("QUERY_STRING", "")
+    if _QUERY_NUL in query or NUL in query:
+        for key, value in request.args.items(multi=True):
+            if NUL in key or NUL in value:
+                return f"the query argument '{key.replace(NUL, '')}'"
+    if not environ.get("CONTENT_TYPE"):
+        return None  # neither a form nor JSON
     if _is_form():
         for key, value in request.form.items(multi=True):
             if NUL in key or NUL in value:
@@ -36,12 +49,16 @@ def _nul_in_request() -> str | None:
         for key, upload in request.files.items(multi=True):
             if NUL in key or NUL in (upload.filename or ""):
                 return f"the file of field '{key.replace(NUL, '')}'"
-    if request.is_json and request.content_length:
+    if request.is_json and request.content_length and _may_hold_nul(request.get_data()):
         body = request.get_json(silent=True)
         found = _nul_in_json(body, "")
         if found is not None:
             return f"the body at '{found}'" if found else "the body"
     return None
+
+
+def _may_hold_nul(body: bytes) -> bool:
+    return any(marker in body for marker in _NUL_BYTES)
 
 
 def _is_form() -> bool:

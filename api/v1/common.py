@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from flask import Request
 from flask_smorest import Blueprint
+from marshmallow import Schema
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
@@ -24,6 +26,23 @@ class StrictArgumentsParser(FlaskParser):
     A body holding ``NaN`` or ``Infinity`` is refused with 400, saying where;
     webargs itself would take those tokens as numbers.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Whether a query schema has list fields; schemas are made once per operation.
+        self._multiple: weakref.WeakKeyDictionary[Schema, bool] = weakref.WeakKeyDictionary()
+
+    def load_querystring(self, req: Request, schema: Schema) -> Any:
+        # Without a list field, webargs' proxy answers each argument's first value, as
+        # a plain dict does, which marshmallow reads faster; the proxy also walks the
+        # schema's fields on every request to find the list ones.
+        multiple = self._multiple.get(schema)
+        if multiple is None:
+            multiple = self._multiple[schema] = bool(
+                self._makeproxy(req.args, schema).multiple_keys)
+        if multiple:
+            return super().load_querystring(req, schema)
+        return req.args.to_dict()
 
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
@@ -50,6 +69,26 @@ class ApiBlueprint(Blueprint):
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+    # flask-smorest's alt_response and doc only document, yet each wraps the view in
+    # one more function that looks the app up and calls it: five or six a view here
+    # (see documented). The documentation is kept on the view itself instead.
+
+    def alt_response(self, *args: Any, **kwargs: Any) -> Any:
+        return _documentation_only(super().alt_response(*args, **kwargs))
+
+    @staticmethod
+    def doc(**kwargs: Any) -> Any:
+        return _documentation_only(Blueprint.doc(**kwargs))
+
+
+def _documentation_only(decorator: Any) -> Any:
+    """``decorator``'s documentation (``_apidoc``) given to the function it decorates,
+    instead of the wrapper it makes."""
+    def document(func: Any) -> Any:
+        func._apidoc = decorator(func)._apidoc
+        return func
+    return document
 
 
 def blueprint(name: str, url_prefix: str, description: str) -> Blueprint:

@@ -9,9 +9,10 @@ from flask import current_app, request
 
 from engine.documents.visibility import refers_to
 from engine.errors import Forbidden, InvalidInput
-from engine.models import Task
+from engine.queries.access import Page
 from engine.queries.completed import completed_by
 from engine.queries.lists import check_actionable
+from engine.queries.task_lists import ListedTask
 from engine.runtime.store import TaskRecord
 from engine.tasks.option_lists import form_input_data
 from engine.tasks.taskforms import form_for_task
@@ -35,6 +36,7 @@ def list_tasks(args: dict[str, Any]) -> Any:
     """
     args = dict(args)
     search, done_by = args.pop("q", None), args.pop("completed_by", None)
+    page: Page[ListedTask]
     with query() as (services, actor):
         if done_by is not None:
             page = completed_by(services.session, actor, done_by, key=args.get("key"),
@@ -52,7 +54,7 @@ def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def task_json(task: Task | TaskRecord) -> dict[str, Any]:
+def task_json(task: ListedTask | TaskRecord) -> dict[str, Any]:
     """The ``Task`` schema's shape, built directly from a task row."""
     return {
         "id": task.id, "name": task.element_id, "title": task.title,

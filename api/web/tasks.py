@@ -17,8 +17,10 @@ from flask.typing import ResponseReturnValue
 from engine.documents.visibility import refers_to
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance, Task
+from engine.queries.access import Page
 from engine.queries.completed import completed_by
 from engine.queries.lists import TASK_SORTS, may_act_on
+from engine.queries.task_lists import ListedTask
 from engine.tasks.option_lists import form_input_data
 from engine.tasks.taskforms import form_for_task
 
@@ -72,6 +74,7 @@ def task_list() -> ResponseReturnValue:
             filters["assignee"] = "me"
         elif view == "open":
             filters["unassigned"] = True
+        page: Page[ListedTask]
         if view == "done":
             page = completed_by(services.session, actor, key=key, search=search,
                                 page=page_number, per_page=PER_PAGE)

@@ -250,7 +250,8 @@ class DocumentService:
         return {d.id for d in self.visible_to(actor, self.list_for_instance(instance_id))}
 
     def list_for_instance(self, instance_id: str) -> list[Document]:
-        return self._list(Document.instance_id == instance_id)
+        # Built once: a task's page lists its instance's documents on every view.
+        return list(self.session.scalars(_INSTANCE_DOCUMENTS, {"instance_id": instance_id}))
 
     def list_for_task(self, task_id: str) -> list[Document]:
         # Through the task's instance: its index finds the few rows (task_id has none).
@@ -320,6 +321,11 @@ class DocumentService:
         return str(found.element_id)
 
     def _list(self, condition: sa.ColumnElement[bool]) -> list[Document]:
-        query = (sa.select(Document).where(condition)
-                 .order_by(Document.uploaded_at, Document.name, Document.id))
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(sa.select(Document).where(condition)
+                                         .order_by(*_DOCUMENT_ORDER)))
+
+
+_DOCUMENT_ORDER = (Document.uploaded_at, Document.name, Document.id)
+_INSTANCE_DOCUMENTS = (sa.select(Document)
+                       .where(Document.instance_id == sa.bindparam("instance_id"))
+                       .order_by(*_DOCUMENT_ORDER))

@@ -17,7 +17,8 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity.access import Actor
 from engine.models import ProcessInstance, Task, TaskCandidate
 
-T = TypeVar("T")
+# Covariant: a page of tasks read as ORM models is a page of listed tasks too.
+T = TypeVar("T", covariant=True)
 
 MAX_PER_PAGE = 200
 

@@ -7,11 +7,13 @@ path that keeps the first page cheap at any size (see :meth:`TaskLists._by_candi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 
 from engine.errors import InvalidInput, NotFound
 from engine.identity.access import Actor
@@ -37,13 +39,21 @@ TASK_SORTS = {
     "-created": (Task.created_at.desc(), Task.id.desc()),
     "priority": (Task.priority.desc(), Task.created_at, Task.id),
 }
-# One instance's tasks in a state, per sort: the most frequent list, built once.
+# One instance's tasks in a state, per sort: the most frequent list, built once, and
+# read as plain rows of the task table (see ListedTask).
 _INSTANCE_TASKS = {
-    sort: sa.select(Task)
+    sort: sa.select(*Task.__table__.c)
     .where(Task.instance_id == sa.bindparam("instance_id"), Task.state == sa.bindparam("state"))
     .order_by(*order)
     for sort, order in TASK_SORTS.items()
 }
+
+_TASK = sa.select(Task).where(Task.id == sa.bindparam("id"))
+
+# A task in a list: the ORM model, or the task table's row, whose attributes have the
+# same names. One instance's tasks, the most frequent list of all, come as rows: the
+# ORM's loading cost more than the query.
+ListedTask = Task | sa.Row[Any]
 
 
 # A task list counts at most this far, at every size; past it the total says
@@ -91,7 +101,7 @@ class TaskLists:
         sort: str = "due",
         page: int = 1,
         per_page: int = 50,
-    ) -> Page[Task]:
+    ) -> Page[ListedTask]:
         """List the tasks ``actor`` may see, filtered, sorted and paged.
 
         ``search``: each word typed starts a word of the instance's business key,
@@ -268,16 +278,17 @@ class TaskLists:
 
     def _few_tasks(self, actor: Actor, state: str, filters: list[sa.ColumnElement[bool]],
                    sort: str, offset: int, limit: int, page: int, per_page: int, *,
-                   instance_id: str | None, business_key: str | None) -> Page[Task]:
+                   instance_id: str | None, business_key: str | None) -> Page[ListedTask]:
         """One instance's (or business key's) tasks: read all, keep those ``actor`` sees.
 
         An instance has a handful of tasks, so the rule is checked on each loaded
         row (:func:`sees`) and the page cut in Python. Listing one instance's open
         tasks is the most frequent call of all, so that statement is built once.
         """
+        rows: Iterable[ListedTask]
         if instance_id is not None and business_key is None and not filters:
-            rows = self.session.scalars(_INSTANCE_TASKS[sort],
-                                        {"instance_id": instance_id, "state": state})
+            rows = self.session.connection().execute(
+                _INSTANCE_TASKS[sort], {"instance_id": instance_id, "state": state})
         else:
             where = [Task.state == state, *filters]
             if instance_id is not None:
@@ -293,7 +304,7 @@ class TaskLists:
 
     def task(self, actor: Actor, task_id: str) -> Task:
         """Return a task ``actor`` may see; otherwise it does not exist for them."""
-        task = self.session.get(Task, task_id)
+        task = self._task(task_id)
         if task is None or not sees(actor, task):
             raise NotFound(f"no task {task_id}")
         return task
@@ -304,10 +315,18 @@ class TaskLists:
         A command on the task does this check on the row it reads itself
         (:func:`check_actionable`, as ``Services.submit_task`` does).
         """
-        task = self.session.get(Task, task_id)
+        task = self._task(task_id)
         if task is None:
             raise NotFound(f"no task {task_id}")
         check_actionable(actor, task_id, task)
         return task
+
+    def _task(self, task_id: str) -> Task | None:
+        # Session.get, with its statement built once (Session.get builds it anew each
+        # time): a task the session holds already is returned as it is.
+        found = self.session.identity_map.get(identity_key(Task, task_id))
+        if found is not None:
+            return found
+        return self.session.scalars(_TASK, {"id": task_id}).first()
 
     # -- instances --------------------------------------------------------------------

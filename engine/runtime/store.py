@@ -198,6 +198,7 @@ class InstanceStore:
         self._rows = QueuedRows()
         # Large history values (engine.queries.history_values), written before them.
         self._history_values: dict[tuple[str, str], dict[str, Any]] = {}
+        self._connection: sa.Connection | None = None
 
     # -- instances ---------------------------------------------------------------
 
@@ -422,6 +423,10 @@ class InstanceStore:
 
     def _conn(self) -> sa.Connection:
         # The session's connection, inside the command's transaction; Core
-        # statements on it skip the ORM's per-statement bookkeeping.
-        return self.session.connection()
+        # statements on it skip the ORM's per-statement bookkeeping. Asked of the
+        # session once: a command is one transaction, never committed halfway.
+        conn = self._connection
+        if conn is None:
+            conn = self._connection = self.session.connection()
+        return conn
 

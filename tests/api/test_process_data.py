@@ -269,7 +269,7 @@ def test_the_engine_refuses_variables_that_are_not_process_data(
         assert s.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) == 0
 
 
-@pytest.mark.parametrize("where", ["query", "path", "body", "key", "form"])
+@pytest.mark.parametrize("where", ["query", "path", "body", "key", "form", "utf16"])
 def test_a_nul_character_is_refused_with_400_and_changes_nothing(
         as_user: Any, where: str) -> None:
     """PostgreSQL cannot store a NUL in text: it is refused at the door on both databases."""
@@ -285,6 +285,10 @@ def test_a_nul_character_is_refused_with_400_and_changes_nothing(
     elif where == "key":
         answer = staff.post("/api/v1/process-definitions/data/start",
                             json={"variables": {"a\x00b": 1}})
+    elif where == "utf16":  # JSON in UTF-16, which json reads: its escape is no b"\\u0000"
+        answer = staff.post("/api/v1/process-definitions/data/start",
+                            data=json.dumps({"business_key": "A\x00B"}).encode("utf-16"),
+                            headers={"Content-Type": "application/json"})
     else:
         answer = staff.post("/api/v1/deployments", files=[
             ("files", ("x\x00.bpmn", b"<x/>", "text/xml"))])
