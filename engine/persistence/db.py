@@ -286,7 +286,6 @@ def _has_input(dbapi_connection: Any) -> bool:
     return bool(poller.poll(0))
 
 
-
 def _json_text(value: Any) -> str:
     """A JSON column's text, without the blanks after ``,`` and ``:`` that json.dumps
     writes by default: every history event and task carries a few dozen of them."""
@@ -383,7 +382,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """Open a read-only unit of work; closing it rolls back and detaches the objects."""
+        """Open a read-only unit of work; closing it ends it and detaches the objects.
+
+        Nothing in it may write: SQLite rolls a read's transaction back, but on
+        PostgreSQL each statement of a read commits by itself (autocommit).
+        """
         session = self._read()
         try:
             yield session
