@@ -323,6 +323,10 @@ def holds_the_writer(session: Session) -> bool:
     return bind.dialect.name == "sqlite" and bind.get_execution_options().get(_BEGIN) == "IMMEDIATE"
 
 
+def _refuse_to_write(session: Session, *_: Any) -> None:
+    raise RuntimeError("a read transaction may not write: open a write transaction")
+
+
 class Database:
     """The engine plus the two kinds of transaction the edge may open."""
 
@@ -341,9 +345,15 @@ class Database:
         # a transaction around a read gives it nothing but two round trips (BEGIN and
         # the ROLLBACK that ends it): there a read runs its statements in autocommit.
         # SQLite keeps its transaction: there it is the read's one snapshot.
-        reader = (self.engine if self.is_sqlite
-                  else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
-        self._read = sessionmaker(bind=reader, expire_on_commit=False)
+        if self.is_sqlite:
+            self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        else:
+            # Nothing there may reach the database by the ORM's flush: a changed
+            # object is never written, and an explicit flush is refused.
+            self._read = sessionmaker(
+                bind=self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False, autoflush=False)
+            event.listen(self._read, "before_flush", _refuse_to_write)
         # SQLite has one writer at a time. Threads of this process queue for it here
         # and are woken the moment it is free; left to SQLite's busy handler they
         # would poll with sleeps of up to 100 ms. Other processes still meet the

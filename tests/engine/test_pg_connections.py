@@ -100,3 +100,29 @@ def test_a_read_opens_no_transaction_and_a_write_still_does(database: Database) 
         raise RuntimeError("the command fails")
     with database.read() as session:
         assert session.scalar(sa.text("SELECT count(*) FROM note")) == 0
+
+
+def test_nothing_a_read_changes_through_the_orm_is_written(database: Database) -> None:
+    with database.write() as session:
+        session.execute(sa.text("INSERT INTO note VALUES (1, 'as written')"))
+    note = sa.table("note", sa.column("id"), sa.column("body"))
+    with database.read() as session:
+        # A changed object is not flushed before the next query, as it would be in
+        # autocommit, where nothing would roll it back.
+        mapped = _Note(id=2, body="made in a read")
+        session.add(mapped)
+        assert session.scalar(sa.select(sa.func.count()).select_from(note)) == 1
+        with pytest.raises(RuntimeError, match="may not write"):
+            session.flush()
+    with database.read() as session:
+        assert session.execute(sa.select(note.c.id, note.c.body)).all() == [(1, "as written")]
+
+
+class _Base(sa.orm.DeclarativeBase):
+    pass
+
+
+class _Note(_Base):
+    __tablename__ = "note"
+    id: sa.orm.Mapped[int] = sa.orm.mapped_column(primary_key=True)
+    body: sa.orm.Mapped[str]
