@@ -7,7 +7,9 @@ and hands the session to the services, which only ``flush()``.
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -234,11 +236,59 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL",
                                   json_serializer=_json_text)
         _configure_sqlite(engine, sqlite_synchronous, busy_timeout_s)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20,
                                   json_serializer=_json_text)
+        _ping_when_in_doubt(engine)
     return engine
 
 
+# A pooled connection idle longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 10.0
+# When the connection went back to the pool (in its record's info).
+_IDLE_SINCE = "sertiflow_idle_since"
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Check a pooled connection on checkout only when it may have died while idle.
+
+    SQLAlchemy's ``pool_pre_ping`` spends a round trip on every checkout: one per
+    request, a fifth of a task completion's. Here a connection is pinged only if it
+    has been idle for :data:`PING_AFTER_IDLE_S`, or if its socket has something to
+    read: an idle connection is sent nothing, unless the server is closing it (a
+    restart, ``pg_terminate_backend``, an idle timeout). One that fails the ping is
+    replaced before anyone uses it, as with ``pool_pre_ping``.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None:
+            return  # new: just connected
+        if (time.monotonic() - idle_since < PING_AFTER_IDLE_S
+                and not _has_input(dbapi_connection)):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise sa.exc.DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("a pooled connection failed its ping")
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket is readable (or closed): the server spoke."""
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:
+        return True  # closed, or no socket: let the ping decide
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _json_text(value: Any) -> str:
@@ -278,6 +328,10 @@ def holds_the_writer(session: Session) -> bool:
     return bind.dialect.name == "sqlite" and bind.get_execution_options().get(_BEGIN) == "IMMEDIATE"
 
 
+def _refuse_to_write(session: Session, *_: Any) -> None:
+    raise RuntimeError("a read transaction may not write: open a write transaction")
+
+
 class Database:
     """The engine plus the two kinds of transaction the edge may open."""
 
@@ -292,7 +346,19 @@ class Database:
         writer = self.engine.execution_options(**{_BEGIN: "IMMEDIATE"})
         # No autoflush: a command flushes once, at its end, instead of before each query.
         self._write = sessionmaker(bind=writer, expire_on_commit=False, autoflush=False)
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # PostgreSQL reads each statement at its own snapshot under READ COMMITTED, so
+        # a transaction around a read gives it nothing but two round trips (BEGIN and
+        # the ROLLBACK that ends it): there a read runs its statements in autocommit.
+        # SQLite keeps its transaction: there it is the read's one snapshot.
+        if self.is_sqlite:
+            self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        else:
+            # Nothing there may reach the database by the ORM's flush: a changed
+            # object is never written, and an explicit flush is refused.
+            self._read = sessionmaker(
+                bind=self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False, autoflush=False)
+            event.listen(self._read, "before_flush", _refuse_to_write)
         # SQLite has one writer at a time. Threads of this process queue for it here
         # and are woken the moment it is free; left to SQLite's busy handler they
         # would poll with sleeps of up to 100 ms. Other processes still meet the
@@ -331,7 +397,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """Open a read-only unit of work; closing it rolls back and detaches the objects."""
+        """Open a read-only unit of work; closing it ends it and detaches the objects.
+
+        Nothing in it may write: SQLite rolls a read's transaction back, but on
+        PostgreSQL each statement of a read commits by itself (autocommit).
+        """
         session = self._read()
         try:
             yield session

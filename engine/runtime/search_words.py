@@ -22,6 +22,9 @@ from engine.models.search import WORD_LENGTH, InstanceSearchWord
 # mistake must not flood the table.
 MAX_WORDS = 48
 _WORD = re.compile(r"\w+", re.UNICODE)
+_INSERT_WORDS_PG = sa.text(
+    "INSERT INTO instance_search_word (instance_id, word) "
+    "SELECT :instance_id, unnest(CAST(:words AS varchar[]))")
 
 
 def split_words(text: str) -> list[str]:
@@ -74,8 +77,13 @@ def store_words(session: Session, instance_id: str, words: Set[str],
                                      .where(InstanceSearchWord.instance_id == instance_id)))
     added, gone = words - stored, stored - words
     if added:
-        session.execute(sa.insert(_WORDS), [{"instance_id": instance_id, "word": w}
-                                           for w in sorted(added)])
+        if session.get_bind().dialect.name == "postgresql":
+            # One statement: psycopg's executemany sends a statement per row.
+            session.execute(_INSERT_WORDS_PG, {"instance_id": instance_id,
+                                               "words": sorted(added)})
+        else:
+            session.execute(sa.insert(_WORDS), [{"instance_id": instance_id, "word": w}
+                                                for w in sorted(added)])
     if gone:
         session.execute(sa.delete(_WORDS).where(_WORDS.c.instance_id == instance_id,
                                                 _WORDS.c.word.in_(sorted(gone))))

@@ -8,26 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from engine.bpmn.serializer import load_state
 from engine.bpmn.workflow import ProcessRun
 from engine.composition import Engine
 from engine.models import InstanceSearchWord, ProcessInstance
+from lspro import LsproExtension
 from tests.builders import linear_user_tasks
 from tests.instances import the_ready_task
+from tests.postgres import PostgresServer
+from tests.settings import LSPRO, settings_for
 
 
 @contextmanager
-def word_statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements sent to the database that touch the search words."""
+def word_statements(engine: Engine, *, executemany: bool = False) -> Iterator[list[str]]:
+    """The statements sent to the database that touch the search words (with
+    ``executemany``, those sent once per row are marked)."""
     seen: list[str] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               per_row: bool) -> None:
         if "instance_search_word" in statement:
-            seen.append(statement.split()[0])
+            many = " (a statement per row)" if executemany and per_row else ""
+            seen.append(statement.split()[0] + many)
 
     sa.event.listen(engine.db.engine, "before_cursor_execute", record)
     try:
@@ -90,3 +98,28 @@ def test_a_state_without_words_reads_them_once(engine: Engine) -> None:
         complete(engine, instance_id, {"nama_produk": "Teh Celup"})
     assert seen == ["INSERT", "DELETE"]  # saved with the state again
     assert stored_words(engine, instance_id) == {"prm", "7", "teh", "celup"}
+
+
+@pytest.fixture
+def pg_engine(postgres_server: PostgresServer, postgres_template: str,
+              tmp_path: Path) -> Iterator[Engine]:
+    url = postgres_server.create_database(template=postgres_template)
+    # The LSPro's extension names nama_produk among the searched variables.
+    built = Engine(settings_for(tmp_path, url), extensions=[LsproExtension(LSPRO)],
+                   workflow_cache_size=0)
+    yield built
+    built.close()
+    postgres_server.drop_database(url)
+
+
+@pytest.mark.postgres
+def test_new_words_go_in_one_statement_on_postgres(pg_engine: Engine) -> None:
+    # psycopg's executemany would send a statement per word.
+    with word_statements(pg_engine, executemany=True) as seen:
+        instance_id = start(pg_engine)
+    assert seen == ["INSERT"]
+    assert stored_words(pg_engine, instance_id) == {"prm", "7", "kopi", "bubuk"}
+    with word_statements(pg_engine, executemany=True) as seen:
+        complete(pg_engine, instance_id, {"nama_produk": "Teh Celup Wangi"})
+    assert seen == ["INSERT", "DELETE"]
+    assert stored_words(pg_engine, instance_id) == {"prm", "7", "teh", "celup", "wangi"}
