@@ -24,6 +24,17 @@ def is_overdue(state: str, due_at: datetime | None) -> bool:
     return due_at < now
 
 
+def iso_time(value: datetime | None) -> str | None:
+    """A moment as the schemas' ``fields.DateTime`` writes it (ISO 8601); None stays None.
+    For the answers written by hand from a row (a task, a started instance)."""
+    return value.isoformat() if value is not None else None
+
+
+def definition_version(definition_id: str) -> int:
+    """The version in a process definition's id (``key:version:digest``)."""
+    return int(definition_id.split(":")[1])
+
+
 def page_of(item: type[Schema], name: str) -> type[Schema]:
     """A page envelope: ``{"items": [...], "total", "page", "per_page"}``."""
     return Schema.from_dict({
@@ -146,7 +157,7 @@ class Instance(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
     def _version(self, instance: Any) -> int:
-        return int(str(instance.definition_id).split(":")[1])
+        return definition_version(str(instance.definition_id))
 
 
 class InstanceArgs(Paging):

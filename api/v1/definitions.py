@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, request
@@ -15,6 +14,7 @@ from engine.runtime.store import InstanceRow
 
 from .. import schemas
 from ..context import command, query, require
+from ..schemas import definition_version, iso_time
 from .common import blueprint, documented, page_dict
 
 bp = blueprint("definitions", "", "Deploy .bpmn and .form files; list and start processes")
@@ -119,12 +119,8 @@ def instance_json(row: InstanceRow) -> dict[str, Any]:
     """The ``Instance`` schema's shape, built directly from a command's instance row."""
     return {
         "id": row.id, "key": row.definition_key,
-        "version": int(row.definition_id.split(":")[1]), "definition_id": row.definition_id,
+        "version": definition_version(row.definition_id), "definition_id": row.definition_id,
         "business_key": row.business_key, "status": row.status, "company": row.company,
-        "started_by": row.started_by, "started_at": _time(row.started_at),
-        "ended_at": _time(row.ended_at),
+        "started_by": row.started_by, "started_at": iso_time(row.started_at),
+        "ended_at": iso_time(row.ended_at),
     }
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, BinaryIO, cast
 
 from flask import current_app, request
@@ -19,6 +18,7 @@ from engine.tasks.taskforms import form_for_task
 
 from .. import jsonio, schemas
 from ..context import command, query
+from ..schemas import iso_time
 from .common import Extended, blueprint, documented, page_dict
 
 bp = blueprint("tasks", "/tasks", "The tasks a user may see and act on")
@@ -50,10 +50,6 @@ def list_tasks(args: dict[str, Any]) -> Any:
     return current_app.response_class(jsonio.dumps(body), mimetype="application/json")
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def task_json(task: ListedTask | TaskRecord) -> dict[str, Any]:
     """The ``Task`` schema's shape, built directly from a task row."""
     return {
@@ -61,10 +57,10 @@ def task_json(task: ListedTask | TaskRecord) -> dict[str, Any]:
         "instance_id": task.instance_id, "key": task.definition_key, "state": task.state,
         "roles": task.candidate_groups, "users": task.candidate_users,
         "assignee": task.assignee, "company": task.company, "priority": task.priority,
-        "form_key": task.form_key, "created_at": _time(task.created_at),
-        "due_at": _time(task.due_at), "overdue": schemas.is_overdue(task.state, task.due_at),
-        "follow_up_at": _time(task.follow_up_at),
-        "completed_at": _time(task.completed_at), "completed_by": task.completed_by,
+        "form_key": task.form_key, "created_at": iso_time(task.created_at),
+        "due_at": iso_time(task.due_at), "overdue": schemas.is_overdue(task.state, task.due_at),
+        "follow_up_at": iso_time(task.follow_up_at),
+        "completed_at": iso_time(task.completed_at), "completed_by": task.completed_by,
     }
 
 
@@ -158,7 +154,7 @@ def complete(body: dict[str, Any], task_id: str) -> Any:
         # command reads (Services.submit_task).
         _, done = services.submit_task(task_id, body["variables"], actor=actor)
         finished = {**task_json(done.task), "state": "completed", "overdue": False,
-                    "completed_at": _time(services.runtime.clock.now()),
+                    "completed_at": iso_time(services.runtime.clock.now()),
                     "completed_by": actor.username}
     return _answer({"task": finished, "instance_status": done.instance.status,
                     "next_tasks": done.next_tasks})
