@@ -83,7 +83,13 @@ def get_definition_xml(key: str) -> Response:
 
 
 def may_start(actor: Actor, services: Services, definition: ProcessDefinition) -> bool:
-    """Whether ``actor`` is among the starters the process names (anyone, if none)."""
+    """Whether ``actor`` is among the starters the process names (anyone, if none).
+
+    A customer whose account names no company starts nothing: the instance would
+    belong to no company they could be shown.
+    """
+    if actor.is_customer and not actor.company:
+        return False
     starters = services.runtime.stored_spec(definition.id).get("starters") or {}
     groups, users = starters.get("groups") or [], starters.get("users") or []
     if not groups and not users:

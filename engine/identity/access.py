@@ -30,6 +30,15 @@ class Actor:
     roles: frozenset[str]
     company: str | None = None
 
+    def __post_init__(self) -> None:
+        # A customer without a company (a user row edited by hand, or one signed in
+        # by an outside identity provider) must see no company's work, nor the work
+        # that belongs to none: "" matches no company (names are stored stripped and
+        # never empty), where None would read as SQL's "company IS NULL" and as equal
+        # to the None of a task that has no company.
+        if self.company is None and self.is_customer:
+            object.__setattr__(self, "company", "")
+
     @classmethod
     def of(cls, username: str, roles: Iterable[str], company: str | None = None) -> Actor:
         return cls(username, frozenset(roles), company)
@@ -54,7 +63,7 @@ class Actor:
 
     def company_filter(self, asked: str | None) -> str | None:
         """The company a list is narrowed to: a customer's own, whatever they asked."""
-        return (self.company or "") if self.is_customer else asked
+        return self.company if self.is_customer else asked
 
     @property
     def may_deploy(self) -> bool:

@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from engine.composition import Engine
-from engine.models import HistoryValue
+from engine.models import HistoryValue, ProcessInstance, User
 from tests.api.conftest import Client
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
@@ -552,3 +552,22 @@ def test_interactive_docs_page_points_at_the_document(anonymous: Client) -> None
 def test_root_points_at_the_api(anonymous: Client) -> None:
     body = anonymous.get("/").json()
     assert body["docs"] == "/api/v1/docs" and body["openapi"] == "/api/v1/openapi.json"
+
+
+def test_a_customer_whose_account_lost_its_company_starts_nothing_and_sees_nothing(
+        engine: Engine, as_user: Any) -> None:
+    assert deploy(as_user("analyst1")).status_code == 201
+    staff_started = as_user("upp1").post("/api/v1/process-definitions/certification/start",
+                                         json={"business_key": "STAFF-1"})
+    assert staff_started.status_code == 201 and staff_started.json()["company"] is None
+    with engine.write() as s:  # the account edited by hand: still a customer, no company
+        s.session.execute(sa.update(User).where(User.username == "cust1").values(company=None))
+    lost = as_user("cust1")
+    refused = lost.post("/api/v1/process-definitions/certification/start",
+                        json={"business_key": "LOST-1"})
+    assert refused.status_code == 403, refused.text
+    with engine.read() as s:
+        assert s.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) == 1
+    assert lost.get("/api/v1/process-instances").json()["items"] == []
+    assert lost.get("/api/v1/tasks").json()["items"] == []
+    assert lost.get(f"/api/v1/process-instances/{staff_started.json()['id']}").status_code == 404

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine.composition import Engine
+from engine.errors import NotFound
 from engine.identity.access import Actor
 from engine.models import ProcessInstance, Task, TaskCandidate
-from engine.queries.lists import Queries
+from engine.queries.lists import Queries, may_act_on
 from tests.builders import definitions, process
 
 FLOW = process("mixed", """\
@@ -199,3 +200,27 @@ def test_instance_lists_count_up_to_the_cap_and_keep_their_order(filled: Engine)
     # Only their company's two, counted past a cap of one.
     assert {i.company for i in theirs.items} == {"PT A"} and len(theirs.items) == 2
     assert (theirs.total, theirs.total_exact) == (1, False)
+
+
+def test_a_customer_without_a_company_sees_no_work_not_even_work_without_a_company(
+        engine: Engine) -> None:
+    """An account with the customer role and no company (edited by hand, or signed in
+    from elsewhere) must not read "no company" as its own: staff's instances have none."""
+    with engine.write() as s:
+        s.deployments.deploy([("mixed.bpmn", definitions("mixed", FLOW).encode())])
+        started = s.runtime.start_instance("mixed", business_key="STAFF-1")  # no company
+    nobody = Actor.of("lost", ["pelanggan"])
+    assert nobody.company == ""
+    assert Actor.of("staff", ["upp"]).company is None  # staff keep what they were given
+    with engine.read() as s:
+        queries = Queries(s.session)
+        task_b = s.session.scalars(sa.select(Task).where(
+            Task.instance_id == started.id, Task.element_id == "b")).one()
+        assert task_b.company is None and "pelanggan" in task_b.candidate_groups
+        assert queries.tasks(nobody, per_page=100).items == []
+        assert queries.instances(nobody).items == []
+        with pytest.raises(NotFound):
+            queries.instance(nobody, started.id)
+        assert not may_act_on(nobody, task_b)
+        # A customer of a company is refused it too, as before.
+        assert not may_act_on(ACTORS[3], task_b)
