@@ -144,10 +144,20 @@ class Direct:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        if row is None:
-            return None
-        return tuple(value if process is None or value is None else process(value)
-                     for value, process in zip(row, prepared.results, strict=True))
+        return None if row is None else _read(row, prepared.results)
+
+    def all(self, conn: sa.Connection, params: Params) -> list[tuple[Any, ...]]:
+        """Run a SELECT; its rows, each value as its column's type reads it."""
+        prepared = self._for(conn.dialect, params)
+        if prepared is None:
+            return [tuple(row) for row in conn.execute(self.statement, params)]
+        cursor = _run(conn, prepared, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        results = prepared.results
+        return [_read(row, results) for row in rows]
 
     def scalar(self, conn: sa.Connection, params: Params) -> Any:
         """Run a statement that returns one row; its first value, as the driver gives it
@@ -161,6 +171,11 @@ class Direct:
         finally:
             cursor.close()
         return None if row is None else row[0]
+
+
+def _read(row: Sequence[Any], results: Sequence[Processor]) -> tuple[Any, ...]:
+    return tuple(value if process is None or value is None else process(value)
+                 for value, process in zip(row, results, strict=True))
 
 
 def _run(conn: sa.Connection, prepared: _Prepared, params: Params | Sequence[Params]) -> Any:
