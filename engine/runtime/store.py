@@ -3,15 +3,16 @@
 A task completion touches five rows (the task, its successor and candidates,
 the history, the instance). Through the ORM's unit of work that costs more than
 running the workflow itself, so the runtime's hot path goes through the plain
-statements below; the ORM models stay the read model for the API and tests.
-Every write goes through the same session, so it joins the command's
-transaction.
+statements below (most of them on the driver's cursor: engine.persistence.direct);
+the ORM models stay the read model for the API and tests. Every write goes
+through the same session's connection, so it joins the command's transaction.
 
 A command reads its task and instance in one statement (locked on PostgreSQL,
 :meth:`InstanceStore.task_with_instance`), and the rows it only adds (new tasks
 and candidates, notifications, history) wait until the instance is saved: on
-PostgreSQL they are inserted by the instance's update itself, so a completion
-costs two round trips of writes, not six.
+PostgreSQL they are inserted by the instance's update itself, with the completed
+task's finish (:meth:`InstanceStore.finish_held_task`), so a completion's writes
+cost one round trip, not six.
 """
 
 from __future__ import annotations
@@ -285,18 +286,17 @@ class InstanceStore:
             statement = _SAVE_STATE
         self._flush_history_values()
         queued = self._rows.take()
-        finish, self._finish = self._finish, None
-        if finish is not None:
-            self._conn().info.pop(_WAITING_FINISH, None)
         if self.lock_rows and queued.joinable():
-            # One round trip for the whole command's writes (data-modifying WITH).
-            if finish is not None:
-                values.update(finish)
-            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values,
-                                         _JOINED_FINISH if finish is not None else None)
+            # One round trip for the whole command's writes (data-modifying WITH),
+            # the held task's finish among them.
+            also = None
+            if self._finish is not None:
+                values.update(self._finish)
+                also, self._finish = _JOINED_FINISH, None
+                self._conn().info.pop(_WAITING_FINISH, None)
+            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values, also)
         else:
-            if finish is not None:
-                self._finish = finish
+            if self._finish is not None:
                 self._finish_waiting(self._conn())
             queued.write(self._conn())
         if statement.execute(self._conn(), values) != 1:
