@@ -14,8 +14,9 @@ tests that watch the statements), and the driver's errors raised as
 SQLAlchemy's (``IntegrityError``, ``OperationalError``…), a lost connection
 invalidated. What it gives up: column defaults computed in Python (a row that
 lacks such a column, or a statement that would fill one, is refused at
-preparation and goes through SQLAlchemy), and result objects: a row count, a
-first value, or a SELECT's first row as a tuple comes back.
+preparation and goes through SQLAlchemy), result objects (a row count, a first
+value, or a SELECT's rows as tuples come back), and listeners that rewrite the
+statement (``retval=True``: their answer is not used; none is registered here).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class Direct:
     driver's cursor of a :class:`sqlalchemy.Connection`, compiled once per dialect
     (an INSERT once per set of columns given).
 
-    Every other bound parameter is named (``bindparam``) and given at each call. A
+    Every bound parameter but a literal's is named (``bindparam``) and given at each call. A
     statement SQLAlchemy must run itself (see :class:`NotDirect`) is found out at
     its first use and then always run through ``Connection.execute``.
     """
