@@ -7,6 +7,7 @@ path that keeps the first page cheap at any size (see :meth:`TaskLists._by_candi
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.identity.access import Actor
 from engine.models import ProcessInstance, Task, TaskCandidate
 from engine.models.tasks import NO_DUE_DATE
+from engine.persistence.direct import Direct
 from engine.queries.access import (
     Page,
     candidate_names,
@@ -41,19 +43,26 @@ TASK_SORTS = {
 }
 # One instance's tasks in a state, per sort: the most frequent list, built once, and
 # read as plain rows of the task table (see ListedTask).
+# On the driver's cursor (engine.persistence.direct): SQLAlchemy's execute and
+# result rows cost more than SQLite's reading of the handful of rows.
 _INSTANCE_TASKS = {
-    sort: sa.select(*Task.__table__.c)
-    .where(Task.instance_id == sa.bindparam("instance_id"), Task.state == sa.bindparam("state"))
-    .order_by(*order)
+    sort: Direct(sa.select(*Task.__table__.c)
+                 .where(Task.instance_id == sa.bindparam("instance_id"),
+                        Task.state == sa.bindparam("state"))
+                 .order_by(*order))
     for sort, order in TASK_SORTS.items()
 }
+# A row of the task table, its values under the columns' names (whatever columns
+# the table has: a namedtuple made from them, so to the type checker it is Any).
+TaskTableRow: Any = namedtuple(  # type: ignore[misc]
+    "TaskTableRow", [c.key for c in Task.__table__.c])
 
 _TASK = sa.select(Task).where(Task.id == sa.bindparam("id"))
 
-# A task in a list: the ORM model, or the task table's row, whose attributes have the
-# same names. One instance's tasks, the most frequent list of all, come as rows: the
-# ORM's loading cost more than the query.
-ListedTask = Task | sa.Row[Any]
+# A task in a list: the ORM model, or the task table's row (a TaskTableRow), whose
+# attributes have the same names. One instance's tasks, the most frequent list of
+# all, come as rows: the ORM's loading cost more than the query.
+ListedTask = Task | Any
 
 
 # A task list counts at most this far, at every size; past it the total says
@@ -287,8 +296,8 @@ class TaskLists:
         """
         rows: Iterable[ListedTask]
         if instance_id is not None and business_key is None and not filters:
-            rows = self.session.connection().execute(
-                _INSTANCE_TASKS[sort], {"instance_id": instance_id, "state": state})
+            rows = [TaskTableRow(*row) for row in _INSTANCE_TASKS[sort].all(
+                self.session.connection(), {"instance_id": instance_id, "state": state})]
         else:
             where = [Task.state == state, *filters]
             if instance_id is not None:

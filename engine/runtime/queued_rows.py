@@ -15,15 +15,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.persistence.db import Base
+from engine.persistence.direct import Direct
 
 # Tables are written in this order (a candidate refers to its task); others between.
 _ORDER = {"task": 0, "task_candidate": 1, "history_event": 3}
-_INSERTS: dict[str, sa.Insert] = {}
+_INSERTS: dict[str, Direct] = {}
 # Past this many values the rows go in their own statements (PostgreSQL takes at
 # most 65,535 parameters in one).
 _MAX_JOINED_VALUES = 5000
 # The instance's update with the inserts joined to it, by shape; built once each.
-_JOINED: dict[tuple[Any, ...], sa.TextClause] = {}
+_JOINED: dict[tuple[Any, ...], Direct] = {}
 _JOINED_KEPT = 256
 
 Rows = list[dict[str, Any]]
@@ -53,8 +54,8 @@ class Taken:
         for table, rows in self.tables:
             insert = _INSERTS.get(table.name)
             if insert is None:
-                insert = _INSERTS[table.name] = table.insert()
-            conn.execute(insert, rows)
+                insert = _INSERTS[table.name] = Direct(table.insert())
+            insert.execute(conn, rows)
 
     def joinable(self) -> bool:
         """Whether there are rows and they fit one statement: not too many values,
@@ -65,16 +66,20 @@ class Taken:
             return False
         return all(row.keys() == rows[0].keys() for _, rows in self.tables for row in rows)
 
-    def joined_to(self, update: Joinable, values: dict[str, Any]) -> sa.TextClause:
+    def joined_to(self, update: Joinable, values: dict[str, Any],
+                  also: Joinable | None = None) -> Direct:
         """``update`` with an insert of each table's rows in its WITH clause.
 
         Adds the rows' values to ``values`` under names of their own. PostgreSQL
         runs every data-modifying WITH part once, whatever the main statement
         reads, and checks foreign keys at the statement's end, when the tasks are in.
-        The statement is written as text, once per shape (tables, row counts,
-        columns): SQLAlchemy compiles a multi-row insert anew on every execution.
+        ``also`` brings WITH parts of its own (its ``sql``) and a condition the
+        update's row must meet besides (its ``condition``), its values already in
+        ``values``. The statement is written as text, once per shape (tables, row
+        counts, columns): SQLAlchemy compiles a multi-row insert anew on every execution.
         """
-        shape = (update.sql, *((t.name, len(rows), *rows[0]) for t, rows in self.tables))
+        shape = (update.sql, also and also.sql,
+                 *((t.name, len(rows), *rows[0]) for t, rows in self.tables))
         statement = _JOINED.get(shape)
         if statement is None:
             parts, binds = [], list(update.binds)
@@ -87,7 +92,12 @@ class Taken:
                               for name in names]
                 parts.append(f"queued_{n} AS (INSERT INTO {table.name} ({', '.join(names)}) "
                              f"VALUES {', '.join(tuples)})")
-            statement = sa.text(f"WITH {', '.join(parts)} {update.sql}").bindparams(*binds)
+            main = update.sql
+            if also is not None:
+                parts.append(also.sql)
+                binds += also.binds
+                main += f" AND {also.condition}"
+            statement = Direct(sa.text(f"WITH {', '.join(parts)} {main}").bindparams(*binds))
             if len(_JOINED) >= _JOINED_KEPT:
                 _JOINED.clear()
             _JOINED[shape] = statement
@@ -99,10 +109,13 @@ class Taken:
 
 
 class Joinable:
-    """An UPDATE written as text that queued inserts can be joined to, its
-    parameters typed by the columns they are bound to."""
+    """SQL written as text to join with queued inserts, its parameters typed by the
+    columns they are bound to: an UPDATE, or WITH parts with a ``condition`` on
+    the UPDATE's row (:meth:`Taken.joined_to`)."""
 
-    def __init__(self, table: sa.Table, sql: str, columns: dict[str, str]) -> None:
+    def __init__(self, table: sa.Table, sql: str, columns: dict[str, str],
+                 condition: str = "") -> None:
         self.sql = sql
+        self.condition = condition
         self.binds = [sa.bindparam(name, type_=table.c[column].type)
                       for name, column in columns.items()]

@@ -3,19 +3,21 @@
 A task completion touches five rows (the task, its successor and candidates,
 the history, the instance). Through the ORM's unit of work that costs more than
 running the workflow itself, so the runtime's hot path goes through the plain
-statements below; the ORM models stay the read model for the API and tests.
-Every write goes through the same session, so it joins the command's
-transaction.
+statements below (most of them on the driver's cursor: engine.persistence.direct);
+the ORM models stay the read model for the API and tests. Every write goes
+through the same session's connection, so it joins the command's transaction.
 
 A command reads its task and instance in one statement (locked on PostgreSQL,
 :meth:`InstanceStore.task_with_instance`), and the rows it only adds (new tasks
 and candidates, notifications, history) wait until the instance is saved: on
-PostgreSQL they are inserted by the instance's update itself, so a completion
-costs two round trips of writes, not six.
+PostgreSQL they are inserted by the instance's update itself, with the completed
+task's finish (:meth:`InstanceStore.finish_held_task`), so a completion's writes
+cost one round trip, not six.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.errors import ConcurrentModification
+from engine.errors import ConcurrentModification, TaskAlreadyCompleted
 from engine.models import (
     EventSubscription,
     FormDefinition,
@@ -38,6 +40,7 @@ from engine.models import (
 )
 from engine.models.tasks import NO_DUE_DATE
 from engine.notifications import outbox
+from engine.persistence.direct import Direct
 from engine.queries import history_values
 from engine.runtime.queued_rows import Joinable, QueuedRows
 
@@ -144,6 +147,8 @@ _SELECT_TASK_AND_INSTANCE = (
     .where(_task.c.id == sa.bindparam("p_id"))
 )
 _SELECT_TASK_AND_INSTANCE_LOCKED = _SELECT_TASK_AND_INSTANCE.with_for_update(key_share=True)
+_TASK_AND_INSTANCE = Direct(_SELECT_TASK_AND_INSTANCE)
+_TASK_AND_INSTANCE_LOCKED = Direct(_SELECT_TASK_AND_INSTANCE_LOCKED)
 _INSERT_INSTANCE = _instance.insert()
 _INSERT_CANDIDATE = _candidate.insert()
 _UPDATE_INSTANCE = (
@@ -162,11 +167,13 @@ _UPDATE_COLUMNS = {"p_id": "id", "p_revision": "revision", "status": "status",
 _SET_INSTANCE = ("SET status = :status, revision = :revision, updated_at = :updated_at, "
                  "waits_digest = :waits_digest, ended_at = :ended_at")
 _WHERE_INSTANCE = "WHERE id = :p_id AND revision = :p_revision"
+_SAVE = Direct(_UPDATE_INSTANCE)
+_SAVE_STATE = Direct(_UPDATE_INSTANCE_STATE)
 _JOINABLE_UPDATES = {
-    id(_UPDATE_INSTANCE): Joinable(
+    id(_SAVE): Joinable(
         _instance, f"UPDATE process_instance {_SET_INSTANCE} {_WHERE_INSTANCE}",
         _UPDATE_COLUMNS),
-    id(_UPDATE_INSTANCE_STATE): Joinable(
+    id(_SAVE_STATE): Joinable(
         _instance, f"UPDATE process_instance {_SET_INSTANCE}, state = :state {_WHERE_INSTANCE}",
         {**_UPDATE_COLUMNS, "state": "state"}),
 }
@@ -183,9 +190,52 @@ _FINISH_TASK = (
 
 # PostgreSQL: both in one round trip; the count says whether the task was still ready.
 _DONE = _FINISH_TASK.returning(_task.c.id).cte("done")
-_FINISH_TASK_AND_CANDIDATES = sa.select(sa.func.count()).select_from(_DONE).add_cte(
+_FINISH_TASK_AND_CANDIDATES = Direct(sa.select(sa.func.count()).select_from(_DONE).add_cte(
     _candidate.update().where(_candidate.c.task_id.in_(sa.select(_DONE.c.id)))
-    .values(state=sa.bindparam("state")).cte("finished_candidates"))
+    .values(state=sa.bindparam("state")).cte("finished_candidates")))
+_FINISH = Direct(_FINISH_TASK)
+
+# PostgreSQL: the finish of the task a completion holds locked, joined to the
+# instance's update (engine.runtime.queued_rows): the update's row is written only
+# if the task was still ready, so a finish that found nothing fails the revision check.
+_JOINED_FINISH = Joinable(
+    _task,
+    "finished AS (UPDATE task SET state = :f_state, completed_at = :f_completed_at, "
+    "completed_by = :f_completed_by WHERE id = :f_id AND state = 'ready' RETURNING id), "
+    "finished_candidates AS (UPDATE task_candidate SET state = :f_state "
+    "WHERE task_id IN (SELECT id FROM finished))",
+    {"f_state": "state", "f_completed_at": "completed_at", "f_completed_by": "completed_by",
+     "f_id": "id"},
+    condition="EXISTS (SELECT FROM finished)")
+# Where a command's connection keeps a finish waiting for the instance's update
+# (its info): (the transaction it belongs to, the store holding it).
+_WAITING_FINISH = "sertiflow_waiting_finish"
+# The engines whose commands may keep a finish waiting (see _watch).
+_WATCHED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def _watch(engine: sa.Engine) -> None:
+    """Write a command's waiting finish before any other statement of its transaction
+    (and before its commit): whatever the command reads or writes meanwhile (a service
+    task asking who completed which task, the ORM's flush) sees the task finished."""
+    if engine in _WATCHED:
+        return
+    _WATCHED.add(engine)
+
+    def before(conn: sa.Connection, *_: Any) -> None:
+        waiting = conn.info.get(_WAITING_FINISH)
+        if waiting is not None:
+            transaction, store = waiting
+            del conn.info[_WAITING_FINISH]
+            if transaction is conn.get_transaction():
+                store._finish_waiting(conn)
+
+    def forget(conn: sa.Connection) -> None:
+        conn.info.pop(_WAITING_FINISH, None)
+
+    sa.event.listen(engine, "before_execute", before)
+    sa.event.listen(engine, "commit", before)
+    sa.event.listen(engine, "rollback", forget)
 
 
 class InstanceStore:
@@ -199,6 +249,9 @@ class InstanceStore:
         # Large history values (engine.queries.history_values), written before them.
         self._history_values: dict[tuple[str, str], dict[str, Any]] = {}
         self._connection: sa.Connection | None = None
+        # PostgreSQL: the finish of the task the command holds, until the instance's
+        # update writes it (finish_held_task).
+        self._finish: dict[str, Any] | None = None
 
     # -- instances ---------------------------------------------------------------
 
@@ -227,19 +280,26 @@ class InstanceStore:
             "status": row.status, "revision": row.revision + 1, "updated_at": now,
             "waits_digest": row.waits_digest, "ended_at": row.ended_at,
         }
-        statement: sa.Executable = _UPDATE_INSTANCE
+        statement = _SAVE
         if state is not None:
             values["state"] = state
-            statement = _UPDATE_INSTANCE_STATE
+            statement = _SAVE_STATE
         self._flush_history_values()
         queued = self._rows.take()
         if self.lock_rows and queued.joinable():
-            # One round trip for the whole command's writes (data-modifying WITH).
-            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values)
+            # One round trip for the whole command's writes (data-modifying WITH),
+            # the held task's finish among them.
+            also = None
+            if self._finish is not None:
+                values.update(self._finish)
+                also, self._finish = _JOINED_FINISH, None
+                self._conn().info.pop(_WAITING_FINISH, None)
+            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values, also)
         else:
+            if self._finish is not None:
+                self._finish_waiting(self._conn())
             queued.write(self._conn())
-        result = self._conn().execute(statement, values)
-        if result.rowcount != 1:
+        if statement.execute(self._conn(), values) != 1:
             raise ConcurrentModification(
                 f"instance {row.id} was changed by another command; reload and try again")
         row.revision += 1
@@ -263,8 +323,8 @@ class InstanceStore:
         On PostgreSQL both rows are locked (the instance first); on SQLite the
         command's transaction already holds the database's write lock.
         """
-        query = _SELECT_TASK_AND_INSTANCE_LOCKED if self.lock_rows else _SELECT_TASK_AND_INSTANCE
-        row = self._conn().execute(query, {"p_id": task_id}).first()
+        query = _TASK_AND_INSTANCE_LOCKED if self.lock_rows else _TASK_AND_INSTANCE
+        row = query.first(self._conn(), {"p_id": task_id})
         if row is None:
             return None
         width, end = len(_RECORD_COLUMNS), len(_RECORD_COLUMNS) + len(_INSTANCE_COLUMNS)
@@ -289,10 +349,41 @@ class InstanceStore:
         """Move a ready task to ``state``; False if it was not ready any more."""
         values = {"p_id": task_id, "state": state, "completed_at": at, "completed_by": by}
         if self.lock_rows:  # PostgreSQL: one round trip (SQLite has no UPDATE in WITH)
-            return bool(self._conn().execute(_FINISH_TASK_AND_CANDIDATES, values).scalar())
+            return bool(_FINISH_TASK_AND_CANDIDATES.scalar(self._conn(), values))
         # SQLite: the candidates follow through a trigger (migration 0015), which
         # rowcount does not count.
-        return bool(self._conn().execute(_FINISH_TASK, values).rowcount == 1)
+        return _FINISH.execute(self._conn(), values) == 1
+
+    def finish_held_task(self, task_id: str, at: datetime, by: str | None) -> None:
+        """Complete the ready task the command read locked (:meth:`task_with_instance`).
+
+        On PostgreSQL the finish waits for the instance's update and is written by
+        it, one round trip fewer; any other statement of the command before then
+        (or its commit) writes it first (:func:`_watch`), so nothing the command
+        reads meanwhile sees the task still ready.
+
+        :raises TaskAlreadyCompleted: on SQLite, when the task was not ready any more.
+        """
+        if not self.lock_rows:
+            if not self.finish_task(task_id, "completed", at, by):
+                raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
+            return
+        conn = self._conn()
+        _watch(conn.engine)
+        if self._finish is not None:  # a second held task: the first one goes now
+            self._finish_waiting(conn)
+        self._finish = {"f_id": task_id, "f_state": "completed", "f_completed_at": at,
+                        "f_completed_by": by}
+        conn.info[_WAITING_FINISH] = (conn.get_transaction(), self)
+
+    def _finish_waiting(self, conn: sa.Connection) -> None:
+        finish, self._finish = self._finish, None
+        conn.info.pop(_WAITING_FINISH, None)
+        if finish is None:
+            return
+        if not self.finish_task(finish["f_id"], finish["f_state"], finish["f_completed_at"],
+                                finish["f_completed_by"]):
+            raise TaskAlreadyCompleted(f"task {finish['f_id']} is no longer ready")
 
     def set_candidates(self, task_id: str, groups: Sequence[str], users: Sequence[str]) -> None:
         """Replace a ready task's candidate roles and users (row and index)."""
@@ -405,7 +496,9 @@ class InstanceStore:
         self._rows.add(table, row)
 
     def flush_rows(self) -> None:
-        """Write the queued rows now (each table's in one executemany)."""
+        """Write the queued rows now (each table's in one executemany), and a waiting finish."""
+        if self._finish is not None:
+            self._finish_waiting(self._conn())
         self._flush_history_values()
         self._rows.take().write(self._conn())
 

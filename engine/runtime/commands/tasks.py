@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.workflow import TaskHookFailed
-from engine.errors import Conflict, InvalidInput, TaskAlreadyCompleted, TaskClaimedByOther
+from engine.errors import Conflict, InvalidInput, TaskClaimedByOther
 from engine.notifications.outbox import queue_task_assigned
 from engine.runtime.commands.variables import check_variables
 from engine.runtime.separation_of_duties import check_separation_of_duties
@@ -67,8 +67,7 @@ def complete_task(rt: Runtime, task_id: str, variables: Mapping[str, Any] | None
         # completion; the transaction, and the half-changed workflow, are dropped.
         raise InvalidInput(f"the task cannot be completed: {exc}") from exc
     now = rt.clock.now()
-    if not rt.store.finish_task(task.id, "completed", now, actor):
-        raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
+    rt.store.finish_held_task(task.id, now, actor)
     if task.due_at is not None and task.due_at < now:
         rt.store.close_breach(task.id, now, actor)
     rt.history.record(instance.id, "task_completed", actor=actor, element=task.element_id,

@@ -1,0 +1,214 @@
+"""Core statements run on the driver's cursor: :class:`Direct`.
+
+A completion's writes are a handful of small statements. Through
+``Connection.execute`` each costs SQLAlchemy 50 to 80 µs of Python (an execution
+context, the compiled cache's lookup, parameters processed through the
+compiled statement, a result object), several times what SQLite takes to run
+it. A :class:`Direct` statement is compiled once per dialect, with the columns'
+own bind (and result) processors looked up once, and runs on the DBAPI cursor of the
+command's connection: the same SQL, the same values, the same transaction.
+
+What it keeps of ``Connection.execute``: the ``before_cursor_execute`` and
+``after_cursor_execute`` events (when anything listens: the bench's probe, the
+tests that watch the statements), and the driver's errors raised as
+SQLAlchemy's (``IntegrityError``, ``OperationalError``…), a lost connection
+invalidated. What it gives up: column defaults computed in Python (a row that
+lacks such a column, or a statement that would fill one, is refused at
+preparation and goes through SQLAlchemy), result objects (a row count, a first
+value, or a SELECT's rows as tuples come back), and listeners that rewrite the
+statement (``retval=True``: their answer is not used; none is registered here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+Processor = Callable[[Any], Any] | None
+Params = Mapping[str, Any]
+
+
+class NotDirect(Exception):
+    """The statement needs SQLAlchemy's execution (a Python-side default, an expanding
+    parameter): it is run through ``Connection.execute`` instead."""
+
+
+class _Prepared:
+    __slots__ = ("constants", "names", "positional", "processors", "results", "sql")
+
+    def __init__(self, sql: str, names: Sequence[str], processors: Sequence[Processor],
+                 positional: bool, constants: Mapping[str, Any],
+                 results: Sequence[Processor]) -> None:
+        self.sql = sql
+        self.names = list(names)
+        self.processors = list(processors)
+        self.positional = positional
+        self.constants = dict(constants)
+        # A SELECT's result processors, one per column (None where values pass as they are).
+        self.results = list(results)
+
+    def arguments(self, params: Params) -> Any:
+        if self.constants:
+            params = {**self.constants, **params}
+        values = [params[name] if process is None else process(params[name])
+                  for name, process in zip(self.names, self.processors, strict=True)]
+        if self.positional:
+            return values
+        return dict(zip(self.names, values, strict=True))
+
+
+def _prepare(statement: sa.ClauseElement, dialect: Dialect,
+             column_keys: Sequence[str] | None) -> _Prepared:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=column_keys)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        raise NotDirect("an expanding or literal parameter")
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        raise NotDirect("a column default computed in Python")
+    # Each parameter under the name it has in the SQL (a literal's is made up).
+    binds = {name: bind for bind, name in compiled.bind_names.items()}
+    names = list(compiled.positiontup) if compiled.positional else list(binds)
+    processors = [binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]
+    # Literals in the statement (``state == "ready"``) carry their values.
+    constants = {name: bind.effective_value for name, bind in binds.items()
+                 if not bind.required}
+    results = []
+    if isinstance(statement, sa.Select):
+        results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                   for column in statement.selected_columns]
+    return _Prepared(compiled.string, names, processors, compiled.positional, constants,
+                     results)
+
+
+class Direct:
+    """A Core statement (an INSERT, an UPDATE, a SELECT of plain values) run on the
+    driver's cursor of a :class:`sqlalchemy.Connection`, compiled once per dialect
+    (an INSERT once per set of columns given).
+
+    Every bound parameter but a literal's is named (``bindparam``) and given at each call. A
+    statement SQLAlchemy must run itself (see :class:`NotDirect`) is found out at
+    its first use and then always run through ``Connection.execute``.
+    """
+
+    def __init__(self, statement: sa.Executable) -> None:
+        # An INSERT never fetches what the database made (the rows' new ids): no RETURNING.
+        self.statement = statement.inline() if isinstance(statement, sa.Insert) else statement
+        self._by_columns = isinstance(statement, sa.Insert)
+        self._prepared: dict[tuple[str, tuple[str, ...]], _Prepared | None] = {}
+
+    def _for(self, dialect: Dialect, params: Params | Sequence[Params]) -> _Prepared | None:
+        columns: tuple[str, ...] = ()
+        if self._by_columns:
+            rows = [params] if isinstance(params, Mapping) else params
+            if not rows:
+                return None
+            columns = tuple(rows[0])
+            if any(len(row) != len(columns) or row.keys() != rows[0].keys() for row in rows):
+                return None  # rows of several shapes: SQLAlchemy sorts them out
+        key = (dialect.name, columns)
+        try:
+            return self._prepared[key]
+        except KeyError:
+            pass
+        try:
+            prepared: _Prepared | None = _prepare(
+                self.statement, dialect,  # type: ignore[arg-type]
+                list(columns) if self._by_columns else None)
+        except NotDirect:
+            prepared = None
+        self._prepared[key] = prepared
+        return prepared
+
+    def execute(self, conn: sa.Connection, params: Params | Sequence[Params]) -> int:
+        """Run the statement with ``params`` (a list of them: one executemany); return
+        the row count the driver reports."""
+        prepared = self._for(conn.dialect, params)
+        if prepared is None:
+            return int(conn.execute(self.statement, params).rowcount)
+        cursor = _run(conn, prepared, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def first(self, conn: sa.Connection, params: Params) -> tuple[Any, ...] | None:
+        """Run a SELECT; its first row, each value as its column's type reads it, or None."""
+        prepared = self._for(conn.dialect, params)
+        if prepared is None:
+            row = conn.execute(self.statement, params).first()
+            return None if row is None else tuple(row)
+        cursor = _run(conn, prepared, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else _read(row, prepared.results)
+
+    def all(self, conn: sa.Connection, params: Params) -> list[tuple[Any, ...]]:
+        """Run a SELECT; its rows, each value as its column's type reads it."""
+        prepared = self._for(conn.dialect, params)
+        if prepared is None:
+            return [tuple(row) for row in conn.execute(self.statement, params)]
+        cursor = _run(conn, prepared, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        results = prepared.results
+        return [_read(row, results) for row in rows]
+
+    def scalar(self, conn: sa.Connection, params: Params) -> Any:
+        """Run a statement that returns one row; its first value, as the driver gives it
+        (no result processing: for counts and other plain values)."""
+        prepared = self._for(conn.dialect, params)
+        if prepared is None:
+            return conn.execute(self.statement, params).scalar()
+        cursor = _run(conn, prepared, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else row[0]
+
+
+def _read(row: Sequence[Any], results: Sequence[Processor]) -> tuple[Any, ...]:
+    return tuple(value if process is None or value is None else process(value)
+                 for value, process in zip(row, results, strict=True))
+
+
+def _run(conn: sa.Connection, prepared: _Prepared, params: Params | Sequence[Params]) -> Any:
+    many = not isinstance(params, Mapping)
+    arguments: Any = (prepared.arguments(params) if isinstance(params, Mapping)
+                      else [prepared.arguments(p) for p in params])
+    # The command's connection: SQLAlchemy has begun its transaction already
+    # (Session.connection), so the statement runs inside it.
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    dispatch = conn.dispatch
+    statement = prepared.sql
+    if dispatch.before_cursor_execute:
+        for listener in dispatch.before_cursor_execute:
+            listener(conn, cursor, statement, arguments, None, many)
+    try:
+        if many:
+            cursor.executemany(statement, arguments)
+        else:
+            cursor.execute(statement, arguments)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        invalidated = conn.dialect.is_disconnect(exc, dbapi_connection, cursor)
+        error = sa.exc.DBAPIError.instance(statement, arguments, exc,
+                                           conn.dialect.loaded_dbapi.Error,
+                                           connection_invalidated=invalidated,
+                                           dialect=conn.dialect)
+        if invalidated:
+            conn.invalidate(exc)
+        raise error from exc
+    if dispatch.after_cursor_execute:
+        for listener in dispatch.after_cursor_execute:
+            listener(conn, cursor, statement, arguments, None, many)
+    return cursor
