@@ -8,9 +8,10 @@ it. A :class:`Direct` statement is compiled once per dialect, with the columns'
 own bind (and result) processors looked up once, and runs on the DBAPI cursor of the
 command's connection: the same SQL, the same values, the same transaction.
 
-What it keeps of ``Connection.execute``: the ``before_cursor_execute`` and
-``after_cursor_execute`` events (when anything listens: the bench's probe, the
-tests that watch the statements), and the driver's errors raised as
+What it keeps of ``Connection.execute``: the ``before_execute``,
+``before_cursor_execute`` and ``after_cursor_execute`` events (when anything
+listens: the store's held finish, the bench's probe, the tests that watch the
+statements), and the driver's errors raised as
 SQLAlchemy's (``IntegrityError``, ``OperationalError``…), a lost connection
 invalidated. What it gives up: column defaults computed in Python (a row that
 lacks such a column, or a statement that would fill one, is refused at
@@ -128,7 +129,7 @@ class Direct:
         prepared = self._for(conn.dialect, params)
         if prepared is None:
             return int(conn.execute(self.statement, params).rowcount)
-        cursor = _run(conn, prepared, params)
+        cursor = _run(conn, self.statement, prepared, params)
         try:
             return int(cursor.rowcount)
         finally:
@@ -140,7 +141,7 @@ class Direct:
         if prepared is None:
             row = conn.execute(self.statement, params).first()
             return None if row is None else tuple(row)
-        cursor = _run(conn, prepared, params)
+        cursor = _run(conn, self.statement, prepared, params)
         try:
             row = cursor.fetchone()
         finally:
@@ -152,7 +153,7 @@ class Direct:
         prepared = self._for(conn.dialect, params)
         if prepared is None:
             return [tuple(row) for row in conn.execute(self.statement, params)]
-        cursor = _run(conn, prepared, params)
+        cursor = _run(conn, self.statement, prepared, params)
         try:
             rows = cursor.fetchall()
         finally:
@@ -166,7 +167,7 @@ class Direct:
         prepared = self._for(conn.dialect, params)
         if prepared is None:
             return conn.execute(self.statement, params).scalar()
-        cursor = _run(conn, prepared, params)
+        cursor = _run(conn, self.statement, prepared, params)
         try:
             row = cursor.fetchone()
         finally:
@@ -179,8 +180,15 @@ def _read(row: Sequence[Any], results: Sequence[Processor]) -> tuple[Any, ...]:
                  for value, process in zip(row, results, strict=True))
 
 
-def _run(conn: sa.Connection, prepared: _Prepared, params: Params | Sequence[Params]) -> Any:
+def _run(conn: sa.Connection, clause: sa.Executable, prepared: _Prepared,
+         params: Params | Sequence[Params]) -> Any:
     many = not isinstance(params, Mapping)
+    dispatch = conn.dispatch
+    if dispatch.before_execute:
+        # As Connection.execute does, before anything is sent: a listener may write
+        # what must come first (the store's held finish of a task, engine.runtime.store).
+        for listener in dispatch.before_execute:
+            listener(conn, clause, (), params, {})
     arguments: Any = (prepared.arguments(params) if isinstance(params, Mapping)
                       else [prepared.arguments(p) for p in params])
     # The command's connection: SQLAlchemy has begun its transaction already
@@ -188,7 +196,6 @@ def _run(conn: sa.Connection, prepared: _Prepared, params: Params | Sequence[Par
     dbapi_connection = conn.connection.dbapi_connection
     assert dbapi_connection is not None
     cursor = dbapi_connection.cursor()
-    dispatch = conn.dispatch
     statement = prepared.sql
     if dispatch.before_cursor_execute:
         for listener in dispatch.before_cursor_execute:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from engine.composition import Engine
 from engine.errors import ConcurrentModification, TaskAlreadyCompleted
+from engine.identity.access import ADMIN, Actor
 from engine.models import HistoryEvent, Task, TaskCandidate
 from engine.persistence.direct import Direct
 from engine.runtime.handlers import TopicRegistry
@@ -271,3 +272,20 @@ def test_a_held_finish_that_finds_its_task_done_fails_the_whole_command(
     assert task_states(engine, instance_id) == {"task_1": ("ready", None)}
     with engine.read() as s:
         assert s.runtime.instance(instance_id).revision == revision
+
+
+def test_a_held_finish_is_written_before_a_statement_run_on_the_cursor(
+        engine: Engine) -> None:
+    """The statements engine.persistence.direct runs (one instance's task list among
+    them) skip Connection.execute, yet see the held task finished like any other."""
+    deploy(engine, "linear", linear_user_tasks("linear", 1))
+    instance_id = start(engine, "linear")
+    task = the_ready_task(engine, instance_id)
+    boss = Actor.of("boss", [ADMIN])
+    with engine.write() as s:
+        s.runtime.loader.ready_task(task.id)
+        s.runtime.store.finish_held_task(task.id, datetime(2027, 3, 1, tzinfo=UTC), "petugas")
+        assert s.queries.tasks(boss, instance_id=instance_id).items == []
+        done = s.queries.tasks(boss, instance_id=instance_id, state="completed").items
+        assert [(t.element_id, t.completed_by) for t in done] == [("task_1", "petugas")]
+    assert task_states(engine, instance_id) == {"task_1": ("completed", "petugas")}
