@@ -150,7 +150,7 @@ class InstanceLoader:
             run.attach(engine)
             return run
         return ProcessRun.restore(instance.state, self.definition_specs(instance.definition_id),
-                                  engine)
+                                  engine, self.store.state_parts(instance.id))
 
     def restore(self, instance: ProcessInstance) -> ProcessRun | FinishedRun:
         """Rebuild an instance's workflow to read it (never cached, never saved);
@@ -159,7 +159,7 @@ class InstanceLoader:
                           instance.business_key, instance.status, instance.revision,
                           instance.waits_digest, instance.state)
         return ProcessRun.read(instance.state, self.definition_specs(instance.definition_id),
-                               self.script_engine(row))
+                               self.script_engine(row), self.store.state_parts(instance.id))
 
     def look(self, instance: ProcessInstance, read: Callable[[ProcessRun | FinishedRun], T]
              ) -> T:
@@ -216,7 +216,7 @@ class InstanceLoader:
     def save(self, instance: InstanceRow, run: ProcessRun) -> None:
         # The rows the command queued are written with the instance (InstanceStore.save).
         finished = instance.status in ("completed", "cancelled")
-        self.store.save(instance, self.clock.now(), state=run.dump(finished=finished))
+        self.store.save(instance, self.clock.now(), state=run.dump_pieces(finished=finished))
         self._pending[instance.id] = (instance, run)
 
     def save_without_state(self, instance: InstanceRow) -> None:
