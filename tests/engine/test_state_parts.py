@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command as alembic_command
 
+from engine.archive.rows import instance_links
 from engine.bpmn.state_codec import PART, TaskMemo, split_state, whole_state
 from engine.composition import Engine
 from engine.models import ProcessInstance, ProcessInstanceStatePart, Task
@@ -145,3 +146,14 @@ def test_the_downgrade_joins_the_parts_back_into_the_state(engine: Engine) -> No
     _complete_next(engine, running, {"n": 2})
     with engine.read() as s:
         assert s.runtime.variables(s.runtime.instance(running)) == {"hasil_uji": BIG, "n": 2}
+
+
+def test_the_parts_go_with_their_instance(engine: Engine) -> None:
+    instance_id = _start(engine, 3)
+    assert _parts(engine, instance_id)
+    # The archive moves (and its copies in bench/ clone) every table that refers to
+    # an instance; the parts are found so.
+    assert "process_instance_state_part" in {link.name for link in instance_links()}
+    with engine.write() as s:
+        s.session.execute(sa.delete(ProcessInstance).where(ProcessInstance.id == instance_id))
+    assert _parts(engine, instance_id) == []
