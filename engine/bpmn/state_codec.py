@@ -213,11 +213,24 @@ def split_state(memo: TaskMemo, blob: bytes) -> StatePieces:
     drop, memo.stale = memo.stale, False
     stable = len(_ZLIB_HEADER) + sum(map(len, memo.compressed)) if memo.compressed else 0
     start = memo.stored
-    if stable - start < PART:
+    # A rest after parts never begins as a stream does (has_parts): the cut moves back
+    # past the byte that would.
+    cut = stable
+    while cut > start and blob[cut] == _ZLIB_HEADER[0]:
+        cut -= 1
+    if cut - start < PART:
         return StatePieces(blob[start:], drop=drop)
     seq = memo.stored_parts
-    memo.stored, memo.stored_parts = stable, seq + 1
-    return StatePieces(blob[stable:], blob[start:stable], seq, drop)
+    memo.stored, memo.stored_parts = cut, seq + 1
+    return StatePieces(blob[cut:], blob[start:cut], seq, drop)
+
+
+def has_parts(rest: bytes) -> bool:
+    """Whether a stored state's rest follows parts: a state without begins with zlib's
+    header (every state, running or finished, old or new), a rest after parts never
+    does (:func:`split_state`). A workflow rebuilt from a rest without parts needs no
+    read of them."""
+    return rest[:1] != _ZLIB_HEADER[:1]
 
 
 def whole_state(memo: TaskMemo, blob: bytes) -> StatePieces:

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.bpmn.state_codec import StatePieces
+from engine.bpmn.state_codec import StatePieces, has_parts
 from engine.errors import ConcurrentModification
 from engine.models import (
     EventSubscription,
@@ -225,8 +225,11 @@ class InstanceStore:
             "company": row.company, "started_at": now, "updated_at": now, "ended_at": None,
         }])
 
-    def state_parts(self, instance_id: str) -> list[bytes]:
-        """The stored beginning of an instance's state, before its ``state`` column."""
+    def state_parts(self, instance_id: str, rest: bytes) -> list[bytes]:
+        """The stored beginning of an instance's state, before ``rest`` (its ``state``
+        column); not read when ``rest`` tells there is none."""
+        if not has_parts(rest):
+            return []
         return list(self._conn().execute(_SELECT_PARTS, {"p_id": instance_id}).scalars())
 
     def save(self, row: InstanceRow, now: datetime, *, state: StatePieces | None = None

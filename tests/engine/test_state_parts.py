@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import command as alembic_command
 
 from engine.archive.rows import instance_links
-from engine.bpmn.state_codec import PART, TaskMemo, split_state, whole_state
+from engine.bpmn.state_codec import PART, TaskMemo, has_parts, split_state, whole_state
 from engine.composition import Engine
 from engine.models import ProcessInstance, ProcessInstanceStatePart, Task
 from engine.persistence.migrate import alembic_config
@@ -120,6 +120,17 @@ def test_a_part_is_cut_only_from_the_unchanging_beginning() -> None:
     memo.append(b'"t1":' + noise[::-1])
     anew = split_state(memo, b"\x78\x01" + b"".join(memo.compressed) + b"end")
     assert anew.drop and anew.seq == 0 and anew.part is not None and anew.rest == b"end"
+    # A rest after parts never begins with zlib's first byte, as a whole state does:
+    # the cut moves back past it.
+    fresh = TaskMemo()
+    fresh.reset()
+    fresh.append(b'"t1":' + noise)
+    stable = 2 + sum(map(len, fresh.compressed))
+    stream = b"\x78\x01" + b"".join(fresh.compressed) + b"\x78\x78rest"
+    moved = split_state(fresh, stream)
+    assert moved.part == stream[:stable - 1] and moved.rest == stream[stable - 1:]
+    assert moved.rest[:1] != b"\x78" and has_parts(moved.rest)
+    assert not has_parts(stream) and not has_parts(zlib.compress(b"{}", 6))
     # A finished state is written whole, instead of the rows.
     assert whole_state(memo, b"finished") == type(anew)(b"finished", drop=True)
     assert whole_state(memo, b"again").drop is False
@@ -157,3 +168,27 @@ def test_the_parts_go_with_their_instance(engine: Engine) -> None:
     with engine.write() as s:
         s.session.execute(sa.delete(ProcessInstance).where(ProcessInstance.id == instance_id))
     assert _parts(engine, instance_id) == []
+
+
+def test_a_state_without_parts_is_rebuilt_without_reading_them(engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 3).encode())])
+        small = s.runtime.start_instance("linear", variables={"n": 0}).id
+    big = _start(engine, 3)
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        # No workflow cache (the engine fixture): each completion rebuilds its instance.
+        _complete_next(engine, small, {"n": 1})
+        without = [q for q in seen if "process_instance_state_part" in q]
+        seen.clear()
+        _complete_next(engine, big, {"n": 1})
+        with_parts = [q for q in seen if "process_instance_state_part" in q]
+    finally:
+        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    assert _parts(engine, small) == [] and without == []
+    assert [q.split()[0] for q in with_parts][:1] == ["SELECT"]
