@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from engine.composition import Engine
-from engine.models import ProcessInstance, Task
+from engine.models import ProcessInstance, ProcessInstanceStatePart, Task
 
 
 def ready(engine: Engine, instance_id: str) -> list[Task]:
@@ -47,3 +47,15 @@ def live(engine: Engine, instance_id: str) -> bool:
     """Whether the instance's row is in the live database (not archived away)."""
     with engine.read() as s:
         return s.session.get(ProcessInstance, instance_id) is not None
+
+
+def stored_state(engine: Engine, instance_id: str) -> bytes:
+    """The instance's state as stored: its parts (migration 0019), then its row's rest."""
+    with engine.read() as s:
+        parts = s.session.scalars(
+            sa.select(ProcessInstanceStatePart.data)
+            .where(ProcessInstanceStatePart.instance_id == instance_id)
+            .order_by(ProcessInstanceStatePart.seq)).all()
+        rest = s.session.scalars(sa.select(ProcessInstance.state)
+                                 .where(ProcessInstance.id == instance_id)).one()
+    return b"".join([*parts, rest])

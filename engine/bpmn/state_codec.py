@@ -61,8 +61,16 @@ class TaskMemo:
     window: bytes = b""  # its last bytes: what the next blocks may refer back to
     length: int = 0  # the length of the text compressed so far
     blocks: dict[int, Block] = field(default_factory=dict)  # by the index of their first task
+    # The stream's beginning stored in rows of its own (split_state): its length in
+    # bytes and the rows it takes; ``stale`` once they no longer begin the stream.
+    stored: int = 0
+    stored_parts: int = 0
+    stale: bool = False
 
     def reset(self) -> None:
+        if self.stored_parts:
+            self.stale = True
+            self.stored = self.stored_parts = 0
         self.prefix = []
         self.compressed = []
         self.checksum = 1
@@ -178,6 +186,59 @@ def _blocks(memo: TaskMemo, parts: list[str], first: int) -> list[tuple[int, Blo
         blocks[start] = block
     memo.blocks = blocks  # the blocks now in the prefix, or past the end, are dropped
     return list(blocks.items())
+
+
+# A new part is cut once this many bytes of the stream's unchanging beginning are in
+# none yet: a few rows per instance, and the rest small enough to stay in the
+# instance's row (SQLite's page, PostgreSQL's tuple without TOAST).
+PART = 1024
+
+
+@dataclass(frozen=True)
+class StatePieces:
+    """A state as it is written: ``part``, when there is one, is the next row of its
+    beginning (number ``seq``), ``rest`` what follows all the rows; with ``drop`` the
+    rows stored before are deleted first (they no longer begin the state)."""
+
+    rest: bytes
+    part: bytes | None = None
+    seq: int = 0
+    drop: bool = False
+
+
+def split_state(memo: TaskMemo, blob: bytes) -> StatePieces:
+    """Cut the stream ``blob`` that :func:`compress_state` just made with ``memo``
+    into what is already stored, a new part and the rest; the memo counts the part
+    as stored (the caller writes it, or drops the memo with its transaction)."""
+    drop, memo.stale = memo.stale, False
+    stable = len(_ZLIB_HEADER) + sum(map(len, memo.compressed)) if memo.compressed else 0
+    start = memo.stored
+    # A rest after parts never begins as a stream does (has_parts): the cut moves back
+    # past the byte that would.
+    cut = stable
+    while cut > start and blob[cut] == _ZLIB_HEADER[0]:
+        cut -= 1
+    if cut - start < PART:
+        return StatePieces(blob[start:], drop=drop)
+    seq = memo.stored_parts
+    memo.stored, memo.stored_parts = cut, seq + 1
+    return StatePieces(blob[cut:], blob[start:cut], seq, drop)
+
+
+def has_parts(rest: bytes) -> bool:
+    """Whether a stored state's rest follows parts: a state without begins with zlib's
+    header (every state, running or finished, old or new), a rest after parts never
+    does (:func:`split_state`). A workflow rebuilt from a rest without parts needs no
+    read of them."""
+    return rest[:1] != _ZLIB_HEADER[:1]
+
+
+def whole_state(memo: TaskMemo, blob: bytes) -> StatePieces:
+    """``blob`` written whole (a finished instance's), instead of the rows stored before."""
+    drop = memo.stale or memo.stored_parts > 0
+    memo.stored = memo.stored_parts = 0
+    memo.stale = False
+    return StatePieces(blob, drop=drop)
 
 
 def seed_memo(memo: TaskMemo, blob: bytes, text: bytes, layout: dict[str, Any],

@@ -5,7 +5,14 @@ from .definitions import Deployment, DeploymentResource, FormDefinition, Process
 from .documents import Document, DocumentRender
 from .history import HistoryEvent, HistoryValue
 from .identity import ApiToken, SignInFailure, User, UserRole
-from .instances import EventSubscription, Incident, ProcessInstance, StartTimer, Timer
+from .instances import (
+    EventSubscription,
+    Incident,
+    ProcessInstance,
+    ProcessInstanceStatePart,
+    StartTimer,
+    Timer,
+)
 from .search import InstanceSearchWord
 from .sla import Notification, SlaBreach
 from .tasks import Task, TaskCandidate
@@ -26,6 +33,7 @@ __all__ = [
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
+    "ProcessInstanceStatePart",
     "SignInFailure",
     "SlaBreach",
     "StartTimer",

@@ -13,7 +13,8 @@ INSTANCE_STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 
 
 class ProcessInstance(Base):
-    """A running or finished instance; ``state`` is its SpiffWorkflow state, without spec.
+    """A running or finished instance; ``state`` is its SpiffWorkflow state, without spec
+    (or, after its :class:`ProcessInstanceStatePart` rows, the end of it).
 
     ``revision`` is an optimistic lock: every command bumps it, and a command
     that read an older revision cannot write.
@@ -49,6 +50,26 @@ class ProcessInstance(Base):
     ended_at: Mapped[datetime | None] = mapped_column(CompactUTCDateTime())
 
     __mapper_args__ = {"version_id_col": revision}
+
+
+class ProcessInstanceStatePart(Base):
+    """A piece of an instance's stored state that no later save changes.
+
+    The state is one zlib stream (engine.bpmn.state_codec) that begins with the
+    compressed finished tasks; a piece of that beginning, once long enough, is
+    written here once, and ``process_instance.state`` keeps only the rest. The
+    stream is the parts in ``seq`` order, then ``state``: a 100-KB variable set at
+    the start is then not written again by every save. A finished instance's
+    state has no parts.
+    """
+
+    __tablename__ = "process_instance_state_part"
+
+    instance_id: Mapped[str] = mapped_column(
+        CompactUUID(), sa.ForeignKey("process_instance.id", ondelete="CASCADE"),
+        primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class Timer(Base):

@@ -149,8 +149,9 @@ class InstanceLoader:
         if run is not None:
             run.attach(engine)
             return run
+        parts = self.store.state_parts(instance.id, instance.state)
         return ProcessRun.restore(instance.state, self.definition_specs(instance.definition_id),
-                                  engine)
+                                  engine, parts)
 
     def restore(self, instance: ProcessInstance) -> ProcessRun | FinishedRun:
         """Rebuild an instance's workflow to read it (never cached, never saved);
@@ -158,8 +159,9 @@ class InstanceLoader:
         row = InstanceRow(instance.id, instance.definition_id, instance.definition_key,
                           instance.business_key, instance.status, instance.revision,
                           instance.waits_digest, instance.state)
+        parts = self.store.state_parts(instance.id, instance.state)
         return ProcessRun.read(instance.state, self.definition_specs(instance.definition_id),
-                               self.script_engine(row))
+                               self.script_engine(row), parts)
 
     def look(self, instance: ProcessInstance, read: Callable[[ProcessRun | FinishedRun], T]
              ) -> T:
@@ -216,7 +218,7 @@ class InstanceLoader:
     def save(self, instance: InstanceRow, run: ProcessRun) -> None:
         # The rows the command queued are written with the instance (InstanceStore.save).
         finished = instance.status in ("completed", "cancelled")
-        self.store.save(instance, self.clock.now(), state=run.dump(finished=finished))
+        self.store.save(instance, self.clock.now(), state=run.dump_pieces(finished=finished))
         self._pending[instance.id] = (instance, run)
 
     def save_without_state(self, instance: InstanceRow) -> None:

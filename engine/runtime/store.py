@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.bpmn.state_codec import StatePieces, has_parts
 from engine.errors import ConcurrentModification, TaskAlreadyCompleted
 from engine.models import (
     EventSubscription,
@@ -33,6 +34,7 @@ from engine.models import (
     HistoryEvent,
     Incident,
     ProcessInstance,
+    ProcessInstanceStatePart,
     SlaBreach,
     Task,
     TaskCandidate,
@@ -53,6 +55,7 @@ _subscription: sa.Table = EventSubscription.__table__  # type: ignore[assignment
 _incident: sa.Table = Incident.__table__  # type: ignore[assignment]
 _breach: sa.Table = SlaBreach.__table__  # type: ignore[assignment]
 _form: sa.Table = FormDefinition.__table__  # type: ignore[assignment]
+_part: sa.Table = ProcessInstanceStatePart.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -121,6 +124,11 @@ _TASK_COLUMNS = [_task.c.id, _task.c.instance_id, _task.c.element_id, _task.c.st
 
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(_instance.c.id == sa.bindparam("p_id"))
 _SELECT_INSTANCE_LOCKED = _SELECT_INSTANCE.with_for_update()
+# The state's stored beginning, read only when the workflow is rebuilt from storage
+# (not by the command's one read: a cached workflow needs none of it).
+_SELECT_PARTS = (sa.select(_part.c.data).where(_part.c.instance_id == sa.bindparam("p_id"))
+                 .order_by(_part.c.seq))
+_DELETE_PARTS = _part.delete().where(_part.c.instance_id == sa.bindparam("p_id"))
 _SELECT_TASK = sa.select(*_TASK_COLUMNS).where(_task.c.id == sa.bindparam("p_id"))
 _RECORD_FIELDS = [f for f in TaskRecord.__dataclass_fields__ if f != "form_row"]
 _RECORD_COLUMNS = [_task.c[name] for name in _RECORD_FIELDS]
@@ -270,8 +278,20 @@ class InstanceStore:
             "company": row.company, "started_at": now, "updated_at": now, "ended_at": None,
         }])
 
-    def save(self, row: InstanceRow, now: datetime, *, state: bytes | None = None) -> None:
+    def state_parts(self, instance_id: str, rest: bytes) -> list[bytes]:
+        """The stored beginning of an instance's state, before ``rest`` (its ``state``
+        column); not read when ``rest`` tells there is none."""
+        if not has_parts(rest):
+            return []
+        return list(self._conn().execute(_SELECT_PARTS, {"p_id": instance_id}).scalars())
+
+    def save(self, row: InstanceRow, now: datetime, *, state: StatePieces | None = None
+             ) -> None:
         """Write the instance back if nobody else did since it was read.
+
+        A new part of the state's beginning is inserted with the command's other
+        rows (on PostgreSQL by the instance's update itself); the instance's row
+        takes the rest.
 
         :raises ConcurrentModification: when another command bumped the revision.
         """
@@ -282,8 +302,13 @@ class InstanceStore:
         }
         statement = _SAVE
         if state is not None:
-            values["state"] = state
+            values["state"] = state.rest
             statement = _SAVE_STATE
+            if state.drop:  # rare: the state's beginning was compressed anew
+                self._conn().execute(_DELETE_PARTS, {"p_id": row.id})
+            if state.part is not None:
+                self._rows.add(_part, {"instance_id": row.id, "seq": state.seq,
+                                       "data": state.part})
         self._flush_history_values()
         queued = self._rows.take()
         if self.lock_rows and queued.joinable():
@@ -304,7 +329,7 @@ class InstanceStore:
                 f"instance {row.id} was changed by another command; reload and try again")
         row.revision += 1
         if state is not None:
-            row.state = state
+            row.state = state.rest
             if row.status in ("completed", "cancelled"):  # the save that ends it
                 self._conn().execute(outbox.FORGET_WORK, {"p_instance": row.id})
 

@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.composition import Engine
-from engine.models import Task
+from engine.models import ProcessInstance, Task
 from engine.scripting.values import same_data
 from engine.time.clock import FrozenClock
-from tests.builders import linear_user_tasks
+from tests.builders import definitions, linear_user_tasks, process
 
 
 def typed(value: Any) -> Any:
@@ -75,9 +75,10 @@ def test_each_task_keeps_its_exact_data_and_a_shared_value_is_written_once(
         text = zlib.decompress(row.state).decode()
     assert [typed(data) for data in after] == [typed(data) for data in before]
     assert typed(variables) == typed(final) == typed({**before[-1]})
-    # The big list: in the final variables, at the start task's data and once changed.
-    assert text.count('"memenuhi 00000"') == 3
-    assert text.count('"tidak memenuhi"') == 2
+    # The big list: at the start task's data and once changed; the final variables are
+    # the last task's and are not written again.
+    assert text.count('"memenuhi 00000"') == 2
+    assert text.count('"tidak memenuhi"') == 1
 
 
 def test_same_data_tells_what_json_writes_apart() -> None:
@@ -89,3 +90,54 @@ def test_same_data_tells_what_json_writes_apart() -> None:
                            datetime(2027, 1, 1, 7, tzinfo=timezone(timedelta(hours=7)))),
                           ({1: "a"}, {True: "a"})]:
         assert not same_data(first, second), (first, second)
+
+
+SCRIPT_AFTER_TASK = definitions("after", process("after", """\
+    <bpmn:startEvent id="start" />
+    <bpmn:userTask id="check" camunda:candidateGroups="upp" />
+    <bpmn:scriptTask id="fee" scriptFormat="python"><bpmn:script>total = base * 2
+base = 0</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="fee" />
+    <bpmn:sequenceFlow id="f3" sourceRef="fee" targetRef="end" />
+"""))
+
+
+def test_final_variables_not_the_last_tasks_are_kept_in_their_order(engine: Engine) -> None:
+    big = [{"no": n, "hasil": f"memenuhi {n:05d}"} for n in range(300)]
+    with engine.write() as s:
+        s.deployments.deploy([("after.bpmn", SCRIPT_AFTER_TASK.encode())])
+        instance_id = s.runtime.start_instance(
+            "after", variables={"big": big, "base": 21, "note": "a"}).id
+    task_id = _ready(engine, instance_id)
+    with engine.write() as s:
+        s.runtime.complete_task(task_id, {"note": "b"}, actor="u")
+    with engine.read() as s:
+        row = s.runtime.instance(instance_id)
+        assert row.status == "completed"
+        variables = s.runtime.variables(row)
+        task_data = s.runtime.task_data(row, task_id)
+        text = zlib.decompress(row.state).decode()
+    assert list(variables.items()) == [("big", big), ("base", 0), ("note", "b"), ("total", 42)]
+    assert task_data == {"big": big, "base": 21, "note": "b"}
+    assert text.count('"memenuhi 00000"') == 1
+
+
+def test_a_finished_state_of_format_1_is_still_read(engine: Engine) -> None:
+    with engine.write() as s:
+        s.deployments.deploy([("linear.bpmn", linear_user_tasks("linear", 1).encode())])
+        instance_id = s.runtime.start_instance("linear", variables={"n": 1}).id
+    task_id = _ready(engine, instance_id)
+    with engine.write() as s:
+        s.runtime.complete_task(task_id, {"n": 2}, actor="u")
+        # As format 1 wrote it: every final variable again, no names.
+        old = (f'{{"format": "sertiflow-finished-1", "variables": {{"n": 2, "m": [1]}}, '
+               f'"tasks": [["{task_id}", {{"n": 2}}, []]]}}')
+        s.session.execute(sa.update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                          .values(state=zlib.compress(old.encode())))
+    with engine.read() as s:
+        row = s.runtime.instance(instance_id)
+        assert s.runtime.variables(row) == {"n": 2, "m": [1]}
+        assert s.runtime.task_data(row, task_id) == {"n": 2}
+        assert s.runtime.active_elements(row) == []

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from engine.bpmn.serializer import load_state
 from engine.bpmn.workflow import ProcessRun
 from engine.composition import Engine
-from engine.models import InstanceSearchWord, ProcessInstance
+from engine.models import InstanceSearchWord, ProcessInstance, ProcessInstanceStatePart
 from lspro import LsproExtension
 from tests.builders import linear_user_tasks
 from tests.instances import the_ready_task
@@ -85,7 +85,9 @@ def test_a_state_without_words_reads_them_once(engine: Engine) -> None:
         run = s.runtime.loader.restore(instance)
         assert isinstance(run, ProcessRun) and run.search_words == {"prm", "7", "kopi", "bubuk"}
         run.search_words = None
-        instance.state = run.dump()
+        instance.state = run.dump()  # whole, without parts, as before 0019
+        s.session.execute(sa.delete(ProcessInstanceStatePart)
+                          .where(ProcessInstanceStatePart.instance_id == instance_id))
         specs = s.runtime.loader.definition_specs(instance.definition_id)
         notes: dict[str, Any] = {}
         load_state(instance.state, specs.spec, specs.subprocess_specs, notes=notes)

@@ -9,7 +9,7 @@ out (:mod:`.waiting`), failures and retries (:mod:`.incidents`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from .. import data as dataflow
 from ..host import WorkflowScriptEngine
 from ..live_workflow import LiveWorkflow
 from ..serializer import TaskMemo, dump_state, load_state
+from ..state_codec import StatePieces, split_state, whole_state
 from . import incidents, steps, user_tasks, waiting
 from .definitions import TIMER_KINDS, DefinitionSpecs, start_events
 from .finished import FinishedRun, dump_finished, read_finished
@@ -66,12 +67,16 @@ class ProcessRun:
 
     @classmethod
     def restore(
-        cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
+        cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine,
+        parts: Sequence[bytes] = (),
     ) -> ProcessRun:
-        """The workflow stored in ``state``, to run commands on.
+        """The workflow stored in ``parts`` then ``state``, to run commands on.
 
+        :param parts: the stored beginning of the state, as :meth:`dump_pieces` cut it.
         :raises ValueError: when ``state`` is a finished instance's (:meth:`read` it).
         """
+        if parts:
+            state = b"".join((*parts, state))
         if read_finished(state) is not None:
             raise ValueError("the instance has finished: its state runs no command")
         memo = TaskMemo()
@@ -80,16 +85,18 @@ class ProcessRun:
         workflow.script_engine = engine
         run = cls(workflow)
         run._memo = memo
+        memo.stored, memo.stored_parts = sum(map(len, parts)), len(parts)
         if "search_words" in notes:
             run.search_words = frozenset(notes["search_words"])
         return run
 
     @classmethod
-    def read(cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine
-             ) -> ProcessRun | FinishedRun:
-        """The instance stored in ``state``, to read: a finished one keeps its readers' part."""
-        finished = read_finished(state)
-        return finished if finished is not None else cls.restore(state, specs, engine)
+    def read(cls, state: bytes, specs: DefinitionSpecs, engine: WorkflowScriptEngine,
+             parts: Sequence[bytes] = ()) -> ProcessRun | FinishedRun:
+        """The instance stored in ``parts`` then ``state``, to read: a finished one
+        keeps its readers' part (and has no parts)."""
+        finished = None if parts else read_finished(state)
+        return finished if finished is not None else cls.restore(state, specs, engine, parts)
 
     def dump(self, *, finished: bool = False) -> bytes:
         """The state to store.
@@ -107,6 +114,16 @@ class ProcessRun:
         state = dump_state(self._wf, self._memo, self.notes())
         self._dumped = len(state)
         return state
+
+    def dump_pieces(self, *, finished: bool = False) -> StatePieces:
+        """The state to store (:meth:`dump`), cut into a row of its unchanging
+        beginning not stored yet, if it is long enough, and the rest; the run then
+        counts that row as stored: the caller writes it in the same transaction,
+        whose rollback drops this run."""
+        state = self.dump(finished=finished)
+        if finished and self._wf.completed:
+            return whole_state(self._memo, state)
+        return split_state(self._memo, state)
 
     def notes(self) -> dict[str, Any] | None:
         """What the state keeps beside the workflow (:func:`dump_state`'s notes)."""
