@@ -43,6 +43,8 @@ class Task(Base):
     assignee: Mapped[str | None] = mapped_column(sa.String(255))
     priority: Mapped[int] = mapped_column(default=50)
     form_key: Mapped[str | None] = mapped_column(sa.String(255))
+    # The extension properties read off the row (excludeCompletersOf); the others are
+    # the deployed definition's (engine.runtime.projection).
     properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
     # Not indexed: "due before" reads due_order, which the list indexes hold.

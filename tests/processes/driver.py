@@ -110,7 +110,8 @@ class Driver:
             roles = [role, *MORE_ROLES.get(task.element_id, ())]
             assert sorted(task.candidate_groups) == sorted(roles), task.element_id
         if due is not None:
-            assert task.properties["calendar"] == "working-days", task.element_id
+            assert instances.element_properties(self.engine, task)["calendar"] == "working-days", \
+                task.element_id
             assert task.due_at == self.engine.calendar.add(task.created_at, due), task.element_id
 
     def complete(self, instance_id: str, element: str,
