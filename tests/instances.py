@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from engine.composition import Engine
-from engine.models import ProcessDefinition, ProcessInstance, Task
+from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
+from engine.queries.history import HistoryLog
 
 
 def ready(engine: Engine, instance_id: str) -> list[Task]:
@@ -25,6 +26,13 @@ def the_ready_task(engine: Engine, instance_id: str) -> Task:
     tasks = ready(engine, instance_id)
     assert len(tasks) == 1, f"ready: {[t.element_id for t in tasks]}"
     return tasks[0]
+
+
+def history(engine: Engine, instance_id: str) -> list[HistoryEvent]:
+    """The instance's history as the engine reads it (the history log): the rows with
+    what they keep elsewhere put back (their values, documents, who and where)."""
+    with engine.read() as s:
+        return HistoryLog(s.session, engine.clock).events(instance_id)
 
 
 def element_properties(engine: Engine, task: Task) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from engine.models import (
     Task,
     Timer,
 )
+from engine.queries import history_values
 from engine.tasks.taskforms import form_for_task
 from engine.time.clock import FrozenClock
 from engine.time.sla import ServiceClock
@@ -304,6 +305,8 @@ class Driver:
                 sa.select(HistoryEvent).where(HistoryEvent.instance_id == instance_id,
                                               HistoryEvent.kind.in_(kinds))
                 .order_by(HistoryEvent.id)))
+            # As the history reads them: what the rows keep elsewhere put back.
+            history_values.resolve(s.session, found)
             s.session.expunge_all()
             return found
 
