@@ -41,7 +41,7 @@ class CodedText(TypeDecorator[str]):
     only to group equal values.
     """
 
-    impl = sa.String(32)
+    impl = sa.String  # a class: made with the column's length
     cache_ok = True
 
     def __init__(self, vocabulary: tuple[str, ...], length: int = 32) -> None:

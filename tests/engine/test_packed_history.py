@@ -1,6 +1,6 @@
-"""History rows and invoice lines packed on SQLite (revisions 0020 and lspro_0004): old
-rows converted and read as before, new ones written packed, the downgrades undo it,
-PostgreSQL left as it is."""
+"""Words coded, history data and invoice lines packed on SQLite (revisions 0020 and
+lspro_0004): old rows converted and read as before, new ones written packed, the
+downgrades undo it, PostgreSQL left as it is."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import sqlite
 
 from engine.composition import Engine
 from engine.identity.access import Actor
-from engine.models import HistoryEvent
+from engine.models import Document, HistoryEvent, Task, TaskCandidate
 from engine.models.history import HistoryData, stored_text
 from engine.persistence.db import create_db_engine
 from engine.persistence.migrate import alembic_config, upgrade
@@ -29,6 +29,13 @@ from tests.builders import linear_user_tasks
 INSTANCE = "0b5e3f55-2f4c-4c1e-9d0a-6d2f1f3c9a01"
 DOCUMENT = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"
 INVOICE = "7c8d9e0f-1a2b-4c3d-8e4f-a5b6c7d8e9f0"
+TASKS = {"1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5": "ready",
+         "2d3e4f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6": "completed"}
+# (task, kind, value) of the candidate rows, with the state of their task.
+CANDIDATES = [(task, kind, value) for task in TASKS
+              for kind, value in (("group", "upp"), ("user", "rina"))]
+CONTENT_TYPES = {"4f5a6b7c-8d9e-4fa0-b1c2-d3e4f5a6b7c8": "application/pdf",
+                 "5a6b7c8d-9e0f-4a1b-8c2d-e3f4a5b6c7d8": "application/x-unlisted"}
 SQLITE = sqlite.dialect()
 
 # (kind, data as the code before 0020 wrote it): every shape HistoryData packs, and
@@ -75,6 +82,27 @@ def _old_rows(db: sa.Engine) -> None:
         for kind, data in OLD_EVENTS:
             conn.execute(events.insert().values(instance_id=_stored_id(db, INSTANCE),
                                                 at=_moment(db), kind=kind, data=data))
+        tasks = sa.table("task", *(sa.column(c) for c in (
+            "id", "instance_id", "definition_key", "element_id", "state", "priority",
+            "properties", "created_at", "due_order", "candidate_groups", "candidate_users")))
+        candidates = sa.table("task_candidate", sa.column("task_id"), sa.column("kind"),
+                              sa.column("value"), sa.column("state"))
+        for task, state in TASKS.items():
+            conn.execute(tasks.insert().values(
+                id=_stored_id(db, task), instance_id=_stored_id(db, INSTANCE),
+                definition_key="k", element_id="e", state=state, priority=50,
+                properties="{}", created_at=_moment(db), due_order=_moment(db),
+                candidate_groups='["upp"]', candidate_users='["rina"]'))
+        for task, kind, value in CANDIDATES:
+            conn.execute(candidates.insert().values(task_id=_stored_id(db, task), kind=kind,
+                                                    value=value, state=TASKS[task]))
+        documents = sa.table("document", sa.column("id"), sa.column("instance_id"),
+                             sa.column("name"), sa.column("content_type"),
+                             sa.column("uploaded_at"))
+        for document, content_type in CONTENT_TYPES.items():
+            conn.execute(documents.insert().values(
+                id=_stored_id(db, document), instance_id=_stored_id(db, INSTANCE),
+                name="a", content_type=content_type, uploaded_at=_moment(db)))
         invoices = sa.table("invoice", *(sa.column(c) for c in (
             "id", "code", "subject", "schedules", "lines", "total", "currency",
             "legal_basis", "state", "issued_at", "due_at", "updated_at")))
@@ -99,13 +127,34 @@ def _text_moment(db: sa.Engine) -> Any:
     return "2026-11-02 08:00:00.000000" if db.dialect.name == "sqlite" else _moment(db)
 
 
-def _read(db: sa.Engine) -> tuple[list[tuple[str, Any]], Any]:
-    """The events and the invoice's lines as the models read them."""
+def _read(db: sa.Engine) -> tuple[list[tuple[str, Any]], Any, dict[str, Any]]:
+    """The events, the invoice's lines and the coded words as the models read them."""
     with sa.orm.Session(db) as session:
         events = [tuple(row) for row in session.execute(
             sa.select(HistoryEvent.kind, HistoryEvent.data).order_by(HistoryEvent.id))]
         lines = session.scalar(sa.select(Invoice.lines))
-    return events, lines
+        words = {
+            "tasks": dict(session.execute(sa.select(Task.id, Task.state)).all()),
+            "candidates": sorted(session.execute(sa.select(
+                TaskCandidate.task_id, TaskCandidate.kind, TaskCandidate.value,
+                TaskCandidate.state)).all()),
+            "types": dict(session.execute(sa.select(Document.id, Document.content_type)).all()),
+            # What the typed queries find: the task lists', the documents'.
+            "open": sorted(session.scalars(sa.select(TaskCandidate.value).where(
+                TaskCandidate.kind == "group", TaskCandidate.state == "ready"))),
+            "done": list(session.scalars(sa.select(Task.id).where(Task.state == "completed"))),
+            "pdf": list(session.scalars(sa.select(Document.id).where(
+                Document.content_type == "application/pdf"))),
+        }
+    return events, lines, words
+
+
+def _words() -> dict[str, Any]:
+    done = [task for task, state in TASKS.items() if state == "completed"]
+    return {"tasks": TASKS,
+            "candidates": sorted((t, k, v, TASKS[t]) for t, k, v in CANDIDATES),
+            "types": CONTENT_TYPES, "open": ["upp"], "done": done,
+            "pdf": [d for d, t in CONTENT_TYPES.items() if t == "application/pdf"]}
 
 
 def _forms(db: sa.Engine) -> list[tuple[str, str]]:
@@ -113,6 +162,16 @@ def _forms(db: sa.Engine) -> list[tuple[str, str]]:
     with db.connect() as conn:
         return [tuple(row) for row in conn.execute(sa.text(
             "SELECT typeof(kind), typeof(data) FROM history_event ORDER BY id"))]
+
+
+def _assigned_only(db: sa.Engine) -> bool:
+    """Whether the assignee index holds the assigned tasks only."""
+    with db.connect() as conn:
+        sql = conn.scalar(sa.text(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_task_state_assignee'"
+            if db.dialect.name == "sqlite" else
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_task_state_assignee'"))
+    return "assignee IS NOT NULL" in sql
 
 
 def _expected() -> list[tuple[str, Any]]:
@@ -130,14 +189,16 @@ def old_database(blank_database_url: str) -> Iterator[sa.Engine]:
 def test_0020_and_lspro_0004_read_old_rows_as_they_were(old_database: sa.Engine) -> None:
     db = old_database
     upgrade(db, extension_folders=[LSPRO_MIGRATIONS])
-    events, lines = _read(db)
+    events, lines, words = _read(db)
     with sa.orm.Session(db) as session:
         # A query by kind finds the converted rows (the SLA's, the customer's view).
         completed = session.scalar(sa.select(sa.func.count()).where(
             HistoryEvent.kind.in_(("instance_completed", "panel_noted"))))
     assert events == _expected()
     assert lines == LINES
+    assert words == _words()
     assert completed == 3
+    assert _assigned_only(db)
     if db.dialect.name == "sqlite":
         assert _forms(db) == [
             ("blob", "blob"),  # deflated
@@ -148,6 +209,19 @@ def test_0020_and_lspro_0004_read_old_rows_as_they_were(old_database: sa.Engine)
         ]
         with db.connect() as conn:
             assert conn.scalar(sa.text("SELECT typeof(lines) FROM invoice")) == "blob"
+            coded = set(conn.execute(sa.text(
+                "SELECT 'task.state', typeof(state) FROM task UNION "
+                "SELECT 'candidate.state', typeof(state) FROM task_candidate UNION "
+                "SELECT 'candidate.kind', typeof(kind) FROM task_candidate UNION "
+                "SELECT content_type, typeof(content_type) FROM document")))
+        assert coded == {("task.state", "blob"), ("candidate.state", "blob"),
+                         ("candidate.kind", "blob"), (b"\x00", "blob"),
+                         ("application/x-unlisted", "text")}
+        # The trigger of 0015 still carries a task's state to its candidates.
+        with db.begin() as conn:
+            conn.execute(sa.update(Task).values(state="cancelled"))
+            states = set(conn.scalars(sa.select(TaskCandidate.state)))
+        assert states == {"cancelled"}
 
 
 def test_the_downgrades_give_the_text_back(old_database: sa.Engine) -> None:
@@ -163,7 +237,13 @@ def test_the_downgrades_give_the_text_back(old_database: sa.Engine) -> None:
         rows = conn.execute(sa.text(
             "SELECT kind, data FROM history_event ORDER BY id")).all()
         lines = conn.scalar(sa.text("SELECT lines FROM invoice"))
+        words = set(conn.execute(sa.text(
+            "SELECT state FROM task UNION SELECT state FROM task_candidate UNION "
+            "SELECT kind FROM task_candidate UNION SELECT content_type FROM document")))
     assert versions == {"0018", "lspro_0003"}
+    assert not _assigned_only(db)
+    assert words == {("ready",), ("completed",), ("group",), ("user",),
+                     *((t,) for t in CONTENT_TYPES.values())}
     if db.dialect.name == "sqlite":
         # Text as the code before 0020 reads it; the JSON written again without blanks.
         assert [(kind, None if data is None else json.loads(data)) for kind, data in rows

@@ -94,7 +94,7 @@ def test_migration_0015_gives_candidates_their_task_company_and_sqlite_a_trigger
             "INSERT INTO task_candidate (task_id, kind, value, state) VALUES "
             "('t1', 'group', 'upp', 'ready'), ('t1', 'user', 'rina', 'ready'), "
             "('t2', 'group', 'upp', 'ready')"))
-    upgrade(db)
+    upgrade(db, "0018")  # the raw values below are as 0015 writes them, not 0020
     with db.begin() as conn:
         companies = set(conn.execute(sa.text(
             "SELECT task_id, value, company FROM task_candidate")).all())
@@ -181,7 +181,7 @@ def test_migration_0017_stores_old_moments_as_integers_ids_and_digests_as_bytes(
     db = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     _old_rows_at_0016(db)
     before = _moments(db)  # the old text, read by the new type as it is
-    upgrade(db)
+    upgrade(db, "0018")  # the raw values below are as 0017 writes them, not 0020
     after = _moments(db)
     found = _found(db)
     with db.connect() as conn:
