@@ -18,6 +18,7 @@ from engine.archive import Archiver, ArchiveRun
 from engine.composition import Engine
 from engine.config import Settings
 from engine.errors import EngineError, InvalidInput
+from engine.queries import history_rows
 
 FOLDER_HELP = "the archive files' folder  [default: <instance folder>/archive]"
 
@@ -148,7 +149,9 @@ def archive_show(folder: Path | None, instance_id: str, as_json: bool) -> None:
                f"{record.get('ended_at')}\nin {record['file']}, archived at "
                f"{record['archived_at']}")
     click.echo("rows: " + ", ".join(f"{name} {len(rows)}" for name, rows in tables.items()))
-    for event in tables.get("history_event", []):
+    # As the live history shows them: who and where from the task and document rows.
+    for event in history_rows.fill_rows(tables.get("history_event", []),
+                                        tables.get("task", []), tables.get("document", [])):
         click.echo(f"  {event['at']}  {event.get('actor') or '-':<20} {event['kind']:<24} "
                    f"{event.get('element_id') or ''}")
 

@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from engine.composition import Engine
-from engine.models import ProcessInstance, ProcessInstanceStatePart, Task
+from engine.models import (
+    HistoryEvent,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessInstanceStatePart,
+    Task,
+)
+from engine.queries.history import HistoryLog
 
 
 def ready(engine: Engine, instance_id: str) -> list[Task]:
@@ -25,6 +32,28 @@ def the_ready_task(engine: Engine, instance_id: str) -> Task:
     tasks = ready(engine, instance_id)
     assert len(tasks) == 1, f"ready: {[t.element_id for t in tasks]}"
     return tasks[0]
+
+
+def history(engine: Engine, instance_id: str) -> list[HistoryEvent]:
+    """The instance's history as the engine reads it (the history log): the rows with
+    what they keep elsewhere put back (their values, documents, who and where)."""
+    with engine.read() as s:
+        return HistoryLog(s.session, engine.clock).events(instance_id)
+
+
+def element_properties(engine: Engine, task: Task) -> dict[str, Any]:
+    """The extension properties the deployed definition gives ``task``'s element (its
+    row keeps only those the engine reads off it)."""
+    with engine.read() as s:
+        spec = s.session.scalars(
+            sa.select(ProcessDefinition.spec)
+            .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+            .where(ProcessInstance.id == task.instance_id)).one()
+    for process in [spec.get("spec") or {}, *(spec.get("subprocess_specs") or {}).values()]:
+        found = (process.get("task_specs") or {}).get(task.element_id)
+        if found is not None:
+            return dict((found.get("extensions") or {}).get("properties") or {})
+    raise AssertionError(f"{task.element_id} is in no process of its definition")
 
 
 def ready_ids(engine: Engine, instance_id: str) -> list[str]:

@@ -15,6 +15,16 @@ from engine.persistence.db import (
     CompactUUID,
     Str255,
 )
+from engine.persistence.packing import CodedText
+
+#: The content types stored as a byte on SQLite (CodedText): those the upload accepts
+#: (engine.documents.accepted_types) and the generated documents'. Add at the end only.
+CONTENT_TYPES = (
+    "application/pdf", "text/html", "image/png", "image/jpeg", "image/webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword", "application/vnd.ms-excel", "text/plain", "text/csv",
+)
 
 
 class Document(Base):
@@ -34,7 +44,7 @@ class Document(Base):
     task_id: Mapped[str | None] = mapped_column(CompactUUID())
     field: Mapped[str | None] = mapped_column(sa.String(255))
     name: Mapped[Str255]
-    content_type: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(CodedText(CONTENT_TYPES, 255))
     size: Mapped[int | None] = mapped_column(sa.BigInteger)
     sha256: Mapped[str | None] = mapped_column(CompactDigest())
     uploaded_by: Mapped[str | None] = mapped_column(sa.String(255))

@@ -9,8 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID, Str255
+from engine.persistence.packing import CodedText
 
 TASK_STATES = ("ready", "completed", "cancelled")
+#: A candidate row names a role (``group``) or a user.
+CANDIDATE_KINDS = ("group", "user")
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -19,7 +22,11 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (
-        sa.Index("ix_task_state_assignee", "state", "assignee"),
+        # Assigned tasks only (most tasks are never assigned): "assignee = ?" implies
+        # "assignee IS NOT NULL", so the lists' reads by assignee still use it.
+        sa.Index("ix_task_state_assignee", "state", "assignee",
+                 sqlite_where=sa.text("assignee IS NOT NULL"),
+                 postgresql_where=sa.text("assignee IS NOT NULL")),
         sa.Index("ix_task_instance_state", "instance_id", "state"),
         # The task list's default order (soonest due first, undated last) read
         # straight off an index, for everyone and for one company's customers.
@@ -39,10 +46,13 @@ class Task(Base):
     lane: Mapped[str | None] = mapped_column(sa.String(255))
     # The instance's company, copied so a customer's task list is one indexed query.
     company: Mapped[str | None] = mapped_column(sa.String(255))
-    state: Mapped[str] = mapped_column(sa.String(16))
+    # A byte on SQLite (CodedText), in the row and in the four indexes holding it.
+    state: Mapped[str] = mapped_column(CodedText(TASK_STATES, 16))
     assignee: Mapped[str | None] = mapped_column(sa.String(255))
     priority: Mapped[int] = mapped_column(default=50)
     form_key: Mapped[str | None] = mapped_column(sa.String(255))
+    # The extension properties read off the row (excludeCompletersOf); the others are
+    # the deployed definition's (engine.runtime.projection).
     properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(CompactUTCDateTime())
     # Not indexed: "due before" reads due_order, which the list indexes hold.
@@ -79,13 +89,16 @@ class TaskCandidate(Base):
     task_id: Mapped[str] = mapped_column(
         CompactUUID(), sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(CodedText(CANDIDATE_KINDS, 8), primary_key=True)
     value: Mapped[Str255] = mapped_column(primary_key=True)
     # The task's state, copied so "how many open tasks has this role" reads one
     # index range instead of joining every candidate row to its task.
     # On SQLite a trigger (migration 0015) keeps it equal to the task's state, so
     # finishing a task is one UPDATE there as on PostgreSQL (engine.runtime.store).
-    state: Mapped[str] = mapped_column(sa.String(16), default="ready", server_default="ready")
+    # Coded as the task's is; the server default (text) is never relied on: every
+    # insert names the state (engine.runtime.store).
+    state: Mapped[str] = mapped_column(CodedText(TASK_STATES, 16), default="ready",
+                                       server_default="ready")
     # The task's company, copied so a customer's list is counted off this index
     # (among a million open tasks a company has a few thousand).
     company: Mapped[str | None] = mapped_column(sa.String(255))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent
-from engine.queries import history_documents, history_values
+from engine.queries import history_documents, history_rows, history_values
 from engine.time.clock import Clock
 
 
@@ -46,6 +46,9 @@ class HistoryLog:
                 self._value_sink(large)
             else:
                 history_values.store(self.session, large)
+        # Who and where, when the row of record says it (engine.queries.history_rows).
+        actor, element, task_id = history_rows.stored(kind, actor=actor, element=element,
+                                                      task_id=task_id)
         values = {"instance_id": instance_id, "at": self.clock.now(), "actor": actor,
                   "kind": kind, "element_id": element, "task_id": task_id,
                   "data": stored}

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.models import HistoryEvent, HistoryValue
-from engine.queries import history_documents
+from engine.queries import history_documents, history_rows
 from engine.scripting.values import dumps_finite
 
 #: Values whose JSON is longer than this many bytes are stored apart.
@@ -139,10 +139,12 @@ def resolve(session: Session, events: Iterable[HistoryEvent]) -> None:
     """Put the stored values back into ``events`` with one query for all of them.
 
     The data is set as loaded (not as a change), so the session never writes it back.
-    Documents kept by reference (:mod:`engine.queries.history_documents`) are put
-    back too, with one more query when there are any.
+    Documents kept by reference (:mod:`engine.queries.history_documents`) and the
+    facts of the rows of record (:mod:`engine.queries.history_rows`) are put back
+    too, with a query each when there are any.
     """
     events = list(events)
+    history_rows.fill(session, events)
     history_documents.expand(session, events)
     waiting = [(e, e.data) for e in events if isinstance(e.data, dict) and REFS in e.data]
     if not waiting:

@@ -25,6 +25,7 @@ from engine.notifications.outbox import queue_message_awaited, queue_task_create
 from engine.queries.awaited import Catalogue
 from engine.queries.history import HistoryLog
 from engine.runtime.loading import InstanceLoader
+from engine.runtime.separation_of_duties import EXCLUDE_COMPLETERS_OF
 from engine.runtime.settings import RuntimeSettings
 from engine.runtime.store import InstanceRow, InstanceStore
 from engine.scripting import Sandbox
@@ -97,7 +98,7 @@ class Projection:
              "element_id": view.element_id, "title": view.title, "lane": view.lane,
              "company": instance.company,
              "state": "ready", "assignee": fields.assignee, "priority": fields.priority,
-             "form_key": fields.form_key, "properties": dict(view.properties),
+             "form_key": fields.form_key, "properties": _row_properties(view.properties),
              "created_at": now, "due_at": fields.due_at, "follow_up_at": fields.follow_up_at},
             fields.candidate_groups, fields.candidate_users,
         )
@@ -173,3 +174,13 @@ def waits_digest(timers: list[Any], messages: list[Any]) -> str:
     parts = sorted(f"t|{t.task_id}|{t.due_at.isoformat()}" for t in timers)
     parts += sorted(f"m|{m.task_id}|{getattr(m, 'kind', 'message')}|{m.name}" for m in messages)
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+# The task's extension properties that the row keeps: those read off the row. The
+# rest (a milestone, a calendar, an SLA target) are the definition's, read from it
+# by whoever needs them (and were the row's largest column).
+_ROW_PROPERTIES = (EXCLUDE_COMPLETERS_OF,)
+
+
+def _row_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: properties[name] for name in _ROW_PROPERTIES if name in properties}

@@ -12,11 +12,15 @@ from __future__ import annotations
 from engine.errors import Forbidden
 from engine.runtime.store import InstanceStore, TaskRow
 
+#: The property naming the excluded elements: the one a task's row keeps (the
+#: checks read the row, not the definition; see engine.runtime.projection).
+EXCLUDE_COMPLETERS_OF = "excludeCompletersOf"
+
 
 def check_separation_of_duties(store: InstanceStore, task: TaskRow, actor: str | None) -> None:
     """Refuse (:class:`~engine.errors.Forbidden`) a user who completed an excluded element."""
     excluded = [e.strip() for e in
-                str((task.properties or {}).get("excludeCompletersOf", "")).split(",")
+                str((task.properties or {}).get(EXCLUDE_COMPLETERS_OF, "")).split(",")
                 if e.strip()]
     if not excluded or actor is None:
         return

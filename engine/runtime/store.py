@@ -417,7 +417,8 @@ class InstanceStore:
             candidate_groups=list(groups), candidate_users=list(users)))
         conn.execute(_candidate.delete().where(_candidate.c.task_id == task_id))
         company = conn.scalar(sa.select(_task.c.company).where(_task.c.id == task_id))
-        candidates = [{"task_id": task_id, "kind": kind, "value": name, "company": company}
+        candidates = [{"task_id": task_id, "kind": kind, "value": name, "state": "ready",
+                       "company": company}
                       for kind, names in (("group", groups), ("user", users))
                       for name in names]
         if candidates:

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from engine.composition import Engine
-from engine.models import Document, HistoryEvent, ProcessInstance, Task
+from engine.models import Document, ProcessInstance, Task
+from tests.instances import history
 from tests.web import sample
 
 from .conftest import screenshot, sign_in, sign_out
@@ -47,10 +48,7 @@ def instance_row(engine: Engine) -> ProcessInstance:
 
 
 def history_kinds(engine: Engine, instance_id: str) -> list[tuple[str, str | None, str | None]]:
-    with engine.read() as s:
-        return [(e.kind, e.element_id, e.actor) for e in s.session.scalars(
-            sa.select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
-            .order_by(HistoryEvent.id))]
+    return [(e.kind, e.element_id, e.actor) for e in history(engine, instance_id)]
 
 
 def test_customer_applies_admin_suspends_staff_complete(

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine.composition import Engine
-from engine.models import HistoryEvent, Incident, ProcessInstance
+from engine.models import Incident, ProcessInstance
 from tests.builders import definitions, process
-from tests.instances import ready
+from tests.instances import history, ready
 
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 MESSAGE = '  <bpmn:message id="m1" name="parcel" />\n'
@@ -37,10 +37,7 @@ def status(engine: Engine, instance_id: str) -> ProcessInstance:
 
 
 def elements(engine: Engine, instance_id: str) -> list[str]:
-    with engine.read() as s:
-        return [e for e in s.session.scalars(
-            sa.select(HistoryEvent.element_id).where(HistoryEvent.instance_id == instance_id)
-            .order_by(HistoryEvent.id)) if e]
+    return [e.element_id for e in history(engine, instance_id) if e.element_id]
 
 
 @pytest.mark.parametrize("sequential", ["true", "false"])

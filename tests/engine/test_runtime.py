@@ -22,6 +22,7 @@ from engine.errors import (
 )
 from engine.models import HistoryEvent, Incident, ProcessInstance, Task, Timer
 from tests.builders import definitions, linear_user_tasks, process
+from tests.instances import history
 from tests.instances import ready as ready_tasks
 from tests.samples import TIMER
 
@@ -61,9 +62,7 @@ def test_linear_process_runs_to_completion_with_history(engine: Engine) -> None:
     assert kinds[0] == "instance_started"
     assert kinds.count("task_completed") == 3
     assert kinds[-1] == "instance_completed"
-    with engine.read() as s:
-        completed = s.session.scalars(sa.select(HistoryEvent).where(
-            HistoryEvent.kind == "task_completed")).all()
+    completed = [e for e in history(engine, instance.id) if e.kind == "task_completed"]
     assert [e.actor for e in completed] == ["bob"] * 3
     assert completed[1].data == {"variables": {"answer_2": 2}}
     with engine.read() as s:

@@ -163,3 +163,12 @@ def test_a_list_of_a_role_held_is_counted_off_that_role_alone(aged: Engine) -> N
             Task.state == "ready", Task.element_id == "c"))
     assert (listed.total, listed.total_exact) == (expected, True)
     assert {task.element_id for task in listed.items} == {"c"}
+
+
+@pytest.mark.parametrize("actor", STAFF, ids=lambda a: a.username)
+def test_the_tasks_assigned_to_a_person_are_read_off_the_assignee_index(
+        aged: Engine, actor: Actor) -> None:
+    # The index holds assigned tasks only (migration 0020): a list's "assigned to
+    # me" part is still read off it, since "assignee = ?" implies it is not null.
+    lines = plan(aged, *counting(aged, actor))
+    assert any("ix_task_state_assignee" in line for line in lines), "\n".join(lines)

@@ -32,6 +32,7 @@ from engine.models import (
     Task,
     Timer,
 )
+from engine.queries import history_values
 from engine.tasks.taskforms import form_for_task
 from engine.time.clock import FrozenClock
 from engine.time.sla import ServiceClock
@@ -110,7 +111,8 @@ class Driver:
             roles = [role, *MORE_ROLES.get(task.element_id, ())]
             assert sorted(task.candidate_groups) == sorted(roles), task.element_id
         if due is not None:
-            assert task.properties["calendar"] == "working-days", task.element_id
+            assert instances.element_properties(self.engine, task)["calendar"] == "working-days", \
+                task.element_id
             assert task.due_at == self.engine.calendar.add(task.created_at, due), task.element_id
 
     def complete(self, instance_id: str, element: str,
@@ -303,6 +305,8 @@ class Driver:
                 sa.select(HistoryEvent).where(HistoryEvent.instance_id == instance_id,
                                               HistoryEvent.kind.in_(kinds))
                 .order_by(HistoryEvent.id)))
+            # As the history reads them: what the rows keep elsewhere put back.
+            history_values.resolve(s.session, found)
             s.session.expunge_all()
             return found
 

@@ -29,6 +29,7 @@ from engine.tasks.taskforms import check_submission, form_for_task
 from engine.time.clock import FrozenClock
 from lspro.certificates import CertificateRegister
 from lspro.models import Certificate, CertificateEvent, Invoice
+from tests.instances import element_properties
 from tests.processes.driver import FORMS, PROCESSES, Driver
 from tests.processes.entries import (
     AUDIT,
@@ -194,7 +195,7 @@ def test_the_surveillance_tasks_have_their_roles_and_working_day_dues(
         "sv_audit_surveilan", ["lead-auditor"], "lead-auditor")
     assert (sampling.element_id, sampling.candidate_groups) == (
         "sv_pengambilan_contoh", ["ppc"])
-    assert audit.properties["calendar"] == "working-days"
+    assert element_properties(engine, audit)["calendar"] == "working-days"
     # Two working days from Friday 16:00 WIB: the weekend does not count.
     assert audit.due_at == engine.calendar.add(audit.created_at, "P2D")
     assert audit.due_at > audit.created_at + timedelta(days=3)

@@ -32,6 +32,7 @@ from engine.models import ProcessDefinition, Task
 from engine.tasks.option_lists import form_input_data
 from engine.tasks.taskforms import form_for_task
 from engine.time.clock import FrozenClock
+from tests.instances import element_properties
 from tests.processes.driver import FORMS, PROCESSES, Driver
 from tests.processes.entries import (
     ADA_NCR,
@@ -283,7 +284,7 @@ def test_happy_path_runs_the_17_steps_in_order_with_roles_and_working_day_dues(
         else:
             assert (task.lane, task.candidate_groups) == (role, [role])
         assert task.definition_key == KEY  # the called process's tasks are this instance's
-        assert task.properties["calendar"] == "working-days"
+        assert element_properties(engine, task)["calendar"] == "working-days"
         assert task.due_at == cal.add(task.created_at, due), element
         clock.advance(timedelta(hours=2))
         driver.complete(instance_id, element, decision)
