@@ -50,7 +50,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
-from engine.models import HistoryEvent, ProcessInstance  # noqa: E402
+from engine.models import HistoryEvent, ProcessInstance, Task  # noqa: E402
 from engine.persistence.migrate import upgrade  # noqa: E402
 from tests.builders import definitions, process  # noqa: E402
 
@@ -207,9 +207,9 @@ def outcome(engine: Engine, count: int, due: datetime) -> Outcome:
         instances = list(conn.scalars(sa.select(ProcessInstance.id).where(
             ProcessInstance.definition_key == "wait")))
         left = conn.execute(sa.text("SELECT count(*) FROM timer")).scalar()
-        tasks = conn.execute(sa.text(
-            "SELECT count(DISTINCT instance_id) FROM task "
-            "WHERE element_id = 'next' AND state = 'ready'")).scalar()
+        # Typed too: SQLite holds a task's state as a byte (engine.persistence.packing).
+        tasks = conn.scalar(sa.select(sa.func.count(sa.distinct(Task.instance_id))).where(
+            Task.element_id == "next", Task.state == "ready"))
         by_process = {}
         if conn.dialect.name == "postgresql":
             for app, n, first, last in conn.execute(sa.text(
