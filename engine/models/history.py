@@ -10,10 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from engine.persistence.db import Base, CompactUTCDateTime, CompactUUID, uuid_bytes, uuid_text
-from engine.persistence.packing import CodedText, SQLiteAsIs
+from engine.persistence.packing import CodedText, PackedJSON
 from engine.scripting.values import dumps_finite
 
 #: The kinds of event the engine records, in the order of their codes on SQLite
@@ -79,7 +78,7 @@ def stored_text(value: Any) -> str | None:
     return value
 
 
-class HistoryData(TypeDecorator[Any]):
+class HistoryData(PackedJSON):
     """An event's data, JSON; on SQLite packed, and read back as it was written.
 
     ``{"type": T}`` alone (an element's completion that changed nothing: a
@@ -92,13 +91,7 @@ class HistoryData(TypeDecorator[Any]):
     rows written before read as they are.
     """
 
-    impl = sa.JSON
     cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        if dialect.name == "sqlite":
-            return SQLiteAsIs("JSON")
-        return super().load_dialect_impl(dialect)
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if dialect.name != "sqlite" or value is None:

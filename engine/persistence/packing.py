@@ -60,9 +60,9 @@ class CodedText(TypeDecorator[str]):
         return self.vocabulary[value[0]] if type(value) is bytes else value
 
 
-class CompressedJSON(TypeDecorator[Any]):
-    """JSON that SQLite stores zlib-compressed when that is smaller: for a large value
-    read whole and never searched in SQL (an invoice's lines). Old text still reads."""
+class PackedJSON(TypeDecorator[Any]):
+    """JSON that a subclass packs its own way on SQLite (declared JSON there, its
+    values passed as they are); PostgreSQL stores and reads plain JSON."""
 
     impl = sa.JSON
     cache_ok = True
@@ -71,6 +71,13 @@ class CompressedJSON(TypeDecorator[Any]):
         if dialect.name == "sqlite":
             return SQLiteAsIs("JSON")
         return super().load_dialect_impl(dialect)
+
+
+class CompressedJSON(PackedJSON):
+    """JSON that SQLite stores zlib-compressed when that is smaller: for a large value
+    read whole and never searched in SQL (an invoice's lines). Old text still reads."""
+
+    cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if dialect.name != "sqlite" or value is None:
