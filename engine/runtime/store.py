@@ -315,10 +315,10 @@ class InstanceStore:
             # One round trip for the whole command's writes (data-modifying WITH),
             # the held task's finish among them.
             also = None
-            if self._finish is not None:
-                values.update(self._finish)
-                also, self._finish = _JOINED_FINISH, None
-                self._conn().info.pop(_WAITING_FINISH, None)
+            finish = self._take_finish(self._conn())
+            if finish is not None:
+                values.update(finish)
+                also = _JOINED_FINISH
             statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values, also)
         else:
             if self._finish is not None:
@@ -390,8 +390,7 @@ class InstanceStore:
         :raises TaskAlreadyCompleted: on SQLite, when the task was not ready any more.
         """
         if not self.lock_rows:
-            if not self.finish_task(task_id, "completed", at, by):
-                raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
+            self._finish_now(task_id, at, by)
             return
         conn = self._conn()
         _watch(conn.engine)
@@ -401,14 +400,21 @@ class InstanceStore:
                         "f_completed_by": by}
         conn.info[_WAITING_FINISH] = (conn.get_transaction(), self)
 
-    def _finish_waiting(self, conn: sa.Connection) -> None:
+    def _take_finish(self, conn: sa.Connection) -> dict[str, Any] | None:
+        """The waiting finish, no longer waiting (neither here nor on ``conn``)."""
         finish, self._finish = self._finish, None
-        conn.info.pop(_WAITING_FINISH, None)
-        if finish is None:
-            return
-        if not self.finish_task(finish["f_id"], finish["f_state"], finish["f_completed_at"],
-                                finish["f_completed_by"]):
-            raise TaskAlreadyCompleted(f"task {finish['f_id']} is no longer ready")
+        if finish is not None:
+            conn.info.pop(_WAITING_FINISH, None)
+        return finish
+
+    def _finish_waiting(self, conn: sa.Connection) -> None:
+        finish = self._take_finish(conn)
+        if finish is not None:
+            self._finish_now(finish["f_id"], finish["f_completed_at"], finish["f_completed_by"])
+
+    def _finish_now(self, task_id: str, at: datetime, by: str | None) -> None:
+        if not self.finish_task(task_id, "completed", at, by):
+            raise TaskAlreadyCompleted(f"task {task_id} is no longer ready")
 
     def set_candidates(self, task_id: str, groups: Sequence[str], users: Sequence[str]) -> None:
         """Replace a ready task's candidate roles and users (row and index)."""
