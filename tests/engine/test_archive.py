@@ -73,11 +73,6 @@ def history(engine: Engine, instance_id: str) -> list[tuple[Any, ...]]:
         return [(e.at, e.actor, e.kind, e.element_id, e.task_id, e.data) for e in page.items]
 
 
-@pytest.fixture
-def archiver(engine: Engine, tmp_path: Path) -> Archiver:
-    return Archiver(engine.db, engine.clock, tmp_path / "archive")
-
-
 def test_an_archived_instance_restores_with_every_row_and_its_history_unchanged(
         engine: Engine, clock: FrozenClock, archiver: Archiver) -> None:
     deploy(engine)

@@ -8,7 +8,6 @@ Against the real database of the test run (SQLite, or PostgreSQL with
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -44,11 +43,6 @@ def finished(engine: Engine, key: str) -> str:
     with engine.write() as s:
         s.runtime.complete_task(task.id, {}, actor="bob")
     return instance_id
-
-
-@pytest.fixture
-def archiver(engine: Engine, tmp_path: Path) -> Archiver:
-    return Archiver(engine.db, engine.clock, tmp_path / "archive")
 
 
 @pytest.mark.parametrize(("text", "days"), [("0", 0), ("180", 180), ("P180D", 180),
