@@ -421,9 +421,10 @@ class Database:
                 if limit is not None:
                     raise HandOver("another command holds the writer")
                 raise DatabaseBusy(f"no turn to write within {self.writer_wait_s:g} s")
-        held = self._held
-        conn = None if held is None else held.take("write")
+        held, conn = self._held, None
         try:
+            if held is not None:
+                conn = held.take("write")
             session = self._write() if conn is None else self._write(bind=conn)
             try:
                 yield session
@@ -438,11 +439,13 @@ class Database:
                 raise
             finally:
                 session.close()
+        finally:
+            try:
                 if conn is not None:
                     held.give_back("write", conn)  # type: ignore[union-attr]
-        finally:
-            if turn is not None:
-                turn.release()
+            finally:
+                if turn is not None:
+                    turn.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -453,11 +456,13 @@ class Database:
         """
         held = self._held
         conn = None if held is None else held.take("read")
-        session = self._read() if conn is None else self._read(bind=conn)
         try:
-            yield session
+            session = self._read() if conn is None else self._read(bind=conn)
+            try:
+                yield session
+            finally:
+                session.close()
         finally:
-            session.close()
             if conn is not None:
                 held.give_back("read", conn)  # type: ignore[union-attr]
 

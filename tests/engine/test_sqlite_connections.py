@@ -110,3 +110,24 @@ def test_the_connections_of_an_ended_thread_are_closed(database: Database) -> No
     assert pool.checkedout() == 1
     database.dispose()
     assert pool.checkedout() == 0
+
+
+def test_a_connection_that_cannot_be_had_leaves_the_writer_free(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'refused.sqlite'}", writer_wait_s=0.5)
+    refusals = [RuntimeError("no connection")]
+
+    def refuse_once(*_: Any) -> None:
+        if refusals:
+            raise refusals.pop()
+
+    event.listen(database.engine.pool, "checkout", refuse_once)
+    try:
+        with pytest.raises(RuntimeError, match="no connection"), database.write():
+            pass
+        # The turn to write was given back: the next command has it at once.
+        with database.write() as session:
+            session.execute(sa.text("CREATE TABLE note (id integer PRIMARY KEY)"))
+        with database.read() as session:
+            assert session.scalar(sa.text("SELECT count(*) FROM note")) == 0
+    finally:
+        database.dispose()
