@@ -498,6 +498,9 @@ class _HeldConnections:
             return None  # nested in another transaction of this kind: the pool's
         conn: sa.Connection | None = local.__dict__.get(kind)
         if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                self._forget(conn)
+                _close_quietly(conn)
             conn = self._sources[kind].connect()
             local.__dict__[kind] = conn
             self._register(conn)
@@ -509,6 +512,7 @@ class _HeldConnections:
         local.lent.discard(kind)
         if conn.in_transaction() or conn.invalidated:
             local.__dict__.pop(kind, None)
+            self._forget(conn)
             conn.close()
 
     def _register(self, conn: sa.Connection) -> None:
@@ -518,6 +522,12 @@ class _HeldConnections:
             self._by_thread.setdefault(threading.current_thread(), []).append(conn)
         for old in left:
             _close_quietly(old)
+
+    def _forget(self, conn: sa.Connection) -> None:
+        with self._lock:
+            mine = self._by_thread.get(threading.current_thread(), [])
+            if conn in mine:
+                mine.remove(conn)
 
     def close_all(self) -> None:
         with self._lock:

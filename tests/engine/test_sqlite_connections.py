@@ -93,6 +93,8 @@ def test_a_connection_left_in_a_transaction_goes_back_to_the_pool(
         session.execute(sa.text("INSERT INTO note (id, body) VALUES (2, 'y')"))
     assert _count(database) == 2
     assert len(checkouts) == 3 and checkouts[2] is not checkouts[0]
+    pool: Any = database.engine.pool
+    assert pool.checkedout() == 2  # the thread's new writer and its reader
 
 
 def test_the_connections_of_an_ended_thread_are_closed(database: Database) -> None:
