@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from engine.composition import Services
+from engine.deployment.service import DefinitionRef
 from engine.errors import InvalidInput
 from engine.identity.access import Actor
 from engine.models import ProcessDefinition
@@ -82,7 +83,8 @@ def get_definition_xml(key: str) -> Response:
         return Response(definition.bpmn_xml, mimetype="application/xml")
 
 
-def may_start(actor: Actor, services: Services, definition: ProcessDefinition) -> bool:
+def may_start(actor: Actor, services: Services,
+              definition: ProcessDefinition | DefinitionRef) -> bool:
     """Whether ``actor`` is among the starters the process names (anyone, if none).
 
     A customer whose account names no company starts nothing: the instance would
@@ -108,7 +110,7 @@ def start(body: dict[str, Any], key: str) -> Any:
     """
     with command() as (services, actor):
         assert actor is not None
-        definition = services.deployments.latest(key)
+        definition = services.deployments.latest_ref(key)
         require(actor, may_start(actor, services, definition), f"start {key}")
         company = actor.company if actor.is_customer else body.get("company")
         started = services.start_instance(

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from engine.bpmn.compiler import CompiledProcess, compile_processes
 from engine.bpmn.validation import BpmnDocument, References, check_references, read_bpmn
 from engine.errors import DeploymentRejected, NotFound, Problem
 from engine.models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition
+from engine.persistence.direct import Direct
 from engine.tasks.forms import FormDocument, read_form
 from engine.time.clock import Clock
 from engine.time.start_timers import StartTimers
@@ -259,6 +260,16 @@ class DeploymentService:
     def _latest_or_none(self, key: str) -> ProcessDefinition | None:
         return latest_definition(self.session, key)
 
+    def latest_ref(self, key: str) -> DefinitionRef:
+        """The id and key of the newest version of process ``key`` (what a start needs).
+
+        :raises NotFound: when no version of ``key`` is deployed.
+        """
+        found = latest_definition_ref(self.session, key)
+        if found is None:
+            raise NotFound(f"no process with key '{key}' is deployed")
+        return found
+
     def latest(self, key: str) -> ProcessDefinition:
         """Return the newest version of process ``key``.
 
@@ -306,6 +317,35 @@ _LATEST = (sa.select(ProcessDefinition).where(ProcessDefinition.key == sa.bindpa
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     """Return the newest version of process ``key``, if any."""
     return session.scalars(_LATEST, {"key": key}).first()
+
+
+class DefinitionRef(NamedTuple):
+    """A process definition version by its id and key, read without the ORM: all a
+    start asks of it (the spec comes from the in-process cache)."""
+
+    id: str
+    key: str
+
+
+# Every start asks for one of these: on the driver's cursor (engine.persistence.direct),
+# where the ORM's query with its loaded object cost several times the statement.
+_LATEST_REF = Direct(sa.select(ProcessDefinition.id, ProcessDefinition.key)
+                     .where(ProcessDefinition.key == sa.bindparam("key"))
+                     .order_by(ProcessDefinition.version.desc()).limit(1))
+_REF = Direct(sa.select(ProcessDefinition.id, ProcessDefinition.key)
+              .where(ProcessDefinition.id == sa.bindparam("id")))
+
+
+def latest_definition_ref(session: Session, key: str) -> DefinitionRef | None:
+    """The id and key of the newest version of process ``key``, if any."""
+    row = _LATEST_REF.first(session.connection(), {"key": key})
+    return None if row is None else DefinitionRef(*row)
+
+
+def definition_ref(session: Session, definition_id: str) -> DefinitionRef | None:
+    """The id and key of definition version ``definition_id``, if it exists."""
+    row = _REF.first(session.connection(), {"id": definition_id})
+    return None if row is None else DefinitionRef(*row)
 
 
 def latest_definitions(session: Session) -> list[ProcessDefinition]:

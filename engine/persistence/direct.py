@@ -23,7 +23,7 @@ statement (``retval=True``: their answer is not used; none is registered here).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -38,7 +38,8 @@ class NotDirect(Exception):
 
 
 class _Prepared:
-    __slots__ = ("constants", "names", "positional", "processors", "results", "sql")
+    __slots__ = ("constants", "converted", "names", "plan", "positional", "processors",
+                 "results", "sql")
 
     def __init__(self, sql: str, names: Sequence[str], processors: Sequence[Processor],
                  positional: bool, constants: Mapping[str, Any],
@@ -48,14 +49,19 @@ class _Prepared:
         self.processors = list(processors)
         self.positional = positional
         self.constants = dict(constants)
+        # Each parameter's name with its bind processor (None: passed as it is).
+        self.plan = list(zip(self.names, self.processors, strict=True))
         # A SELECT's result processors, one per column (None where values pass as they are).
         self.results = list(results)
+        # Only the columns whose values a processor converts, by position.
+        self.converted = [(n, process) for n, process in enumerate(self.results)
+                          if process is not None]
 
     def arguments(self, params: Params) -> Any:
         if self.constants:
             params = {**self.constants, **params}
         values = [params[name] if process is None else process(params[name])
-                  for name, process in zip(self.names, self.processors, strict=True)]
+                  for name, process in self.plan]
         if self.positional:
             return values
         return dict(zip(self.names, values, strict=True))
@@ -106,8 +112,10 @@ class Direct:
             rows = [params] if isinstance(params, Mapping) else params
             if not rows:
                 return None
-            columns = tuple(rows[0])
-            if any(len(row) != len(columns) or row.keys() != rows[0].keys() for row in rows):
+            first = rows[0]
+            columns = tuple(first)
+            if len(rows) > 1 and any(len(row) != len(columns) or row.keys() != first.keys()
+                                     for row in rows):
                 return None  # rows of several shapes: SQLAlchemy sorts them out
         key = (dialect.name, columns)
         try:
@@ -146,7 +154,7 @@ class Direct:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        return None if row is None else _read(row, prepared.results)
+        return None if row is None else _read(row, prepared.converted)
 
     def all(self, conn: sa.Connection, params: Params) -> list[tuple[Any, ...]]:
         """Run a SELECT; its rows, each value as its column's type reads it."""
@@ -158,8 +166,8 @@ class Direct:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        results = prepared.results
-        return [_read(row, results) for row in rows]
+        converted = prepared.converted
+        return [_read(row, converted) for row in rows]
 
     def scalar(self, conn: sa.Connection, params: Params) -> Any:
         """Run a statement that returns one row; its first value, as the driver gives it
@@ -175,9 +183,15 @@ class Direct:
         return None if row is None else row[0]
 
 
-def _read(row: Sequence[Any], results: Sequence[Processor]) -> tuple[Any, ...]:
-    return tuple(value if process is None or value is None else process(value)
-                 for value, process in zip(row, results, strict=True))
+def _read(row: Sequence[Any], converted: Sequence[tuple[int, Processor]]) -> tuple[Any, ...]:
+    if not converted:
+        return tuple(row)
+    values = list(row)
+    for n, process in converted:
+        value = values[n]
+        if value is not None:
+            values[n] = process(value)  # type: ignore[misc]
+    return tuple(values)
 
 
 def _run(conn: sa.Connection, clause: sa.Executable, prepared: _Prepared,
@@ -189,8 +203,8 @@ def _run(conn: sa.Connection, clause: sa.Executable, prepared: _Prepared,
         # what must come first (the store's held finish of a task, engine.runtime.store).
         for listener in dispatch.before_execute:
             listener(conn, clause, (), params, {})
-    arguments: Any = (prepared.arguments(params) if isinstance(params, Mapping)
-                      else [prepared.arguments(p) for p in params])
+    arguments: Any = ([prepared.arguments(p) for p in cast(Sequence[Params], params)] if many
+                      else prepared.arguments(cast(Params, params)))
     # The command's connection: SQLAlchemy has begun its transaction already
     # (Session.connection), so the statement runs inside it.
     dbapi_connection = conn.connection.dbapi_connection

@@ -56,6 +56,17 @@ class CodedText(TypeDecorator[str]):
             return value
         return self._codes.get(value, value)
 
+    def bind_processor(self, dialect: Any) -> Any:
+        # process_bind_param's answer on SQLite without TypeDecorator's layers.
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        codes = self._codes
+
+        def process(value: str | None) -> Any:
+            return None if value is None else codes.get(value, value)
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         return self.vocabulary[value[0]] if type(value) is bytes else value
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.bpmn.workflow.finished import FinishedRun
-from engine.deployment.service import latest_definition
+from engine.deployment.service import DefinitionRef, definition_ref, latest_definition_ref
 from engine.errors import InstanceNotRunning, NotFound, TaskAlreadyCompleted
 from engine.identity.access import default_task_roles
 from engine.models import ProcessDefinition, ProcessInstance
@@ -72,17 +72,17 @@ class InstanceLoader:
 
     # -- definitions -------------------------------------------------------------------
 
-    def definition(self, key: str, definition_id: str | None) -> ProcessDefinition:
+    def definition(self, key: str, definition_id: str | None) -> DefinitionRef:
         """The latest version of ``key``, or exactly ``definition_id`` (which must be of it)."""
         if definition_id is not None:
-            definition = self.session.get(ProcessDefinition, definition_id)
-            if definition is None or definition.key != key:
+            found = definition_ref(self.session, definition_id)
+            if found is None or found.key != key:
                 raise NotFound(f"no process definition '{definition_id}'")
-            return definition
-        definition = latest_definition(self.session, key)
-        if definition is None:
+            return found
+        found = latest_definition_ref(self.session, key)
+        if found is None:
             raise NotFound(f"no process with key '{key}' is deployed")
-        return definition
+        return found
 
     def definition_specs(self, definition_id: str) -> DefinitionSpecs:
         return self.specs.get(definition_id, self._spec_loader(definition_id))

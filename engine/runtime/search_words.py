@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.models.search import WORD_LENGTH, InstanceSearchWord
+from engine.persistence.direct import Direct
 
 # Enough for a company, a key and a few product names; a long free text named by
 # mistake must not flood the table.
@@ -64,6 +65,7 @@ def words_of(business_key: str | None, company: str | None,
 # The model's table, not a lightweight one: its columns' types store the id as SQLite
 # keeps it (bytes, engine.persistence.db.CompactUUID).
 _WORDS: sa.Table = InstanceSearchWord.__table__  # type: ignore[assignment]
+_INSERT_WORDS = Direct(sa.insert(_WORDS))
 
 
 def store_words(session: Session, instance_id: str, words: Set[str],
@@ -82,8 +84,11 @@ def store_words(session: Session, instance_id: str, words: Set[str],
             session.execute(_INSERT_WORDS_PG, {"instance_id": instance_id,
                                                "words": sorted(added)})
         else:
-            session.execute(sa.insert(_WORDS), [{"instance_id": instance_id, "word": w}
-                                                for w in sorted(added)])
+            # On the driver's cursor: the session's Core execute cost several times
+            # SQLite's own work (every start writes its words).
+            _INSERT_WORDS.execute(session.connection(),
+                                  [{"instance_id": instance_id, "word": w}
+                                   for w in sorted(added)])
     if gone:
         session.execute(sa.delete(_WORDS).where(_WORDS.c.instance_id == instance_id,
                                                 _WORDS.c.word.in_(sorted(gone))))

@@ -157,7 +157,7 @@ _SELECT_TASK_AND_INSTANCE = (
 _SELECT_TASK_AND_INSTANCE_LOCKED = _SELECT_TASK_AND_INSTANCE.with_for_update(key_share=True)
 _TASK_AND_INSTANCE = Direct(_SELECT_TASK_AND_INSTANCE)
 _TASK_AND_INSTANCE_LOCKED = Direct(_SELECT_TASK_AND_INSTANCE_LOCKED)
-_INSERT_INSTANCE = _instance.insert()
+_INSERT_INSTANCE = Direct(_instance.insert())  # once per start: on the driver's cursor
 _INSERT_CANDIDATE = _candidate.insert()
 _UPDATE_INSTANCE = (
     _instance.update()
@@ -270,13 +270,13 @@ class InstanceStore:
         return InstanceRow(*row) if row is not None else None
 
     def insert(self, row: InstanceRow, now: datetime) -> None:
-        self._conn().execute(_INSERT_INSTANCE, [{
+        _INSERT_INSTANCE.execute(self._conn(), {
             "id": row.id, "definition_id": row.definition_id,
             "definition_key": row.definition_key, "business_key": row.business_key,
             "status": row.status, "state": row.state, "revision": row.revision,
             "waits_digest": row.waits_digest, "started_by": row.started_by,
             "company": row.company, "started_at": now, "updated_at": now, "ended_at": None,
-        }])
+        })
 
     def state_parts(self, instance_id: str, rest: bytes) -> list[bytes]:
         """The stored beginning of an instance's state, before ``rest`` (its ``state``

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import sqlalchemy.orm
 from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.dialects import sqlite
 
 from engine.bpmn.serializer import dump_state
 from engine.composition import Engine
@@ -27,8 +28,18 @@ from engine.models import (
 )
 from engine.models.history import stored_text
 from engine.models.tasks import NO_DUE_DATE
-from engine.persistence.db import Base, digest_bytes, digest_text, uuid_bytes, uuid_text
+from engine.persistence.db import (
+    Base,
+    CompactDigest,
+    CompactUTCDateTime,
+    CompactUUID,
+    digest_bytes,
+    digest_text,
+    uuid_bytes,
+    uuid_text,
+)
 from engine.persistence.migrate import alembic_config, upgrade
+from engine.persistence.packing import CodedText
 from engine.time.clock import FrozenClock
 from lspro import LsproExtension
 from lspro.extension import MIGRATIONS as LSPRO_MIGRATIONS
@@ -257,6 +268,25 @@ def test_only_text_the_bytes_give_back_exactly_is_packed() -> None:
         assert uuid_bytes(other) is None
     for other in (SHA256.upper(), SHA256[:63] + "g", TASK_UUID):
         assert digest_bytes(other) is None
+
+
+def test_sqlite_binds_ids_moments_and_words_as_their_types_say() -> None:
+    # Their bind processors on SQLite skip TypeDecorator's layers: the same values.
+    dialect = sqlite.dialect()
+    jakarta = timezone(timedelta(hours=7))
+    cases = [(CompactUUID(), [TASK_UUID, TASK_UUID.upper(), "t1", None]),
+             (CompactDigest(), [SHA256, "x", None]),
+             (CompactUTCDateTime(), [datetime(2027, 3, 1, 2, tzinfo=UTC),
+                                     datetime(2027, 3, 1, 9, 0, 0, 5, tzinfo=jakarta), None]),
+             (CodedText(("ready", "completed")), ["ready", "completed", "other", None])]
+    for kind, values in cases:
+        impl = kind.dialect_impl(dialect)
+        process = impl.bind_processor(dialect)
+        assert process is not None
+        assert [process(v) for v in values] == [impl.process_bind_param(v, dialect)
+                                                for v in values]
+    with pytest.raises(ValueError, match="naive"):
+        CompactUTCDateTime().dialect_impl(dialect).bind_processor(dialect)(datetime(2027, 3, 1))
 
 
 def test_json_columns_are_stored_without_blanks_and_old_text_still_reads(
