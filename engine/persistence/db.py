@@ -476,6 +476,12 @@ class _HeldConnections:
     """Each thread's SQLite connections, one per kind of transaction, kept between
     transactions (see :class:`Database`).
 
+    They come from the pool and stay checked out, so at most the pool's ``size()`` of
+    them are held at once, whatever the number of threads (request threads, the
+    scheduler's workers, the document renderer): past that a thread's transactions
+    check a connection out and in as before, and the pool's overflow stays free for
+    them.
+
     A connection is lent to one session at a time: a transaction opened inside
     another of its kind in the same thread takes one from the pool, as every
     transaction did before. One that comes back still in a transaction (its session
@@ -490,6 +496,8 @@ class _HeldConnections:
         self._lock = threading.Lock()
         # Every held connection by its thread: closed when that thread has ended.
         self._by_thread: dict[threading.Thread, list[sa.Connection]] = {}
+        self._held = 0  # connections in _by_thread
+        self._limit = reader.pool.size()  # type: ignore[attr-defined]
 
     def take(self, kind: str) -> sa.Connection | None:
         local = self._local
@@ -501,7 +509,13 @@ class _HeldConnections:
             if conn is not None:
                 self._forget(conn)
                 _close_quietly(conn)
-            conn = self._sources[kind].connect()
+            if not self._reserve():
+                return None  # as many held as the pool's size: this one is the pool's
+            try:
+                conn = self._sources[kind].connect()
+            except BaseException:
+                self._release(1)
+                raise
             local.__dict__[kind] = conn
             self._register(conn)
         lent.add(kind)
@@ -515,24 +529,41 @@ class _HeldConnections:
             self._forget(conn)
             conn.close()
 
-    def _register(self, conn: sa.Connection) -> None:
+    def _reserve(self) -> bool:
+        """Count one more held connection if the limit allows; first close those of
+        threads that have ended."""
         with self._lock:
             ended = [thread for thread in self._by_thread if not thread.is_alive()]
             left = [c for thread in ended for c in self._by_thread.pop(thread)]
-            self._by_thread.setdefault(threading.current_thread(), []).append(conn)
+            self._held -= len(left)
+            reserved = self._held < self._limit
+            if reserved:
+                self._held += 1
         for old in left:
             _close_quietly(old)
+        return reserved
+
+    def _release(self, count: int) -> None:
+        with self._lock:
+            self._held -= count
+
+    def _register(self, conn: sa.Connection) -> None:
+        # Counted already, by _reserve.
+        with self._lock:
+            self._by_thread.setdefault(threading.current_thread(), []).append(conn)
 
     def _forget(self, conn: sa.Connection) -> None:
         with self._lock:
             mine = self._by_thread.get(threading.current_thread(), [])
             if conn in mine:
                 mine.remove(conn)
+                self._held -= 1
 
     def close_all(self) -> None:
         with self._lock:
             conns = [c for thread_conns in self._by_thread.values() for c in thread_conns]
             self._by_thread.clear()
+            self._held = 0
         for conn in conns:
             _close_quietly(conn)
         self._local = threading.local()

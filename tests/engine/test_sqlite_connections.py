@@ -133,3 +133,40 @@ def test_a_connection_that_cannot_be_had_leaves_the_writer_free(tmp_path: Path) 
             assert session.scalar(sa.text("SELECT count(*) FROM note")) == 0
     finally:
         database.dispose()
+
+
+def test_no_more_are_held_than_the_pool_keeps_whatever_the_threads(
+        database: Database) -> None:
+    # Threads that stay alive (a server's request threads, the scheduler's workers)
+    # hold their connections; past the pool's size they take them from the pool and
+    # give them back, so the pool's overflow is never used up by idle threads.
+    pool: Any = database.engine.pool
+    # Two more than the pool's size: every connection they might hold still fits in
+    # the pool with its overflow, so an unbounded hold shows as a count, not a hang.
+    threads_n = pool.size() + 2
+    worked = threading.Barrier(threads_n + 1, timeout=60)
+    done = threading.Event()
+    counts: list[int] = []
+
+    def work(n: int) -> None:
+        with database.write() as session:
+            session.execute(sa.text("INSERT INTO note (id, body) VALUES (:id, 'x')"),
+                            {"id": n})
+        counts.append(_count(database))
+        worked.wait()
+        done.wait(60)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    try:
+        worked.wait()
+        assert len(counts) == threads_n
+        assert pool.checkedout() == pool.size()
+        # Work in this thread still has a connection, and gives it back.
+        assert _count(database) == threads_n
+        assert pool.checkedout() == pool.size()
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
