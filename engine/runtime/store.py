@@ -360,6 +360,7 @@ class InstanceStore:
         if new is not None:  # PostgreSQL: the instance's row is inserted as saved
             self._new = None
             self._write_waiting(conn)  # a held task (of another instance) goes first
+            forget = False  # a new instance has no notices but those just left out
             values = {**new, **{name: values[name] for name in _UPDATE_COLUMNS
                                 if not name.startswith("p_")}}
             values["state"] = state.rest if state is not None else new["state"]
@@ -368,7 +369,6 @@ class InstanceStore:
             # One round trip for the whole command's writes (data-modifying WITH),
             # the held task's finish among them.
             if new is not None:
-                forget = False  # a new instance has no notices but those just left out
                 statement = queued.joined_to(_JOINABLE_INSERT, values)
             else:
                 also = []
