@@ -10,6 +10,7 @@ completion's writes but the task's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,19 +67,28 @@ class Taken:
             return False
         return all(row.keys() == rows[0].keys() for _, rows in self.tables for row in rows)
 
+    def drop(self, table: sa.Table, unwanted: Callable[[dict[str, Any]], bool]) -> None:
+        """Leave out the rows of ``table`` that are ``unwanted``."""
+        for n, (queued, rows) in enumerate(self.tables):
+            if queued.name == table.name:
+                kept = [row for row in rows if not unwanted(row)]
+                self.tables[n:n + 1] = [(queued, kept)] if kept else []
+                return
+
     def joined_to(self, update: Joinable, values: dict[str, Any],
-                  also: Joinable | None = None) -> Direct:
+                  also: Sequence[Joinable] = ()) -> Direct:
         """``update`` with an insert of each table's rows in its WITH clause.
 
         Adds the rows' values to ``values`` under names of their own. PostgreSQL
         runs every data-modifying WITH part once, whatever the main statement
         reads, and checks foreign keys at the statement's end, when the tasks are in.
-        ``also`` brings WITH parts of its own (its ``sql``) and a condition the
-        update's row must meet besides (its ``condition``), its values already in
-        ``values``. The statement is written as text, once per shape (tables, row
-        counts, columns): SQLAlchemy compiles a multi-row insert anew on every execution.
+        Each of ``also`` brings WITH parts of its own (its ``sql``) and a condition
+        the update's row must meet besides (its ``condition``, if any), its values
+        already in ``values``. The statement is written as text, once per shape
+        (tables, row counts, columns): SQLAlchemy compiles a multi-row insert anew
+        on every execution.
         """
-        shape = (update.sql, also and also.sql,
+        shape = (update.sql, *(more.sql for more in also),
                  *((t.name, len(rows), *rows[0]) for t, rows in self.tables))
         statement = _JOINED.get(shape)
         if statement is None:
@@ -93,10 +103,11 @@ class Taken:
                 parts.append(f"queued_{n} AS (INSERT INTO {table.name} ({', '.join(names)}) "
                              f"VALUES {', '.join(tuples)})")
             main = update.sql
-            if also is not None:
-                parts.append(also.sql)
-                binds += also.binds
-                main += f" AND {also.condition}"
+            for more in also:
+                parts.append(more.sql)
+                binds += more.binds
+                if more.condition:
+                    main += f" AND {more.condition}"
             statement = Direct(sa.text(f"WITH {', '.join(parts)} {main}").bindparams(*binds))
             if len(_JOINED) >= _JOINED_KEPT:
                 _JOINED.clear()

@@ -10,7 +10,7 @@ search then asks for each typed word as the start of a stored one, an indexed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,16 +69,22 @@ _INSERT_WORDS = Direct(sa.insert(_WORDS))
 
 
 def store_words(session: Session, instance_id: str, words: Set[str],
-                stored: Set[str] | None = None) -> None:
+                stored: Set[str] | None = None,
+                queue: Callable[[sa.Table, dict[str, Any]], None] | None = None) -> None:
     """Make the instance's stored words ``words``: insert what is new, delete what went.
 
     :param stored: the words stored now, when the caller knows them; else read.
+    :param queue: where to queue the new rows instead of inserting them now (the
+        command's rows written with the instance, engine.runtime.store).
     """
     if stored is None:
         stored = set(session.scalars(sa.select(InstanceSearchWord.word)
                                      .where(InstanceSearchWord.instance_id == instance_id)))
     added, gone = words - stored, stored - words
-    if added:
+    if added and queue is not None:
+        for word in sorted(added):
+            queue(_WORDS, {"instance_id": instance_id, "word": word})
+    elif added:
         if session.get_bind().dialect.name == "postgresql":
             # One statement: psycopg's executemany sends a statement per row.
             session.execute(_INSERT_WORDS_PG, {"instance_id": instance_id,

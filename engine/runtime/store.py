@@ -9,10 +9,12 @@ through the same session's connection, so it joins the command's transaction.
 
 A command reads its task and instance in one statement (locked on PostgreSQL,
 :meth:`InstanceStore.task_with_instance`), and the rows it only adds (new tasks
-and candidates, notifications, history) wait until the instance is saved: on
-PostgreSQL they are inserted by the instance's update itself, with the completed
-task's finish (:meth:`InstanceStore.finish_held_task`), so a completion's writes
-cost one round trip, not six.
+and candidates, notifications, history, search words) wait until the instance is
+saved: on PostgreSQL they are inserted by the instance's update itself, with the
+completed task's finish (:meth:`InstanceStore.finish_held_task`) and, when the
+instance ends, the deletion of its notices of work, so a completion's writes cost
+one round trip, not six. A new instance's row waits the same way and is inserted
+by its first save (:meth:`InstanceStore.insert`): a start's writes are one statement.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from engine.models import (
     FormDefinition,
     HistoryEvent,
     Incident,
+    Notification,
     ProcessInstance,
     ProcessInstanceStatePart,
     SlaBreach,
@@ -56,6 +59,7 @@ _incident: sa.Table = Incident.__table__  # type: ignore[assignment]
 _breach: sa.Table = SlaBreach.__table__  # type: ignore[assignment]
 _form: sa.Table = FormDefinition.__table__  # type: ignore[assignment]
 _part: sa.Table = ProcessInstanceStatePart.__table__  # type: ignore[assignment]
+_notification: sa.Table = Notification.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -157,7 +161,11 @@ _SELECT_TASK_AND_INSTANCE = (
 _SELECT_TASK_AND_INSTANCE_LOCKED = _SELECT_TASK_AND_INSTANCE.with_for_update(key_share=True)
 _TASK_AND_INSTANCE = Direct(_SELECT_TASK_AND_INSTANCE)
 _TASK_AND_INSTANCE_LOCKED = Direct(_SELECT_TASK_AND_INSTANCE_LOCKED)
-_INSERT_INSTANCE = Direct(_instance.insert())  # once per start: on the driver's cursor
+_INSERT_INSTANCE = _instance.insert()
+_INSERT_COLUMNS = ["id", "definition_id", "definition_key", "business_key", "status", "state",
+                   "revision", "waits_digest", "started_by", "company", "started_at",
+                   "updated_at", "ended_at"]
+_INSERT = Direct(_INSERT_INSTANCE)
 _INSERT_CANDIDATE = _candidate.insert()
 _UPDATE_INSTANCE = (
     _instance.update()
@@ -185,6 +193,11 @@ _JOINABLE_UPDATES = {
         _instance, f"UPDATE process_instance {_SET_INSTANCE}, state = :state {_WHERE_INSTANCE}",
         {**_UPDATE_COLUMNS, "state": "state"}),
 }
+# A new instance's row, written by its first save on PostgreSQL (InstanceStore.insert).
+_JOINABLE_INSERT = Joinable(
+    _instance, f"INSERT INTO process_instance ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _INSERT_COLUMNS)})",
+    {name: name for name in _INSERT_COLUMNS})
 _SET_BUSINESS_KEY = (
     _instance.update().where(_instance.c.id == sa.bindparam("p_id"))
     .values(business_key=sa.bindparam("business_key"))
@@ -215,31 +228,42 @@ _JOINED_FINISH = Joinable(
     {"f_state": "state", "f_completed_at": "completed_at", "f_completed_by": "completed_by",
      "f_id": "id"},
     condition="EXISTS (SELECT FROM finished)")
-# Where a command's connection keeps a finish waiting for the instance's update
-# (its info): (the transaction it belongs to, the store holding it).
-_WAITING_FINISH = "sertiflow_waiting_finish"
+# PostgreSQL: the save that ends an instance deletes its notices of work (as
+# outbox.FORGET_WORK does) in its WITH clause; those the command queued are left out
+# (that part does not see the rows its statement inserts).
+_JOINED_FORGET = Joinable(
+    _notification,
+    "forgotten AS (DELETE FROM notification WHERE id IN (SELECT id FROM notification "
+    "WHERE instance_id = :p_id AND kind IN ("
+    + ", ".join(f"'{kind}'" for kind in outbox.WORK_KINDS)
+    + ") FOR UPDATE SKIP LOCKED))",
+    {})
+# Where a command's connection keeps writes waiting for the instance's save (its
+# info): (the transaction they belong to, the store holding them).
+_WAITING = "sertiflow_waiting_writes"
 # The engines whose commands may keep a finish waiting (see _watch).
 _WATCHED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
 
 def _watch(engine: sa.Engine) -> None:
-    """Write a command's waiting finish before any other statement of its transaction
-    (and before its commit): whatever the command reads or writes meanwhile (a service
-    task asking who completed which task, the ORM's flush) sees the task finished."""
+    """Write a command's waiting writes (a new instance's row, a held task's finish)
+    before any other statement of its transaction (and before its commit): whatever
+    the command reads or writes meanwhile (a service task asking who completed which
+    task, a timer referring to the instance, the ORM's flush) sees them done."""
     if engine in _WATCHED:
         return
     _WATCHED.add(engine)
 
     def before(conn: sa.Connection, *_: Any) -> None:
-        waiting = conn.info.get(_WAITING_FINISH)
+        waiting = conn.info.get(_WAITING)
         if waiting is not None:
             transaction, store = waiting
-            del conn.info[_WAITING_FINISH]
+            del conn.info[_WAITING]
             if transaction is conn.get_transaction():
-                store._finish_waiting(conn)
+                store._write_waiting(conn)
 
     def forget(conn: sa.Connection) -> None:
-        conn.info.pop(_WAITING_FINISH, None)
+        conn.info.pop(_WAITING, None)
 
     sa.event.listen(engine, "before_execute", before)
     sa.event.listen(engine, "commit", before)
@@ -260,6 +284,8 @@ class InstanceStore:
         # PostgreSQL: the finish of the task the command holds, until the instance's
         # update writes it (finish_held_task).
         self._finish: dict[str, Any] | None = None
+        # PostgreSQL: a new instance's row, until its first save inserts it (insert).
+        self._new: dict[str, Any] | None = None
 
     # -- instances ---------------------------------------------------------------
 
@@ -270,13 +296,26 @@ class InstanceStore:
         return InstanceRow(*row) if row is not None else None
 
     def insert(self, row: InstanceRow, now: datetime) -> None:
-        _INSERT_INSTANCE.execute(self._conn(), {
+        """Add a new instance's row.
+
+        On PostgreSQL the row waits for the instance's first save, which inserts it
+        as saved (with the rows queued meanwhile: a start is one statement); any
+        other statement of the command before then (or its commit) writes it first
+        (:func:`_watch`), so nothing the command does meanwhile misses it.
+        """
+        values = {
             "id": row.id, "definition_id": row.definition_id,
             "definition_key": row.definition_key, "business_key": row.business_key,
             "status": row.status, "state": row.state, "revision": row.revision,
             "waits_digest": row.waits_digest, "started_by": row.started_by,
             "company": row.company, "started_at": now, "updated_at": now, "ended_at": None,
-        })
+        }
+        if not self.lock_rows:
+            _INSERT.execute(self._conn(), values)
+            return
+        self._write_waiting(self._conn())  # another new instance's row goes first
+        self._new = values
+        self._wait(self._conn())
 
     def state_parts(self, instance_id: str, rest: bytes) -> list[bytes]:
         """The stored beginning of an instance's state, before ``rest`` (its ``state``
@@ -300,7 +339,7 @@ class InstanceStore:
             "status": row.status, "revision": row.revision + 1, "updated_at": now,
             "waits_digest": row.waits_digest, "ended_at": row.ended_at,
         }
-        statement = _SAVE
+        statement: Direct | None = _SAVE
         if state is not None:
             values["state"] = state.rest
             statement = _SAVE_STATE
@@ -311,27 +350,52 @@ class InstanceStore:
                                        "data": state.part})
         self._flush_history_values()
         queued = self._rows.take()
+        conn = self._conn()
+        # The save that ends the instance forgets its notices of work.
+        forget = state is not None and row.status in ("completed", "cancelled")
+        if forget and self.lock_rows:
+            queued.drop(_notification, lambda notice: notice.get("instance_id") == row.id
+                        and notice.get("kind") in outbox.WORK_KINDS)
+        new = self._new if self._new is not None and self._new["id"] == row.id else None
+        if new is not None:  # PostgreSQL: the instance's row is inserted as saved
+            self._new = None
+            self._write_waiting(conn)  # a held task (of another instance) goes first
+            forget = False  # a new instance has no notices but those just left out
+            values = {**new, **{name: values[name] for name in _UPDATE_COLUMNS
+                                if not name.startswith("p_")}}
+            values["state"] = state.rest if state is not None else new["state"]
+            statement = _INSERT
         if self.lock_rows and queued.joinable():
             # One round trip for the whole command's writes (data-modifying WITH),
             # the held task's finish among them.
-            also = None
-            finish = self._take_finish(self._conn())
-            if finish is not None:
-                values.update(finish)
-                also = _JOINED_FINISH
-            statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values, also)
+            if new is not None:
+                statement = queued.joined_to(_JOINABLE_INSERT, values)
+            else:
+                also = []
+                finish = self._take_finish(conn)
+                if finish is not None:
+                    values.update(finish)
+                    also.append(_JOINED_FINISH)
+                if forget:
+                    also.append(_JOINED_FORGET)
+                    forget = False
+                statement = queued.joined_to(_JOINABLE_UPDATES[id(statement)], values, also)
+        elif new is not None:
+            # The instance first: the queued rows refer to it.
+            _INSERT.execute(conn, values)
+            queued.write(conn)
+            statement = None
         else:
-            if self._finish is not None:
-                self._finish_waiting(self._conn())
-            queued.write(self._conn())
-        if statement.execute(self._conn(), values) != 1:
+            self._write_waiting(conn)
+            queued.write(conn)
+        if statement is not None and statement.execute(conn, values) != 1:
             raise ConcurrentModification(
                 f"instance {row.id} was changed by another command; reload and try again")
         row.revision += 1
         if state is not None:
             row.state = state.rest
-            if row.status in ("completed", "cancelled"):  # the save that ends it
-                self._conn().execute(outbox.FORGET_WORK, {"p_instance": row.id})
+        if forget:  # not done by the save's own statement
+            conn.execute(outbox.FORGET_WORK, {"p_instance": row.id})
 
     def set_business_key(self, instance_id: str, key: str) -> None:
         self._conn().execute(_SET_BUSINESS_KEY, {"p_id": instance_id, "business_key": key})
@@ -393,21 +457,31 @@ class InstanceStore:
             self._finish_now(task_id, at, by)
             return
         conn = self._conn()
-        _watch(conn.engine)
         if self._finish is not None:  # a second held task: the first one goes now
-            self._finish_waiting(conn)
+            self._write_waiting(conn)
         self._finish = {"f_id": task_id, "f_state": "completed", "f_completed_at": at,
                         "f_completed_by": by}
-        conn.info[_WAITING_FINISH] = (conn.get_transaction(), self)
+        self._wait(conn)
+
+    def _wait(self, conn: sa.Connection) -> None:
+        """Have any other statement of the command write this store's waiting writes first."""
+        _watch(conn.engine)
+        conn.info[_WAITING] = (conn.get_transaction(), self)
 
     def _take_finish(self, conn: sa.Connection) -> dict[str, Any] | None:
         """The waiting finish, no longer waiting (neither here nor on ``conn``)."""
         finish, self._finish = self._finish, None
-        if finish is not None:
-            conn.info.pop(_WAITING_FINISH, None)
+        if finish is not None and self._new is None:
+            conn.info.pop(_WAITING, None)
         return finish
 
-    def _finish_waiting(self, conn: sa.Connection) -> None:
+    def _write_waiting(self, conn: sa.Connection) -> None:
+        """Write what waits for the instance's save now: a new instance's row, then a
+        held task's finish."""
+        conn.info.pop(_WAITING, None)
+        new, self._new = self._new, None
+        if new is not None:
+            _INSERT.execute(conn, new)
         finish = self._take_finish(conn)
         if finish is not None:
             self._finish_now(finish["f_id"], finish["f_completed_at"], finish["f_completed_by"])
@@ -528,9 +602,9 @@ class InstanceStore:
         self._rows.add(table, row)
 
     def flush_rows(self) -> None:
-        """Write the queued rows now (each table's in one executemany), and a waiting finish."""
-        if self._finish is not None:
-            self._finish_waiting(self._conn())
+        """Write the queued rows now (each table's in one executemany), and what waits
+        for the instance's save (a new instance's row, a held task's finish)."""
+        self._write_waiting(self._conn())
         self._flush_history_values()
         self._rows.take().write(self._conn())
 

@@ -15,11 +15,21 @@ import sqlalchemy as sa
 from engine.composition import Engine
 from engine.errors import ConcurrentModification, TaskAlreadyCompleted
 from engine.identity.access import ADMIN, Actor
-from engine.models import HistoryEvent, Task, TaskCandidate
+from engine.models import (
+    HistoryEvent,
+    InstanceSearchWord,
+    Notification,
+    ProcessInstance,
+    Task,
+    TaskCandidate,
+)
+from engine.notifications import outbox
+from engine.persistence.db import create_db_engine
 from engine.persistence.direct import Direct
 from engine.runtime.handlers import TopicRegistry
 from tests.builders import definitions, linear_user_tasks, process, service
 from tests.instances import the_ready_task
+from tests.postgres import PostgresServer
 
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
 
@@ -289,3 +299,127 @@ def test_a_held_finish_is_written_before_a_statement_run_on_the_cursor(
         done = s.queries.tasks(boss, instance_id=instance_id, state="completed").items
         assert [(t.element_id, t.completed_by) for t in done] == [("task_1", "petugas")]
     assert task_states(engine, instance_id) == {"task_1": ("completed", "petugas")}
+
+
+# -- a start's and an end's round trips -------------------------------------------------------
+
+LOOKED_UP = process("looked", f"""\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="look" />
+{service("look", "look.instance")}
+    <bpmn:sequenceFlow id="f2" sourceRef="look" targetRef="a" />
+    <bpmn:userTask id="a" camunda:candidateGroups="upp" />
+    <bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""")
+
+
+def notice_kinds(engine: Engine, instance_id: str) -> list[str]:
+    with engine.read() as s:
+        return list(s.session.scalars(sa.select(Notification.kind).where(
+            Notification.instance_id == instance_id)))
+
+
+def test_a_start_writes_its_instance_with_its_rows(engine: Engine) -> None:
+    deploy(engine, "linear", linear_user_tasks("linear", 2))
+    with statements(engine) as seen, engine.write() as s:
+        instance = s.runtime.start_instance("linear", business_key="PRM-9", actor="pelanggan")
+    if engine.db.is_sqlite:
+        assert seen.count("INSERT") >= 2 and seen[-1] == "UPDATE"
+    else:
+        # The definition's read, then one statement: the instance's row inserted as
+        # saved, its task, candidates, history and search words in its WITH clause.
+        assert seen[-1] == "WITH" and "INSERT" not in seen and "UPDATE" not in seen
+    with engine.read() as s:
+        row = s.session.get(ProcessInstance, instance.id)
+        assert row is not None
+        assert (row.status, row.revision, row.business_key) == ("running", 2, "PRM-9")
+        assert row.state and row.started_at <= row.updated_at
+        words = set(s.session.scalars(sa.select(InstanceSearchWord.word).where(
+            InstanceSearchWord.instance_id == instance.id)))
+    assert words == {"prm", "9"}
+    assert task_states(engine, instance.id) == {"task_1": ("ready", None)}
+    assert candidate_states(engine, instance.id) == {"task_1": {"ready"}}
+
+
+def test_a_new_instance_is_written_before_anything_its_start_reads(
+        engine: Engine, topics: TopicRegistry) -> None:
+    """On PostgreSQL the new row waits for the instance's save; a statement sent before
+    then (a service task's read here) finds it, as with any other waiting write."""
+    seen: list[tuple[str, int]] = []
+
+    def look(call: Any) -> dict[str, Any]:
+        row = call.context.session.execute(
+            sa.select(ProcessInstance.status, ProcessInstance.revision)
+            .where(ProcessInstance.id == call.instance_id)).one()
+        seen.append(tuple(row))
+        return {}
+
+    topics.register("look.instance", look)
+    deploy(engine, "looked", definitions("looked", LOOKED_UP))
+    instance_id = start(engine, "looked")
+    assert seen == [("running", 1)]
+    with engine.read() as s:
+        row = s.session.get(ProcessInstance, instance_id)
+        assert row is not None and (row.status, row.revision) == ("running", 2)
+    assert task_states(engine, instance_id) == {"a": ("ready", None)}
+
+
+def test_the_save_that_ends_an_instance_forgets_its_notices_of_work(engine: Engine) -> None:
+    deploy(engine, "linear", linear_user_tasks("linear", 1))
+    instance_id = start(engine, "linear")
+    assert notice_kinds(engine, instance_id) == ["task_created"]
+    task = the_ready_task(engine, instance_id)
+    with statements(engine) as seen, engine.write() as s:
+        s.runtime.complete_task(task.id, {}, actor="petugas")
+    if not engine.db.is_sqlite:
+        assert seen == ["SELECT", "WITH"]  # the notices' DELETE is a part of the update
+    assert notice_kinds(engine, instance_id) == []
+
+
+def test_a_notice_of_work_queued_by_the_command_that_ends_the_instance_is_not_kept(
+        engine: Engine) -> None:
+    """On PostgreSQL the ending save's DELETE does not see rows its own statement
+    inserts: the queued notices of work are left out instead; others are written."""
+    deploy(engine, "linear", linear_user_tasks("linear", 1))
+    instance_id = start(engine, "linear")
+    task = the_ready_task(engine, instance_id)
+    at = datetime(2027, 3, 1, tzinfo=UTC)
+    with engine.write() as s:
+        sink = s.runtime.store.add_row
+        outbox.queue_task_created(s.session, task_id=task.id, instance_id=instance_id,
+                                  title="lagi", now=at, sink=sink)
+        outbox.queue(s.session, kind="sla_breached", now=at, subject="Terlambat",
+                     instance_id=instance_id, task_id=task.id, sink=sink)
+        s.runtime.cancel(instance_id, actor="petugas", reason=None)
+    assert notice_kinds(engine, instance_id) == ["sla_breached"]
+
+
+@pytest.mark.postgres
+def test_direct_statements_run_with_postgres_own_parameters(pg_direct: sa.Engine) -> None:
+    """psycopg's raw cursor: ``$n`` written once, a name used twice bound once, a
+    ``%`` in the SQL kept."""
+    cursors: list[tuple[str, str]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        cursors.append((type(cursor).__name__, statement))
+
+    statement = Direct(sa.select(
+        sa.literal_column("'50%'"), sa.bindparam("p_x", type_=sa.String),
+        sa.func.concat(sa.bindparam("p_x", type_=sa.String), sa.bindparam("p_y", type_=sa.String))))
+    sa.event.listen(pg_direct, "before_cursor_execute", record)
+    try:
+        with pg_direct.connect() as conn:
+            assert statement.first(conn, {"p_x": "a", "p_y": "b"}) == ("50%", "a", "ab")
+    finally:
+        sa.event.remove(pg_direct, "before_cursor_execute", record)
+    [(cursor, sql)] = cursors
+    assert cursor == "RawCursor"
+    assert "$1" in sql and "$2" in sql and "$3" not in sql and "'50%'" in sql
+
+
+@pytest.fixture
+def pg_direct(postgres_server: PostgresServer) -> Iterator[sa.Engine]:
+    built = create_db_engine(postgres_server.url())
+    yield built
+    built.dispose()

@@ -335,9 +335,9 @@ class Runtime:
         thrown = run.take_thrown()
         stored_words = run.search_words
         run.search_words = self._search_words(instance, run)  # saved with the state
-        self.loader.save(instance, run)
-        # After the revision check: a lost race stops first.
+        # New words are queued, written with the instance (a lost race rolls them back).
         self._index_words(instance.id, run.search_words, stored_words)
+        self.loader.save(instance, run)
         if thrown:  # to other instances, once this one is saved (engine.routing)
             self.defer(lambda runtime: routing.deliver(runtime, instance, thrown))
         self._run_effects()
@@ -358,7 +358,8 @@ class Runtime:
         saved before the words were kept with it makes them read once.
         """
         if stored != words:
-            search_words.store_words(self.session, instance_id, words, stored)
+            search_words.store_words(self.session, instance_id, words, stored,
+                                     queue=self.store.add_row)
 
     def defer(self, effect: Callable[[Runtime], Any]) -> None:
         """Run ``effect`` after the running instance is saved, in this transaction."""
