@@ -41,23 +41,20 @@ class NotDirect(Exception):
 
 
 class _Prepared:
-    __slots__ = ("constants", "converted", "cursor", "names", "plan", "positional",
-                 "processors", "results", "sql")
+    __slots__ = ("constants", "converted", "cursor", "names", "plan", "positional", "sql")
 
     def __init__(self, sql: str, names: Sequence[str], processors: Sequence[Processor],
                  positional: bool, constants: Mapping[str, Any],
                  results: Sequence[Processor], cursor: Any = None) -> None:
         self.sql = sql
         self.names = list(names)
-        self.processors = list(processors)
         self.positional = positional
         self.constants = dict(constants)
         # Each parameter's name with its bind processor (None: passed as it is).
-        self.plan = list(zip(self.names, self.processors, strict=True))
-        # A SELECT's result processors, one per column (None where values pass as they are).
-        self.results = list(results)
-        # Only the columns whose values a processor converts, by position.
-        self.converted = [(n, process) for n, process in enumerate(self.results)
+        self.plan = list(zip(self.names, processors, strict=True))
+        # A SELECT's columns that a result processor converts, by position (the
+        # others pass as the driver gives them).
+        self.converted = [(n, process) for n, process in enumerate(results)
                           if process is not None]
         # The cursor class to run it on (None: the connection's own cursor()).
         self.cursor = cursor
