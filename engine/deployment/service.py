@@ -267,7 +267,7 @@ class DeploymentService:
         """
         found = latest_definition_ref(self.session, key)
         if found is None:
-            raise NotFound(f"no process with key '{key}' is deployed")
+            raise not_deployed(key)
         return found
 
     def latest(self, key: str) -> ProcessDefinition:
@@ -277,13 +277,13 @@ class DeploymentService:
         """
         definition = self._latest_or_none(key)
         if definition is None:
-            raise NotFound(f"no process with key '{key}' is deployed")
+            raise not_deployed(key)
         return definition
 
     def get(self, definition_id: str) -> ProcessDefinition:
         definition = self.session.get(ProcessDefinition, definition_id)
         if definition is None:
-            raise NotFound(f"no process definition '{definition_id}'")
+            raise no_definition(definition_id)
         return definition
 
     def definitions(
@@ -336,16 +336,40 @@ _REF = Direct(sa.select(ProcessDefinition.id, ProcessDefinition.key)
               .where(ProcessDefinition.id == sa.bindparam("id")))
 
 
+# session.info key: the versions this transaction found by key, by id. A start's
+# caller reads the latest version to check who may start it, and the start then asks
+# for that same id: answered from here, it costs no second statement (a round trip on
+# PostgreSQL). A session is one transaction (Database.write), so nothing here is stale.
+_FOUND = "deployment.definition_refs"
+
+
 def latest_definition_ref(session: Session, key: str) -> DefinitionRef | None:
     """The id and key of the newest version of process ``key``, if any."""
     row = _LATEST_REF.first(session.connection(), {"key": key})
-    return None if row is None else DefinitionRef(*row)
+    if row is None:
+        return None
+    found = DefinitionRef(*row)
+    session.info.setdefault(_FOUND, {})[found.id] = found
+    return found
 
 
 def definition_ref(session: Session, definition_id: str) -> DefinitionRef | None:
     """The id and key of definition version ``definition_id``, if it exists."""
+    found: DefinitionRef | None = session.info.get(_FOUND, {}).get(definition_id)
+    if found is not None:
+        return found
     row = _REF.first(session.connection(), {"id": definition_id})
     return None if row is None else DefinitionRef(*row)
+
+
+def not_deployed(key: str) -> NotFound:
+    """The error of a process key with no version deployed."""
+    return NotFound(f"no process with key '{key}' is deployed")
+
+
+def no_definition(definition_id: str) -> NotFound:
+    """The error of a definition version id that names none."""
+    return NotFound(f"no process definition '{definition_id}'")
 
 
 def latest_definitions(session: Session) -> list[ProcessDefinition]:

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from engine.bpmn.host import WorkflowScriptEngine
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.bpmn.workflow.finished import FinishedRun
-from engine.deployment.service import DefinitionRef, definition_ref, latest_definition_ref
+from engine.deployment.service import (
+    DefinitionRef,
+    definition_ref,
+    latest_definition_ref,
+    no_definition,
+    not_deployed,
+)
 from engine.errors import InstanceNotRunning, NotFound, TaskAlreadyCompleted
 from engine.identity.access import default_task_roles
 from engine.models import ProcessDefinition, ProcessInstance
@@ -77,11 +83,11 @@ class InstanceLoader:
         if definition_id is not None:
             found = definition_ref(self.session, definition_id)
             if found is None or found.key != key:
-                raise NotFound(f"no process definition '{definition_id}'")
+                raise no_definition(definition_id)
             return found
         found = latest_definition_ref(self.session, key)
         if found is None:
-            raise NotFound(f"no process with key '{key}' is deployed")
+            raise not_deployed(key)
         return found
 
     def definition_specs(self, definition_id: str) -> DefinitionSpecs:
@@ -101,7 +107,7 @@ class InstanceLoader:
             spec = self.session.scalar(
                 sa.select(ProcessDefinition.spec).where(ProcessDefinition.id == definition_id))
             if spec is None:
-                raise NotFound(f"no process definition '{definition_id}'")
+                raise no_definition(definition_id)
             return dict(spec)
         return load
 

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.bpmn.parser import SertiflowParser
 from engine.composition import Engine
-from engine.errors import DeploymentRejected, InvalidInput
+from engine.errors import DeploymentRejected, InvalidInput, NotFound
 from engine.models import Deployment, DeploymentResource, ProcessDefinition, Task
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
@@ -61,6 +61,35 @@ def test_running_instances_stay_on_their_version(engine: Engine) -> None:
     with engine.read() as s:
         assert s.runtime.instance(old.id).status == "completed"
 
+
+
+def test_a_start_reads_the_version_its_caller_checked_only_once(engine: Engine) -> None:
+    """The API reads the latest version to check the starter, then starts that id:
+    the start takes it from the transaction's reads, not from a second statement."""
+    deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 1)))
+    with engine.write() as s:
+        s.runtime.start_instance("linear")  # the spec is in the process's cache now
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        with engine.write() as s:
+            checked = s.deployments.latest_ref("linear")
+            started = s.runtime.start_instance("linear", definition_id=checked.id)
+    finally:
+        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    assert started.definition_id == checked.id
+    reads = [q for q in statements if "FROM process_definition" in q]
+    assert len(reads) == 1, reads
+    # Another transaction has no such memory: an id it never read is looked up.
+    with engine.write() as s:
+        assert s.runtime.start_instance("linear", definition_id=checked.id).definition_id \
+            == checked.id
+    with pytest.raises(NotFound), engine.write() as s:
+        s.runtime.start_instance("linear", definition_id="linear:9:nothing")
 
 def test_broken_xml_is_refused_with_line(engine: Engine) -> None:
     error = rejected(engine, ("broken.bpmn", "<bpmn:definitions>\n<oops"))

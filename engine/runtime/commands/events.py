@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from engine.bpmn import conditional
 from engine.bpmn.workflow import start_events
-from engine.deployment.service import latest_definitions
+from engine.deployment.service import latest_definitions, no_definition
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import EventSubscription, ProcessDefinition, ProcessInstance
 from engine.runtime.commands.variables import check_variables
@@ -158,7 +158,7 @@ def _conditions_holding(rt: Runtime, variables: dict[str, Any], business_key: st
     if definition_id is not None:
         found = rt.session.get(ProcessDefinition, definition_id)
         if found is None:
-            raise NotFound(f"no process definition '{definition_id}'")
+            raise no_definition(definition_id)
         candidates = [found]
     else:
         candidates = latest_definitions(rt.session)
