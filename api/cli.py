@@ -18,7 +18,7 @@ from engine.identity.users import DEMO_COMPANY, DEMO_PASSWORD
 
 from .extensions import VARIABLE as EXTENSIONS_VARIABLE
 from .extensions import default_extensions
-from .server import configure_logging, exec_server
+from .server import configure_logging, default_workers, exec_server
 
 log = logging.getLogger("sertiflow")
 
@@ -183,28 +183,32 @@ def run(host: str, port: int) -> None:
     """Migrate, deploy processes/ and forms/, and serve with the timer sweep."""
     settings = _settings(demo_default=True)
     _prepare(settings).close()
-    _exec_server(settings, host=host, port=port, workers=1, threads=None, scheduler=True)
+    _exec_server(settings, host=host, port=port,
+                 workers=default_workers(settings.database_url), threads=None, scheduler=True)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="server processes")
+@click.option("--workers", default=None, type=int,
+              help="server processes  [default: 1 with SQLite, one per core with PostgreSQL]")
 @click.option("--threads", default=None, type=int,
-              help="threads per process that run requests  [default: 1 with SQLite, "
-                   "8 with PostgreSQL]")
+              help="threads per process that run requests  [default: 1, the event loop's]")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="run the timer sweep (in one of the processes)")
-def serve(host: str, port: int, workers: int, threads: int | None, scheduler: bool) -> None:
+def serve(host: str, port: int, workers: int | None, threads: int | None,
+          scheduler: bool) -> None:
     """Serve for production: granian with one or more worker processes.
 
     With SQLite one process is the better choice on a small machine (one writer
     at a time either way, and half the memory); with PostgreSQL more processes
-    use more cores.
+    use more cores, and a node runs one per core unless told otherwise.
     """
-    if workers < 1 or (threads is not None and threads < 1):
+    if (workers is not None and workers < 1) or (threads is not None and threads < 1):
         raise click.BadParameter("workers and threads must be 1 or more")
     settings = _settings(demo_default=False)
+    if workers is None:
+        workers = default_workers(settings.database_url)
     _prepare(settings).close()
     _exec_server(settings, host=host, port=port, workers=workers, threads=threads,
                  scheduler=scheduler)

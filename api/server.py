@@ -37,10 +37,14 @@ log = logging.getLogger(__name__)
 # environment themselves, as the master did.
 THREADS_ENV = "SERTIFLOW_APP_THREADS"
 SCHEDULER_ENV = "SERTIFLOW_APP_SCHEDULER"
-# Threads per process when not given: one with SQLite (its writes take turns, and
-# one thread spends nothing on handing over the GIL), eight for PostgreSQL.
-SQLITE_THREADS = 1
-NETWORK_DB_THREADS = 8
+# Threads per process that run requests, when not given: one, the event loop's own
+# (:mod:`api.bridge`), which spends nothing on handing the GIL between threads. With
+# SQLite the writes take turns anyway; with PostgreSQL a process then waits on the
+# server's answers instead of running another request, so a node runs one process
+# per core there (:func:`default_workers`) and those processes overlap the waits.
+# bench/api.py, PostgreSQL, 1 process: 8 threads 37.6-38.0 instances/s at 22.4-24.2
+# ms of node CPU each, 1 thread 39.5-43.1 at 17.9-19.6; 2 processes of 1 thread 54-65.
+APP_THREADS = 1
 
 
 def configure_logging() -> None:
@@ -105,11 +109,21 @@ def start_scheduler_when_first(engine: Engine, lock_path: Path, retry: float = 1
     threading.Thread(target=wait_for_lock, name="scheduler-lock", daemon=True).start()
 
 
-def app_threads(database_url: str, given: str | None) -> int:
-    """Threads per process: as given, or by the kind of database."""
-    if given:
-        return max(1, int(given))
-    return SQLITE_THREADS if database_url.startswith("sqlite") else NETWORK_DB_THREADS
+def app_threads(given: str | None) -> int:
+    """Threads per process: as given, or :data:`APP_THREADS`."""
+    return max(1, int(given)) if given else APP_THREADS
+
+
+def default_workers(database_url: str) -> int:
+    """Processes of a node when not given: one with SQLite, whose one writer the
+    processes would only queue for (and each costs its memory); with PostgreSQL one
+    per core this process may run on."""
+    if database_url.startswith("sqlite"):
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def worker_app() -> WsgiBridge:
@@ -142,7 +156,7 @@ def worker_app() -> WsgiBridge:
     gc.collect()
     gc.freeze()
     return WsgiBridge(profiled(app), max_body=app.config["MAX_CONTENT_LENGTH"],
-                      threads=app_threads(settings.database_url, os.environ.get(THREADS_ENV)))
+                      threads=app_threads(os.environ.get(THREADS_ENV)))
 
 
 def serve(*, host: str, port: int, workers: int, threads: int | None, scheduler: bool) -> None:

@@ -9,7 +9,10 @@ sweep on), on a fresh database: an SQLite file in WAL mode in a temporary
 folder, or a database on a throw-away PostgreSQL cluster the script starts (as
 the tests do). ``--nodes N`` starts N ``sertiflow serve`` processes on their own
 ports sharing that database, as N machines would (each its own instance folder
-and timer sweep); the client threads spread over them round-robin. This script
+and timer sweep, and its share of this machine's cores: without ``--workers``, one
+node runs the server's default number of processes, 1 with SQLite and one per core
+with PostgreSQL, and N nodes each cores / N); the client threads spread over them
+round-robin. This script
 is a separate client process. Before the servers start, the bench users are
 created: an analyst who deploys, a customer (``pelanggan``) of a company who
 starts the instances and does the customer's step, and one staff user per
@@ -34,8 +37,8 @@ instance, each node's peak RSS (VmHWM of its process tree) and the database
 bytes per completed instance, next to the targets of the issue.
 
 ``--compare`` runs SQLite with one node, PostgreSQL with one node and
-PostgreSQL with two nodes (the same two servers and database; the second node
-idles during the one-node drives) in alternating rounds (the order rotated
+PostgreSQL with two nodes (three servers on one database, each node with its
+processes as above; the nodes not driven idle) in alternating rounds (the order rotated
 every round), so that a noisy machine slows all three alike, and prints
 the ratios PostgreSQL/SQLite and two nodes/one node, per round and overall.
 """
@@ -45,6 +48,7 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+import os
 import resource
 import statistics
 import sys
@@ -215,7 +219,8 @@ class Cluster:
 
 @contextmanager
 def cluster(kind: str, nodes: int, databases: Databases, folder: Path, *,
-            threads: int | None, workers: int) -> Iterator[Cluster]:
+            threads: int | None, workers: int | Sequence[int | None] | None
+            ) -> Iterator[Cluster]:
     """Create a ``kind`` database with the bench users, start ``nodes`` nodes, deploy."""
     url = databases.url(kind)
     folder.mkdir(parents=True)
@@ -350,10 +355,22 @@ def ratio_line(name: str, top: Figures, bottom: Figures, target: float) -> str:
 def header(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     print(f"sertiflow serve over HTTP: linear process of {len(STEP_ROLES)} user tasks "
           f"({', '.join(STEP_ROLES)}); {args.concurrency} client threads")
-    print(f"{machine_line()}; each node: granian, {args.workers} worker process(es) x "
-          f"{args.threads or 'the default'} thread(s) (1 with SQLite, 8 with PostgreSQL)")
+    processes = args.workers or "the default number of"
+    print(f"{machine_line()}; each node: granian, {processes} worker process(es) "
+          "(1 with SQLite, one per core with PostgreSQL) x "
+          f"{args.threads or 'the default'} thread(s) (1: the event loop's)")
     for kind in kinds:
         print(f"  {kind}: {Databases.describe(kind)}")
+
+
+def node_workers(args: argparse.Namespace, nodes: int) -> int | None:
+    """The processes of each of ``nodes`` nodes run on this one machine: as given, or
+    the server's own choice for one node; several nodes share the machine's cores out
+    (on two cores, two nodes of one process each), as nodes on machines of their own
+    would each have theirs. None: the server's default."""
+    if args.workers or nodes == 1:
+        return args.workers
+    return max(1, len(os.sched_getaffinity(0)) // nodes)
 
 
 def single(args: argparse.Namespace, folder: Path) -> bool:
@@ -362,7 +379,7 @@ def single(args: argparse.Namespace, folder: Path) -> bool:
     label = f"{args.database}, {args.nodes} node{'s' if args.nodes > 1 else ''}"
     with Databases(folder) as databases, cluster(
             args.database, args.nodes, databases, folder / args.database,
-            threads=args.threads, workers=args.workers) as where:
+            threads=args.threads, workers=node_workers(args, args.nodes)) as where:
         figures = Figures(label, where, where.servers)
         if args.warmup:
             run_round(figures, args.warmup, args.concurrency, counted=False)
@@ -380,14 +397,17 @@ def compare(args: argparse.Namespace, folder: Path) -> bool:
     per_round = max(1, args.instances // args.rounds)
     print(f"--compare: {args.rounds} rounds of {per_round} instances per configuration, "
           f"the order rotated every round; {args.warmup} warm-up instances each")
+    # Three nodes on the PostgreSQL database: the first alone is "1 node"; the other
+    # two, each with its share of the cores (node_workers), are "2 nodes".
+    shared = node_workers(args, 2)
     with Databases(folder) as databases, cluster(
             "sqlite", 1, databases, folder / "sqlite", threads=args.threads,
-            workers=args.workers) as lite, cluster(
-            "postgresql", 2, databases, folder / "postgresql", threads=args.threads,
-            workers=args.workers) as pg:
+            workers=[args.workers]) as lite, cluster(
+            "postgresql", 3, databases, folder / "postgresql", threads=args.threads,
+            workers=[args.workers, shared, shared]) as pg:
         configs = [Figures("SQLite, 1 node", lite, lite.servers),
                    Figures("PostgreSQL, 1 node", pg, pg.servers[:1]),
-                   Figures("PostgreSQL, 2 nodes", pg, pg.servers)]
+                   Figures("PostgreSQL, 2 nodes", pg, pg.servers[1:])]
         for figures in configs:
             if args.warmup:
                 run_round(figures, args.warmup, args.concurrency, counted=False)
@@ -431,10 +451,13 @@ def main() -> None:
                         help="instances run first on each configuration, not counted")
     parser.add_argument("--threads", type=int, default=None,
                         help="the server's threads per process (default: the server's own, "
-                             "1 with SQLite, 8 with PostgreSQL)")
-    parser.add_argument("--workers", type=int, default=1, help="processes per node")
+                             "1, its event loop's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes per node (default: the server's own, 1 with SQLite "
+                             "and one per core with PostgreSQL)")
     args = parser.parse_args()
-    if min(args.instances, args.concurrency, args.nodes, args.rounds, args.workers) < 1:
+    if min(args.instances, args.concurrency, args.nodes, args.rounds,
+           args.workers or 1) < 1:
         parser.error("--instances, --concurrency, --nodes, --rounds and --workers must be >= 1")
 
     began = time.perf_counter()

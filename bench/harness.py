@@ -343,18 +343,20 @@ def launch(arguments: Callable[[int], list[str]], env: dict[str, str], log: Path
     return server
 
 
-def start_server(env: dict[str, str], log: Path, *, threads: int | None, workers: int = 1
-                 ) -> Server:
-    """Start ``sertiflow serve`` on a free port and wait until ``/healthz`` answers."""
+def start_server(env: dict[str, str], log: Path, *, threads: int | None,
+                 workers: int | None = None) -> Server:
+    """Start ``sertiflow serve`` on a free port and wait until ``/healthz`` answers
+    (with the server's own threads and processes for what is not given)."""
     return launch(lambda port: [
         "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), *(["--threads", str(threads)] if threads else [])],
+        *(["--workers", str(workers)] if workers else []),
+        *(["--threads", str(threads)] if threads else [])],
         env, log)
 
 
 @contextmanager
-def running_server(env: dict[str, str], folder: Path, *, threads: int | None, workers: int = 1
-                   ) -> Iterator[Server]:
+def running_server(env: dict[str, str], folder: Path, *, threads: int | None,
+                   workers: int | None = None) -> Iterator[Server]:
     """Start ``sertiflow serve``, wait for ``/healthz``; terminate and reap it at the end."""
     server = start_server(env, folder / "server.log", threads=threads, workers=workers)
     try:
@@ -365,15 +367,17 @@ def running_server(env: dict[str, str], folder: Path, *, threads: int | None, wo
 
 @contextmanager
 def running_nodes(env: dict[str, str], folder: Path, nodes: int, *, threads: int | None,
-                  workers: int = 1) -> Iterator[list[Server]]:
+                  workers: int | Sequence[int | None] | None = None) -> Iterator[list[Server]]:
     """Start ``nodes`` servers on the database of ``env``, as separate machines would be.
 
     Node n has its own instance folder (``folder/node-n``: its own timer sweep,
     its own log ``server.log`` there); all share ``env``'s database, secret key
     and documents folder (``folder/documents`` unless ``env`` names one). Each
     starts after the one before answers: every start migrates, and two nodes
-    must not run the migrations at the same moment.
+    must not run the migrations at the same moment. ``workers`` is each node's
+    number of processes, or a list of them, node by node (None: the server's own).
     """
+    counts = list(workers) if isinstance(workers, Sequence) else [workers] * nodes
     shared = dict(env)
     shared.setdefault("SERTIFLOW_DOCUMENTS_PATH", str(folder / "documents"))
     with ExitStack() as stack:
@@ -383,7 +387,7 @@ def running_nodes(env: dict[str, str], folder: Path, nodes: int, *, threads: int
             own.mkdir(parents=True, exist_ok=True)
             node_env = {**shared, "SERTIFLOW_INSTANCE_PATH": str(own)}
             server = start_server(node_env, own / "server.log", threads=threads,
-                                  workers=workers)
+                                  workers=counts[n - 1])
             stack.callback(server.stop)
             servers.append(server)
         yield servers

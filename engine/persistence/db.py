@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from engine.errors import ConcurrentModification, DatabaseBusy
-from engine.persistence.direct import Direct
+from engine.persistence.direct import Direct, lock_wait_handed_over
 from engine.runtime.waits import HandOver, patience
 from engine.scripting.values import dumps_finite
 
@@ -272,6 +272,7 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "NORMAL",
         engine = sa.create_engine(url, pool_size=10, max_overflow=20,
                                   json_serializer=_json_text)
         _ping_when_in_doubt(engine)
+        _lock_waits_within_patience(engine)
     return engine
 
 
@@ -311,6 +312,77 @@ def _ping_when_in_doubt(engine: Engine) -> None:
             raise sa.exc.DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
         if not alive:
             raise sa.exc.DisconnectionError("a pooled connection failed its ping")
+
+
+# The lock_timeout (ms) a pooled PostgreSQL connection has, as this process set it (0:
+# the server's own setting), and, while the transaction that set it runs, the value
+# before it (None: not known). Both live in the connection record's info.
+_LOCK_TIMEOUT = "sertiflow_lock_timeout"
+_LOCK_TIMEOUT_BEFORE = "sertiflow_lock_timeout_before"
+
+
+def _lock_waits_within_patience(engine: Engine) -> None:
+    """On PostgreSQL, a command waits for another transaction's row lock no longer
+    than its caller's patience (:mod:`engine.runtime.waits`), then hands over.
+
+    A command in the server's event loop may not block it for long, and a row lock
+    can be held for as long as the holder's script runs. So a write transaction that
+    begins with a patience first sets the connection's ``lock_timeout`` to it, and
+    one without resets it to the server's setting; either only when the connection
+    has another value, which with one loop thread per process is rare: the loop's
+    commands find their own setting in place. A lock not granted in time raises
+    :class:`~engine.runtime.waits.HandOver` (the command rolls back and runs again
+    where it may wait). A ``SET`` is undone by its transaction's rollback, and so
+    is the record of it.
+    """
+    settings: dict[int, Direct] = {0: Direct(sa.text("RESET lock_timeout"))}
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LOCK_TIMEOUT] = 0
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # reads: a SELECT takes no row lock
+        limit = patience()
+        wanted = 0 if limit is None else max(1, round(limit * 1000))
+        info = connection.info
+        before = info.get(_LOCK_TIMEOUT)
+        if before == wanted:
+            return
+        setting = settings.get(wanted)
+        if setting is None:
+            setting = settings[wanted] = Direct(sa.text(f"SET lock_timeout = {wanted}"))
+        setting.execute(connection, {})
+        info[_LOCK_TIMEOUT] = wanted
+        info[_LOCK_TIMEOUT_BEFORE] = before
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        connection.info.pop(_LOCK_TIMEOUT_BEFORE, None)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        _undo_lock_timeout(connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:  # ended by the pool's reset, not by a commit or rollback
+            _undo_lock_timeout(record.info)
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> BaseException | None:
+        return lock_wait_handed_over(context.original_exception)
+
+
+def _undo_lock_timeout(info: dict[str, Any]) -> None:
+    if _LOCK_TIMEOUT_BEFORE in info:
+        before = info.pop(_LOCK_TIMEOUT_BEFORE)
+        if before is None:
+            info.pop(_LOCK_TIMEOUT, None)
+        else:
+            info[_LOCK_TIMEOUT] = before
 
 
 def _has_input(dbapi_connection: Any) -> bool:

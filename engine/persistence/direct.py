@@ -31,8 +31,22 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from engine.runtime.waits import HandOver, patience
+
 Processor = Callable[[Any], Any] | None
 Params = Mapping[str, Any]
+
+# PostgreSQL's SQLSTATE for a lock not granted within the connection's lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def lock_wait_handed_over(error: BaseException) -> HandOver | None:
+    """The :class:`HandOver` that ``error`` (the driver's) stands for, if any: a lock
+    not granted within a patient caller's time (``lock_timeout``, set by
+    :class:`~engine.persistence.db.Database` for such callers on PostgreSQL)."""
+    if getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE and patience() is not None:
+        return HandOver("another transaction holds a row this command must lock")
+    return None
 
 
 class NotDirect(Exception):
@@ -258,6 +272,9 @@ def _run(conn: sa.Connection, clause: sa.Executable, prepared: _Prepared,
             cursor.execute(statement, arguments)
     except conn.dialect.loaded_dbapi.Error as exc:
         cursor.close()
+        handed_over = lock_wait_handed_over(exc)
+        if handed_over is not None:
+            raise handed_over from exc
         invalidated = conn.dialect.is_disconnect(exc, dbapi_connection, cursor)
         error = sa.exc.DBAPIError.instance(statement, arguments, exc,
                                            conn.dialect.loaded_dbapi.Error,

@@ -2,12 +2,13 @@
 
 The server runs requests in its event loop's thread, where they are cheapest
 (no hand-over between threads); while one waits there, no other request of that
-process is served. Most requests never wait long. The two that can, a command
-whose script runs to its time limit and a command waiting for SQLite's writer
-while another holds it, ask :func:`patience` before they wait: when their
-caller has set one (:func:`impatient`) and the wait would be longer, they raise
-:class:`HandOver` instead. The command's transaction rolls back with it, and the
-caller runs the whole request again in a thread where waiting harms nobody.
+process is served. Most requests never wait long. Those that can (a command whose
+script runs to its time limit, a command waiting for SQLite's writer while another
+holds it or for a row another PostgreSQL transaction has locked, an upload's file
+write) ask :func:`patience` before they wait: when their caller has set one
+(:func:`impatient`) and the wait would be longer, they raise :class:`HandOver`
+instead. The command's transaction rolls back with it, and the caller runs the whole
+request again in a thread where waiting harms nobody.
 """
 
 from __future__ import annotations

@@ -210,6 +210,18 @@ def test_serve_with_two_workers_and_one_sweep(tmp_path: Path, blank_database_url
     assert (tmp_path / "instance" / "scheduler.lock").exists()
 
 
+def test_serve_runs_one_process_with_sqlite_and_one_per_core_with_postgresql(
+        tmp_path: Path, blank_database_url: str) -> None:
+    served = start_server(tmp_path, blank_database_url)
+    try:
+        assert requests.get(f"{served.base}/healthz", timeout=5).status_code == 200
+    finally:
+        output = served.stop()
+    cores = len(os.sched_getaffinity(0))
+    expected = 1 if blank_database_url.startswith("sqlite") else cores
+    assert f"({expected} process{'es' if expected > 1 else ''})" in output, output
+
+
 SLOW_SCRIPT = definitions("slow", process("slow", """\
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />

@@ -115,7 +115,7 @@ def start_node(name: str, database_url: str, folder: Path) -> Node:
     log = home / "node.log"
     with log.open("ab") as out:  # a node started again writes on
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "4"],
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
             cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own group: kill() reaches the workers too
     node = Node(name, process, port, log)

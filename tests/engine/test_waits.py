@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -13,7 +14,7 @@ from engine.composition import Engine
 from engine.models import ProcessInstance
 from engine.runtime.waits import HandOver, impatient, patience
 from engine.scripting import run_script
-from tests.builders import definitions, process
+from tests.builders import definitions, linear_user_tasks, process
 
 
 def test_patience_is_the_callers_and_ends_with_the_block() -> None:
@@ -87,3 +88,45 @@ def test_the_writer_held_elsewhere_is_a_hand_over_for_an_impatient_caller(
         holder.join()
     with engine.write():  # and a patient caller gets its turn
         pass
+
+
+def test_a_row_locked_elsewhere_is_a_hand_over_for_an_impatient_caller(
+        engine: Engine) -> None:
+    """PostgreSQL: the task's row is locked by another command (SQLite: its writer is
+    held). An impatient completion hands over; a patient one waits and then wins,
+    on the connection the impatient one gave back (its lock_timeout reset)."""
+    with engine.write() as services:
+        services.deployments.deploy(
+            [("linear.bpmn", linear_user_tasks("linear", 2).encode())], actor="analyst")
+        instance = services.runtime.start_instance("linear", actor="upp")
+        task_id = services.queries.instance_tasks(instance.id)[0].id
+    held = threading.Event()
+    hold_s = 0.6
+
+    def hold_the_row() -> None:
+        with contextlib.suppress(_LetGo), engine.write() as services:
+            services.runtime.loader.ready_task(task_id)  # locked on PostgreSQL
+            held.set()
+            time.sleep(hold_s)
+            raise _LetGo  # rolls back: the task stays ready
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert held.wait(10)
+        began = time.monotonic()
+        with impatient(0.1), pytest.raises(HandOver), engine.write() as services:
+            services.runtime.complete_task(task_id, {}, actor="upp")
+        assert time.monotonic() - began < hold_s / 2
+        with engine.write() as services:  # no patience: it waits for the holder
+            services.runtime.complete_task(task_id, {}, actor="upp")
+        assert time.monotonic() - began >= hold_s * 0.8
+    finally:
+        holder.join()
+    with engine.read() as services:
+        assert [t.element_id for t in services.queries.instance_tasks(instance.id)] \
+            == ["task_2"]
+
+
+class _LetGo(Exception):
+    """Ends the holder's transaction with a rollback."""
