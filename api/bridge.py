@@ -17,11 +17,13 @@ the app, either
   longer than :data:`LOOP_PATIENCE` there (a script running to its time limit, the
   writer held by another command, a row another PostgreSQL transaction has locked)
   rolls back and is run again in a thread of its own (:mod:`engine.runtime.waits`),
-  so the loop goes on serving; while such a request runs, other commands queue behind it in
-  that thread and reads stay in the loop. Multipart writes (uploads) go to that
-  thread straight away: an upload always waits on the disk, so in the loop it
-  would only parse its body and check its target to be handed over and do it
-  all again; or
+  so the loop goes on serving. With SQLite, while such a request runs, other
+  commands queue behind it in that thread (they would wait for the same writer)
+  and reads stay in the loop; with PostgreSQL (``writes_take_turns=False``) other
+  commands go on in the loop, and up to :data:`HANDOVER_THREADS` handed-over
+  requests wait at once. Multipart writes (uploads) go to the pool straight away:
+  an upload always waits on the disk, so in the loop it would only parse its
+  body and check its target to be handed over and do it all again; or
 - in a pool of ``threads`` threads (``--threads``), where a request's waits on the
   database overlap other requests' Python at the price of the GIL's hand-overs.
 
@@ -52,6 +54,9 @@ STREAM_ABOVE = 256 * 1024
 
 # How long a request may wait in the event loop's thread before it is handed over.
 LOOP_PATIENCE = 0.1
+# Threads for the requests handed over from the loop, when writes do not take turns
+# (PostgreSQL): each may wait on a different row's lock.
+HANDOVER_THREADS = 4
 # Methods that only read: they stay in the loop while a command runs in the pool.
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The body of an upload: a write with it starts in the pool (see the module's docstring).
@@ -68,13 +73,18 @@ class BodyTooLarge(Exception):
 class WsgiBridge:
     """An RSGI application that runs a WSGI application, one request at a time per thread."""
 
-    def __init__(self, app: WsgiApp, *, max_body: int, threads: int = 1) -> None:
+    def __init__(self, app: WsgiApp, *, max_body: int, threads: int = 1,
+                 writes_take_turns: bool = True) -> None:
         self.app = app
         self.max_body = max_body
         self.threads = threads
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="sertiflow-app")
         # With one thread requests run in the event loop; the pool takes the long ones.
         self.in_loop = threads == 1
+        # Whether one write at a time can run (SQLite): then a write handed over holds
+        # up the others, and one thread for them is all they could use.
+        self.writes_take_turns = writes_take_turns
+        size = threads if not self.in_loop or writes_take_turns else HANDOVER_THREADS
+        self.pool = ThreadPoolExecutor(size, thread_name_prefix="sertiflow-app")
         self._handed_over = 0  # requests running in the pool for want of patience
         self._constant: dict[str, Any] = {
             "SCRIPT_NAME": "",
@@ -98,7 +108,8 @@ class WsgiBridge:
             return
         except ProtocolClosed:
             return  # the client went away before its body was complete: nothing to run
-        in_loop = self.in_loop and _fits_the_loop(scope, handed_over=self._handed_over)
+        in_loop = self.in_loop and _fits_the_loop(
+            scope, handed_over=self._handed_over if self.writes_take_turns else 0)
         if in_loop:
             try:
                 with impatient(LOOP_PATIENCE):
@@ -228,8 +239,9 @@ class WsgiBridge:
 def _fits_the_loop(scope: Any, *, handed_over: int) -> bool:
     """Whether the request may start in the event loop (of a one-thread bridge).
 
-    Reads may, always; a write may not while another request runs in the pool (it
-    would queue behind it for the writer), nor when it carries a multipart body:
+    Reads may, always; a write may not while another request runs in the pool and
+    writes take turns (it would queue behind it for the writer; ``handed_over`` is
+    0 when they do not), nor when it carries a multipart body:
     a file to write, which :meth:`~engine.documents.service.DocumentService.upload`
     never does in the loop.
     """

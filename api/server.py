@@ -156,7 +156,8 @@ def worker_app() -> WsgiBridge:
     gc.collect()
     gc.freeze()
     return WsgiBridge(profiled(app), max_body=app.config["MAX_CONTENT_LENGTH"],
-                      threads=app_threads(os.environ.get(THREADS_ENV)))
+                      threads=app_threads(os.environ.get(THREADS_ENV)),
+                      writes_take_turns=settings.database_url.startswith("sqlite"))
 
 
 def serve(*, host: str, port: int, workers: int, threads: int | None, scheduler: bool) -> None:

@@ -373,6 +373,10 @@ def _lock_waits_within_patience(engine: Engine) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context: Any) -> BaseException | None:
+        if context.connection is not None and not context.is_disconnect:
+            # Not known any more: a COMMIT that failed took back its transaction's SET
+            # after the "commit" event had kept it. The next transaction sets it again.
+            context.connection.info.pop(_LOCK_TIMEOUT, None)
         return lock_wait_handed_over(context.original_exception)
 
 

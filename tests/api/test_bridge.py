@@ -88,3 +88,62 @@ def test_a_json_command_and_a_multipart_read_run_in_the_loop() -> None:
         assert proto.answers and proto.answers[0][0] == 200
         [(thread, impatient)] = app.calls
         assert thread == threading.current_thread().name and impatient
+
+
+class LockWaitingApp(RecordingApp):
+    """Like :class:`RecordingApp`; a request to ``/held`` meets a row lock: it hands
+    over when it may not wait, and in the pool waits until ``released`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["PATH_INFO"] == "/held":
+            self.calls.append((threading.current_thread().name, patience() is not None))
+            if patience() is not None:
+                raise HandOver("another transaction holds a row this command must lock")
+            self.waiting.set()
+            assert self.released.wait(10)
+            start_response("200 OK", [("content-type", "text/plain")])
+            return [b"done"]
+        return super().__call__(environ, start_response)
+
+
+def _a_write_beside_a_held_one(*, writes_take_turns: bool) -> list[tuple[str, bool]]:
+    """Where a JSON command runs while another, handed over, waits in the pool."""
+    app = LockWaitingApp()
+    bridge = WsgiBridge(app, max_body=1024, threads=1, writes_take_turns=writes_take_turns)
+    command = {"content-type": "application/json", "content-length": "1"}
+
+    async def both() -> None:
+        held = asyncio.ensure_future(
+            bridge.__rsgi__(Scope("POST", command, path="/held"), Proto(b"x")))
+        while not app.waiting.is_set():
+            await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(bridge.__rsgi__(Scope("POST", command), Proto(b"y")))
+        await asyncio.sleep(0.2)  # room to run: in the loop it is done by now
+        app.released.set()
+        await asyncio.gather(held, second)
+
+    try:
+        asyncio.run(both())
+    finally:
+        app.released.set()
+        bridge.pool.shutdown(wait=True)
+    held_in_loop, held_in_pool, second = app.calls
+    assert held_in_loop[1] and not held_in_pool[1]  # handed over, then waited
+    return [held_in_pool, second]
+
+
+def test_with_postgresql_a_write_runs_in_the_loop_while_another_waits_for_a_lock() -> None:
+    held, second = _a_write_beside_a_held_one(writes_take_turns=False)
+    assert second == (threading.current_thread().name, True)
+    assert held[0].startswith("sertiflow-app")
+
+
+def test_with_sqlite_a_write_queues_behind_the_one_handed_over() -> None:
+    _, second = _a_write_beside_a_held_one(writes_take_turns=True)
+    assert second[0].startswith("sertiflow-app") and not second[1]

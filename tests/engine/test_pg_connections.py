@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from engine.persistence import db as db_module
 from engine.persistence.db import Database
+from engine.runtime.waits import impatient
 
 pytestmark = pytest.mark.postgres
 
@@ -126,3 +127,59 @@ class _Note(_Base):
     __tablename__ = "note"
     id: sa.orm.Mapped[int] = sa.orm.mapped_column(primary_key=True)
     body: sa.orm.Mapped[str]
+
+
+def _lock_timeout(session: Any) -> str:
+    return str(session.scalar(sa.text("SHOW lock_timeout")))
+
+
+def test_the_lock_timeout_follows_the_patience_and_is_set_only_when_it_changes(
+        database: Database) -> None:
+    settings: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "lock_timeout" in statement and not statement.startswith("SHOW"):
+            settings.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        seen = []
+        for _ in range(3):
+            with impatient(0.1), database.write() as session:
+                seen.append(_lock_timeout(session))
+        with database.write() as session:  # a caller who may wait as long as it takes
+            seen.append(_lock_timeout(session))
+        with database.write() as session:
+            seen.append(_lock_timeout(session))
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", record)
+    assert seen == ["100ms", "100ms", "100ms", "0", "0"]
+    assert settings == ["SET lock_timeout = 100", "RESET lock_timeout"]
+
+
+def test_a_setting_taken_back_by_a_rollback_or_a_failed_commit_is_made_again(
+        database: Database) -> None:
+    class Failed(Exception):
+        pass
+
+    with pytest.raises(Failed), impatient(0.1), database.write() as session:
+        assert _lock_timeout(session) == "100ms"
+        raise Failed  # the rollback takes the SET back
+    with impatient(0.1), database.write() as session:
+        assert _lock_timeout(session) == "100ms"
+    backends = set()
+    with database.write() as session:  # patient: the setting goes back to the server's
+        backends.add(session.scalar(sa.text("SELECT pg_backend_pid()")))
+        session.execute(sa.text("CREATE TABLE parent (id integer PRIMARY KEY)"))
+        session.execute(sa.text("CREATE TABLE child (parent integer REFERENCES parent "
+                                "DEFERRABLE INITIALLY DEFERRED)"))
+    # Set in this transaction, then taken back by its COMMIT, which fails: the deferred
+    # key is checked there, after the "commit" event.
+    with pytest.raises(sa.exc.IntegrityError), impatient(0.1), database.write() as session:
+        backends.add(session.scalar(sa.text("SELECT pg_backend_pid()")))
+        assert _lock_timeout(session) == "100ms"
+        session.execute(sa.text("INSERT INTO child VALUES (7)"))
+    with impatient(0.1), database.write() as session:
+        backends.add(session.scalar(sa.text("SELECT pg_backend_pid()")))
+        assert _lock_timeout(session) == "100ms"
+    assert len(backends) == 1  # one connection all along
