@@ -21,6 +21,7 @@ import fcntl
 import gc
 import logging
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -45,6 +46,8 @@ SCHEDULER_ENV = "SERTIFLOW_APP_SCHEDULER"
 # bench/api.py, PostgreSQL, 1 process: 8 threads 37.6-38.0 instances/s at 22.4-24.2
 # ms of node CPU each, 1 thread 39.5-43.1 at 17.9-19.6; 2 processes of 1 thread 54-65.
 APP_THREADS = 1
+# Seconds a worker has to end after a stop before the master kills it.
+WORKERS_KILL_TIMEOUT_S = 30
 
 
 def configure_logging() -> None:
@@ -126,8 +129,22 @@ def default_workers(database_url: str) -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def end_on_signals_while_starting() -> None:
+    """Let SIGTERM and SIGINT end a worker that is still building its app.
+
+    A worker is forked with the master's handlers, which only note a signal for the
+    master: one that reached a worker before it served was lost, and the master
+    waited for that worker for good (a server of several workers stopped right
+    after its start never ended). granian gives the worker its own handlers once
+    the app is built.
+    """
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
+
+
 def worker_app() -> WsgiBridge:
     """Build one worker's engine and app (granian calls this in each worker)."""
+    end_on_signals_while_starting()
     from engine.composition import Engine
     from engine.config import load_settings
 
@@ -175,6 +192,9 @@ def serve(*, host: str, port: int, workers: int, threads: int | None, scheduler:
         address=host, port=port, workers=workers, http=HTTPModes.auto, websockets=False,
         # No access log: a line per request would cost more than some requests.
         log_access=False,
+        # A worker still running this long after a stop is killed: nothing it holds
+        # outlives it (a command's transaction rolls back, its render child leaves).
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
     ).serve()
 
 

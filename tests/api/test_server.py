@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from api.server import end_on_signals_while_starting
 from tests.builders import definitions, linear_user_tasks, process
 from tests.databases import new_database
 from tests.people import ROOT, CliServer, start_cli_server
@@ -220,6 +222,37 @@ def test_serve_runs_one_process_with_sqlite_and_one_per_core_with_postgresql(
     cores = len(os.sched_getaffinity(0))
     expected = 1 if blank_database_url.startswith("sqlite") else cores
     assert f"({expected} process{'es' if expected > 1 else ''})" in output, output
+
+
+def _a_starting_worker(end_on_signals: bool) -> None:
+    """What a granian worker is while it builds its app: forked with the master's
+    handlers (which only take note of a signal), busy for a while."""
+    if end_on_signals:
+        end_on_signals_while_starting()
+    time.sleep(30)
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_a_worker_stopped_while_it_starts_ends(fixed: bool) -> None:
+    noted: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda number, _frame: noted.append(number))
+    try:
+        worker = multiprocessing.get_context("fork").Process(
+            target=_a_starting_worker, args=(fixed,))
+        worker.start()
+        time.sleep(0.5)
+        worker.terminate()
+        worker.join(5)
+        ended = worker.exitcode is not None
+        if not ended:
+            worker.kill()
+            worker.join()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    # With the master's handler left in place the signal is noted and lost.
+    assert ended is fixed
+    if fixed:
+        assert worker.exitcode == -signal.SIGTERM
 
 
 SLOW_SCRIPT = definitions("slow", process("slow", """\
