@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -14,6 +12,7 @@ from engine.errors import DeploymentRejected, InvalidInput, NotFound
 from engine.models import Deployment, DeploymentResource, ProcessDefinition, Task
 from tests.builders import definitions, linear_user_tasks, process
 from tests.hostile_xml import DOCTYPES, with_doctype
+from tests.statements import sent_statements
 
 
 def deploy(engine: Engine, *files: tuple[str, str | bytes]):  # type: ignore[no-untyped-def]
@@ -69,18 +68,9 @@ def test_a_start_reads_the_version_its_caller_checked_only_once(engine: Engine) 
     deploy(engine, ("linear.bpmn", linear_user_tasks("linear", 1)))
     with engine.write() as s:
         s.runtime.start_instance("linear")  # the spec is in the process's cache now
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
-    try:
-        with engine.write() as s:
-            checked = s.deployments.latest_ref("linear")
-            started = s.runtime.start_instance("linear", definition_id=checked.id)
-    finally:
-        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    with sent_statements(engine.db.engine) as statements, engine.write() as s:
+        checked = s.deployments.latest_ref("linear")
+        started = s.runtime.start_instance("linear", definition_id=checked.id)
     assert started.definition_id == checked.id
     reads = [q for q in statements if "FROM process_definition" in q]
     assert len(reads) == 1, reads
@@ -206,19 +196,10 @@ def test_a_completion_checks_the_latest_form_without_a_query_of_its_own(
         with engine.write() as s:
             instance = s.runtime.start_instance("p")
             tasks.append(s.queries.instance_tasks(instance.id)[0].id)
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
     with engine.write() as s:
         s.submit_task(tasks[0], {"ok": True}, actor="u")
-    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
-    try:
-        with engine.write() as s:
-            s.submit_task(tasks[1], {"ok": True}, actor="u")
-    finally:
-        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    with sent_statements(engine.db.engine) as statements, engine.write() as s:
+        s.submit_task(tasks[1], {"ok": True}, actor="u")
     assert not [q for q in statements if q.startswith("SELECT form_definition")], statements
     deploy(engine, ("review.form", second))
     with pytest.raises(InvalidInput) as refused, engine.write() as s:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
-
 from engine.composition import Engine
 from engine.tasks.option_lists import engine_option_lists
 from engine.tasks.taskforms import TaskForm
+from tests.statements import sent_statements
 
 FORM = TaskForm("camunda-form", schema={"components": [
     {"type": "select", "key": "lead", "valuesKey": "users:auditor"},
@@ -28,18 +25,9 @@ def test_every_list_of_a_form_comes_from_one_read(engine: Engine) -> None:
                                      ("dodi", ["auditor"], "Dodi")]:
             s.identity.add_user(name, "a-long-password", roles=roles, display_name=display)
         s.identity.set_active("dodi", False)
-    reads: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        reads.append(statement)
-
-    sa.event.listen(engine.db.engine, "before_cursor_execute", record)
-    try:
-        with engine.read() as s:
-            lists = engine_option_lists(s.session, FORM)
-            assert engine_option_lists(s.session, TaskForm("camunda-form", schema={})) == {}
-    finally:
-        sa.event.remove(engine.db.engine, "before_cursor_execute", record)
+    with sent_statements(engine.db.engine) as reads, engine.read() as s:
+        lists = engine_option_lists(s.session, FORM)
+        assert engine_option_lists(s.session, TaskForm("camunda-form", schema={})) == {}
     assert len([q for q in reads if q.startswith("SELECT")]) == 1
     assert lists == {
         "users:auditor": [{"label": "Ani", "value": "ani"},

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from engine.persistence import db as db_module
 from engine.persistence.db import Database
 from engine.runtime.waits import impatient
+from tests.statements import sent_statements
 
 pytestmark = pytest.mark.postgres
 
@@ -135,15 +136,8 @@ def _lock_timeout(session: Any) -> str:
 
 def test_the_lock_timeout_follows_the_patience_and_is_set_only_when_it_changes(
         database: Database) -> None:
-    settings: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "lock_timeout" in statement and not statement.startswith("SHOW"):
-            settings.append(statement)
-
-    sa.event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        seen = []
+    seen = []
+    with sent_statements(database.engine) as statements:
         for _ in range(3):
             with impatient(0.1), database.write() as session:
                 seen.append(_lock_timeout(session))
@@ -151,9 +145,8 @@ def test_the_lock_timeout_follows_the_patience_and_is_set_only_when_it_changes(
             seen.append(_lock_timeout(session))
         with database.write() as session:
             seen.append(_lock_timeout(session))
-    finally:
-        sa.event.remove(database.engine, "before_cursor_execute", record)
     assert seen == ["100ms", "100ms", "100ms", "0", "0"]
+    settings = [q for q in statements if "lock_timeout" in q and not q.startswith("SHOW")]
     assert settings == ["SET lock_timeout = 100", "RESET lock_timeout"]
 
 
