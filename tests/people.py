@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,9 +75,24 @@ class CliServer:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> str:
-        """Terminate the server (SIGTERM) and return everything it printed."""
+        """Terminate the server (SIGTERM) and return everything it printed.
+
+        One still running a minute later fails the test, killed first with its
+        whole process group (workers, render children): left running, it went on
+        for hours after the test run, with its timer sweep.
+        """
         self.process.terminate()
-        output, _ = self.process.communicate(timeout=60)
+        try:
+            output, _ = self.process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            try:
+                output, _ = self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                output = "(its output was not closed)"
+            raise AssertionError(
+                f"the server did not end within 60 s of SIGTERM:\n{output}") from None
         return output
 
 
@@ -87,7 +105,8 @@ def start_cli_server(command: Sequence[str], env: Mapping[str, str],
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", *command, "--port", str(port)], cwd=ROOT,
-        env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)  # its own group, which stop() can kill whole
     server = CliServer(process, port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
