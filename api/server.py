@@ -121,8 +121,11 @@ def default_workers(database_url: str) -> int:
     """Processes of a node when not given: one with SQLite, whose one writer the
     processes would only queue for (and each costs its memory); with PostgreSQL one
     per core this process may run on."""
-    if database_url.startswith("sqlite"):
-        return 1
+    return 1 if database_url.startswith("sqlite") else usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

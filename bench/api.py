@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
-import os
 import resource
 import statistics
 import sys
@@ -66,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 # Other benches import these from here (bench/tasklist.py, bench/sop.py): re-exported.
+from api.server import usable_cores  # noqa: E402
 from bench.client import (  # noqa: E402
     CallFailed,
     Tally,
@@ -370,7 +370,7 @@ def node_workers(args: argparse.Namespace, nodes: int) -> int | None:
     would each have theirs. None: the server's default."""
     if args.workers or nodes == 1:
         return args.workers
-    return max(1, len(os.sched_getaffinity(0)) // nodes)
+    return max(1, usable_cores() // nodes)
 
 
 def single(args: argparse.Namespace, folder: Path) -> bool:
@@ -456,8 +456,8 @@ def main() -> None:
                         help="processes per node (default: the server's own, 1 with SQLite "
                              "and one per core with PostgreSQL)")
     args = parser.parse_args()
-    if min(args.instances, args.concurrency, args.nodes, args.rounds,
-           args.workers or 1) < 1:
+    if min(args.instances, args.concurrency, args.nodes, args.rounds) < 1 or (
+            args.workers is not None and args.workers < 1):
         parser.error("--instances, --concurrency, --nodes, --rounds and --workers must be >= 1")
 
     began = time.perf_counter()
