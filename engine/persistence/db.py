@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from engine.errors import ConcurrentModification, DatabaseBusy
 from engine.persistence.direct import Direct, lock_wait_handed_over
+from engine.persistence.wal import WalCheckpointer
 from engine.runtime.waits import HandOver, patience
 from engine.scripting.values import dumps_finite
 
@@ -477,6 +478,10 @@ class Database:
         # would poll with sleeps of up to 100 ms. Other processes still meet the
         # busy timeout.
         self._writer_turn = threading.Lock() if self.is_sqlite else None
+        # SQLite's log is copied into the database file by a thread of its own, not
+        # inside a commit (engine.persistence.wal).
+        self.checkpointer = (self._checkpoint_in_background(sqlite_synchronous)
+                             if self.is_sqlite else None)
         # On SQLite each thread keeps its two connections (one it reads on, one it
         # writes on) from one transaction to the next: taken from the pool and given
         # back around every request, a connection cost SQLAlchemy about 40 µs of
@@ -485,6 +490,17 @@ class Database:
         self._held = (_HeldConnections(self.engine, writer)
                       if self.is_sqlite and isinstance(self.engine.pool, sa.pool.QueuePool)
                       else None)
+
+    def _checkpoint_in_background(self, synchronous: str) -> WalCheckpointer:
+        checkpointer = WalCheckpointer(self.engine, self._writer_turn, synchronous=synchronous,
+                                       busy_timeout_s=self.writer_wait_s)
+
+        @event.listens_for(self.engine, "connect")
+        def _no_checkpoint_in_commits(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+        event.listen(self.engine, "commit", checkpointer.committed)
+        return checkpointer
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -543,6 +559,8 @@ class Database:
                 held.give_back("read", conn)  # type: ignore[union-attr]
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self._held is not None:
             self._held.close_all()
         self.engine.dispose()

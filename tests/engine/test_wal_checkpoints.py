@@ -1,0 +1,166 @@
+"""SQLite's log is checkpointed by a thread of its own, not inside commits
+(engine.persistence.wal)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from engine.persistence.db import Database
+from engine.persistence.wal import WalCheckpointer
+
+PAGE = 4096
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "wal.sqlite"
+
+
+@pytest.fixture
+def database(path: Path) -> Iterator[Database]:
+    built = Database(f"sqlite:///{path}")
+    with built.write() as session:
+        session.execute(sa.text("CREATE TABLE page (id integer PRIMARY KEY, body blob)"))
+    yield built
+    built.dispose()
+
+
+def _checkpointer(database: Database) -> WalCheckpointer:
+    assert database.checkpointer is not None
+    return database.checkpointer
+
+
+def _write_pages(database: Database, pages: int, first: int = 0) -> None:
+    """Commit ``pages`` rows of about a page each, one transaction per ten."""
+    for start in range(first, first + pages, 10):
+        with database.write() as session:
+            session.execute(sa.text("INSERT INTO page (id, body) VALUES (:id, zeroblob(3900))"),
+                            [{"id": n} for n in range(start, start + 10)])
+
+
+def _wait_for(condition: object, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_commit_does_not_checkpoint_and_the_thread_copies_the_whole_log(
+        database: Database, path: Path) -> None:
+    with database.write() as session:
+        assert session.scalar(sa.text("PRAGMA wal_autocheckpoint")) == 0
+    with database.read() as session:
+        assert session.scalar(sa.text("PRAGMA wal_autocheckpoint")) == 0
+    checkpointer = _checkpointer(database)
+    _write_pages(database, 300)
+    assert checkpointer.wait_idle()
+    assert checkpointer.last is not None
+    pages, copied = checkpointer.last
+    assert pages >= 300
+    assert copied == pages  # nothing was left in the log only
+    # What a fresh connection reads without the log is everything written.
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT count(*) FROM page").fetchone()[0] == 300
+
+
+def test_the_log_starts_again_instead_of_growing(database: Database, path: Path) -> None:
+    checkpointer = _checkpointer(database)
+    wal = Path(f"{path}-wal")
+    for round_ in range(5):
+        _write_pages(database, 200, first=round_ * 200)
+        assert checkpointer.wait_idle()
+        assert checkpointer.last is not None and checkpointer.last[0] == checkpointer.last[1]
+    # 1,000 pages went through the log; it was reused, not extended, after each round.
+    assert wal.stat().st_size < 400 * (PAGE + 24)
+    assert checkpointer.checkpoints >= 5
+
+
+def test_a_log_past_its_limit_is_finished_while_this_process_writes_nothing(
+        database: Database, path: Path) -> None:
+    checkpointer = _checkpointer(database)
+    turn = database._writer_turn
+    assert turn is not None
+    assert checkpointer.wait_idle()
+    # The writes below end well before the checkpoint that follows them begins.
+    checkpointer.every_s, checkpointer.limit_pages = 0.5, 50
+    # A reader on an old snapshot keeps the checkpoint from copying what follows.
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM page").fetchone()
+    held: list[bool] = []
+    original = checkpointer._passive
+
+    def noting(conn: sqlite3.Connection) -> tuple[int, int]:
+        held.append(turn.locked())
+        return original(conn)
+
+    checkpointer._passive = noting  # type: ignore[method-assign]
+    try:
+        _write_pages(database, 100)
+        _wait_for(lambda: checkpointer.turns_taken >= 1)
+        # The first pass ran beside the writers, the second held their turn.
+        assert held[:2] == [False, True]
+        pages, copied = checkpointer.last  # type: ignore[misc]
+        assert pages >= 100 and copied < pages
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    _write_pages(database, 10, first=100)
+    _wait_for(lambda: checkpointer.last is not None
+              and checkpointer.last[0] == checkpointer.last[1])
+    assert checkpointer.turns_taken == 1 and not turn.locked()
+
+
+def test_stopping_ends_the_thread_and_a_later_commit_starts_it_again(
+        database: Database) -> None:
+    checkpointer = _checkpointer(database)
+    _write_pages(database, 10)
+    _wait_for(lambda: any(t.name == "sqlite-checkpointer" for t in threading.enumerate()))
+    checkpointer.stop()
+    assert not any(t.name == "sqlite-checkpointer" for t in threading.enumerate())
+    before = checkpointer.checkpoints
+    _write_pages(database, 10, first=10)
+    _wait_for(lambda: checkpointer.checkpoints > before)
+
+
+def test_a_database_in_memory_has_no_log_and_no_thread() -> None:
+    database = Database("sqlite://")
+    try:
+        with database.write() as session:
+            session.execute(sa.text("CREATE TABLE note (id integer PRIMARY KEY)"))
+        checkpointer = _checkpointer(database)
+        _wait_for(lambda: checkpointer._unneeded)
+        with database.write() as session:
+            session.execute(sa.text("INSERT INTO note (id) VALUES (1)"))
+        assert not any(t.name == "sqlite-checkpointer" for t in threading.enumerate())
+    finally:
+        database.dispose()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_checkpoints_with_a_thread_of_its_own(database: Database) -> None:
+    checkpointer = _checkpointer(database)
+    _write_pages(database, 10)
+    _wait_for(lambda: checkpointer.checkpoints >= 1)
+    pid = os.fork()
+    if pid == 0:  # the child: its parent's thread does not run here
+        code = 1
+        try:
+            before = checkpointer.checkpoints
+            _write_pages(database, 10, first=10)
+            deadline = time.monotonic() + 10
+            while checkpointer.checkpoints == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            code = 0 if checkpointer.checkpoints > before else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
