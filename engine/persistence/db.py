@@ -25,7 +25,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from engine.errors import ConcurrentModification, DatabaseBusy
 from engine.persistence.direct import Direct, lock_wait_handed_over
-from engine.persistence.wal import WalCheckpointer
+from engine.persistence.wal import LOG_KEPT_BYTES, WalCheckpointer
 from engine.runtime.waits import HandOver, patience
 from engine.scripting.values import dumps_finite
 
@@ -498,6 +498,7 @@ class Database:
         @event.listens_for(self.engine, "connect")
         def _no_checkpoint_in_commits(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+            dbapi_connection.execute(f"PRAGMA journal_size_limit={LOG_KEPT_BYTES}")
 
         event.listen(self.engine, "commit", checkpointer.committed)
         return checkpointer

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.persistence.db import Database
-from engine.persistence.wal import WalCheckpointer
+from engine.persistence.wal import LOG_KEPT_BYTES, WalCheckpointer
 
 PAGE = 4096
 
@@ -57,6 +57,7 @@ def test_a_commit_does_not_checkpoint_and_the_thread_copies_the_whole_log(
         database: Database, path: Path) -> None:
     with database.write() as session:
         assert session.scalar(sa.text("PRAGMA wal_autocheckpoint")) == 0
+        assert session.scalar(sa.text("PRAGMA journal_size_limit")) == LOG_KEPT_BYTES
     with database.read() as session:
         assert session.scalar(sa.text("PRAGMA wal_autocheckpoint")) == 0
     checkpointer = _checkpointer(database)
@@ -114,9 +115,35 @@ def test_a_log_past_its_limit_is_finished_while_this_process_writes_nothing(
         reader.execute("COMMIT")
         reader.close()
     _write_pages(database, 10, first=100)
-    _wait_for(lambda: checkpointer.last is not None
-              and checkpointer.last[0] == checkpointer.last[1])
-    assert checkpointer.turns_taken == 1 and not turn.locked()
+    assert checkpointer.wait_idle() and not turn.locked()
+    # With the reader gone everything was copied, and the next writer began the log
+    # again: it holds only what came after.
+    _write_pages(database, 10, first=110)
+    assert checkpointer.wait_idle()
+    assert checkpointer.last is not None and checkpointer.last[0] < 50
+
+
+def test_under_steady_writes_the_log_stays_near_its_limit(database: Database,
+                                                          path: Path) -> None:
+    """Commits that land during every checkpoint would keep the log from starting
+    again; the pass under the writer turn lets it."""
+    checkpointer = _checkpointer(database)
+    assert checkpointer.wait_idle()
+    checkpointer.every_s, checkpointer.limit_pages = 0.005, 100
+    wal = Path(f"{path}-wal")
+    largest = 0
+    # About 6,000 pages written back to back (thousands of commits a second), with
+    # no pause for a checkpoint to finish between two commits. The log grows by
+    # what comes in between two passes under the turn (several hundred pages at
+    # this rate), and then starts again; without those passes it grew to all of it.
+    for start in range(0, 3000):
+        with database.write() as session:
+            session.execute(sa.text("INSERT INTO page (id, body) VALUES (:id, zeroblob(3900))"),
+                            {"id": start})
+        if start % 20 == 0:
+            largest = max(largest, wal.stat().st_size)
+    assert checkpointer.turns_taken >= 1
+    assert largest < 2500 * (PAGE + 24), f"the log grew to {largest // (PAGE + 24)} pages"
 
 
 def test_stopping_ends_the_thread_and_a_later_commit_starts_it_again(
