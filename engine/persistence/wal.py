@@ -5,7 +5,7 @@ past 1,000 pages also copies them into the database file and syncs both files.
 On this project's 2-core machine that is 5 to 10 ms, about once in 40 task
 completions, and in the server's event loop every request queued behind that
 commit waits as long. Out of the commits, the completion p95 of ``bench/api.py``
-on SQLite went from between 12.9 and 14.9 ms to between 10.1 and 11.3 (README,
+on SQLite went from between 12.3 and 12.8 ms to between 9.8 and 10.2 (README,
 "Eighth session of issue 20").
 
 :class:`WalCheckpointer` takes that work off the committing thread. The
