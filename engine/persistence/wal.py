@@ -53,7 +53,8 @@ LOG_LIMIT_PAGES = 2000
 # A log left longer than this (a long reader kept it from starting again) is cut
 # back to it when it does start again.
 LOG_KEPT_BYTES = 32 * 1024 * 1024
-# After a checkpoint fails (a full disk, say), the next one waits this long.
+# After a checkpoint fails (a full disk, say), or its connection could not be
+# opened, the next try waits this long.
 RETRY_AFTER_S = 5.0
 
 
@@ -150,7 +151,11 @@ class WalCheckpointer:
         try:
             conn = self._connect()
         except sqlite3.Error:
-            log.exception("the SQLite checkpointer could not open the database")
+            log.exception("the SQLite checkpointer could not open the database; it tries "
+                          "again after the next commit, %g s from now at the soonest",
+                          RETRY_AFTER_S)
+            # Alive meanwhile, so that the commits do not start a thread each.
+            self._stopping.wait(RETRY_AFTER_S)
             return
         if conn is None:
             self._unneeded = True

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.persistence import wal
 from engine.persistence.db import Database
 from engine.persistence.wal import LOG_KEPT_BYTES, WalCheckpointer
 
@@ -191,3 +193,20 @@ def test_a_forked_child_checkpoints_with_a_thread_of_its_own(database: Database)
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_checkpointer_that_cannot_open_the_database_says_so_once_per_retry(
+        database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    checkpointer = _checkpointer(database)
+    checkpointer.stop()
+    monkeypatch.setattr(wal, "RETRY_AFTER_S", 0.5)
+    checkpointer._connect_args = ([str(tmp_path / "gone" / "wal.sqlite")], {})
+    with caplog.at_level(logging.ERROR, logger="engine.persistence.wal"):
+        _write_pages(database, 50)  # five commits within the retry's wait
+        failures = [r for r in caplog.records if "could not open" in r.getMessage()]
+        assert len(failures) == 1
+        # The commits went on: the log is only left uncopied.
+        with database.read() as session:
+            assert session.scalar(sa.text("SELECT count(*) FROM page")) == 50
+        checkpointer.stop()
