@@ -183,8 +183,11 @@ def test_a_forked_child_checkpoints_with_a_thread_of_its_own(database: Database)
     if pid == 0:  # the child: its parent's thread does not run here
         code = 1
         try:
+            # What a commit calls; the child writes nothing itself, because SQLite
+            # connections must not be used across fork() (the server's workers and
+            # the render child open their own).
             before = checkpointer.checkpoints
-            _write_pages(database, 10, first=10)
+            checkpointer.committed()
             deadline = time.monotonic() + 10
             while checkpointer.checkpoints == before and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -200,12 +203,18 @@ def test_a_checkpointer_that_cannot_open_the_database_says_so_once_per_retry(
         monkeypatch: pytest.MonkeyPatch) -> None:
     checkpointer = _checkpointer(database)
     checkpointer.stop()
-    monkeypatch.setattr(wal, "RETRY_AFTER_S", 0.5)
+    monkeypatch.setattr(wal, "RETRY_AFTER_S", 3.0)
     checkpointer._connect_args = ([str(tmp_path / "gone" / "wal.sqlite")], {})
+
+    def failures() -> int:
+        return sum("could not open" in r.getMessage() for r in caplog.records)
+
     with caplog.at_level(logging.ERROR, logger="engine.persistence.wal"):
-        _write_pages(database, 50)  # five commits within the retry's wait
-        failures = [r for r in caplog.records if "could not open" in r.getMessage()]
-        assert len(failures) == 1
+        _write_pages(database, 10)  # the first commit starts the thread, which fails
+        _wait_for(lambda: failures() > 0)
+        _write_pages(database, 40, first=10)  # four more commits within the wait
+        time.sleep(0.3)  # what a thread started by them would log, it has by now
+        assert failures() == 1
         # The commits went on: the log is only left uncopied.
         with database.read() as session:
             assert session.scalar(sa.text("SELECT count(*) FROM page")) == 50
