@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,9 +151,11 @@ def test_stopping_ends_the_thread_and_a_later_commit_starts_it_again(
         database: Database) -> None:
     checkpointer = _checkpointer(database)
     _write_pages(database, 10)
-    _wait_for(lambda: any(t.name == "sqlite-checkpointer" for t in threading.enumerate()))
+    _wait_for(lambda: checkpointer.checkpoints >= 1)
+    thread = checkpointer._thread
+    assert thread is not None and thread.is_alive()
     checkpointer.stop()
-    assert not any(t.name == "sqlite-checkpointer" for t in threading.enumerate())
+    assert not thread.is_alive()
     before = checkpointer.checkpoints
     _write_pages(database, 10, first=10)
     _wait_for(lambda: checkpointer.checkpoints > before)
@@ -167,9 +168,12 @@ def test_a_database_in_memory_has_no_log_and_no_thread() -> None:
             session.execute(sa.text("CREATE TABLE note (id integer PRIMARY KEY)"))
         checkpointer = _checkpointer(database)
         _wait_for(lambda: checkpointer._unneeded)
+        first = checkpointer._thread
         with database.write() as session:
             session.execute(sa.text("INSERT INTO note (id) VALUES (1)"))
-        assert not any(t.name == "sqlite-checkpointer" for t in threading.enumerate())
+        # The thread that found no log ended, and the commit started no other.
+        assert first is not None and not first.is_alive()
+        assert checkpointer._thread is first
     finally:
         database.dispose()
 
