@@ -456,6 +456,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its children (the server's workers) so far."""
-    return sum(cpu_seconds(p) for p in process_tree(pid))
+def tree_cpu_seconds(pid: int, running: str | None = None) -> float:
+    """CPU seconds of a process and its children (the server's workers) so far; with
+    ``running``, only of those whose command line contains it."""
+    return sum(cpu_seconds(p) for p in process_tree(pid)
+               if running is None or running in command_line(p))
+
+
+def command_line(pid: int) -> str:
+    """The command line of ``pid``, its arguments joined by spaces ("" once it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -27,7 +27,8 @@ Timers are left alone. Every answer is checked: its status, that the task the
 next person expects is in their list, that the instance ends completed.
 
 Prints, per run: full instances per minute, requests per second, p50/p95/p99 per
-kind of call, requests per instance by kind, the servers' CPU per instance, the
+kind of call, requests per instance by kind, the servers' CPU per instance (and
+of it the PDF render children's) and this client's, the
 database's growth per completed instance (the compacted size, read by
 ``bench.harness.database_size``: SQLite ``VACUUM INTO`` a copy, PostgreSQL the
 tables' total size after ``VACUUM FULL``; the tables that grow most) with the
@@ -103,6 +104,8 @@ KEY = "permohonan_sertifikasi"
 FINANCE = "sari.keuangan"
 TARGET_PER_MINUTE = 300.0  # with 4 customers on SQLite (issue 20)
 TARGET_DB_KB = 50.0  # database per completed instance, documents apart
+# The command line of the child process that lays out the PDFs (engine.documents.rendering).
+RENDERER = "engine.documents.render_process"
 KINDS = ("list", "get", "complete", "upload", "start", "awaited", "message", "other")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -409,6 +412,8 @@ class Run:
     warmup: SopTally
     elapsed: float
     server_cpu: float
+    renderer_cpu: float  # of server_cpu, the document render children's
+    client_cpu: float  # this process's, driving the customers and staff
     peaks_kib: list[list[int]]  # per node: VmHWM of each process, master first
     db: tuple[DatabaseSize, DatabaseSize]  # before and after the measured instances
     docs: tuple[int, int]
@@ -487,14 +492,20 @@ def run(count: int, instances: int, databases: Databases, nodes: int, threads: i
         db_before = database_size(url)
         docs_before = folder_bytes(documents)
         cpu_before = sum(tree_cpu_seconds(s.process.pid) for s in servers)
+        renderer_before = sum(tree_cpu_seconds(s.process.pid, RENDERER) for s in servers)
+        client_before = time.process_time()
         tally, elapsed = drive(urls, customers, tokens, instances)
+        client_cpu = time.process_time() - client_before
         server_cpu = sum(tree_cpu_seconds(s.process.pid) for s in servers) - cpu_before
+        renderer_cpu = (sum(tree_cpu_seconds(s.process.pid, RENDERER) for s in servers)
+                        - renderer_before)
         peaks = [[proc_status_kib(pid, "VmHWM") for pid in process_tree(s.process.pid)]
                  for s in servers]
         crashed = any(s.process.poll() is not None for s in servers)
         db_after = database_size(url)
         docs_after = folder_bytes(documents)
-    return Run(count, instances, tally, warmup, elapsed, server_cpu, peaks,
+    return Run(count, instances, tally, warmup, elapsed, server_cpu, renderer_cpu, client_cpu,
+               peaks,
                (db_before, db_after),
                (docs_before, docs_after), setup_s, crashed)
 
@@ -538,6 +549,9 @@ def report(result: Run, database: str) -> None:
     print(f"server CPU: {result.server_cpu:.1f} s, {1000 * result.server_cpu / done:.0f} ms per "
           f"instance ({1000 * result.server_cpu / max(total, 1):.1f} ms per request)"
           + ("; PostgreSQL's own processes not counted" if database == "PostgreSQL" else ""))
+    print(f"  of it the PDF render child(ren): {1000 * result.renderer_cpu / done:.0f} ms per "
+          f"instance; the rest {1000 * (result.server_cpu - result.renderer_cpu) / done:.0f} ms. "
+          f"The client (this process): {1000 * result.client_cpu / done:.0f} ms per instance")
     before, after = result.db
     per_kb = (after.total - before.total) / done / 1000
     print(f"database per completed instance: {per_kb:.1f} KB   target <= {TARGET_DB_KB:.0f}: "
