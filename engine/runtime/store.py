@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +78,13 @@ class InstanceRow:
     company: str | None = None
     ended_at: datetime | None = None
     started_at: datetime | None = None  # known to the command that starts the instance
+    #: The status as stored (read, or last saved): a save that leaves it as it was does
+    #: not write it, so that SQLite does not rewrite its index entry (one page a save).
+    stored_status: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.stored_status is None:
+            self.stored_status = self.status
 
 
 @dataclass(frozen=True)
@@ -167,15 +174,18 @@ _INSERT_COLUMNS = ["id", "definition_id", "definition_key", "business_key", "sta
                    "updated_at", "ended_at"]
 _INSERT = Direct(_INSERT_INSTANCE)
 _INSERT_CANDIDATE = _candidate.insert()
-_UPDATE_INSTANCE = (
+# The instance's update, without its status: most saves leave it as it was, and
+# SQLite rewrites an index entry of every column the statement sets, changed or not.
+_UPDATE_INSTANCE_KEPT = (
     _instance.update()
     .where(_instance.c.id == sa.bindparam("p_id"),
            _instance.c.revision == sa.bindparam("p_revision"))
-    .values(status=sa.bindparam("status"), revision=sa.bindparam("revision"),
-            updated_at=sa.bindparam("updated_at"), waits_digest=sa.bindparam("waits_digest"),
-            ended_at=sa.bindparam("ended_at"))
+    .values(revision=sa.bindparam("revision"), updated_at=sa.bindparam("updated_at"),
+            waits_digest=sa.bindparam("waits_digest"), ended_at=sa.bindparam("ended_at"))
 )
+_UPDATE_INSTANCE = _UPDATE_INSTANCE_KEPT.values(status=sa.bindparam("status"))
 _UPDATE_INSTANCE_STATE = _UPDATE_INSTANCE.values(state=sa.bindparam("state"))
+_UPDATE_INSTANCE_STATE_KEPT = _UPDATE_INSTANCE_KEPT.values(state=sa.bindparam("state"))
 # The same two updates as text, for queued rows to join (engine.runtime.queued_rows).
 _UPDATE_COLUMNS = {"p_id": "id", "p_revision": "revision", "status": "status",
                    "revision": "revision", "updated_at": "updated_at",
@@ -185,14 +195,20 @@ _SET_INSTANCE = ("SET status = :status, revision = :revision, updated_at = :upda
 _WHERE_INSTANCE = "WHERE id = :p_id AND revision = :p_revision"
 _SAVE = Direct(_UPDATE_INSTANCE)
 _SAVE_STATE = Direct(_UPDATE_INSTANCE_STATE)
-_JOINABLE_UPDATES = {
-    id(_SAVE): Joinable(
-        _instance, f"UPDATE process_instance {_SET_INSTANCE} {_WHERE_INSTANCE}",
-        _UPDATE_COLUMNS),
-    id(_SAVE_STATE): Joinable(
-        _instance, f"UPDATE process_instance {_SET_INSTANCE}, state = :state {_WHERE_INSTANCE}",
-        {**_UPDATE_COLUMNS, "state": "state"}),
-}
+_SAVE_KEPT = Direct(_UPDATE_INSTANCE_KEPT)
+_SAVE_STATE_KEPT = Direct(_UPDATE_INSTANCE_STATE_KEPT)
+# Each save statement, by the status's fate: (written, left as stored).
+_SAVES = {False: (_SAVE, _SAVE_KEPT), True: (_SAVE_STATE, _SAVE_STATE_KEPT)}
+# Joined (PostgreSQL), the update writes the status whatever it is: PostgreSQL
+# compares an indexed column's old and new value, so the same value costs it nothing.
+_JOINED_UPDATE = Joinable(
+    _instance, f"UPDATE process_instance {_SET_INSTANCE} {_WHERE_INSTANCE}", _UPDATE_COLUMNS)
+_JOINED_UPDATE_STATE = Joinable(
+    _instance, f"UPDATE process_instance {_SET_INSTANCE}, state = :state {_WHERE_INSTANCE}",
+    {**_UPDATE_COLUMNS, "state": "state"})
+_JOINABLE_UPDATES = {id(_SAVE): _JOINED_UPDATE, id(_SAVE_KEPT): _JOINED_UPDATE,
+                     id(_SAVE_STATE): _JOINED_UPDATE_STATE,
+                     id(_SAVE_STATE_KEPT): _JOINED_UPDATE_STATE}
 # A new instance's row, written by its first save on PostgreSQL (InstanceStore.insert).
 _JOINABLE_INSERT = Joinable(
     _instance, f"INSERT INTO process_instance ({', '.join(_INSERT_COLUMNS)}) "
@@ -339,10 +355,9 @@ class InstanceStore:
             "status": row.status, "revision": row.revision + 1, "updated_at": now,
             "waits_digest": row.waits_digest, "ended_at": row.ended_at,
         }
-        statement: Direct | None = _SAVE
+        statement: Direct | None = _SAVES[state is not None][row.status == row.stored_status]
         if state is not None:
             values["state"] = state.rest
-            statement = _SAVE_STATE
             if state.drop:  # rare: the state's beginning was compressed anew
                 self._conn().execute(_DELETE_PARTS, {"p_id": row.id})
             if state.part is not None:
@@ -392,6 +407,7 @@ class InstanceStore:
             raise ConcurrentModification(
                 f"instance {row.id} was changed by another command; reload and try again")
         row.revision += 1
+        row.stored_status = row.status
         if state is not None:
             row.state = state.rest
         if forget:  # not done by the save's own statement

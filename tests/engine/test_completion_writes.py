@@ -4,6 +4,7 @@ fewer, yet seen finished by everything the command does before that update."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from engine.runtime.handlers import TopicRegistry
 from tests.builders import definitions, linear_user_tasks, process, service
 from tests.instances import the_ready_task
 from tests.postgres import PostgresServer
+from tests.statements import sent_statements
 
 _task: sa.Table = Task.__table__  # type: ignore[assignment]
 
@@ -423,3 +425,64 @@ def pg_direct(postgres_server: PostgresServer) -> Iterator[sa.Engine]:
     built = create_db_engine(postgres_server.url())
     yield built
     built.dispose()
+
+
+# -- the instance's status -----------------------------------------------------------------
+
+
+def instance_updates(statements: list[str]) -> list[str]:
+    """The SET clauses of the instance's updates among ``statements``."""
+    return [re.search(r"SET (.*?) WHERE", statement, re.DOTALL).group(1)  # type: ignore[union-attr]
+            for statement in statements if statement.startswith("UPDATE process_instance")]
+
+
+def stored_status(engine: Engine, instance_id: str) -> str:
+    with engine.read() as s:
+        return str(s.session.scalar(sa.select(ProcessInstance.status)
+                                    .where(ProcessInstance.id == instance_id)))
+
+
+def test_a_save_writes_the_instance_status_only_when_the_command_changed_it(
+        engine: Engine) -> None:
+    # SQLite rewrites the index entry of every column an UPDATE sets, changed or not:
+    # a status written back as it was cost a page per save.
+    deploy(engine, "linear", linear_user_tasks("linear", 2))
+    instance_id = start(engine, "linear")
+    sets: list[list[str]] = []
+
+    def step(command: Any) -> None:
+        with sent_statements(engine.db.engine) as sent, engine.write() as s:
+            command(s.runtime)
+        sets.append(instance_updates(sent))
+
+    first = the_ready_task(engine, instance_id).id
+    step(lambda rt: rt.complete_task(first, {}, actor="upp"))
+    assert stored_status(engine, instance_id) == "running"
+    step(lambda rt: rt.suspend(instance_id, actor="admin"))
+    assert stored_status(engine, instance_id) == "suspended"
+    step(lambda rt: rt.resume(instance_id, actor="admin"))
+    assert stored_status(engine, instance_id) == "running"
+    last = the_ready_task(engine, instance_id).id
+    step(lambda rt: rt.complete_task(last, {}, actor="upp"))
+    assert stored_status(engine, instance_id) == "completed"
+    with engine.read() as s:
+        ended = s.session.get(ProcessInstance, instance_id)
+        assert ended is not None and ended.ended_at is not None and ended.revision == 6
+    if engine.db.is_sqlite:  # PostgreSQL's joined update writes it whatever it is
+        writes_status = [["status" in clause for clause in clauses] for clauses in sets]
+        assert writes_status == [[False], [True], [True], [True]]
+
+
+def test_a_status_changed_and_changed_back_within_one_command_is_stored_as_left(
+        engine: Engine) -> None:
+    # The second save compares with what the first one wrote, not with what was read.
+    deploy(engine, "linear", linear_user_tasks("linear", 2))
+    instance_id = start(engine, "linear")
+    with engine.write() as s:
+        loader = s.runtime.loader
+        instance = loader.instance(instance_id)
+        instance.status = "suspended"
+        loader.save_without_state(instance)
+        instance.status = "running"
+        loader.save_without_state(instance)
+    assert stored_status(engine, instance_id) == "running"
