@@ -1,17 +1,20 @@
 """Benchmark: linear processes, raw SpiffWorkflow against sertiflow's engine, per database.
 
 Run: ``.venv/bin/python bench/engine.py [--instances 60] [--chunks 6]
-[--database sqlite|postgresql|both] [--scenario all|plain|big-variable|long]
+[--database sqlite|postgresql|both] [--scenario all|plain|big-variable|long|called]
 [--resubmit] [--cache-size N]``
 
-Three scenarios, each its own process definition and database:
+Four scenarios, each its own process definitions and database:
 
 * ``plain``: a linear process of 17 user tasks (the SOP's length);
 * ``big-variable``: the same, with a variable of about 100 KB (a list of test
   results) set at the start and never changed afterwards (with ``--resubmit``,
   every completion sends it back unchanged, as a form that shows it does);
 * ``long``: a linear process of 200 user tasks (instances enough for about as
-  many completions as ``plain``).
+  many completions as ``plain``);
+* ``called``: the 17 user tasks in a process called by a call activity of a
+  process itself called by one, as the LSPro's procedure runs its steps (the
+  application calls the certification, which calls the decision).
 
 For each database (SQLite in WAL mode in a file; PostgreSQL on a throw-away
 cluster the script starts, as the tests do) and scenario it measures (a) raw
@@ -25,11 +28,11 @@ Prints, per database and scenario: durable completions/s, raw completions/s,
 the ratio (b)/(a), latency p50/p95/p99 per completion, the start's p50, the SQL
 statements per completion and the bytes the database grows by per completed
 instance (and the serialized workflow state's share); then the cost per
-completion of ``big-variable`` and ``long`` against ``plain`` (the issue's
-target: at most 1.3 times), and PostgreSQL against SQLite. Also, once, (n) a
-naive durable loop for reference: SpiffWorkflow's own JSON serializer, the
-whole workflow (spec included) written and read back around every completion,
-in memory.
+completion of ``big-variable``, ``long`` and ``called`` against ``plain`` (the
+issue's target for the first two: at most 1.3 times), and PostgreSQL against
+SQLite. Also, once, (n) a naive durable loop for reference: SpiffWorkflow's own
+JSON serializer, the whole workflow (spec included) written and read back around
+every completion, in memory.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +68,7 @@ from bench.harness import Databases, chosen_databases, database_size  # noqa: E4
 from engine.composition import Engine  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Task  # noqa: E402
-from tests.builders import linear_user_tasks  # noqa: E402
+from tests.builders import calling, linear_user_tasks  # noqa: E402
 
 ROLES = ["upp", "auditor", "ppc"]
 TARGET_RATIO = 0.25  # durable at least 1/4 of raw SpiffWorkflow (SQLite)
@@ -86,13 +90,18 @@ class Scenario:
     name: str
     steps: int
     big: bool = False
+    levels: int = 0  # call activities around the steps (the LSPro's procedure: two)
 
     @property
     def key(self) -> str:
         return self.name.replace("-", "_")
 
-    def xml(self) -> str:
-        return linear_user_tasks(self.key, self.steps, lane_roles=ROLES)
+    def files(self) -> list[tuple[str, str]]:
+        """The process files to deploy; the one of ``key`` is started."""
+        keys = [self.key] + [f"{self.key}_{level}" for level in range(1, self.levels + 1)]
+        files = [(f"{k}.bpmn", calling(k, called)) for k, called in pairwise(keys)]
+        return [*files, (f"{keys[-1]}.bpmn",
+                         linear_user_tasks(keys[-1], self.steps, lane_roles=ROLES))]
 
     def instances_per_chunk(self, plain_per_chunk: int) -> int:
         """About as many completions per chunk as ``plain_per_chunk`` plain instances."""
@@ -100,16 +109,18 @@ class Scenario:
 
 
 SCENARIOS = {s.name: s for s in (Scenario("plain", 17), Scenario("big-variable", 17, big=True),
-                                 Scenario("long", 200))}
+                                 Scenario("long", 200), Scenario("called", 17, levels=2))}
 
 
 # -- (a) raw SpiffWorkflow ---------------------------------------------------------------
 
 
-def parse(scenario: Scenario) -> WorkflowSpec:
+def parse(scenario: Scenario) -> tuple[WorkflowSpec, dict[str, WorkflowSpec]]:
+    """The started process's spec and those of the processes it calls."""
     parser = CamundaParser()
-    parser.add_bpmn_str(scenario.xml().encode(), f"{scenario.key}.bpmn")
-    return parser.get_spec(scenario.key)
+    for name, xml in scenario.files():
+        parser.add_bpmn_str(xml.encode(), name)
+    return parser.get_spec(scenario.key), parser.get_subprocess_specs(scenario.key)
 
 
 @dataclass
@@ -117,7 +128,7 @@ class Raw:
     """SpiffWorkflow alone, in memory: completions and the seconds they took."""
 
     scenario: Scenario
-    spec: WorkflowSpec
+    specs: tuple[WorkflowSpec, dict[str, WorkflowSpec]]
     start_data: dict[str, Any]
     submitted: dict[str, Any]
     completions: int = 0
@@ -127,8 +138,9 @@ class Raw:
         # The whole loop is timed, the start of each instance and the look-up of the
         # next task included, as this bench always did (the issue's ratios use it).
         began = time.perf_counter()
+        spec, called = self.specs
         for _ in range(instances):
-            workflow = BpmnWorkflow(self.spec)
+            workflow = BpmnWorkflow(spec, called)
             # Where sertiflow puts the start variables too: SpiffWorkflow then hands
             # them on from task to task (a deep merge at each step).
             for task in workflow.get_tasks(state=TaskState.READY):
@@ -149,7 +161,7 @@ class Raw:
 
 def naive_durable(instances: int) -> float:
     """Completions/s of SpiffWorkflow serializing the whole workflow around each one."""
-    spec = parse(SCENARIOS["plain"])
+    spec, _ = parse(SCENARIOS["plain"])
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
     completions = 0
     started = time.perf_counter()
@@ -200,7 +212,7 @@ class Durable:
                   else Engine(settings, workflow_cache_size=cache_size))
         engine.migrate()
         with engine.write() as s:
-            s.deployments.deploy([(f"{scenario.key}.bpmn", scenario.xml().encode())])
+            s.deployments.deploy([(name, xml.encode()) for name, xml in scenario.files()])
         durable = cls(scenario, url, engine, start_data, submitted,
                       bytes_before=database_size(url).total)
         sa.event.listen(engine.db.engine, "before_cursor_execute", durable.count_statement)
@@ -322,12 +334,14 @@ def report(database: str, pairs: Sequence[Pair], stored: dict[str, dict[str, flo
             ratio = plain.durable.per_s / plain.raw.per_s
             print(f"durable/raw on plain: {ratio:.3f}   target >= {TARGET_RATIO}: "
                   f"{'met' if ratio >= TARGET_RATIO else 'MISSED'}")
-        for name in ("big-variable", "long"):
+        for name in ("big-variable", "long", "called"):
             if name in by_name:
                 overall, chunks = paired(by_name[name].durable, plain.durable)
-                verdict = "met" if statistics.median(chunks) <= TARGET_COST else "MISSED"
-                print(f"cost per completion, {name} / plain: {ratio_text(overall, chunks)}   "
-                      f"target <= {TARGET_COST} (chunk median): {verdict}")
+                line = f"cost per completion, {name} / plain: {ratio_text(overall, chunks)}"
+                if name != "called":  # the issue's target names the other two
+                    verdict = "met" if statistics.median(chunks) <= TARGET_COST else "MISSED"
+                    line += f"   target <= {TARGET_COST} (chunk median): {verdict}"
+                print(line)
 
 
 def main() -> None:

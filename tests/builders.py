@@ -67,3 +67,21 @@ def service(element: str, topic: str, **properties: str) -> str:
                  "</bpmn:extensionElements>") if props else ""
     return (f'    <bpmn:serviceTask id="{element}" camunda:type="external" '
             f'camunda:topic="{topic}">{extension}</bpmn:serviceTask>\n')
+
+
+def calling(key: str, called: str) -> str:
+    """A process: start, a call activity of process ``called`` (every variable handed in
+    and back out, as the LSPro's procedure hands its application on), end."""
+    body = process(key, f"""\
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="flow_0" sourceRef="start" targetRef="call" />
+    <bpmn:callActivity id="call" name="Called" calledElement="{called}">
+      <bpmn:extensionElements>
+        <camunda:in variables="all" />
+        <camunda:out variables="all" />
+      </bpmn:extensionElements>
+    </bpmn:callActivity>
+    <bpmn:sequenceFlow id="flow_1" sourceRef="call" targetRef="end" />
+    <bpmn:endEvent id="end" />
+""", name=f"Calling {called}")
+    return definitions(key, body)

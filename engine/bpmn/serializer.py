@@ -28,15 +28,19 @@ from .registries import REGISTRY as _REGISTRY
 from .registries import STATE as _STATE
 from .registries import STATE_REGISTRY as _STATE_REGISTRY
 from .state_codec import TaskMemo, compress_state, read_state, seed_memo
-from .state_converters import compact_task, escape_data, parse_uuid
+from .state_converters import PLAIN_TASKS, compact_task, escape_data, parse_uuid
 
+# sertiflow-4 writes a subprocess's tasks beside the top-level ones, each under
+# "<subprocess id>/<task id>" (SUBPROCESS_TASK), not inside the subprocess's own part;
 # sertiflow-3 writes a predicted task that holds nothing in a short form
 # (state_converters.compact_task); sertiflow-2 wrote every task as a dict, with
 # process data in PLAIN_DICT envelopes. sertiflow-1 states have none, and read the
 # same way: their typed values are SpiffWorkflow's markers.
-STATE_FORMAT = f"sertiflow-3/spiff-{VERSION}"
-READABLE_FORMATS = frozenset({STATE_FORMAT, f"sertiflow-2/spiff-{VERSION}",
-                              f"sertiflow-1/spiff-{VERSION}"})
+STATE_FORMAT = f"sertiflow-4/spiff-{VERSION}"
+READABLE_FORMATS = frozenset({STATE_FORMAT, f"sertiflow-3/spiff-{VERSION}",
+                              f"sertiflow-2/spiff-{VERSION}", f"sertiflow-1/spiff-{VERSION}"})
+# What separates a subprocess's id from its task's in the key of the task's part.
+SUBPROCESS_TASK = "/"
 
 __all__ = ["READABLE_FORMATS", "STATE_FORMAT", "TaskMemo", "decode_value", "dump_state",
            "encode_value", "escape_data", "load_state", "spec_from_dict", "spec_to_dict"]
@@ -97,13 +101,23 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None,
     :param notes: JSON values the runtime keeps with the state, outside the
         workflow, for whoever rebuilds it (:func:`load_state` gives them back).
     """
-    tasks = workflow.tasks
-    workflow.tasks = {}
+    # Every workflow's tasks are parts of their own: the top-level workflow's first,
+    # then each subprocess's (a call activity's process, an embedded subprocess, a
+    # compensation handler), so that a subprocess's unchanged tasks are neither
+    # encoded nor compressed again either. The rest of each workflow is the head.
+    owners = [("", workflow, workflow.tasks)] + [
+        (f"{sub_id}{SUBPROCESS_TASK}", sub, sub.tasks)
+        for sub_id, sub in workflow.subprocesses.items()]
+    for _, owner, _ in owners:
+        owner.tasks = {}
     try:
         dct = _STATE.to_dict(workflow)
     finally:
-        workflow.tasks = tasks
+        for _, owner, tasks in owners:
+            owner.tasks = tasks
     del dct["tasks"]
+    for sub_dct in dct["subprocesses"].values():
+        del sub_dct["tasks"]
     dct["format"] = STATE_FORMAT
     if notes:
         dct["notes"] = notes
@@ -114,24 +128,25 @@ def dump_state(workflow: BpmnWorkflow, memo: TaskMemo | None = None,
     memo = TaskMemo() if memo is None else memo
     # Once per task per save: an unchanged stable task costs an attribute read and a
     # few comparisons here, no encoding and (in the blocks) no compression.
-    for task_id, task in tasks.items():
-        state = task._state
-        if state & _STABLE:
-            hit = getattr(task, _JSON, None) if cached else None
-            if (hit is not None and hit[0] == state and hit[1] == task.last_state_change
-                    and hit[2] == len(task._children)
-                    and ((parent := hit[3]) is None
-                         or (parent._state == hit[4]
-                             and parent.last_state_change == hit[5]))):
-                part = hit[6]
+    for key, _, tasks in owners:
+        for task_id, task in tasks.items():
+            state = task._state
+            if state & _STABLE:
+                hit = getattr(task, _JSON, None) if cached else None
+                if (hit is not None and hit[0] == state and hit[1] == task.last_state_change
+                        and hit[2] == len(task._children)
+                        and ((parent := hit[3]) is None
+                             or (parent._state == hit[4]
+                                 and parent.last_state_change == hit[5]))):
+                    part = hit[6]
+                else:
+                    part = f'"{key}{task_id}":{_encode_task(task)}'
+                    _remember(task, tasks.get(task._parent), part)
             else:
-                part = f'"{task_id}":{_encode_task(task)}'
-                _remember(task, tasks.get(task._parent), part)
-        else:
-            part = f'"{task_id}":{_encode_task(task)}'
-        if leading < 0 and not state & _FINISHED:
-            leading = len(parts)
-        parts.append(part)
+                part = f'"{key}{task_id}":{_encode_task(task)}'
+            if leading < 0 and not state & _FINISHED:
+                leading = len(parts)
+            parts.append(part)
     if leading < 0:
         leading = len(parts)
     return compress_state(memo, parts, leading, head)
@@ -177,20 +192,41 @@ def _load_state(
     # A task whose JSON has no marker but its own holds no typed value: its data is
     # used as read, not walked value by value for markers (the cost of a large variable).
     plain = {task_id for task_id, text in texts.items() if text.count('"typename"') == 1}
+    _give_subprocesses_their_tasks(dct, plain)
     workflow = _STATE.restore(dct, spec, subprocess_specs, plain)
     if memo is not None:
-        tasks = workflow.tasks
+        owners: dict[str, dict[Any, Task]] = {"": workflow.tasks}
+        owners.update((f"{sub_id}{SUBPROCESS_TASK}", sub.tasks)
+                      for sub_id, sub in workflow.subprocesses.items())
         parts: list[str | None] = []
-        for task_id, task_text in texts.items():
-            task = tasks.get(parse_uuid(task_id))
+        for key, task_text in texts.items():
+            cut = key.find(SUBPROCESS_TASK) + 1
+            tasks = owners.get(key[:cut], {})
+            task = tasks.get(parse_uuid(key[cut:]))
             part = None
             if task is not None and task._state & _STABLE:
-                part = f'"{task_id}":{task_text}'
+                part = f'"{key}":{task_text}'
                 _remember(task, tasks.get(task._parent), part)
             parts.append(part)
         if layout is not None:
             seed_memo(memo, blob, text, layout, parts)
     return workflow
+
+
+def _give_subprocesses_their_tasks(dct: dict[str, Any], plain: set[str]) -> None:
+    """Move each subprocess's tasks (sertiflow-4: among the top-level ones, their keys
+    prefixed with the subprocess's id) into the subprocess's own part, as SpiffWorkflow
+    keeps them; with them the ids of those of its tasks that hold no typed value."""
+    tasks: dict[str, Any] = dct["tasks"]
+    subprocesses: dict[str, dict[str, Any]] = dct.get("subprocesses", {})
+    for key in [key for key in tasks if SUBPROCESS_TASK in key]:
+        sub_id, _, task_id = key.partition(SUBPROCESS_TASK)
+        sub_dct = subprocesses.get(sub_id)
+        if sub_dct is None:
+            raise ValueError(f"instance state holds a task of an unknown subprocess {sub_id}")
+        sub_dct.setdefault("tasks", {})[task_id] = tasks.pop(key)
+        if key in plain:
+            sub_dct.setdefault(PLAIN_TASKS, set()).add(task_id)
 
 
 def encode_value(value: Any) -> str:

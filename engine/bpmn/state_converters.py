@@ -182,8 +182,28 @@ class DataTaskConverter(TaskConverter):
         return dct
 
 
+# The key of a subprocess's part (engine.bpmn.serializer) that names those of its
+# tasks whose data holds no typed value, put there when the state is read.
+PLAIN_TASKS = "plain_tasks"
+
+
+def restore_tasks(registry: Any, tasks: dict[str, Any], workflow: Any,
+                  plain: frozenset[str] | set[str]) -> None:
+    """Restore each of ``tasks`` (by id: the dict form, or the short form of a predicted
+    task) into ``workflow``, parents first; those named in ``plain`` hold no typed value
+    (their data is taken as it was read)."""
+    restore_task = registry.convert_from_dict["Task"]
+    workflow.tasks = {}  # each task enters itself as it is made
+    for task_id, task in tasks.items():
+        if type(task) is list:
+            restore_compact(task_id, task, workflow)
+        else:
+            restore_task(task, workflow=workflow, plain=task_id in plain)
+
+
 class DataSubWorkflowConverter(BpmnSubWorkflowConverter):
-    """A subprocess, its data escaped."""
+    """A subprocess, its data escaped; its tasks restored as the top-level workflow's
+    are (:func:`restore_tasks`)."""
 
     def to_dict(self, workflow: BpmnSubWorkflow) -> dict[str, Any]:
         dct: dict[str, Any] = super().to_dict(workflow)
@@ -192,16 +212,17 @@ class DataSubWorkflowConverter(BpmnSubWorkflowConverter):
 
     def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow
                   ) -> BpmnSubWorkflow:
-        if not compensation.runs_handlers(task):
-            restored: BpmnSubWorkflow = super().from_dict(dct, task, top_workflow)
-            return restored
-        # A compensation handler: its spec is the one the state names, not the task spec's.
-        handler = BpmnSubWorkflow(top_workflow.subprocess_specs[dct["spec"]], task.id,
-                                  top_workflow, deserializing=True)
-        handler.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=handler)
-        handler.task_tree = handler.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(handler, dct)
-        return handler
+        if compensation.runs_handlers(task):
+            # A compensation handler: its spec is the one the state names, not the task
+            # spec's.
+            spec = top_workflow.subprocess_specs[dct["spec"]]
+        else:
+            spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        restore_tasks(self.registry, dct["tasks"], subprocess, dct.get(PLAIN_TASKS, frozenset()))
+        subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
 
 
 class DataEventConverter(BpmnEventConverter):
@@ -249,13 +270,7 @@ class StateConverter(BpmnWorkflowConverter):
         """The workflow of ``dct``; the tasks named in ``plain`` hold no typed value
         (their data is taken as it was read)."""
         workflow = LiveWorkflow(spec, subprocess_specs, deserializing=True)
-        restore_task = self.registry.convert_from_dict["Task"]
-        workflow.tasks = {}  # each task enters itself as it is made
-        for task_id, task in dct["tasks"].items():
-            if type(task) is list:
-                restore_compact(task_id, task, workflow)
-            else:
-                restore_task(task, workflow=workflow, plain=task_id in plain)
+        restore_tasks(self.registry, dct["tasks"], workflow, plain)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)

@@ -16,12 +16,14 @@ from engine.bpmn import serializer
 from engine.bpmn.compiler import compile_processes
 from engine.bpmn.events import MergingMessageEventDefinition
 from engine.bpmn.host import WorkflowScriptEngine
+from engine.bpmn.registries import ENCODER
+from engine.bpmn.registries import STATE as _STATE
 from engine.bpmn.serializer import STATE_FORMAT, dump_state, escape_data, load_state
 from engine.bpmn.state_codec import state_dict
 from engine.bpmn.validation import read_bpmn
 from engine.bpmn.workflow import DefinitionSpecs, ProcessRun
 from engine.time.clock import FrozenClock
-from tests.builders import definitions, linear_user_tasks, process
+from tests.builders import calling, definitions, linear_user_tasks, process
 
 LOOP = process("loop", """\
     <bpmn:startEvent id="start" />
@@ -434,3 +436,98 @@ def test_reading_a_state_leaves_the_collector_as_it_found_it() -> None:
             assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+# -- subprocesses -------------------------------------------------------------------------
+
+
+def _called_specs(steps: int) -> DefinitionSpecs:
+    """A process calling one that calls ``steps`` user tasks, as the LSPro's procedure
+    runs its steps two call activities down."""
+    docs = [read_bpmn("top.bpmn", calling("top", "middle").encode()),
+            read_bpmn("middle.bpmn", calling("middle", "steps").encode()),
+            read_bpmn("steps.bpmn", linear_user_tasks("steps", steps).encode())]
+    compiled, problems = compile_processes(docs, {})
+    assert problems == [] and all(doc.problems == [] for doc in docs)
+    return DefinitionSpecs.from_stored(compiled["top"].stored_spec)
+
+
+def _complete_next(run: ProcessRun, n: int) -> None:
+    (ready,) = run.ready_user_tasks()
+    run.complete_user_task(ready.id, {f"note_{n}": f"catatan {n}", "day": date(2027, 1, n + 1)})
+    run.advance()
+
+
+def test_a_subprocess_tasks_are_parts_of_the_stream_and_dump_as_a_full_dump_does() -> None:
+    specs = _called_specs(12)
+    run = ProcessRun.start(specs, {"applicant": "PT Contoh"}, _script_engine())
+    run.advance()
+    subprocesses = run._wf.subprocesses
+    assert len(subprocesses) == 2
+    state = state_dict(run.dump())
+    # Each subprocess's part holds no task; its tasks are keyed by the subprocess's id.
+    assert all("tasks" not in sub for sub in state["subprocesses"].values())
+    keyed = {key.split("/")[0] for key in state["tasks"] if "/" in key}
+    assert keyed == {str(sub_id) for sub_id in subprocesses}
+    assert sum("/" in key for key in state["tasks"]) == sum(
+        len(sub.tasks) for sub in subprocesses.values())
+    n = 0
+    while not run.completed:
+        _complete_next(run, n)
+        n += 1
+        incremental = state_dict(run.dump())
+        assert incremental == _full(run)
+        copy = _reloaded(run, specs)
+        assert state_dict(copy.dump()) == incremental
+        assert copy.variables() == run.variables()
+    assert n == 12 and run.variables()["note_11"] == "catatan 11"
+    assert run.variables()["day"] == date(2027, 1, 12)
+
+
+def test_a_save_in_a_subprocess_encodes_the_tasks_that_changed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The subprocesses' tasks were written inside their part of the state, all of them
+    # encoded afresh by every save: the cost of a save grew with the called process.
+    specs = _called_specs(30)
+    run = ProcessRun.start(specs, {"applicant": "PT Contoh"}, _script_engine())
+    run.advance()
+    for n in range(3):
+        _complete_next(run, n)
+    run.dump()
+    encoded: list[str] = []
+    real = serializer._STATE_REGISTRY.convert
+
+    def counted(obj: Any) -> Any:
+        if type(obj).__name__ == "Task":
+            encoded.append(obj.task_spec.name)
+        return real(obj)
+
+    monkeypatch.setattr(serializer._STATE_REGISTRY, "convert", counted)
+    for n in range(3, 6):
+        encoded.clear()
+        _complete_next(run, n)
+        run.dump()
+        # The task completed, the next one made ready and (short, not counted) the one
+        # predicted after it; the call activities' tasks (started, waiting) always.
+        assert len(encoded) <= 5, encoded
+    tasks = sum(len(sub.tasks) for sub in run._wf.subprocesses.values())
+    assert tasks > 30
+
+
+def test_states_with_the_subprocess_tasks_in_their_part_still_load() -> None:
+    """A sertiflow-3 state (each subprocess's tasks inside its part, every task a dict)
+    restores to the same workflow, whose next save writes them as parts."""
+    specs = _called_specs(6)
+    run = ProcessRun.start(specs, {"applicant": "PT Contoh"}, _script_engine())
+    run.advance()
+    _complete_next(run, 0)
+    whole = _STATE.to_dict(run._wf)
+    whole["format"] = STATE_FORMAT.replace("sertiflow-4/", "sertiflow-3/")
+    old = zlib.compress(json.dumps(whole, cls=ENCODER).encode())
+    assert any(sub["tasks"] for sub in json.loads(zlib.decompress(old))["subprocesses"].values())
+    copy = ProcessRun.restore(old, specs, _script_engine())
+    copy.search_words = run.search_words
+    assert state_dict(copy.dump()) == state_dict(run.dump())
+    for n in range(1, 6):
+        _complete_next(copy, n)
+    assert copy.completed and copy.variables()["note_5"] == "catatan 5"
