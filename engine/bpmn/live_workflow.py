@@ -24,30 +24,53 @@ _WAITING = TaskState.WAITING
 def ready_tasks(workflow: Any) -> list[Any]:
     """``workflow.get_tasks(state=READY)``: its ready tasks in the tree's depth-first order.
 
-    A workflow (or subprocess) that holds the parent task of a subprocess gets
-    SpiffWorkflow's own walk, which interleaves the subprocess's tasks with its
-    own; any other is answered from its task dict, sorted by position in the tree
-    when several tasks are ready (parallel branches run in the order they did).
+    SpiffWorkflow's walk goes down into the subprocess of each task that has one (a
+    call activity's process, an embedded subprocess) before that task's children.
+    The same tasks in the same order come from the task dicts of the workflow and
+    of the subprocesses it reaches, sorted by position when several are ready
+    (parallel branches run in the order they did): the walk visited every task of
+    the tree, the finished ones of a called process included, at every step.
     """
-    top = workflow.top_workflow
-    if top.subprocesses and any(task_id in workflow.tasks for task_id in top.subprocesses):
-        return list(workflow.get_tasks(state=_READY))
-    ready = [task for task in workflow.tasks.values() if task._state == _READY]
+    subprocesses = workflow.top_workflow.subprocesses
+    reached = [workflow]
+    parents: dict[Any, Any] = {}  # a reached subprocess: the task it runs under
+    if subprocesses:
+        # Nested subprocesses: one whose parent task is in a subprocess reached is too.
+        pending = dict(subprocesses)
+        found = True
+        while found and pending:
+            found = False
+            for sub_id, sub in list(pending.items()):
+                parent = next((p for w in reached if (p := w.tasks.get(sub_id)) is not None),
+                              None)
+                if parent is not None:
+                    reached.append(sub)
+                    parents[sub] = parent
+                    del pending[sub_id]
+                    found = True
+    ready = [task for w in reached for task in w.tasks.values() if task._state == _READY]
     if len(ready) > 1:
-        ready.sort(key=_tree_position)
+        ready.sort(key=lambda task: _tree_position(task, parents))
     return ready
 
 
-def _tree_position(task: Any) -> list[int]:
-    """The child indexes from the root down to ``task``: sorting by them is depth-first
-    (pre-order) order, the order SpiffWorkflow's iterator yields tasks in."""
+def _tree_position(task: Any, parents: dict[Any, Any]) -> list[int]:
+    """Where the walk meets ``task``: sorting by it is depth-first (pre-order) order, the
+    order SpiffWorkflow's iterator yields tasks in. Each step down is the child's index
+    plus one; a step into the subprocess of a task is 0 (it comes before the children)."""
     path = []
-    tasks = task.workflow.tasks
-    parent_id = task._parent
-    while parent_id is not None:
-        parent = tasks[parent_id]
-        path.append(parent._children.index(task.id))
-        task, parent_id = parent, parent._parent
+    while True:
+        tasks = task.workflow.tasks
+        parent_id = task._parent
+        while parent_id is not None:
+            parent = tasks[parent_id]
+            path.append(parent._children.index(task.id) + 1)
+            task, parent_id = parent, parent._parent
+        above = parents.get(task.workflow)
+        if above is None:
+            break
+        path.append(0)
+        task = above
     path.reverse()
     return path
 

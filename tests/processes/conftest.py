@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from engine.composition import Engine
 from engine.time.clock import FrozenClock
 from tests.processes.driver import Driver
 from tests.processes.entries import APPLICATION, BUSINESS_KEY, COMPANY, ENTRIES
+from tests.walks import check_ready_tasks
 
 
 @pytest.fixture
@@ -30,3 +33,12 @@ def instance_id(driver: Driver) -> str:
     driver.deploy()
     return driver.start("sertifikasi_produk", business_key=BUSINESS_KEY, actor="ani.upp",
                         company=COMPANY, variables=APPLICATION)
+
+
+@pytest.fixture(autouse=True)
+def _ready_tasks_as_spiffworkflow_walks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The LSPro's processes run their steps in called processes: each answer of the
+    engine's ready tasks is checked against SpiffWorkflow's walk (tests.walks)."""
+    checked = check_ready_tasks(monkeypatch)
+    yield
+    assert checked.differed == []
