@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
 
 _UNFINISHED = TaskState.NOT_FINISHED_MASK
 _READY = TaskState.READY
@@ -75,9 +77,34 @@ def _tree_position(task: Any, parents: dict[Any, Any]) -> list[int]:
     return path
 
 
+def _update_waiting_tasks(workflow: Workflow) -> None:
+    # Called after every task that completes. SpiffWorkflow walks the whole tree for
+    # waiting tasks (and updates them as it meets them, so what one update changes is
+    # seen by the next); with none waiting there is nothing to walk for, and most of
+    # the time none waits.
+    if any(task._state == _WAITING for task in workflow.tasks.values()):
+        Workflow.update_waiting_tasks(workflow)
+
+
+class LiveSubWorkflow(BpmnSubWorkflow):
+    """A subprocess (a call activity's process, an embedded subprocess, a compensation
+    handler) whose waiting-task update looks at its task dict first, as
+    :class:`LiveWorkflow`'s does. Stored and read as SpiffWorkflow's
+    ``BpmnSubWorkflow`` (engine.bpmn.registries)."""
+
+    def update_waiting_tasks(self) -> None:
+        _update_waiting_tasks(self)
+
+
 class LiveWorkflow(BpmnWorkflow):
     """A top-level workflow whose completion check and waiting-task update look at its
-    task dict instead of walking the tree."""
+    task dict instead of walking the tree; its subprocesses are :class:`LiveSubWorkflow`."""
+
+    def create_subprocess(self, my_task: Any, spec_name: str) -> LiveSubWorkflow:
+        subprocess = LiveSubWorkflow(self.subprocess_specs[spec_name],
+                                     parent_task_id=my_task.id, top_workflow=self)
+        self.subprocesses[my_task.id] = subprocess
+        return subprocess
 
     def is_completed(self) -> bool:
         # Every task of the tree is in ``tasks`` (SpiffWorkflow removes dropped
@@ -91,9 +118,4 @@ class LiveWorkflow(BpmnWorkflow):
         return done
 
     def update_waiting_tasks(self) -> None:
-        # Called after every task that completes. SpiffWorkflow walks the whole
-        # tree for waiting tasks (and updates them as it meets them, so what one
-        # update changes is seen by the next); with none waiting there is nothing
-        # to walk for, and most of the time none waits.
-        if any(task._state == _WAITING for task in self.tasks.values()):
-            super().update_waiting_tasks()
+        _update_waiting_tasks(self)

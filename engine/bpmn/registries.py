@@ -57,6 +57,7 @@ from .data import CONVERTERS as DATA_CONVERTERS
 from .events import TIMER_CLASSES, MappedSignalEventDefinition, MergingMessageEventDefinition
 from .gateways import ComplexGateway, ComplexGatewayConverter
 from .hooks import MappedCallActivity
+from .live_workflow import LiveSubWorkflow
 from .loops import WhileLoopTask
 from .multiinstance import (
     BehaviorLoopConverter,
@@ -134,6 +135,10 @@ def _build_registry(*, state: bool) -> Any:
     # Every process's start task is read back as the one that leaves the shared
     # spec alone (specs.IsolatedStartTask), under the name SpiffWorkflow writes.
     BpmnStartTaskConverter(IsolatedStartTask, registry, "BpmnStartTask")
+    if state:
+        # An instance's subprocesses are sertiflow's (live_workflow.LiveSubWorkflow),
+        # written and read under SpiffWorkflow's name.
+        DataSubWorkflowConverter(LiveSubWorkflow, registry, "BpmnSubWorkflow")
     # Definitions stored before standard loops ran as BPMN says load as they now run.
     registry.convert_from_dict["StandardLoopTask"] = registry.convert_from_dict[
         "WhileLoopTask"]

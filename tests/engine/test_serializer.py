@@ -16,6 +16,7 @@ from engine.bpmn import serializer
 from engine.bpmn.compiler import compile_processes
 from engine.bpmn.events import MergingMessageEventDefinition
 from engine.bpmn.host import WorkflowScriptEngine
+from engine.bpmn.live_workflow import LiveSubWorkflow
 from engine.bpmn.registries import ENCODER
 from engine.bpmn.registries import STATE as _STATE
 from engine.bpmn.serializer import STATE_FORMAT, dump_state, escape_data, load_state
@@ -480,6 +481,9 @@ def test_a_subprocess_tasks_are_parts_of_the_stream_and_dump_as_a_full_dump_does
         copy = _reloaded(run, specs)
         assert state_dict(copy.dump()) == incremental
         assert copy.variables() == run.variables()
+        # Made and read back as sertiflow's subprocesses (written as SpiffWorkflow's).
+        assert {type(sub) for sub in [*run._wf.subprocesses.values(),
+                                      *copy._wf.subprocesses.values()]} <= {LiveSubWorkflow}
     assert n == 12 and run.variables()["note_11"] == "catatan 11"
     assert run.variables()["day"] == date(2027, 1, 12)
 
