@@ -85,11 +85,13 @@ def validate_submission(
     form_data: list[dict[str, Any]] | None = None,
     current: Mapping[str, Any] | None = None,
     option_lists: Mapping[str, Any] | None = None,
+    fields: Sequence[Field] | None = None,
 ) -> dict[str, Any]:
     """Check a task submission against its form and return the variables to store.
 
     Give exactly one of ``schema`` (a Camunda Form) or ``form_data`` (a generated
-    form). ``current`` holds the process variables as they are now.
+    form). ``current`` holds the process variables as they are now. ``fields``, when
+    given, are the form's fields as read from it already (``TaskForm.input_fields``).
 
     The result holds only the form's input fields, coerced to their types and
     nested along dotted keys and group paths. Keys the form does not know are
@@ -105,10 +107,9 @@ def validate_submission(
         raise ValueError("give exactly one of schema or form_data")
     if not isinstance(data, Mapping):
         raise TypeError("the submitted data must be a mapping of field keys to values")
-    if schema is not None:
-        fields = form_fields_camunda(schema)
-    else:
-        fields = form_fields_generated(form_data or [])
+    if fields is None:
+        fields = (form_fields_camunda(schema) if schema is not None
+                  else form_fields_generated(form_data or []))
     errors: list[FieldError] = []
     held = current or {}
     # What the form's rules see: the stored variables, the submission over them.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput
 from engine.models import FormDefinition, ProcessDefinition, ProcessInstance
 from engine.tasks.camunda_form_fields import form_fields_camunda
-from engine.tasks.form_fields import Kind
+from engine.tasks.form_fields import Field, Kind
 from engine.tasks.form_submission import FormInvalid, FormValidationError, validate_submission
 from engine.tasks.formdata_fields import form_fields_generated
 
@@ -36,13 +37,18 @@ class TaskForm:
     form_id: str | None = None
     version: int | None = None
 
+    @cached_property
+    def input_fields(self) -> tuple[Field, ...]:
+        """The form's fields with their rules, read from the form once: a deployed
+        form never changes, and its TaskForm is kept (``_FORMS``) to be read again by
+        every view and submission of its tasks."""
+        if self.fields is not None:
+            return tuple(form_fields_generated(self.fields))
+        return tuple(form_fields_camunda(self.schema or {}))
+
     def field_keys(self) -> list[str]:
         """The top-level variable names the form reads and writes."""
-        if self.fields is not None:
-            fields = form_fields_generated(self.fields)
-        else:
-            fields = form_fields_camunda(self.schema or {})
-        return list(dict.fromkeys(f.path[0] for f in fields if f.path))
+        return list(dict.fromkeys(f.path[0] for f in self.input_fields if f.path))
 
 
 class FormTask(Protocol):
@@ -165,9 +171,10 @@ def check_submission(form: TaskForm | None, data: Mapping[str, Any],
         return dict(data)
     try:
         if form.kind == "generated":
-            return validate_submission(data, form_data=form.fields or [], current=current)
+            return validate_submission(data, form_data=form.fields or [], current=current,
+                                       fields=form.input_fields)
         return validate_submission(data, schema=form.schema or {}, current=current,
-                                   option_lists=option_lists)
+                                   option_lists=option_lists, fields=form.input_fields)
     except FormValidationError as exc:
         raise FormInvalid(exc.errors) from exc
 
@@ -178,7 +185,7 @@ def file_references(form: TaskForm | None, cleaned: Mapping[str, Any]
     if form is None or form.kind != "camunda-form":
         return []
     found: list[tuple[str, dict[str, Any]]] = []
-    for field in form_fields_camunda(form.schema or {}):
+    for field in form.input_fields:
         if field.kind != Kind.FILE:
             continue
         value: Any = cleaned

@@ -703,3 +703,32 @@ def test_file_references_are_looked_up_in_one_call_and_each_checked() -> None:
     calls.clear()
     check_file_references(form, {"certificate": None}, "i-1", lookup)
     assert calls == []  # nothing referred to: nothing read
+
+
+def test_a_forms_fields_are_read_from_its_schema_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A deployed form's TaskForm is kept and read by every view and submission of its
+    # tasks: its fields are worked out of the schema the first time only.
+    from engine.tasks import form_submission, taskforms
+
+    calls: list[int] = []
+    real = taskforms.form_fields_camunda
+
+    def counted(schema: Any) -> Any:
+        calls.append(1)
+        return real(schema)
+
+    monkeypatch.setattr(taskforms, "form_fields_camunda", counted)
+    monkeypatch.setattr(form_submission, "form_fields_camunda", counted)
+    schema = {"components": [
+        {"type": "textfield", "key": "nama", "label": "Nama", "validate": {"required": True}},
+        {"type": "filepicker", "key": "berkas", "label": "Berkas"}]}
+    form = TaskForm("camunda-form", schema=schema)
+    assert form.field_keys() == ["nama", "berkas"]
+    for _ in range(3):
+        assert taskforms.check_submission(form, {"nama": "PT A"}, {}) == {"nama": "PT A"}
+        assert taskforms.file_references(form, {"berkas": {"id": "d1"}}) == [
+            ("berkas", {"id": "d1"})]
+        with pytest.raises(InvalidInput):
+            taskforms.check_submission(form, {"nama": ""}, {})
+    assert form.field_keys() == ["nama", "berkas"]
+    assert len(calls) == 1
